@@ -1,0 +1,40 @@
+# sckb developer entry points. `make demo` and `make test` are all a newcomer needs.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+SCKB   := $(VENV)/bin/sckb
+OUT    ?= out
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint bench venv clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	@mkdir -p $(OUT)
+	$(SCKB) kb validate
+	$(SCKB) kb export --format json --out $(OUT)/kb-graph.json
+	$(SCKB) kb export --format graphml --out $(OUT)/kb-graph.graphml
+	$(SCKB) kb export --format csv --out $(OUT)/kb-csv
+	$(SCKB) query risk SAS-4
+	@echo "demo outputs are in $(OUT)/"
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check compliance tests benchmarks
+	$(VENV)/bin/ruff format --check compliance
+	$(VENV)/bin/mypy compliance
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(OUT) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,86 @@
+"""The one exception hierarchy of sckb, and the exit code each maps to.
+
+Every error the library raises on purpose is a :class:`SckbError`. The CLI prints
+``str(error)`` as one line and exits with ``error.exit_code``; anything else is a
+bug and exits with :data:`EXIT_INTERNAL`.
+
+Exit codes (documented in the README and the CLI reference):
+
+====  =====================================================================
+0     success
+1     a check ran and failed (validation problems, a CI gate, a failed verify)
+2     usage error (unknown option, missing argument) — raised by the CLI layer
+3     bad input: a file could not be read or parsed, or holds invalid data
+4     not found: an id, assessment or file named on the command line does not exist
+5     workspace or store error (locked, corrupt, incompatible)
+70    internal error (a bug: please report it with the ``-v`` traceback)
+====  =====================================================================
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+EXIT_NOT_FOUND = 4
+EXIT_STORE = 5
+EXIT_INTERNAL = 70
+
+
+class SckbError(Exception):
+    """Base of every deliberate sckb error."""
+
+    exit_code: int = EXIT_CHECK_FAILED
+
+
+class InputError(SckbError):
+    """A file could not be read, parsed or validated.
+
+    ``path`` names the file; ``line`` (1-based) or ``pointer`` (a JSON pointer)
+    say where in it, when known.
+    """
+
+    exit_code = EXIT_INPUT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | str | None = None,
+        line: int | None = None,
+        pointer: str | None = None,
+    ) -> None:
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.pointer = pointer
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = self.path or "<input>"
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.pointer is not None:
+            where += f"#{self.pointer}"
+        return f"{where}: {self.message}"
+
+
+class CheckFailed(SckbError):
+    """A check ran to completion and found problems (validation, gating, verify)."""
+
+    exit_code = EXIT_CHECK_FAILED
+
+
+class NotFoundError(SckbError):
+    """Something named by the user (an id, an assessment, a file) does not exist."""
+
+    exit_code = EXIT_NOT_FOUND
+
+
+class StoreError(SckbError):
+    """The workspace store cannot be used (locked, corrupt, wrong version)."""
+
+    exit_code = EXIT_STORE

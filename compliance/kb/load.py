@@ -1,0 +1,341 @@
+"""Load the curated KB (shipped data plus optional overlays) into one :class:`KB`.
+
+Loading never stops at the first problem: every file is read, every record is
+checked, and all problems come back together as ``file:line: message``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from compliance.errors import InputError
+from compliance.kb.model import (
+    EDGE_ENDPOINTS,
+    MAPPING_EDGES,
+    NODE_SECTIONS,
+    Baseline,
+    Control,
+    Cwe,
+    EdgeKind,
+    KBFile,
+    Link,
+    Mitigation,
+    Node,
+    NodeKind,
+    Responsibility,
+    Risk,
+    Rule,
+    Safeguard,
+)
+from compliance.kb.yamlio import Document, load_yaml
+from compliance.paths import shipped_data_dirs
+
+#: Environment variable naming overlay directories (os.pathsep separated).
+KB_ENV = "SCKB_KB"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record or edge was declared."""
+
+    file: str
+    line: int | None
+    overlay: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    message: str
+    severity: str = "error"  # or "warning"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        prefix = "" if self.severity == "error" else "warning: "
+        return f"{where}: {prefix}{self.message}"
+
+
+@dataclass
+class NodeEntry:
+    id: str
+    kind: NodeKind
+    record: Node
+    origin: Origin
+
+
+@dataclass
+class EdgeEntry:
+    source: str
+    target: str
+    kind: EdgeKind
+    origin: Origin
+    relationship: str | None = None
+    rationale: str | None = None
+    ref: str | None = None  # the mapping's source document (``source`` in exports)
+    declared_by: str | None = None  # the record whose inline field declared this edge
+    override: bool = False
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.source, self.target, self.kind.value)
+
+
+@dataclass
+class KB:
+    """The loaded knowledge base: records, edges, responsibility and the graph."""
+
+    nodes: dict[str, NodeEntry] = field(default_factory=dict)
+    edges: dict[tuple[str, str, str], EdgeEntry] = field(default_factory=dict)
+    responsibility: dict[str, tuple[Responsibility, Origin]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    _graph: Any = None
+
+    @property
+    def graph(self) -> Any:
+        """The networkx ``DiGraph`` (built on first use, so cheap commands stay cheap)."""
+        if self._graph is None:
+            from compliance.kb.graph import build_graph
+
+            self._graph = build_graph(self)
+        return self._graph
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def of_kind(self, kind: NodeKind) -> list[NodeEntry]:
+        return [n for n in self.nodes.values() if n.kind is kind]
+
+    def record(self, node_id: str) -> Node:
+        return self.nodes[node_id].record
+
+    def party(self, control_id: str) -> Responsibility | None:
+        """Shared-responsibility entry for a control: its own, else its parent's, else its family's."""
+        hit = self.responsibility.get(control_id)
+        if hit:
+            return hit[0]
+        entry = self.nodes.get(control_id)
+        if entry is None or not isinstance(entry.record, Control):
+            return None
+        if entry.record.parent and entry.record.parent in self.responsibility:
+            return self.responsibility[entry.record.parent][0]
+        fam = self.responsibility.get("family:" + entry.record.family)
+        return fam[0] if fam else None
+
+
+def _display(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return str(path.relative_to(root))
+        except ValueError:
+            pass
+    return str(path)
+
+
+def discover(dirs: Iterable[Path]) -> list[Path]:
+    """Every ``*.yaml``/``*.yml`` file below the given directories, sorted for determinism."""
+    out: list[Path] = []
+    for d in dirs:
+        if d.is_file():
+            out.append(d)
+            continue
+        out.extend(sorted(p for p in d.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
+    return out
+
+
+def overlay_dirs_from_env(environ: dict[str, str] | None = None) -> list[Path]:
+    env = os.environ if environ is None else environ
+    raw = env.get(KB_ENV, "")
+    return [Path(p) for p in raw.split(os.pathsep) if p]
+
+
+def load(
+    overlays: Sequence[Path] = (),
+    *,
+    data_dirs: Sequence[Path] | None = None,
+) -> KB:
+    """Load the shipped KB plus ``overlays`` (directories or files). Never raises for bad data:
+    problems are collected in ``kb.problems``. Raises :class:`InputError` only when an
+    overlay path does not exist."""
+    kb = KB()
+    base_dirs = list(data_dirs) if data_dirs is not None else shipped_data_dirs()
+    root = base_dirs[0].parent if base_dirs else None
+    for path in discover(base_dirs):
+        _load_file(kb, path, _display(path, root), overlay=False)
+    for d in overlays:
+        if not d.exists():
+            raise InputError("overlay directory does not exist", path=d)
+        for path in discover([d]):
+            _load_file(kb, path, str(path), overlay=True)
+    from compliance.kb.validate import check_references
+
+    check_references(kb)
+    return kb
+
+
+def _load_file(kb: KB, path: Path, shown: str, *, overlay: bool) -> None:
+    kb.files.append(path)
+    try:
+        doc = load_yaml(path)
+    except InputError as exc:
+        kb.problems.append(Problem(shown, exc.line, exc.message))
+        return
+    if doc.data is None:
+        return
+    if not isinstance(doc.data, dict):
+        kb.problems.append(Problem(shown, 1, "a KB file must be a mapping of sections (risks:, mitigations:, ...)"))
+        return
+    try:
+        parsed = KBFile.model_validate(doc.data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            # pydantic adds union-member names to loc; keep the data path for the line lookup
+            data_loc = tuple(x for x in loc if isinstance(x, int) or x in _known_keys(doc, loc))
+            where = ".".join(str(x) for x in loc) or "<root>"
+            kb.problems.append(Problem(shown, doc.line_of(data_loc), f"{where}: {err['msg']}"))
+        return
+    _merge(kb, parsed, doc, shown, overlay)
+
+
+def _known_keys(doc: Document, loc: tuple[Any, ...]) -> set[Any]:
+    """Keys that really occur in the data along ``loc`` (filters pydantic's union tags)."""
+    keys: set[Any] = set()
+    cur: Any = doc.data
+    for part in loc:
+        if isinstance(cur, dict) and part in cur:
+            keys.add(part)
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and part < len(cur):
+            cur = cur[part]
+    return keys
+
+
+def _merge(kb: KB, parsed: KBFile, doc: Document, shown: str, overlay: bool) -> None:
+    def origin(*loc: str | int) -> Origin:
+        return Origin(shown, doc.line_of(loc), overlay)
+
+    for section, kind in NODE_SECTIONS.items():
+        for i, rec in enumerate(getattr(parsed, section)):
+            o = origin(section, i)
+            _add_node(kb, NodeEntry(rec.id, kind, rec, o))
+            for edge in _inline_edges(rec, section, i, origin):
+                edge.declared_by = rec.id
+                _add_edge(kb, edge, override=edge.override)
+    for i, e in enumerate(parsed.edges):
+        entry = EdgeEntry(e.source_id, e.to, e.kind, origin("edges", i), e.relationship, e.rationale, e.source)
+        if e.relationship is not None:
+            entry.relationship = e.relationship.value
+        _add_edge(kb, entry, override=e.override)
+    for i, r in enumerate(parsed.responsibility):
+        o = origin("responsibility", i)
+        if (r.control is None) == (r.family is None):
+            kb.problems.append(Problem(o.file, o.line, "responsibility entry needs exactly one of control or family"))
+            continue
+        key = r.control if r.control is not None else "family:" + str(r.family)
+        if key in kb.responsibility and not r.override:
+            prev = kb.responsibility[key][1]
+            kb.problems.append(Problem(o.file, o.line, f"duplicate responsibility for {key} (first at {prev})"))
+            continue
+        kb.responsibility[key] = (r, o)
+
+
+def _add_node(kb: KB, entry: NodeEntry) -> None:
+    prev = kb.nodes.get(entry.id)
+    o = entry.origin
+    if prev is not None:
+        if entry.record.override and entry.origin.overlay:
+            # drop edges the replaced record declared inline; the new record brings its own
+            for key in [k for k, e in kb.edges.items() if e.declared_by == prev.id and not e.origin.overlay]:
+                del kb.edges[key]
+            kb.nodes[entry.id] = entry
+            return
+        hint = "; set override: true in the overlay to replace it" if entry.origin.overlay and not prev.origin.overlay else ""
+        kb.problems.append(Problem(o.file, o.line, f"duplicate id {entry.id!r} (first defined at {prev.origin}){hint}"))
+        return
+    if entry.record.override:
+        kb.problems.append(Problem(o.file, o.line, f"override: true but no shipped record {entry.id!r} to replace", "warning"))
+    kb.nodes[entry.id] = entry
+
+
+def _link_edge(src: str, dst: str, kind: EdgeKind, link: Link, o: Origin, owner: str) -> EdgeEntry:
+    return EdgeEntry(src, dst, kind, o, link.relationship.value, link.rationale, link.source, owner, link.override)
+
+
+def _inline_edges(rec: Node, section: str, i: int, origin: Any) -> Iterable[EdgeEntry]:
+    """Edges a record declares about itself, oriented as in the model docstring."""
+    if isinstance(rec, Control):
+        if rec.parent:
+            yield EdgeEntry(rec.id, rec.parent, EdgeKind.ENHANCEMENT_OF, origin(section, i, "parent"))
+        yield EdgeEntry(rec.id, rec.family, EdgeKind.PART_OF, origin(section, i, "family"))
+    elif isinstance(rec, Baseline):
+        for j, member in enumerate(rec.members):
+            yield EdgeEntry(member, rec.id, EdgeKind.MEMBER_OF, origin(section, i, "members", j))
+    elif isinstance(rec, Safeguard):
+        if rec.standard and rec.standard != rec.id:
+            yield EdgeEntry(rec.id, rec.standard, EdgeKind.PART_OF, origin(section, i, "standard"))
+    elif isinstance(rec, Risk):
+        for j, other in enumerate(rec.corresponds_to):
+            yield EdgeEntry(rec.id, other, EdgeKind.CORRESPONDS_TO, origin(section, i, "corresponds_to", j))
+    elif isinstance(rec, Mitigation):
+        for j, r in enumerate(rec.risks):
+            to, why = (r, None) if isinstance(r, str) else (r.to, r.rationale)
+            yield EdgeEntry(to, rec.id, EdgeKind.MITIGATED_BY, origin(section, i, "risks", j), rationale=why)
+        for j, link in enumerate(rec.controls):
+            yield _link_edge(rec.id, link.to, EdgeKind.MAPS_TO, link, origin(section, i, "controls", j), rec.id)
+        for j, link in enumerate(rec.safeguards):
+            yield _link_edge(rec.id, link.to, EdgeKind.MAPS_TO, link, origin(section, i, "safeguards", j), rec.id)
+        for j, link in enumerate(rec.strategies):
+            yield _link_edge(link.to, rec.id, EdgeKind.IMPLEMENTED_BY, link, origin(section, i, "strategies", j), rec.id)
+    elif isinstance(rec, Rule):
+        for j, link in enumerate(rec.mitigations):
+            yield _link_edge(rec.id, link.to, EdgeKind.EVIDENCES, link, origin(section, i, "mitigations", j), rec.id)
+    elif isinstance(rec, Cwe):
+        for j, link in enumerate(rec.risks):
+            yield _link_edge(rec.id, link.to, EdgeKind.INDICATES, link, origin(section, i, "risks", j), rec.id)
+
+
+def _add_edge(kb: KB, edge: EdgeEntry, *, override: bool) -> None:
+    prev = kb.edges.get(edge.key)
+    o = edge.origin
+    if prev is not None:
+        if override and o.overlay:
+            kb.edges[edge.key] = edge
+            return
+        hint = "; set override: true in the overlay to replace it" if o.overlay and not prev.origin.overlay else ""
+        kb.problems.append(
+            Problem(o.file, o.line, f"duplicate {edge.kind.value} edge {edge.source} -> {edge.target} (first at {prev.origin}){hint}")
+        )
+        return
+    if edge.kind in MAPPING_EDGES:
+        missing = [name for name, v in (("relationship", edge.relationship), ("rationale", edge.rationale), ("source", edge.ref)) if not v]
+        if missing:
+            kb.problems.append(
+                Problem(o.file, o.line, f"{edge.kind.value} edge {edge.source} -> {edge.target} lacks {', '.join(missing)}")
+            )
+    kb.edges[edge.key] = edge
+
+
+__all__ = [
+    "EDGE_ENDPOINTS",
+    "KB",
+    "KB_ENV",
+    "EdgeEntry",
+    "NodeEntry",
+    "Origin",
+    "Problem",
+    "discover",
+    "load",
+    "overlay_dirs_from_env",
+]

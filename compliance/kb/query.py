@@ -1,0 +1,213 @@
+"""Graph queries. Each returns plain JSON-ready data; the CLI renders it as a table or JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+
+from compliance.errors import NotFoundError
+from compliance.kb.graph import explain_graph
+from compliance.kb.load import KB
+from compliance.kb.model import Baseline, Control, EdgeKind, NodeKind
+
+
+def _require(kb: KB, node_id: str, kind: NodeKind | None = None) -> str:
+    if node_id not in kb.nodes:
+        # ids are case-sensitive in data; accept a case-insensitive match from the command line
+        folded = {k.casefold(): k for k in kb.nodes}
+        node_id = folded.get(node_id.casefold(), node_id)
+    entry = kb.nodes.get(node_id)
+    if entry is None or (kind is not None and entry.kind is not kind):
+        what = kind.value if kind else "node"
+        raise NotFoundError(f"no {what} with id {node_id!r} in the KB")
+    return node_id
+
+
+def _by_kind(g: nx.DiGraph, nodes: list[str], kind: EdgeKind, *, incoming: bool) -> list[str]:
+    out: set[str] = set()
+    for n in nodes:
+        edges = g.in_edges(n, data="kind") if incoming else g.out_edges(n, data="kind")
+        for u, v, k in edges:
+            if k == kind.value:
+                out.add(u if incoming else v)
+    return sorted(out)
+
+
+def _edge(g: nx.DiGraph, u: str, v: str) -> dict[str, Any]:
+    data = g.edges[u, v]
+    return {k: data[k] for k in ("relationship", "rationale", "source") if k in data}
+
+
+def _title(g: nx.DiGraph, n: str) -> str:
+    return str(g.nodes[n]["title"])
+
+
+def _controls_of(g: nx.DiGraph, mitigation: str) -> list[str]:
+    return sorted(v for _, v, k in g.out_edges(mitigation, data="kind") if k == "maps-to" and g.nodes[v]["kind"] == "control")
+
+
+def _safeguards_of(g: nx.DiGraph, mitigation: str) -> list[str]:
+    return sorted(v for _, v, k in g.out_edges(mitigation, data="kind") if k == "maps-to" and g.nodes[v]["kind"] == "safeguard")
+
+
+def risk(kb: KB, risk_id: str) -> dict[str, Any]:
+    """A risk, its mitigations and what they reach: controls, baselines, HIPAA safeguards, rules."""
+    rid = _require(kb, risk_id, NodeKind.RISK)
+    g = kb.graph
+    mitigations = _by_kind(g, [rid], EdgeKind.MITIGATED_BY, incoming=False)
+    via = _by_kind(g, [rid], EdgeKind.CORRESPONDS_TO, incoming=False) + _by_kind(
+        g, [rid], EdgeKind.CORRESPONDS_TO, incoming=True
+    )
+    if not mitigations:  # an OWASP item reaches mitigations through its CSA counterpart
+        mitigations = _by_kind(g, via, EdgeKind.MITIGATED_BY, incoming=False)
+    mit_rows = []
+    all_controls: set[str] = set()
+    all_safeguards: set[str] = set()
+    all_rules: set[str] = set()
+    for m in mitigations:
+        controls = _controls_of(g, m)
+        safeguards = _safeguards_of(g, m)
+        rules = _by_kind(g, [m], EdgeKind.EVIDENCES, incoming=True)
+        all_controls.update(controls)
+        all_safeguards.update(safeguards)
+        all_rules.update(rules)
+        mit_rows.append(
+            {
+                "id": m,
+                "title": _title(g, m),
+                "controls": [{"id": c, "title": _title(g, c), **_edge(g, m, c)} for c in controls],
+                "safeguards": [{"id": s, "title": _title(g, s), **_edge(g, m, s)} for s in safeguards],
+                "rules": rules,
+            }
+        )
+    crosswalked = set(_by_kind(g, sorted(all_controls), EdgeKind.CROSSWALK, incoming=True))
+    baselines: dict[str, list[str]] = {}
+    for c in sorted(all_controls):
+        for b in _by_kind(g, [c], EdgeKind.MEMBER_OF, incoming=False):
+            baselines.setdefault(b, []).append(c)
+    return {
+        "id": rid,
+        "kind": "risk",
+        "title": _title(g, rid),
+        "corresponds_to": sorted(set(via)),
+        "cwes": _by_kind(g, [rid], EdgeKind.INDICATES, incoming=True),
+        "mitigations": mit_rows,
+        "controls": sorted(all_controls),
+        "baselines": {b: baselines[b] for b in sorted(baselines)},
+        "safeguards": sorted(all_safeguards | crosswalked),
+        "rules": sorted(all_rules),
+    }
+
+
+def control(kb: KB, control_id: str) -> dict[str, Any]:
+    """Everything that reaches a control, and the baselines it belongs to."""
+    cid = _require(kb, control_id, NodeKind.CONTROL)
+    g = kb.graph
+    rec = kb.record(cid)
+    assert isinstance(rec, Control)
+    mitigations = sorted(u for u, _, k in g.in_edges(cid, data="kind") if k == "maps-to")
+    mit_rows = []
+    for m in mitigations:
+        mit_rows.append(
+            {
+                "id": m,
+                "title": _title(g, m),
+                **_edge(g, m, cid),
+                "risks": _by_kind(g, [m], EdgeKind.MITIGATED_BY, incoming=True),
+                "rules": _by_kind(g, [m], EdgeKind.EVIDENCES, incoming=True),
+            }
+        )
+    baselines = []
+    for b in _by_kind(g, [cid], EdgeKind.MEMBER_OF, incoming=False):
+        brec = kb.record(b)
+        assert isinstance(brec, Baseline)
+        row: dict[str, Any] = {"id": b, "title": brec.title}
+        if cid in brec.tailoring:
+            row["tailoring"] = brec.tailoring[cid]
+        baselines.append(row)
+    resp = kb.party(cid)
+    return {
+        "id": cid,
+        "kind": "control",
+        "title": rec.title,
+        "family": rec.family,
+        "parent": rec.parent,
+        "withdrawn": rec.withdrawn,
+        "enhancements": _by_kind(g, [cid], EdgeKind.ENHANCEMENT_OF, incoming=True),
+        "responsibility": {"party": resp.party, "rationale": resp.rationale} if resp else None,
+        "mitigations": mit_rows,
+        "risks": sorted({r for row in mit_rows for r in row["risks"]}),
+        "rules": sorted({r for row in mit_rows for r in row["rules"]}),
+        "safeguards": _by_kind(g, [cid], EdgeKind.CROSSWALK, incoming=True),
+        "baselines": baselines,
+    }
+
+
+def baseline(kb: KB, baseline_id: str) -> dict[str, Any]:
+    """Which controls of a baseline serverless mitigations reach, and which nothing reaches."""
+    bid = _require(kb, baseline_id, NodeKind.BASELINE)
+    g = kb.graph
+    rec = kb.record(bid)
+    assert isinstance(rec, Baseline)
+    reached = []
+    unreached = []
+    for c in sorted(rec.members, key=control_sort_key):
+        mits = sorted(u for u, _, k in g.in_edges(c, data="kind") if k == "maps-to") if c in g else []
+        row = {"id": c, "title": _title(g, c) if c in g else c, "mitigations": mits}
+        (reached if mits else unreached).append(row)
+    total = len(rec.members)
+    return {
+        "id": bid,
+        "kind": "baseline",
+        "title": rec.title,
+        "framework": rec.framework,
+        "members": total,
+        "reached": reached,
+        "unreached": [{"id": r["id"], "title": r["title"]} for r in unreached],
+        "coverage": round(len(reached) / total, 4) if total else 0.0,
+    }
+
+
+def resolve_target(kb: KB, target: str) -> set[str]:
+    """A path target: a node id, a framework name (``hipaa``, ``fedramp``) or a node kind."""
+    if target in kb.nodes:
+        return {target}
+    g = kb.graph
+    hits = {n for n, d in g.nodes(data=True) if d.get("framework") == target or d.get("kind") == target}
+    if not hits:
+        folded = {k.casefold(): k for k in kb.nodes}
+        if target.casefold() in folded:
+            return {folded[target.casefold()]}
+        raise NotFoundError(f"unknown path target {target!r}: give a node id, a framework (hipaa, fedramp, nist-800-53b) or a node kind")
+    return hits
+
+
+def path(kb: KB, source: str, target: str, *, limit: int = 200, cutoff: int = 5) -> dict[str, Any]:
+    """Explanation paths from a node toward a framework or node, shortest first."""
+    src = _require(kb, source)
+    targets = resolve_target(kb, target)
+    eg = explain_graph(kb.graph)
+    paths: list[list[str]] = []
+    reachable = nx.descendants(eg, src) & targets
+    for t in sorted(reachable):
+        for p in nx.all_simple_paths(eg, src, t, cutoff=cutoff):
+            paths.append(p)
+    paths.sort(key=lambda p: (len(p), p))
+    total = len(paths)
+    rows = []
+    for p in paths[:limit]:
+        steps = [{"id": n, "kind": eg.nodes[n]["kind"], "title": eg.nodes[n]["title"]} for n in p]
+        edges = [{"from": u, "to": v, **{k: eg.edges[u, v][k] for k in eg.edges[u, v]}} for u, v in zip(p, p[1:], strict=False)]
+        rows.append({"nodes": steps, "edges": edges})
+    return {"from": src, "to": target, "total": total, "shown": len(rows), "paths": rows}
+
+
+def control_sort_key(cid: str) -> tuple[str, int, int]:
+    """AC-2 < AC-2(1) < AC-10: family, number, enhancement."""
+    fam, _, rest = cid.partition("-")
+    num, _, enh = rest.partition("(")
+    try:
+        return (fam, int(num), int(enh.rstrip(")")) if enh else 0)
+    except ValueError:
+        return (cid, 0, 0)
