@@ -319,5 +319,29 @@ def query_path(obj: Ctx, source: str, target: str, limit: int, as_json: bool) ->
     con.print(_table(f"{r['shown']} of {r['total']} paths from {r['from']} to {r['to']}", ["path", "edges"], rows))
 
 
+# ---------------------------------------------------------------- kb stats and official comparison (issue 3)
+# (section anchor: add this stage's commands below this line)
+
+
+# ---------------------------------------------------------------- evidence (issue 4)
+# (section anchor: add this stage's commands below this line)
+
+
+# ---------------------------------------------------------------- assess and export oscal, catalog import (issue 5)
+# (section anchor: add this stage's commands below this line)
+
+
+# ---------------------------------------------------------------- report pdf (issue 6)
+# (section anchor: add this stage's commands below this line)
+
+
+# ---------------------------------------------------------------- site (issue 7)
+# (section anchor: add this stage's commands below this line)
+
+
+# ---------------------------------------------------------------- design check (issue 8)
+# (section anchor: add this stage's commands below this line)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -191,13 +191,13 @@ class Mitigation(Node):
     controls: list[Link] = Field(default_factory=list)
     safeguards: list[Link] = Field(default_factory=list)
     strategies: list[Link] = Field(default_factory=list)
-    #: Design-check predicate (see the design issue); opaque to the KB loader.
-    design: dict[str, object] | None = None
 
 
 class Rule(Node):
     tool: NonEmpty
     rule_id: NonEmpty
+    #: Other ids the same tool reports for this rule (e.g. Trivy's legacy long ids).
+    aliases: list[NonEmpty] = Field(default_factory=list)
     severity: str | None = None
     cwes: list[Id] = Field(default_factory=list)
     mitigations: list[Link] = Field(default_factory=list)
