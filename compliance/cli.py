@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,10 +25,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Ctx:
     """Options shared by every command, passed explicitly (no globals)."""
 
-    def __init__(self, kb_dirs: Sequence[Path], verbose: bool) -> None:
+    def __init__(self, kb_dirs: Sequence[Path], verbose: bool, workspace: Path, now: datetime | None) -> None:
         self.kb_dirs = list(kb_dirs)
         self.verbose = verbose
+        #: the evidence workspace folder (``.sckb`` by default)
+        self.workspace = workspace
+        #: the injected clock; None means the real time, read once per command
+        self._now = now
         self._kb: Any = None
+
+    def now(self) -> datetime:
+        """The command's clock: ``--now`` if given, else the current UTC time (frozen on first read)."""
+        if self._now is None:
+            self._now = datetime.now(UTC).replace(microsecond=0)
+        return self._now
 
     def kb(self) -> Any:
         if self._kb is None:
@@ -113,10 +124,26 @@ def _cell(x: Any) -> str:
     envvar="SCKB_KB",
     help="Overlay folder of your own KB YAML, layered over the shipped data (repeatable; env SCKB_KB).",
 )
+@click.option(
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".sckb"),
+    show_default=True,
+    envvar="SCKB_WORKSPACE",
+    help="Evidence workspace folder (env SCKB_WORKSPACE).",
+)
+@click.option(
+    "--now",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"]),
+    default=None,
+    help="Pretend the current time is this (UTC), for reproducible output.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks for errors.")
 @click.version_option(__version__, prog_name="sckb")
 @click.pass_context
-def main(ctx: click.Context, kb_dirs: tuple[Path, ...], verbose: bool) -> None:
+def main(
+    ctx: click.Context, kb_dirs: tuple[Path, ...], workspace: Path, now: datetime | None, verbose: bool
+) -> None:
     """sckb: the Serverless Compliance Knowledge Base.
 
     \b
@@ -129,7 +156,7 @@ def main(ctx: click.Context, kb_dirs: tuple[Path, ...], verbose: bool) -> None:
       5  workspace or store error
       70 internal error (a bug; rerun with -v and report it)
     """
-    ctx.obj = Ctx(kb_dirs, verbose)
+    ctx.obj = Ctx(kb_dirs, verbose, workspace, now.replace(tzinfo=UTC) if now else None)
 
 
 # --------------------------------------------------------------------------- kb
