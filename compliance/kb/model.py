@@ -42,7 +42,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:()\-/]*$")]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:()\-/*]*$")]
 
 
 class Relationship(StrEnum):
@@ -194,6 +194,9 @@ class Mitigation(Node):
 
 
 class Rule(Node):
+    """A scanner rule, id ``tool:rule_id``. ``rule_id: "*"`` is a tool-wide fallback: it applies to every
+    finding of that tool whose own rule has no entry (e.g. every pip-audit vulnerability)."""
+
     tool: NonEmpty
     rule_id: NonEmpty
     #: Other ids the same tool reports for this rule (e.g. Trivy's legacy long ids).
