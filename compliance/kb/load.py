@@ -315,11 +315,17 @@ def _add_edge(kb: KB, edge: EdgeEntry, *, override: bool) -> None:
             return
         hint = "; set override: true in the overlay to replace it" if o.overlay and not prev.origin.overlay else ""
         kb.problems.append(
-            Problem(o.file, o.line, f"duplicate {edge.kind.value} edge {edge.source} -> {edge.target} (first at {prev.origin}){hint}")
+            Problem(
+                o.file, o.line, f"duplicate {edge.kind.value} edge {edge.source} -> {edge.target} (first at {prev.origin}){hint}"
+            )
         )
         return
     if edge.kind in MAPPING_EDGES:
-        missing = [name for name, v in (("relationship", edge.relationship), ("rationale", edge.rationale), ("source", edge.ref)) if not v]
+        missing = [
+            name
+            for name, v in (("relationship", edge.relationship), ("rationale", edge.rationale), ("source", edge.ref))
+            if not v
+        ]
         if missing:
             kb.problems.append(
                 Problem(o.file, o.line, f"{edge.kind.value} edge {edge.source} -> {edge.target} lacks {', '.join(missing)}")

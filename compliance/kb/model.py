@@ -80,9 +80,7 @@ class EdgeKind(StrEnum):
 
 
 #: Edge kinds that are mappings and so need relationship, rationale and source.
-MAPPING_EDGES = frozenset(
-    {EdgeKind.MAPS_TO, EdgeKind.IMPLEMENTED_BY, EdgeKind.EVIDENCES, EdgeKind.INDICATES, EdgeKind.CROSSWALK}
-)
+MAPPING_EDGES = frozenset({EdgeKind.MAPS_TO, EdgeKind.IMPLEMENTED_BY, EdgeKind.EVIDENCES, EdgeKind.INDICATES, EdgeKind.CROSSWALK})
 
 #: (edge kind) -> (allowed source kinds, allowed target kinds)
 EDGE_ENDPOINTS: dict[EdgeKind, tuple[frozenset[NodeKind], frozenset[NodeKind]]] = {
@@ -142,12 +140,18 @@ class Control(Node):
     #: Where a withdrawn control went ("incorporated into", "moved to").
     withdrawn_to: list[Id] = Field(default_factory=list)
     source: str | None = None
+    #: SP 800-53 release that introduced the control when later than 5.0 (e.g. "5.1.1", "5.2.0");
+    #: lets ``kb validate --against`` tell "newer than that catalog" from a real difference.
+    added_in: str | None = None
 
 
 class Baseline(Node):
     framework: NonEmpty  # e.g. fedramp, nist-800-53b
     source: NonEmpty
     members: list[Id]
+    #: Metadata title of the official OSCAL profile for this baseline (release numbers ignored when
+    #: matching); lets ``kb validate --against`` recognise the profile by its content.
+    official_title: str | None = None
     #: Per-control tailoring (FedRAMP LI-SaaS method: ASSESS, ATTEST, CONDITIONAL, NSO, FED).
     tailoring: dict[str, list[NonEmpty]] = Field(default_factory=dict)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import networkx as nx
@@ -56,9 +57,7 @@ def risk(kb: KB, risk_id: str) -> dict[str, Any]:
     rid = _require(kb, risk_id, NodeKind.RISK)
     g = kb.graph
     mitigations = _by_kind(g, [rid], EdgeKind.MITIGATED_BY, incoming=False)
-    via = _by_kind(g, [rid], EdgeKind.CORRESPONDS_TO, incoming=False) + _by_kind(
-        g, [rid], EdgeKind.CORRESPONDS_TO, incoming=True
-    )
+    via = _by_kind(g, [rid], EdgeKind.CORRESPONDS_TO, incoming=False) + _by_kind(g, [rid], EdgeKind.CORRESPONDS_TO, incoming=True)
     if not mitigations:  # an OWASP item reaches mitigations through its CSA counterpart
         mitigations = _by_kind(g, via, EdgeKind.MITIGATED_BY, incoming=False)
     mit_rows = []
@@ -150,8 +149,8 @@ def baseline(kb: KB, baseline_id: str) -> dict[str, Any]:
     g = kb.graph
     rec = kb.record(bid)
     assert isinstance(rec, Baseline)
-    reached = []
-    unreached = []
+    reached: list[dict[str, Any]] = []
+    unreached: list[dict[str, Any]] = []
     for c in sorted(rec.members, key=control_sort_key):
         mits = sorted(u for u, _, k in g.in_edges(c, data="kind") if k == "maps-to") if c in g else []
         row = {"id": c, "title": _title(g, c) if c in g else c, "mitigations": mits}
@@ -179,7 +178,9 @@ def resolve_target(kb: KB, target: str) -> set[str]:
         folded = {k.casefold(): k for k in kb.nodes}
         if target.casefold() in folded:
             return {folded[target.casefold()]}
-        raise NotFoundError(f"unknown path target {target!r}: give a node id, a framework (hipaa, fedramp, nist-800-53b) or a node kind")
+        raise NotFoundError(
+            f"unknown path target {target!r}: give a node id, a framework (hipaa, fedramp, nist-800-53b) or a node kind"
+        )
     return hits
 
 
@@ -198,7 +199,7 @@ def path(kb: KB, source: str, target: str, *, limit: int = 200, cutoff: int = 5)
     rows = []
     for p in paths[:limit]:
         steps = [{"id": n, "kind": eg.nodes[n]["kind"], "title": eg.nodes[n]["title"]} for n in p]
-        edges = [{"from": u, "to": v, **{k: eg.edges[u, v][k] for k in eg.edges[u, v]}} for u, v in zip(p, p[1:], strict=False)]
+        edges = [{"from": u, "to": v, **{k: eg.edges[u, v][k] for k in eg.edges[u, v]}} for u, v in itertools.pairwise(p)]
         rows.append({"nodes": steps, "edges": edges})
     return {"from": src, "to": target, "total": total, "shown": len(rows), "paths": rows}
 

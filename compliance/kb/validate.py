@@ -26,13 +26,11 @@ def check_references(kb: KB) -> None:
                     Problem(o.file, o.line, f"{edge.kind.value} edge: {end!r} is a {node.kind.value}, expected {want}")
                 )
         target = kb.nodes.get(edge.target)
-        if edge.kind is EdgeKind.MAPS_TO and target is not None and isinstance(target.record, Control):
-            if target.record.withdrawn:
-                kb.problems.append(
-                    Problem(o.file, o.line, f"maps to withdrawn control {edge.target}", "warning")
-                )
+        withdrawn = target is not None and isinstance(target.record, Control) and target.record.withdrawn
+        if edge.kind is EdgeKind.MAPS_TO and withdrawn:
+            kb.problems.append(Problem(o.file, o.line, f"maps to withdrawn control {edge.target}", "warning"))
     families = {n.id for n in kb.of_kind(NodeKind.FAMILY)}
-    for key, (resp, o) in kb.responsibility.items():
+    for _key, (resp, o) in kb.responsibility.items():
         if resp.control is not None and resp.control not in kb.nodes:
             kb.problems.append(Problem(o.file, o.line, f"responsibility names unknown control {resp.control!r}"))
         if resp.family is not None and resp.family not in families:

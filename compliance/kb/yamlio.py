@@ -112,15 +112,16 @@ class _Builder:
             for knode, vnode in node.value:
                 if knode.tag == "tag:yaml.org,2002:merge":
                     raise InputError("merge keys (<<) are not supported", path=self.path, line=knode.start_mark.line + 1)
-                key = self.build(knode, loc + ("<key>",), depth + 1)
-                if not isinstance(key, (str, int, float, bool)) and key is not None:
-                    raise InputError("mapping keys must be scalars", path=self.path, line=knode.start_mark.line + 1)
+                key = self.build(knode, (*loc, "<key>"), depth + 1)
+                if not isinstance(key, (str, int)):
+                    raise InputError("mapping keys must be strings or integers", path=self.path, line=knode.start_mark.line + 1)
                 if key in out:
                     raise InputError(f"duplicate key {key!r}", path=self.path, line=knode.start_mark.line + 1)
-                out[key] = self.build(vnode, loc + (key,), depth + 1)
+                out[key] = self.build(vnode, (*loc, key), depth + 1)
             return out
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(v, loc + (i,), depth + 1) for i, v in enumerate(node.value)]
+            return [self.build(v, (*loc, i), depth + 1) for i, v in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
         try:
             return _scalar(node)
         except ValueError as exc:
