@@ -22,6 +22,7 @@ from compliance.kb.model import (
     Baseline,
     Control,
     Cwe,
+    DesignPredicate,
     EdgeKind,
     KBFile,
     Link,
@@ -97,6 +98,8 @@ class KB:
     nodes: dict[str, NodeEntry] = field(default_factory=dict)
     edges: dict[tuple[str, str, str], EdgeEntry] = field(default_factory=dict)
     responsibility: dict[str, tuple[Responsibility, Origin]] = field(default_factory=dict)
+    #: design-check predicates (section ``design_predicates``), by predicate id
+    design_predicates: dict[str, tuple[DesignPredicate, Origin]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     _graph: Any = None
@@ -238,6 +241,13 @@ def _merge(kb: KB, parsed: KBFile, doc: Document, shown: str, overlay: bool) -> 
         if e.relationship is not None:
             entry.relationship = e.relationship.value
         _add_edge(kb, entry, override=e.override)
+    for i, dp in enumerate(parsed.design_predicates):
+        o = origin("design_predicates", i)
+        if dp.id in kb.design_predicates and not (dp.override and overlay):
+            first = kb.design_predicates[dp.id][1]
+            kb.problems.append(Problem(o.file, o.line, f"duplicate design predicate {dp.id!r} (first at {first})"))
+            continue
+        kb.design_predicates[dp.id] = (dp, o)
     for i, r in enumerate(parsed.responsibility):
         o = origin("responsibility", i)
         if (r.control is None) == (r.family is None):

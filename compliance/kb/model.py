@@ -37,7 +37,7 @@ section         node kind and the edges its records declare
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -237,6 +237,66 @@ class Responsibility(_Record):
     override: bool = False
 
 
+class PropertyCheck(_Record):
+    """A design-check test of one property of a design subject (``sckb design check``).
+
+    ``property`` is a dotted path into the subject's normalised properties; ``[*]`` walks every list item
+    (then ``each`` says whether all or any item must pass). Ops: ``exists``, ``equals``, ``in``, ``not_in``,
+    ``lte``, ``gte``, ``matches`` (a regular expression, searched). Evaluates to present / absent / unknown.
+    """
+
+    property: NonEmpty
+    op: Literal["exists", "equals", "in", "not_in", "lte", "gte", "matches"]
+    value: Any = None
+    each: Literal["all", "any"] = "all"
+
+
+class AllOf(_Record):
+    all: list[DesignExpr]
+
+
+class AnyOf(_Record):
+    any: list[DesignExpr]
+
+
+class NotOf(_Record):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    not_: DesignExpr = Field(alias="not")
+
+
+#: A predicate expression: a property check or an all/any/not combination of expressions.
+DesignExpr = PropertyCheck | AllOf | AnyOf | NotOf
+
+
+class DesignPredicate(_Record):
+    """How a mitigation is seen in a serverless design (infrastructure as code).
+
+    ``subject`` is the kind of design element checked (function, route, datastore, queue, role);
+    ``check`` applies to every provider unless ``providers`` gives that provider its own expression or
+    ``unknown`` (the design of that platform cannot show it). ``applies_if`` limits the subjects checked.
+    """
+
+    id: Id
+    mitigation: Id
+    title: NonEmpty
+    subject: Literal["function", "route", "datastore", "queue", "role"]
+    check: DesignExpr
+    applies_if: DesignExpr | None = None
+    providers: dict[Literal["aws", "gcp", "azure"], DesignExpr | Literal["unknown"]] = Field(default_factory=dict)
+    severity: Literal["critical", "high", "medium", "low"] = "medium"
+    rationale: NonEmpty
+    #: Scanner rules that judge the same property (e.g. ``checkov:CKV_AWS_50``), for agreement tests.
+    equivalents: list[Id] = Field(default_factory=list)
+    override: bool = False
+
+
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+NotOf.model_rebuild()
+DesignPredicate.model_rebuild()
+
+
 class KBFile(_Record):
     """One curated YAML file. Every section is optional."""
 
@@ -255,6 +315,7 @@ class KBFile(_Record):
     cwes: list[Cwe] = Field(default_factory=list)
     edges: list[Edge] = Field(default_factory=list)
     responsibility: list[Responsibility] = Field(default_factory=list)
+    design_predicates: list[DesignPredicate] = Field(default_factory=list)
 
 
 #: section name -> (node kind, model); ``edges`` and ``responsibility`` are not node sections.

@@ -35,6 +35,10 @@ def check_references(kb: KB) -> None:
             kb.problems.append(Problem(o.file, o.line, f"responsibility names unknown control {resp.control!r}"))
         if resp.family is not None and resp.family not in families:
             kb.problems.append(Problem(o.file, o.line, f"responsibility names unknown family {resp.family!r}"))
+    for dp, o in kb.design_predicates.values():
+        target = kb.nodes.get(dp.mitigation)
+        if target is None or target.kind is not NodeKind.MITIGATION:
+            kb.problems.append(Problem(o.file, o.line, f"design predicate {dp.id} names unknown mitigation {dp.mitigation!r}"))
     for entry in kb.of_kind(NodeKind.RULE):
         rec = entry.record
         assert isinstance(rec, Rule)
