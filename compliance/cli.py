@@ -350,6 +350,92 @@ def query_path(obj: Ctx, source: str, target: str, limit: int, as_json: bool) ->
 # (section anchor: add this stage's commands below this line)
 
 
+def _pct(share: float) -> str:
+    return f"{share:.1%}"
+
+
+@kb_group.command("stats")
+@json_option
+@click.pass_obj
+def kb_stats(obj: Ctx, as_json: bool) -> None:
+    """Counts per node and edge kind, and coverage: risks mitigated, provider guidance, baseline
+    controls reached by mitigations, scanner rules mapped per tool, complete control links, HIPAA."""
+    from compliance.kb.stats import stats
+
+    s = stats(obj.kb())
+    if as_json:
+        return emit_json(s)
+    cov = s["coverage"]
+    con = _console()
+    con.print(_table("Nodes", ["kind", "count"], list(s["nodes"].items())))
+    con.print(_table("Edges", ["kind", "count"], list(s["edges"].items())))
+    rows: list[tuple[Any, ...]] = [
+        (f"risks linked to mitigations ({tax})", f["count"], f["total"], _pct(f["share"]), f["unlinked"])
+        for tax, f in cov["risks"].items()
+    ]
+    for label, key in (
+        ("mitigations with aws, gcp and azure guidance", "mitigations_with_all_providers"),
+        ("mitigation->control links with relationship, rationale, source", "control_links_complete"),
+        ("controls reached by a mitigation", "controls_reached"),
+    ):
+        f = cov[key]
+        rows.append((label, f["count"], f["total"], _pct(f["share"]), None))
+    for label, key in (
+        ("HIPAA safeguards reached directly", "direct"),
+        ("HIPAA safeguards reached directly or by crosswalk", "direct_or_crosswalk"),
+    ):
+        f = cov["hipaa"][key]
+        rows.append((label, f["count"], f["total"], _pct(f["share"]), None))
+    con.print(_table("Coverage", ["figure", "count", "total", "share", "not linked"], rows))
+    con.print(
+        _table(
+            "Baseline controls reached by a mitigation (maps-to, directly)",
+            ["baseline", "reached", "members", "share"],
+            [(b["id"], b["count"], b["total"], _pct(b["share"])) for b in cov["baselines"]],
+        )
+    )
+    con.print(
+        _table(
+            "Scanner rules per tool",
+            ["tool", "mapped", "not applicable", "total", "mapped share"],
+            [(r["tool"], r["mapped"], r["not_applicable"], r["total"], _pct(r["share"])) for r in cov["rules"]],
+        )
+    )
+
+
+@kb_group.command("compare")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@json_option
+@click.pass_obj
+def kb_compare(obj: Ctx, folder: Path, as_json: bool) -> None:
+    """Compare the KB with official OSCAL content in FOLDER (the SP 800-53 catalog and NIST/FedRAMP
+    baseline profiles, found by content): what was recognised, every difference, and notes.
+
+    Exits 1 if there is any difference (notes, such as controls newer than the catalog, are not)."""
+    from compliance import kb as kbmod
+    from compliance.kb.official import compare
+
+    result = compare(kbmod.load(obj.kb_dirs), folder)
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        con = _console()
+        con.print(
+            _table(
+                "Official content recognised",
+                ["file", "kind", "baseline", "controls", "version", "title"],
+                [(a.path, a.kind, a.baseline, a.controls, a.version, a.title) for a in result.artifacts],
+            )
+        )
+        for d in result.differences:
+            click.echo(f"difference: {d}")
+        for n in result.notes:
+            click.echo(f"note: {n}")
+        click.echo(f"{len(result.differences)} differences, {len(result.notes)} notes")
+    if result.differences:
+        raise click.exceptions.Exit(1)
+
+
 # ---------------------------------------------------------------- evidence (issue 4)
 # (section anchor: add this stage's commands below this line)
 
