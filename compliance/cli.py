@@ -42,9 +42,12 @@ class Ctx:
 
     def kb(self) -> Any:
         if self._kb is None:
-            from compliance import kb as kbmod
+            import os
 
-            self._kb = kbmod.load(self.kb_dirs)
+            from compliance import kb as kbmod
+            from compliance.kb.load import default_cache_dir
+
+            self._kb = kbmod.load(self.kb_dirs, cache_dir=default_cache_dir(os.environ))
             if self._kb.errors:
                 first = self._kb.errors[0]
                 more = len(self._kb.errors) - 1

@@ -6,11 +6,15 @@ checked, and all problems come back together as ``file:line: message``.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterable, Sequence
+import pickle
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -41,8 +45,7 @@ from compliance.paths import shipped_data_dirs
 KB_ENV = "SCKB_KB"
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """Where a record or edge was declared."""
 
     file: str
@@ -163,28 +166,78 @@ def overlay_dirs_from_env(environ: dict[str, str] | None = None) -> list[Path]:
     return [Path(p) for p in raw.split(os.pathsep) if p]
 
 
+def default_cache_dir(environ: Mapping[str, str]) -> Path | None:
+    """Where the CLI keeps its KB cache: ``SCKB_CACHE_DIR``, else ``$XDG_CACHE_HOME/sckb``, else
+    ``~/.cache/sckb``; ``SCKB_NO_CACHE=1`` turns caching off."""
+    if environ.get("SCKB_NO_CACHE"):
+        return None
+    if environ.get("SCKB_CACHE_DIR"):
+        return Path(environ["SCKB_CACHE_DIR"])
+    base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sckb"
+
+
+def _fingerprint(files: Sequence[tuple[Path, bool]]) -> str:
+    """Changes whenever a KB file or the KB code changes (path, size and mtime of each)."""
+    h = hashlib.sha256(f"sckb-kb-cache/1 {sys.version_info[:2]}".encode())
+    code = sorted(Path(__file__).resolve().parent.glob("*.py"))
+    for p, overlay in [(c, False) for c in code] + list(files):
+        st = p.stat()
+        h.update(f"{p}\0{overlay}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:32]
+
+
 def load(
     overlays: Sequence[Path] = (),
     *,
     data_dirs: Sequence[Path] | None = None,
+    cache_dir: Path | None = None,
 ) -> KB:
     """Load the shipped KB plus ``overlays`` (directories or files). Never raises for bad data:
     problems are collected in ``kb.problems``. Raises :class:`InputError` only when an
-    overlay path does not exist."""
-    kb = KB()
+    overlay path does not exist.
+
+    With ``cache_dir``, the loaded KB (graph included) is pickled there, keyed by a fingerprint
+    of every file and of this code, so the next command starts without re-parsing. The cache
+    is the user's own, trusted like their home folder; a stale or unreadable one is rebuilt."""
     base_dirs = list(data_dirs) if data_dirs is not None else shipped_data_dirs()
     root = base_dirs[0].parent if base_dirs else None
-    for path in discover(base_dirs):
-        _load_file(kb, path, _display(path, root), overlay=False)
     for d in overlays:
         if not d.exists():
             raise InputError("overlay directory does not exist", path=d)
-        for path in discover([d]):
-            _load_file(kb, path, str(path), overlay=True)
+    files = [(p, False) for p in discover(base_dirs)] + [(p, True) for d in overlays for p in discover([d])]
+    cached: Path | None = None
+    if cache_dir is not None:
+        cached = cache_dir / f"kb-{_fingerprint(files)}.pickle"
+        try:
+            with cached.open("rb") as f:
+                kb = pickle.load(f)
+            if isinstance(kb, KB):
+                return kb
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            pass
+    kb = KB()
+    for path, overlay in files:
+        _load_file(kb, path, str(path) if overlay else _display(path, root), overlay=overlay)
     from compliance.kb.validate import check_references
 
     check_references(kb)
+    if cached is not None:
+        _ = kb.graph
+        _write_cache(cached, kb)
     return kb
+
+
+def _write_cache(path: Path, kb: KB) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for old in path.parent.glob("kb-*.pickle"):
+            old.unlink(missing_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".kb-", delete=False) as f:
+            pickle.dump(kb, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(f.name, path)
+    except OSError:
+        pass  # a read-only cache folder only costs speed
 
 
 def _load_file(kb: KB, path: Path, shown: str, *, overlay: bool) -> None:

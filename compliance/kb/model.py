@@ -101,7 +101,8 @@ EDGE_ENDPOINTS: dict[EdgeKind, tuple[frozenset[NodeKind], frozenset[NodeKind]]] 
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    # defer_build: a cached KB is unpickled without ever validating, so don't pay for schemas up front
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, defer_build=True)
 
 
 class Node(_Record):
@@ -260,7 +261,7 @@ class AnyOf(_Record):
 
 
 class NotOf(_Record):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     not_: DesignExpr = Field(alias="not")
 
@@ -300,7 +301,7 @@ DesignPredicate.model_rebuild()
 class KBFile(_Record):
     """One curated YAML file. Every section is optional."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     schema_: str | None = Field(default=None, alias="schema")
     description: str | None = None

@@ -18,9 +18,28 @@ import yaml
 from compliance.errors import InputError
 
 try:  # the C composer is ~10x faster; fall back to pure Python where libyaml is absent
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on the platform's PyYAML build
-    _Loader = yaml.SafeLoader
+    from yaml.cyaml import CParser as _Parser
+except ImportError:  # pragma: no cover - depends on the platform's PyYAML build
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+
+
+class _Loader(_Parser, yaml.resolver.BaseResolver):  # type: ignore[misc, valid-type]
+    """Composer only, with no implicit tag resolution: :func:`_scalar` types plain scalars
+    itself (YAML 1.2 core rules: no yes/no/on/off booleans, no sexagesimal numbers)."""
+
+    def __init__(self, stream: str) -> None:
+        _Parser.__init__(self, stream)
+        yaml.resolver.BaseResolver.__init__(self)
 
 #: A curated file larger than this is refused unread (a KB file is a few hundred KB).
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -57,11 +76,11 @@ class Document:
 def _scalar(node: yaml.ScalarNode) -> Any:
     value = node.value
     tag = node.tag
+    if not tag.startswith("tag:yaml.org,2002:") and tag != "!":
+        raise ValueError(f"unsupported tag {tag}")
     if node.style is not None and node.style != "":
         return value  # quoted or block scalar: always a string
-    if tag == "tag:yaml.org,2002:str":
-        return value
-    if tag in ("tag:yaml.org,2002:null",) or value in _NULL:
+    if value in _NULL:
         return None
     if value in _BOOL:
         return _BOOL[value]
@@ -69,63 +88,70 @@ def _scalar(node: yaml.ScalarNode) -> Any:
         return int(value.replace("_", ""))
     if _FLOAT.match(value) and any(c.isdigit() for c in value):
         return float(value.replace("_", ""))
-    if tag.startswith("tag:yaml.org,2002:") or tag == "!":
-        return value
-    raise ValueError(f"unsupported tag {tag}")
+    return value
 
 
 class _Builder:
+    """One pass over the composed node tree. A node reached again through an alias is not
+    rebuilt: its value is shared and its *expanded* size is added, so an alias bomb is refused
+    after work linear in the file's size, before anything is expanded."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lines: dict[Path_, int] = {}
-        self.expanded = 0
-        self._sizes: dict[int, int] = {}
+        self._memo: dict[int, tuple[Any, int]] = {}
+        self._active: set[int] = set()
 
-    def _size(self, node: yaml.Node) -> int:
-        """Expanded size of a node, memoised by identity (aliases share nodes)."""
+    def _fail(self, message: str, node: yaml.Node) -> InputError:
+        return InputError(message, path=self.path, line=node.start_mark.line + 1)
+
+    def build(self, node: yaml.Node, loc: Path_, depth: int = 0) -> tuple[Any, int]:
+        """Return (value, expanded size)."""
         key = id(node)
-        cached = self._sizes.get(key)
-        if cached is not None:
-            return cached
-        self._sizes[key] = 1  # cycle guard: a recursive alias counts once
-        if isinstance(node, yaml.MappingNode):
-            size = 1 + sum(self._size(k) + self._size(v) for k, v in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            size = 1 + sum(self._size(v) for v in node.value)
-        else:
-            size = 1
-        if size > MAX_EXPANDED_NODES:
-            raise InputError(
-                f"alias expansion exceeds {MAX_EXPANDED_NODES:,} nodes (YAML bomb?)",
-                path=self.path,
-                line=node.start_mark.line + 1,
-            )
-        self._sizes[key] = size
-        return size
-
-    def build(self, node: yaml.Node, loc: Path_, depth: int = 0) -> Any:
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        if key in self._active:
+            raise self._fail("recursive alias", node)
         if depth > 200:
-            raise InputError("nesting deeper than 200 levels", path=self.path, line=node.start_mark.line + 1)
+            raise self._fail("nesting deeper than 200 levels", node)
         self.lines.setdefault(loc, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            out: dict[Any, Any] = {}
-            for knode, vnode in node.value:
-                if knode.tag == "tag:yaml.org,2002:merge":
-                    raise InputError("merge keys (<<) are not supported", path=self.path, line=knode.start_mark.line + 1)
-                key = self.build(knode, (*loc, "<key>"), depth + 1)
-                if not isinstance(key, (str, int)):
-                    raise InputError("mapping keys must be strings or integers", path=self.path, line=knode.start_mark.line + 1)
-                if key in out:
-                    raise InputError(f"duplicate key {key!r}", path=self.path, line=knode.start_mark.line + 1)
-                out[key] = self.build(vnode, (*loc, key), depth + 1)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(v, (*loc, i), depth + 1) for i, v in enumerate(node.value)]
-        assert isinstance(node, yaml.ScalarNode)
-        try:
-            return _scalar(node)
-        except ValueError as exc:
-            raise InputError(str(exc), path=self.path, line=node.start_mark.line + 1) from None
+        size = 1
+        value: Any
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                value = _scalar(node)
+            except ValueError as exc:
+                raise self._fail(str(exc), node) from None
+        else:
+            self._active.add(key)
+            if isinstance(node, yaml.MappingNode):
+                out: dict[Any, Any] = {}
+                for knode, vnode in node.value:
+                    if knode.tag == "tag:yaml.org,2002:merge":
+                        raise self._fail("merge keys (<<) are not supported", knode)
+                    if not isinstance(knode, yaml.ScalarNode):
+                        raise self._fail("mapping keys must be strings or integers", knode)
+                    k = _scalar(knode)
+                    if not isinstance(k, (str, int)):
+                        raise self._fail("mapping keys must be strings or integers", knode)
+                    if k in out:
+                        raise self._fail(f"duplicate key {k!r}", knode)
+                    out[k], n = self.build(vnode, (*loc, k), depth + 1)
+                    size += n + 1
+                value = out
+            else:
+                items = []
+                for i, v in enumerate(node.value):
+                    item, n = self.build(v, (*loc, i), depth + 1)
+                    items.append(item)
+                    size += n
+                value = items
+            self._active.discard(key)
+            if size > MAX_EXPANDED_NODES:
+                raise self._fail(f"alias expansion exceeds {MAX_EXPANDED_NODES:,} nodes (YAML bomb?)", node)
+            self._memo[key] = (value, size)
+        return value, size
 
 
 def load_yaml(path: Path) -> Document:
@@ -162,6 +188,5 @@ def parse_yaml(text: str, path: Path) -> Document:
     if root is None:
         return Document(path=path, data=None)
     builder = _Builder(path)
-    builder._size(root)
-    data = builder.build(root, ())
+    data, _ = builder.build(root, ())
     return Document(path=path, data=data, lines=builder.lines)
