@@ -303,7 +303,8 @@ def query_control(obj: Ctx, control_id: str, as_json: bool) -> None:
         con.print(f"responsibility: {_cell(r['responsibility']['party'])}: {_cell(r['responsibility']['rationale'])}")
     rows = [(m["id"], m["title"], m.get("relationship"), m["risks"], m["rules"]) for m in r["mitigations"]]
     con.print(_table("Reached by mitigations", ["mitigation", "title", "relationship", "risks", "scanner rules"], rows))
-    con.print(_table("Baselines", ["baseline", "title", "tailoring"], [(b["id"], b["title"], b.get("tailoring")) for b in r["baselines"]]))
+    baselines = [(b["id"], b["title"], b.get("tailoring")) for b in r["baselines"]]
+    con.print(_table("Baselines", ["baseline", "title", "tailoring"], baselines))
     con.print(f"HIPAA safeguards (crosswalk): {_cell(r['safeguards'])}")
 
 
@@ -323,7 +324,8 @@ def query_baseline(obj: Ctx, baseline_id: str, as_json: bool) -> None:
         f"[bold]{_cell(r['id'])}[/bold] {_cell(r['title'])}: {len(r['reached'])} of {r['members']} controls reached "
         f"({r['coverage']:.1%})"
     )
-    con.print(_table("Reached", ["control", "title", "mitigations"], [(c["id"], c["title"], c["mitigations"]) for c in r["reached"]]))
+    reached = [(c["id"], c["title"], c["mitigations"]) for c in r["reached"]]
+    con.print(_table("Reached", ["control", "title", "mitigations"], reached))
     con.print(_table("Not reached", ["control", "title"], [(c["id"], c["title"]) for c in r["unreached"]]))
 
 
