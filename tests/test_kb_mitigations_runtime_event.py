@@ -171,11 +171,7 @@ def mine(kb: KB) -> dict[str, Mitigation]:
 
 def _maps_to(kb: KB, mitigation: str) -> dict[str, str]:
     """target id -> relationship of every maps-to edge leaving the mitigation."""
-    return {
-        e.target: str(e.relationship)
-        for e in kb.edges.values()
-        if e.kind is EdgeKind.MAPS_TO and e.source == mitigation
-    }
+    return {e.target: str(e.relationship) for e in kb.edges.values() if e.kind is EdgeKind.MAPS_TO and e.source == mitigation}
 
 
 def _sentences(text: str) -> int:
