@@ -68,9 +68,7 @@ REQUIRED_STRATEGIES = {
     "restrictive-resource-policies": {"SM-DR1"},
     "key-management-and-rotation": {"SM-DR12", "SM-DR15"},
 }
-ALLOWED_STRATEGIES = {f"MS-SS-{n}" for n in (1, 2, 3, 4, 8, 9, 10, 11, 13)} | {
-    f"SM-DR{n}" for n in (1, 2, 6, 8, 12, 13, 15)
-}
+ALLOWED_STRATEGIES = {f"MS-SS-{n}" for n in (1, 2, 3, 4, 8, 9, 10, 11, 13)} | {f"SM-DR{n}" for n in (1, 2, 6, 8, 12, 13, 15)}
 CSA_IDS = {f"SAS-{n}" for n in range(1, 13)}
 
 needs_shared = pytest.mark.skipif(not CONTROLS_CSV.is_file(), reason="../shared reference data not present")

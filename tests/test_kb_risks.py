@@ -122,9 +122,7 @@ def test_correspondence_matches_reference_table(risks: dict[str, Risk], referenc
     assert {row["sas"] for row in rows} == set(CSA_IDS)
     for row in rows:
         assert row["judgement"] is True
-        expected = {
-            f"OWASP-{m.group(1)}" for item in row["owasp"] if (m := re.match(r"^(A\d+):2017\b", item))
-        }
+        expected = {f"OWASP-{m.group(1)}" for item in row["owasp"] if (m := re.match(r"^(A\d+):2017\b", item))}
         assert set(risks[row["sas"]].corresponds_to) == expected, row["sas"]
 
 
