@@ -148,6 +148,31 @@ def test_unknown_profile_is_a_note(catalogue_kb: KB, tmp_path: Path, oscal: Path
     assert any("matches no KB baseline" in n for n in result.notes)
 
 
+def test_other_catalog_is_not_compared(catalogue_kb: KB, tmp_path: Path) -> None:
+    other = {
+        "catalog": {
+            "uuid": "x",
+            "metadata": {"title": "Our Controls", "version": "1"},
+            "groups": [
+                {
+                    "id": "zz",
+                    "title": "Zed",
+                    "controls": [
+                        {"id": "zz-1", "title": "One"},
+                        {"id": "ac-1", "title": "Policy"},
+                        {"id": "zz-2", "title": "Two"},
+                    ],
+                }
+            ],
+        }
+    }
+    (tmp_path / "ours.json").write_bytes(orjson.dumps(other))
+    result = compare(catalogue_kb, tmp_path)
+    assert result.differences == []
+    assert [a.kind for a in result.artifacts] == ["other-catalog"]
+    assert any("is not SP 800-53 rev5" in n for n in result.notes)
+
+
 def test_profile_of_a_newer_release_still_matches(catalogue_kb: KB, tmp_path: Path, oscal: Path) -> None:
     path = _copy(oscal / "nist" / "NIST_SP-800-53_rev5_PRIVACY-baseline_profile.json", tmp_path)
     doc = orjson.loads(path.read_bytes())

@@ -42,7 +42,7 @@ class Artifact:
     """One official file and what it was identified as."""
 
     path: str
-    kind: str  # "catalog", "resolved-baseline", "profile", "unmatched-profile"
+    kind: str  # "catalog", "resolved-baseline", "profile", "unmatched-profile", "other-catalog"
     title: str
     version: str
     baseline: str | None = None
@@ -199,6 +199,12 @@ def compare(kb: KB, directory: Path) -> Comparison:
                 members = {c for c, v in controls.items() if not v["withdrawn"]}
                 result.artifacts.append(Artifact(shown, "resolved-baseline", title, version, baseline.id, len(members)))
                 _compare_members(result, shown, baseline, members)
+            elif len(controls.keys() & kb.nodes.keys()) * 2 < len(controls):
+                # another catalog (not SP 800-53): comparing it id by id would only produce noise
+                result.artifacts.append(Artifact(shown, "other-catalog", title, version, None, len(controls)))
+                result.notes.append(
+                    f"{shown}: catalog {title!r} is not SP 800-53 rev5 (most of its ids are unknown); not compared"
+                )
             else:
                 result.artifacts.append(Artifact(shown, "catalog", title, version, None, len(controls)))
                 _compare_catalog(result, kb, shown, version, controls, families)
