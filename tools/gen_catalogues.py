@@ -332,8 +332,9 @@ def gen_hipaa(ref: Path, out: Path) -> tuple[list[dict[str, str]], dict[str, str
         ]
         sid = std[r["standard_ref"]] if kind == "standard" else r["citation"]
         title = r["name"].strip()
-        if r["name_is_descriptive"] == "true":
+        if r["name_is_descriptive"] == "true":  # our own label for an untitled paragraph
             title = title.strip("[]")
+            title = title[:1].upper() + title[1:]
         rec = {
             "id": sid,
             "title": title,
