@@ -18,7 +18,7 @@ import yaml
 from compliance.errors import InputError
 
 try:  # the C composer is ~10x faster; fall back to pure Python where libyaml is absent
-    from yaml.cyaml import CParser as _Parser
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - depends on the platform's PyYAML build
     from yaml.composer import Composer
     from yaml.parser import Parser
@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - depends on the platform's PyYAML build
             Composer.__init__(self)
 
 
-class _Loader(_Parser, yaml.resolver.BaseResolver):  # type: ignore[misc, valid-type]
+class _Loader(_Parser, yaml.resolver.BaseResolver):
     """Composer only, with no implicit tag resolution: :func:`_scalar` types plain scalars
     itself (YAML 1.2 core rules: no yes/no/on/off booleans, no sexagesimal numbers)."""
 
@@ -178,7 +178,7 @@ def load_yaml(path: Path) -> Document:
 def parse_yaml(text: str, path: Path) -> Document:
     """Parse YAML text (already decoded) into a :class:`Document`."""
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=_Loader)  # type: ignore[arg-type]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
