@@ -448,6 +448,350 @@ def kb_compare(obj: Ctx, folder: Path, as_json: bool) -> None:
 # ---------------------------------------------------------------- assess and export oscal, catalog import (issue 5)
 # (section anchor: add this stage's commands below this line)
 
+_ASSESS_STATUSES = ["satisfied", "not-satisfied", "partially-satisfied", "not-assessed", "inherited"]
+
+
+def _open_store(obj: Ctx, *, create: bool = False) -> Any:
+    from compliance.evidence.store import Store
+
+    return Store.open(obj.workspace, create=create)
+
+
+def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: Path | None) -> None:
+    from compliance.assess import render
+
+    if fmt == "json":
+        text = (
+            orjson.dumps(render.as_json(a, gate, paths=paths), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+        )
+    elif fmt == "csv":
+        text = render.as_csv(a)
+    elif fmt == "markdown":
+        text = render.as_markdown(a, gate)
+    else:
+        text = ""
+    if out is not None:
+        out.write_text(text if fmt != "table" else render.as_markdown(a, gate), encoding="utf-8")
+    if fmt != "table":
+        click.echo(text, nl=False)
+        return
+    con = _console()
+    s = a.summary()
+    con.print(f"[bold]assessment {_cell(a.id)}[/bold]  scopes: {_cell(a.scopes)}  window: {a.window_start} .. {a.now}")
+    con.print(_table("Controls by status", ["status", "controls"], [(k, v) for k, v in s["counts"].items()]))
+    bad = [c for c in a.controls.values() if c.status in ("not-satisfied", "partially-satisfied")]
+    if bad:
+        con.print(
+            _table(
+                "Controls needing work", ["control", "title", "status", "why"], [(c.id, c.title, c.status, c.reason) for c in bad]
+            )
+        )
+    if a.safeguards:
+        con.print(
+            _table("HIPAA view", ["safeguard", "title", "status"], [(x.id, x.title, x.status) for x in a.safeguards.values()])
+        )
+    con.print(
+        f"satisfied share {s['satisfied_percent']:.2f}% · {s['findings_failing']} failing findings · "
+        f"{s['poam_items']} POA&M items ({s['poam_overdue']} overdue) · {s['stale_findings']} stale findings · "
+        f"{s['unmapped_failures']['count']} unmapped failures ({a.unmapped_mode})"
+    )
+    if gate is not None:
+        con.print("gate: passed" if not gate else "gate: FAILED: " + "; ".join(gate))
+
+
+def _gate_options(f: F) -> F:
+    f = click.option(
+        "--fail-on",
+        multiple=True,
+        type=click.Choice(_ASSESS_STATUSES),
+        help="CI gate: exit 1 if any control has this status (repeatable).",
+    )(f)
+    f = click.option(
+        "--min-satisfied", type=click.FloatRange(0, 100), help="CI gate: exit 1 if the satisfied share is below PCT."
+    )(f)
+    f = click.option(
+        "--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table", show_default=True
+    )(f)
+    f = click.option("--paths", is_flag=True, help="With --format json: include every control's explanation path.")(f)
+    f = click.option("--summary-out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the summary to FILE.")(f)
+    return f
+
+
+def _finish_gate(a: Any, fail_on: tuple[str, ...], min_satisfied: float | None, fmt: str, paths: bool, out: Path | None) -> None:
+    gating = bool(fail_on) or min_satisfied is not None or a.unmapped_mode == "fail"
+    gate = a.gate(list(fail_on), min_satisfied) if gating else None
+    _assess_output(a, fmt, gate, paths, out)
+    if gate:
+        raise click.exceptions.Exit(1)
+
+
+@main.group("assess", invoke_without_command=True)
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    help="fedramp-low|moderate|high|li-saas, nist-low|moderate|high, hipaa, serverless (repeatable).",
+)
+@click.option(
+    "--max-age", type=click.IntRange(0), default=30, show_default=True, help="Evidence freshness window in days (clock: --now)."
+)
+@click.option(
+    "--unmapped-failures",
+    type=click.Choice(["ignore", "warn", "fail"]),
+    default="warn",
+    show_default=True,
+    help="How failing findings that map to nothing count (fail: the gate fails).",
+)
+@_gate_options
+@click.pass_context
+def assess_group(
+    ctx: click.Context,
+    scopes: tuple[str, ...],
+    max_age: int,
+    unmapped_failures: str,
+    fail_on: tuple[str, ...],
+    min_satisfied: float | None,
+    fmt: str,
+    paths: bool,
+    summary_out: Path | None,
+) -> None:
+    """Assess controls against the evidence store and store the assessment.
+
+    \b
+    Each control in scope gets satisfied, not-satisfied, partially-satisfied, not-assessed or inherited,
+    with its explanation path (control <- mitigation <- rule <- findings). See README "Assessment and OSCAL".
+    \b
+    Exit codes: 0 assessed (gate passed); 1 a --fail-on / --min-satisfied / --unmapped-failures fail gate
+    failed; 2 usage; 4 unknown scope or no evidence store; 5 store error.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if not scopes:
+        raise click.UsageError("give at least one --scope (or a subcommand: diff, show, list, explain)")
+    obj: Ctx = ctx.obj
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from compliance.assess import run
+
+    kb = obj.kb()
+    with _open_store(obj) as store:
+        total = store.counts()
+        n_total = sum(total[k] for k in ("open", "closed", "passing", "info"))
+        con = _console()
+        with Progress(
+            TextColumn("assessing"),
+            BarColumn(),
+            TextColumn("{task.completed:,}/{task.total:,} findings"),
+            console=con,
+            transient=True,
+            disable=not sys.stderr.isatty(),
+        ) as bar:
+            task = bar.add_task("assess", total=n_total)
+            a = run(
+                kb,
+                store,
+                scopes=list(scopes),
+                now=obj.now(),
+                max_age_days=max_age,
+                unmapped=unmapped_failures,
+                progress=lambda n: bar.update(task, completed=n),
+            )
+    if fmt == "table" and unmapped_failures == "warn" and a.unmapped:
+        click.echo(
+            f"sckb: warning: {len(a.unmapped)} failing finding(s) map to no mitigation (see 'sckb evidence unmapped')", err=True
+        )
+    _finish_gate(a, fail_on, min_satisfied, fmt, paths, summary_out)
+
+
+@assess_group.command("show")
+@click.argument("assessment", required=False)
+@_gate_options
+@click.pass_obj
+def assess_show(
+    obj: Ctx,
+    assessment: str | None,
+    fail_on: tuple[str, ...],
+    min_satisfied: float | None,
+    fmt: str,
+    paths: bool,
+    summary_out: Path | None,
+) -> None:
+    """Show a stored assessment (the latest when none is named), optionally as a CI gate (exit 1 when it fails)."""
+    from compliance.assess import load_assessment
+
+    with _open_store(obj) as store:
+        a = load_assessment(store, assessment)
+    _finish_gate(a, fail_on, min_satisfied, fmt, paths, summary_out)
+
+
+@assess_group.command("list")
+@json_option
+@click.pass_obj
+def assess_list(obj: Ctx, as_json: bool) -> None:
+    """Stored assessments, latest first."""
+    from compliance.assess import list_assessments
+
+    with _open_store(obj) as store:
+        rows = list_assessments(store)
+    if as_json:
+        return emit_json(rows)
+    _console().print(
+        _table(
+            "Assessments (latest first)",
+            ["id", "now", "scopes", "satisfied", "not-satisfied", "partial", "not-assessed", "inherited"],
+            [
+                (
+                    r["id"],
+                    r["now"],
+                    r["scopes"],
+                    r["counts"]["satisfied"],
+                    r["counts"]["not-satisfied"],
+                    r["counts"]["partially-satisfied"],
+                    r["counts"]["not-assessed"],
+                    r["counts"]["inherited"],
+                )
+                for r in rows
+            ],
+        )
+    )
+
+
+@assess_group.command("explain")
+@click.argument("control_id")
+@click.option("--assessment", help="Assessment id or prefix (default: the latest).")
+@json_option
+@click.pass_obj
+def assess_explain(obj: Ctx, control_id: str, assessment: str | None, as_json: bool) -> None:
+    """The explanation path of one control: control <- mitigations <- rules <- findings, with evidence hashes."""
+    from compliance.assess import load_assessment
+    from compliance.errors import NotFoundError
+
+    with _open_store(obj) as store:
+        a = load_assessment(store, assessment)
+    folded = {k.casefold(): k for k in a.controls}
+    cid = folded.get(control_id.casefold())
+    if cid is None:
+        raise NotFoundError(f"control {control_id!r} is not in assessment {a.id} (scopes: {', '.join(a.scopes)})")
+    p = a.path(cid)
+    if as_json:
+        return emit_json(p)
+    click.echo(f"{p['control']} {p['title']}: {p['status']} ({p['reason']})")
+    for m in p["mitigations"]:
+        click.echo(f"  <- {m['id']} [{m['relationship']}]: {m['status']} ({m['reason']})")
+        for r in m["rules"]:
+            counts = f"{r['failed']} failing, {r['passed']} passing, {r['stale']} stale"
+            click.echo(f"       <- {r['rule']} ({r['mapped_by']}): {r['outcome']}, {counts}")
+            for f in r["failing_findings"][:20]:
+                where = f"{f['file'] or ''}:{f['line'] or ''}"
+                click.echo(f"            <- {f['subject'] or '?'} {where} evidence {f['evidence_sha256'][:16]} {f['pointer']}")
+            if len(r["failing_findings"]) > 20:
+                click.echo(f"            ... {len(r['failing_findings']) - 20} more")
+    for r in p["attestations"]:
+        click.echo(f"  <- attestation {r['rule']}: {r['outcome']} (methods {', '.join(r['methods'])})")
+
+
+@assess_group.command("diff")
+@click.argument("old")
+@click.argument("new", required=False)
+@click.option("--fail-on-regression", is_flag=True, help="Exit 1 if any control's status got worse.")
+@json_option
+@click.pass_obj
+def assess_diff(obj: Ctx, old: str, new: str | None, fail_on_regression: bool, as_json: bool) -> None:
+    """Compare two assessments (NEW defaults to the latest): status changes, findings opened and closed.
+
+    Exit codes: 0 compared; 1 --fail-on-regression and a control got worse; 4 unknown assessment."""
+    from compliance.assess import diff, load_assessment
+
+    with _open_store(obj) as store:
+        a, b = load_assessment(store, old), load_assessment(store, new)
+    d = diff(a, b)
+    if as_json:
+        emit_json(d)
+    else:
+        con = _console()
+        con.print(f"[bold]{_cell(d['old'])} -> {_cell(d['new'])}[/bold]")
+        con.print(
+            _table(
+                "Status changes",
+                ["control", "title", "old", "new", "regression"],
+                [(c["control"], c["title"], c["old"], c["new"], "yes" if c["regression"] else "") for c in d["changed"]],
+            )
+        )
+        con.print(
+            _table(
+                "Findings opened",
+                ["rule", "subject", "severity"],
+                [(f["rule"], f["subject"], f["severity"]) for f in d["opened"]],
+            )
+        )
+        con.print(
+            _table(
+                "Findings closed",
+                ["rule", "subject", "severity"],
+                [(f["rule"], f["subject"], f["severity"]) for f in d["closed"]],
+            )
+        )
+        if d["added"] or d["removed"]:
+            con.print(f"controls added: {_cell(d['added'])}; removed: {_cell(d['removed'])}")
+    if fail_on_regression and d["regressions"]:
+        raise click.exceptions.Exit(1)
+
+
+@main.group("export")
+def export_group() -> None:
+    """Export assessments to other formats (OSCAL)."""
+
+
+@export_group.command("oscal")
+@click.option("--assessment", help="Assessment id or prefix (default: the latest).")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option(
+    "--schema-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of the NIST OSCAL 1.1.3 JSON schemas: validate every document before writing (needs jsonschema-rs).",
+)
+@click.option(
+    "--copy-evidence/--no-copy-evidence", default=True, show_default=True, help="Copy raw evidence files into OUT/evidence/."
+)
+@click.pass_obj
+def export_oscal(obj: Ctx, assessment: str | None, out: Path, schema_dir: Path | None, copy_evidence: bool) -> None:
+    """Write OSCAL 1.1.3 JSON: assessment plan, assessment results, POA&M and component definition.
+
+    Same assessment and --now -> byte-identical files. Exit codes: 0 written; 1 a document failed the
+    schema check (nothing written); 4 no such assessment; 5 store error."""
+    from compliance.assess import load_assessment
+    from compliance.oscal import export
+
+    kb = obj.kb()
+    with _open_store(obj) as store:
+        a = load_assessment(store, assessment)
+        written = export(kb, a, out, schema_dir=schema_dir, locker=store.locker_path if copy_evidence else None)
+    for p in written:
+        if p.parent == out:
+            click.echo(f"wrote {p}", err=True)
+    if schema_dir is not None:
+        click.echo("schema check: all documents valid", err=True)
+
+
+@main.group("catalog")
+def catalog_group() -> None:
+    """Control statements from the official SP 800-53 OSCAL catalog."""
+
+
+@catalog_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@click.pass_obj
+def catalog_import(obj: Ctx, file: Path, as_json: bool) -> None:
+    """Import control statements from the SP 800-53 rev5 OSCAL catalog JSON into the workspace."""
+    from compliance.oscal.catalog import import_catalog
+
+    with _open_store(obj, create=True) as store:
+        n = import_catalog(store.conn, file)
+    if as_json:
+        return emit_json({"file": str(file), "controls": n})
+    click.echo(f"imported {n} control statements from {file}")
+
 
 # ---------------------------------------------------------------- report pdf (issue 6)
 # (section anchor: add this stage's commands below this line)

@@ -1,0 +1,106 @@
+"""Assessment: control status through the KB graph, from the evidence store.
+
+Stable API (used by the PDF report, the site and the OSCAL export)::
+
+    from compliance.assess import load_assessment, run
+    a = load_assessment(store)              # the latest assessment; or load_assessment(store, "A-1f2e...")
+    a.id, a.now, a.scopes                   # content-derived id, the clock used, the scope names
+    a.window_start, a.max_age_days          # the freshness window [window_start, now]
+    a.controls["AC-6"].status               # satisfied | not-satisfied | partially-satisfied | not-assessed | inherited
+    a.controls["AC-6"].reason, .party, .mitigations (MitigationLink: id, relationship, status), .direct
+    a.path("AC-6")                          # control <- mitigations <- rules <- failing findings (with evidence sha256)
+    a.mitigations[mid].rules                # RuleEvidence: rule, outcome, passed/failed/errors/stale, files, failing
+    a.safeguards                            # the HIPAA view (when the hipaa scope is in)
+    a.findings                              # identity -> FindingRecord (fresh open failures)
+    a.poam                                  # PoamItem: rule, severity, first_seen, due, overdue, findings, controls
+    a.files                                 # EvidenceFileRef: sha256, name, tool, format, scan_time, fresh
+    a.observations                          # (evidence file, rule) groups, the unit of OSCAL observations
+    a.counts(), a.summary(), a.gate(fail_on, min_satisfied)
+
+``store`` is the evidence store (anything with a ``conn`` sqlite3 connection) or a connection.
+The status rules are in :mod:`compliance.assess.rules`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from compliance.assess import db, rules
+from compliance.assess.diff import diff
+from compliance.assess.engine import DEFAULT_MAX_AGE_DAYS, REMEDIATION_DAYS, assess
+from compliance.assess.model import (
+    Assessment,
+    ControlResult,
+    EvidenceFileRef,
+    FindingRecord,
+    MitigationResult,
+    Observation,
+    PoamItem,
+    SafeguardResult,
+)
+
+
+def _conn(store: Any) -> sqlite3.Connection:
+    if isinstance(store, sqlite3.Connection):
+        return store
+    conn = getattr(store, "conn", None)
+    if not isinstance(conn, sqlite3.Connection):
+        raise TypeError("expected an evidence Store (with .conn) or a sqlite3.Connection")
+    return conn
+
+
+def load_assessment(store: Any, id: str | None = None) -> Assessment:
+    """The assessment ``id`` (an id, a unique prefix, or None/"latest" for the latest)."""
+    return db.load(_conn(store), id)
+
+
+def list_assessments(store: Any) -> list[dict[str, Any]]:
+    return db.listing(_conn(store))
+
+
+def run(
+    kb: Any,
+    store: Any,
+    *,
+    scopes: list[str],
+    now: datetime,
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS,
+    unmapped: str = "warn",
+    progress: Callable[[int], None] | None = None,
+) -> Assessment:
+    """Assess the store's findings and save the result in the workspace database."""
+    a = assess(
+        kb,
+        store.findings(),
+        store.files(),
+        scopes=scopes,
+        now=now,
+        max_age_days=max_age_days,
+        unmapped=unmapped,
+        progress=progress,
+    )
+    db.save(_conn(store), a)
+    return a
+
+
+__all__ = [
+    "DEFAULT_MAX_AGE_DAYS",
+    "REMEDIATION_DAYS",
+    "Assessment",
+    "ControlResult",
+    "EvidenceFileRef",
+    "FindingRecord",
+    "MitigationResult",
+    "Observation",
+    "PoamItem",
+    "SafeguardResult",
+    "assess",
+    "diff",
+    "list_assessments",
+    "load_assessment",
+    "rules",
+    "run",
+]

@@ -1,0 +1,46 @@
+"""Compare two assessments: controls whose status changed, findings opened and closed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compliance.assess import rules
+from compliance.assess.model import Assessment
+from compliance.kb.query import control_sort_key
+
+#: A change toward a worse status is a regression (higher rank = worse).
+_RANK = {rules.SATISFIED: 0, rules.INHERITED: 0, rules.PARTIAL: 1, rules.NOT_ASSESSED: 2, rules.NOT_SATISFIED: 3}
+
+
+def diff(old: Assessment, new: Assessment) -> dict[str, Any]:
+    """What changed from ``old`` to ``new``.
+
+    ``changed`` lists controls present in both whose status differs (``regression`` is true when the new
+    status is worse: satisfied/inherited < partially-satisfied < not-assessed < not-satisfied);
+    ``added``/``removed`` list controls only in one scope; ``opened`` are failing findings in ``new``
+    but not in ``old``, ``closed`` the reverse.
+    """
+    changed = []
+    for cid in sorted(set(old.controls) & set(new.controls), key=control_sort_key):
+        a, b = old.controls[cid].status, new.controls[cid].status
+        if a != b:
+            changed.append(
+                {"control": cid, "title": new.controls[cid].title, "old": a, "new": b, "regression": _RANK[b] > _RANK[a]}
+            )
+    opened = sorted(set(new.findings) - set(old.findings))
+    closed = sorted(set(old.findings) - set(new.findings))
+
+    def row(a: Assessment, ident: str) -> dict[str, Any]:
+        f = a.findings[ident]
+        return {"identity": ident, "rule": f.rule, "severity": f.severity, "subject": f.subject, "first_seen": f.first_seen}
+
+    return {
+        "old": old.id,
+        "new": new.id,
+        "changed": changed,
+        "added": sorted(set(new.controls) - set(old.controls), key=control_sort_key),
+        "removed": sorted(set(old.controls) - set(new.controls), key=control_sort_key),
+        "opened": [row(new, i) for i in opened],
+        "closed": [row(old, i) for i in closed],
+        "regressions": sum(1 for c in changed if c["regression"]),
+    }

@@ -1,0 +1,489 @@
+"""The assessment engine: stored findings + the KB -> an :class:`Assessment`.
+
+The engine reads any iterable of finding records with the attributes of the evidence store's
+``StoredFinding`` (identity, tool, rule_id, rule_title, severity, result, status, resource, function,
+file, line, pointer, file_sha256, first_seen, last_seen, method, targets, mitigations, mapped_by,
+message). It makes one pass over them, tallying per (mitigation, rule) and per
+(evidence file, rule), then applies the status rules of :mod:`compliance.assess.rules`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import orjson
+
+from compliance.assess import rules
+from compliance.assess.model import (
+    Assessment,
+    ControlResult,
+    EvidenceFileRef,
+    FindingRecord,
+    MitigationLink,
+    MitigationResult,
+    Observation,
+    PoamItem,
+    RuleEvidence,
+    SafeguardResult,
+)
+from compliance.assess.scope import KBIndex, resolve, title_of
+from compliance.errors import InputError
+from compliance.kb.load import KB
+from compliance.kb.query import control_sort_key
+
+#: FedRAMP continuous-monitoring remediation windows in days, by severity. FedRAMP names high,
+#: moderate and low; ``critical`` takes the high window, ``medium`` is moderate, and ``info`` or a
+#: missing severity takes the low window.
+REMEDIATION_DAYS: dict[str, int] = {"critical": 30, "high": 30, "medium": 90, "moderate": 90, "low": 180, "info": 180}
+DEFAULT_WINDOW = 180
+_SEVERITY_RANK = {"critical": 5, "high": 4, "medium": 3, "moderate": 3, "low": 2, "info": 1}
+
+DEFAULT_MAX_AGE_DAYS = 30
+
+# tally slots
+_PASS, _FAIL, _ERROR, _CLOSED, _INFO, _STALE, _FUTURE = range(7)
+_OUTCOME_SLOT = {"pass": _PASS, "fail": _FAIL, "error": _ERROR, "closed": _CLOSED, "info": _INFO}
+
+
+class FindingLike(Protocol):
+    identity: str
+    tool: str
+    rule_id: str
+    rule_title: str | None
+    severity: str | None
+    result: str
+    status: str
+    resource: str | None
+    function: str | None
+    file: str | None
+    line: int | None
+    pointer: str
+    file_sha256: str
+    first_seen: str
+    last_seen: str
+    method: str
+    targets: tuple[str, ...]
+    mitigations: tuple[str, ...]
+    mapped_by: str
+    message: str | None
+
+
+class FileLike(Protocol):
+    sha256: str
+    name: str
+    format: str
+    tool: str
+    scan_time: str
+
+
+def iso(dt: datetime) -> str:
+    """UTC ISO 8601 with a Z, seconds precision: the store's time format."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _norm_time(value: str) -> str:
+    if len(value) == 20 and value.endswith("Z"):
+        return value
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(f"bad timestamp {value!r} in the evidence store") from exc
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return iso(dt)
+
+
+class _Tally:
+    __slots__ = ("counts", "failing", "files", "mapped_by", "methods", "tool")
+
+    def __init__(self, tool: str, mapped_by: str) -> None:
+        self.counts = [0, 0, 0, 0, 0, 0, 0]
+        self.files: set[str] = set()
+        self.methods: set[str] = set()
+        self.failing: list[str] = []
+        self.tool = tool
+        self.mapped_by = mapped_by
+
+    def evidence(self, rule: str) -> RuleEvidence:
+        c = self.counts
+        return RuleEvidence(
+            rule=rule,
+            tool=self.tool,
+            mapped_by=self.mapped_by,
+            outcome=rules.rule_outcome(c[_FAIL], c[_PASS], c[_ERROR]),
+            passed=c[_PASS],
+            failed=c[_FAIL],
+            errors=c[_ERROR],
+            closed=c[_CLOSED],
+            info=c[_INFO],
+            stale=c[_STALE],
+            future=c[_FUTURE],
+            methods=sorted(self.methods),
+            files=sorted(self.files),
+            failing=sorted(self.failing),
+        )
+
+
+class _Group:
+    __slots__ = ("collected", "controls", "counts", "methods", "mitigations", "subjects", "tool")
+
+    def __init__(self, tool: str) -> None:
+        self.tool = tool
+        self.collected = ""
+        self.counts = [0, 0, 0, 0]  # passed, failed, errors, other
+        self.methods: set[str] = set()
+        self.subjects: set[str] = set()
+        self.mitigations: set[str] = set()
+        self.controls: set[str] = set()
+
+
+def assess(
+    kb: KB,
+    findings: Iterable[FindingLike],
+    files: Iterable[FileLike],
+    *,
+    scopes: list[str],
+    now: datetime,
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS,
+    unmapped: str = "warn",
+    progress: Callable[[int], None] | None = None,
+) -> Assessment:
+    """Assess ``scopes`` against ``findings``. ``now`` is the clock (pass the CLI's ``--now``)."""
+    if unmapped not in rules.UNMAPPED_MODES:
+        raise ValueError(f"unmapped must be one of {rules.UNMAPPED_MODES}")
+    if max_age_days < 0:
+        raise ValueError("max_age_days must not be negative")
+    idx = KBIndex.build(kb)
+    scope = resolve(kb, scopes, idx)
+    now_s = iso(now)
+    start_s = iso(now - timedelta(days=max_age_days))
+    control_ids = {k for k, e in kb.nodes.items() if e.kind.value == "control"}
+
+    tallies: dict[tuple[str, str], _Tally] = {}
+    groups: dict[tuple[str, str], _Group] = {}
+    kept: dict[str, FindingRecord] = {}
+    unmapped_ids: list[str] = []
+    file_fresh: dict[str, bool] = {}
+    stale_n = future_n = 0
+    n = 0
+    for r in findings:
+        n += 1
+        if progress is not None and not n & 0xFFFF:
+            progress(n)
+        last = r.last_seen
+        if len(last) != 20 or last[-1] != "Z":
+            last = _norm_time(last)
+        sha = r.file_sha256
+        if last < start_s:
+            state = _STALE
+            stale_n += 1
+            file_fresh.setdefault(sha, False)
+        elif last > now_s:
+            state = _FUTURE
+            future_n += 1
+            continue
+        else:
+            state = -1
+            file_fresh[sha] = True
+        rule = r.tool + ":" + r.rule_id
+        mits = r.mitigations
+        # controls named directly by an attestation (the store's derived ``controls`` are not used: the
+        # engine derives controls from mitigations through the current KB)
+        ctrls: tuple[str, ...] = tuple(t for t in r.targets if t in control_ids) if r.targets else ()
+        if state == _STALE:
+            for m in mits:
+                t = tallies.get((m, rule))
+                if t is None:
+                    t = tallies[(m, rule)] = _Tally(r.tool, r.mapped_by)
+                t.counts[_STALE] += 1
+                t.files.add(sha)
+            for c in ctrls:
+                key = ("control:" + c, rule)
+                t = tallies.get(key)
+                if t is None:
+                    t = tallies[key] = _Tally(r.tool, r.mapped_by)
+                t.counts[_STALE] += 1
+                t.files.add(sha)
+            continue
+        outcome = rules.finding_outcome(r.result, r.status)
+        slot = _OUTCOME_SLOT[outcome]
+        ident = r.identity
+        for m in mits:
+            t = tallies.get((m, rule))
+            if t is None:
+                t = tallies[(m, rule)] = _Tally(r.tool, r.mapped_by)
+            t.counts[slot] += 1
+            t.files.add(sha)
+            t.methods.add(r.method)
+            if slot == _FAIL:
+                t.failing.append(ident)
+        for c in ctrls:
+            key = ("control:" + c, rule)
+            t = tallies.get(key)
+            if t is None:
+                t = tallies[key] = _Tally(r.tool, r.mapped_by)
+            t.counts[slot] += 1
+            t.files.add(sha)
+            t.methods.add(r.method)
+            if slot == _FAIL:
+                t.failing.append(ident)
+        g = groups.get((sha, rule))
+        if g is None:
+            g = groups[(sha, rule)] = _Group(r.tool)
+        g.counts[slot if slot < 3 else 3] += 1
+        if last > g.collected:
+            g.collected = last
+        g.methods.add(r.method)
+        subject = r.function or r.resource or r.file
+        if subject:
+            g.subjects.add(subject)
+        if mits:
+            g.mitigations.update(mits)
+        if ctrls:
+            g.controls.update(ctrls)
+        if slot == _FAIL:
+            kept[ident] = FindingRecord(
+                identity=ident,
+                tool=r.tool,
+                rule_id=r.rule_id,
+                rule=rule,
+                title=r.rule_title,
+                severity=r.severity,
+                result=r.result,
+                status=r.status,
+                subject=subject,
+                resource=r.resource,
+                function=r.function,
+                file=r.file,
+                line=r.line,
+                pointer=r.pointer,
+                file_sha256=sha,
+                first_seen=_norm_time(r.first_seen),
+                last_seen=last,
+                method=r.method,
+                mitigations=sorted(mits),
+                controls=sorted(ctrls),
+                mapped_by=r.mapped_by,
+                message=r.message,
+            )
+            if not mits and not ctrls:
+                unmapped_ids.append(ident)
+    if progress is not None:
+        progress(n)
+
+    # ---- rule 2 and 3: mitigations
+    by_mit: dict[str, list[RuleEvidence]] = {}
+    direct: dict[str, list[RuleEvidence]] = {}
+    for (target, rule), t in sorted(tallies.items()):
+        ev = t.evidence(rule)
+        if target.startswith("control:"):
+            direct.setdefault(target[8:], []).append(ev)
+        else:
+            by_mit.setdefault(target, []).append(ev)
+    mit_ids = sorted(
+        {m for links in idx.control_mitigations.values() for m, _ in links}
+        | set(by_mit)
+        | {m for links in idx.safeguard_mitigations.values() for m, _ in links}
+    )
+    mitigations: dict[str, MitigationResult] = {}
+    for m in mit_ids:
+        evs = by_mit.get(m, [])
+        status = rules.mitigation_status(e.outcome for e in evs)
+        mitigations[m] = MitigationResult(m, title_of(kb, m), status, _mit_reason(status, evs), evs)
+
+    # ---- rule 4: controls
+    controls: dict[str, ControlResult] = {}
+    for cid, in_scopes in scope.controls.items():
+        links = [MitigationLink(m, rel, mitigations[m].status) for m, rel in idx.control_mitigations.get(cid, [])]
+        att = direct.get(cid, [])
+        children = rules.control_children([ln.status for ln in links], [rules.mitigation_status([e.outcome]) for e in att])
+        resp = kb.party(cid)
+        party = resp.party if resp is not None else None
+        status = rules.control_status(children, party)
+        controls[cid] = ControlResult(
+            id=cid,
+            title=title_of(kb, cid),
+            status=status,
+            reason=_control_reason(status, links, att, party),
+            party=party,
+            scopes=in_scopes,
+            mitigations=links,
+            direct=att,
+        )
+
+    # ---- rule 5: safeguards (framework views)
+    safeguards: dict[str, SafeguardResult] = {}
+
+    def safeguard(sid: str, trail: frozenset[str] = frozenset()) -> SafeguardResult:
+        hit = safeguards.get(sid)
+        if hit is not None:
+            return hit
+        links = [MitigationLink(m, rel, mitigations[m].status) for m, rel in idx.safeguard_mitigations.get(sid, [])]
+        ctrls = idx.safeguard_controls.get(sid, [])
+        specs = [s for s in idx.safeguard_specs.get(sid, []) if s not in trail]
+        children = [ln.status for ln in links]
+        children += [controls[c].status for c in ctrls if c in controls]
+        children += [safeguard(s, trail | {sid}).status for s in specs]
+        status = rules.combine(children)
+        reason = f"{status}: from {len(links)} mitigation(s), {len(ctrls)} crosswalked control(s), {len(specs)} specification(s)"
+        res = SafeguardResult(sid, title_of(kb, sid), status, reason, links, list(ctrls), specs)
+        safeguards[sid] = res
+        return res
+
+    for sid in scope.safeguards:
+        safeguard(sid)
+    safeguards = {k: safeguards[k] for k in sorted(safeguards)}
+
+    # ---- observations, POA&M, files: only what reaches the scope
+    scope_mits = {ln.id for c in controls.values() for ln in c.mitigations}
+    scope_mits |= {ln.id for s in safeguards.values() for ln in s.mitigations}
+    scope_ctrls = set(controls)
+    observations: list[Observation] = []
+    for (sha, rule), g in sorted(groups.items()):
+        mits_in = sorted(g.mitigations & scope_mits)
+        ctrls_in = sorted(g.controls & scope_ctrls, key=control_sort_key)
+        if not mits_in and not ctrls_in:
+            continue
+        gc = g.counts
+        observations.append(
+            Observation(
+                file_sha256=sha,
+                rule=rule,
+                tool=g.tool,
+                collected=g.collected,
+                passed=gc[0],
+                failed=gc[1],
+                errors=gc[2],
+                other=gc[3],
+                methods=sorted(g.methods),
+                subjects=sorted(g.subjects),
+                mitigations=mits_in,
+                controls=ctrls_in,
+            )
+        )
+    used = {o.file_sha256 for o in observations}
+    for t in tallies.values():
+        used.update(t.files)
+    file_refs = [
+        EvidenceFileRef(f.sha256, f.name, f.tool, f.format, _norm_time(f.scan_time), file_fresh.get(f.sha256, False))
+        for f in files
+        if f.sha256 in used
+    ]
+    file_refs.sort(key=lambda f: f.sha256)
+
+    poam = _poam(kept, controls, scope_mits, now, observations)
+    findings_sorted = {k: kept[k] for k in sorted(kept)}
+    a = Assessment(
+        id="",
+        now=now_s,
+        window_start=start_s,
+        max_age_days=max_age_days,
+        scopes=scope.names,
+        unmapped_mode=unmapped,
+        controls=controls,
+        mitigations=mitigations,
+        safeguards=safeguards,
+        findings=findings_sorted,
+        observations=observations,
+        files=file_refs,
+        poam=poam,
+        unmapped=sorted(unmapped_ids) if unmapped != "ignore" else [],
+        stale_findings=stale_n,
+        future_findings=future_n,
+    )
+    a.id = content_id(a)
+    return a
+
+
+def content_id(a: Assessment) -> str:
+    """The assessment id: a hash of everything it decided (so the same inputs give the same id)."""
+    saved, a.id = a.id, ""
+    try:
+        blob = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+    finally:
+        a.id = saved
+    return "A-" + hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _mit_reason(status: str, evs: list[RuleEvidence]) -> str:
+    failing = [f"{e.rule} ({e.failed} failing)" for e in evs if e.outcome == "fail"]
+    passing = [e.rule for e in evs if e.outcome == "pass"]
+    if status == rules.NOT_SATISFIED:
+        return "failing: " + ", ".join(failing)
+    if status == rules.SATISFIED:
+        return "passing: " + ", ".join(passing)
+    stale = sum(e.stale for e in evs)
+    errors = sum(e.errors for e in evs)
+    if stale:
+        return f"only stale evidence ({stale} finding(s) older than the window)"
+    if errors:
+        return f"only errors ({errors} check(s) could not run)"
+    return "no evidence"
+
+
+def _control_reason(status: str, links: list[MitigationLink], att: list[RuleEvidence], party: str | None) -> str:
+    if status == rules.INHERITED:
+        return f"provider responsibility ({party}): inherited from the FaaS platform"
+    if not links and not att:
+        return "no mitigation in the KB reaches this control"
+    parts = [f"{ln.id}={ln.status}" for ln in links] + [f"{e.rule}={e.outcome} (attestation)" for e in att]
+    return f"{status}: " + ", ".join(parts)
+
+
+def remediation_days(severity: str | None) -> int:
+    return REMEDIATION_DAYS.get((severity or "").lower(), DEFAULT_WINDOW)
+
+
+def _poam(
+    kept: dict[str, FindingRecord],
+    controls: dict[str, ControlResult],
+    scope_mits: set[str],
+    now: datetime,
+    observations: list[Observation],
+) -> list[PoamItem]:
+    groups: dict[str, list[FindingRecord]] = {}
+    for f in kept.values():
+        if set(f.mitigations) & scope_mits or set(f.controls) & set(controls):
+            groups.setdefault(f.rule, []).append(f)
+    obs_by_rule: dict[str, list[str]] = {}
+    for o in observations:
+        if o.failed:
+            obs_by_rule.setdefault(o.rule, []).append(o.key)
+    mit_controls: dict[str, set[str]] = {}
+    for c in controls.values():
+        for ln in c.mitigations:
+            mit_controls.setdefault(ln.id, set()).add(c.id)
+    items: list[PoamItem] = []
+    for rule, fs in sorted(groups.items()):
+        worst = max((f.severity or "" for f in fs), key=lambda s: _SEVERITY_RANK.get(s.lower(), 0))
+        days = remediation_days(worst)
+        first = min(f.first_seen for f in fs)
+        due_dt = datetime.strptime(first, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) + timedelta(days=days)
+        mits = sorted({m for f in fs for m in f.mitigations} & scope_mits)
+        ctrls = {c for m in mits for c in mit_controls.get(m, ())} | {c for f in fs for c in f.controls if c in controls}
+        titles = sorted({f.title for f in fs if f.title})
+        items.append(
+            PoamItem(
+                rule=rule,
+                title=f"{rule}: {titles[0]}" if titles else rule,
+                severity=worst or "unspecified",
+                window_days=days,
+                first_seen=first,
+                due=iso(due_dt),
+                overdue=due_dt < now,
+                findings=sorted(f.identity for f in fs),
+                subjects=sorted({f.subject for f in fs if f.subject}),
+                controls=sorted(ctrls, key=control_sort_key),
+                mitigations=mits,
+                observations=sorted(obs_by_rule.get(rule, [])),
+            )
+        )
+    return items
+
+
+def explain_any(a: Assessment) -> dict[str, Any]:
+    """Every control's path (used by ``--format json`` with ``--paths``)."""
+    return {cid: a.path(cid) for cid in a.controls}

@@ -1,0 +1,333 @@
+"""The assessment data model: what an assessment decided and why.
+
+Everything here is plain data (dataclasses of str/int/list/dict), serialised with orjson to the
+workspace database and read back by :func:`compliance.assess.load_assessment`. The PDF report, the site
+and the OSCAL export read these objects; none of them re-decides a status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
+
+from compliance.assess import rules
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class RuleEvidence:
+    """One tool rule's evidence for one mitigation (or, for attestations, one control)."""
+
+    rule: str  # "<tool>:<rule_id>"
+    tool: str
+    mapped_by: str  # rule | tool | cwe | attestation
+    outcome: str = "none"  # rules.rule_outcome
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    closed: int = 0
+    info: int = 0
+    stale: int = 0
+    future: int = 0
+    methods: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # sha256 of the evidence files
+    failing: list[str] = field(default_factory=list)  # identities of fresh open failing findings
+
+
+@dataclass(slots=True)
+class MitigationResult:
+    id: str
+    title: str
+    status: str
+    reason: str
+    rules: list[RuleEvidence] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MitigationLink:
+    id: str
+    relationship: str | None
+    status: str
+
+
+@dataclass(slots=True)
+class ControlResult:
+    id: str
+    title: str
+    status: str
+    reason: str
+    party: str | None
+    scopes: list[str]
+    mitigations: list[MitigationLink] = field(default_factory=list)
+    #: attestations that name this control directly
+    direct: list[RuleEvidence] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SafeguardResult:
+    id: str
+    title: str
+    status: str
+    reason: str
+    mitigations: list[MitigationLink] = field(default_factory=list)
+    controls: list[str] = field(default_factory=list)
+    specifications: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class FindingRecord:
+    """A fresh, open, failing finding as the assessment saw it."""
+
+    identity: str
+    tool: str
+    rule_id: str
+    rule: str
+    title: str | None
+    severity: str | None
+    result: str
+    status: str
+    subject: str | None
+    resource: str | None
+    function: str | None
+    file: str | None
+    line: int | None
+    pointer: str
+    file_sha256: str
+    first_seen: str
+    last_seen: str
+    method: str
+    mitigations: list[str]
+    controls: list[str]
+    mapped_by: str
+    message: str | None
+
+
+@dataclass(slots=True)
+class Observation:
+    """What one evidence file said about one rule: the unit of an OSCAL observation."""
+
+    file_sha256: str
+    rule: str
+    tool: str
+    collected: str
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    other: int = 0
+    methods: list[str] = field(default_factory=list)
+    subjects: list[str] = field(default_factory=list)
+    mitigations: list[str] = field(default_factory=list)
+    controls: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.file_sha256}|{self.rule}"
+
+
+@dataclass(slots=True)
+class EvidenceFileRef:
+    sha256: str
+    name: str
+    tool: str
+    format: str
+    scan_time: str
+    fresh: bool
+
+
+@dataclass(slots=True)
+class PoamItem:
+    """One open failing finding group (all fresh open failures of one rule in scope)."""
+
+    rule: str
+    title: str
+    severity: str  # the worst severity in the group
+    window_days: int
+    first_seen: str
+    due: str
+    overdue: bool
+    findings: list[str]
+    subjects: list[str]
+    controls: list[str]
+    mitigations: list[str]
+    observations: list[str]  # Observation.key
+
+
+@dataclass(slots=True)
+class Assessment:
+    """One stored assessment. ``id`` is derived from its content (same inputs -> same id)."""
+
+    id: str
+    now: str
+    window_start: str
+    max_age_days: int
+    scopes: list[str]
+    unmapped_mode: str
+    controls: dict[str, ControlResult]
+    mitigations: dict[str, MitigationResult]
+    safeguards: dict[str, SafeguardResult]
+    findings: dict[str, FindingRecord]
+    observations: list[Observation]
+    files: list[EvidenceFileRef]
+    poam: list[PoamItem]
+    unmapped: list[str]  # identities of unmapped fresh open failures
+    stale_findings: int = 0
+    future_findings: int = 0
+
+    # ------------------------------------------------------------------ summaries
+
+    def counts(self) -> dict[str, int]:
+        """Controls per status (every status present, zero when none)."""
+        out = dict.fromkeys(rules.STATUSES, 0)
+        for c in self.controls.values():
+            out[c.status] += 1
+        return out
+
+    def satisfied_percent(self) -> float:
+        return rules.satisfied_percent(self.counts())
+
+    def gate(self, fail_on: list[str], min_satisfied: float | None) -> list[str]:
+        """Why a CI gate fails (empty list: it passes)."""
+        reasons: list[str] = []
+        counts = self.counts()
+        for status in fail_on:
+            if counts.get(status, 0):
+                reasons.append(f"{counts[status]} control(s) {status}")
+        if min_satisfied is not None and self.satisfied_percent() < min_satisfied:
+            reasons.append(f"satisfied {self.satisfied_percent():.2f}% < {min_satisfied:.2f}%")
+        if self.unmapped_mode == "fail" and self.unmapped:
+            reasons.append(f"{len(self.unmapped)} unmapped failing finding(s)")
+        return reasons
+
+    def path(self, control_id: str) -> dict[str, Any]:
+        """The explanation path of a control: control <- mitigation <- rule <- findings (with file hashes)."""
+        c = self.controls[control_id]
+        mits = []
+        for link in c.mitigations:
+            m = self.mitigations.get(link.id)
+            mits.append(
+                {
+                    "id": link.id,
+                    "title": m.title if m else link.id,
+                    "relationship": link.relationship,
+                    "status": link.status,
+                    "reason": m.reason if m else "",
+                    "rules": [self._rule_path(r) for r in (m.rules if m else [])],
+                }
+            )
+        return {
+            "control": c.id,
+            "title": c.title,
+            "status": c.status,
+            "reason": c.reason,
+            "party": c.party,
+            "mitigations": mits,
+            "attestations": [self._rule_path(r) for r in c.direct],
+        }
+
+    def _rule_path(self, r: RuleEvidence) -> dict[str, Any]:
+        failing = [self.findings[i] for i in r.failing if i in self.findings]
+        return {
+            "rule": r.rule,
+            "mapped_by": r.mapped_by,
+            "outcome": r.outcome,
+            "passed": r.passed,
+            "failed": r.failed,
+            "errors": r.errors,
+            "stale": r.stale,
+            "methods": r.methods,
+            "evidence_files": r.files,
+            "failing_findings": [
+                {
+                    "identity": f.identity,
+                    "subject": f.subject,
+                    "file": f.file,
+                    "line": f.line,
+                    "severity": f.severity,
+                    "evidence_sha256": f.file_sha256,
+                    "pointer": f.pointer,
+                    "first_seen": f.first_seen,
+                    "last_seen": f.last_seen,
+                }
+                for f in failing
+            ],
+        }
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "now": self.now,
+            "window": {"start": self.window_start, "end": self.now, "max_age_days": self.max_age_days},
+            "scopes": self.scopes,
+            "unmapped_failures": {"mode": self.unmapped_mode, "count": len(self.unmapped)},
+            "controls": len(self.controls),
+            "counts": self.counts(),
+            "satisfied_percent": self.satisfied_percent(),
+            "safeguards": dict(sorted(_count(s.status for s in self.safeguards.values()).items())),
+            "findings_failing": len(self.findings),
+            "stale_findings": self.stale_findings,
+            "future_findings": self.future_findings,
+            "evidence_files": len(self.files),
+            "stale_files": sorted(f.sha256 for f in self.files if not f.fresh),
+            "poam_items": len(self.poam),
+            "poam_overdue": sum(1 for p in self.poam if p.overdue),
+        }
+
+    # ------------------------------------------------------------------ (de)serialisation
+
+    def to_dict(self) -> dict[str, Any]:
+        import orjson
+
+        data: dict[str, Any] = orjson.loads(orjson.dumps(self))
+        return data
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Assessment:
+        return cls(
+            id=d["id"],
+            now=d["now"],
+            window_start=d["window_start"],
+            max_age_days=d["max_age_days"],
+            scopes=list(d["scopes"]),
+            unmapped_mode=d["unmapped_mode"],
+            controls={k: _control(v) for k, v in d["controls"].items()},
+            mitigations={k: _mitigation(v) for k, v in d["mitigations"].items()},
+            safeguards={k: _safeguard(v) for k, v in d["safeguards"].items()},
+            findings={k: FindingRecord(**v) for k, v in d["findings"].items()},
+            observations=[Observation(**o) for o in d["observations"]],
+            files=[EvidenceFileRef(**f) for f in d["files"]],
+            poam=[PoamItem(**p) for p in d["poam"]],
+            unmapped=list(d["unmapped"]),
+            stale_findings=d.get("stale_findings", 0),
+            future_findings=d.get("future_findings", 0),
+        )
+
+
+def _count(items: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for i in items:
+        out[i] = out.get(i, 0) + 1
+    return out
+
+
+def _only(cls: type[T], d: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return {k: v for k, v in d.items() if k in names}
+
+
+def _control(d: dict[str, Any]) -> ControlResult:
+    return ControlResult(
+        **{
+            **_only(ControlResult, d),
+            "mitigations": [MitigationLink(**m) for m in d["mitigations"]],
+            "direct": [RuleEvidence(**r) for r in d["direct"]],
+        }
+    )
+
+
+def _mitigation(d: dict[str, Any]) -> MitigationResult:
+    return MitigationResult(**{**_only(MitigationResult, d), "rules": [RuleEvidence(**r) for r in d["rules"]]})
+
+
+def _safeguard(d: dict[str, Any]) -> SafeguardResult:
+    return SafeguardResult(**{**_only(SafeguardResult, d), "mitigations": [MitigationLink(**m) for m in d["mitigations"]]})

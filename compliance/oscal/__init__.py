@@ -1,0 +1,28 @@
+"""OSCAL 1.1.3 export (assessment plan, assessment results, POA&M, component definition), schema
+validation with jsonschema-rs, and the SP 800-53 catalog import.
+
+>>> from compliance.oscal import export, statements
+>>> export(kb, assessment, Path("out/oscal"))           # doctest: +SKIP
+>>> statements(Path(".sckb"))["AC-6"]                   # doctest: +SKIP  (after 'sckb catalog import')
+"""
+
+from compliance.oscal.build import all_documents, assessment_plan, assessment_results, component_definition, poam
+from compliance.oscal.catalog import import_catalog, parse_catalog, statements
+from compliance.oscal.export import dumps, export
+from compliance.oscal.validate import Validators, errors, validate
+
+__all__ = [
+    "Validators",
+    "all_documents",
+    "assessment_plan",
+    "assessment_results",
+    "component_definition",
+    "dumps",
+    "errors",
+    "export",
+    "import_catalog",
+    "parse_catalog",
+    "poam",
+    "statements",
+    "validate",
+]

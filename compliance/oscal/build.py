@@ -1,0 +1,475 @@
+"""OSCAL 1.1.3 documents from an assessment: assessment plan, assessment results, POA&M and a
+component definition.
+
+Determinism: every UUID is a version-5 UUID of a content key (below); lists are built in a sorted order;
+times come from the assessment (its ``now``), never the wall clock. The same assessment and KB give
+byte-identical files.
+
+UUID keys (namespace :data:`NAMESPACE`):
+
+- documents: ``<doc kind>:<assessment id>``; the result and each finding also include the assessment id;
+- observations: ``observation:<evidence sha256>|<tool>:<rule>`` (stable across assessments);
+- risks and POA&M items: ``risk:<tool>:<rule>`` / ``poam-item:<tool>:<rule>``;
+- subjects: ``subject:<function, resource or file>``; evidence resources: ``evidence:<sha256>``;
+- component definition: ``component:<platform>``, ``requirement:<platform>:<control>``.
+
+Mapping of sckb statuses onto an OSCAL finding's ``target.status.state`` (which only knows satisfied and
+not-satisfied): satisfied and inherited -> ``satisfied``; not-satisfied and partially-satisfied ->
+``not-satisfied``. The sckb status itself is kept in a ``props`` entry (namespace :data:`NS`, name
+``assessment-status``). Controls that are not-assessed get no finding: they are listed in
+``reviewed-controls`` only, since OSCAL has no determination for "not assessed".
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from compliance.assess import rules
+from compliance.assess.model import Assessment, Observation
+from compliance.kb.load import KB
+from compliance.kb.model import Mitigation, NodeKind
+from compliance.kb.query import control_sort_key
+
+OSCAL_VERSION = "1.1.3"
+#: Namespace for every sckb UUIDv5.
+NAMESPACE = uuid.UUID("5c1e0b7a-8f0e-5a3b-9c4d-2e6f7a8b9c0d")
+#: Namespace of sckb's own ``props``.
+NS = "https://ns.sckb.example/oscal"
+#: The catalog the control ids refer to (SP 800-53 rev5, NIST OSCAL content).
+CATALOG_HREF = (
+    "https://raw.githubusercontent.com/usnistgov/oscal-content/main/nist.gov/SP800-53/rev5/json/NIST_SP-800-53_rev5_catalog.json"
+)
+#: FaaS platforms of the component definition: the key in a mitigation's ``guidance`` -> component title.
+PLATFORMS: dict[str, str] = {"aws": "AWS Lambda", "gcp": "Google Cloud Functions", "azure": "Azure Functions"}
+
+AP_FILE = "assessment-plan.json"
+AR_FILE = "assessment-results.json"
+POAM_FILE = "poam.json"
+CDEF_FILE = "component-definition.json"
+
+_STATE = {
+    rules.SATISFIED: "satisfied",
+    rules.INHERITED: "satisfied",
+    rules.NOT_SATISFIED: "not-satisfied",
+    rules.PARTIAL: "not-satisfied",
+}
+
+
+def uid(key: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, key))
+
+
+def oscal_control_id(cid: str) -> str:
+    """``AC-6(1)`` -> ``ac-6.1`` (OSCAL catalog ids)."""
+    base, _, enh = cid.partition("(")
+    out = base.lower()
+    return f"{out}.{enh.rstrip(')')}" if enh else out
+
+
+def kb_control_id(oscal_id: str) -> str:
+    """``ac-6.1`` -> ``AC-6(1)``."""
+    base, _, enh = oscal_id.partition(".")
+    return f"{base.upper()}({enh})" if enh else base.upper()
+
+
+def prop(name: str, value: str | int, *, ns: bool = True) -> dict[str, str]:
+    p = {"name": name, "value": str(value)}
+    if ns:
+        p["ns"] = NS
+    return p
+
+
+def _metadata(a: Assessment, title: str) -> dict[str, Any]:
+    return {
+        "title": title,
+        "last-modified": a.now,
+        "version": a.id,
+        "oscal-version": OSCAL_VERSION,
+        "props": [prop("assessment-id", a.id), prop("scope", " ".join(a.scopes))],
+    }
+
+
+def _reviewed_controls(a: Assessment) -> dict[str, Any]:
+    ids = [{"control-id": oscal_control_id(c)} for c in a.controls]
+    sel: dict[str, Any] = {"description": "Controls in the assessed scopes: " + ", ".join(a.scopes) + "."}
+    sel["include-controls" if ids else "include-all"] = ids if ids else {}
+    return {"control-selections": [sel]}
+
+
+def _subjects(a: Assessment) -> list[str]:
+    return sorted({s for o in a.observations for s in o.subjects})
+
+
+def _obs_uuid(o: Observation) -> str:
+    return uid("observation:" + o.key)
+
+
+def _risk_uuid(rule: str) -> str:
+    return uid("risk:" + rule)
+
+
+def _evidence_uuid(sha: str) -> str:
+    return uid("evidence:" + sha)
+
+
+def _clean(d: dict[str, Any]) -> dict[str, Any]:
+    """Drop empty lists and dicts (OSCAL arrays have minItems 1)."""
+    return {k: v for k, v in d.items() if v not in ([], {}, None, "")}
+
+
+# --------------------------------------------------------------------------- assessment plan
+
+
+def assessment_plan(a: Assessment) -> dict[str, Any]:
+    subjects = _subjects(a)
+    system_uuid = uid("system:" + a.id)
+    methods_by_tool: dict[str, set[str]] = {}
+    controls_by_tool: dict[str, set[str]] = {}
+    mit_controls = _mit_controls(a)
+    for o in a.observations:
+        methods_by_tool.setdefault(o.tool, set()).update(o.methods)
+        controls_by_tool.setdefault(o.tool, set()).update(c for m in o.mitigations for c in mit_controls.get(m, ()))
+        controls_by_tool[o.tool].update(o.controls)
+    activities = []
+    tasks = []
+    for tool in sorted(methods_by_tool):
+        act_uuid = uid(f"activity:{a.id}:{tool}")
+        ctrl = sorted(controls_by_tool[tool], key=control_sort_key)
+        activity: dict[str, Any] = {
+            "uuid": act_uuid,
+            "title": f"Evidence from {tool}",
+            "description": f"Collect {tool} results and evaluate them against the sckb mappings (rule -> mitigation -> control).",
+            "props": [prop("method", m, ns=False) for m in sorted(methods_by_tool[tool])],
+        }
+        if ctrl:
+            activity["related-controls"] = {
+                "control-selections": [{"include-controls": [{"control-id": oscal_control_id(c)} for c in ctrl]}]
+            }
+        activities.append(activity)
+        tasks.append(
+            {
+                "uuid": uid(f"task:{a.id}:{tool}"),
+                "type": "action",
+                "title": f"Assess evidence from {tool}",
+                "associated-activities": [
+                    {"activity-uuid": act_uuid, "subjects": [{"type": "inventory-item", "include-all": {}}]}
+                ],
+            }
+        )
+    local: dict[str, Any] = {
+        "inventory-items": [_inventory_item(s) for s in subjects],
+        "activities": activities,
+    }
+    plan: dict[str, Any] = {
+        "uuid": uid("assessment-plan:" + a.id),
+        "metadata": _metadata(a, f"sckb assessment plan ({', '.join(a.scopes)})"),
+        "import-ssp": {
+            "href": f"#{system_uuid}",
+            "remarks": "sckb has no system security plan; the system is described by the evidence workspace (see back-matter).",
+        },
+        "local-definitions": _clean(local),
+        "reviewed-controls": _reviewed_controls(a),
+        "assessment-subjects": [
+            _clean(
+                {
+                    "type": "inventory-item",
+                    "description": "Functions and resources seen in the evidence.",
+                    "include-subjects": [{"subject-uuid": uid("subject:" + s), "type": "inventory-item"} for s in subjects],
+                    "include-all": None if subjects else {},
+                }
+            )
+        ],
+        "tasks": tasks,
+        "back-matter": {
+            "resources": [
+                {
+                    "uuid": system_uuid,
+                    "title": "Assessed serverless system",
+                    "description": "The functions and resources of the sckb evidence workspace; "
+                    f"evidence window {a.window_start} to {a.now}.",
+                }
+            ]
+        },
+    }
+    if a.files:
+        plan["back-matter"]["resources"] += [_evidence_resource(f.sha256, f.name, f.tool, f.format) for f in a.files]
+    return {"assessment-plan": _clean(plan)}
+
+
+def _inventory_item(subject: str) -> dict[str, Any]:
+    return {
+        "uuid": uid("subject:" + subject),
+        "description": f"Serverless function or resource {subject}",
+        "props": [prop("asset-id", subject, ns=False)],
+    }
+
+
+def _mit_controls(a: Assessment) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for c in a.controls.values():
+        for ln in c.mitigations:
+            out.setdefault(ln.id, []).append(c.id)
+    return out
+
+
+def _evidence_resource(sha: str, name: str, tool: str, fmt: str) -> dict[str, Any]:
+    return {
+        "uuid": _evidence_uuid(sha),
+        "title": name,
+        "description": f"Raw {tool} output ({fmt}) as ingested into the sckb evidence locker.",
+        "props": [prop("tool", tool), prop("format", fmt)],
+        "rlinks": [{"href": evidence_href(sha, name), "hashes": [{"algorithm": "SHA-256", "value": sha}]}],
+    }
+
+
+def evidence_href(sha: str, name: str) -> str:
+    """Where ``sckb export oscal`` copies a raw evidence file, relative to the output folder."""
+    return f"evidence/{sha}"
+
+
+# --------------------------------------------------------------------------- assessment results
+
+
+def _observation(o: Observation) -> dict[str, Any]:
+    counts = f"{o.failed} failing, {o.passed} passing, {o.errors} errors, {o.other} other"
+    doc: dict[str, Any] = {
+        "uuid": _obs_uuid(o),
+        "title": f"{o.rule} in evidence {o.file_sha256[:12]}",
+        "description": f"{o.tool} rule {o.rule}: {counts}.",
+        "props": [prop("rule", o.rule), prop("failed", o.failed), prop("passed", o.passed)],
+        "methods": o.methods or ["TEST"],
+        "types": ["finding"],
+        "subjects": [{"subject-uuid": uid("subject:" + s), "type": "inventory-item"} for s in o.subjects],
+        "relevant-evidence": [
+            {"href": f"#{_evidence_uuid(o.file_sha256)}", "description": f"{o.tool} output, SHA-256 {o.file_sha256}"}
+        ],
+        "collected": o.collected,
+    }
+    return _clean(doc)
+
+
+def _risks(a: Assessment) -> list[dict[str, Any]]:
+    obs_uuid = {o.key: _obs_uuid(o) for o in a.observations}
+    out = []
+    for p in a.poam:
+        related = [{"observation-uuid": obs_uuid[k]} for k in p.observations if k in obs_uuid]
+        out.append(
+            _clean(
+                {
+                    "uuid": _risk_uuid(p.rule),
+                    "title": p.title,
+                    "description": f"{len(p.findings)} open failing finding(s) of {p.rule} on {len(p.subjects)} subject(s).",
+                    "statement": "Mitigations "
+                    + ", ".join(p.mitigations or ["(none)"])
+                    + " are not in place for: "
+                    + ", ".join(p.subjects[:20])
+                    + (" ..." if len(p.subjects) > 20 else "")
+                    + f". Controls affected: {', '.join(p.controls) or '(none)'}.",
+                    "props": [prop("severity", p.severity), prop("first-seen", p.first_seen)],
+                    "status": "open",
+                    "deadline": p.due,
+                    "related-observations": related,
+                }
+            )
+        )
+    return out
+
+
+def assessment_results(a: Assessment, *, ap_href: str = AP_FILE) -> dict[str, Any]:
+    observations = [_observation(o) for o in a.observations]
+    risks = _risks(a)
+    # index: mitigation / control -> observation uuids; rule -> risk uuid
+    obs_by_mit: dict[str, list[str]] = {}
+    obs_by_ctrl: dict[str, list[str]] = {}
+    for o in a.observations:
+        u = _obs_uuid(o)
+        for m in o.mitigations:
+            obs_by_mit.setdefault(m, []).append(u)
+        for c in o.controls:
+            obs_by_ctrl.setdefault(c, []).append(u)
+    risk_rules = {p.rule for p in a.poam}
+    findings = []
+    for ctl in a.controls.values():
+        state = _STATE.get(ctl.status)
+        if state is None:
+            continue
+        obs = set(obs_by_ctrl.get(ctl.id, ()))
+        risk_ids: set[str] = set()
+        for ln in ctl.mitigations:
+            obs.update(obs_by_mit.get(ln.id, ()))
+            mres = a.mitigations.get(ln.id)
+            for r in mres.rules if mres else []:
+                if r.outcome == "fail" and r.rule in risk_rules:
+                    risk_ids.add(_risk_uuid(r.rule))
+        for r in ctl.direct:
+            if r.outcome == "fail" and r.rule in risk_rules:
+                risk_ids.add(_risk_uuid(r.rule))
+        target: dict[str, Any] = {
+            "type": "statement-id",
+            "target-id": oscal_control_id(ctl.id) + "_smt",
+            "title": f"{ctl.id} {ctl.title}",
+            "props": [prop("assessment-status", ctl.status)],
+            "status": {"state": state}
+            if ctl.status == rules.SATISFIED or ctl.status == rules.NOT_SATISFIED
+            else {
+                "state": state,
+                "reason": "other",
+                "remarks": ctl.status,
+            },
+        }
+        findings.append(
+            _clean(
+                {
+                    "uuid": uid(f"finding:{a.id}:{ctl.id}"),
+                    "title": f"{ctl.id}: {ctl.status}",
+                    "description": ctl.reason,
+                    "props": [prop("responsibility", ctl.party)] if ctl.party else [],
+                    "target": target,
+                    "related-observations": [{"observation-uuid": u} for u in sorted(obs)],
+                    "related-risks": [{"risk-uuid": u} for u in sorted(risk_ids)],
+                }
+            )
+        )
+    result = _clean(
+        {
+            "uuid": uid("result:" + a.id),
+            "title": f"sckb assessment {a.id}",
+            "description": f"Automated assessment of {', '.join(a.scopes)} from scanner and attestation evidence "
+            f"collected between {a.window_start} and {a.now}.",
+            "start": a.window_start,
+            "end": a.now,
+            "props": [prop("assessment-id", a.id), prop("max-age-days", a.max_age_days)],
+            "reviewed-controls": _reviewed_controls(a),
+            "observations": observations,
+            "risks": risks,
+            "findings": findings,
+        }
+    )
+    doc: dict[str, Any] = {
+        "uuid": uid("assessment-results:" + a.id),
+        "metadata": _metadata(a, f"sckb assessment results ({', '.join(a.scopes)})"),
+        "import-ap": {"href": ap_href},
+        "results": [result],
+    }
+    if a.files:
+        doc["back-matter"] = {"resources": [_evidence_resource(f.sha256, f.name, f.tool, f.format) for f in a.files]}
+    return {"assessment-results": doc}
+
+
+# --------------------------------------------------------------------------- POA&M
+
+
+def poam(a: Assessment, *, ar_href: str = AR_FILE) -> dict[str, Any]:
+    by_key = {o.key: o for o in a.observations}
+    used_obs = sorted({k for p in a.poam for k in p.observations if k in by_key})
+    risks = _risks(a)
+    items = []
+    for p in a.poam:
+        risk_uuid = _risk_uuid(p.rule)
+        items.append(
+            _clean(
+                {
+                    "uuid": uid("poam-item:" + p.rule),
+                    "title": p.title,
+                    "description": f"Remediate {len(p.findings)} open failing finding(s) of {p.rule} "
+                    f"(severity {p.severity}): due {p.due[:10]}, {p.window_days} days after first seen {p.first_seen[:10]}"
+                    + (" — OVERDUE." if p.overdue else "."),
+                    "props": [
+                        prop("severity", p.severity),
+                        prop("first-seen", p.first_seen),
+                        prop("due-date", p.due),
+                        prop("remediation-window-days", p.window_days),
+                        prop("overdue", "true" if p.overdue else "false"),
+                    ],
+                    "links": [{"href": f"{ar_href}#{risk_uuid}", "rel": "related", "text": "risk in the assessment results"}],
+                    "related-observations": [{"observation-uuid": _obs_uuid(by_key[k])} for k in p.observations if k in by_key],
+                    "related-risks": [{"risk-uuid": risk_uuid}],
+                }
+            )
+        )
+    files = {o.file_sha256 for k in used_obs for o in [by_key[k]]}
+    resources = [_evidence_resource(f.sha256, f.name, f.tool, f.format) for f in a.files if f.sha256 in files]
+    resources.append(
+        {
+            "uuid": uid("assessment-results-ref:" + a.id),
+            "title": "Assessment results",
+            "description": "The assessment results whose observations and risks these items track.",
+            "rlinks": [{"href": ar_href}],
+        }
+    )
+    doc = _clean(
+        {
+            "uuid": uid("poam:" + a.id),
+            "metadata": _metadata(a, f"sckb plan of action and milestones ({', '.join(a.scopes)})"),
+            "observations": [_observation(by_key[k]) for k in used_obs],
+            "risks": risks,
+            "poam-items": items,
+            "back-matter": {"resources": resources},
+        }
+    )
+    if "poam-items" not in doc:
+        doc["poam-items"] = []  # required, and an empty POA&M is a valid statement
+    return {"plan-of-action-and-milestones": doc}
+
+
+# --------------------------------------------------------------------------- component definition
+
+
+def component_definition(kb: KB, a: Assessment) -> dict[str, Any]:
+    """One component per FaaS platform; implemented requirements are our mitigations per control, with
+    each mitigation's guidance for that platform."""
+    mits: list[Mitigation] = sorted(
+        (n.record for n in kb.of_kind(NodeKind.MITIGATION) if isinstance(n.record, Mitigation)), key=lambda m: m.id
+    )
+    per_control: dict[str, list[Mitigation]] = {}
+    for m in mits:
+        for link in m.controls:
+            if link.to in kb.nodes:
+                per_control.setdefault(link.to, []).append(m)
+    components = []
+    for key, title in PLATFORMS.items():
+        reqs = []
+        for cid in sorted(per_control, key=control_sort_key):
+            ms = per_control[cid]
+            reqs.append(
+                {
+                    "uuid": uid(f"requirement:{key}:{cid}"),
+                    "control-id": oscal_control_id(cid),
+                    "description": "\n\n".join(f"{m.title}: {getattr(m.guidance, key)}" for m in ms),
+                    "props": [prop("mitigation", m.id) for m in ms],
+                }
+            )
+        components.append(
+            _clean(
+                {
+                    "uuid": uid("component:" + key),
+                    "type": "service",
+                    "title": title,
+                    "description": f"{title} functions configured with the sckb serverless mitigations.",
+                    "purpose": "Run event-driven functions on a managed FaaS platform.",
+                    "control-implementations": [
+                        {
+                            "uuid": uid(f"control-implementation:{key}"),
+                            "source": CATALOG_HREF,
+                            "description": f"How the sckb mitigations implement SP 800-53 rev5 controls on {title}.",
+                            "implemented-requirements": reqs,
+                        }
+                    ]
+                    if reqs
+                    else [],
+                }
+            )
+        )
+    meta = _metadata(a, "sckb serverless mitigations per FaaS platform")
+    return {"component-definition": {"uuid": uid("component-definition:" + a.id), "metadata": meta, "components": components}}
+
+
+def all_documents(kb: KB, a: Assessment) -> dict[str, dict[str, Any]]:
+    """file name -> document, in a fixed order."""
+    return {
+        AP_FILE: assessment_plan(a),
+        AR_FILE: assessment_results(a),
+        POAM_FILE: poam(a),
+        CDEF_FILE: component_definition(kb, a),
+    }

@@ -1,0 +1,62 @@
+"""Write the OSCAL documents of an assessment into a folder (and optionally schema-check them)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from compliance.assess.model import Assessment
+from compliance.errors import InputError
+from compliance.kb.load import KB
+from compliance.oscal.build import all_documents, evidence_href
+from compliance.oscal.validate import Validators, validate
+
+
+def dumps(doc: dict[str, Any]) -> bytes:
+    """The one serialisation of every OSCAL file: sorted keys, two-space indent, trailing newline."""
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+
+
+def export(
+    kb: KB,
+    a: Assessment,
+    out: Path,
+    *,
+    schema_dir: Path | None = None,
+    locker: Callable[[str], Path | None] | None = None,
+) -> list[Path]:
+    """Write the assessment plan, assessment results, POA&M and component definition into ``out``.
+
+    ``locker(sha256)`` gives the path of a raw evidence file; each is copied to ``out/evidence/<sha256>``
+    so the back-matter ``rlinks`` resolve. With ``schema_dir``, every document is validated first and
+    nothing is written when one is invalid.
+    """
+    docs = all_documents(kb, a)
+    if schema_dir is not None:
+        validators = Validators(schema_dir)
+        for name, doc in docs.items():
+            validate(doc, validators, name=name)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the output folder: {exc.strerror}", path=out) from exc
+    written = []
+    for name, doc in docs.items():
+        path = out / name
+        path.write_bytes(dumps(doc))
+        written.append(path)
+    if locker is not None:
+        for f in a.files:
+            src = locker(f.sha256)
+            if src is None or not src.is_file():
+                continue
+            dst = out / evidence_href(f.sha256, f.name)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if not dst.exists():
+                shutil.copyfile(src, dst)
+            written.append(dst)
+    return written
