@@ -92,17 +92,22 @@ def json_option(f: F) -> F:
 
 
 def _console() -> Any:
+    import os
+
     from rich.console import Console
 
-    return Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+    # not a terminal (a pipe, a CI log): wide enough that ids never wrap; COLUMNS overrides
+    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "220"))
+    return Console(soft_wrap=False, width=width)
 
 
 def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Any:
     from rich.table import Table
 
     t = Table(title=title, title_justify="left", show_lines=False)
-    for c in columns:
-        t.add_column(c, overflow="fold")
+    for i, c in enumerate(columns):
+        # the first column holds ids: never break one across lines
+        t.add_column(c, overflow="fold", no_wrap=i == 0)
     for r in rows:
         t.add_row(*(_cell(x) for x in r))
     return t
