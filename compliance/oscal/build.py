@@ -26,7 +26,7 @@ import uuid
 from typing import Any
 
 from compliance.assess import rules
-from compliance.assess.model import Assessment, Observation
+from compliance.assess.model import Assessment, EvidenceFileRef, Observation
 from compliance.kb.load import KB
 from compliance.kb.model import Mitigation, NodeKind
 from compliance.kb.query import control_sort_key
@@ -193,7 +193,7 @@ def assessment_plan(a: Assessment) -> dict[str, Any]:
         },
     }
     if a.files:
-        plan["back-matter"]["resources"] += [_evidence_resource(f.sha256, f.name, f.tool, f.format) for f in a.files]
+        plan["back-matter"]["resources"] += [_evidence_resource(f) for f in a.files]
     return {"assessment-plan": _clean(plan)}
 
 
@@ -213,13 +213,19 @@ def _mit_controls(a: Assessment) -> dict[str, list[str]]:
     return out
 
 
-def _evidence_resource(sha: str, name: str, tool: str, fmt: str) -> dict[str, Any]:
+def _evidence_resource(f: EvidenceFileRef) -> dict[str, Any]:
+    fresh = "" if f.fresh else " Stale: older than the assessment's evidence window, so it decided nothing."
     return {
-        "uuid": _evidence_uuid(sha),
-        "title": name,
-        "description": f"Raw {tool} output ({fmt}) as ingested into the sckb evidence locker.",
-        "props": [prop("tool", tool), prop("format", fmt)],
-        "rlinks": [{"href": evidence_href(sha, name), "hashes": [{"algorithm": "SHA-256", "value": sha}]}],
+        "uuid": _evidence_uuid(f.sha256),
+        "title": f.name,
+        "description": f"Raw {f.tool} output ({f.format}), scanned {f.scan_time}, as kept in the sckb evidence locker.{fresh}",
+        "props": [
+            prop("tool", f.tool),
+            prop("format", f.format),
+            prop("scan-time", f.scan_time),
+            prop("stale", str(not f.fresh).lower()),
+        ],
+        "rlinks": [{"href": evidence_href(f.sha256, f.name), "hashes": [{"algorithm": "SHA-256", "value": f.sha256}]}],
     }
 
 
@@ -353,7 +359,7 @@ def assessment_results(a: Assessment, *, ap_href: str = AP_FILE) -> dict[str, An
         "results": [result],
     }
     if a.files:
-        doc["back-matter"] = {"resources": [_evidence_resource(f.sha256, f.name, f.tool, f.format) for f in a.files]}
+        doc["back-matter"] = {"resources": [_evidence_resource(f) for f in a.files]}
     return {"assessment-results": doc}
 
 
@@ -389,7 +395,7 @@ def poam(a: Assessment, *, ar_href: str = AR_FILE) -> dict[str, Any]:
             )
         )
     files = {o.file_sha256 for k in used_obs for o in [by_key[k]]}
-    resources = [_evidence_resource(f.sha256, f.name, f.tool, f.format) for f in a.files if f.sha256 in files]
+    resources = [_evidence_resource(f) for f in a.files if f.sha256 in files]
     resources.append(
         {
             "uuid": uid("assessment-results-ref:" + a.id),

@@ -1,0 +1,255 @@
+"""OSCAL export: schema validity (jsonschema-rs, NIST 1.1.3 schemas), cross-document references,
+compliance-trestle loading, determinism, golden files and the catalog import.
+
+Golden files (tests/data/oscal/golden/) come from the fixture KB (tests/data/oscal/kb/) and the fixed
+evidence set tests/data/oscal/evidence.json. Regenerate them after an intended change with
+
+    SCKB_REGENERATE_GOLDEN=1 .venv/bin/pytest tests/test_oscal.py -k golden
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from compliance import kb as kbmod
+from compliance.assess import Assessment, assess
+from compliance.errors import CheckFailed, InputError
+from compliance.evidence.model import EvidenceFile, StoredFinding
+from compliance.oscal import Validators, all_documents, errors, export
+from compliance.oscal.build import AP_FILE, AR_FILE, CDEF_FILE, POAM_FILE, kb_control_id, oscal_control_id
+from compliance.oscal.catalog import import_catalog, parse_catalog, statements
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data" / "oscal"
+GOLDEN = DATA / "golden"
+SHARED = HERE.parent.parent / "shared"
+SCHEMAS = SHARED / "oscal" / "schemas"
+CATALOG = SHARED / "oscal" / "nist" / "NIST_SP-800-53_rev5_catalog.json"
+DOCS = (AP_FILE, AR_FILE, POAM_FILE, CDEF_FILE)
+
+
+def _need_shared() -> None:
+    if not SCHEMAS.is_dir():
+        pytest.skip("../shared/oscal is not beside the checkout")
+
+
+@pytest.fixture(scope="module")
+def fixture_kb() -> kbmod.KB:
+    return kbmod.load(data_dirs=[DATA / "kb"])
+
+
+def fixture_assessment(kb: kbmod.KB) -> Assessment:
+    raw = orjson.loads((DATA / "evidence.json").read_bytes())
+    findings = [
+        StoredFinding(
+            **{
+                **f,
+                "cwes": tuple(f["cwes"]),
+                "targets": tuple(f["targets"]),
+                "mitigations": tuple(f["mitigations"]),
+                "controls": tuple(f["controls"]),
+            }
+        )
+        for f in raw["findings"]
+    ]
+    files = [EvidenceFile(**f) for f in raw["files"]]
+    now = datetime.fromisoformat(raw["now"].replace("Z", "+00:00"))
+    return assess(kb, findings, files, scopes=["test-baseline", "hipaa"], now=now)
+
+
+@pytest.fixture(scope="module")
+def validators() -> Validators:
+    _need_shared()
+    return Validators(SCHEMAS)
+
+
+def check_references(docs: dict[str, dict[str, Any]]) -> None:
+    """Every reference inside and across the four documents resolves."""
+    ap = docs[AP_FILE]["assessment-plan"]
+    ar = docs[AR_FILE]["assessment-results"]
+    poam = docs[POAM_FILE]["plan-of-action-and-milestones"]
+    # AP: import-ssp points into its back-matter; subjects are its inventory items
+    ap_resources = {r["uuid"] for r in ap["back-matter"]["resources"]}
+    assert ap["import-ssp"]["href"].lstrip("#") in ap_resources
+    inventory = {i["uuid"] for i in ap.get("local-definitions", {}).get("inventory-items", [])}
+    for subj in ap["assessment-subjects"]:
+        for s in subj.get("include-subjects", []):
+            assert s["subject-uuid"] in inventory
+    activities = {a["uuid"] for a in ap.get("local-definitions", {}).get("activities", [])}
+    for t in ap.get("tasks", []):
+        for aa in t["associated-activities"]:
+            assert aa["activity-uuid"] in activities
+    # AR -> AP
+    assert ar["import-ap"]["href"] == AP_FILE
+    (result,) = ar["results"]
+    resources = {r["uuid"]: r for r in ar.get("back-matter", {}).get("resources", [])}
+    observations = {o["uuid"]: o for o in result.get("observations", [])}
+    risks = {r["uuid"]: r for r in result.get("risks", [])}
+    for o in observations.values():
+        for ev in o.get("relevant-evidence", []):
+            res = resources[ev["href"].lstrip("#")]
+            (rlink,) = res["rlinks"]
+            (h,) = rlink["hashes"]
+            assert h["algorithm"] == "SHA-256" and len(h["value"]) == 64
+            assert h["value"] in ev["description"]
+        for s in o.get("subjects", []):
+            assert s["subject-uuid"] in inventory  # observation subjects are the plan's subjects
+    for r in risks.values():
+        for ro in r.get("related-observations", []):
+            assert ro["observation-uuid"] in observations
+    for f in result.get("findings", []):
+        assert f["target"]["type"] == "statement-id" and f["target"]["target-id"].endswith("_smt")
+        assert f["target"]["status"]["state"] in ("satisfied", "not-satisfied")
+        for ro in f.get("related-observations", []):
+            assert ro["observation-uuid"] in observations
+        for rr in f.get("related-risks", []):
+            assert rr["risk-uuid"] in risks
+    # POA&M -> AR observations and risks (and its own copies resolve too)
+    poam_obs = {o["uuid"] for o in poam.get("observations", [])}
+    poam_risks = {r["uuid"] for r in poam.get("risks", [])}
+    for item in poam["poam-items"]:
+        for ro in item.get("related-observations", []):
+            assert ro["observation-uuid"] in observations and ro["observation-uuid"] in poam_obs
+        for rr in item.get("related-risks", []):
+            assert rr["risk-uuid"] in risks and rr["risk-uuid"] in poam_risks
+        for link in item.get("links", []):
+            href, _, frag = link["href"].partition("#")
+            assert href == AR_FILE and frag in risks
+
+
+def test_control_id_conversion() -> None:
+    assert oscal_control_id("AC-6(1)") == "ac-6.1"
+    assert oscal_control_id("SI-4") == "si-4"
+    assert kb_control_id("ac-2.12") == "AC-2(12)"
+    assert kb_control_id(oscal_control_id("SC-7(21)")) == "SC-7(21)"
+
+
+def test_fixture_documents_are_schema_valid_and_linked(fixture_kb: kbmod.KB, validators: Validators) -> None:
+    a = fixture_assessment(fixture_kb)
+    docs = all_documents(fixture_kb, a)
+    for name, doc in docs.items():
+        assert errors(doc, validators) == [], name
+    check_references(docs)
+    ar = docs[AR_FILE]["assessment-results"]
+    (result,) = ar["results"]
+    by_target = {f["target"]["target-id"]: f for f in result["findings"]}
+    # the failing least-privilege check: AC-6 not-satisfied, linked to the observation of the checkov file
+    ac6 = by_target["ac-6_smt"]
+    assert ac6["target"]["status"]["state"] == "not-satisfied"
+    assert ac6["related-risks"]
+    # an attestation (EXAMINE) satisfies SC-28; not-assessed controls get no finding; inherited PE-3 is satisfied
+    assert by_target["sc-28_smt"]["target"]["status"]["state"] == "satisfied"
+    methods = {m for o in result["observations"] for m in o["methods"]}
+    assert methods == {"EXAMINE", "TEST"}
+    assert by_target["pe-3_smt"]["target"]["status"] == {"state": "satisfied", "reason": "other", "remarks": "inherited"}
+    # the stale legacy file is not an observation, the POA&M has the open failure with its FedRAMP window
+    poam = docs[POAM_FILE]["plan-of-action-and-milestones"]
+    (item,) = poam["poam-items"]
+    props = {p["name"]: p["value"] for p in item["props"]}
+    assert props["due-date"] == "2026-07-31T08:00:00Z" and props["overdue"] == "true" and props["remediation-window-days"] == "30"
+    # component definition: one component per FaaS platform with the platform's guidance
+    comps = {c["title"]: c for c in docs[CDEF_FILE]["component-definition"]["components"]}
+    assert sorted(comps) == ["AWS Lambda", "Azure Functions", "Google Cloud Functions"]
+    reqs = {r["control-id"]: r for r in comps["AWS Lambda"]["control-implementations"][0]["implemented-requirements"]}
+    assert "One role per Lambda function." in reqs["ac-6"]["description"]
+    assert {p["value"] for p in reqs["ac-6"]["props"]} == {"least-privilege-execution-role", "no-wildcard-permissions"}
+
+
+def test_documents_load_in_compliance_trestle(fixture_kb: kbmod.KB, tmp_path: Path) -> None:
+    trestle_ap = pytest.importorskip("trestle.oscal.assessment_plan")
+    from trestle.oscal.assessment_results import AssessmentResults
+    from trestle.oscal.component import ComponentDefinition
+    from trestle.oscal.poam import PlanOfActionAndMilestones
+
+    export(fixture_kb, fixture_assessment(fixture_kb), tmp_path)
+    ar = AssessmentResults.oscal_read(tmp_path / AR_FILE)
+    assert ar.import_ap.href == AP_FILE
+    assert len(ar.results[0].findings) >= 3
+    ap = trestle_ap.AssessmentPlan.oscal_read(tmp_path / AP_FILE)
+    assert ap.reviewed_controls.control_selections
+    poam = PlanOfActionAndMilestones.oscal_read(tmp_path / POAM_FILE)
+    assert len(poam.poam_items) == 1
+    cdef = ComponentDefinition.oscal_read(tmp_path / CDEF_FILE)
+    assert len(cdef.components) == 3
+
+
+def test_golden_files(fixture_kb: kbmod.KB, tmp_path: Path, validators: Validators) -> None:
+    a = fixture_assessment(fixture_kb)
+    export(fixture_kb, a, tmp_path, schema_dir=SCHEMAS)
+    if os.environ.get("SCKB_REGENERATE_GOLDEN"):
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        for name in DOCS:
+            (GOLDEN / name).write_bytes((tmp_path / name).read_bytes())
+    for name in DOCS:
+        golden = (GOLDEN / name).read_bytes()
+        assert errors(orjson.loads(golden), validators) == [], name
+        assert (tmp_path / name).read_bytes() == golden, f"{name} differs from the golden file (see module docstring)"
+
+
+def test_export_is_deterministic(fixture_kb: kbmod.KB, tmp_path: Path) -> None:
+    export(fixture_kb, fixture_assessment(fixture_kb), tmp_path / "one")
+    export(fixture_kb, fixture_assessment(fixture_kb), tmp_path / "two")
+    for name in DOCS:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+
+
+def test_invalid_document_is_not_written(fixture_kb: kbmod.KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _need_shared()
+    from compliance.oscal import build
+
+    real = build.assessment_plan
+
+    def broken(a: Assessment) -> dict[str, Any]:
+        doc = real(a)
+        del doc["assessment-plan"]["reviewed-controls"]
+        return doc
+
+    monkeypatch.setattr(build, "assessment_plan", broken)
+    with pytest.raises(CheckFailed, match=r"assessment-plan.json#/assessment-plan: .*reviewed-controls"):
+        export(fixture_kb, fixture_assessment(fixture_kb), tmp_path / "out", schema_dir=SCHEMAS)
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_schema_dir_is_input_error(fixture_kb: kbmod.KB, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="schema folder does not exist"):
+        export(fixture_kb, fixture_assessment(fixture_kb), tmp_path / "out", schema_dir=tmp_path / "nope")
+
+
+# ----------------------------------------------------------------------------- catalog import
+
+
+def test_catalog_statements_from_the_official_catalog(tmp_path: Path) -> None:
+    if not CATALOG.is_file():
+        pytest.skip("../shared catalog missing")
+    import sqlite3
+
+    found = parse_catalog(CATALOG.read_bytes())
+    assert len(found) == 1196  # every control and enhancement of SP 800-53 rev5 (5.2.0), withdrawn ones included
+    title, text = found["AC-6"]
+    assert title == "Least Privilege" and text.startswith("Employ the principle of least privilege")
+    assert "[Assignment: security functions or security-relevant information]" in found["AC-6(2)"][1]
+    assert found["AC-2"][1].splitlines()[0].startswith("a. Define and document the types of accounts")
+    assert found["AC-13"][1] == "[Withdrawn]"
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    assert statements(ws) == {}  # nothing imported: callers fall back to ids and titles
+    conn = sqlite3.connect(ws / "evidence.db")
+    assert import_catalog(conn, CATALOG) == 1196
+    conn.close()
+    st = statements(ws)
+    assert st["AC-6"] == text and len(st) == 1196
+
+
+def test_catalog_bad_input(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(InputError, match=r"bad\.json: not JSON"):
+        parse_catalog(bad.read_bytes(), path=bad)
+    with pytest.raises(InputError, match=r"profile.json#/catalog: not an OSCAL catalog"):
+        parse_catalog(b'{"profile": {}}', path="profile.json")
