@@ -450,6 +450,212 @@ def kb_compare(obj: Ctx, folder: Path, as_json: bool) -> None:
 # (section anchor: add this stage's commands below this line)
 
 
+@main.group("evidence")
+def evidence_group() -> None:
+    """Ingest scanner output and attestations into the workspace's evidence store; list, verify."""
+
+
+def _finding_filters(f: F) -> F:
+    for opt in (
+        click.option("--tool", help="Only this tool (canonical name, e.g. checkov)."),
+        click.option("--rule", help="Only this rule id (as the tool reports it)."),
+        click.option("--mitigation", help="Only findings that evidence this KB mitigation."),
+        click.option("--control", help="Only findings that reach this control (e.g. AC-6)."),
+        click.option("--status", type=click.Choice(["open", "closed", "passing", "info"]), help="Only this status."),
+    ):
+        f = opt(f)
+    return f
+
+
+@evidence_group.command("formats")
+@json_option
+def evidence_formats(as_json: bool) -> None:
+    """List the evidence formats sckb reads (detected from content; force one with --format)."""
+    from compliance.evidence.formats import registry
+
+    rows = [{"name": f.name, "tool": getattr(f, "tool", None), "title": f.title} for f in registry()]
+    if as_json:
+        return emit_json(rows)
+    _console().print(_table("Evidence formats", ["format", "tool", "what"], [(r["name"], r["tool"], r["title"]) for r in rows]))
+
+
+@evidence_group.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", help="Force this format for every file (see 'sckb evidence formats').")
+@click.option("--strict", is_flag=True, help="Stop at the first bad file (files already ingested stay).")
+@json_option
+@click.pass_obj
+def evidence_ingest(obj: Ctx, paths: tuple[Path, ...], fmt: str | None, strict: bool, as_json: bool) -> None:
+    """Ingest evidence files or folders into the store (one transaction per file).
+
+    Bad files are reported one line each and skipped; the exit code is 3 if any file failed.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from compliance.evidence.formats import by_name
+    from compliance.evidence.ingest import expand, ingest
+    from compliance.evidence.mapping import Mapper
+    from compliance.evidence.store import Store
+
+    if fmt is not None and by_name(fmt) is None:
+        raise click.BadParameter(f"unknown format {fmt!r} (see 'sckb evidence formats')", param_hint="--format")
+    mapper = Mapper(obj.kb())
+    total = sum(1 for _ in expand(paths))
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[findings]} findings"),
+        TimeElapsedColumn(), disable=as_json or not sys.stderr.isatty(), transient=True,
+        console=__import__("rich.console", fromlist=["Console"]).Console(stderr=True),
+    )  # fmt: skip
+    with Store.open(obj.workspace) as store, progress:
+        task = progress.add_task("ingesting", total=total, findings=0)
+        seen = {"n": 0}
+
+        def on_progress(n: int) -> None:
+            seen["n"] += n
+            progress.update(task, findings=seen["n"])
+
+        def on_file(res: Any) -> None:
+            progress.advance(task)
+            if res.error and not as_json:
+                progress.console.print(f"sckb: error: {res.error}", markup=False, highlight=False)
+
+        summary = ingest(
+            store, paths, mapper=mapper, now=obj.now(), fmt_name=fmt, strict=strict,
+            on_file=on_file, on_start=lambda p: progress.update(task, description=Path(p).name[:40]), on_progress=on_progress,
+        )  # fmt: skip
+    if as_json:
+        emit_json([r.as_dict() for r in summary.results])
+    else:
+        con = _console()
+        rows = [
+            (r.path, r.format, r.tool, r.failed, r.passed, r.other, r.mapped, r.skipped or ("ERROR" if r.error else ""))
+            for r in summary.results
+        ]
+        con.print(_table("Ingested", ["file", "format", "tool", "failed", "passed", "other", "mapped", "note"], rows))
+        share = f"{summary.mapped / summary.findings:.0%}" if summary.findings else "n/a"
+        click.echo(
+            f"{summary.files} files, {summary.findings} findings, {share} mapped to mitigations, "
+            f"{summary.skipped} skipped, {summary.errors} errors"
+        )
+    if summary.errors:
+        raise click.exceptions.Exit(3)
+
+
+def _finding_row(f: Any) -> tuple[Any, ...]:
+    where = f.resource or f.function or (f"{f.file}:{f.line}" if f.file and f.line else f.file) or f.account
+    return (f.identity[:12], f.tool, f.rule_id, f.status, f.severity, where, f.mitigations or f"({f.mapped_by})", f.last_seen)
+
+
+@evidence_group.command("list")
+@_finding_filters
+@json_option
+@click.pass_obj
+def evidence_list(
+    obj: Ctx, tool: str | None, rule: str | None, mitigation: str | None, control: str | None, status: str | None, as_json: bool
+) -> None:
+    """List finding identities (latest observation, first/last seen, status, mitigations)."""
+    from compliance.evidence.store import Store
+
+    with Store.open(obj.workspace, create=False) as store:
+        found = list(store.findings(status=status, tool=tool, rule=rule, mitigation=mitigation, control=control))
+    if as_json:
+        return emit_json([f.as_dict() for f in found])
+    cols = ["id", "tool", "rule", "status", "severity", "subject", "mitigations", "last seen"]
+    _console().print(_table(f"{len(found)} findings", cols, [_finding_row(f) for f in found]))
+
+
+@evidence_group.command("unmapped")
+@_finding_filters
+@json_option
+@click.pass_obj
+def evidence_unmapped(
+    obj: Ctx, tool: str | None, rule: str | None, mitigation: str | None, control: str | None, status: str | None, as_json: bool
+) -> None:
+    """Findings that reach no mitigation or control (kept, never dropped): candidates for new KB rules."""
+    from compliance.evidence.store import Store
+
+    with Store.open(obj.workspace, create=False) as store:
+        found = list(store.findings(status=status, tool=tool, rule=rule, mapped=False))
+    if as_json:
+        return emit_json([f.as_dict() for f in found])
+    rules: dict[tuple[str, str], int] = {}
+    for f in found:
+        rules[(f.tool, f.rule_id)] = rules.get((f.tool, f.rule_id), 0) + 1
+    rows = [(t, r, n) for (t, r), n in sorted(rules.items())]
+    _console().print(_table(f"{len(found)} unmapped findings, {len(rows)} rules", ["tool", "rule", "findings"], rows))
+
+
+@evidence_group.command("show")
+@click.argument("identity")
+@json_option
+@click.pass_obj
+def evidence_show(obj: Ctx, identity: str, as_json: bool) -> None:
+    """One finding (identity or a unique prefix of it) with every observation of it."""
+    from compliance.evidence.store import Store
+
+    with Store.open(obj.workspace, create=False) as store:
+        f = store.finding(identity)
+        history = store.history(f.identity)
+    data = {**f.as_dict(), "history": history}
+    if as_json:
+        return emit_json(data)
+    con = _console()
+    for key, value in data.items():
+        if key != "history":
+            con.print(f"[bold]{key}[/bold]: {_cell(value)}")
+    obs = [(h["scan_time"], h["result"], h["file"], h["pointer"]) for h in history]
+    con.print(_table("Observations", ["scan time", "result", "file", "pointer"], obs))
+
+
+@evidence_group.command("files")
+@json_option
+@click.pass_obj
+def evidence_files(obj: Ctx, as_json: bool) -> None:
+    """The ingested evidence files, in ingest order."""
+    from compliance.evidence.store import Store
+
+    with Store.open(obj.workspace, create=False) as store:
+        files = store.files()
+    if as_json:
+        return emit_json([f.as_dict() for f in files])
+    rows = [(f.sha256[:12], f.name, f.format, f.tool, f.tool_version, f.scan_time, f.scan_time_source, f.findings) for f in files]
+    cols = ["sha256", "file", "format", "tool", "version", "scan time", "from", "findings"]
+    _console().print(_table(f"{len(files)} evidence files", cols, rows))
+
+
+@evidence_group.command("verify")
+@json_option
+@click.pass_obj
+def evidence_verify(obj: Ctx, as_json: bool) -> None:
+    """Re-hash the locker and recompute every row digest and the file hash chain; exit 1 on any change."""
+    from compliance.evidence.store import Store
+
+    with Store.open(obj.workspace, create=False) as store:
+        problems = store.verify()
+        counts = store.counts()
+        orphans = store.locker_orphans()
+    if as_json:
+        emit_json(
+            {
+                "ok": not problems,
+                "files": counts["files"],
+                "observations": counts["observations"],
+                "problems": [{"kind": p.kind, "where": p.where, "message": p.message} for p in problems],
+                "unreferenced_locker_files": [p.name for p in orphans],
+            }
+        )
+    else:
+        for p in problems:
+            click.echo(f"changed: {p}")
+        for o in orphans:
+            click.echo(f"note: locker file {o.name} is not referenced (left by an interrupted ingest)")
+        state = "ok" if not problems else "FAILED"
+        line = f"{state}: {counts['files']} files, {counts['observations']} observations, {len(problems)} problems"
+        click.echo(line, err=bool(problems))
+    if problems:
+        raise click.exceptions.Exit(1)
+
+
 # ---------------------------------------------------------------- assess and export oscal, catalog import (issue 5)
 # (section anchor: add this stage's commands below this line)
 

@@ -1,0 +1,52 @@
+"""The format registry: every module in this package that defines ``FORMAT`` is a supported format.
+
+A format is one small object (the :class:`Format` protocol): ``name``, ``title``, ``priority`` (lower
+is tried first), ``detect(head, sniff)`` deciding from content only, and ``parse(path, ctx)`` yielding
+:class:`~compliance.evidence.model.Finding` records. Adding a format is adding one module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from compliance.evidence.model import Finding
+from compliance.evidence.parsing import ParseContext, Sniff
+
+
+@runtime_checkable
+class Format(Protocol):
+    name: str
+    title: str
+    priority: int
+
+    def detect(self, head: bytes, sniff: Sniff) -> bool: ...
+
+    def parse(self, path: Path, ctx: ParseContext) -> Iterator[Finding]: ...
+
+
+def registry() -> list[Format]:
+    """Every format, in detection order (priority, then name)."""
+    found: list[Format] = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        fmt = getattr(module, "FORMAT", None)
+        if fmt is not None:
+            found.append(fmt)
+    return sorted(found, key=lambda f: (f.priority, f.name))
+
+
+def by_name(name: str) -> Format | None:
+    return next((f for f in registry() if f.name == name), None)
+
+
+def detect(head: bytes, sniff: Sniff, formats: list[Format] | None = None) -> Format | None:
+    for fmt in formats if formats is not None else registry():
+        if fmt.detect(head, sniff):
+            return fmt
+    return None

@@ -1,0 +1,68 @@
+"""Prowler CSV: 4.x/5.x (semicolon-separated, ``CHECK_ID``/``STATUS``) and 2.x (comma-separated,
+``TITLE_ID``/``CHECK_RESULT``). Streamed row by row; the pointer is the line number."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+from compliance.evidence.formats.prowler import status
+from compliance.evidence.model import Finding
+from compliance.evidence.parsing import ParseContext, Sniff, function_of, iso_time, make, provider, severity, text
+
+
+class ProwlerCsv:
+    name = "prowler-csv"
+    title = "Prowler CSV (4.x/5.x semicolon, 2.x comma)"
+    tool = "prowler"
+    priority = 30
+
+    def detect(self, head: bytes, sniff: Sniff) -> bool:
+        cols = {c.strip() for c in sniff.first_line.replace(";", ",").split(",")}
+        return sniff.kind == "csv" and ({"CHECK_ID", "STATUS"} <= cols or {"TITLE_ID", "CHECK_RESULT"} <= cols)
+
+    def parse(self, path: Path, ctx: ParseContext) -> Iterator[Finding]:
+        delim = ";" if ";" in ctx.sniff.first_line else ","
+        with path.open("rb") as raw:
+            stream = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
+            reader = csv.reader(stream, delimiter=delim)
+            try:
+                header = [h.strip() for h in next(reader)]
+                for row in reader:
+                    line = reader.line_num
+                    if not any(c.strip() for c in row):
+                        continue
+                    r = dict(zip(header, row, strict=False))
+                    resource = text(r.get("RESOURCE_UID") or r.get("RESOURCE_ARN") or r.get("RESOURCE_ID"))
+                    yield make(
+                        "prowler",
+                        text(r.get("CHECK_ID") or r.get("TITLE_ID")) or "unknown",
+                        status(r.get("STATUS") or r.get("CHECK_RESULT")),
+                        f"line {line}",
+                        version=_version(r.get("PROWLER_VERSION")),
+                        time=iso_time(r.get("TIMESTAMP")),
+                        title=text(r.get("CHECK_TITLE") or r.get("TITLE_TEXT")),
+                        severity=severity(r.get("SEVERITY") or r.get("CHECK_SEVERITY")),
+                        resource=resource,
+                        function=function_of(resource),
+                        provider=provider(r.get("PROVIDER")) or "aws",
+                        account=text(r.get("ACCOUNT_UID") or r.get("ACCOUNT_NUM")),
+                        region=text(r.get("REGION")),
+                        message=text(r.get("STATUS_EXTENDED") or r.get("CHECK_RESULT_EXTENDED")),
+                    )
+            except UnicodeDecodeError as exc:
+                raise ctx.error(f"invalid UTF-8 ({exc.reason})", line=reader.line_num + 1) from None
+            except csv.Error as exc:
+                raise ctx.error(f"invalid CSV: {exc}", line=reader.line_num) from None
+            except StopIteration:
+                return
+
+
+def _version(v: str | None) -> str | None:
+    s = text(v)
+    return None if s is None or s.startswith("<") else s
+
+
+FORMAT = ProwlerCsv()

@@ -1,0 +1,190 @@
+"""SARIF 2.1.0 from any tool (Checkov, Semgrep, Trivy, KICS, Bandit, gitleaks, cfn-lint, cfn-guard, CodeQL…).
+
+Result: ``kind`` (absent or ``fail`` → fail, ``pass`` → pass, ``informational``/``notApplicable``/``review``/
+``open`` → info). Severity, first hit wins: tool-specific ``properties`` (``issue_severity``, ``security-severity``),
+the result ``level``, the rule's ``defaultConfiguration.level``; tools that set no level at all encode it in the
+rule id prefix (cfn-lint E/W/I). CWEs: rule ``properties.tags`` ("external/cwe/cwe-377", "CWE-798: …") and
+rule relationships into a "CWE" taxonomy (KICS). Scan time: ``invocations[0].endTimeUtc`` / ``startTimeUtc``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from compliance.evidence.model import Finding
+from compliance.evidence.parsing import (
+    ParseContext,
+    Sniff,
+    as_int,
+    canonical_tool,
+    cwes,
+    iso_time,
+    make,
+    pointer,
+    provider_from_rule,
+    relpath,
+    severity,
+    text,
+)
+
+_KIND = {"fail": "fail", "pass": "pass", "open": "info", "review": "info", "informational": "info", "notapplicable": "info"}
+_LEVEL = {"error": "high", "warning": "medium", "note": "low", "none": "info"}
+#: Tools whose SARIF has no levels but whose rule ids start with a severity letter.
+_PREFIX_SEVERITY = {"cfn-lint": {"E": "high", "W": "medium", "I": "info"}}
+
+
+class Sarif:
+    name = "sarif"
+    title = "SARIF 2.1.0 from any tool (results of kind fail, pass, informational…)"
+    tool = "sarif"
+    priority = 10
+
+    def detect(self, head: bytes, sniff: Sniff) -> bool:
+        if sniff.kind != "json" or sniff.top != "map":
+            return False
+        schema = str(sniff.value("$schema") or "").lower()
+        version = str(sniff.value("version") or "")
+        if "runs.item.tool" in sniff.keys or "runs.item.results" in sniff.keys:
+            return True
+        return ("sarif" in schema or version.startswith("2.1")) and ("runs" in sniff.keys or b'"runs"' in head)
+
+    def parse(self, path: Path, ctx: ParseContext) -> Iterator[Finding]:
+        if not ctx.streaming:
+            doc = ctx.load()
+            if not isinstance(doc, dict) or not isinstance(doc.get("runs"), list):
+                raise ctx.error("SARIF without a runs list", pointer="/runs")
+            for r, run in enumerate(doc["runs"]):
+                if not isinstance(run, dict):
+                    raise ctx.error("a SARIF run must be an object", pointer=pointer("runs", r))
+                yield from self._run(r, run, enumerate(run.get("results") or []), ctx)
+            return
+        tools = list(ctx.stream("runs.item.tool"))
+        if len(tools) != 1:
+            raise ctx.error(f"large SARIF files with {len(tools)} runs are not supported (split the runs)")
+        run = {"tool": tools[0], "invocations": ctx.first("runs.item.invocations") or []}
+        yield from self._run(0, run, enumerate(ctx.stream("runs.item.results.item")), ctx)
+
+    def _run(self, r: int, run: dict[str, Any], results: Iterator[tuple[int, Any]], ctx: ParseContext) -> Iterator[Finding]:
+        driver = (run.get("tool") or {}).get("driver") or {}
+        tool = canonical_tool(driver.get("name"), "sarif")
+        version = text(driver.get("version") or driver.get("semanticVersion"))
+        inv = (run.get("invocations") or [{}])[0] or {}
+        when = iso_time(inv.get("endTimeUtc") or inv.get("startTimeUtc"))
+        ctx.tool_version = ctx.tool_version or version
+        ctx.scan_time = ctx.scan_time or when
+        taxa = _cwe_taxa(run)
+        rules = [_rule(rule, taxa) for rule in driver.get("rules") or []]
+        by_id = {rl[0]: rl for rl in rules if rl[0]}
+        prefix_sev = _PREFIX_SEVERITY.get(tool)
+        for i, res in results:
+            if not isinstance(res, dict):
+                raise ctx.error("a SARIF result must be an object", pointer=pointer("runs", r, "results", i))
+            idx = as_int(res.get("ruleIndex"))
+            rule_id = text(res.get("ruleId")) or text((res.get("rule") or {}).get("id"))
+            rl = by_id.get(rule_id) if rule_id else None
+            if rl is None and idx is not None and 0 <= idx < len(rules):
+                rl = rules[idx]
+                rule_id = rule_id or rl[0]
+            rule_id = rule_id or "unknown"
+            _, title, default_level, rule_cwes, rule_sev = rl or (None, None, None, (), None)
+            props = res.get("properties") or {}
+            sev = (
+                severity(props.get("issue_severity") or props.get("severity"))
+                or severity(_num(props.get("security-severity")))
+                or rule_sev
+            )
+            level = res.get("level") or default_level
+            if sev is None and prefix_sev is not None:
+                sev = prefix_sev.get(rule_id[:1].upper())
+            if sev is None and level:
+                sev = _LEVEL.get(str(level).lower())
+            kind = str(res.get("kind") or "fail").lower()
+            result = _KIND.get(kind, "info")
+            file, line = _location(res)
+            msg = res.get("message") or {}
+            yield make(
+                tool,
+                rule_id,
+                result,
+                pointer("runs", r, "results", i),
+                version=version,
+                time=when,
+                title=title,
+                severity=sev,
+                resource=_logical(res),
+                file=file,
+                line=line,
+                provider=provider_from_rule(rule_id),
+                cwes=rule_cwes or cwes(props.get("tags"), props.get("cwe")),
+                message=text(msg.get("text") if isinstance(msg, dict) else msg),
+            )
+
+
+def _num(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _cwe_taxa(run: dict[str, Any]) -> dict[tuple[str, int | None], str]:
+    """(taxon id, index) -> "CWE-n" for taxonomies named CWE."""
+    out: dict[tuple[str, int | None], str] = {}
+    for tax in run.get("taxonomies") or []:
+        if str(tax.get("name", "")).upper() != "CWE":
+            continue
+        for j, t in enumerate(tax.get("taxa") or []):
+            found = cwes(str(t.get("id", "")))
+            if found:
+                out[(str(t.get("id")), j)] = found[0]
+                out[(str(t.get("id")), None)] = found[0]
+    return out
+
+
+def _rule(
+    rule: dict[str, Any], taxa: dict[tuple[str, int | None], str]
+) -> tuple[str | None, str | None, str | None, tuple[str, ...], str | None]:
+    rid = text(rule.get("id"))
+    short = rule.get("shortDescription") or {}
+    title = text(rule.get("name") if not isinstance(short, dict) or not short.get("text") else short.get("text")) or text(
+        rule.get("name")
+    )
+    level = (rule.get("defaultConfiguration") or {}).get("level")
+    props = rule.get("properties") or {}
+    found = list(cwes(props.get("tags"), props.get("cwe")))
+    for rel in rule.get("relationships") or []:
+        target = rel.get("target") or {}
+        if str((target.get("toolComponent") or {}).get("name", "")).upper() == "CWE":
+            hit = taxa.get((str(target.get("id")), as_int(target.get("index")))) or next(
+                iter(cwes(str(target.get("id", "")))), None
+            )
+            if hit:
+                found.append(hit)
+    sev = severity(_num(props.get("security-severity"))) if props.get("security-severity") else None
+    return rid, title, level, tuple(dict.fromkeys(found)), sev
+
+
+def _location(res: dict[str, Any]) -> tuple[str | None, int | None]:
+    for loc in res.get("locations") or []:
+        phys = (loc or {}).get("physicalLocation") or {}
+        uri = relpath((phys.get("artifactLocation") or {}).get("uri"))
+        if uri and uri.startswith("file://"):
+            uri = uri[len("file://") :]
+        line = as_int((phys.get("region") or {}).get("startLine"))
+        if uri or line:
+            return uri, line
+    return None, None
+
+
+def _logical(res: dict[str, Any]) -> str | None:
+    for loc in res.get("locations") or []:
+        for ll in (loc or {}).get("logicalLocations") or []:
+            name = text(ll.get("fullyQualifiedName") or ll.get("name"))
+            if name:
+                return name
+    return None
+
+
+FORMAT = Sarif()

@@ -1,0 +1,434 @@
+"""Ingest evidence files into the store: detect, parse, map, and write each file in one transaction.
+
+One file is one SQLite transaction: its observations, the finding identities it touches, the coverage
+it adds, the closing of findings it no longer reports, and its ``files`` row (with the hash chain) are
+committed together or not at all, so a crash or ``kill -9`` mid-file leaves the store as it was.
+The raw bytes are copied into the locker first (hashed while copied) and the copy is what gets parsed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from compliance.errors import InputError, StoreError
+from compliance.evidence.formats import Format, by_name, detect, registry
+from compliance.evidence.mapping import Mapper
+from compliance.evidence.model import Finding
+from compliance.evidence.parsing import HEAD_BYTES, STREAM_THRESHOLD, ParseContext, sniff
+from compliance.evidence.store import FILE_COLUMNS, Store, chain_digest, row_digest
+
+BATCH = 5000
+
+_UPSERT = """
+INSERT INTO identities
+  (identity, tool, rule_id, loc, first_seen, last_seen, status, latest, seen, mapped_by, mitigations, controls)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+ON CONFLICT(identity) DO UPDATE SET
+  first_seen = min(first_seen, excluded.first_seen),
+  seen = seen + 1,
+  status = CASE WHEN excluded.last_seen >= last_seen THEN excluded.status ELSE status END,
+  latest = CASE WHEN excluded.last_seen >= last_seen THEN excluded.latest ELSE latest END,
+  mapped_by = CASE WHEN excluded.last_seen >= last_seen THEN excluded.mapped_by ELSE mapped_by END,
+  mitigations = CASE WHEN excluded.last_seen >= last_seen THEN excluded.mitigations ELSE mitigations END,
+  controls = CASE WHEN excluded.last_seen >= last_seen THEN excluded.controls ELSE controls END,
+  last_seen = max(last_seen, excluded.last_seen)
+"""
+_INSERT_OBS = "INSERT INTO observations VALUES (" + ", ".join("?" * 24) + ")"
+_STATUS = {"pass": "passing", "fail": "open", "error": "open", "info": "info"}
+
+
+@dataclass
+class FileResult:
+    """The outcome of one file, as the summary lists it."""
+
+    path: str
+    format: str | None = None
+    tool: str | None = None
+    sha256: str | None = None
+    failed: int = 0
+    passed: int = 0
+    other: int = 0
+    mapped: int = 0
+    skipped: str | None = None
+    error: str | None = None
+
+    @property
+    def findings(self) -> int:
+        return self.failed + self.passed + self.other
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "tool": self.tool,
+            "sha256": self.sha256,
+            "findings": {"failed": self.failed, "passed": self.passed, "other": self.other},
+            "mapped": self.mapped,
+            "skipped": self.skipped,
+            "error": self.error,
+        }
+
+
+@dataclass
+class Summary:
+    results: list[FileResult] = field(default_factory=list)
+
+    @property
+    def files(self) -> int:
+        return sum(1 for r in self.results if r.error is None and r.skipped is None)
+
+    @property
+    def findings(self) -> int:
+        return sum(r.findings for r in self.results)
+
+    @property
+    def mapped(self) -> int:
+        return sum(r.mapped for r in self.results)
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for r in self.results if r.skipped is not None)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for r in self.results if r.error is not None)
+
+
+def identity_of(f: Finding) -> tuple[str, str]:
+    """(identity, location key). Identity = tool + rule + subject; the location is the scope a later scan
+    of the same tool must cover to close the finding."""
+    if f.resource:
+        subject = f"r\0{f.resource}\0{f.file or ''}"
+    elif f.function:
+        subject = f"f\0{f.function}"
+    elif f.file:
+        subject = f"l\0{f.file}\0{f.line or ''}"
+    elif f.targets:
+        subject = "t\0" + "\0".join(f.targets)
+    else:
+        subject = f"a\0{f.provider or ''}\0{f.account or ''}\0{f.region or ''}"
+    ident = hashlib.sha256(f"{f.tool}\0{f.rule_id}\0{subject}".encode()).hexdigest()[:32]
+    if f.file:
+        loc = f.file
+    elif f.account or f.region:
+        loc = f"{f.provider or ''}:{f.account or ''}:{f.region or ''}"
+    else:
+        loc = f.resource or f.function or ""
+    return ident, loc
+
+
+def expand(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+    """(file, base folder) for every file named or found below a named folder (sorted, hidden skipped)."""
+    for p in paths:
+        if p.is_dir():
+            for sub in sorted(p.rglob("*")):
+                rel = sub.relative_to(p)
+                if sub.is_file() and not any(part.startswith(".") for part in rel.parts):
+                    yield sub, p
+        else:
+            yield p, p.parent
+
+
+class Ingester:
+    """Ingests files into one store with one KB mapper and one clock."""
+
+    def __init__(
+        self,
+        store: Store,
+        mapper: Mapper,
+        now: datetime,
+        *,
+        stream_threshold: int = STREAM_THRESHOLD,
+        formats: list[Format] | None = None,
+    ) -> None:
+        self.store = store
+        self.mapper = mapper
+        self.now_iso = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.stream_threshold = stream_threshold
+        self.formats = formats if formats is not None else registry()
+        self._seq = 0
+        shutil.rmtree(store.locker / "tmp", ignore_errors=True)
+
+    # ------------------------------------------------------------------ locker copy
+    def _copy(self, src: Path, display: str) -> tuple[Path, str, int]:
+        self._seq += 1
+        tmp = self.store.tmp_dir() / f"{os.getpid()}-{self._seq}"
+        h = hashlib.sha256()
+        size = 0
+        try:
+            with src.open("rb") as fin, tmp.open("wb") as fout:
+                while chunk := fin.read(1 << 20):
+                    h.update(chunk)
+                    fout.write(chunk)
+                    size += len(chunk)
+        except IsADirectoryError:
+            tmp.unlink(missing_ok=True)
+            raise InputError("is a directory", path=display) from None
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise InputError(f"cannot read: {exc.strerror}", path=display) from None
+        return tmp, h.hexdigest(), size
+
+    # ------------------------------------------------------------------ one file
+    def ingest_file(
+        self,
+        path: Path,
+        *,
+        display: str | None = None,
+        base: Path | None = None,
+        fmt_name: str | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> FileResult:
+        shown = display or str(path)
+        res = FileResult(path=shown)
+        tmp: Path | None = None
+        extra: list[Path] = []
+        try:
+            tmp, sha, size = self._copy(path, shown)
+            res.sha256 = sha
+            if self.store.has_file(sha):
+                res.skipped = "already ingested (same SHA-256)"
+                tmp.unlink(missing_ok=True)
+                return res
+            with tmp.open("rb") as f:
+                head = f.read(HEAD_BYTES)
+            sn = sniff(head, shown)
+            if fmt_name:
+                fmt = by_name(fmt_name)
+                if fmt is None:
+                    raise InputError(f"unknown format {fmt_name!r} (see 'sckb evidence formats')", path=shown)
+            else:
+                fmt = detect(head, sn, self.formats)
+                if fmt is None:
+                    raise InputError(_unknown(sn), path=shown)
+            res.format = fmt.name
+            attachments: list[tuple[str, str, str]] = []
+            root = (base or path.parent).resolve()
+
+            def attach(rel: str, pointer: str) -> str:
+                return self._attach(root, path.parent, rel, pointer, shown, attachments, extra)
+
+            ctx = ParseContext(tmp, shown, size=size, sniff=sn, stream_threshold=self.stream_threshold, attach=attach)
+            self._write(fmt, ctx, sha, size, shown, res, attachments, on_progress)
+            self.store.put_locker(tmp, sha)
+            for p in extra:
+                self.store.put_locker(p, p.name.split("-", 1)[1])
+            self.store.conn.execute("COMMIT")
+            tmp = None
+            extra.clear()
+        except InputError as exc:
+            self._rollback()
+            res.error = str(exc)
+            res.failed = res.passed = res.other = res.mapped = 0
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError, RecursionError) as exc:
+            self._rollback()  # a shape the parser did not expect: bad input for that format
+            res.error = str(InputError(f"unexpected content for format {res.format}: {type(exc).__name__}: {exc}", path=shown))
+            res.failed = res.passed = res.other = res.mapped = 0
+        except sqlite3.DatabaseError as exc:
+            self._rollback()
+            raise StoreError(f"{self.store.workspace}: evidence store error while ingesting {shown}: {exc}") from None
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+            for p in extra:
+                p.unlink(missing_ok=True)
+        return res
+
+    def _rollback(self) -> None:
+        if self.store.conn.in_transaction:
+            self.store.conn.execute("ROLLBACK")
+
+    def _attach(
+        self,
+        root: Path,
+        folder: Path,
+        rel: str,
+        pointer: str,
+        shown: str,
+        attachments: list[tuple[str, str, str]],
+        extra: list[Path],
+    ) -> str:
+        if not rel or Path(rel).is_absolute() or rel.startswith(("/", "\\")) or ":" in rel.split("/")[0]:
+            raise InputError(f"attachment path {rel!r} must be relative to the attestation's folder", path=shown, pointer=pointer)
+        target = (folder / rel).resolve()
+        if not target.is_relative_to(root):
+            raise InputError(f"attachment path {rel!r} escapes the evidence folder {root.name!r}", path=shown, pointer=pointer)
+        if not target.is_file():
+            raise InputError(f"attachment {rel!r} not found", path=shown, pointer=pointer)
+        tmp, sha, _size = self._copy(target, rel)
+        named = tmp.with_name(f"{tmp.name}-{sha}")
+        os.replace(tmp, named)
+        extra.append(named)
+        attachments.append((pointer, rel, sha))
+        return sha
+
+    def _write(
+        self,
+        fmt: Format,
+        ctx: ParseContext,
+        sha: str,
+        size: int,
+        shown: str,
+        res: FileResult,
+        attachments: list[tuple[str, str, str]],
+        on_progress: Callable[[int], None] | None,
+    ) -> None:
+        conn = self.store.conn
+        conn.execute("BEGIN IMMEDIATE")
+        file_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM files").fetchone()[0]
+        obs_id = conn.execute("SELECT coalesce(max(id), 0) FROM observations").fetchone()[0]
+        first_obs = obs_id + 1
+        now = self.now_iso
+        mapper = self.mapper
+        rows_hash = hashlib.sha256()
+        obs_rows: list[tuple[Any, ...]] = []
+        id_rows: list[tuple[Any, ...]] = []
+        locs: set[str] = set()
+        tools: dict[str, int] = {}
+        versions: dict[str, int] = {}
+        latest_time = ""
+        file_time_source = "ingest"
+        counts = {"fail": 0, "pass": 0, "error": 0, "info": 0}
+        mapped = 0
+        for f in fmt.parse(ctx.path, ctx):
+            obs_id += 1
+            ident, loc = identity_of(f)
+            scan_time = f.scan_time or now
+            src = f.scan_time_source if f.scan_time else "ingest"
+            if f.scan_time and scan_time > latest_time:
+                latest_time = scan_time
+                file_time_source = src
+            cw = " ".join(f.cwes)
+            tg = " ".join(f.targets)
+            values = (
+                ident, f.tool, f.tool_version, scan_time, src, f.rule_id, f.rule_title, f.severity, f.result,
+                f.resource, f.function, f.file, f.line, f.provider, f.account, f.region, cw, f.pointer, f.message,
+                f.method, tg,
+            )  # fmt: skip
+            digest = row_digest(obs_id, file_id, values)
+            rows_hash.update(digest.encode())
+            obs_rows.append((obs_id, file_id, *values, digest))
+            m = mapper.attestation(f.targets) if f.targets else mapper.map(f.tool, f.rule_id, f.cwes)
+            if m.mitigations or m.controls:
+                mapped += 1
+            id_rows.append(
+                (
+                    ident, f.tool, f.rule_id, loc, scan_time, scan_time, _STATUS.get(f.result, "open"), obs_id, m.mapped_by,
+                    f" {' '.join(m.mitigations)} " if m.mitigations else "",
+                    f" {' '.join(m.controls)} " if m.controls else "",
+                )
+            )  # fmt: skip
+            counts[f.result] = counts.get(f.result, 0) + 1
+            locs.add(loc)
+            tools[f.tool] = tools.get(f.tool, 0) + 1
+            if f.tool_version:
+                versions[f.tool_version] = versions.get(f.tool_version, 0) + 1
+            if len(obs_rows) >= BATCH:
+                conn.executemany(_INSERT_OBS, obs_rows)
+                conn.executemany(_UPSERT, id_rows)
+                obs_rows.clear()
+                id_rows.clear()
+                if on_progress is not None:
+                    on_progress(BATCH)
+        if obs_rows:
+            conn.executemany(_INSERT_OBS, obs_rows)
+            conn.executemany(_UPSERT, id_rows)
+            if on_progress is not None:
+                on_progress(len(obs_rows))
+        n = obs_id - first_obs + 1
+        tool = max(tools, key=lambda t: (tools[t], t)) if tools else getattr(fmt, "tool", fmt.name)
+        version = ctx.tool_version or (max(versions, key=lambda v: (versions[v], v)) if versions else None)
+        if ctx.scan_time:
+            file_time, file_time_source = ctx.scan_time, "file"
+        elif latest_time:
+            file_time = latest_time
+        else:
+            file_time, file_time_source = now, "ingest"
+        # coverage and closing: findings of this tool in the covered locations that this scan no longer reports
+        covered = locs | ctx.covered
+        newest = conn.execute("SELECT max(scan_time) FROM coverage WHERE tool=?", (tool,)).fetchone()[0]
+        for scope_tool in tools or {tool: 0}:
+            conn.executemany(
+                "UPDATE identities SET status='closed' WHERE tool=? AND loc=? AND status IN ('open','info') AND last_seen < ?"
+                " AND NOT EXISTS (SELECT 1 FROM observations o WHERE o.identity = identities.identity AND o.file_id = ?)",
+                [(scope_tool, loc, file_time, file_id) for loc in sorted(covered)],
+            )
+            if newest is not None and newest > file_time:  # an older scan arrived late: newer scans may have closed these
+                conn.execute(
+                    "UPDATE identities SET status='closed' WHERE tool=? AND status IN ('open','info') AND latest >= ?"
+                    " AND EXISTS (SELECT 1 FROM coverage c WHERE c.tool=identities.tool AND c.loc=identities.loc"
+                    " AND c.scan_time > identities.last_seen)",
+                    (scope_tool, first_obs),
+                )
+            conn.executemany(
+                "INSERT INTO coverage VALUES (?, ?, ?)"
+                " ON CONFLICT(tool, loc) DO UPDATE SET scan_time=max(scan_time, excluded.scan_time)",
+                [(scope_tool, loc, file_time) for loc in sorted(covered)],
+            )
+        failed, passed, other = counts["fail"], counts["pass"], n - counts["fail"] - counts["pass"]
+        fvalues = (
+            sha, shown, fmt.name, tool, version, file_time, file_time_source, now, size, n, failed, passed, other, mapped,
+            rows_hash.hexdigest(),
+        )  # fmt: skip
+        assert len(fvalues) == len(FILE_COLUMNS)
+        chain = chain_digest(self.store.last_chain(), fvalues)
+        conn.execute(
+            "INSERT INTO files (id, "
+            + ", ".join(FILE_COLUMNS)
+            + ", chain) VALUES ("
+            + ", ".join("?" * (len(FILE_COLUMNS) + 2))
+            + ")",
+            (file_id, *fvalues, chain),
+        )
+        conn.executemany("INSERT INTO attachments VALUES (?, ?, ?, ?)", [(file_id, *a) for a in attachments])
+        res.tool, res.failed, res.passed, res.other, res.mapped = tool, failed, passed, other, mapped
+
+
+def _unknown(sn: Any) -> str:
+    if sn.kind == "json":
+        keys = sorted(k for k in sn.keys if "." not in k)[:8]
+        shape = f"a JSON {'object' if sn.top == 'map' else 'array'}"
+        return f"unknown JSON shape: {shape} with keys {', '.join(keys) or '(none)'}; no format matched (use --format)"
+    if sn.kind == "xml":
+        return f"unknown XML document <{sn.root_tag}>; no format matched (use --format)"
+    return f"unknown {sn.kind} content; no format matched (use --format)"
+
+
+def ingest(
+    store: Store,
+    paths: Iterable[Path],
+    *,
+    mapper: Mapper,
+    now: datetime,
+    fmt_name: str | None = None,
+    strict: bool = False,
+    on_file: Callable[[FileResult], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    stream_threshold: int = STREAM_THRESHOLD,
+) -> Summary:
+    """Ingest every file below ``paths``. Bad files are reported per file; with ``strict`` the batch stops
+    at the first bad file (files already ingested stay)."""
+    ing = Ingester(store, mapper, now, stream_threshold=stream_threshold)
+    summary = Summary()
+    for file, base in expand(paths):
+        if on_start is not None:
+            on_start(str(file))
+        res = ing.ingest_file(file, display=str(file), base=base, fmt_name=fmt_name, on_progress=on_progress)
+        summary.results.append(res)
+        if on_file is not None:
+            on_file(res)
+        if strict and res.error is not None:
+            break
+    return summary

@@ -1,0 +1,598 @@
+"""What every format parser shares: the content sniff, the parse context and value normalisers.
+
+Parsers never open files themselves: :class:`ParseContext` hands them the document either whole
+(``orjson`` for files up to :data:`STREAM_THRESHOLD`) or, for bigger files, as a stream of array
+items (``ijson`` with its C backend), so memory does not grow with the input. Every JSON read is
+guarded against hostile nesting (orjson refuses > 1024 levels; the ijson path is fronted by
+:class:`DepthGuard`, which refuses > :data:`MAX_DEPTH` levels before ijson sees the bytes).
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from compliance.errors import InputError
+from compliance.evidence.model import Finding
+
+#: Bytes read from the start of a file to detect its format.
+HEAD_BYTES = 64 * 1024
+#: Files up to this size are parsed whole with orjson; larger ones are streamed with ijson.
+STREAM_THRESHOLD = 32 * 1024 * 1024
+#: Deepest JSON nesting accepted on the streaming path.
+MAX_DEPTH = 512
+#: Formats that need the whole document refuse files larger than this.
+MAX_WHOLE_BYTES = 512 * 1024 * 1024
+
+
+# --------------------------------------------------------------------------- sniff
+
+
+@dataclass
+class Sniff:
+    """Cheap facts about a file's first bytes, shared by every format's ``detect``."""
+
+    kind: str  # json | xml | yaml | csv | text
+    top: str | None = None  # json: "map" | "array"
+    keys: set[str] = field(default_factory=set)  # dotted key paths seen in the head (ijson prefixes)
+    values: dict[str, Any] = field(default_factory=dict)  # first scalar per dotted path
+    root_tag: str | None = None  # xml: the root element's local name
+    first_line: str = ""  # first non-blank line of text
+    ndjson: bool = False  # json: one document per line
+
+    def has(self, *paths: str) -> bool:
+        return all(p in self.keys for p in paths)
+
+    def any(self, *paths: str) -> bool:
+        return any(p in self.keys for p in paths)
+
+    def value(self, path: str) -> Any:
+        return self.values.get(path)
+
+
+_BOM = codecs.BOM_UTF8
+_NUL = bytes(1)
+
+
+def sniff(head: bytes, path: Path | str) -> Sniff:
+    """Classify the head of a file. Raises :class:`InputError` for empty, binary or non-UTF-8 content."""
+    if not head.strip():
+        raise InputError("empty file", path=path)
+    if head.startswith(_BOM):
+        head = head[len(_BOM) :]
+    if b"\x00" in head:
+        raise InputError(f"binary content (NUL byte at offset {head.index(_NUL)})", path=path)
+    text = _decode_head(head, path)
+    stripped = text.lstrip()
+    first_line = next((ln.strip() for ln in stripped.splitlines() if ln.strip()), "")
+    c = stripped[:1]
+    if c in "{[":
+        return _sniff_json(head, first_line)
+    if c == "<":
+        m = re.search(r"<(?!\?|!)([A-Za-z_][\w.:-]*)", stripped)
+        tag = m.group(1).split(":")[-1] if m else None
+        return Sniff(kind="xml", root_tag=tag, first_line=first_line)
+    if ";" in first_line or ("," in first_line and ":" not in first_line.split(",")[0]):
+        return Sniff(kind="csv", first_line=first_line)
+    return Sniff(kind="yaml" if re.match(r"^[\w$@-]+\s*:", first_line) or first_line == "---" else "text", first_line=first_line)
+
+
+def _decode_head(head: bytes, path: Path | str) -> str:
+    dec = codecs.getincrementaldecoder("utf-8")()
+    try:
+        return dec.decode(head, final=False)  # a multibyte char cut at the end of the head is fine
+    except UnicodeDecodeError as exc:
+        line = head[: exc.start].count(b"\n") + 1
+        raise InputError(f"invalid UTF-8 at byte {exc.start} (binary file?)", path=path, line=line) from None
+
+
+def _sniff_json(head: bytes, first_line: str) -> Sniff:
+    import ijson  # type: ignore[import-untyped]
+
+    s = Sniff(kind="json", first_line=first_line)
+    lines = head.lstrip().split(b"\n", 2)
+    if len(lines) > 1 and lines[0].rstrip().endswith(b"}") and lines[1].lstrip().startswith(b"{"):
+        try:
+            orjson.loads(lines[0])
+            s.ndjson = True
+            head = lines[0]
+        except orjson.JSONDecodeError:
+            pass
+    try:
+        guard_depth(head, MAX_DEPTH)
+    except ValueError:
+        return s  # the real parse reports the nesting with a position
+    stream = io.BytesIO(head)
+    n = 0
+    try:
+        for prefix, event, value in ijson.parse(stream, use_float=True):
+            n += 1
+            if n == 1:
+                s.top = "map" if event == "start_map" else "array" if event == "start_array" else None
+            depth = prefix.count(".") + 1 if prefix else 0
+            if depth > 5:
+                continue
+            if event == "map_key":
+                s.keys.add(f"{prefix}.{value}" if prefix else str(value))
+            elif event in ("string", "number", "boolean", "null") and prefix not in s.values:
+                s.values[prefix] = value
+            if n > 50_000:
+                break
+    except Exception:  # the head is cut mid-document (or broken): keep what was seen
+        pass
+    return s
+
+
+# --------------------------------------------------------------------------- depth guard
+
+_STRINGS = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.S)
+#: The longest prefix made of non-string bytes and complete strings (ends before an unterminated string).
+_SAFE_PREFIX = re.compile(rb'(?:[^"]++|"(?:[^"\\]++|\\.)*+")*+', re.S)
+_PAIRS = re.compile(rb"\[\]|\{\}")
+_KEEP_BRACKETS = bytes(range(256)).translate(None, b"[]{}")
+
+
+def guard_depth(chunk: bytes, limit: int, carried: bytes = b"") -> bytes:
+    """Bracket nesting check at C speed. Returns the unmatched brackets to carry into the next chunk;
+    raises ValueError when the nesting exceeds ``limit``. ``chunk`` must not cut a string in two
+    (see :class:`DepthGuard`)."""
+    brackets = carried + _STRINGS.sub(b"", chunk).translate(None, _KEEP_BRACKETS)
+    for _ in range(limit + 1):
+        reduced = _PAIRS.sub(b"", brackets)
+        if len(reduced) == len(brackets):
+            break
+        brackets = reduced
+    else:
+        raise ValueError("nesting")
+    opened = len(brackets) - len(brackets.lstrip(b"]}"))
+    open_tail = brackets[opened:]
+    if len(open_tail) > limit:
+        raise ValueError("nesting")
+    return open_tail
+
+
+class DepthGuard:
+    """A read-only file wrapper that refuses JSON nested deeper than ``limit`` (ijson has no limit of its
+    own and its prefix strings grow with the square of the depth). Each chunk handed on ends outside a
+    string, so the bracket check never mistakes string contents for structure."""
+
+    def __init__(self, raw: IO[bytes], limit: int = MAX_DEPTH) -> None:
+        self.raw = raw
+        self.limit = limit
+        self.carried = b""
+        self.pending = b""  # an unterminated string held back for the next chunk
+        self.ready = b""  # checked bytes not yet handed out
+        self.eof = False
+        self.offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:
+            return b""
+        want = size if size > 0 else 1 << 16
+        while len(self.ready) < want and not self.eof:
+            self._fill(want)
+        out, self.ready = self.ready[:want], self.ready[want:]
+        return out
+
+    def _fill(self, want: int) -> None:
+        data = self.raw.read(max(want, 1 << 16))
+        buf = self.pending + data
+        if not data:
+            self.eof = True
+            self.pending = b""
+            self._check(buf)
+            self.ready += buf
+            return
+        match = _SAFE_PREFIX.match(buf)
+        end = match.end() if match else 0
+        safe, self.pending = buf[:end], buf[end:]
+        if len(self.pending) > 1 << 24:  # a string over 16 MB: hand it on unchecked
+            safe, self.pending = buf, b""
+        self._check(safe)
+        self.ready += safe
+
+    def _check(self, chunk: bytes) -> None:
+        try:
+            self.carried = guard_depth(chunk, self.limit, self.carried)
+        except ValueError:
+            raise DepthError(self.offset) from None
+        self.offset += len(chunk)
+
+
+class DepthError(Exception):
+    def __init__(self, offset: int) -> None:
+        super().__init__(f"JSON nested deeper than {MAX_DEPTH} levels (near byte {offset})")
+        self.offset = offset
+
+
+# --------------------------------------------------------------------------- parse context
+
+
+class ParseContext:
+    """What a parser gets: the file, its display name, streaming helpers and coverage reporting."""
+
+    def __init__(
+        self,
+        path: Path,
+        display: str,
+        *,
+        size: int,
+        sniff: Sniff,
+        stream_threshold: int = STREAM_THRESHOLD,
+        attach: Callable[[str, str], str] | None = None,
+    ) -> None:
+        self.path = path
+        self.display = display
+        self.size = size
+        self.sniff = sniff
+        self.stream_threshold = stream_threshold
+        #: tool version and scan time a parser found at file level (read by the ingester)
+        self.tool_version: str | None = None
+        self.scan_time: str | None = None
+        #: location keys the scan covered beyond its findings (e.g. files a SAST tool scanned cleanly)
+        self.covered: set[str] = set()
+        self._attach = attach
+        self._doc: Any = None
+        self._loaded = False
+
+    # errors ---------------------------------------------------------------
+    def error(self, message: str, *, pointer: str | None = None, line: int | None = None) -> InputError:
+        return InputError(message, path=self.display, pointer=pointer, line=line)
+
+    # whole document ---------------------------------------------------------
+    @property
+    def streaming(self) -> bool:
+        return self.size > self.stream_threshold
+
+    def load(self) -> Any:
+        """The whole JSON document (orjson). For formats whose documents are small by nature."""
+        if not self._loaded:
+            if self.size > MAX_WHOLE_BYTES:
+                raise self.error(f"file too large for this format ({self.size:,} bytes)")
+            self._doc = loads_json(self.path.read_bytes(), self.display)
+            self._loaded = True
+        return self._doc
+
+    def items(self, prefix: str) -> Iterator[tuple[int, Any]]:
+        """(index, item) of the array at ``prefix`` (ijson prefix syntax: "results.failed_checks.item",
+        "item" for a top-level array). Streams big files; small ones are parsed whole."""
+        if not self.streaming:
+            node = self.load()
+            parts = prefix.split(".")
+            assert parts[-1] == "item"
+            for p in parts[:-1]:
+                if not isinstance(node, dict):
+                    return
+                node = node.get(p)
+            if not isinstance(node, list):
+                if node is not None and prefix != "item":
+                    raise self.error(f"expected a list at /{'/'.join(parts[:-1])}", pointer="/" + "/".join(parts[:-1]))
+                return
+            yield from enumerate(node)
+            return
+        yield from enumerate(self.stream(prefix))
+
+    def stream(self, prefix: str) -> Iterator[Any]:
+        """ijson items at ``prefix`` over the whole file, depth-guarded, errors mapped to InputError."""
+        import ijson
+
+        with self.path.open("rb") as raw:
+            guard = DepthGuard(raw)
+            try:
+                yield from ijson.items(guard, prefix, use_float=True, buf_size=1 << 16)
+            except DepthError as exc:
+                raise self.error(str(exc)) from None
+            except ijson.JSONError as exc:
+                raise self.error(f"invalid JSON: {_ijson_message(exc)} (near byte {guard.offset})") from None
+            except UnicodeDecodeError as exc:
+                raise self.error(f"invalid UTF-8: {exc.reason}") from None
+
+    def first(self, prefix: str) -> Any:
+        """The first value at ``prefix`` (a small object such as a summary), streaming or not."""
+        if not self.streaming:
+            node = self.load()
+            for p in prefix.split("."):
+                if isinstance(node, dict):
+                    node = node.get(p)
+                elif isinstance(node, list) and p == "item":
+                    node = node[0] if node else None
+                else:
+                    return None
+            return node
+        for value in self.stream(prefix):
+            return value
+        return None
+
+    def lines(self) -> Iterator[tuple[int, str]]:
+        """(1-based line number, text) of a text file, streamed, UTF-8 checked."""
+        with self.path.open("rb") as f:
+            for n, raw in enumerate(f, 1):
+                try:
+                    yield n, raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise self.error(f"invalid UTF-8 at column {exc.start + 1}", line=n) from None
+
+    def attach(self, relpath: str, pointer: str) -> str:
+        """Copy an attachment named by the evidence file into the locker; returns its SHA-256."""
+        if self._attach is None:
+            raise self.error("attachments are not accepted here", pointer=pointer)
+        return self._attach(relpath, pointer)
+
+
+def loads_json(data: bytes, display: str) -> Any:
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        msg = str(exc.msg) if hasattr(exc, "msg") else str(exc)
+        if "depth" in msg or "recursion" in msg:
+            msg = "JSON nested too deeply"
+        raise InputError(f"invalid JSON: {msg} (column {exc.colno})", path=display, line=exc.lineno) from None
+
+
+def _ijson_message(exc: Exception) -> str:
+    text = exc.args[0] if exc.args else str(exc)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return str(text).strip().splitlines()[0]
+
+
+# --------------------------------------------------------------------------- normalisers
+
+_SEV = {
+    "critical": "critical",
+    "very_high": "critical",
+    "high": "high",
+    "error": "high",
+    "medium": "medium",
+    "moderate": "medium",
+    "warning": "medium",
+    "warn": "medium",
+    "low": "low",
+    "note": "low",
+    "minor": "low",
+    "info": "info",
+    "informational": "info",
+    "information": "info",
+    "none": None,
+    "unknown": None,
+    "trace": "info",
+    "negligible": "low",
+    "unspecified": None,
+}
+
+
+def severity(value: Any) -> str | None:
+    """Map a tool's severity word (or a CVSS-like number) to critical/high/medium/low/info."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        v = float(value)
+        return "critical" if v >= 9 else "high" if v >= 7 else "medium" if v >= 4 else "low" if v > 0 else "info"
+    return _SEV.get(str(value).strip().lower())
+
+
+_CWE_RE = re.compile(r"(?i)cwe[-_/ ]?(\d+)")
+
+
+def cwes(*values: Any) -> tuple[str, ...]:
+    """Every CWE named in the given values (ints, "798", "CWE-798: ...", "external/cwe/cwe-377", dicts with id)."""
+    out: list[str] = []
+
+    def add(v: Any) -> None:
+        if v is None or isinstance(v, bool):
+            return
+        if isinstance(v, int):
+            out.append(f"CWE-{v}")
+        elif isinstance(v, str):
+            m = _CWE_RE.search(v)
+            if m:
+                out.append(f"CWE-{int(m.group(1))}")
+            elif v.strip().isdigit():
+                out.append(f"CWE-{int(v.strip())}")
+        elif isinstance(v, (list, tuple)):
+            for x in v:
+                add(x)
+        elif isinstance(v, dict):
+            add(v.get("id") if "id" in v else v.get("cweId"))
+
+    for v in values:
+        add(v)
+    return tuple(dict.fromkeys(out))
+
+
+def iso_time(value: Any) -> str | None:
+    """Normalise a timestamp (ISO with or without zone, epoch seconds, "YYYY-MM-DD HH:MM:SS.f") to UTC
+    ``YYYY-MM-DDTHH:MM:SSZ``. A time without a zone is read as UTC. None when unreadable."""
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            v = float(value)
+            if v > 1e11:  # milliseconds
+                v /= 1000
+            dt = datetime.fromtimestamp(v, UTC)
+        else:
+            text = str(value).strip()
+            if re.fullmatch(r"\d{9,13}(\.\d+)?", text):
+                return iso_time(float(text))
+            text = text.replace("Z", "+00:00").replace("z", "+00:00")
+            m = re.match(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?(.*)$", text)
+            if m:
+                text = f"{m.group(1)}T{m.group(2)}{(m.group(3) or '')[:7]}{m.group(4).strip()}"
+            dt = datetime.fromisoformat(text)
+            dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def text(value: Any) -> str | None:
+    """A display string or None (strips, drops empties)."""
+    if value is None:
+        return None
+    s = str(value).strip()
+    return s or None
+
+
+def as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def relpath(value: Any) -> str | None:
+    """A scanner-reported path, normalised: forward slashes, no leading ``./``."""
+    s = text(value)
+    if s is None:
+        return None
+    s = s.replace("\\", "/")
+    while s.startswith("./"):
+        s = s[2:]
+    return s
+
+
+def pointer(*parts: object) -> str:
+    """A JSON pointer from path parts (RFC 6901 escaping)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+_PROVIDERS = {"aws": "aws", "amazon": "aws", "gcp": "gcp", "google": "gcp", "azure": "azure", "microsoft": "azure"}
+
+
+def provider(value: Any) -> str | None:
+    s = text(value)
+    if s is None:
+        return None
+    low = s.lower()
+    for k, v in _PROVIDERS.items():
+        if low.startswith(k):
+            return v
+    return low
+
+
+def provider_from_rule(rule_id: str) -> str | None:
+    """A cloud inferred from a rule id (CKV_AWS_1, AVD-AWS-0066, CKV_AZURE_…)."""
+    up = rule_id.upper()
+    for key, name in (("AWS", "aws"), ("AZURE", "azure"), ("GCP", "gcp"), ("GOOGLE", "gcp")):
+        if f"_{key}_" in up or f"-{key}-" in up or up.startswith(key + "-") or up.startswith(key + "_"):
+            return name
+    return None
+
+
+def make(
+    tool: str,
+    rule_id: str,
+    result: str,
+    pointer: str,
+    *,
+    version: str | None = None,
+    time: str | None = None,
+    title: str | None = None,
+    severity: str | None = None,
+    resource: str | None = None,
+    function: str | None = None,
+    file: str | None = None,
+    line: int | None = None,
+    provider: str | None = None,
+    account: str | None = None,
+    region: str | None = None,
+    cwes: tuple[str, ...] = (),
+    message: str | None = None,
+    method: str = "TEST",
+    targets: tuple[str, ...] = (),
+) -> Finding:
+    """Build a :class:`Finding` (scan_time_source follows from whether ``time`` is known)."""
+    return Finding(
+        tool, version, time, "file" if time else "ingest", rule_id, title, severity, result, resource, function, file, line,
+        provider, account, region, cwes, pointer, message, method, targets,
+    )  # fmt: skip
+
+
+#: How tools name themselves in their output -> the canonical name (TOOLS.md). Matched on the lower-cased
+#: name with spaces, underscores and "aws " prefixes normalised.
+_TOOL_NAMES = {
+    "checkov": "checkov",
+    "prowler": "prowler",
+    "bandit": "bandit",
+    "cfn_nag": "cfn_nag",
+    "cfn-nag": "cfn_nag",
+    "cfnnag": "cfn_nag",
+    "trivy": "trivy",
+    "aquasecurity": "trivy",
+    "kics": "kics",
+    "semgrep": "semgrep",
+    "semgrep oss": "semgrep",
+    "semgrep pro": "semgrep",
+    "cfn-lint": "cfn-lint",
+    "cfnlint": "cfn-lint",
+    "cfn-python-lint": "cfn-lint",
+    "cloudformation lint": "cfn-lint",
+    "gitleaks": "gitleaks",
+    "cfn-guard": "cfn-guard",
+    "cfn guard": "cfn-guard",
+    "cloudformation guard": "cfn-guard",
+    "tfsec": "tfsec",
+    "codeql": "codeql",
+    "guardduty": "guardduty",
+    "inspector": "inspector",
+    "inspector2": "inspector",
+    "config": "aws-config",
+    "aws-config": "aws-config",
+    "securityhub": "securityhub",
+    "security hub": "securityhub",
+    "osv-scanner": "osv-scanner",
+    "pip-audit": "pip-audit",
+    "grype": "grype",
+}
+
+
+def canonical_tool(name: Any, default: str | None = None) -> str:
+    """The canonical tool name for what a file calls its tool ("Checkov", "AWS Inspector", "Semgrep OSS")."""
+    s = (text(name) or "").lower().replace("_", "-")
+    for prefix in ("aws ", "amazon "):
+        if s.startswith(prefix):
+            s = s[len(prefix) :]
+    if s in _TOOL_NAMES:
+        return _TOOL_NAMES[s]
+    s2 = s.replace("-", "_")
+    if s2 in _TOOL_NAMES:
+        return _TOOL_NAMES[s2]
+    for key, value in _TOOL_NAMES.items():
+        if s.startswith(key):
+            return value
+    return default or (re.sub(r"[^a-z0-9_.-]+", "-", s).strip("-") or "unknown")
+
+
+def function_of(resource: str | None) -> str | None:
+    """The function name when a resource reference names a function (SAM/CFN logical id, TF address, ARN)."""
+    if not resource:
+        return None
+    for marker in ("AWS::Serverless::Function.", "AWS::Lambda::Function."):
+        if resource.startswith(marker):
+            return resource[len(marker) :]
+    m = re.search(r"(?:aws_lambda_function|google_cloudfunctions2?_function|azurerm_\w*function_app)\.([\w-]+)", resource)
+    if m:
+        return m.group(1)
+    m = re.match(r"arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:([^:]+)", resource)
+    if m:
+        return m.group(1)
+    return None
