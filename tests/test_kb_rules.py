@@ -193,6 +193,10 @@ def test_prowler_mappings_cited_in_rationales_are_the_ones_prowler_publishes(
         ("checkov:CKV2_AWS_29", "waf-on-public-endpoints"),
         ("checkov:CKV2_AWS_53", "api-request-validation"),
         ("checkov:CKV_AWS_49", "no-wildcard-permissions"),
+        ("semgrep:python.aws-lambda.security.tainted-sql-string.tainted-sql-string", "parameterized-queries"),
+        ("semgrep:python.aws-lambda.security.requests-ssrf.requests-ssrf", "ssrf-and-metadata-protection"),
+        ("tfsec:aws-lambda-restrict-source-arn", "restrictive-resource-policies"),
+        ("gitleaks:aws-access-token", "secret-scanning"),
     ],
 )
 def test_hand_checked_mappings(kb: KB, rule_id: str, mitigation: str) -> None:
