@@ -1,0 +1,153 @@
+"""Attack paths over the architecture graph, each with the mitigations that would break it and, through the
+KB, the controls (in scope) and HIPAA safeguards it puts at risk."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from compliance.design.model import Design, Element
+from compliance.kb.load import KB
+from compliance.kb.model import EdgeKind, NodeKind
+
+if TYPE_CHECKING:
+    from compliance.design.check import DesignResult
+
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+@cache
+def path_kinds() -> dict[str, dict[str, Any]]:
+    text = resources.files("compliance.design").joinpath("data/attack-paths.yaml").read_text(encoding="utf-8")
+    data: dict[str, dict[str, Any]] = yaml.safe_load(text)
+    return data
+
+
+def _at_risk(kb: KB, mitigations: list[str], in_scope: dict[str, list[str]], safeguards: set[str]) -> tuple[list[str], list[str]]:
+    controls: set[str] = set()
+    hipaa: set[str] = set()
+    for e in kb.edges.values():
+        if e.kind is EdgeKind.MAPS_TO and e.source in mitigations and e.target in kb.nodes:
+            kind = kb.nodes[e.target].kind
+            if kind is NodeKind.CONTROL and (not in_scope or e.target in in_scope):
+                controls.add(e.target)
+            elif kind is NodeKind.SAFEGUARD:
+                hipaa.add(e.target)
+    from compliance.kb.query import control_sort_key
+
+    return sorted(controls, key=control_sort_key), sorted(hipaa)
+
+
+def _step(el: Element, note: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": el.kind, "name": el.name}
+    if note:
+        out["note"] = note
+    return out
+
+
+def attack_paths(
+    design: Design, kb: KB, res: DesignResult, in_scope: dict[str, list[str]], safeguards: set[str]
+) -> list[dict[str, Any]]:
+    kinds = path_kinds()
+    els = design.elements
+    out: list[dict[str, Any]] = []
+    into: dict[str, list[Element]] = {}
+    access: dict[str, list[tuple[Element, dict[str, Any]]]] = {}
+    for src, dst, kind, attrs in design.links:
+        if src not in els or dst not in els:
+            continue
+        if kind in ("invokes", "triggers"):
+            into.setdefault(dst, []).append(els[src])
+        elif kind == "can-access":
+            access.setdefault(src, []).append((els[dst], attrs))
+
+    def add(
+        kind: str, severity: str, chain: list[dict[str, Any]], function: Element, extra: dict[str, Any] | None = None
+    ) -> None:
+        spec = kinds[kind]
+        breaks = [m for m in spec["breaks_with"] if m in kb.nodes]
+        controls, hipaa = _at_risk(kb, breaks, in_scope, safeguards)
+        row = {
+            "kind": kind,
+            "title": spec["title"],
+            "severity": severity,
+            "function": function.name,
+            "file": function.file,
+            "chain": chain,
+            "breaks_with": breaks,
+            "controls_at_risk": controls,
+            "safeguards_at_risk": hipaa,
+        }
+        row.update(extra or {})
+        out.append(row)
+
+    for f in sorted(design.of_kind("function"), key=lambda e: e.id):
+        entries: list[tuple[dict[str, Any], bool]] = []  # (step, unauthenticated)
+        for s in into.get(f.id, []):
+            if s.props.get("public") is True:
+                auth = s.props.get("auth")
+                unauth = auth == "NONE"
+                label = s.name if s.kind == "route" else f"{s.props.get('type')} {s.props.get('resource') or s.name}"
+                entries.append(({"kind": s.kind, "name": label, "note": "unauthenticated" if unauth else f"auth {auth}"}, unauth))
+        url = f.props.get("url")
+        if isinstance(url, dict) and url.get("auth") == "NONE":
+            entries.append(({"kind": "function-url", "name": f"{f.name} URL", "note": "AuthType NONE"}, True))
+        if f.props.get("public_invoke"):
+            entries.append(({"kind": "resource-policy", "name": f"{f.name} invoke permission", "note": "principal *"}, True))
+        role = f.props.get("role") or {}
+        rid = f.props.get("role_id")
+        role_step = {"kind": "role", "name": els[rid].name if rid in els else "execution role"}
+        for entry, unauth in entries:
+            for store, attrs in access.get(f.id, []):
+                level = attrs.get("level")
+                if level not in ("write", "admin") or store.props.get("sensitive") is False:
+                    continue
+                sens = "sensitive" if store.props.get("sensitive") else "unclassified (treated as sensitive)"
+                severity = ("critical" if level == "admin" else "high") if unauth else "medium"
+                chain = [
+                    entry,
+                    _step(f),
+                    {**role_step, "note": ", ".join(attrs.get("actions", []))},
+                    {"kind": "datastore", "name": store.name, "note": f"{level} access; {store.props.get('type')}; {sens}"},
+                ]
+                add(
+                    "public-data-access",
+                    severity,
+                    chain,
+                    f,
+                    {"access": level, "datastore": store.name, "unauthenticated": unauth},
+                )
+        wild = [a for a in role.get("actions", []) if isinstance(a, str) and (a == "*" or a.endswith(":*"))]
+        star = [a for a in role.get("star_resource_actions", []) if isinstance(a, str)]
+        if wild or star:
+            sev = "critical" if "*" in wild else "high"
+            note = ", ".join(sorted(set(wild + star))[:8])
+            add("wildcard-permissions", sev, [_step(f), {**role_step, "note": note}], f, {"actions": sorted(set(wild + star))})
+        secrets = [s for s in f.props.get("secret_env_names", []) if isinstance(s, str)]
+        if secrets:
+            add(
+                "plain-secret", "high", [_step(f), {"kind": "environment", "name": ", ".join(secrets)}], f, {"variables": secrets}
+            )
+        if f.props.get("runtime_deprecated") is True:
+            add(
+                "deprecated-runtime",
+                "high" if f.props.get("public") else "medium",
+                [
+                    _step(f),
+                    {
+                        "kind": "runtime",
+                        "name": str(f.props.get("runtime")),
+                        "note": f"deprecated {f.props.get('runtime_deprecated_on')}",
+                    },
+                ],
+                f,
+            )
+        if entries and f.props.get("concurrency_limit") is None:
+            add("denial-of-wallet", "medium", [entries[0][0], _step(f, "no reserved concurrency")], f)
+    out.sort(
+        key=lambda p: (SEVERITY_ORDER.get(p["severity"], 9), p["kind"], p["file"], p["function"], str(p.get("datastore", "")))
+    )
+    return out

@@ -1,0 +1,172 @@
+"""Finishing a design after the readers: role permissions onto functions, function-to-store access,
+public exposure, derived properties (secrets in plain environment variables, deprecated runtimes)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from compliance.design.iam import Permissions, access_to
+from compliance.design.model import Design, Element, Ref, Unknown
+
+#: environment variable names and literal values that look like credentials
+SECRET_NAME = re.compile(r"(?i)(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth[_-]?key|access[_-]?key)")
+SECRET_VALUE = re.compile(
+    r"(AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----|xox[baprs]-[0-9A-Za-z-]{10,}|gh[pousr]_[0-9A-Za-z]{30,})"
+)
+#: values that point at a secrets store rather than holding the secret
+SECRET_REFERENCE = re.compile(
+    r"(?i)(secretsmanager|ssm:|\{\{resolve:|@Microsoft\.KeyVault|projects/[^/]+/secrets/|arn:aws:secretsmanager)"
+)
+
+
+@cache
+def runtime_table() -> dict[str, dict[str, date]]:
+    text = resources.files("compliance.design").joinpath("data/runtimes.yaml").read_text(encoding="utf-8")
+    raw = yaml.safe_load(text)
+    return {prov: {str(k): v for k, v in table.items()} for prov, table in raw.items()}
+
+
+def runtime_status(provider: str, runtime: Any, today: date) -> Any:
+    """True when the runtime is past its deprecation date on ``today``; Unknown when not resolved."""
+    if runtime is None:
+        return False  # container images and custom runtimes carry no managed runtime
+    if isinstance(runtime, Unknown):
+        return runtime
+    if not isinstance(runtime, str):
+        return Unknown("runtime not a literal")
+    when = runtime_table().get(provider, {}).get(runtime.strip().lower())
+    return bool(when is not None and when <= today)
+
+
+def runtime_deprecated_on(provider: str, runtime: Any) -> str | None:
+    if not isinstance(runtime, str):
+        return None
+    when = runtime_table().get(provider, {}).get(runtime.strip().lower())
+    return when.isoformat() if when else None
+
+
+def plain_secret_env(env: Any) -> list[Any]:
+    """Names of environment variables that hold a literal secret (by name or by value)."""
+    if isinstance(env, Unknown):
+        return [env]
+    if not isinstance(env, dict):
+        return []
+    out: list[Any] = []
+    for k, v in sorted(env.items()):
+        if isinstance(v, (Unknown, Ref)):
+            continue  # a reference to another resource or an unresolved value is not a literal secret
+        text = str(v)
+        if not text or SECRET_REFERENCE.search(text) or "${" in text:
+            continue
+        if SECRET_VALUE.search(text) or (
+            SECRET_NAME.search(str(k)) and len(text) >= 6 and not text.lower().startswith(("arn:", "http"))
+        ):
+            out.append(str(k))
+    return out
+
+
+def classification_of(el: Element, classes: dict[str, Any]) -> dict[str, Any]:
+    """Data classification of a store: sckb.yaml (by logical id or physical name), then tags."""
+    out: dict[str, Any] = {}
+    default = classes.get("default")
+    if isinstance(default, dict):
+        out.update(default)
+    per = classes.get("resources") or {}
+    for key in (el.name, el.props.get("name")):
+        if isinstance(key, str) and isinstance(per.get(key), dict):
+            out.update(per[key])
+    tags = el.props.get("tags") or {}
+    if isinstance(tags, dict):
+        for k, v in tags.items():
+            lk = str(k).lower()
+            if lk in ("phi", "pii", "sensitive", "confidential"):
+                out[lk] = str(v).lower() in ("true", "yes", "1")
+            elif lk in ("dataclassification", "data-classification", "data_classification", "classification"):
+                val = str(v).lower()
+                out[val] = True
+    return out
+
+
+def finish(design: Design, roles: dict[str, Permissions], classes: dict[str, Any], today: date) -> None:
+    """Derive what every predicate and the attack-path search need from what the readers recorded."""
+    funcs = design.of_kind("function")
+    # role sharing
+    role_use = Counter(f.props.get("role_id") for f in funcs if f.props.get("role_id"))
+    for f in funcs:
+        rid = f.props.get("role_id")
+        perms = roles.get(rid) if rid else None
+        if perms is None:
+            role_props: dict[str, Any] = {
+                "actions": [Unknown("execution role not in the design")],
+                "resources": [Unknown("execution role not in the design")],
+                "managed": [],
+                "admin_managed": [],
+                "statement_count": 0,
+            }
+        else:
+            role_props = perms.props()
+        role_props["shared_by"] = role_use.get(rid, 1) if rid else Unknown("no execution role found")
+        role_el = design.elements.get(rid) if rid else None
+        if role_el is not None and rid is not None:
+            role_props["boundary"] = role_el.props.get("boundary")
+            role_props["trust"] = role_el.props.get("trust", [])
+            role_el.props.update({k: v for k, v in role_props.items() if k not in ("boundary", "trust")})
+            design.link(f.id, rid, "assumes")
+        f.props["role"] = role_props
+        f.props["secret_env_names"] = plain_secret_env(f.props.get("environment"))
+        f.props["runtime_deprecated"] = runtime_status(f.provider, f.props.get("runtime"), today)
+        f.props["runtime_deprecated_on"] = runtime_deprecated_on(f.provider, f.props.get("runtime"))
+        env = f.props.get("environment")
+        f.props["has_environment"] = bool(env) if not isinstance(env, Unknown) else env
+    # stores: classification and access
+    stores = design.of_kind("datastore")
+    emitting = {src for src, _d, kind, _a in design.links if kind == "emits"}
+    for s in stores:
+        cls = classification_of(s, classes)
+        s.props["classification"] = cls
+        if any(cls.get(k) for k in ("phi", "pii", "sensitive", "confidential")):
+            s.props["sensitive"] = True
+        elif cls:
+            s.props["sensitive"] = False
+        else:
+            s.props["sensitive"] = None  # unclassified: treated as possibly sensitive
+        s.props["phi"] = bool(cls.get("phi"))
+        s.props["emits_events"] = s.id in emitting
+    for f in funcs:
+        rid = f.props.get("role_id")
+        perms = roles.get(rid) if rid else None
+        if perms is None or f.provider != "aws":
+            continue
+        for s in stores:
+            if s.provider != "aws" or s.props.get("type") not in ("table", "bucket", "queue", "topic", "secret", "stream"):
+                continue
+            keys = ["${" + s.name + "}", "${" + s.name + ".", s.props.get("address") or "\0"]
+            pname = s.props.get("name")
+            if isinstance(pname, str) and pname:
+                keys.append(pname)
+            level, actions = access_to(perms.statements, s.props["type"], keys, pname if isinstance(pname, str) else None)
+            if level is not None:
+                design.link(f.id, s.id, "can-access", level=level, actions=actions[:5])
+    # triggers and exposure
+    incoming: dict[str, list[Element]] = {}
+    for src, dst, kind, _ in design.links:
+        if kind in ("triggers", "invokes") and dst in design.elements and src in design.elements:
+            incoming.setdefault(dst, []).append(design.elements[src])
+    for f in funcs:
+        srcs = incoming.get(f.id, [])
+        url = f.props.get("url")
+        public_url = isinstance(url, dict) and url.get("auth") == "NONE"
+        unauth = [s for s in srcs if s.props.get("public") is True and s.props.get("auth") == "NONE"] + (
+            [f] if public_url else []
+        )
+        f.props["triggers"] = sorted({str(s.props.get("type")) for s in srcs})
+        f.props["public"] = bool(public_url or any(s.props.get("public") is True for s in srcs) or f.props.get("public_invoke"))
+        f.props["unauthenticated_public"] = bool(unauth or f.props.get("public_invoke"))
+        f.props["route_count"] = sum(1 for s in srcs if s.kind == "route")

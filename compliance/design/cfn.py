@@ -1,0 +1,1075 @@
+"""CloudFormation and AWS SAM templates (YAML with intrinsic tags, or JSON) -> design elements.
+
+Also used for the ``resources:`` section of Serverless Framework files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from compliance.design.iam import Permissions, add_managed, as_text, expand_sam_policy, parse_document
+from compliance.design.model import Design, Element, Ref, Unknown
+from compliance.errors import InputError
+
+PSEUDO = {
+    "AWS::Region",
+    "AWS::AccountId",
+    "AWS::StackName",
+    "AWS::StackId",
+    "AWS::Partition",
+    "AWS::URLSuffix",
+    "AWS::NotificationARNs",
+}
+#: intrinsic functions we know; those not evaluated give Unknown values (never a guess)
+KNOWN_FN = {
+    "Fn::GetAtt",
+    "Fn::Sub",
+    "Fn::Join",
+    "Fn::If",
+    "Fn::Select",
+    "Fn::FindInMap",
+    "Fn::Split",
+    "Fn::ImportValue",
+    "Fn::GetAZs",
+    "Fn::Base64",
+    "Fn::Cidr",
+    "Fn::Transform",
+    "Fn::ToJsonString",
+    "Fn::Length",
+    "Fn::Equals",
+    "Fn::And",
+    "Fn::Or",
+    "Fn::Not",
+    "Fn::ForEach",
+    "Fn::GetParam",
+}
+MAX_DEPTH = 60
+_SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+@dataclass
+class Resolver:
+    """Evaluates the intrinsic functions a design check can evaluate statically."""
+
+    params: dict[str, Any]
+    resources: dict[str, Any]
+    mappings: dict[str, Any]
+    warnings: set[str] = field(default_factory=set)
+    #: extra name -> value substitutions (Serverless Framework has none; kept for Fn::Sub variable maps)
+
+    def ref(self, name: Any) -> Any:
+        if not isinstance(name, str):
+            return Unknown("!Ref to a non-name")
+        if name == "AWS::NoValue":
+            return None
+        if name in PSEUDO:
+            return "${" + name + "}"
+        if name in self.params:
+            p = self.params[name]
+            if isinstance(p, dict) and "Default" in p:
+                d = p["Default"]
+                return d if isinstance(d, (str, int, float, bool, list)) else Unknown(f"parameter {name}")
+            return Unknown(f"parameter {name} has no default")
+        if name in self.resources:
+            return Ref(name)
+        return Unknown(f"!Ref to undefined {name}")
+
+    def resolve(self, v: Any, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            return Unknown("value nested too deeply")
+        if isinstance(v, list):
+            return [self.resolve(x, depth + 1) for x in v]
+        if not isinstance(v, dict):
+            return v
+        if len(v) == 1:
+            ((k, arg),) = v.items()
+            if k == "Ref":
+                return self.ref(arg)
+            if isinstance(k, str) and k.startswith("Fn::"):
+                return self.fn(k, arg, depth)
+        return {k: self.resolve(x, depth + 1) for k, x in v.items()}
+
+    def text(self, v: Any, depth: int) -> Any:
+        r = self.resolve(v, depth + 1)
+        if isinstance(r, (Ref, str, int, float, bool, Unknown)):
+            return as_text(r)
+        return Unknown("not a text value")
+
+    def fn(self, k: str, arg: Any, depth: int) -> Any:
+        if k == "Fn::GetAtt":
+            parts = arg if isinstance(arg, list) else [arg]
+            if len(parts) >= 1 and isinstance(parts[0], str) and parts[0] in self.resources:
+                attr = parts[1] if len(parts) > 1 and isinstance(parts[1], str) else None
+                return Ref(parts[0], attr)
+            return Unknown(f"!GetAtt of undefined {parts[0] if parts else '?'}")
+        if k == "Fn::Sub":
+            if isinstance(arg, list) and arg:
+                tmpl, vars_ = arg[0], (arg[1] if len(arg) > 1 and isinstance(arg[1], dict) else {})
+            else:
+                tmpl, vars_ = arg, {}
+            if not isinstance(tmpl, str):
+                return Unknown("!Sub of a non-string")
+            local = {n: self.text(x, depth) for n, x in vars_.items()}
+
+            def sub(m: re.Match[str]) -> str:
+                name = m.group(1).strip()
+                if name in local:
+                    val = local[name]
+                    return val if isinstance(val, str) else "${" + name + "}"
+                base = name.split(".", 1)[0]
+                if base in self.params:
+                    val = self.ref(base)
+                    return str(val) if isinstance(val, (str, int, float)) else "${" + name + "}"
+                return "${" + name + "}"
+
+            return _SUB_VAR.sub(sub, tmpl)
+        if k == "Fn::Join":
+            if not (isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str)):
+                return Unknown("!Join with bad arguments")
+            items = self.resolve(arg[1], depth + 1)
+            if not isinstance(items, list):
+                return Unknown("!Join of a non-list")
+            texts = [as_text(x) for x in items]
+            if any(isinstance(t, Unknown) for t in texts):
+                return Unknown("!Join of unresolved parts")
+            return arg[0].join(texts)
+        if k == "Fn::If":
+            if not (isinstance(arg, list) and len(arg) == 3):
+                return Unknown("!If with bad arguments")
+            a, b = self.resolve(arg[1], depth + 1), self.resolve(arg[2], depth + 1)
+            return a if a == b else Unknown(f"depends on condition {arg[0]}")
+        if k == "Fn::Select":
+            if isinstance(arg, list) and len(arg) == 2:
+                idx, items = self.resolve(arg[0], depth + 1), self.resolve(arg[1], depth + 1)
+                try:
+                    if isinstance(items, list):
+                        return items[int(idx)]
+                except (ValueError, TypeError, IndexError):
+                    pass
+            return Unknown("!Select not evaluated")
+        if k == "Fn::FindInMap":
+            if isinstance(arg, list) and len(arg) >= 3:
+                keys = [self.resolve(x, depth + 1) for x in arg[:3]]
+                cur: Any = self.mappings
+                for key in keys:
+                    if not isinstance(key, str) or not isinstance(cur, dict) or key not in cur:
+                        return Unknown("!FindInMap not evaluated")
+                    cur = cur[key]
+                return self.resolve(cur, depth + 1)
+            return Unknown("!FindInMap with bad arguments")
+        if k in KNOWN_FN:
+            return Unknown(f"{k} not evaluated")
+        self.warnings.add(f"unknown intrinsic function {k}")
+        return Unknown(f"unknown intrinsic {k}")
+
+
+def _d(v: Any) -> dict[str, Any]:
+    """``v`` when it is a mapping, else an empty one."""
+    return v if isinstance(v, dict) else {}
+
+
+def resource_lines(text: str) -> dict[str, int]:
+    """First line of each mapping key (used to point at logical ids)."""
+    out: dict[str, int] = {}
+    for i, ln in enumerate(text.splitlines(), start=1):
+        m = re.match(r"\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?\s*:", ln)
+        if m and m.group(1) not in out:
+            out[m.group(1)] = i
+    return out
+
+
+def _refs_in(v: Any, names: set[str], out: set[str], depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if k == "Ref" and isinstance(x, str) and x in names:
+                out.add(x)
+            elif k == "Fn::GetAtt":
+                t = x[0] if isinstance(x, list) and x else (x.split(".", 1)[0] if isinstance(x, str) else None)
+                if isinstance(t, str) and t in names:
+                    out.add(t)
+            elif k == "Fn::Sub":
+                tmpl = x[0] if isinstance(x, list) and x else x
+                if isinstance(tmpl, str):
+                    for m in _SUB_VAR.finditer(tmpl):
+                        base = m.group(1).split(".", 1)[0].strip()
+                        if base in names:
+                            out.add(base)
+                if isinstance(x, list) and len(x) > 1:
+                    _refs_in(x[1], names, out, depth + 1)
+            else:
+                _refs_in(x, names, out, depth + 1)
+    elif isinstance(v, list):
+        for x in v:
+            _refs_in(x, names, out, depth + 1)
+
+
+def check_cycles(resources: dict[str, Any], path: Path | str, lines: dict[str, int]) -> None:
+    """CloudFormation rejects circular dependencies; so do we, with a one-line error naming the cycle."""
+    names = set(resources)
+    g = nx.DiGraph()
+    for name, res in resources.items():
+        if not isinstance(res, dict):
+            continue
+        deps: set[str] = set()
+        # a function's own events refer back to it legitimately only through other resources; Outputs excluded
+        props = res.get("Properties")
+        if res.get("Type") == "AWS::Serverless::Function" and isinstance(props, dict):
+            props = {k: v for k, v in props.items() if k != "Events"}  # SAM turns events into resources of their own
+        _refs_in(props, names, deps)
+        dep_on = res.get("DependsOn")
+        for d in dep_on if isinstance(dep_on, list) else [dep_on]:
+            if isinstance(d, str) and d in names:
+                deps.add(d)
+        for d in deps:
+            if d != name:
+                g.add_edge(name, d)
+            else:
+                raise InputError(f"resource {name} refers to itself", path=path, line=lines.get(name))
+    try:
+        cycle = nx.find_cycle(g)
+    except nx.NetworkXNoCycle:
+        return
+    chain = [cycle[0][0]] + [v for _, v in cycle]
+    raise InputError(f"circular reference between resources: {' -> '.join(chain)}", path=path, line=lines.get(chain[0]))
+
+
+def _str(v: Any) -> Any:
+    return v if isinstance(v, (str, Unknown)) or v is None else as_text(v)
+
+
+def _int(v: Any) -> Any:
+    if v is None or isinstance(v, Unknown):
+        return v
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return Unknown(f"not a number: {v}")
+
+
+def _ref_target(v: Any) -> str | None:
+    if isinstance(v, Ref):
+        return v.target
+    if isinstance(v, str):
+        m = re.match(r"^\$\{([A-Za-z0-9]+)(\.[A-Za-z.]+)?\}$", v)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _cors_origins(v: Any) -> Any:
+    if v is None:
+        return []
+    if isinstance(v, Unknown):
+        return [v]
+    if isinstance(v, str):
+        return [v.strip("'\"")]
+    if isinstance(v, dict):
+        o = v.get("AllowOrigin", v.get("AllowOrigins"))
+        if isinstance(o, list):
+            return [str(x).strip("'\"") if not isinstance(x, Unknown) else x for x in o]
+        if o is None:
+            return []
+        return [o.strip("'\"") if isinstance(o, str) else Unknown("CORS origin")]
+    return [Unknown("CORS settings not readable")]
+
+
+@dataclass
+class CfnContext:
+    """One template being read."""
+
+    design: Design
+    roles: dict[str, Permissions]
+    path: str
+    res: dict[str, Any]  # resolved resources: logical id -> {"Type", "Properties", ...}
+    lines: dict[str, int]
+    r: Resolver
+    globals_: dict[str, Any]
+
+    def eid(self, kind: str, name: str) -> str:
+        return f"{kind}:{self.path}#{name}"
+
+    def el(self, kind: str, name: str, props: dict[str, Any]) -> Element:
+        return self.design.add(Element(self.eid(kind, name), kind, name, "aws", self.path, self.lines.get(name), props))
+
+
+def read_template(
+    doc: Any,
+    text: str,
+    path: str,
+    design: Design,
+    roles: dict[str, Permissions],
+    extra_functions: list[tuple[str, dict[str, Any]]] | None = None,
+) -> CfnContext:
+    """Read one CloudFormation/SAM document. ``extra_functions`` lets the Serverless reader add its
+    functions (already in SAM-like form) so both share one resolver and one set of resources."""
+    if not isinstance(doc, dict):
+        raise InputError("a template must be a mapping", path=path, line=1)
+    resources = doc.get("Resources") or {}
+    if not isinstance(resources, dict):
+        raise InputError("Resources must be a mapping", path=path, line=resource_lines(text).get("Resources"))
+    lines = resource_lines(text)
+    check_cycles(resources, path, lines)
+    params = doc.get("Parameters") or {}
+    r = Resolver(params if isinstance(params, dict) else {}, resources, doc.get("Mappings") or {})
+    resolved: dict[str, Any] = {}
+    for name, res in resources.items():
+        if not isinstance(res, dict) or "Type" not in res:
+            design.warnings.append(f"{path}: resource {name} has no Type; skipped")
+            continue
+        resolved[str(name)] = {"Type": res["Type"], "Properties": r.resolve(res.get("Properties") or {})}
+    glob = doc.get("Globals") or {}
+    ctx = CfnContext(design, roles, path, resolved, lines, r, r.resolve(glob) if isinstance(glob, dict) else {})
+    _read_resources(ctx, [(n, r.resolve(p)) for n, p in (extra_functions or [])])
+    for w in sorted(r.warnings):
+        design.warnings.append(f"{path}: {w}")
+    return ctx
+
+
+# ------------------------------------------------------------------------------------------------ resources
+
+
+def _read_resources(ctx: CfnContext, extra_functions: list[tuple[str, dict[str, Any]]]) -> None:
+    by_type: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for name, res in ctx.res.items():
+        props = res["Properties"] if isinstance(res["Properties"], dict) else {}
+        by_type.setdefault(str(res["Type"]), []).append((name, props))
+    _stores(ctx, by_type)
+    _roles(ctx, by_type)
+    apis = _apis(ctx, by_type)
+    gfun = _d(ctx.globals_.get("Function"))
+    for name, props in by_type.get("AWS::Serverless::Function", []):
+        merged = dict(gfun)
+        merged.update(props)
+        genv = (gfun.get("Environment") or {}).get("Variables") if isinstance(gfun.get("Environment"), dict) else None
+        fenv = (props.get("Environment") or {}).get("Variables") if isinstance(props.get("Environment"), dict) else None
+        if isinstance(genv, dict) or isinstance(fenv, dict):
+            env = dict(genv or {})
+            env.update(fenv or {})
+            merged["Environment"] = {"Variables": env}
+        _sam_function(ctx, name, merged, apis)
+    for name, props in extra_functions:
+        _sam_function(ctx, name, props, apis)
+    for name, props in by_type.get("AWS::Lambda::Function", []):
+        _lambda_function(ctx, name, props)
+    _function_extras(ctx, by_type, apis)
+
+
+def _fn_by_ref(ctx: CfnContext, v: Any) -> Element | None:
+    t = _ref_target(v)
+    if t is not None:
+        return ctx.design.elements.get(ctx.eid("function", t))
+    if isinstance(v, str):  # a physical function name or an ARN with it
+        for f in ctx.design.of_kind("function"):
+            if f.file == ctx.path and isinstance(f.props.get("function_name"), str) and f.props["function_name"] in v:
+                return f
+    return None
+
+
+def _common_function(props: dict[str, Any]) -> dict[str, Any]:
+    env = props.get("Environment")
+    variables = env.get("Variables") if isinstance(env, dict) else None
+    if isinstance(env, Unknown):
+        variables = env
+    vpc = props.get("VpcConfig")
+    if isinstance(vpc, dict):
+        subnets = vpc.get("SubnetIds")
+        vpc = {"subnets": subnets} if subnets else None
+    tracing = props.get(
+        "Tracing", (props.get("TracingConfig") or {}).get("Mode") if isinstance(props.get("TracingConfig"), dict) else None
+    )
+    dlq = props.get("DeadLetterQueue", props.get("DeadLetterConfig"))
+    if isinstance(dlq, dict):
+        dlq = dlq.get("TargetArn")
+    on_failure = None
+    eic = props.get("EventInvokeConfig")
+    if isinstance(eic, dict):
+        dc = eic.get("DestinationConfig")
+        if isinstance(dc, dict) and isinstance(dc.get("OnFailure"), dict):
+            on_failure = dc["OnFailure"].get("Destination", dc["OnFailure"].get("Type"))
+    layers = props.get("Layers") or []
+    logging = _d(props.get("LoggingConfig"))
+    image = props.get("PackageType") == "Image" or bool(props.get("ImageUri"))
+    return {
+        "function_name": _str(props.get("FunctionName")),
+        "runtime": None if image else _str(props.get("Runtime", Unknown("runtime not set"))),
+        "timeout": _int(props.get("Timeout", 3)),
+        "memory": _int(props.get("MemorySize", 128)),
+        "concurrency_limit": _int(props.get("ReservedConcurrentExecutions")),
+        "environment": variables if variables is not None else {},
+        "env_kms_key": props.get("KmsKeyArn"),
+        "tracing": _str(tracing) if tracing is not None else None,
+        "vpc": vpc,
+        "dlq": dlq,
+        "on_failure": on_failure,
+        "layers": layers if isinstance(layers, list) else [layers],
+        "code_signing": props.get("CodeSigningConfigArn"),
+        "published": bool(props.get("AutoPublishAlias")) or None,
+        "log_group_name": logging.get("LogGroup"),
+        "url": None,
+        "log": None,
+        "alarms": 0,
+        "invoke_permissions": [],
+    }
+
+
+def _sam_function(ctx: CfnContext, name: str, props: dict[str, Any], apis: dict[str, dict[str, Any]]) -> None:
+    p = _common_function(props)
+    role = props.get("Role")
+    if role is not None:
+        t = _ref_target(role)
+        p["role_id"] = ctx.eid("role", t) if t else None
+        if t is None:
+            p["role_note"] = "execution role defined outside the design"
+    else:
+        rid = ctx.eid("role", name + "Role")
+        perms = Permissions()
+        add_managed("AWSLambdaBasicExecutionRole", perms)
+        pols = props.get("Policies") or []
+        for item in pols if isinstance(pols, list) else [pols]:
+            expand_sam_policy(item, perms)
+        ctx.roles[rid] = perms
+        ctx.design.add(
+            Element(
+                rid,
+                "role",
+                name + "Role",
+                "aws",
+                ctx.path,
+                ctx.lines.get(name),
+                {"generated": True, "trust": ["lambda.amazonaws.com"], "boundary": props.get("PermissionsBoundary")},
+            )
+        )
+        p["role_id"] = rid
+    url = props.get("FunctionUrlConfig")
+    if isinstance(url, dict):
+        p["url"] = {
+            "auth": _str(url.get("AuthType", "NONE")),
+            "cors_origins": _cors_origins(
+                (url.get("Cors") or {}).get("AllowOrigins") if isinstance(url.get("Cors"), dict) else None
+            ),
+        }
+    p["framework"] = "sam"
+    f = ctx.el("function", name, p)
+    events = props.get("Events") or {}
+    if isinstance(events, dict):
+        for ename, ev in events.items():
+            if isinstance(ev, dict):
+                _sam_event(ctx, f, str(ename), ev, apis)
+
+
+def _lambda_function(ctx: CfnContext, name: str, props: dict[str, Any]) -> None:
+    p = _common_function(props)
+    p["published"] = None
+    t = _ref_target(props.get("Role"))
+    p["role_id"] = ctx.eid("role", t) if t else None
+    p["framework"] = "cloudformation"
+    ctx.el("function", name, p)
+
+
+# ---------------------------------------------------------------------------------------------- data stores
+
+
+def _stores(ctx: CfnContext, by_type: dict[str, list[tuple[str, dict[str, Any]]]]) -> None:
+    for name, p in by_type.get("AWS::DynamoDB::Table", []) + by_type.get("AWS::Serverless::SimpleTable", []):
+        sse = _d(p.get("SSESpecification"))
+        enabled = sse.get("SSEEnabled")
+        enc = (
+            ("cmk" if sse.get("KMSMasterKeyId") else "kms")
+            if enabled is True
+            else ("default" if not isinstance(enabled, Unknown) else enabled)
+        )
+        pitr = p.get("PointInTimeRecoverySpecification")
+        backup = pitr.get("PointInTimeRecoveryEnabled") is True if isinstance(pitr, dict) else False
+        ctx.el(
+            "datastore",
+            name,
+            {
+                "type": "table",
+                "name": _str(p.get("TableName", name)),
+                "encryption": enc,
+                "encryption_explicit": enabled is True,
+                "backup": backup,
+                "public": False,
+                "tags": _tags(p.get("Tags")),
+            },
+        )
+    policies: dict[Any, list[Any]] = {}
+    for _n, p in by_type.get("AWS::S3::BucketPolicy", []):
+        policies.setdefault(as_text(p.get("Bucket")), []).append(p.get("PolicyDocument"))
+    for name, p in by_type.get("AWS::S3::Bucket", []):
+        be = p.get("BucketEncryption")
+        enc = "default"
+        explicit = False
+        if isinstance(be, dict):
+            explicit = True
+            rules = be.get("ServerSideEncryptionConfiguration") or []
+            rule = rules[0] if isinstance(rules, list) and rules else {}
+            d = rule.get("ServerSideEncryptionByDefault", {}) if isinstance(rule, dict) else {}
+            algo = d.get("SSEAlgorithm") if isinstance(d, dict) else None
+            enc = ("cmk" if d.get("KMSMasterKeyID") else "kms") if isinstance(algo, str) and "kms" in algo else "default"
+        ver = p.get("VersioningConfiguration")
+        bname = _str(p.get("BucketName", name))
+        docs = policies.get("${" + name + "}", []) + (policies.get(bname, []) if isinstance(bname, str) else [])
+        public, tls = _policy_flags(docs)
+        pab = p.get("PublicAccessBlockConfiguration")
+        ctx.el(
+            "datastore",
+            name,
+            {
+                "type": "bucket",
+                "name": bname,
+                "encryption": enc,
+                "encryption_explicit": explicit,
+                "backup": isinstance(ver, dict) and ver.get("Status") == "Enabled",
+                "public": public,
+                "public_write": public == "write",
+                "tls_enforced": tls,
+                "public_access_block": isinstance(pab, dict)
+                and all(
+                    pab.get(k) is True
+                    for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+                ),
+                "tags": _tags(p.get("Tags")),
+            },
+        )
+    qpol: dict[str, list[Any]] = {}
+    for _n, p in by_type.get("AWS::SQS::QueuePolicy", []):
+        for q in p.get("Queues") or []:
+            qpol.setdefault(str(q), []).append(p.get("PolicyDocument"))
+    for name, p in by_type.get("AWS::SQS::Queue", []):
+        kms = p.get("KmsMasterKeyId")
+        managed = p.get("SqsManagedSseEnabled")
+        enc = (
+            ("kms" if isinstance(kms, str) and "alias/aws/sqs" in kms else "cmk")
+            if kms
+            else ("none" if managed is False else "default")
+        )
+        public, _tls = _policy_flags(qpol.get("${" + name + "}", []))
+        ctx.el(
+            "datastore",
+            name,
+            {
+                "type": "queue",
+                "name": _str(p.get("QueueName", name)),
+                "encryption": enc,
+                "encryption_explicit": bool(kms) or managed is True,
+                "public": public,
+                "tags": _tags(p.get("Tags")),
+            },
+        )
+    tpol: dict[str, list[Any]] = {}
+    for _n, p in by_type.get("AWS::SNS::TopicPolicy", []):
+        for t in p.get("Topics") or []:
+            tpol.setdefault(str(t), []).append(p.get("PolicyDocument"))
+    for name, p in by_type.get("AWS::SNS::Topic", []):
+        kms = p.get("KmsMasterKeyId")
+        public, _tls = _policy_flags(tpol.get("${" + name + "}", []))
+        ctx.el(
+            "datastore",
+            name,
+            {
+                "type": "topic",
+                "name": _str(p.get("TopicName", name)),
+                "encryption": ("kms" if isinstance(kms, str) and "alias/aws/sns" in kms else "cmk") if kms else "none",
+                "encryption_explicit": bool(kms),
+                "public": public,
+                "tags": _tags(p.get("Tags")),
+            },
+        )
+    rotated = {_ref_target(p.get("SecretId")) for _n, p in by_type.get("AWS::SecretsManager::RotationSchedule", [])}
+    for name, p in by_type.get("AWS::SecretsManager::Secret", []):
+        ctx.el(
+            "datastore",
+            name,
+            {
+                "type": "secret",
+                "name": _str(p.get("Name", name)),
+                "encryption": "cmk" if p.get("KmsKeyId") else "kms",
+                "encryption_explicit": True,
+                "public": False,
+                "rotation": name in rotated,
+                "tags": _tags(p.get("Tags")),
+            },
+        )
+    for name, p in by_type.get("AWS::Kinesis::Stream", []):
+        se = p.get("StreamEncryption")
+        ctx.el(
+            "datastore",
+            name,
+            {
+                "type": "stream",
+                "name": _str(p.get("Name", name)),
+                "encryption": "cmk" if isinstance(se, dict) else "none",
+                "encryption_explicit": isinstance(se, dict),
+                "public": False,
+                "tags": _tags(p.get("Tags")),
+            },
+        )
+
+
+def _tags(v: Any) -> dict[str, Any]:
+    if isinstance(v, dict):
+        return {str(k): x for k, x in v.items()}
+    if isinstance(v, list):
+        return {str(t.get("Key")): t.get("Value") for t in v if isinstance(t, dict)}
+    return {}
+
+
+def _policy_flags(docs: list[Any]) -> tuple[Any, bool]:
+    """(public: False | "read" | "write", TLS enforced) from resource policies."""
+    public: Any = False
+    tls = False
+    for doc in docs:
+        if not isinstance(doc, dict):
+            continue
+        sts = doc.get("Statement") or []
+        for st in sts if isinstance(sts, list) else [sts]:
+            if not isinstance(st, dict):
+                continue
+            pr = st.get("Principal")
+            star = pr == "*" or (isinstance(pr, dict) and pr.get("AWS") in ("*", ["*"]))
+            cond = st.get("Condition")
+            if st.get("Effect") == "Deny" and isinstance(cond, dict) and "aws:SecureTransport" in str(cond):
+                tls = True
+            if st.get("Effect") == "Allow" and star and not cond:
+                acts = st.get("Action")
+                acts = acts if isinstance(acts, list) else [acts]
+                writes = any(
+                    isinstance(a, str) and (a.endswith("*") or ":Put" in a or ":Delete" in a or ":Send" in a or ":Publish" in a)
+                    for a in acts
+                )
+                public = "write" if writes else (public or "read")
+    return public, tls
+
+
+# -------------------------------------------------------------------------------------------------- roles
+
+
+def _roles(ctx: CfnContext, by_type: dict[str, list[tuple[str, dict[str, Any]]]]) -> None:
+    for name, p in by_type.get("AWS::IAM::Role", []):
+        perms = Permissions()
+        for pol in p.get("Policies") or []:
+            if isinstance(pol, dict):
+                sts, unk = parse_document(pol.get("PolicyDocument"), f"inline {pol.get('PolicyName', '')}".strip())
+                perms.statements.extend(sts)
+                perms.unknown.extend(unk)
+        for arn in p.get("ManagedPolicyArns") or []:
+            add_managed(arn, perms)
+        trust: list[Any] = []
+        ar = p.get("AssumeRolePolicyDocument")
+        if isinstance(ar, dict):
+            sts = ar.get("Statement") or []
+            for st in sts if isinstance(sts, list) else [sts]:
+                pr = st.get("Principal") if isinstance(st, dict) else None
+                if isinstance(pr, dict):
+                    for v in pr.values():
+                        trust.extend(as_text(x) for x in (v if isinstance(v, list) else [v]))
+                elif pr is not None:
+                    trust.append(as_text(pr))
+        rid = ctx.eid("role", name)
+        ctx.roles[rid] = perms
+        ctx.el("role", name, {"trust": trust, "boundary": p.get("PermissionsBoundary"), "generated": False})
+    for _name, p in by_type.get("AWS::IAM::Policy", []) + by_type.get("AWS::IAM::ManagedPolicy", []):
+        sts, unk = parse_document(p.get("PolicyDocument"), "policy")
+        for role in p.get("Roles") or []:
+            t = _ref_target(role)
+            if t and ctx.eid("role", t) in ctx.roles:
+                ctx.roles[ctx.eid("role", t)].statements.extend(sts)
+                ctx.roles[ctx.eid("role", t)].unknown.extend(unk)
+
+
+# --------------------------------------------------------------------------------------------------- APIs
+
+
+def _swagger_routes(body: Any) -> list[dict[str, Any]]:
+    """Routes of an OpenAPI/Swagger body: path, method, auth, validation, target function."""
+    if not isinstance(body, dict) or not isinstance(body.get("paths"), dict):
+        return []
+    top_sec = body.get("security")
+    validators = body.get("x-amazon-apigateway-request-validators") or {}
+    default_v = body.get("x-amazon-apigateway-request-validator")
+    out = []
+    for path, ops in body["paths"].items():
+        if not isinstance(ops, dict):
+            continue
+        for method, op in ops.items():
+            if not isinstance(op, dict) or method.lower() in ("parameters",):
+                continue
+            integ = op.get("x-amazon-apigateway-integration") or {}
+            uri = as_text(integ.get("uri")) if isinstance(integ, dict) else None
+            m = re.search(r"functions/\$\{([A-Za-z0-9]+)(\.Arn)?\}", uri) if isinstance(uri, str) else None
+            sec = op.get("security", top_sec)
+            vname = op.get("x-amazon-apigateway-request-validator", default_v)
+            v = validators.get(vname) if isinstance(validators, dict) and isinstance(vname, str) else None
+            validated = isinstance(v, dict) and bool(v.get("validateRequestBody") or v.get("validateRequestParameters"))
+            out.append(
+                {
+                    "path": str(path),
+                    "method": str(method).upper(),
+                    "function": m.group(1) if m else None,
+                    "auth": "AUTHORIZER" if sec else None,
+                    "validated": validated,
+                    "mock": isinstance(integ, dict) and integ.get("type") == "mock",
+                }
+            )
+    return out
+
+
+def _apis(ctx: CfnContext, by_type: dict[str, list[tuple[str, dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
+    """API id -> settings that routes inherit (default authorizer, throttling, WAF, CORS, routes from the body)."""
+    apis: dict[str, dict[str, Any]] = {}
+    gapi = _d(ctx.globals_.get("Api"))
+    ghttp = _d(ctx.globals_.get("HttpApi"))
+    waf = {
+        _ref_target(p.get("ResourceArn")) or str(p.get("ResourceArn"))
+        for _n, p in by_type.get("AWS::WAFv2::WebACLAssociation", [])
+    }
+    waf_text = " ".join(str(p.get("ResourceArn")) for _n, p in by_type.get("AWS::WAFv2::WebACLAssociation", []))
+    plans: set[str] = set()
+    for _n, p in by_type.get("AWS::ApiGateway::UsagePlan", []):
+        if p.get("Throttle") or p.get("Quota"):
+            for st in p.get("ApiStages") or []:
+                if isinstance(st, dict) and _ref_target(st.get("ApiId")):
+                    plans.add(str(_ref_target(st.get("ApiId"))))
+    stage_throttle: set[str] = set()
+    for _n, p in by_type.get("AWS::ApiGateway::Stage", []) + by_type.get("AWS::ApiGatewayV2::Stage", []):
+        ms = p.get("MethodSettings") or []
+        drs = p.get("DefaultRouteSettings") or {}
+        if any(isinstance(m, dict) and ("ThrottlingRateLimit" in m or "ThrottlingBurstLimit" in m) for m in ms) or (
+            isinstance(drs, dict) and ("ThrottlingRateLimit" in drs or "ThrottlingBurstLimit" in drs)
+        ):
+            t = _ref_target(p.get("RestApiId", p.get("ApiId")))
+            if t:
+                stage_throttle.add(t)
+
+    def settings(name: str, p: dict[str, Any], kind: str, glob: dict[str, Any]) -> dict[str, Any]:
+        merged = dict(glob)
+        merged.update(p)
+        auth = _d(merged.get("Auth"))
+        ms = merged.get("MethodSettings") or []
+        drs = merged.get("DefaultRouteSettings") or {}
+        throttled = (
+            name in plans
+            or name in stage_throttle
+            or bool(isinstance(auth.get("UsagePlan"), dict))
+            or any(
+                isinstance(m, dict) and ("ThrottlingRateLimit" in m or "ThrottlingBurstLimit" in m)
+                for m in (ms if isinstance(ms, list) else [])
+            )
+            or (isinstance(drs, dict) and ("ThrottlingRateLimit" in drs or "ThrottlingBurstLimit" in drs))
+        )
+        endpoint = merged.get("EndpointConfiguration")
+        private = (isinstance(endpoint, dict) and endpoint.get("Type") == "PRIVATE") or endpoint == "PRIVATE"
+        cors = merged.get("Cors", merged.get("CorsConfiguration"))
+        return {
+            "kind": kind,
+            "default_auth": auth.get("DefaultAuthorizer"),
+            "api_key": auth.get("ApiKeyRequired") is True,
+            "throttled": throttled,
+            "waf": name in waf or ("${" + name) in waf_text,
+            "public": not private,
+            "cors_origins": _cors_origins(cors),
+            "body": _swagger_routes(merged.get("DefinitionBody")),
+            "logical": name,
+        }
+
+    for name, p in by_type.get("AWS::Serverless::Api", []):
+        apis[name] = settings(name, p, "rest", gapi)
+    for name, p in by_type.get("AWS::Serverless::HttpApi", []):
+        apis[name] = settings(name, p, "http", ghttp)
+    for name, p in by_type.get("AWS::ApiGateway::RestApi", []):
+        apis[name] = settings(name, p, "rest", {})
+        apis[name]["body"] = _swagger_routes(p.get("Body"))
+    for name, p in by_type.get("AWS::ApiGatewayV2::Api", []):
+        apis[name] = settings(name, p, "http", {})
+    apis["ServerlessRestApi"] = settings("ServerlessRestApi", {}, "rest", gapi)
+    apis["ServerlessHttpApi"] = settings("ServerlessHttpApi", {}, "http", ghttp)
+    # raw API Gateway methods and v2 routes
+    ctx_routes: list[tuple[str, str, str, Any, Any, bool]] = []
+    paths = {n: p.get("PathPart", "") for n, p in by_type.get("AWS::ApiGateway::Resource", [])}
+    for _n, p in by_type.get("AWS::ApiGateway::Method", []):
+        method_integ = _d(p.get("Integration"))
+        uri = as_text(method_integ.get("Uri"))
+        m = re.search(r"\$\{([A-Za-z0-9]+)(\.Arn)?\}", uri) if isinstance(uri, str) else None
+        api = _ref_target(p.get("RestApiId")) or "?"
+        ctx_routes.append(
+            (
+                api,
+                "/" + str(paths.get(_ref_target(p.get("ResourceId")) or "", "")),
+                str(p.get("HttpMethod", "ANY")),
+                m.group(1) if m else None,
+                p.get("AuthorizationType", "NONE"),
+                bool(p.get("RequestValidatorId")),
+            )
+        )
+    integrations = {n: as_text(p.get("IntegrationUri")) for n, p in by_type.get("AWS::ApiGatewayV2::Integration", [])}
+    for _n, p in by_type.get("AWS::ApiGatewayV2::Route", []):
+        target = as_text(p.get("Target"))
+        integ = None
+        if isinstance(target, str):
+            mm = re.search(r"\$\{([A-Za-z0-9]+)\}", target)
+            integ = integrations.get(mm.group(1)) if mm else None
+        m = re.search(r"\$\{([A-Za-z0-9]+)(\.Arn)?\}", integ) if isinstance(integ, str) else None
+        rk = str(p.get("RouteKey", "$default"))
+        method, _, path = rk.partition(" ")
+        ctx_routes.append(
+            (
+                _ref_target(p.get("ApiId")) or "?",
+                path or rk,
+                method if path else "ANY",
+                m.group(1) if m else None,
+                p.get("AuthorizationType", "NONE"),
+                False,
+            )
+        )
+    apis["__raw__"] = {"routes": ctx_routes}
+    return apis
+
+
+def _route(
+    ctx: CfnContext, f: Element, api_name: str, api: dict[str, Any], path: str, method: str, auth: Any, validated: bool
+) -> None:
+    rname = f"{api_name} {method} {path}"
+    rid = ctx.eid("route", rname)
+    if rid in ctx.design.elements:
+        ctx.design.link(rid, f.id, "invokes")
+        return
+    if isinstance(auth, str):
+        auth = auth.upper() if auth.upper() in ("NONE", "AWS_IAM") else (auth if auth else "NONE")
+    ctx.design.add(
+        Element(
+            rid,
+            "route",
+            rname,
+            "aws",
+            ctx.path,
+            ctx.lines.get(api_name),
+            {
+                "type": "api",
+                "api": api_name,
+                "api_kind": api.get("kind", "rest"),
+                "path": path,
+                "method": method,
+                "auth": auth,
+                "validated": validated,
+                "throttled": api.get("throttled", False),
+                "waf": api.get("waf", False),
+                "cors_origins": api.get("cors_origins", []),
+                "public": api.get("public", True),
+                "function": f.name,
+            },
+        )
+    )
+    ctx.design.link(rid, f.id, "invokes")
+
+
+def _source(
+    ctx: CfnContext, f: Element, ename: str, typ: str, target: Any, public: Any, auth: str = "NONE", **extra: Any
+) -> Element:
+    sid = ctx.eid("source", f"{f.name}.{ename}")
+    store = None
+    t = _ref_target(target)
+    if t:
+        store = ctx.design.elements.get(ctx.eid("datastore", t))
+    if store is not None and public is None:
+        public = store.props.get("public") == "write"
+    el = ctx.design.add(
+        Element(
+            sid,
+            "source",
+            f"{f.name}.{ename}",
+            "aws",
+            ctx.path,
+            ctx.lines.get(ename, f.line),
+            {
+                "type": typ,
+                "resource": store.name if store else (as_text(target) if target is not None else None),
+                "public": bool(public),
+                "auth": auth,
+                **extra,
+            },
+        )
+    )
+    ctx.design.link(sid, f.id, "triggers")
+    if store is not None:
+        ctx.design.link(store.id, sid, "emits")
+    return el
+
+
+def _sam_event(ctx: CfnContext, f: Element, ename: str, ev: dict[str, Any], apis: dict[str, dict[str, Any]]) -> None:
+    typ = ev.get("Type")
+    p: dict[str, Any] = ev["Properties"] if isinstance(ev.get("Properties"), dict) else {}
+    if typ in ("Api", "HttpApi"):
+        api_name = _ref_target(p.get("RestApiId", p.get("ApiId"))) or (
+            "ServerlessRestApi" if typ == "Api" else "ServerlessHttpApi"
+        )
+        api = apis.get(api_name, apis["ServerlessRestApi" if typ == "Api" else "ServerlessHttpApi"])
+        auth_cfg = _d(p.get("Auth"))
+        authz = auth_cfg.get("Authorizer")
+        path, method = str(p.get("Path", "/")), str(p.get("Method", "ANY")).upper()
+        body_hit = next((r for r in api.get("body", []) if r["path"] == path and r["method"] == method), None)
+        if authz is None:
+            authz = (
+                (body_hit or {}).get("auth")
+                or api.get("default_auth")
+                or ("API_KEY" if (auth_cfg.get("ApiKeyRequired") or api.get("api_key")) else "NONE")
+            )
+        rm = p.get("RequestModel")
+        validated = bool(isinstance(rm, dict) and (rm.get("ValidateBody") or rm.get("Required"))) or bool(
+            (body_hit or {}).get("validated")
+        )
+        rp = p.get("RequestParameters")
+        if isinstance(rp, list) and any(
+            isinstance(x, dict) and any(isinstance(v, dict) and v.get("Required") for v in x.values()) for x in rp
+        ):
+            validated = True
+        _route(ctx, f, api_name, api, path, method, authz, validated)
+    elif typ == "S3":
+        _source(ctx, f, ename, "s3", p.get("Bucket"), None)
+    elif typ == "SQS":
+        _source(ctx, f, ename, "sqs", p.get("Queue"), None, batch_size=p.get("BatchSize"))
+    elif typ == "SNS":
+        _source(ctx, f, ename, "sns", p.get("Topic"), None)
+    elif typ in ("DynamoDB", "Kinesis"):
+        _source(
+            ctx,
+            f,
+            ename,
+            typ.lower(),
+            p.get("Stream"),
+            False,
+            on_failure=bool((p.get("DestinationConfig") or {}).get("OnFailure"))
+            if isinstance(p.get("DestinationConfig"), dict)
+            else False,
+        )
+        if isinstance(p.get("DestinationConfig"), dict) and p["DestinationConfig"].get("OnFailure"):
+            f.props["on_failure"] = p["DestinationConfig"]["OnFailure"]
+    elif typ in ("Schedule", "ScheduleV2"):
+        _source(ctx, f, ename, "schedule", None, False, auth="INTERNAL")
+    elif typ in ("EventBridgeRule", "CloudWatchEvent"):
+        _source(ctx, f, ename, "eventbridge", p.get("EventBusName"), False, auth="INTERNAL")
+    elif typ == "CognitoUserPool":
+        _source(ctx, f, ename, "cognito", p.get("UserPool"), True, auth="NONE")
+    elif isinstance(typ, str):
+        _source(ctx, f, ename, typ.lower(), None, False, auth="INTERNAL")
+
+
+def _function_extras(
+    ctx: CfnContext, by_type: dict[str, list[tuple[str, dict[str, Any]]]], apis: dict[str, dict[str, Any]]
+) -> None:
+    # routes from API definition bodies (SAM and raw) whose integration names a function
+    for api_name, api in apis.items():
+        if api_name == "__raw__":
+            continue
+        for r in api.get("body", []):
+            if r["function"] and not r["mock"]:
+                f = ctx.design.elements.get(ctx.eid("function", r["function"]))
+                if f is not None:
+                    _route(
+                        ctx,
+                        f,
+                        api_name,
+                        api,
+                        r["path"],
+                        r["method"],
+                        r["auth"] or api.get("default_auth") or "NONE",
+                        r["validated"],
+                    )
+    for api_name, path, method, fn, auth, validated in apis["__raw__"]["routes"]:
+        f = ctx.design.elements.get(ctx.eid("function", fn)) if fn else None
+        if f is not None:
+            _route(ctx, f, api_name, apis.get(api_name, {}), path, method, auth, validated)
+    for _n, p in by_type.get("AWS::Lambda::Url", []):
+        f = _fn_by_ref(ctx, p.get("TargetFunctionArn"))
+        if f is not None:
+            cors = _d(p.get("Cors"))
+            f.props["url"] = {"auth": _str(p.get("AuthType", "NONE")), "cors_origins": _cors_origins(cors.get("AllowOrigins"))}
+    for _n, p in by_type.get("AWS::Lambda::Permission", []):
+        f = _fn_by_ref(ctx, p.get("FunctionName"))
+        if f is None:
+            continue
+        principal = as_text(p.get("Principal"))
+        conditioned = bool(p.get("SourceArn") or p.get("SourceAccount") or p.get("PrincipalOrgID"))
+        f.props["invoke_permissions"].append(
+            {"principal": principal, "conditioned": conditioned, "url_auth": p.get("FunctionUrlAuthType")}
+        )
+        if principal == "*" and not conditioned:
+            f.props["public_invoke"] = True
+    for _n, p in by_type.get("AWS::Lambda::EventInvokeConfig", []):
+        f = _fn_by_ref(ctx, p.get("FunctionName"))
+        dc = _d(p.get("DestinationConfig"))
+        if f is not None and isinstance(dc.get("OnFailure"), dict):
+            f.props["on_failure"] = dc["OnFailure"].get("Destination")
+    for n, p in by_type.get("AWS::Lambda::EventSourceMapping", []):
+        f = _fn_by_ref(ctx, p.get("FunctionName"))
+        if f is None:
+            continue
+        arn = p.get("EventSourceArn")
+        t = _ref_target(arn)
+        store = ctx.design.elements.get(ctx.eid("datastore", t)) if t else None
+        typ = (store.props.get("type") if store else "event-source-mapping") or "event-source-mapping"
+        _source(
+            ctx,
+            f,
+            n,
+            {"queue": "sqs", "table": "dynamodb", "stream": "kinesis"}.get(str(typ), str(typ)),
+            arn,
+            False,
+            auth="INTERNAL",
+        )
+        dc = _d(p.get("DestinationConfig"))
+        if isinstance(dc.get("OnFailure"), dict):
+            f.props["on_failure"] = dc["OnFailure"].get("Destination")
+    for _n, p in by_type.get("AWS::Lambda::Version", []) + by_type.get("AWS::Lambda::Alias", []):
+        f = _fn_by_ref(ctx, p.get("FunctionName"))
+        if f is not None:
+            f.props["published"] = True
+    # log groups: /aws/lambda/<name> or the function's LoggingConfig.LogGroup
+    groups: dict[str, dict[str, Any]] = {}
+    for n, p in by_type.get("AWS::Logs::LogGroup", []):
+        groups[n] = {
+            "name": as_text(p.get("LogGroupName")),
+            "retention": _int(p.get("RetentionInDays")),
+            "kms_key": p.get("KmsKeyId"),
+            "subscription": False,
+        }
+    for _n, p in by_type.get("AWS::Logs::SubscriptionFilter", []):
+        t = _ref_target(p.get("LogGroupName"))
+        for gname, g in groups.items():
+            if t == gname or (isinstance(g["name"], str) and g["name"] == as_text(p.get("LogGroupName"))):
+                g["subscription"] = True
+    for f in ctx.design.of_kind("function"):
+        if f.file != ctx.path:
+            continue
+        for gname, g in groups.items():
+            gn = g["name"]
+            own = isinstance(gn, str) and (
+                gn.endswith("/" + f.name)
+                or "${" + f.name + "}" in gn
+                or (isinstance(f.props.get("function_name"), str) and gn.endswith("/" + f.props["function_name"]))
+            )
+            if (
+                own
+                or _ref_target(f.props.get("log_group_name")) == gname
+                or (isinstance(gn, str) and gn == f.props.get("log_group_name"))
+            ):
+                f.props["log"] = g
+        if f.props.get("published") is None:
+            f.props["published"] = False
+    for _n, p in by_type.get("AWS::CloudWatch::Alarm", []):
+        for d in p.get("Dimensions") or []:
+            if isinstance(d, dict) and d.get("Name") == "FunctionName":
+                f = _fn_by_ref(ctx, d.get("Value"))
+                if f is not None:
+                    f.props["alarms"] = f.props.get("alarms", 0) + 1
+
+
+def read_cfn_file(path: Path, shown: str, text: str, doc: Any, design: Design, roles: dict[str, Permissions]) -> None:
+    read_template(doc, text, shown, design, roles)

@@ -1,0 +1,220 @@
+"""The design check: predicates per element, mitigation and control status in a scope, attack paths.
+
+Status rules (also in the README, "Design check"):
+
+- an element's verdict for a predicate is present / absent / unknown (:mod:`compliance.design.predicates`);
+- a mitigation's design status: ``absent`` if any judged element is absent, else ``unknown`` if any is unknown,
+  else ``present``; a mitigation no predicate judged anywhere in this design is not *checkable* here;
+- a control in scope is ``met`` when every checkable mitigation that maps to it is present, ``unmet`` when one
+  is absent, ``unknown`` otherwise (some unknown, or no checkable mitigation maps to it). This is the
+  assessment stage's :func:`compliance.assess.rules.combine` read with present = satisfied,
+  absent = not-satisfied, unknown = not-assessed (satisfied -> met, not-satisfied -> unmet, else unknown).
+  HIPAA safeguards (``--scope hipaa``) follow the same rule over the mitigations mapped to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from compliance.design.model import Design, Element, Unknown
+from compliance.design.predicates import ABSENT, PRESENT, UNKNOWN, applies, explain_unknown, judge
+from compliance.kb.load import KB
+from compliance.kb.model import DesignPredicate
+
+MET, UNMET = "met", "unmet"
+
+
+@dataclass
+class Verdict:
+    predicate: str
+    mitigation: str
+    subject: str  # element id
+    kind: str
+    name: str
+    function: str | None
+    status: str
+    severity: str
+    title: str
+    file: str
+    line: int | None
+    provider: str
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            k: getattr(self, k)
+            for k in (
+                "predicate",
+                "mitigation",
+                "kind",
+                "name",
+                "function",
+                "status",
+                "severity",
+                "title",
+                "file",
+                "line",
+                "provider",
+                "reason",
+            )
+        }
+
+
+@dataclass
+class DesignResult:
+    path: str
+    scope: str
+    design: Design
+    verdicts: list[Verdict] = field(default_factory=list)
+    mitigations: dict[str, str] = field(default_factory=dict)
+    controls: dict[str, dict[str, Any]] = field(default_factory=dict)
+    paths: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.design.warnings)
+
+
+def design_status(values: list[str]) -> str:
+    """A mitigation's status from its verdicts (see the module docstring)."""
+    if ABSENT in values:
+        return ABSENT
+    if UNKNOWN in values:
+        return UNKNOWN
+    return PRESENT
+
+
+def control_status(children: list[str]) -> str:
+    """met / unmet / unknown from the checkable mitigations' statuses, through the assessment's rule."""
+    from compliance.assess.rules import NOT_ASSESSED, NOT_SATISFIED, SATISFIED, combine
+
+    mapped = [{PRESENT: SATISFIED, ABSENT: NOT_SATISFIED}.get(c, NOT_ASSESSED) for c in children]
+    out = combine(mapped)
+    return MET if out == SATISFIED else UNMET if out == NOT_SATISFIED else UNKNOWN
+
+
+def predicates_of(kb: KB) -> list[DesignPredicate]:
+    return [p for p, _o in sorted(kb.design_predicates.values(), key=lambda x: x[0].id)]
+
+
+def evaluate(design: Design, preds: list[DesignPredicate]) -> list[Verdict]:
+    out: list[Verdict] = []
+    by_kind: dict[str, list[Element]] = {}
+    for el in design.elements.values():
+        by_kind.setdefault(el.kind, []).append(el)
+    for pred in preds:
+        for el in sorted(by_kind.get(pred.subject, []), key=lambda e: e.id):
+            if not applies(pred, el):
+                continue
+            st = judge(pred, el)
+            fn = el.name if el.kind == "function" else el.props.get("function") if el.kind == "route" else None
+            out.append(
+                Verdict(
+                    pred.id,
+                    pred.mitigation,
+                    el.id,
+                    el.kind,
+                    el.name,
+                    fn,
+                    st,
+                    pred.severity,
+                    pred.title,
+                    el.file,
+                    el.line,
+                    el.provider,
+                    explain_unknown(pred, el) if st == UNKNOWN else None,
+                )
+            )
+    return out
+
+
+def run_check(kb: KB, path: Path, scope: str, *, today: date, classification: Path | None = None) -> DesignResult:
+    from compliance.assess.scope import KBIndex, resolve
+    from compliance.design.attack import attack_paths
+    from compliance.design.read import read_design
+
+    design = read_design(path, today=today, classification=classification)
+    res = DesignResult(str(path), scope, design)
+    res.verdicts = evaluate(design, predicates_of(kb))
+    per_mit: dict[str, list[str]] = {}
+    for v in res.verdicts:
+        per_mit.setdefault(v.mitigation, []).append(v.status)
+    res.mitigations = {m: design_status(vs) for m, vs in sorted(per_mit.items())}
+    idx = KBIndex.build(kb)
+    sc = resolve(kb, [scope], idx)
+    targets: list[tuple[str, list[tuple[str, str | None]]]] = [(c, idx.control_mitigations.get(c, [])) for c in sc.controls]
+    targets += [(s, idx.safeguard_mitigations.get(s, [])) for s in sc.safeguards]
+    for cid, links in targets:
+        mits = sorted({m for m, _rel in links})
+        checkable = {m: res.mitigations[m] for m in mits if m in res.mitigations}
+        entry = kb.nodes.get(cid)
+        res.controls[cid] = {
+            "id": cid,
+            "title": entry.record.title if entry else cid,
+            "kind": entry.kind.value if entry else "control",
+            "status": control_status(list(checkable.values())),
+            "mitigations": checkable,
+            "not_checkable": [m for m in mits if m not in res.mitigations],
+        }
+    res.paths = attack_paths(design, kb, res, sc.controls, set(sc.safeguards))
+    return res
+
+
+def summary(res: DesignResult) -> dict[str, Any]:
+    def count(values: list[str], keys: tuple[str, ...]) -> dict[str, int]:
+        return {k: sum(1 for v in values if v == k) for k in keys}
+
+    return {
+        "functions": len(res.design.of_kind("function")),
+        "routes": len(res.design.of_kind("route")),
+        "datastores": len(res.design.of_kind("datastore")),
+        "verdicts": count([v.status for v in res.verdicts], (PRESENT, ABSENT, UNKNOWN)),
+        "mitigations": count(list(res.mitigations.values()), (PRESENT, ABSENT, UNKNOWN)),
+        "controls": count([c["status"] for c in res.controls.values()], (MET, UNMET, UNKNOWN)),
+        "attack_paths": len(res.paths),
+        "partial": res.partial,
+    }
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Unknown):
+        return f"<unknown: {v.reason}>"
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    return str(v)
+
+
+def as_json(res: DesignResult) -> dict[str, Any]:
+    funcs = []
+    for f in sorted(res.design.of_kind("function"), key=lambda e: e.id):
+        funcs.append(
+            {
+                "name": f.name,
+                "file": f.file,
+                "line": f.line,
+                "provider": f.provider,
+                "runtime": _plain(f.props.get("runtime")),
+                "public": f.props.get("public"),
+                "triggers": f.props.get("triggers", []),
+            }
+        )
+    return {
+        "schema": "sckb-design/1",
+        "path": res.path,
+        "scope": res.scope,
+        "files": res.design.files,
+        "warnings": res.design.warnings,
+        "summary": summary(res),
+        "functions": funcs,
+        "verdicts": [v.as_dict() for v in sorted(res.verdicts, key=lambda v: (v.file, v.name, v.predicate))],
+        "mitigations": res.mitigations,
+        "controls": list(res.controls.values()),
+        "attack_paths": res.paths,
+    }

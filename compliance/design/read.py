@@ -1,0 +1,146 @@
+"""Read a template file or a whole folder of infrastructure as code into one :class:`Design`.
+
+Files are recognised by content, not only by name: a CloudFormation/SAM template has ``Resources`` (or an
+``AWSTemplateFormatVersion`` / SAM ``Transform``); a Serverless Framework file has ``service`` and
+``provider``; Terraform is every ``*.tf`` file (one module per folder). Bicep and ARM are not read.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from compliance.design.build import finish
+from compliance.design.cfnyaml import load_template_text
+from compliance.design.iam import Permissions
+from compliance.design.model import Design
+from compliance.errors import InputError
+
+SKIP_DIRS = {".git", "node_modules", ".terraform", ".serverless", ".aws-sam", "__pycache__", ".venv", "cdk.out"}
+MAX_BYTES = 20_000_000
+
+
+def kind_of(doc: Any) -> str | None:
+    """'cfn', 'sls' or None, by content."""
+    if not isinstance(doc, dict):
+        return None
+    if "service" in doc and "provider" in doc:
+        return "sls"
+    if (
+        "AWSTemplateFormatVersion" in doc
+        or isinstance(doc.get("Resources"), dict)
+        or "AWS::Serverless" in str(doc.get("Transform", ""))
+    ):
+        return "cfn"
+    return None
+
+
+def _yaml_candidates(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root] if root.suffix.lower() in (".yaml", ".yml", ".json", ".template") else []
+    out = []
+    for p in sorted(root.rglob("*")):
+        if (
+            p.is_file()
+            and p.suffix.lower() in (".yaml", ".yml", ".json", ".template")
+            and not (set(p.relative_to(root).parts) & SKIP_DIRS)
+        ):
+            if p.name == "sckb.yaml":
+                continue
+            out.append(p)
+    return out
+
+
+def _tf_dirs(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root] if root.suffix == ".tf" else []
+    dirs = sorted({p.parent for p in root.rglob("*.tf") if not (set(p.relative_to(root).parts) & SKIP_DIRS)})
+    return dirs
+
+
+def load_classification(root: Path, explicit: Path | None) -> dict[str, Any]:
+    """``sckb.yaml`` beside the template (or the folder), or an explicit file: ``{classification: {...}}`` or
+    a bare mapping; ``phi: true`` at top level applies to every data store."""
+    candidates = [explicit] if explicit else [(root if root.is_dir() else root.parent) / "sckb.yaml"]
+    for c in candidates:
+        if c is None or not c.is_file():
+            if explicit is not None:
+                raise InputError("classification file not found", path=explicit)
+            continue
+        try:
+            raw = yaml.safe_load(c.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise InputError(f"invalid YAML: {exc}", path=c) from None
+        if not isinstance(raw, dict):
+            raise InputError("sckb.yaml must be a mapping", path=c, line=1)
+        cls = raw.get("classification", raw)
+        if not isinstance(cls, dict):
+            raise InputError("classification must be a mapping", path=c)
+        top = {k: v for k, v in cls.items() if k not in ("default", "resources")}
+        out: dict[str, Any] = {"default": dict(cls.get("default") or {}), "resources": dict(cls.get("resources") or {})}
+        out["default"].update(top)
+        return out
+    return {}
+
+
+def read_design(path: Path, *, today: date, classification: Path | None = None) -> Design:
+    """Every template under ``path``. A single unreadable file is an :class:`InputError`; in a folder, an
+    unreadable file is skipped with a warning and the result is marked partial."""
+    if not path.exists():
+        raise InputError("no such file or folder", path=path)
+    single = path.is_file()
+    design = Design()
+    roles: dict[str, Permissions] = {}
+    base = path if path.is_dir() else path.parent
+    found = 0
+    for p in _yaml_candidates(path):
+        shown = p.name if single else str(p.relative_to(base))
+        try:
+            if p.stat().st_size > MAX_BYTES:
+                raise InputError(f"file larger than {MAX_BYTES // 1_000_000} MB", path=shown)
+            text = p.read_text(encoding="utf-8")
+            doc = load_template_text(text, shown)
+            kind = kind_of(doc)
+            if kind is None:
+                if single:
+                    raise InputError("not a CloudFormation, SAM or Serverless Framework template", path=shown)
+                continue
+            if kind == "cfn":
+                from compliance.design.cfn import read_template
+
+                read_template(doc, text, shown, design, roles)
+            else:
+                from compliance.design.sls import read_serverless
+
+                read_serverless(doc, text, shown, design, roles)
+            design.files.append(shown)
+            found += 1
+        except UnicodeDecodeError:
+            if single:
+                raise InputError("not UTF-8 text", path=shown) from None
+            design.warnings.append(f"{shown}: not UTF-8 text; skipped")
+        except InputError as exc:
+            if single:
+                raise
+            design.warnings.append(f"{exc}; skipped")
+    tf_dirs = _tf_dirs(path)
+    if tf_dirs:
+        from compliance.design.tf import read_terraform_dir
+
+        for d in tf_dirs:
+            shown = d.name if single else (str(d.relative_to(base)) if d != base else ".")
+            try:
+                n = read_terraform_dir(d, [path] if single else None, shown, design, roles)
+                if n:
+                    found += 1
+            except InputError as exc:
+                if single:
+                    raise
+                design.warnings.append(f"{exc}; skipped")
+    if found == 0 and not design.warnings:
+        raise InputError("no CloudFormation, SAM, Serverless Framework or Terraform files found", path=path)
+    finish(design, roles, load_classification(path, classification), today)
+    return design
