@@ -136,6 +136,9 @@ def test_fixture_documents_are_schema_valid_and_linked(fixture_kb: kbmod.KB, val
     for name, doc in docs.items():
         assert errors(doc, validators) == [], name
     check_references(docs)
+    from compliance.oscal import broken_references
+
+    assert broken_references(docs) == []
     ar = docs[AR_FILE]["assessment-results"]
     (result,) = ar["results"]
     by_target = {f["target"]["target-id"]: f for f in result["findings"]}
@@ -213,6 +216,24 @@ def test_invalid_document_is_not_written(fixture_kb: kbmod.KB, tmp_path: Path, m
     monkeypatch.setattr(build, "assessment_plan", broken)
     with pytest.raises(CheckFailed, match=r"assessment-plan.json#/assessment-plan: .*reviewed-controls"):
         export(fixture_kb, fixture_assessment(fixture_kb), tmp_path / "out", schema_dir=SCHEMAS)
+    assert not (tmp_path / "out").exists()
+
+
+def test_broken_reference_is_caught_before_writing(fixture_kb: kbmod.KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from compliance.oscal import broken_references, build
+
+    real = build.poam
+
+    def dangling(a: Assessment, **kw: Any) -> dict[str, Any]:
+        doc = real(a, **kw)
+        doc["plan-of-action-and-milestones"]["poam-items"][0]["related-risks"] = [{"risk-uuid": build.uid("nowhere")}]
+        return doc
+
+    monkeypatch.setattr(build, "poam", dangling)
+    a = fixture_assessment(fixture_kb)
+    assert len(broken_references(build.all_documents(fixture_kb, a))) == 1
+    with pytest.raises(CheckFailed, match=r"unresolved reference: poam.json: item .* risk .* is not in the POA&M and the AR"):
+        export(fixture_kb, a, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 

@@ -9,6 +9,7 @@ validation with jsonschema-rs, and the SP 800-53 catalog import.
 from compliance.oscal.build import all_documents, assessment_plan, assessment_results, component_definition, poam
 from compliance.oscal.catalog import import_catalog, parse_catalog, statements
 from compliance.oscal.export import dumps, export
+from compliance.oscal.refs import broken_references
 from compliance.oscal.validate import Validators, errors, validate
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "all_documents",
     "assessment_plan",
     "assessment_results",
+    "broken_references",
     "component_definition",
     "dumps",
     "errors",

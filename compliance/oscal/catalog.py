@@ -30,7 +30,7 @@ def _param_text(p: dict[str, Any], params: dict[str, dict[str, Any]]) -> str:
     if isinstance(sel, dict):
         choices = [_subst(str(c), params) for c in sel.get("choice", [])]
         how = sel.get("how-many")
-        head = f"Selection ({how})" if how else "Selection"
+        head = f"Selection ({str(how).replace('-', ' ')})" if how else "Selection"
         return f"[{head}: {'; '.join(choices)}]"
     label = p.get("label")
     return f"[Assignment: {label}]" if label else f"[Assignment: {p.get('id', '?')}]"

@@ -10,9 +10,10 @@ from typing import Any
 import orjson
 
 from compliance.assess.model import Assessment
-from compliance.errors import InputError
+from compliance.errors import CheckFailed, InputError
 from compliance.kb.load import KB
 from compliance.oscal.build import all_documents, evidence_href
+from compliance.oscal.refs import broken_references
 from compliance.oscal.validate import Validators, validate
 
 
@@ -32,10 +33,15 @@ def export(
     """Write the assessment plan, assessment results, POA&M and component definition into ``out``.
 
     ``locker(sha256)`` gives the path of a raw evidence file; each is copied to ``out/evidence/<sha256>``
-    so the back-matter ``rlinks`` resolve. With ``schema_dir``, every document is validated first and
+    so the back-matter ``rlinks`` resolve. Cross-document references are always checked
+    (:func:`compliance.oscal.refs.broken_references`); with ``schema_dir``, every document is validated first and
     nothing is written when one is invalid.
     """
     docs = all_documents(kb, a)
+    broken = broken_references(docs)
+    if broken:
+        more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+        raise CheckFailed(f"unresolved reference: {broken[0]}{more}")
     if schema_dir is not None:
         validators = Validators(schema_dir)
         for name, doc in docs.items():
