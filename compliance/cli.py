@@ -1018,3 +1018,41 @@ def catalog_import(obj: Ctx, file: Path, as_json: bool) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+@main.group("design")
+def design_group() -> None:
+    """Check a serverless design (SAM, CloudFormation, Serverless Framework, Terraform) before deploying."""
+
+
+@design_group.command("check")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--scope", default="fedramp-moderate", show_default=True,
+              help="Baseline or framework: fedramp-low|moderate|high|li-saas, nist-low|moderate|high, hipaa, serverless.")
+@click.option("--classification", type=click.Path(path_type=Path), default=None,
+              help="Data classification file (default: sckb.yaml beside the template).")
+@click.option("--markdown", "as_markdown", is_flag=True, help="Print Markdown instead of a table.")
+@click.option("--evidence", "as_evidence", is_flag=True,
+              help="Record the result as design evidence (SARIF, method EXAMINE) in the workspace store.")
+@json_option
+@click.pass_obj
+def design_check(obj: Ctx, path: Path, scope: str, classification: Path | None, as_markdown: bool, as_evidence: bool,
+                 as_json: bool) -> None:
+    """Which mitigations a design shows, which controls in SCOPE that meets, and its attack paths."""
+    from compliance.design.check import as_json as design_json
+    from compliance.design.check import run_check
+    from compliance.design.render import markdown, table
+
+    with _console().status("reading the design…"):
+        res = run_check(obj.kb(), path, scope, today=obj.now().date(), classification=classification)
+    if as_evidence:
+        from compliance.design.evidence import record
+
+        note = record(res, obj.workspace, obj.kb(), obj.now())
+        click.echo(note, err=True)
+    if as_json:
+        emit_json(design_json(res))
+    elif as_markdown:
+        click.echo(markdown(res))
+    else:
+        table(res, _console(), _table)
+
+
