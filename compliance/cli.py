@@ -1012,6 +1012,90 @@ def catalog_import(obj: Ctx, file: Path, as_json: bool) -> None:
 # (section anchor: add this stage's commands below this line)
 
 
+def command_help_texts() -> list[tuple[str, str]]:
+    """(command path, ``--help`` text) for every command, for the site's generated CLI reference.
+
+    Rendered at a fixed width so the reference is the same on every terminal."""
+    out: list[tuple[str, str]] = []
+
+    def walk(cmd: click.Command, parent: click.Context | None, path: list[str]) -> None:
+        settings: dict[str, Any] = {**(cmd.context_settings if parent is None else {}), "terminal_width": 100, "max_content_width": 100}
+        ctx = click.Context(cmd, info_name=path[-1], parent=parent, **settings)
+        out.append((" ".join(path), cmd.get_help(ctx)))
+        if isinstance(cmd, click.Group):
+            for name in cmd.list_commands(ctx):
+                sub = cmd.get_command(ctx, name)
+                if sub is not None and not sub.hidden:
+                    walk(sub, ctx, [*path, name])
+
+    walk(main, None, ["sckb"])
+    return out
+
+
+@main.group("site")
+def site_group() -> None:
+    """Build and serve the browsable guidance site (MkDocs, Material theme)."""
+
+
+def _site_progress() -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+
+
+def _build_site(obj: Ctx, out: Path, assessment: str | None) -> Any:
+    from compliance.site import build_site
+
+    kb = obj.kb()
+    dashboard = None
+    if assessment is not None:
+        from compliance.site.dashboard import load_assessment
+
+        dashboard = load_assessment(obj.workspace, assessment, kb)
+    with _site_progress() as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            label = "generating pages" if stage == "pages" else "mkdocs build --strict"
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(label, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        return build_site(kb, out, cli_help=command_help_texts(), assessment=dashboard, progress=progress)
+
+
+@site_group.command("build")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out/site"), show_default=True,
+              help="Folder for the built site (replaced if it holds an earlier sckb site; never a non-empty other folder).")
+@click.option("--assessment", "assessment", metavar="ID", help="Add dashboard pages for this assessment (status, findings, POA&M).")
+@json_option
+@click.pass_obj
+def site_build(obj: Ctx, out: Path, assessment: str | None, as_json: bool) -> None:
+    """Generate a page for every KB node, with its relations both ways, and build the static site."""
+    result = _build_site(obj, out, assessment)
+    summary = {"out": str(result.out), "pages": result.pages, "mermaid_local": result.mermaid_local}
+    if as_json:
+        return emit_json(summary)
+    click.echo(f"built {result.pages} generated pages into {result.out}" + ("" if result.mermaid_local else " (diagrams as text: mermaidx not installed)"))
+
+
+@site_group.command("serve")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--assessment", "assessment", metavar="ID", help="Add dashboard pages for this assessment.")
+@click.pass_obj
+def site_serve(obj: Ctx, port: int, host: str, assessment: str | None) -> None:
+    """Build the site into a temporary folder and serve it over HTTP until interrupted (Ctrl-C)."""
+    import tempfile
+
+    from compliance.site.serve import serve_forever
+
+    with tempfile.TemporaryDirectory(prefix="sckb-site-") as tmp:
+        out = Path(tmp) / "site"
+        _build_site(obj, out, assessment)
+        serve_forever(out, host, port, announce=lambda url: click.echo(f"serving the guidance site at {url} (Ctrl-C stops)"))
+
+
 # ---------------------------------------------------------------- design check (issue 8)
 # (section anchor: add this stage's commands below this line)
 

@@ -1,0 +1,139 @@
+"""Assessment dashboard pages (``sckb site build --assessment ID``).
+
+Built from :class:`compliance.assess.Assessment`: the status per family and per control, the
+open findings and the POA&M. Finding titles, messages and subjects come from scanner output, so
+they are escaped like every KB string.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from compliance.kb import query
+from compliance.site.escape import attr, md
+from compliance.site.generate import slug
+
+if TYPE_CHECKING:
+    from compliance.site.generate import Generator, NavItem
+
+#: Findings per page of the findings list.
+FINDINGS_PER_PAGE = 100
+
+
+def load_assessment(workspace: Path, assessment_id: str, kb: Any) -> Any:
+    """The stored assessment ``assessment_id`` (an id, a unique prefix or ``latest``) of the workspace."""
+    from compliance.assess import load_assessment as load
+    from compliance.evidence.store import Store
+
+    with Store.open(workspace) as store:
+        return load(store, None if assessment_id == "latest" else assessment_id)
+
+
+def dashboard_pages(gen: Generator, a: Any) -> list[NavItem]:
+    from compliance.assess import rules
+
+    statuses: list[str] = list(rules.STATUSES)
+    nav: list[NavItem] = []
+    home = gen.new_page("assessment/index.md", f"Assessment {a.id}")
+    home.add(f"# Assessment {md(a.id)}", "")
+    home.add(
+        f"Assessed at {md(a.now)} over the scopes {md(', '.join(a.scopes))}; evidence counts when collected between "
+        f"{md(a.window_start)} and {md(a.now)} ({a.max_age_days} days).",
+        "",
+    )
+    counts = a.counts()
+    total = sum(counts.values())
+    home.add(
+        *gen.table(
+            ["status", "controls", "share"],
+            [[md(s), str(counts.get(s, 0)), f"{counts.get(s, 0) / total:.1%}" if total else "0%"] for s in statuses],
+        )
+    )
+    home.add(
+        f"{len(a.findings)} open failing findings, {len(a.poam)} POA&amp;M items, {len(a.files)} evidence files, "
+        f"{len(a.unmapped)} unmapped failing findings.",
+        "",
+    )
+    nav.append(home.path)
+
+    # status per family
+    by_family: dict[str, list[Any]] = defaultdict(list)
+    for cid, result in a.controls.items():
+        by_family[gen._family_of(cid)].append(result)
+    fam_page = gen.new_page("assessment/families.md", "Status per family")
+    fam_page.add("# Status per family", "")
+    rows = []
+    fam_nav: list[NavItem] = []
+    for fam in sorted(by_family):
+        results = sorted(by_family[fam], key=lambda r: query.control_sort_key(r.id))
+        c = {s: 0 for s in statuses}
+        for r in results:
+            c[r.status] = c.get(r.status, 0) + 1
+        cpage = gen.new_page(f"assessment/controls/{slug(fam)}.md", f"{fam} control status")
+        fam_title = gen.title(fam) if fam in gen.g else fam
+        cpage.add(f"# {md(fam)} {md(fam_title)}: control status", "")
+        body = []
+        for r in results:
+            mits = ", ".join(f"{gen.link(cpage, m.id)} ({md(m.status)})" for m in r.mitigations)
+            body.append([gen.link(cpage, r.id), md(r.title), f"**{md(r.status)}**", md(r.reason), md(r.party or ""), mits])
+        cpage.add(*gen.table(["control", "title", "status", "why", "responsibility", "mitigations"], body))
+        rows.append([gen.page_link(fam_page, cpage.path, fam), md(fam_title), *(str(c.get(s, 0)) for s in statuses)])
+        fam_nav.append({attr(f"{fam} {fam_title}"): cpage.path})
+    fam_page.add(*gen.table(["family", "title", *statuses], rows))
+    nav.append({"Status per family": [fam_page.path, *fam_nav]})
+
+    # findings
+    findings = sorted(a.findings.values(), key=lambda f: (f.tool, f.rule_id, f.identity))
+    chunks = [findings[i : i + FINDINGS_PER_PAGE] for i in range(0, len(findings), FINDINGS_PER_PAGE)] or [[]]
+    find_nav: list[NavItem] = []
+    for n, chunk in enumerate(chunks, 1):
+        path = "assessment/findings.md" if n == 1 else f"assessment/findings-{n}.md"
+        fpage = gen.new_page(path, "Open findings" if n == 1 else f"Open findings ({n})")
+        fpage.add("# Open findings" + (f" ({n})" if n > 1 else ""), "")
+        if not chunk:
+            fpage.add("No open failing findings in this assessment.", "")
+        body = []
+        for f in chunk:
+            where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "")
+            body.append(
+                [
+                    gen.link(fpage, f.rule, f.rule),
+                    md(f.title or ""),
+                    md(f.severity or ""),
+                    md(f.subject or f.resource or f.function or ""),
+                    md(where),
+                    md(f.first_seen),
+                    ", ".join(gen.link(fpage, m) for m in f.mitigations),
+                    ", ".join(gen.link(fpage, c) for c in f.controls),
+                ]
+            )
+        if body:
+            fpage.add(
+                *gen.table(["rule", "title", "severity", "subject", "where", "first seen", "mitigations", "controls"], body)
+            )
+        find_nav.append({attr(fpage.title): path})
+    nav.extend(find_nav)
+
+    # POA&M
+    ppage = gen.new_page("assessment/poam.md", "POA&M")
+    ppage.add("# Plan of action and milestones", "")
+    if not a.poam:
+        ppage.add("Nothing open: no POA&amp;M items.", "")
+    else:
+        body = [
+            [
+                gen.link(ppage, p.rule, p.rule),
+                md(p.title),
+                md(p.severity),
+                md(p.first_seen),
+                md(p.due) + (" **overdue**" if p.overdue else ""),
+                str(len(p.findings)),
+                ", ".join(gen.link(ppage, c) for c in p.controls),
+            ]
+            for p in a.poam
+        ]
+        ppage.add(*gen.table(["rule", "title", "severity", "first seen", "due", "findings", "controls"], body))
+    nav.append({"POA&amp;M": ppage.path})
+    return nav

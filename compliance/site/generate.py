@@ -1,0 +1,1001 @@
+"""Generate the guidance site's Markdown pages from the KB graph.
+
+This module writes plain Markdown and a ``nav`` list; it knows nothing of MkDocs beyond the
+front-matter ``title`` and ``search`` keys that MkDocs and Zensical both read. Every string that
+comes from the KB goes through :func:`compliance.site.escape.md` (page text) or
+:func:`compliance.site.escape.attr` (titles the theme prints as they are).
+
+Page layout (paths inside ``docs/``)::
+
+    risks/<risk>.md                    mitigations/<mitigation>.md      cwes/<cwe>.md
+    controls/<family>/index.md         the family page
+    controls/<family>/<control>.md     a control without enhancements
+    controls/<family>/<control>/index.md, .../<enhancement>.md
+    frameworks/<framework>/<baseline>/index.md, .../<family>.md   baseline and its coverage per family
+    frameworks/<framework>/<section>/<safeguard>.md               HIPAA (standards hold their specifications)
+    frameworks/<publication>/<strategy>.md                        SP 800-204 series
+    scanners/<tool>/index.md, scanners/<tool>/<rule>.md
+    responsibility.md  downloads/index.md  reference/cli.md  assessment/...
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import orjson
+
+from compliance.kb import query
+from compliance.kb.load import KB
+from compliance.kb.model import MAPPING_EDGES, Baseline, Control, EdgeKind, NodeKind, Safeguard
+from compliance.site.escape import attr, md, mermaid_label
+
+#: How a kind is named on the site (singular, plural).
+KIND_LABELS: dict[NodeKind, tuple[str, str]] = {
+    NodeKind.RISK: ("risk", "Risks"),
+    NodeKind.MITIGATION: ("mitigation", "Mitigations"),
+    NodeKind.CONTROL: ("control", "Controls"),
+    NodeKind.FAMILY: ("control family", "Control families"),
+    NodeKind.BASELINE: ("baseline", "Baselines"),
+    NodeKind.SAFEGUARD: ("HIPAA safeguard", "HIPAA safeguards"),
+    NodeKind.STRATEGY: ("SP 800-204 strategy", "SP 800-204 strategies"),
+    NodeKind.RULE: ("scanner rule", "Scanner rules"),
+    NodeKind.CWE: ("CWE weakness", "CWE weaknesses"),
+}
+
+#: How an edge reads from its source (outgoing) and from its target (incoming).
+EDGE_PHRASES: dict[EdgeKind, tuple[str, str]] = {
+    EdgeKind.MITIGATED_BY: ("is mitigated by", "mitigates"),
+    EdgeKind.MAPS_TO: ("maps to", "is mapped from"),
+    EdgeKind.IMPLEMENTED_BY: ("is implemented by", "implements"),
+    EdgeKind.EVIDENCES: ("evidences", "is evidenced by"),
+    EdgeKind.INDICATES: ("indicates", "is indicated by"),
+    EdgeKind.CROSSWALK: ("crosswalks to", "is crosswalked from"),
+    EdgeKind.MEMBER_OF: ("is a member of", "has member"),
+    EdgeKind.ENHANCEMENT_OF: ("enhances", "is enhanced by"),
+    EdgeKind.PART_OF: ("is part of", "includes"),
+    EdgeKind.CORRESPONDS_TO: ("corresponds to", "is the counterpart of"),
+}
+
+#: Labels of per-provider texts (risk examples, mitigation guidance); unknown keys show as they are.
+PROVIDER_LABELS = {"aws": "AWS", "gcp": "Google Cloud", "azure": "Azure"}
+
+#: Record fields shown elsewhere on a page (as relations or in the heading), not in the facts table.
+_HIDDEN_FIELDS = frozenset(
+    {"id", "title", "override", "members", "tailoring", "controls", "safeguards", "strategies", "mitigations", "risks", "cwes"}
+)
+#: A relation group longer than this is shown as a compact list of links instead of a table.
+COMPACT_AFTER = 60
+#: Rows per page of a scanner tool's rule table.
+RULES_PER_PAGE = 80
+
+
+def natural_key(s: str) -> tuple[Any, ...]:
+    """SAS-2 < SAS-10, AC-2 < AC-2(1) < AC-10."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p.casefold()) for p in re.split(r"(\d+)", s) if p)
+
+
+def slug(value: str) -> str:
+    s = re.sub(r"[^a-z0-9._-]+", "-", value.casefold().replace("*", "any")).strip("-.")
+    return s or "x"
+
+
+@dataclass
+class Page:
+    path: str
+    title: str
+    lines: list[str] = field(default_factory=list)
+    search: bool = True
+
+    def add(self, *lines: str) -> None:
+        self.lines.extend(lines)
+
+    def text(self) -> str:
+        head = ["---", f"title: {orjson.dumps(attr(self.title)).decode()}"]
+        if not self.search:
+            head += ["search:", "  exclude: true"]
+        return "\n".join([*head, "---", "", *self.lines, ""])
+
+
+NavItem = dict[str, Any] | str
+
+
+@dataclass
+class SiteContent:
+    """Everything the generator produced: pages by docs path, the nav, the downloads."""
+
+    pages: dict[str, Page]
+    nav: list[NavItem]
+    files: dict[str, bytes]
+    node_paths: dict[str, str]
+    #: gitignore-style patterns of the pages deliberately left out of the nav
+    not_in_nav: list[str] = field(default_factory=list)
+
+
+def nav_paths(nav: Sequence[NavItem]) -> set[str]:
+    out: set[str] = set()
+    for item in nav:
+        values = item.values() if isinstance(item, dict) else [item]
+        for v in values:
+            if isinstance(v, str):
+                out.add(v)
+            else:
+                out |= nav_paths(v)
+    return out
+
+
+def not_in_nav_patterns(pages: dict[str, Page], nav: Sequence[NavItem]) -> list[str]:
+    """Patterns for the generated pages outside the nav: one per folder where no page but the index is in the nav,
+    else one per page (few), so that MkDocs matches them quickly."""
+    in_nav = nav_paths(nav)
+    by_folder: dict[str, list[str]] = defaultdict(list)
+    for path in pages:
+        by_folder[posixpath.dirname(path)].append(path)
+    out: list[str] = []
+    for folder in sorted(by_folder):
+        outside = [p for p in by_folder[folder] if p not in in_nav]
+        if not outside:
+            continue
+        rest = [p for p in by_folder[folder] if p in in_nav]
+        if all(p.endswith("/index.md") for p in rest):
+            out.append(f"/{folder}/*.md")
+            out += [f"!/{p}" for p in rest]
+        else:
+            out += [f"/{p}" for p in sorted(outside)]
+    return out
+
+
+class _Paths:
+    """Assigns every node a unique docs path, collision-free per folder, deterministically."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, str] = {}
+        self._taken: set[str] = set()
+
+    def claim(self, node_id: str, folder: str, name: str, *, as_index: bool = False) -> str:
+        base = slug(name)
+        path = f"{folder}/{base}/index.md" if as_index else f"{folder}/{base}.md"
+        if path in self._taken or base == "index":
+            base = f"{base}-{hashlib.sha1(node_id.encode()).hexdigest()[:6]}"
+            path = f"{folder}/{base}/index.md" if as_index else f"{folder}/{base}.md"
+        self._taken.add(path)
+        self.by_id[node_id] = path
+        return path
+
+
+def rel(from_path: str, to_path: str) -> str:
+    """A relative link between two docs pages (Markdown paths, which MkDocs checks)."""
+    return posixpath.relpath(to_path, posixpath.dirname(from_path) or ".")
+
+
+class Generator:
+    def __init__(self, kb: KB, *, cli_help: Sequence[tuple[str, str]] = (), assessment: Any = None) -> None:
+        self.kb = kb
+        self.g = kb.graph
+        self.cli_help = list(cli_help)
+        self.assessment = assessment
+        self.paths = _Paths()
+        self.pages: dict[str, Page] = {}
+        self.files: dict[str, bytes] = {}
+        self.ids_by_kind: dict[NodeKind, list[str]] = defaultdict(list)
+        for node_id in self.g.nodes:
+            self.ids_by_kind[NodeKind(self.g.nodes[node_id]["kind"])].append(node_id)
+        for ids in self.ids_by_kind.values():
+            ids.sort(key=natural_key)
+        self.ids_by_kind[NodeKind.CONTROL].sort(key=query.control_sort_key)
+        #: index page path -> its title, for breadcrumbs (filled by plan_indexes)
+        self.index_titles: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ helpers
+
+    def title(self, node_id: str) -> str:
+        return str(self.g.nodes[node_id]["title"])
+
+    def kind(self, node_id: str) -> NodeKind:
+        return NodeKind(self.g.nodes[node_id]["kind"])
+
+    def link(self, page: Page, node_id: str, text: str | None = None) -> str:
+        target = self.paths.by_id.get(node_id)
+        label = md(text if text is not None else node_id)
+        return f"[{label}]({rel(page.path, target)})" if target else label
+
+    def page_link(self, page: Page, path: str, text: str) -> str:
+        return f"[{md(text)}]({rel(page.path, path)})"
+
+    def new_page(self, path: str, title: str, *, search: bool = True) -> Page:
+        if path in self.pages:
+            raise ValueError(f"two pages at {path}")  # a generator bug, never bad data
+        p = Page(path, title, search=search)
+        self.pages[path] = p
+        return p
+
+    @staticmethod
+    def table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+        out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        out += ["| " + " | ".join(c if c else " " for c in r) + " |" for r in rows]
+        return [*out, ""]
+
+    def group_of_control(self, cid: str) -> str:
+        rec = self.kb.record(cid)
+        assert isinstance(rec, Control)
+        return rec.family
+
+    # ------------------------------------------------------------------ paths
+
+    def assign_paths(self) -> None:
+        p = self.paths
+        for fid in self.ids_by_kind[NodeKind.FAMILY]:
+            p.claim(fid, "controls", fid, as_index=True)
+        controls = self.ids_by_kind[NodeKind.CONTROL]
+        has_children = {v for u, v, k in self.g.edges(data="kind") if k == EdgeKind.ENHANCEMENT_OF.value}
+        for cid in controls:  # base controls first, so that enhancements find their parent's folder
+            rec = self.kb.record(cid)
+            assert isinstance(rec, Control)
+            if rec.parent and rec.parent in self.kb.nodes:
+                continue
+            fam_dir = posixpath.dirname(p.by_id.get(rec.family, f"controls/{slug(rec.family)}/index.md"))
+            p.claim(cid, fam_dir, cid, as_index=cid in has_children)
+        for cid in controls:
+            rec = self.kb.record(cid)
+            assert isinstance(rec, Control)
+            if rec.parent and rec.parent in self.kb.nodes:
+                parent_path = p.by_id[rec.parent]
+                p.claim(cid, posixpath.dirname(parent_path), cid)
+        for bid in self.ids_by_kind[NodeKind.BASELINE]:
+            rec = self.kb.record(bid)
+            assert isinstance(rec, Baseline)
+            p.claim(bid, f"frameworks/{slug(rec.framework)}", bid, as_index=True)
+        standards_with_parts = {
+            v for u, v, k in self.g.edges(data="kind") if k == EdgeKind.PART_OF.value and self.kind(u) is NodeKind.SAFEGUARD
+        }
+        sgs = self.ids_by_kind[NodeKind.SAFEGUARD]
+        for sid in sgs:
+            rec = self.kb.record(sid)
+            assert isinstance(rec, Safeguard)
+            if rec.standard and rec.standard != sid and rec.standard in self.kb.nodes:
+                continue
+            p.claim(sid, f"frameworks/{slug(rec.framework)}/{slug(rec.section)}", sid, as_index=sid in standards_with_parts)
+        for sid in sgs:
+            rec = self.kb.record(sid)
+            assert isinstance(rec, Safeguard)
+            if rec.standard and rec.standard != sid and rec.standard in self.kb.nodes:
+                p.claim(sid, posixpath.dirname(p.by_id[rec.standard]), sid)
+        for sid in self.ids_by_kind[NodeKind.STRATEGY]:
+            p.claim(sid, f"frameworks/{slug(str(self.g.nodes[sid].get('publication', 'strategies')))}", sid)
+        for rid in self.ids_by_kind[NodeKind.RISK]:
+            p.claim(rid, "risks", rid)
+        for mid in self.ids_by_kind[NodeKind.MITIGATION]:
+            p.claim(mid, "mitigations", mid)
+        for cwe in self.ids_by_kind[NodeKind.CWE]:
+            p.claim(cwe, "cwes", cwe)
+        for rule in self.ids_by_kind[NodeKind.RULE]:
+            d = self.g.nodes[rule]
+            p.claim(rule, f"scanners/{slug(str(d.get('tool', 'other')))}", str(d.get("rule_id", rule)))
+
+    def plan_indexes(self) -> None:
+        t = self.index_titles
+        for kind, folder in ((NodeKind.RISK, "risks"), (NodeKind.MITIGATION, "mitigations"), (NodeKind.CWE, "cwes")):
+            t[f"{folder}/index.md"] = KIND_LABELS[kind][1]
+        t["controls/index.md"] = "Controls"
+        t["frameworks/index.md"] = "Frameworks"
+        t["scanners/index.md"] = "Scanners"
+        for node_id, path in self.paths.by_id.items():
+            if path.endswith("/index.md"):
+                t[path] = (
+                    f"{node_id} {self.title(node_id)}" if self.kind(node_id) is not NodeKind.BASELINE else self.title(node_id)
+                )
+        for kind, key in (
+            (NodeKind.BASELINE, "framework"),
+            (NodeKind.SAFEGUARD, "framework"),
+            (NodeKind.STRATEGY, "publication"),
+        ):
+            for i in self.ids_by_kind[kind]:
+                t.setdefault(f"{self._framework_folder(i)}/index.md", str(self.g.nodes[i].get(key, kind.value)))
+        for i in self.ids_by_kind[NodeKind.SAFEGUARD]:
+            rec = self.kb.record(i)
+            assert isinstance(rec, Safeguard)
+            t.setdefault(f"{self._framework_folder(i)}/{slug(rec.section)}/index.md", f"{rec.section} {rec.section_title}")
+        for r in self.ids_by_kind[NodeKind.RULE]:
+            t.setdefault(f"{posixpath.dirname(self.paths.by_id[r])}/index.md", str(self.g.nodes[r].get("tool", "other")))
+
+    # ------------------------------------------------------------------ node pages
+
+    def node_page(self, node_id: str) -> Page:
+        kind = self.kind(node_id)
+        page = self.new_page(self.paths.by_id[node_id], f"{node_id} {self.title(node_id)}")
+        self.breadcrumbs(page, node_id)
+        page.add(f"# {md(node_id)} {md(self.title(node_id))}", "")
+        page.add(f"*{md(KIND_LABELS[kind][0])}*", "")
+        rec = self.kb.record(node_id)
+        data = rec.model_dump(mode="json", exclude_none=True)
+        facts: list[tuple[str, str]] = []
+        paragraphs: list[tuple[str, str]] = []
+        sections: list[tuple[str, dict[str, Any]]] = []
+        for name, value in data.items():
+            if name in _HIDDEN_FIELDS or value in ("", [], {}, False):
+                continue
+            label = name.replace("_", " ").capitalize()
+            if isinstance(value, dict):
+                sections.append((label, value))
+            elif isinstance(value, list):
+                facts.append((label, ", ".join(self.link(page, str(v)) if str(v) in self.kb.nodes else md(v) for v in value)))
+            elif isinstance(value, str) and len(value) > 140:
+                paragraphs.append((label, value))
+            elif isinstance(value, str) and value in self.kb.nodes and value != node_id:
+                facts.append((label, f"{self.link(page, value)} {md(self.title(value))}"))
+            else:
+                facts.append((label, md(value)))
+        if kind is NodeKind.CONTROL:
+            resp = self.kb.party(node_id)
+            if resp is not None:
+                facts.append(("Shared responsibility", f"**{md(resp.party)}**: {md(resp.rationale)}"))
+        for label, text in paragraphs:
+            page.add(f"**{md(label)}.** {md(text)}", "")
+        if facts:
+            page.add(*self.table(["Field", "Value"], facts))
+        for label, mapping in sections:
+            page.add(f"## {md(label)}", "")
+            for key, text in mapping.items():
+                page.add(f"**{md(PROVIDER_LABELS.get(key, key))}**: {md(text)}", "")
+        extra = self._extras.get(kind)
+        if extra is not None:
+            extra(self, page, node_id)
+        self.relations(page, node_id)
+        return page
+
+    def relations(self, page: Page, node_id: str) -> None:
+        page.add("## Relations", "")
+        out_groups: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+        in_groups: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+        for _, v, d in self.g.out_edges(node_id, data=True):
+            out_groups[d["kind"]].append((v, d))
+        for u, _, d in self.g.in_edges(node_id, data=True):
+            in_groups[d["kind"]].append((u, d))
+        if not out_groups and not in_groups:
+            page.add("Nothing links to or from this page.", "")
+        for direction, groups in (("outgoing", out_groups), ("incoming", in_groups)):
+            for kind_value in sorted(groups):
+                kind = EdgeKind(kind_value)
+                rows = sorted(groups[kind_value], key=lambda r: natural_key(r[0]))
+                phrase = EDGE_PHRASES[kind][0 if direction == "outgoing" else 1]
+                this = KIND_LABELS[self.kind(node_id)][0]
+                page.add(f"**This {md(this)} {md(phrase)}** ({len(rows)}, edge `{kind_value}`, {direction})", "")
+                if len(rows) > COMPACT_AFTER and kind not in MAPPING_EDGES:
+                    page.add(" · ".join(self.link(page, other) for other, _ in rows), "")
+                    continue
+                if kind in MAPPING_EDGES:
+                    cols = ["", "title", "relationship", "rationale", "source"]
+                    body = [
+                        [
+                            self.link(page, o),
+                            md(self.title(o)),
+                            f"`{d.get('relationship', '')}`",
+                            md(d.get("rationale", "")),
+                            md(d.get("source", "")),
+                        ]
+                        for o, d in rows
+                    ]
+                elif kind is EdgeKind.MEMBER_OF and direction == "outgoing":
+                    cols = ["", "title", "tailoring"]
+                    body = [[self.link(page, o), md(self.title(o)), md(", ".join(self._tailoring(o, node_id)))] for o, _ in rows]
+                else:
+                    with_why = any(d.get("rationale") for _, d in rows)
+                    cols = ["", "title", *(["rationale"] if with_why else [])]
+                    body = [
+                        [self.link(page, o), md(self.title(o)), *([md(d.get("rationale", ""))] if with_why else [])]
+                        for o, d in rows
+                    ]
+                cols[0] = KIND_LABELS[self.kind(rows[0][0])][0]
+                page.add(*self.table(cols, body))
+
+    def _tailoring(self, baseline_id: str, control_id: str) -> list[str]:
+        rec = self.kb.record(baseline_id)
+        return list(rec.tailoring.get(control_id, [])) if isinstance(rec, Baseline) else []
+
+    # ------------------------------------------------------------------ per-kind additions
+
+    def risk_extra(self, page: Page, rid: str) -> None:
+        r = query.risk(self.kb, rid)
+        page.add("## Path to controls and frameworks", "")
+        if not r["mitigations"]:
+            page.add("No mitigation reaches this risk yet.", "")
+            return
+        page.add(
+            "How this risk reaches controls and frameworks: through its mitigations to SP 800-53 controls, then to the "
+            "baselines that include them and to HIPAA safeguards (directly or through the crosswalk). The tables below list "
+            "every link with its rationale.",
+            "",
+        )
+        page.add("```mermaid", *self.risk_diagram(r), "```", "")
+        if r["baselines"]:
+            rows = [
+                [self.link(page, b), md(self.title(b)), str(len(cs)), ", ".join(self.link(page, c) for c in cs)]
+                for b, cs in r["baselines"].items()
+            ]
+            page.add("**Baselines reached**", "")
+            page.add(*self.table(["baseline", "title", "controls", "which"], rows))
+        if r["safeguards"]:
+            page.add(
+                "**HIPAA safeguards reached** (directly or by crosswalk): "
+                + ", ".join(self.link(page, s) for s in r["safeguards"]),
+                "",
+            )
+
+    def risk_diagram(self, r: dict[str, Any], max_controls: int = 40) -> list[str]:
+        ids: dict[str, str] = {}
+
+        def n(node_id: str) -> str:
+            if node_id not in ids:
+                ids[node_id] = f"n{len(ids)}"
+            return ids[node_id]
+
+        lines = ["graph LR", f'  {n(r["id"])}["{mermaid_label(r["id"] + ": " + r["title"])}"]']
+        controls: list[str] = []
+        for m in r["mitigations"]:
+            lines.append(f'  {n(r["id"])} --> {n(m["id"])}["{mermaid_label(m["id"])}"]')
+            for c in m["controls"]:
+                if c["id"] not in controls:
+                    controls.append(c["id"])
+        shown = sorted(controls, key=query.control_sort_key)[:max_controls]
+        for m in r["mitigations"]:
+            for c in m["controls"]:
+                if c["id"] in shown:
+                    lines.append(
+                        f'  {n(m["id"])} -->|{mermaid_label(c.get("relationship", ""))}| {n(c["id"])}["{mermaid_label(c["id"])}"]'
+                    )
+            for s in m["safeguards"]:
+                lines.append(f"  {n(m['id'])} -->|{mermaid_label(s.get('relationship', ''))}| {n('fw:hipaa')}")
+        # frameworks: one node per framework, labelled with its baselines; edges from the controls in any of them
+        frameworks: dict[str, list[str]] = defaultdict(list)
+        members: dict[str, set[str]] = defaultdict(set)
+        for b, cs in r["baselines"].items():
+            fw = str(self.g.nodes[b].get("framework", b))
+            frameworks[fw].append(b)
+            members[fw].update(cs)
+        for fw in sorted(frameworks):
+            label = f"{fw}: " + ", ".join(frameworks[fw])
+            lines.append(f'  {n("fw:" + fw)}[["{mermaid_label(label, 90)}"]]')
+            for c in shown:
+                if c in members[fw]:
+                    lines.append(f"  {n(c)} --> {n('fw:' + fw)}")
+        crosswalked = [c for c in shown if any(k == EdgeKind.CROSSWALK.value for _, _, k in self.g.in_edges(c, data="kind"))]
+        if crosswalked or any(m["safeguards"] for m in r["mitigations"]):
+            lines.append(f'  {n("fw:hipaa")}[["HIPAA Security Rule"]]')
+            for c in crosswalked:
+                lines.append(f"  {n(c)} -.->|crosswalk| {n('fw:hipaa')}")
+        if len(controls) > max_controls:
+            lines.append(f'  more["… and {len(controls) - max_controls} more controls (see tables)"]')
+        return lines
+
+    def baseline_extra(self, page: Page, bid: str) -> None:
+        b = query.baseline(self.kb, bid)
+        page.add("## Coverage by serverless mitigations", "")
+        page.add(
+            f"{len(b['reached'])} of {b['members']} controls of this baseline are reached by at least one mitigation "
+            f"({b['coverage']:.1%}). A control that nothing reaches still needs evidence from elsewhere "
+            "(organisational procedures, or the provider's authorisation for inherited controls).",
+            "",
+        )
+        by_family: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: {"reached": [], "unreached": []})
+        for row in b["reached"]:
+            by_family[self._family_of(row["id"])]["reached"].append(row)
+        for row in b["unreached"]:
+            by_family[self._family_of(row["id"])]["unreached"].append(row)
+        rows = []
+        folder = posixpath.dirname(page.path)
+        for fam in sorted(by_family):
+            fr = by_family[fam]
+            total = len(fr["reached"]) + len(fr["unreached"])
+            sub = self.coverage_page(bid, fam, f"{folder}/{slug(fam)}.md", fr)
+            rows.append(
+                [
+                    self.page_link(page, sub.path, fam),
+                    md(self.title(fam)) if fam in self.g else "",
+                    str(total),
+                    str(len(fr["reached"])),
+                    f"{len(fr['reached']) / total:.0%}",
+                ]
+            )
+        page.add(*self.table(["family", "title", "controls", "reached", "coverage"], rows))
+
+    def _family_of(self, cid: str) -> str:
+        entry = self.kb.nodes.get(cid)
+        if entry is not None and isinstance(entry.record, Control):
+            return entry.record.family
+        return cid.partition("-")[0]
+
+    def coverage_page(self, bid: str, fam: str, path: str, fr: dict[str, list[dict[str, Any]]]) -> Page:
+        fam_title = self.title(fam) if fam in self.g else fam
+        page = self.new_page(path, f"{bid}: {fam} {fam_title}", search=False)
+        page.add(f"# {md(self.title(bid))}: {md(fam)} {md(fam_title)}", "")
+        page.add(f"Controls of {self.link(page, bid)} in family {self.link(page, fam)}, and the mitigations that reach them.", "")
+        rows = []
+        for row in sorted(fr["reached"] + fr["unreached"], key=lambda r: query.control_sort_key(r["id"])):
+            mits = row.get("mitigations", [])
+            rows.append(
+                [
+                    self.link(page, row["id"]),
+                    md(row["title"]),
+                    ", ".join(self.link(page, m) for m in mits) if mits else "not reached",
+                    md(", ".join(self._tailoring(bid, row["id"]))),
+                ]
+            )
+        page.add(*self.table(["control", "title", "reached by", "tailoring"], rows))
+        return page
+
+    def family_extra(self, page: Page, fid: str) -> None:
+        base = [c for c in self.ids_by_kind[NodeKind.CONTROL] if self._family_of(c) == fid and not self.g.nodes[c].get("parent")]
+        page.add("## Controls", "")
+        rows = []
+        for c in base:
+            enh = [u for u, _, k in self.g.in_edges(c, data="kind") if k == EdgeKind.ENHANCEMENT_OF.value]
+            mits = {u for x in [c, *enh] for u, _, k in self.g.in_edges(x, data="kind") if k == EdgeKind.MAPS_TO.value}
+            party = self.g.nodes[c].get("responsibility", "")
+            withdrawn = " (withdrawn)" if self.g.nodes[c].get("withdrawn") else ""
+            rows.append([self.link(page, c), md(self.title(c)) + withdrawn, str(len(enh)), str(len(mits)), md(party)])
+        page.add(*self.table(["control", "title", "enhancements", "mitigations (with enhancements)", "responsibility"], rows))
+
+    def rule_extra(self, page: Page, rule: str) -> None:
+        tool = str(self.g.nodes[rule].get("tool", ""))
+        page.add(f"All rules of this tool: {self.page_link(page, f'scanners/{slug(tool)}/index.md', tool)}.", "")
+
+    _extras: ClassVar[dict[NodeKind, Callable[[Generator, Page, str], None]]] = {
+        NodeKind.RISK: risk_extra,
+        NodeKind.BASELINE: baseline_extra,
+        NodeKind.FAMILY: family_extra,
+        NodeKind.RULE: rule_extra,
+    }
+
+    # ------------------------------------------------------------------ section pages
+
+    def kind_index(
+        self, kind: NodeKind, path: str, intro: str, columns: Sequence[tuple[str, Callable[[Page, str], str]]]
+    ) -> Page:
+        page = self.new_page(path, KIND_LABELS[kind][1])
+        page.add(f"# {md(KIND_LABELS[kind][1])}", "", intro, "")
+        ids = self.ids_by_kind[kind]
+        if not ids:
+            page.add("None in this knowledge base yet.", "")
+            return page
+        rows = [[self.link(page, i), md(self.title(i)), *(fn(page, i) for _, fn in columns)] for i in ids]
+        page.add(*self.table([KIND_LABELS[kind][0], "title", *(c for c, _ in columns)], rows))
+        return page
+
+    def count_edges(self, node_id: str, kind: EdgeKind, *, incoming: bool) -> int:
+        edges = self.g.in_edges(node_id, data="kind") if incoming else self.g.out_edges(node_id, data="kind")
+        return sum(1 for _, _, k in edges if k == kind.value)
+
+    def section_pages(self) -> list[NavItem]:
+        nav: list[NavItem] = []
+        g = self.g
+        # risks
+        risks = self.kind_index(
+            NodeKind.RISK,
+            "risks/index.md",
+            "Serverless security risks from the CSA's *12 Most Critical Risks for Serverless Applications* (2019) and the "
+            "OWASP *Top 10 Interpretation for Serverless* (2017). Each page shows the mitigations, the path to controls and "
+            "frameworks, and the weaknesses (CWE) that indicate the risk.",
+            [
+                ("taxonomy", lambda p, i: md(g.nodes[i].get("taxonomy", ""))),
+                ("mitigations", lambda p, i: str(self.count_edges(i, EdgeKind.MITIGATED_BY, incoming=False))),
+            ],
+        )
+        nav.append({"Risks": [risks.path, *self.nav_nodes(self.ids_by_kind[NodeKind.RISK])]})
+        mits = self.kind_index(
+            NodeKind.MITIGATION,
+            "mitigations/index.md",
+            "What to do about the risks, with guidance per platform and the controls and HIPAA safeguards each mitigation "
+            "provides evidence for.",
+            [
+                ("phase", lambda p, i: md(g.nodes[i].get("phase", ""))),
+                ("risks", lambda p, i: str(self.count_edges(i, EdgeKind.MITIGATED_BY, incoming=True))),
+                ("controls and safeguards", lambda p, i: str(self.count_edges(i, EdgeKind.MAPS_TO, incoming=False))),
+            ],
+        )
+        nav.append({"Mitigations": [mits.path, *self.nav_nodes(self.ids_by_kind[NodeKind.MITIGATION])]})
+        nav.append({"Controls": self.controls_section()})
+        nav.append({"Frameworks": self.frameworks_section()})
+        nav.append({"Shared responsibility": self.responsibility_page().path})
+        nav.append({"Scanners": self.scanners_section()})
+        cwes = self.kind_index(
+            NodeKind.CWE,
+            "cwes/index.md",
+            "Weaknesses from MITRE's CWE list that indicate a serverless risk; scanner rules that report a CWE lead here.",
+            [
+                (
+                    "risks",
+                    lambda p, i: ", ".join(
+                        self.link(p, v) for _, v, k in g.out_edges(i, data="kind") if k == EdgeKind.INDICATES.value
+                    ),
+                )
+            ],
+        )
+        nav.append({"CWE weaknesses": [cwes.path, *self.nav_nodes(self.ids_by_kind[NodeKind.CWE])]})
+        return nav
+
+    def reference_pages(self) -> list[NavItem]:
+        return [{"Downloads": self.downloads_page().path}, {"CLI reference": self.cli_page().path}]
+
+    def nav_nodes(self, ids: Iterable[str]) -> list[NavItem]:
+        return [{attr(f"{i} {self.title(i)}"): self.paths.by_id[i]} for i in ids]
+
+    def nav_tree(self, ids: Sequence[str], children: dict[str, list[str]]) -> list[NavItem]:
+        out: list[NavItem] = []
+        for i in ids:
+            title = attr(f"{i} {self.title(i)}")
+            kids = children.get(i, [])
+            if kids and self.paths.by_id[i].endswith("/index.md"):
+                out.append({title: [self.paths.by_id[i], *self.nav_tree(kids, children)]})
+            else:
+                out.append({title: self.paths.by_id[i]})
+        return out
+
+    def breadcrumbs(self, page: Page, node_id: str) -> None:
+        """Where a page sits (section, family or framework, parent), as links: pages left out of the nav
+        (control enhancements, scanner rules) are then still easy to place."""
+        crumbs: list[str] = []
+        parts = page.path.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            index = f"{folder}/index.md"
+            if index == page.path:
+                break
+            owner = self.index_titles.get(index)
+            if owner is not None:
+                crumbs.append(self.page_link(page, index, owner))
+        if crumbs:
+            page.add(" › ".join(crumbs), "")
+
+    def controls_section(self) -> list[NavItem]:
+        page = self.new_page("controls/index.md", "Controls")
+        page.add("# SP 800-53 rev5 controls", "")
+        page.add(
+            "The NIST SP 800-53 revision 5 catalogue by family. A control page lists the mitigations that reach it (with "
+            "the relationship and rationale of each mapping), the baselines that include it, the HIPAA safeguards that "
+            "crosswalk to it and who is responsible for it on a FaaS platform.",
+            "",
+        )
+        rows = []
+        nav: list[NavItem] = [page.path]
+        by_family: dict[str, list[str]] = defaultdict(list)
+        for c in self.ids_by_kind[NodeKind.CONTROL]:
+            by_family[self._family_of(c)].append(c)
+        children: dict[str, list[str]] = defaultdict(list)
+        for c in self.ids_by_kind[NodeKind.CONTROL]:
+            parent = self.g.nodes[c].get("parent")
+            if parent and parent in self.g:
+                children[parent].append(c)
+        for fid in self.ids_by_kind[NodeKind.FAMILY]:
+            cs = by_family.get(fid, [])
+            reached = sum(1 for c in cs if self.count_edges(c, EdgeKind.MAPS_TO, incoming=True))
+            rows.append([self.link(page, fid), md(self.title(fid)), str(len(cs)), str(reached)])
+            base = [c for c in cs if self.g.nodes[c].get("parent") not in self.g]
+            # enhancements stay out of the nav (their base control's page lists them): it keeps every page's nav short
+            nav.append({attr(f"{fid} {self.title(fid)}"): [self.paths.by_id[fid], *self.nav_tree(base, {})]})
+        page.add(*self.table(["family", "title", "controls", "reached by a mitigation"], rows))
+        return nav
+
+    def frameworks_section(self) -> list[NavItem]:
+        page = self.new_page("frameworks/index.md", "Frameworks")
+        page.add("# Frameworks", "")
+        page.add(
+            "The frameworks the knowledge base maps to: FedRAMP and SP 800-53B baselines (sets of SP 800-53 controls), the "
+            "HIPAA Security Rule and the NIST SP 800-204 series of strategies for microservices and serverless applications.",
+            "",
+        )
+        nav: list[NavItem] = [page.path]
+        groups: dict[str, list[str]] = defaultdict(list)
+        for kind, key in (
+            (NodeKind.BASELINE, "framework"),
+            (NodeKind.SAFEGUARD, "framework"),
+            (NodeKind.STRATEGY, "publication"),
+        ):
+            for i in self.ids_by_kind[kind]:
+                groups[str(self.g.nodes[i].get(key, kind.value))].append(i)
+        rows = []
+        for name in sorted(groups, key=natural_key):
+            ids = groups[name]
+            folder = self._framework_folder(ids[0])
+            gpage = self.new_page(f"{folder}/index.md", name)
+            kind = self.kind(ids[0])
+            gpage.add(
+                f"# {md(name)}",
+                "",
+                f"{len(ids)} {md(KIND_LABELS[kind][1].lower() if len(ids) != 1 else KIND_LABELS[kind][0])}.",
+                "",
+            )
+            rows.append([self.page_link(page, gpage.path, name), md(KIND_LABELS[kind][1]), str(len(ids))])
+            if kind is NodeKind.BASELINE:
+                body = []
+                items: list[NavItem] = []
+                for b in ids:
+                    cov = query.baseline(self.kb, b)
+                    body.append(
+                        [
+                            self.link(gpage, b),
+                            md(self.title(b)),
+                            str(cov["members"]),
+                            str(len(cov["reached"])),
+                            f"{cov['coverage']:.1%}",
+                        ]
+                    )
+                    fams = sorted({self._family_of(c) for c in self.kb.record(b).members})  # type: ignore[attr-defined]
+                    sub = [
+                        {
+                            attr(
+                                f"{f} {self.title(f) if f in self.g else ''}".strip()
+                            ): f"{posixpath.dirname(self.paths.by_id[b])}/{slug(f)}.md"
+                        }
+                        for f in fams
+                    ]
+                    items.append({attr(f"{self.title(b)}"): [self.paths.by_id[b], *sub]})
+                gpage.add(*self.table(["baseline", "title", "controls", "reached", "coverage"], body))
+                nav.append({attr(name): [gpage.path, *items]})
+            elif kind is NodeKind.SAFEGUARD:
+                nav.append({attr(name): [gpage.path, *self.safeguard_sections(gpage, ids)]})
+            else:
+                gpage.add(
+                    *self.table(
+                        ["strategy", "title", "mitigations"],
+                        [
+                            [
+                                self.link(gpage, i),
+                                md(self.title(i)),
+                                str(self.count_edges(i, EdgeKind.IMPLEMENTED_BY, incoming=False)),
+                            ]
+                            for i in ids
+                        ],
+                    )
+                )
+                nav.append({attr(name): [gpage.path, *self.nav_nodes(ids)]})
+        page.add(*self.table(["framework", "what", "entries"], rows))
+        return nav
+
+    def _framework_folder(self, node_id: str) -> str:
+        parts = self.paths.by_id[node_id].split("/")
+        return "/".join(parts[:2])
+
+    def safeguard_sections(self, gpage: Page, ids: list[str]) -> list[NavItem]:
+        by_section: dict[str, list[str]] = defaultdict(list)
+        children: dict[str, list[str]] = defaultdict(list)
+        for i in ids:
+            rec = self.kb.record(i)
+            assert isinstance(rec, Safeguard)
+            if rec.standard and rec.standard != i and rec.standard in self.g:
+                children[rec.standard].append(i)
+            else:
+                by_section[rec.section].append(i)
+        nav: list[NavItem] = []
+        rows = []
+        for section in sorted(by_section, key=natural_key):
+            first = self.kb.record(by_section[section][0])
+            assert isinstance(first, Safeguard)
+            spath = f"{posixpath.dirname(gpage.path)}/{slug(section)}/index.md"
+            spage = self.new_page(spath, f"{section} {first.section_title}")
+            spage.add(f"# {md(section)} {md(first.section_title)}", "")
+            srows = []
+            for std in by_section[section]:
+                srows.append(
+                    [
+                        self.link(spage, std),
+                        md(self.title(std)),
+                        md(self.g.nodes[std].get("requirement", "")),
+                        str(len(children.get(std, []))),
+                    ]
+                )
+                for spec in children.get(std, []):
+                    srows.append(
+                        [self.link(spage, spec), "↳ " + md(self.title(spec)), md(self.g.nodes[spec].get("requirement", "")), ""]
+                    )
+            spage.add(*self.table(["safeguard", "title", "requirement", "implementation specifications"], srows))
+            rows.append([self.page_link(gpage, spath, section), md(first.section_title), str(len(by_section[section]))])
+            nav.append({attr(f"{section} {first.section_title}"): [spath, *self.nav_tree(by_section[section], children)]})
+        gpage.add(*self.table(["section", "title", "standards"], rows))
+        return nav
+
+    def responsibility_page(self) -> Page:
+        page = self.new_page("responsibility.md", "Shared responsibility")
+        page.add("# Shared responsibility on FaaS platforms", "")
+        page.add(
+            "Who acts for each control when the system runs on AWS Lambda, Google Cloud Functions or Azure Functions: the "
+            "**provider** (inherited from the platform), the **customer** (the organisation deploying the functions) or "
+            "both (**shared**). A control takes its own entry if it has one, else its parent control's, else its family's.",
+            "",
+        )
+        parties = ("provider", "shared", "customer")
+        counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys((*parties, "unassigned"), 0))
+        for c in self.ids_by_kind[NodeKind.CONTROL]:
+            resp = self.kb.party(c)
+            counts[self._family_of(c)][resp.party if resp else "unassigned"] += 1
+        rows = []
+        for fid in self.ids_by_kind[NodeKind.FAMILY]:
+            fam = self.kb.responsibility.get("family:" + fid)
+            fc = counts[fid]
+            rows.append(
+                [
+                    self.link(page, fid),
+                    md(self.title(fid)),
+                    md(fam[0].party) if fam else "",
+                    md(fam[0].rationale) if fam else "",
+                    *(str(fc[p]) for p in parties),
+                ]
+            )
+        page.add("## By family", "")
+        page.add(*self.table(["family", "title", "default", "why", *(f"controls: {p}" for p in parties)], rows))
+        explicit = sorted((k for k in self.kb.responsibility if not k.startswith("family:")), key=query.control_sort_key)
+        page.add("## Controls with their own entry", "")
+        if explicit:
+            page.add(
+                *self.table(
+                    ["control", "title", "party", "why"],
+                    [
+                        [
+                            self.link(page, k),
+                            md(self.title(k)) if k in self.g else "",
+                            md(self.kb.responsibility[k][0].party),
+                            md(self.kb.responsibility[k][0].rationale),
+                        ]
+                        for k in explicit
+                    ],
+                )
+            )
+        else:
+            page.add("None: every control takes its family's entry.", "")
+        return page
+
+    def scanners_section(self) -> list[NavItem]:
+        page = self.new_page("scanners/index.md", "Scanners")
+        page.add("# Scanner rules", "")
+        page.add(
+            "Rules of infrastructure-as-code, code and dependency scanners, each mapped to the mitigations a finding of it "
+            "is evidence about (or marked as not applicable, with the reason). An evidence file of findings can so be "
+            "traced to mitigations, risks and controls.",
+            "",
+        )
+        tools: dict[str, list[str]] = defaultdict(list)
+        for r in self.ids_by_kind[NodeKind.RULE]:
+            tools[str(self.g.nodes[r].get("tool", "other"))].append(r)
+        nav: list[NavItem] = [page.path]
+        rows = []
+        for tool in sorted(tools, key=natural_key):
+            rules = tools[tool]
+            mapped = sum(1 for r in rules if self.count_edges(r, EdgeKind.EVIDENCES, incoming=False))
+            folder = f"scanners/{slug(tool)}"
+            tpage = self.new_page(f"{folder}/index.md", tool)
+            tpage.add(f"# {md(tool)}", "", f"{len(rules)} rules, {mapped} mapped to mitigations.", "")
+            chunks = [rules[i : i + RULES_PER_PAGE] for i in range(0, len(rules), RULES_PER_PAGE)]
+            extra_nav: list[NavItem] = []
+            for n, chunk in enumerate(chunks):
+                target = tpage
+                if len(chunks) > 1:
+                    first, last = n * RULES_PER_PAGE + 1, n * RULES_PER_PAGE + len(chunk)
+                    target = self.new_page(f"{folder}/rules-{n + 1}.md", f"{tool} rules {n + 1}")
+                    target.add(f"# {md(tool)}: rules {first} to {last}", "")
+                    tpage.add(f"- {self.page_link(tpage, target.path, f'rules {first} to {last}')}")
+                    extra_nav.append({attr(f"Rules {first}-{last}"): target.path})
+                body = []
+                for r in chunk:
+                    d = self.g.nodes[r]
+                    mits = [(v, e) for _, v, e in self.g.out_edges(r, data=True) if e["kind"] == EdgeKind.EVIDENCES.value]
+                    mapped_txt = ", ".join(
+                        f"{self.link(target, v)} (`{e.get('relationship', '')}`)" for v, e in sorted(mits)
+                    ) or ("n/a: " + md(d.get("not_applicable", "")) if d.get("not_applicable") else "")
+                    body.append(
+                        [self.link(target, r, str(d.get("rule_id", r))), md(self.title(r)), md(d.get("severity", "")), mapped_txt]
+                    )
+                target.add(*self.table(["rule", "title", "severity", "mitigations"], body))
+            tpage.add("")
+            rows.append([self.page_link(page, tpage.path, tool), str(len(rules)), str(mapped)])
+            # rule pages stay out of the nav (the tool page lists them): it keeps every page's nav short
+            nav.append({attr(tool): [tpage.path, *extra_nav]})
+        if rows:
+            page.add(*self.table(["tool", "rules", "mapped to mitigations"], rows))
+        else:
+            page.add("No scanner rules in this knowledge base yet.", "")
+        return nav
+
+    def downloads_page(self) -> Page:
+        from compliance.kb.export import to_csv, to_graphml, to_json
+
+        self.files["downloads/sckb-graph.json"] = to_json(self.kb)
+        self.files["downloads/sckb-graph.graphml"] = to_graphml(self.kb)
+        for name, data in to_csv(self.kb).items():
+            self.files[f"downloads/{name}"] = data
+        page = self.new_page("downloads/index.md", "Downloads")
+        page.add("# Downloads", "")
+        page.add(
+            "The whole knowledge base as files, generated in the same build as these pages (the same data as "
+            "`sckb kb export`). Every node has `id`, `kind` and `title`; every edge has `from`, `to` and `kind`, and every "
+            "mapping edge also `relationship`, `rationale` and `source`.",
+            "",
+        )
+        rows = [
+            [
+                "[sckb-graph.json](sckb-graph.json)",
+                "JSON",
+                "`{schema, nodes, edges}`, sorted",
+                self._size("downloads/sckb-graph.json"),
+            ],
+            ["[nodes.csv](nodes.csv)", "CSV", "one row per node", self._size("downloads/nodes.csv")],
+            [
+                "[edges.csv](edges.csv)",
+                "CSV",
+                "one row per edge, mappings with relationship, rationale, source",
+                self._size("downloads/edges.csv"),
+            ],
+            [
+                "[sckb-graph.graphml](sckb-graph.graphml)",
+                "GraphML",
+                "for graph tools (Gephi, yEd, networkx)",
+                self._size("downloads/sckb-graph.graphml"),
+            ],
+        ]
+        page.add(*self.table(["file", "format", "content", "size"], rows))
+        return page
+
+    def _size(self, name: str) -> str:
+        return f"{len(self.files[name]) / 1024:.0f} KB"
+
+    def cli_page(self) -> Page:
+        page = self.new_page("reference/cli.md", "CLI reference")
+        page.add(
+            "# CLI reference", "", "Every `sckb` command with its `--help` text, generated from the command line itself.", ""
+        )
+        if not self.cli_help:
+            page.add("(No command help was given to the generator.)", "")
+        for name, text in self.cli_help:
+            page.add(
+                f"## {md(name)}",
+                "",
+                "~~~~text",
+                *(line.replace("~~~~", "~ ~ ~ ~") for line in text.rstrip().splitlines()),
+                "~~~~",
+                "",
+            )
+        return page
+
+    # ------------------------------------------------------------------ everything
+
+    def run(self, progress: Callable[[int, int], None] | None = None) -> SiteContent:
+        self.assign_paths()
+        self.plan_indexes()
+        ids = [i for kind in NodeKind for i in self.ids_by_kind[kind]]
+        for n, node_id in enumerate(ids, 1):
+            self.node_page(node_id)
+            if progress is not None and (n % 50 == 0 or n == len(ids)):
+                progress(n, len(ids))
+        # Few top-level groups, so that navigation.sections shows little and navigation.prune cuts the rest:
+        # the nav each page carries (and the time to render it) then stays small for thousands of pages.
+        nav: list[NavItem] = [
+            {"Home": "index.md"},
+            {
+                "Guide": [
+                    {"How to use sckb": "using.md"},
+                    {"Methodology": "methodology.md"},
+                    {"How mappings are typed": "mappings.md"},
+                ]
+            },
+            {"Browse": self.section_pages()},
+        ]
+        if self.assessment is not None:
+            from compliance.site.dashboard import dashboard_pages
+
+            nav.append({"Assessment": dashboard_pages(self, self.assessment)})
+        nav.append({"Reference": self.reference_pages()})
+        return SiteContent(self.pages, nav, self.files, dict(self.paths.by_id), not_in_nav_patterns(self.pages, nav))
+
+
+def generate(
+    kb: KB,
+    *,
+    cli_help: Sequence[tuple[str, str]] = (),
+    assessment: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SiteContent:
+    """All generated pages, the nav and the download files for ``kb`` (nothing is written)."""
+    return Generator(kb, cli_help=cli_help, assessment=assessment).run(progress)
