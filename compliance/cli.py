@@ -1008,6 +1008,85 @@ def catalog_import(obj: Ctx, file: Path, as_json: bool) -> None:
 # (section anchor: add this stage's commands below this line)
 
 
+@main.group("report")
+def report_group() -> None:
+    """Reports for auditors (PDF)."""
+
+
+@report_group.command("pdf")
+@click.option("--assessment", help="Assessment id or prefix (default: the latest).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The PDF file to write.")
+@click.option(
+    "--title", default="Serverless compliance assessment report", show_default=True, help="Report title (cover, PDF metadata)."
+)
+@click.option("--system-name", help="Name of the assessed system (cover, headers).")
+@click.option("--organization", help="Organization (cover; PDF author).")
+@click.option(
+    "--logo",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PNG or SVG logo for the cover (at most 512 KiB; embedded, never fetched).",
+)
+@click.option(
+    "--pdf-variant",
+    type=click.Choice(["pdf/a-3b", "pdf/ua-1"]),
+    help="Archival PDF/A-3b (allows the attachments) or accessible, tagged PDF/UA-1.",
+)
+@click.option("--attach", is_flag=True, help="Embed the OSCAL assessment results JSON and a CSV of every failing finding.")
+@json_option
+@click.pass_obj
+def report_pdf(
+    obj: Ctx,
+    assessment: str | None,
+    out: Path,
+    title: str,
+    system_name: str | None,
+    organization: str | None,
+    logo: Path | None,
+    pdf_variant: str | None,
+    attach: bool,
+    as_json: bool,
+) -> None:
+    """Write the auditor's PDF report of a stored assessment: cover, contents, executive summary with
+    charts, scope and method, one section per control with its explanation path and evidence citations,
+    risk register, POA&M, HIPAA view, evidence appendix.
+
+    Same assessment, options and --now -> the same PDF. Exit codes: 0 written; 3 bad logo or output path;
+    4 no such assessment or no evidence store; 5 store error."""
+    from compliance.report import Options
+    from compliance.report import report_pdf as make
+    from compliance.report.assets import logo_data_uri
+
+    opts = Options(
+        title=title,
+        system_name=system_name,
+        organization=organization,
+        logo=logo_data_uri(logo) if logo is not None else None,
+    )
+    kb = obj.kb()
+    with _open_store(obj) as store:
+        con = _console()
+        with con.status("rendering the PDF report", spinner="dots") if sys.stderr.isatty() else _null():
+            res = make(kb, store, out=out, now=obj.now(), assessment=assessment, options=opts, variant=pdf_variant, attach=attach)
+    info = {
+        "out": str(res.out),
+        "pages": res.pages,
+        "assessment": res.assessment_id,
+        "variant": pdf_variant,
+        "attachments": res.attachments,
+        "refused_urls": res.refused,
+    }
+    if as_json:
+        return emit_json(info)
+    extra = f", attached {', '.join(res.attachments)}" if res.attachments else ""
+    click.echo(f"wrote {res.out}: {res.pages} pages, assessment {res.assessment_id}{extra}", err=True)
+
+
+def _null() -> Any:
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
 # ---------------------------------------------------------------- site (issue 7)
 # (section anchor: add this stage's commands below this line)
 

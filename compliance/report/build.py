@@ -1,0 +1,508 @@
+"""Fill the report model from a stored assessment (the one adapter between assessment and report).
+
+Scale: the findings are read in one pass. Each control keeps a bounded buffer of its most severe
+failing findings (``top_findings``); the per-control section shows those and cites counts, and
+the complete list goes to the findings CSV (:func:`findings_csv`), which ``--attach`` embeds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from compliance.assess import rules as arules
+from compliance.assess.model import Assessment, FindingRecord, RuleEvidence
+from compliance.kb.load import KB
+from compliance.kb.model import Baseline, Control, EdgeKind, NodeKind, Risk
+from compliance.kb.query import control_sort_key
+from compliance.report.model import (
+    RESIDUAL,
+    STATUS_ORDER,
+    Bar,
+    Chart,
+    Citation,
+    CompactControl,
+    ControlSection,
+    EvidenceRow,
+    Meta,
+    MitigationPath,
+    PoamRow,
+    Report,
+    RiskRow,
+    RulePath,
+    SafeguardRow,
+)
+
+#: The risk taxonomy of the risk register (the KB's records of the CSA serverless risks).
+RISK_TAXONOMY = "csa-2019"
+SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "moderate": 2, "low": 3, "info": 4}
+_NO_EVIDENCE = ("not-assessed", "inherited")
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What the user chose for the report (cover text, caps per section)."""
+
+    title: str = "Serverless compliance assessment report"
+    system_name: str | None = None
+    organization: str | None = None
+    author: str | None = None
+    logo: str | None = None  # a data: URI made by compliance.report.assets.logo_data_uri
+    top_findings: int = 5  # citations per control section
+    top_rules: int = 4  # rules listed per mitigation on the explanation path
+    top_subjects: int = 3  # subjects per POA&M row
+
+
+def iso(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sev(s: str | None) -> int:
+    return SEVERITY_RANK.get((s or "").lower(), 5)
+
+
+def _citation(f: FindingRecord) -> Citation:
+    loc = f.file + (f":{f.line}" if f.line else "") if f.file else None
+    return Citation(
+        tool=f.tool,
+        rule=f.rule,
+        title=f.title,
+        severity=f.severity,
+        subject=f.subject or f.resource or f.function,
+        location=loc,
+        pointer=f.pointer,
+        sha256=f.file_sha256,
+        message=f.message,
+        first_seen=f.first_seen,
+    )
+
+
+def _rule_path(r: RuleEvidence) -> RulePath:
+    return RulePath(
+        rule=r.rule,
+        tool=r.tool,
+        mapped_by=r.mapped_by,
+        outcome=r.outcome,
+        passed=r.passed,
+        failed=r.failed,
+        errors=r.errors,
+        stale=r.stale,
+        files=len(r.files),
+        methods=tuple(r.methods),
+    )
+
+
+def _rule_key(r: RuleEvidence) -> tuple[int, int, int, str]:
+    return (-r.failed, -r.errors, -r.passed, r.rule)
+
+
+def _has_evidence(r: RuleEvidence) -> bool:
+    return bool(r.passed or r.failed or r.errors or r.stale or r.closed or r.info)
+
+
+def _top_citations(a: Assessment, wanted: set[str], n: int) -> tuple[dict[str, list[FindingRecord]], dict[str, int]]:
+    """One pass over the failing findings: per control (reached through its mitigations, or named directly
+    by an attestation), the ``n`` most severe (ties: rule, subject, identity) and the count.
+    Each control's buffer is cut back to ``n`` whenever it reaches ``4 n``."""
+    mit_controls: dict[str, set[str]] = {}
+    for cid in wanted:
+        for link in a.controls[cid].mitigations:
+            mit_controls.setdefault(link.id, set()).add(cid)
+    reach: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, ...]] = {}
+    buf: dict[str, list[tuple[int, str, str, str, FindingRecord]]] = {}
+    counts: dict[str, int] = {}
+    cap = max(4 * n, 1)
+    for f in a.findings.values():
+        key = (tuple(f.mitigations), tuple(f.controls))
+        ctrls = reach.get(key)
+        if ctrls is None:
+            found = {c for c in f.controls if c in wanted}
+            for m in f.mitigations:
+                found.update(mit_controls.get(m, ()))
+            ctrls = reach[key] = tuple(sorted(found))
+        item = (_sev(f.severity), f.rule, f.subject or "", f.identity, f)
+        for c in ctrls:
+            counts[c] = counts.get(c, 0) + 1
+            lst = buf.setdefault(c, [])
+            lst.append(item)
+            if len(lst) >= cap:
+                lst.sort(key=_item_key)
+                del lst[n:]
+    top = {c: [x[4] for x in sorted(lst, key=_item_key)[:n]] for c, lst in buf.items()}
+    return top, counts
+
+
+def _item_key(x: tuple[int, str, str, str, FindingRecord]) -> tuple[int, str, str, str]:
+    return x[:4]
+
+
+def _baseline_index(kb: KB) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for n in sorted(kb.of_kind(NodeKind.BASELINE), key=lambda n: n.id):
+        if isinstance(n.record, Baseline):
+            for m in n.record.members:
+                out.setdefault(m, []).append(n.id)
+    return out
+
+
+def _family(kb: KB, cid: str) -> str:
+    entry = kb.nodes.get(cid)
+    if entry is not None and isinstance(entry.record, Control):
+        return entry.record.family
+    return cid.split("-", 1)[0]
+
+
+def _status_counts(statuses: Iterable[str]) -> dict[str, int]:
+    out = dict.fromkeys(STATUS_ORDER, 0)
+    for s in statuses:
+        out[s] = out.get(s, 0) + 1
+    return out
+
+
+def _charts(kb: KB, a: Assessment, baselines_of: dict[str, list[str]], risks: list[RiskRow]) -> list[Chart]:
+    fam: dict[str, list[str]] = {}
+    for c in a.controls.values():
+        fam.setdefault(_family(kb, c.id), []).append(c.status)
+    fam_bars = []
+    for f in sorted(fam):
+        entry = kb.nodes.get(f)
+        fam_bars.append(Bar(label=f, title=entry.record.title if entry else f, counts=_status_counts(fam[f])))
+    base_bars = []
+    for n in sorted(kb.of_kind(NodeKind.BASELINE), key=lambda n: n.id):
+        if not isinstance(n.record, Baseline):
+            continue
+        members = [m for m in n.record.members if m in a.controls]
+        if not members:
+            continue
+        base_bars.append(
+            Bar(
+                label=n.id,
+                title=f"{n.record.title}: {len(members)} of {len(n.record.members)} members assessed",
+                counts=_status_counts(a.controls[m].status for m in members),
+            )
+        )
+    risk_bars = [Bar(label=r.id, title=r.title, counts=r.counts) for r in risks]
+    return [
+        Chart(
+            "chart-family",
+            "Control status by family",
+            "Controls in scope per SP 800-53 family, by assessed status.",
+            tuple(fam_bars),
+        ),
+        Chart(
+            "chart-baseline",
+            "Control status by baseline",
+            "For every baseline that shares controls with this assessment: its assessed members, by status.",
+            tuple(base_bars),
+        ),
+        Chart(
+            "chart-risk",
+            "Mitigation status by CSA serverless risk",
+            "For each of the CSA serverless risks: the status of the mitigations that address it.",
+            tuple(risk_bars),
+        ),
+    ]
+
+
+def _risks(kb: KB, a: Assessment) -> list[RiskRow]:
+    mits: dict[str, list[str]] = {}
+    for e in kb.edges.values():
+        if e.kind is EdgeKind.MITIGATED_BY:
+            mits.setdefault(e.source, []).append(e.target)
+    risks = [n for n in kb.of_kind(NodeKind.RISK) if isinstance(n.record, Risk) and n.record.taxonomy == RISK_TAXONOMY]
+    out = []
+    for n in sorted(risks, key=lambda n: control_sort_key(n.id)):
+        pairs = []
+        for mid in sorted(set(mits.get(n.id, []))):
+            m = a.mitigations.get(mid)
+            pairs.append((mid, m.status if m else arules.NOT_ASSESSED))
+        residual = arules.combine(s for _, s in pairs)
+        out.append(
+            RiskRow(
+                id=n.id,
+                title=n.record.title,
+                residual_status=residual,
+                residual=RESIDUAL.get(residual, residual),
+                mitigations=tuple(pairs),
+                counts=_status_counts(s for _, s in pairs),
+            )
+        )
+    return out
+
+
+def from_assessment(
+    a: Assessment,
+    kb: KB,
+    *,
+    now: datetime,
+    options: Options | None = None,
+    evidence_files: Iterable[Any] = (),
+    statements: Mapping[str, str] | None = None,
+) -> Report:
+    """Build the report model of assessment ``a``.
+
+    ``evidence_files`` are the store's file records (``Store.files()``), used for tool versions and
+    finding counts; ``statements`` maps control ids to catalog statement text (``sckb catalog import``).
+    """
+    opt = options or Options()
+    statements = statements or {}
+    baselines_of = _baseline_index(kb)
+
+    def has_evidence(cid: str) -> bool:
+        c = a.controls[cid]
+        if c.direct:
+            return True
+        for link in c.mitigations:
+            m = a.mitigations.get(link.id)
+            if m and any(_has_evidence(r) for r in m.rules):
+                return True
+        return False
+
+    order = sorted(a.controls, key=control_sort_key)
+    detailed = [cid for cid in order if a.controls[cid].status not in _NO_EVIDENCE or has_evidence(cid)]
+    detailed_set = set(detailed)
+    top, failing = _top_citations(a, detailed_set, opt.top_findings)
+
+    sections: list[ControlSection] = []
+    compact: list[CompactControl] = []
+    for cid in order:
+        c = a.controls[cid]
+        resp = kb.party(cid)
+        if cid not in detailed_set:
+            compact.append(
+                CompactControl(
+                    id=cid,
+                    title=c.title,
+                    family=_family(kb, cid),
+                    status=c.status,
+                    party=c.party,
+                    mitigations=len(c.mitigations),
+                    scopes=tuple(c.scopes),
+                )
+            )
+            continue
+        mpaths = []
+        files: set[str] = set()
+        for link in c.mitigations:
+            m = a.mitigations.get(link.id)
+            rs = sorted((r for r in (m.rules if m else []) if _has_evidence(r)), key=_rule_key)
+            for r in rs:
+                files.update(r.files)
+            mpaths.append(
+                MitigationPath(
+                    id=link.id,
+                    title=m.title if m else link.id,
+                    relationship=link.relationship,
+                    status=link.status,
+                    reason=m.reason if m else "",
+                    rules=tuple(_rule_path(r) for r in rs[: opt.top_rules]),
+                    rules_more=max(0, len(rs) - opt.top_rules),
+                    more_failed=sum(r.failed for r in rs[opt.top_rules :]),
+                    more_passed=sum(r.passed for r in rs[opt.top_rules :]),
+                )
+            )
+        for r in c.direct:
+            files.update(r.files)
+        cites = tuple(_citation(f) for f in top.get(cid, []))
+        n_fail = failing.get(cid, 0)
+        sections.append(
+            ControlSection(
+                id=cid,
+                anchor="ctl-" + "".join(ch if ch.isalnum() else "-" for ch in cid.lower()),
+                title=c.title,
+                family=_family(kb, cid),
+                status=c.status,
+                reason=c.reason,
+                party=c.party,
+                party_rationale=resp.rationale if resp else None,
+                scopes=tuple(c.scopes),
+                baselines=tuple(baselines_of.get(cid, ())),
+                statement=statements.get(cid),
+                mitigations=tuple(mpaths),
+                attestations=tuple(_rule_path(r) for r in c.direct),
+                failing=n_fail,
+                evidence_files=len(files),
+                citations=cites,
+                citations_more=max(0, n_fail - len(cites)),
+            )
+        )
+
+    risks = _risks(kb, a)
+    charts = _charts(kb, a, baselines_of, risks)
+
+    poam = []
+    for i, p in enumerate(a.poam, 1):
+        poam.append(
+            PoamRow(
+                number=i,
+                rule=p.rule,
+                title=p.title,
+                severity=p.severity,
+                first_seen=p.first_seen,
+                due=p.due,
+                overdue=p.overdue,
+                findings=len(p.findings),
+                subjects=tuple(p.subjects[: opt.top_subjects]),
+                subjects_more=max(0, len(p.subjects) - opt.top_subjects),
+                controls=tuple(p.controls),
+            )
+        )
+
+    hipaa = None
+    if a.safeguards:
+        hipaa = [
+            SafeguardRow(
+                id=s.id,
+                title=s.title,
+                status=s.status,
+                reason=s.reason,
+                controls=tuple(s.controls),
+                mitigations=tuple(m.id for m in s.mitigations),
+            )
+            for s in a.safeguards.values()
+        ]
+
+    by_sha = {f.sha256: f for f in evidence_files}
+    rows = []
+    for ref in sorted(a.files, key=lambda f: (f.tool, f.name, f.sha256)):
+        sf = by_sha.get(ref.sha256)
+        rows.append(
+            EvidenceRow(
+                sha256=ref.sha256,
+                name=ref.name,
+                tool=ref.tool,
+                version=getattr(sf, "tool_version", None),
+                format=ref.format,
+                scan_time=ref.scan_time,
+                fresh=ref.fresh,
+                findings=getattr(sf, "findings", None),
+            )
+        )
+
+    counts = a.counts()
+    parties: dict[str, int] = {}
+    for c in a.controls.values():
+        key = c.party or "unassigned"
+        parties[key] = parties.get(key, 0) + 1
+    scopes = ", ".join(a.scopes)
+    system = opt.system_name or "the system"
+    meta = Meta(
+        title=opt.title,
+        system_name=opt.system_name,
+        organization=opt.organization,
+        author=opt.author or opt.organization or "sckb",
+        subject=f"Assessment {a.id} of {system} against {scopes} (evidence window {a.window_start} to {a.now})",
+        keywords=", ".join(["compliance", "assessment", *a.scopes]),
+        generated=iso(now),
+        assessment_id=a.id,
+        assessed_at=a.now,
+        scopes=tuple(a.scopes),
+        window_start=a.window_start,
+        window_end=a.now,
+        max_age_days=a.max_age_days,
+        unmapped_mode=a.unmapped_mode,
+        catalog_imported=bool(statements),
+        logo=opt.logo,
+    )
+    totals = {
+        "controls": len(a.controls),
+        "sections": len(sections),
+        "compact": len(compact),
+        "failing": len(a.findings),
+        "files": len(a.files),
+        "stale_files": sum(1 for f in a.files if not f.fresh),
+        "poam": len(poam),
+        "poam_overdue": sum(1 for p in poam if p.overdue),
+        "stale_findings": a.stale_findings,
+        "unmapped": len(a.unmapped),
+        "safeguards": len(a.safeguards),
+    }
+    return Report(
+        meta=meta,
+        counts={k: counts.get(k, 0) for k in STATUS_ORDER},
+        satisfied_percent=a.satisfied_percent(),
+        totals=totals,
+        charts=charts,
+        controls=sections,
+        compact=compact,
+        risks=risks,
+        poam=poam,
+        hipaa=hipaa,
+        files=rows,
+        responsibility=dict(sorted(parties.items())),
+        limits={"top_findings": opt.top_findings, "top_rules": opt.top_rules, "top_subjects": opt.top_subjects},
+    )
+
+
+# --------------------------------------------------------------------------- CSV
+
+CSV_COLUMNS = (
+    "identity",
+    "tool",
+    "rule",
+    "severity",
+    "title",
+    "subject",
+    "resource",
+    "function",
+    "file",
+    "line",
+    "pointer",
+    "evidence_sha256",
+    "first_seen",
+    "last_seen",
+    "method",
+    "mapped_by",
+    "mitigations",
+    "controls",
+    "message",
+)
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(v: object) -> str:
+    if v is None:
+        return ""
+    s = str(v)
+    # a spreadsheet would run a cell that starts like a formula: keep evidence text inert
+    return "'" + s if s.startswith(_FORMULA) else s
+
+
+def findings_csv(a: Assessment) -> bytes:
+    """Every fresh open failing finding of the assessment, one row each, sorted by identity."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for ident in sorted(a.findings):
+        f = a.findings[ident]
+        w.writerow(
+            [
+                _cell(x)
+                for x in (
+                    f.identity,
+                    f.tool,
+                    f.rule,
+                    f.severity,
+                    f.title,
+                    f.subject,
+                    f.resource,
+                    f.function,
+                    f.file,
+                    f.line,
+                    f.pointer,
+                    f.file_sha256,
+                    f.first_seen,
+                    f.last_seen,
+                    f.method,
+                    f.mapped_by,
+                    ";".join(f.mitigations),
+                    ";".join(f.controls),
+                    f.message,
+                )
+            ]
+        )
+    return buf.getvalue().encode("utf-8")

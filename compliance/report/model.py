@@ -1,0 +1,209 @@
+"""The report model: everything the PDF templates show, as plain typed data.
+
+The model is filled from a stored assessment by :func:`compliance.report.build.from_assessment` and
+rendered by :mod:`compliance.report.render`. Templates read only these objects; they decide nothing.
+Every string here may come from evidence (scanner output) and is escaped by the template engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Status order for tables, charts and legends (best first).
+STATUS_ORDER = ("satisfied", "inherited", "partially-satisfied", "not-satisfied", "not-assessed")
+
+#: Residual-risk wording of a combined mitigation status (used by the risk register).
+RESIDUAL = {
+    "satisfied": "reduced",
+    "inherited": "reduced (provider)",
+    "partially-satisfied": "partly reduced",
+    "not-satisfied": "open",
+    "not-assessed": "unknown (no fresh evidence)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """Cover, PDF metadata and scope facts."""
+
+    title: str
+    system_name: str | None
+    organization: str | None
+    author: str
+    subject: str
+    keywords: str
+    generated: str  # ISO 8601 UTC, the command's clock
+    assessment_id: str
+    assessed_at: str  # the assessment's clock
+    scopes: tuple[str, ...]
+    window_start: str
+    window_end: str
+    max_age_days: int
+    unmapped_mode: str
+    catalog_imported: bool
+    logo: str | None = None  # a data: URI (validated, size-limited) or None
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """One evidence citation: which tool and rule said what about which subject, in which file."""
+
+    tool: str
+    rule: str
+    title: str | None
+    severity: str | None
+    subject: str | None
+    location: str | None  # "file:line" as the scanner reported it
+    pointer: str  # where in the evidence file
+    sha256: str  # the evidence file's SHA-256
+    message: str | None
+    first_seen: str
+
+
+@dataclass(frozen=True, slots=True)
+class RulePath:
+    """One rule's evidence on the explanation path (counts only; citations are chosen per control)."""
+
+    rule: str
+    tool: str
+    mapped_by: str
+    outcome: str
+    passed: int
+    failed: int
+    errors: int
+    stale: int
+    files: int
+    methods: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MitigationPath:
+    id: str
+    title: str
+    relationship: str | None
+    status: str
+    reason: str
+    rules: tuple[RulePath, ...]
+    rules_more: int  # rules with evidence not listed
+    more_failed: int = 0  # failing findings of the rules not listed (the findings CSV has them)
+    more_passed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ControlSection:
+    """A control that gets its own section: it has evidence, or a status that needs explaining."""
+
+    id: str
+    anchor: str
+    title: str
+    family: str
+    status: str
+    reason: str
+    party: str | None
+    party_rationale: str | None
+    scopes: tuple[str, ...]
+    baselines: tuple[str, ...]
+    statement: str | None
+    mitigations: tuple[MitigationPath, ...]
+    attestations: tuple[RulePath, ...]
+    failing: int  # fresh open failing findings that reach the control
+    evidence_files: int
+    citations: tuple[Citation, ...]
+    citations_more: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompactControl:
+    """A control without evidence, listed in one table row instead of a section."""
+
+    id: str
+    title: str
+    family: str
+    status: str
+    party: str | None
+    mitigations: int
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    label: str
+    title: str
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    id: str
+    title: str
+    caption: str
+    bars: tuple[Bar, ...]
+    svg: str = ""  # filled by the chart renderer (our own markup, labels escaped)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskRow:
+    id: str
+    title: str
+    residual_status: str
+    residual: str
+    mitigations: tuple[tuple[str, str], ...]  # (mitigation id, status)
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class PoamRow:
+    number: int
+    rule: str
+    title: str
+    severity: str
+    first_seen: str
+    due: str
+    overdue: bool
+    findings: int
+    subjects: tuple[str, ...]
+    subjects_more: int
+    controls: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SafeguardRow:
+    id: str
+    title: str
+    status: str
+    reason: str
+    controls: tuple[str, ...]
+    mitigations: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRow:
+    sha256: str
+    name: str
+    tool: str
+    version: str | None
+    format: str
+    scan_time: str
+    fresh: bool
+    findings: int | None
+
+
+@dataclass(slots=True)
+class Report:
+    meta: Meta
+    counts: dict[str, int]
+    satisfied_percent: float
+    totals: dict[str, int]
+    charts: list[Chart]
+    controls: list[ControlSection]
+    compact: list[CompactControl]
+    risks: list[RiskRow]
+    poam: list[PoamRow]
+    hipaa: list[SafeguardRow] | None
+    files: list[EvidenceRow]
+    responsibility: dict[str, int] = field(default_factory=dict)  # party -> controls in scope
+    limits: dict[str, int] = field(default_factory=dict)  # the per-section caps used
