@@ -292,10 +292,8 @@ class DesignPredicate(_Record):
     override: bool = False
 
 
-AllOf.model_rebuild()
-AnyOf.model_rebuild()
-NotOf.model_rebuild()
-DesignPredicate.model_rebuild()
+# No model_rebuild() here: with defer_build the recursive DesignExpr reference is resolved on
+# first validation, so importing the model (every CLI start) stays cheap.
 
 
 class KBFile(_Record):
