@@ -499,7 +499,6 @@ def evidence_ingest(obj: Ctx, paths: tuple[Path, ...], fmt: str | None, strict: 
 
     if fmt is not None and by_name(fmt) is None:
         raise click.BadParameter(f"unknown format {fmt!r} (see 'sckb evidence formats')", param_hint="--format")
-    mapper = Mapper(obj.kb())
     total = sum(1 for _ in expand(paths))
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[findings]} findings"),
@@ -507,6 +506,7 @@ def evidence_ingest(obj: Ctx, paths: tuple[Path, ...], fmt: str | None, strict: 
         console=__import__("rich.console", fromlist=["Console"]).Console(stderr=True),
     )  # fmt: skip
     with Store.open(obj.workspace) as store, progress:
+        mapper = Mapper(obj.kb())
         task = progress.add_task("ingesting", total=total, findings=0)
         seen = {"n": 0}
 
@@ -517,7 +517,7 @@ def evidence_ingest(obj: Ctx, paths: tuple[Path, ...], fmt: str | None, strict: 
         def on_file(res: Any) -> None:
             progress.advance(task)
             if res.error and not as_json:
-                progress.console.print(f"sckb: error: {res.error}", markup=False, highlight=False)
+                progress.console.print(f"sckb: error: {res.error}", markup=False, highlight=False, soft_wrap=True)
 
         summary = ingest(
             store, paths, mapper=mapper, now=obj.now(), fmt_name=fmt, strict=strict,
@@ -1179,8 +1179,6 @@ def site_serve(obj: Ctx, port: int, host: str, assessment: str | None) -> None:
 # (section anchor: add this stage's commands below this line)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
 @main.group("design")
 def design_group() -> None:
     """Check a serverless design (SAM, CloudFormation, Serverless Framework, Terraform) before deploying."""
@@ -1219,3 +1217,5 @@ def design_check(obj: Ctx, path: Path, scope: str, classification: Path | None, 
         table(res, _console(), _table)
 
 
+if __name__ == "__main__":  # pragma: no cover
+    main()

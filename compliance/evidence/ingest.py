@@ -22,10 +22,12 @@ from compliance.errors import InputError, StoreError
 from compliance.evidence.formats import Format, by_name, detect, registry
 from compliance.evidence.mapping import Mapper
 from compliance.evidence.model import Finding
-from compliance.evidence.parsing import HEAD_BYTES, STREAM_THRESHOLD, ParseContext, sniff
+from compliance.evidence.parsing import HEAD_BYTES, STREAM_THRESHOLD, ParseContext, loads_json, sniff
 from compliance.evidence.store import FILE_COLUMNS, Store, chain_digest, row_digest
 
 BATCH = 5000
+#: Folders with this name hold attestation attachments; folder walks do not ingest them as evidence.
+ATTACHMENTS = "attachments"
 
 _UPSERT = """
 INSERT INTO identities
@@ -126,12 +128,15 @@ def identity_of(f: Finding) -> tuple[str, str]:
 
 
 def expand(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
-    """(file, base folder) for every file named or found below a named folder (sorted, hidden skipped)."""
+    """(file, base folder) for every file named or found below a named folder (sorted). Hidden files and
+    ``attachments/`` folders (attestation attachments, ingested through their attestation) are skipped."""
     for p in paths:
         if p.is_dir():
             for sub in sorted(p.rglob("*")):
                 rel = sub.relative_to(p)
-                if sub.is_file() and not any(part.startswith(".") for part in rel.parts):
+                if any(part.startswith(".") or part == ATTACHMENTS for part in rel.parts[:-1]) or rel.name.startswith("."):
+                    continue
+                if sub.is_file():
                     yield sub, p
         else:
             yield p, p.parent
@@ -208,6 +213,8 @@ class Ingester:
             else:
                 fmt = detect(head, sn, self.formats)
                 if fmt is None:
+                    if sn.kind == "json" and size <= self.stream_threshold and not sn.ndjson:
+                        loads_json(tmp.read_bytes(), shown)  # a broken document: report where it breaks
                     raise InputError(_unknown(sn), path=shown)
             res.format = fmt.name
             attachments: list[tuple[str, str, str]] = []
@@ -220,7 +227,7 @@ class Ingester:
             self._write(fmt, ctx, sha, size, shown, res, attachments, on_progress)
             self.store.put_locker(tmp, sha)
             for p in extra:
-                self.store.put_locker(p, p.name.split("-", 1)[1])
+                self.store.put_locker(p, p.name.rsplit("-", 1)[1])
             self.store.conn.execute("COMMIT")
             tmp = None
             extra.clear()

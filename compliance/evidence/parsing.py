@@ -75,7 +75,7 @@ def sniff(head: bytes, path: Path | str) -> Sniff:
     first_line = next((ln.strip() for ln in stripped.splitlines() if ln.strip()), "")
     c = stripped[:1]
     if c in "{[":
-        return _sniff_json(head, first_line)
+        return _sniff_json(head, first_line, path)
     if c == "<":
         m = re.search(r"<(?!\?|!)([A-Za-z_][\w.:-]*)", stripped)
         tag = m.group(1).split(":")[-1] if m else None
@@ -94,7 +94,7 @@ def _decode_head(head: bytes, path: Path | str) -> str:
         raise InputError(f"invalid UTF-8 at byte {exc.start} (binary file?)", path=path, line=line) from None
 
 
-def _sniff_json(head: bytes, first_line: str) -> Sniff:
+def _sniff_json(head: bytes, first_line: str, path: Path | str) -> Sniff:
     import ijson  # type: ignore[import-untyped]
 
     s = Sniff(kind="json", first_line=first_line)
@@ -107,9 +107,9 @@ def _sniff_json(head: bytes, first_line: str) -> Sniff:
         except orjson.JSONDecodeError:
             pass
     try:
-        guard_depth(head, MAX_DEPTH)
+        guard_depth(head[: _SAFE_PREFIX.match(head).end()], MAX_DEPTH)  # type: ignore[union-attr]
     except ValueError:
-        return s  # the real parse reports the nesting with a position
+        raise InputError(f"JSON nested deeper than {MAX_DEPTH} levels (within the first {len(head)} bytes)", path=path) from None
     stream = io.BytesIO(head)
     n = 0
     try:
@@ -579,7 +579,13 @@ def canonical_tool(name: Any, default: str | None = None) -> str:
     for key, value in _TOOL_NAMES.items():
         if s.startswith(key):
             return value
-    return default or (re.sub(r"[^a-z0-9_.-]+", "-", s).strip("-") or "unknown")
+    return re.sub(r"[^a-z0-9_.-]+", "-", s).strip("-") or default or "unknown"
+
+
+def known_tool(name: Any) -> str | None:
+    """The canonical name when ``name`` is a tool sckb knows, else None."""
+    s = (text(name) or "").lower().replace("_", "-")
+    return _TOOL_NAMES.get(s) or _TOOL_NAMES.get(s.replace("-", "_"))
 
 
 def function_of(resource: str | None) -> str | None:

@@ -364,7 +364,9 @@ class Store:
             ):
                 n += 1
                 if row_digest(obs[0], obs[1], tuple(obs[2:-1])) != obs[-1]:
-                    problems.append(VerifyProblem("row", f"{where} observation {obs[0]} ({obs[19]})", "row was edited"))
+                    problems.append(
+                        VerifyProblem("row", f"{where} observation {obs[0]} ({obs[7]} at {obs[19]})", "row was edited")
+                    )
                 h.update(obs[-1].encode())
             if h.hexdigest() != rows_digest or n != values[9]:
                 problems.append(VerifyProblem("file", where, f"observation rows were added, removed or re-digested ({n} rows)"))

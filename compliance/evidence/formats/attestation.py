@@ -11,10 +11,11 @@ A small YAML format of ours, parsed with the KB's safe YAML reader (alias bombs 
         when: 2026-11-02                    # the date the statement was made (ISO date or time)
         method: EXAMINE                     # EXAMINE (documents) or INTERVIEW (people); default EXAMINE
         result: pass                        # pass (default) or fail
-        attachments: [training/roster-2026.pdf]   # relative to this file, inside the evidence folder
+        attachments: [attachments/roster-2026.pdf]   # relative to this file, inside the evidence folder
 
 Attachments are copied into the locker and their SHA-256 recorded; a path that leaves the evidence
-folder (``../../etc/passwd``) or does not exist is an error.
+folder (``../../etc/passwd``) or does not exist is an error. Keep them in a folder named ``attachments``:
+folder walks skip it, so the attachments are not mistaken for scanner output.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ class Attestation:
             unknown = sorted(set(map(str, a)) - _FIELDS)
             if unknown:
                 raise bad(f"unknown field(s): {', '.join(unknown)}", unknown[0])
-            targets = tuple(_ids(a, "mitigation", bad) + _ids(a, "control", bad))
+            targets = tuple(sorted(set(_ids(a, "mitigation", bad) + _ids(a, "control", bad))))
             if not targets:
                 raise bad("name the mitigation or control this attestation speaks for (mitigation: or control:)")
             statement = text(a.get("statement"))

@@ -18,6 +18,7 @@ from compliance.evidence.parsing import (
     Sniff,
     canonical_tool,
     cwes,
+    known_tool,
     iso_time,
     make,
     pointer,
@@ -50,8 +51,9 @@ class CycloneDxJson:
         tools = meta.get("tools") or []
         if isinstance(tools, dict):
             tools = tools.get("components") or []
-        first_tool = tools[0] if tools and isinstance(tools[0], dict) else {}
-        tool = canonical_tool(first_tool.get("name"), "cyclonedx")
+        named = [t for t in tools if isinstance(t, dict) and not str(t.get("name", "")).lower().startswith("cyclonedx")]
+        first_tool = named[0] if named else {}
+        tool = canonical_tool(first_tool.get("name"), "cyclonedx") if first_tool else "cyclonedx"
         version = text(first_tool.get("version"))
         when = iso_time(meta.get("timestamp"))
         ctx.tool_version, ctx.scan_time = version, when
@@ -68,8 +70,9 @@ class CycloneDxJson:
             resource = names.get(refs[0], refs[0]) if refs else None
             rid = text(v.get("id")) or "unknown"
             desc = text(v.get("description"))
+            source = (v.get("source") or {}).get("name") if isinstance(v.get("source"), dict) else None
             yield make(
-                tool,
+                known_tool(source) or tool,
                 rid,
                 "pass" if state in _PASS_STATES else "fail",
                 pointer("vulnerabilities", i),
