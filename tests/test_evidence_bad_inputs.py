@@ -17,6 +17,12 @@ from compliance.evidence.store import Store
 
 NOW = ["--now", "2026-11-30T09:00:00Z"]
 
+
+@pytest.fixture(autouse=True)
+def _shared_kb_cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    monkeypatch.setenv("SCKB_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "evidence-kb-cache"))
+
+
 GOOD = b"""{"errors": [], "generated_at": "2026-11-01T10:00:00Z", "metrics": {"./app.py": {"loc": 3}},
 "results": [{"filename": "./app.py", "issue_confidence": "HIGH", "issue_cwe": {"id": 78}, "issue_severity": "HIGH",
 "issue_text": "subprocess call with shell=True", "line_number": 3, "test_id": "B602",

@@ -31,10 +31,11 @@ ATTACHMENTS = "attachments"
 
 _UPSERT = """
 INSERT INTO identities
-  (identity, tool, rule_id, loc, first_seen, last_seen, status, latest, seen, mapped_by, mitigations, controls)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+  (identity, tool, rule_id, loc, first_seen, last_seen, status, latest, last_file, seen, mapped_by, mitigations, controls)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
 ON CONFLICT(identity) DO UPDATE SET
   first_seen = min(first_seen, excluded.first_seen),
+  last_file = excluded.last_file,
   seen = seen + 1,
   status = CASE WHEN excluded.last_seen >= last_seen THEN excluded.status ELSE status END,
   latest = CASE WHEN excluded.last_seen >= last_seen THEN excluded.latest ELSE latest END,
@@ -331,7 +332,8 @@ class Ingester:
                 mapped += 1
             id_rows.append(
                 (
-                    ident, f.tool, f.rule_id, loc, scan_time, scan_time, _STATUS.get(f.result, "open"), obs_id, m.mapped_by,
+                    ident, f.tool, f.rule_id, loc, scan_time, scan_time, _STATUS.get(f.result, "open"), obs_id, file_id,
+                    m.mapped_by,
                     f" {' '.join(m.mitigations)} " if m.mitigations else "",
                     f" {' '.join(m.controls)} " if m.controls else "",
                 )
@@ -368,7 +370,7 @@ class Ingester:
         for scope_tool in tools or {tool: 0}:
             conn.executemany(
                 "UPDATE identities SET status='closed' WHERE tool=? AND loc=? AND status IN ('open','info') AND last_seen < ?"
-                " AND NOT EXISTS (SELECT 1 FROM observations o WHERE o.identity = identities.identity AND o.file_id = ?)",
+                " AND last_file != ?",
                 [(scope_tool, loc, file_time, file_id) for loc in sorted(covered)],
             )
             if newest is not None and newest > file_time:  # an older scan arrived late: newer scans may have closed these

@@ -472,6 +472,9 @@ def relpath(value: Any) -> str | None:
 
 def pointer(*parts: object) -> str:
     """A JSON pointer from path parts (RFC 6901 escaping)."""
+    out = "/" + "/".join(map(str, parts))
+    if out.count("/") == len(parts) and "~" not in out:
+        return out  # nothing to escape (the common case)
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 

@@ -11,6 +11,7 @@ Tables (later stages may add their own, prefixed ``assess_`` or ``design_``):
 ``files``         one row per ingested evidence file, in ingest order, with a hash chain over the rows
 ``observations``  one row per finding as a file stated it, each with the digest of its own fields
 ``identities``    one row per finding identity (tool + rule + subject): first/last seen, status, mapping
+                  (``latest``: its newest observation; ``last_file``: the file that last reported it)
 ``coverage``      per tool and location (file or account/region), the latest scan that looked there
 ``attachments``   attestation attachments (their bytes are in the locker)
 
@@ -88,7 +89,6 @@ CREATE TABLE IF NOT EXISTS observations (
     digest TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS observations_file ON observations(file_id);
-CREATE INDEX IF NOT EXISTS observations_identity ON observations(identity);
 CREATE TABLE IF NOT EXISTS identities (
     identity TEXT PRIMARY KEY,
     tool TEXT NOT NULL,
@@ -98,6 +98,7 @@ CREATE TABLE IF NOT EXISTS identities (
     last_seen TEXT NOT NULL,
     status TEXT NOT NULL,
     latest INTEGER NOT NULL,
+    last_file INTEGER NOT NULL,
     seen INTEGER NOT NULL,
     mapped_by TEXT NOT NULL,
     mitigations TEXT NOT NULL,
@@ -203,6 +204,7 @@ class Store:
             workspace.mkdir(parents=True, exist_ok=True)
             (workspace / "locker").mkdir(exist_ok=True)
             conn = sqlite3.connect(db, isolation_level=None, timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA page_size=16384")  # only takes effect on a new database
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=OFF")
