@@ -26,18 +26,31 @@ def path_kinds() -> dict[str, dict[str, Any]]:
     return data
 
 
-def _at_risk(kb: KB, mitigations: list[str], in_scope: dict[str, list[str]], safeguards: set[str]) -> tuple[list[str], list[str]]:
-    controls: set[str] = set()
-    hipaa: set[str] = set()
+def _maps(kb: KB) -> dict[str, tuple[set[str], set[str]]]:
+    """mitigation -> (controls, HIPAA safeguards) it maps to."""
+    out: dict[str, tuple[set[str], set[str]]] = {}
     for e in kb.edges.values():
-        if e.kind is EdgeKind.MAPS_TO and e.source in mitigations and e.target in kb.nodes:
+        if e.kind is EdgeKind.MAPS_TO and e.target in kb.nodes:
+            controls, hipaa = out.setdefault(e.source, (set(), set()))
             kind = kb.nodes[e.target].kind
-            if kind is NodeKind.CONTROL and (not in_scope or e.target in in_scope):
+            if kind is NodeKind.CONTROL:
                 controls.add(e.target)
             elif kind is NodeKind.SAFEGUARD:
                 hipaa.add(e.target)
+    return out
+
+
+def _at_risk(
+    maps: dict[str, tuple[set[str], set[str]]], mitigations: list[str], in_scope: dict[str, list[str]]
+) -> tuple[list[str], list[str]]:
     from compliance.kb.query import control_sort_key
 
+    controls: set[str] = set()
+    hipaa: set[str] = set()
+    for m in mitigations:
+        c, h = maps.get(m, (set(), set()))
+        controls |= {x for x in c if not in_scope or x in in_scope}
+        hipaa |= h
     return sorted(controls, key=control_sort_key), sorted(hipaa)
 
 
@@ -53,6 +66,8 @@ def attack_paths(
 ) -> list[dict[str, Any]]:
     kinds = path_kinds()
     els = design.elements
+    maps = _maps(kb)
+    risk_cache: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
     out: list[dict[str, Any]] = []
     into: dict[str, list[Element]] = {}
     access: dict[str, list[tuple[Element, dict[str, Any]]]] = {}
@@ -69,7 +84,10 @@ def attack_paths(
     ) -> None:
         spec = kinds[kind]
         breaks = [m for m in spec["breaks_with"] if m in kb.nodes]
-        controls, hipaa = _at_risk(kb, breaks, in_scope, safeguards)
+        key = tuple(breaks)
+        if key not in risk_cache:
+            risk_cache[key] = _at_risk(maps, breaks, in_scope)
+        controls, hipaa = risk_cache[key]
         row = {
             "kind": kind,
             "title": spec["title"],

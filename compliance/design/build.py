@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from compliance.design.iam import Permissions, access_to
+from compliance.design.iam import STORE_SERVICES, Permissions, access_to
 from compliance.design.model import Design, Element, Ref, Unknown
 
 #: environment variable names and literal values that look like credentials
@@ -94,6 +94,44 @@ def classification_of(el: Element, classes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_REF_IN_TEXT = re.compile(r"\$\{([A-Za-z0-9_]+)")
+_ADDR_IN_TEXT = re.compile(r"(aws_[a-z0-9_]+\.[A-Za-z0-9_\-]+)")
+
+
+def _candidates(perms: Permissions, stores: list[Element], index: dict[str, list[Element]]) -> list[Element]:
+    """The data stores a role's statements can name: all stores of a service for a wildcard resource, else those
+    the resource texts name (logical id, Terraform address, physical name). Keeps large designs linear."""
+    services: set[str] = set()
+    everything = False
+    named: dict[str, Element] = {}
+    for st in perms.statements:
+        st_services = set()
+        for a in ["*"] if st.not_action else st.actions:
+            if isinstance(a, str):
+                if a == "*":
+                    everything = True
+                st_services.add(a.split(":", 1)[0].lower())
+        for r in st.resources:
+            if not isinstance(r, str):
+                continue
+            tail = re.split(r"[/:]", r.replace(":::", ":"))[-1] if r != "*" else "*"
+            hits = [m for m in _REF_IN_TEXT.findall(r)] + _ADDR_IN_TEXT.findall(r) + [tail]
+            found = False
+            for h in hits:
+                for s in index.get(h, []):
+                    named[s.id] = s
+                    found = True
+            if not found and ("*" in tail or "?" in tail or "${" in r):
+                services |= st_services
+    if everything:
+        return stores
+    out = dict(named)
+    for svc in services:
+        for s in index.get("service:" + svc, []):
+            out[s.id] = s
+    return [out[k] for k in sorted(out)]
+
+
 def finish(design: Design, roles: dict[str, Permissions], classes: dict[str, Any], today: date) -> None:
     """Derive what every predicate and the attack-path search need from what the readers recorded."""
     funcs = design.of_kind("function")
@@ -139,14 +177,18 @@ def finish(design: Design, roles: dict[str, Permissions], classes: dict[str, Any
             s.props["sensitive"] = None  # unclassified: treated as possibly sensitive
         s.props["phi"] = bool(cls.get("phi"))
         s.props["emits_events"] = s.id in emitting
+    aws_stores = [s for s in stores if s.provider == "aws" and s.props.get("type") in STORE_SERVICES]
+    index: dict[str, list[Element]] = {}
+    for s in aws_stores:
+        for key in (s.name, s.props.get("address"), s.props.get("name"), "service:" + STORE_SERVICES[s.props["type"]][0]):
+            if isinstance(key, str) and key:
+                index.setdefault(key, []).append(s)
     for f in funcs:
         rid = f.props.get("role_id")
         perms = roles.get(rid) if rid else None
         if perms is None or f.provider != "aws":
             continue
-        for s in stores:
-            if s.provider != "aws" or s.props.get("type") not in ("table", "bucket", "queue", "topic", "secret", "stream"):
-                continue
+        for s in _candidates(perms, aws_stores, index):
             keys = ["${" + s.name + "}", "${" + s.name + ".", s.props.get("address") or "\0"]
             pname = s.props.get("name")
             if isinstance(pname, str) and pname:

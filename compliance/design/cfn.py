@@ -986,6 +986,14 @@ def _function_extras(
         f = ctx.design.elements.get(ctx.eid("function", fn)) if fn else None
         if f is not None:
             _route(ctx, f, api_name, apis.get(api_name, {}), path, method, auth, validated)
+    for pool, p in by_type.get("AWS::Cognito::UserPool", []):
+        admin_only = _d(p.get("AdminCreateUserConfig")).get("AllowAdminCreateUserOnly") is True
+        for trigger, target in sorted(_d(p.get("LambdaConfig")).items()):
+            f = _fn_by_ref(ctx, target)
+            if f is not None:  # self sign-up lets anyone on the internet fire these triggers
+                _source(
+                    ctx, f, f"{pool}.{trigger}", "cognito", None, not admin_only, auth="NONE" if not admin_only else "INTERNAL"
+                )
     for _n, p in by_type.get("AWS::Lambda::Url", []):
         f = _fn_by_ref(ctx, p.get("TargetFunctionArn"))
         if f is not None:

@@ -235,6 +235,7 @@ def _pattern(p: str) -> re.Pattern[str]:
     return re.compile(fnmatch.translate(p))
 
 
+@cache
 def action_level(action: str, service: str) -> str | None:
     """'admin', 'write', 'read' or None (action does not apply to the service)."""
     if action == "*":

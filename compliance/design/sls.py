@@ -61,16 +61,16 @@ class SlsVars:
         for _ in range(MAX_PASSES):
             m = _VAR.search(s)
             if m is None:
-                return s
+                return s.replace("\x00{", "${")
             if m.start() == 0 and m.end() == len(s):
                 val = self.lookup(m.group(1), depth)
                 if isinstance(val, Unknown) and m.group(1).strip().startswith(("ssm:", "secretsmanager:")):
                     return "ssm:" + m.group(1)  # a reference to a secret store, not a literal
                 return val
             val = self.lookup(m.group(1), depth)
-            if isinstance(val, Unknown):
-                return Unknown(val.reason)
-            s = s[: m.start()] + str(val) + s[m.end() :]
+            # an unresolved part stays as a ${...} placeholder (matched like a wildcard), not a guess
+            text = "\x00{" + m.group(1) + "}" if isinstance(val, Unknown) else str(val)
+            s = s[: m.start()] + text + s[m.end() :]
         return Unknown("variables nested too deeply")
 
 
