@@ -8,6 +8,7 @@ so the only things it can load are those assets and the bounded logo data URI.
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -120,7 +121,10 @@ def write_pdf(
     tmp = out.with_name(f".{out.name}.partial")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        doc.write_pdf(tmp, **options)
+        with warnings.catch_warnings():
+            # WeasyPrint opens its bundled sRGB profile for PDF/A and never closes it (harmless; not ours to fix)
+            warnings.filterwarnings("ignore", category=ResourceWarning, message=r".*sRGB2014\.icc")
+            doc.write_pdf(tmp, **options)
         tmp.replace(out)  # a reader never sees half a PDF; an old report stays until the new one is complete
     except OSError as exc:
         tmp.unlink(missing_ok=True)

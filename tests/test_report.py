@@ -1,0 +1,299 @@
+"""The auditor's PDF report, rendered for real (WeasyPrint) from a real assessment of real evidence,
+and read back with pypdf and poppler's pdftotext / pdftoppm."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from compliance.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+NOW = "2026-11-30T10:00:00Z"
+#: the example evidence ``make demo`` uses; while it is missing, a few real scanner outputs from ../shared
+EXAMPLES = ROOT / "examples"
+CORPUS_FALLBACK = (
+    "checkov-json/azarm-function-app-linux-consumption__results_json.json",
+    "bandit-json/dvsa__bandit.json",
+    "semgrep-json/sp-apigw-s3-lambda-sls-py__semgrep.json",
+    "checkov-json",
+)
+
+needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
+
+
+def _demo_inputs() -> list[Path]:
+    files = [p for p in EXAMPLES.rglob("*") if p.is_file() and not p.name.lower().startswith("readme")]
+    if files:
+        return [EXAMPLES]
+    if not (SHARED / "corpus").is_dir():
+        pytest.skip("no example evidence in examples/ and no ../shared corpus")
+    return [SHARED / "corpus" / rel for rel in CORPUS_FALLBACK]
+
+
+def _ok(res: Any) -> Any:
+    assert res.exit_code == 0, (res.output, res.exception)
+    return res
+
+
+def sckb(ws: Path, *args: str) -> Any:
+    return CliRunner().invoke(main, ["--workspace", str(ws), "--now", NOW, *args], catch_exceptions=False)
+
+
+def pdftotext(pdf: Path, first: int | None = None, last: int | None = None) -> str:
+    cmd = ["pdftotext", "-enc", "UTF-8"]
+    if first:
+        cmd += ["-f", str(first)]
+    if last:
+        cmd += ["-l", str(last)]
+    return subprocess.run([*cmd, str(pdf), "-"], check=True, capture_output=True).stdout.decode("utf-8")
+
+
+def squash(s: str) -> str:
+    """Text without any whitespace (so line wrapping in the PDF does not matter)."""
+    return re.sub(r"\s+", "", s)
+
+
+def spaced(s: str) -> str:
+    """Text with every whitespace run as one space (and none after a hyphen where a line was wrapped)."""
+    return re.sub(r"-\s+", "-", re.sub(r"\s+", " ", s)).strip()
+
+
+def page_texts(pdf: Path) -> list[str]:
+    return [p for p in pdftotext(pdf).split("\f")]
+
+
+# --------------------------------------------------------------------------- the demo report
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("report-demo")
+    ws = tmp / "ws"
+    res = sckb(ws, "evidence", "ingest", *map(str, _demo_inputs()))
+    assert res.exit_code in (0, 3), res.output  # 3: a file in the folder is not evidence (reported, skipped)
+    _ok(sckb(ws, "assess", "--scope", "fedramp-moderate", "--scope", "hipaa"))
+    out = tmp / "report.pdf"
+    res = _ok(
+        sckb(
+            ws,
+            "report",
+            "pdf",
+            "--out",
+            str(out),
+            "--system-name",
+            "Demo serverless shop",
+            "--organization",
+            "Example Health Inc.",
+            "--pdf-variant",
+            "pdf/a-3b",
+            "--attach",
+            "--json",
+        )
+    )
+    info = orjson.loads(res.stdout)
+    from compliance.assess import load_assessment
+    from compliance.evidence.store import Store
+
+    with Store.open(ws, create=False) as store:
+        a = load_assessment(store)
+    yield {"ws": ws, "pdf": out, "info": info, "a": a, "tmp": tmp}
+
+
+def test_page_count_and_page_x_of_y(demo: dict[str, Any]) -> None:
+    reader = PdfReader(demo["pdf"])
+    n = len(reader.pages)
+    assert n == demo["info"]["pages"]
+    assert 5 < n < 300
+    if shutil.which("pdftotext"):
+        pages = page_texts(demo["pdf"])
+        assert "Page 1 of" not in pages[0]  # the cover has no running footer
+        assert f"Page 2 of {n}" in pages[1]
+        assert f"Page {n} of {n}" in pages[n - 1]
+        assert demo["a"].id in pages[n - 1]  # the running footer names the assessment
+
+
+def _outline(reader: PdfReader) -> list[tuple[int, str, int]]:
+    out: list[tuple[int, str, int]] = []
+
+    def walk(items: list[Any], depth: int) -> None:
+        for it in items:
+            if isinstance(it, list):
+                walk(it, depth + 1)
+            else:
+                out.append((depth, str(it.title), reader.get_destination_page_number(it) + 1))
+
+    walk(reader.outline, 1)
+    return out
+
+
+def _toc_links(reader: PdfReader) -> list[int]:
+    """Destination pages of the links on the contents pages, in order."""
+    named = {k: reader.get_destination_page_number(v) + 1 for k, v in reader.named_destinations.items()}
+    pages: list[int] = []
+    last: Any = None
+    for page in reader.pages[1:]:
+        annots = page.get("/Annots")
+        if not annots:
+            break
+        for ref in annots:
+            a = ref.get_object()
+            dest = a.get("/Dest")
+            if dest is None and "/A" in a:
+                dest = a["/A"].get("/D")
+            if dest is None or dest == last:
+                continue  # one link is several boxes (text, leader, page number)
+            last = dest
+            pages.append(named[dest] if isinstance(dest, str) else reader.get_page_number(dest[0].get_object()) + 1)
+    return pages
+
+
+@needs_poppler
+def test_bookmarks_mirror_the_table_of_contents(demo: dict[str, Any]) -> None:
+    reader = PdfReader(demo["pdf"])
+    outline = _outline(reader)
+    titles = [t for _, t, _ in outline]
+    # level 1: the report's sections, in order
+    assert [t for d, t, _ in outline if d == 1][:3] == ["1 Executive summary", "2 Scope and method", "3 Control assessments"]
+    assert any(t.endswith("Evidence appendix") for d, t, _ in outline if d == 1)
+    assert "HIPAA" in " ".join(t for d, t, _ in outline if d == 1)
+    # the contents pages list every bookmark with the bookmark's page number beside it, in the same order
+    pages = page_texts(demo["pdf"])
+    contents_end = next(i for i, p in enumerate(pages) if "1 Executive summary" in p and i > 1)
+    # pdftotext joins a word hyphenated at a line end ("Non-\norganizational" -> "Nonorganizational"): drop hyphens
+    toc = spaced(" ".join(pages[1:contents_end])).replace("-", "")
+    for _, title, page in outline:
+        # (pdftotext's reading order across the two contents columns is its own; the links below check order)
+        m = re.compile(re.escape(spaced(title).replace("-", "")) + r" ?\.* ?" + str(page) + r"(?!\d)").search(toc)
+        assert m, f"contents lack {title!r} .... {page}"
+    # and the links on the contents pages, in document order, jump where the bookmarks do
+    assert _toc_links(reader) == [p for _, _, p in outline]
+    # controls are nested under their family
+    a = demo["a"]
+    first_control = next(t for d, t, _ in outline if d == 3)
+    cid = first_control.split()[0]
+    assert cid in a.controls
+    assert sum(1 for d, _, _ in outline if d == 3) == sum(1 for t in titles if t.split()[0] in a.controls)
+
+
+@needs_poppler
+def test_control_ids_and_statuses_appear(demo: dict[str, Any]) -> None:
+    a = demo["a"]
+    text = pdftotext(demo["pdf"])
+    flat = squash(text)
+    seen_statuses = set()
+    for c in a.controls.values():
+        assert squash(c.id) in flat
+    by_status: dict[str, list[Any]] = {}
+    for c in a.controls.values():
+        by_status.setdefault(c.status, []).append(c)
+    for status, cs in by_status.items():
+        c = cs[0]
+        # the control's heading is followed by its status badge (section) or its table row has it (compact table)
+        pattern = (
+            re.escape(squash(f"{c.id} {c.title}"))
+            + r".{0,40}?"
+            + re.escape(status)
+            + "|"
+            + re.escape(squash(c.id) + squash(c.title))
+            + r".{0,20}?"
+            + re.escape(status)
+        )
+        assert re.search(pattern, flat), (c.id, status)
+        seen_statuses.add(status)
+    assert "not-satisfied" in seen_statuses
+
+
+@needs_poppler
+def test_every_evidence_sha256_is_in_the_appendix(demo: dict[str, Any]) -> None:
+    a = demo["a"]
+    pages = page_texts(demo["pdf"])
+    start = max(i for i, p in enumerate(pages) if "Evidence appendix" in p and "Every evidence file" in p)
+    appendix = "".join(pages[start:])
+    assert a.files
+    for f in a.files:
+        assert f.sha256 in appendix, f.name
+
+
+def test_metadata_is_set(demo: dict[str, Any]) -> None:
+    md = PdfReader(demo["pdf"]).metadata
+    assert md is not None
+    assert md.title == "Serverless compliance assessment report: Demo serverless shop"
+    assert md.author == "Example Health Inc."
+    assert demo["a"].id in (md.subject or "")
+    assert "fedramp-moderate" in (md.subject or "")
+    assert str(md.get("/CreationDate", "")).startswith("D:20261130100000")
+
+
+def test_pdfa_3b_markers(demo: dict[str, Any]) -> None:
+    reader = PdfReader(demo["pdf"])
+    root = reader.trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data().decode("utf-8")
+    assert re.search(r"pdfaid:part(>|=\")3", xmp)
+    assert re.search(r"pdfaid:conformance(>|=\")B", xmp)
+    intents = root["/OutputIntents"]
+    assert intents[0].get_object()["/S"] == "/GTS_PDFA1"
+    # PDF/A-3 associated files: each attachment is listed in /AF with a relationship
+    assert {(str(x.get_object()["/F"]), str(x.get_object()["/AFRelationship"])) for x in root["/AF"]} == {
+        ("assessment-results.json", "/Data"),
+        ("findings.csv", "/Data"),
+    }
+
+
+def test_attach_embeds_the_oscal_results_and_the_findings_csv(demo: dict[str, Any]) -> None:
+    from compliance.oscal import assessment_results, dumps
+
+    a = demo["a"]
+    atts = PdfReader(demo["pdf"]).attachments
+    assert sorted(atts) == ["assessment-results.json", "findings.csv"]
+    assert demo["info"]["attachments"] == ["assessment-results.json", "findings.csv"]
+    ar = atts["assessment-results.json"][0]
+    assert ar == dumps(assessment_results(a))
+    assert "assessment-results" in orjson.loads(ar)
+    rows = list(csv.DictReader(io.StringIO(atts["findings.csv"][0].decode("utf-8"))))
+    assert len(rows) == len(a.findings)
+    assert {r["identity"] for r in rows} == set(a.findings)
+    shas = {f.sha256 for f in a.files}
+    assert all(r["evidence_sha256"] in shas for r in rows)
+
+
+@needs_poppler
+def test_look_first_pages_render_to_png(demo: dict[str, Any], tmp_path: Path) -> None:
+    """The command a person runs to look at the report (README: make report-look)."""
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm not installed")
+    from PIL import Image, ImageStat
+
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "4", str(demo["pdf"]), str(tmp_path / "page")], check=True)
+    pngs = sorted(tmp_path.glob("page-*.png"))
+    assert len(pngs) == 4
+    for png in pngs:
+        with Image.open(png) as im:
+            grey = im.convert("L")
+            stat = ImageStat.Stat(grey)
+            dark = sum(grey.histogram()[:200])
+        assert stat.stddev[0] > 5, f"{png.name} looks blank"
+        assert dark > 500, f"{png.name} has almost no ink"
+    # the executive summary page carries the charts: colour, not just text
+    summary = next(p for p in pngs if _has_colour(p))
+    assert summary.name != pngs[1].name  # contents page is text only
+
+
+def _has_colour(png: Path) -> bool:
+    from PIL import Image
+
+    with Image.open(png) as im:
+        saturation = im.convert("RGB").convert("HSV").getchannel("S").histogram()
+    return sum(saturation[120:]) > 300
