@@ -231,3 +231,19 @@ def test_catalog_import_cli(runner: CliRunner, ws: Path, tmp_path: Path) -> None
     conn = sqlite3.connect(ws / "evidence.db")
     assert conn.execute("SELECT count(*) FROM assess_catalog").fetchone()[0] == 1196  # a bad import lost nothing
     conn.close()
+
+
+@pytest.mark.parametrize(("scopes", "max_age"), [(["fedramp-moderate", "hipaa"], 3650), (["serverless"], 30)])
+def test_fast_store_read_equals_the_record_path(ingested: Path, scopes: list[str], max_age: int) -> None:
+    from compliance import kb as kbmod
+    from compliance.assess import assess
+    from compliance.assess.storeread import assess_store
+    from compliance.evidence.store import Store
+
+    kb = kbmod.load()
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    with Store.open(ingested, create=False) as store:
+        fast = assess_store(kb, store, scopes=scopes, now=now, max_age_days=max_age)
+        slow = assess(kb, store.findings(), store.files(), scopes=scopes, now=now, max_age_days=max_age)
+    assert fast.findings and fast.observations
+    assert fast == slow

@@ -72,10 +72,11 @@ def run(
     progress: Callable[[int], None] | None = None,
 ) -> Assessment:
     """Assess the store's findings and save the result in the workspace database."""
-    a = assess(
+    from compliance.assess.storeread import assess_store
+
+    a = assess_store(
         kb,
-        store.findings(),
-        store.files(),
+        store,
         scopes=scopes,
         now=now,
         max_age_days=max_age_days,

@@ -3,7 +3,7 @@
 ``assess_runs``      one row per assessment: id, seq (order of saving; the highest is the latest),
                      now, scopes, max_age_days, summary (JSON) and the whole assessment (orjson blob)
 ``assess_controls``  (assessment_id, control_id, status): for SQL readers such as the site
-``assess_failing``   (assessment_id, identity, rule, severity, first_seen): fresh open failures
+``assess_catalog``   (control_id, title, statement, source): from ``sckb catalog import``
 
 Saving the same assessment again (same content, so same id) replaces it and makes it the latest.
 """
@@ -34,14 +34,6 @@ CREATE TABLE IF NOT EXISTS assess_controls (
     status TEXT NOT NULL,
     PRIMARY KEY (assessment_id, control_id)
 );
-CREATE TABLE IF NOT EXISTS assess_failing (
-    assessment_id TEXT NOT NULL,
-    identity TEXT NOT NULL,
-    rule TEXT NOT NULL,
-    severity TEXT,
-    first_seen TEXT NOT NULL,
-    PRIMARY KEY (assessment_id, identity)
-);
 CREATE TABLE IF NOT EXISTS assess_catalog (
     control_id TEXT PRIMARY KEY,
     title TEXT NOT NULL,
@@ -66,16 +58,11 @@ def save(conn: sqlite3.Connection, a: Assessment) -> None:
         with conn:
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM assess_runs").fetchone()[0]
             conn.execute("DELETE FROM assess_controls WHERE assessment_id = ?", (a.id,))
-            conn.execute("DELETE FROM assess_failing WHERE assessment_id = ?", (a.id,))
             conn.execute(
                 "INSERT OR REPLACE INTO assess_runs (id, seq, now, scopes, max_age_days, summary, data) VALUES (?,?,?,?,?,?,?)",
                 (a.id, seq, a.now, ",".join(a.scopes), a.max_age_days, summary, data),
             )
             conn.executemany("INSERT INTO assess_controls VALUES (?,?,?)", [(a.id, c.id, c.status) for c in a.controls.values()])
-            conn.executemany(
-                "INSERT INTO assess_failing VALUES (?,?,?,?,?)",
-                [(a.id, f.identity, f.rule, f.severity, f.first_seen) for f in a.findings.values()],
-            )
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot save the assessment: {exc}") from exc
 

@@ -10,7 +10,7 @@ message). It makes one pass over them, tallying per (mitigation, rule) and per
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -140,6 +140,199 @@ class _Group:
         self.controls: set[str] = set()
 
 
+#: One evidence row as the accumulation loop reads it:
+#: (tool, rule_id, result, status, last_seen, file sha256, method, targets, mitigations, mapped_by, subject)
+Row = tuple[str, str, str, str, str, str, str, tuple[str, ...], tuple[str, ...], str, "str | None"]
+
+
+def _record_rows(findings: Iterable[FindingLike], failing: list[FindingLike], start_s: str, now_s: str) -> Iterator[Row]:
+    """Rows from store records; the fresh open failures are also collected into ``failing``."""
+    for r in findings:
+        last = r.last_seen
+        if len(last) != 20 or last[-1] != "Z":
+            last = _norm_time(last)
+        if r.result == "fail" and r.status == "open" and start_s <= last <= now_s:
+            failing.append(r)
+        yield (
+            r.tool,
+            r.rule_id,
+            r.result,
+            r.status,
+            last,
+            r.file_sha256,
+            r.method,
+            r.targets,
+            r.mitigations,
+            r.mapped_by,
+            r.function or r.resource or r.file,
+        )
+
+
+class _Context:
+    """What the accumulation needs to know about the run."""
+
+    def __init__(self, kb: KB, start_s: str, now_s: str) -> None:
+        self.start_s = start_s
+        self.now_s = now_s
+        self.control_ids = {k for k, e in kb.nodes.items() if e.kind.value == "control"}
+
+
+class _Acc:
+    """The one-pass tallies (status rules 1 and 2 are applied here)."""
+
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx = ctx
+        self.tallies: dict[tuple[str, str], _Tally] = {}
+        self.groups: dict[tuple[str, str], _Group] = {}
+        self.file_fresh: dict[str, bool] = {}
+        self.stale = 0
+        self.future = 0
+        self.n = 0
+
+    def feed(
+        self,
+        rows: Iterable[Row] | Iterable[tuple[Any, ...]],
+        progress: Callable[[int], None] | None = None,
+        decode: Callable[[Any, Any, Any], tuple[str, tuple[str, ...], tuple[str, ...]]] | None = None,
+    ) -> None:
+        """One pass over the rows. Rows are first counted per distinct (tool, rule, file, outcome, method,
+        mitigations, targets, mapping) key, then the few distinct keys are expanded into the tallies.
+
+        ``decode(file, mitigations, targets)`` turns a raw row's file, mitigations and targets columns into
+        (sha256, mitigation ids, target ids) once per distinct key (used by the SQL reader); without it the
+        rows already carry them decoded."""
+        start_s, now_s = self.ctx.start_s, self.ctx.now_s
+        outcome_slot = _OUTCOME_SLOT
+        agg: dict[tuple[Any, ...], list[Any]] = {}
+        subjects: set[tuple[Any, str, str, str]] = set()
+        n = self.n
+        future = 0
+        for tool, rule_id, result, status, last, sha, method, targets, mits, mapped_by, subject in rows:
+            n += 1
+            if progress is not None and not n & 0xFFFF:
+                progress(n)
+            if last < start_s:
+                slot = _STALE
+            elif last > now_s:
+                future += 1
+                continue
+            else:
+                # status rule 1 (rules.finding_outcome), inlined for speed
+                slot = (_FAIL if status == "open" else _CLOSED) if result == "fail" else outcome_slot.get(result, _INFO)
+                if subject:
+                    subjects.add((sha, tool, rule_id, subject))
+            key = (tool, rule_id, sha, slot, method, mits, targets, mapped_by)
+            e = agg.get(key)
+            if e is None:
+                agg[key] = [1, last]
+            else:
+                e[0] += 1
+                if last > e[1]:
+                    e[1] = last
+        self.n = n
+        self.future += future
+        if progress is not None:
+            progress(n)
+        self._expand(agg, subjects, decode)
+
+    def _expand(
+        self,
+        agg: dict[tuple[Any, ...], list[Any]],
+        subjects: set[tuple[Any, str, str, str]],
+        decode: Callable[[Any, Any, Any], tuple[str, tuple[str, ...], tuple[str, ...]]] | None,
+    ) -> None:
+        control_ids = self.ctx.control_ids
+        tallies, groups, file_fresh = self.tallies, self.groups, self.file_fresh
+        for (tool, rule_id, sha, slot, method, mits, targets, mapped_by), (count, last) in agg.items():
+            if decode is not None:
+                sha, mits, targets = decode(sha, mits, targets)
+            rule = tool + ":" + rule_id
+            # controls named directly by an attestation (the store's derived ``controls`` are not used: the
+            # engine derives controls from mitigations through the current KB)
+            ctrls = tuple(t for t in targets if t in control_ids) if targets else ()
+            keys = [(m, rule) for m in mits] + [("control:" + c, rule) for c in ctrls]
+            if slot == _STALE:
+                self.stale += count
+                file_fresh.setdefault(sha, False)
+                for key in keys:
+                    t = tallies.get(key)
+                    if t is None:
+                        t = tallies[key] = _Tally(tool, mapped_by)
+                    t.counts[_STALE] += count
+                    t.files.add(sha)
+                continue
+            file_fresh[sha] = True
+            for key in keys:
+                t = tallies.get(key)
+                if t is None:
+                    t = tallies[key] = _Tally(tool, mapped_by)
+                t.counts[slot] += count
+                t.files.add(sha)
+                t.methods.add(method)
+            g = groups.get((sha, rule))
+            if g is None:
+                g = groups[(sha, rule)] = _Group(tool)
+            g.counts[slot if slot < 3 else 3] += count
+            if last > g.collected:
+                g.collected = last
+            g.methods.add(method)
+            if mits:
+                g.mitigations.update(mits)
+            if ctrls:
+                g.controls.update(ctrls)
+        for sha, tool, rule_id, subject in subjects:
+            if decode is not None:
+                sha = decode(sha, "", "")[0]
+            groups[(sha, tool + ":" + rule_id)].subjects.add(subject)
+
+    def add_failing(self, records: Iterable[FindingLike]) -> tuple[dict[str, FindingRecord], list[str]]:
+        """The fresh open failures in full (for paths, POA&M and diff), and the unmapped ones."""
+        kept: dict[str, FindingRecord] = {}
+        unmapped: list[str] = []
+        control_ids = self.ctx.control_ids
+        for r in records:
+            rule = r.tool + ":" + r.rule_id
+            ctrls = tuple(t for t in r.targets if t in control_ids) if r.targets else ()
+            ident = r.identity
+            for key in [(m, rule) for m in r.mitigations] + [("control:" + c, rule) for c in ctrls]:
+                self.tallies[key].failing.append(ident)
+            last = r.last_seen if len(r.last_seen) == 20 else _norm_time(r.last_seen)
+            kept[ident] = FindingRecord(
+                identity=ident,
+                tool=r.tool,
+                rule_id=r.rule_id,
+                rule=rule,
+                title=r.rule_title,
+                severity=r.severity,
+                result=r.result,
+                status=r.status,
+                subject=r.function or r.resource or r.file,
+                resource=r.resource,
+                function=r.function,
+                file=r.file,
+                line=r.line,
+                pointer=r.pointer,
+                file_sha256=r.file_sha256,
+                first_seen=_norm_time(r.first_seen),
+                last_seen=last,
+                method=r.method,
+                mitigations=sorted(r.mitigations),
+                controls=sorted(ctrls),
+                mapped_by=r.mapped_by,
+                message=r.message,
+            )
+            if not r.mitigations and not ctrls:
+                unmapped.append(ident)
+        return kept, unmapped
+
+
+def _check_args(unmapped: str, max_age_days: int) -> None:
+    if unmapped not in rules.UNMAPPED_MODES:
+        raise ValueError(f"unmapped must be one of {rules.UNMAPPED_MODES}")
+    if max_age_days < 0:
+        raise ValueError("max_age_days must not be negative")
+
+
 def assess(
     kb: KB,
     findings: Iterable[FindingLike],
@@ -151,128 +344,37 @@ def assess(
     unmapped: str = "warn",
     progress: Callable[[int], None] | None = None,
 ) -> Assessment:
-    """Assess ``scopes`` against ``findings``. ``now`` is the clock (pass the CLI's ``--now``)."""
-    if unmapped not in rules.UNMAPPED_MODES:
-        raise ValueError(f"unmapped must be one of {rules.UNMAPPED_MODES}")
-    if max_age_days < 0:
-        raise ValueError("max_age_days must not be negative")
-    idx = KBIndex.build(kb)
-    scope = resolve(kb, scopes, idx)
+    """Assess ``scopes`` against ``findings`` (store records). ``now`` is the clock (the CLI's ``--now``)."""
+    _check_args(unmapped, max_age_days)
     now_s = iso(now)
     start_s = iso(now - timedelta(days=max_age_days))
-    control_ids = {k for k, e in kb.nodes.items() if e.kind.value == "control"}
+    ctx = _Context(kb, start_s, now_s)
+    resolve(kb, scopes)  # fail early on an unknown scope
+    acc = _Acc(ctx)
+    failing: list[FindingLike] = []
+    acc.feed(_record_rows(findings, failing, start_s, now_s), progress)
+    kept, unmapped_ids = acc.add_failing(failing)
+    return _finish(kb, acc, kept, unmapped_ids, files, scopes=scopes, now=now, max_age_days=max_age_days, unmapped=unmapped)
 
-    tallies: dict[tuple[str, str], _Tally] = {}
-    groups: dict[tuple[str, str], _Group] = {}
-    kept: dict[str, FindingRecord] = {}
-    unmapped_ids: list[str] = []
-    file_fresh: dict[str, bool] = {}
-    stale_n = future_n = 0
-    n = 0
-    for r in findings:
-        n += 1
-        if progress is not None and not n & 0xFFFF:
-            progress(n)
-        last = r.last_seen
-        if len(last) != 20 or last[-1] != "Z":
-            last = _norm_time(last)
-        sha = r.file_sha256
-        if last < start_s:
-            state = _STALE
-            stale_n += 1
-            file_fresh.setdefault(sha, False)
-        elif last > now_s:
-            state = _FUTURE
-            future_n += 1
-            continue
-        else:
-            state = -1
-            file_fresh[sha] = True
-        rule = r.tool + ":" + r.rule_id
-        mits = r.mitigations
-        # controls named directly by an attestation (the store's derived ``controls`` are not used: the
-        # engine derives controls from mitigations through the current KB)
-        ctrls: tuple[str, ...] = tuple(t for t in r.targets if t in control_ids) if r.targets else ()
-        if state == _STALE:
-            for m in mits:
-                t = tallies.get((m, rule))
-                if t is None:
-                    t = tallies[(m, rule)] = _Tally(r.tool, r.mapped_by)
-                t.counts[_STALE] += 1
-                t.files.add(sha)
-            for c in ctrls:
-                key = ("control:" + c, rule)
-                t = tallies.get(key)
-                if t is None:
-                    t = tallies[key] = _Tally(r.tool, r.mapped_by)
-                t.counts[_STALE] += 1
-                t.files.add(sha)
-            continue
-        outcome = rules.finding_outcome(r.result, r.status)
-        slot = _OUTCOME_SLOT[outcome]
-        ident = r.identity
-        for m in mits:
-            t = tallies.get((m, rule))
-            if t is None:
-                t = tallies[(m, rule)] = _Tally(r.tool, r.mapped_by)
-            t.counts[slot] += 1
-            t.files.add(sha)
-            t.methods.add(r.method)
-            if slot == _FAIL:
-                t.failing.append(ident)
-        for c in ctrls:
-            key = ("control:" + c, rule)
-            t = tallies.get(key)
-            if t is None:
-                t = tallies[key] = _Tally(r.tool, r.mapped_by)
-            t.counts[slot] += 1
-            t.files.add(sha)
-            t.methods.add(r.method)
-            if slot == _FAIL:
-                t.failing.append(ident)
-        g = groups.get((sha, rule))
-        if g is None:
-            g = groups[(sha, rule)] = _Group(r.tool)
-        g.counts[slot if slot < 3 else 3] += 1
-        if last > g.collected:
-            g.collected = last
-        g.methods.add(r.method)
-        subject = r.function or r.resource or r.file
-        if subject:
-            g.subjects.add(subject)
-        if mits:
-            g.mitigations.update(mits)
-        if ctrls:
-            g.controls.update(ctrls)
-        if slot == _FAIL:
-            kept[ident] = FindingRecord(
-                identity=ident,
-                tool=r.tool,
-                rule_id=r.rule_id,
-                rule=rule,
-                title=r.rule_title,
-                severity=r.severity,
-                result=r.result,
-                status=r.status,
-                subject=subject,
-                resource=r.resource,
-                function=r.function,
-                file=r.file,
-                line=r.line,
-                pointer=r.pointer,
-                file_sha256=sha,
-                first_seen=_norm_time(r.first_seen),
-                last_seen=last,
-                method=r.method,
-                mitigations=sorted(mits),
-                controls=sorted(ctrls),
-                mapped_by=r.mapped_by,
-                message=r.message,
-            )
-            if not mits and not ctrls:
-                unmapped_ids.append(ident)
-    if progress is not None:
-        progress(n)
+
+def _finish(
+    kb: KB,
+    acc: _Acc,
+    kept: dict[str, FindingRecord],
+    unmapped_ids: list[str],
+    files: Iterable[FileLike],
+    *,
+    scopes: list[str],
+    now: datetime,
+    max_age_days: int,
+    unmapped: str,
+) -> Assessment:
+    """Status rules 3 to 5 over the tallies, then observations, POA&M and the content id."""
+    idx = KBIndex.build(kb)
+    scope = resolve(kb, scopes, idx)
+    now_s, start_s = acc.ctx.now_s, acc.ctx.start_s
+    tallies, groups, file_fresh = acc.tallies, acc.groups, acc.file_fresh
+    stale_n, future_n = acc.stale, acc.future
 
     # ---- rule 2 and 3: mitigations
     by_mit: dict[str, list[RuleEvidence]] = {}
