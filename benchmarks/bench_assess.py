@@ -75,8 +75,8 @@ def _fill(store: Store, kb: kbmod.KB) -> None:
         )
     conn.execute("BEGIN")
     conn.executemany(
-        "INSERT INTO files (id, sha256, name, format, tool, tool_version, scan_time, scan_time_source, ingested_at, bytes, findings,"
-        " failed, passed, other, mapped, rows_digest, chain) VALUES (" + ",".join("?" * 17) + ")",
+        "INSERT INTO files (id, sha256, name, format, tool, tool_version, scan_time, scan_time_source, ingested_at, bytes,"
+        " findings, failed, passed, other, mapped, rows_digest, chain) VALUES (" + ",".join("?" * 17) + ")",
         files,
     )
     obs = []
