@@ -23,6 +23,13 @@ demo: $(STAMP)
 	$(SCKB) kb export --format graphml --out $(OUT)/kb-graph.graphml
 	$(SCKB) kb export --format csv --out $(OUT)/kb-csv
 	$(SCKB) query risk SAS-4
+	rm -rf $(OUT)/workspace
+	$(SCKB) --workspace $(OUT)/workspace evidence ingest examples/phi-app/evidence
+	$(SCKB) --workspace $(OUT)/workspace evidence verify
+	$(SCKB) --workspace $(OUT)/workspace evidence list --status open
+	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 assess --scope fedramp-moderate --scope hipaa --summary-out $(OUT)/assessment.md
+	$(SCKB) --workspace $(OUT)/workspace assess explain AC-6
+	$(SCKB) --workspace $(OUT)/workspace export oscal --out $(OUT)/oscal
 	@echo "demo outputs are in $(OUT)/"
 
 test: $(STAMP)

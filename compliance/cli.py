@@ -542,8 +542,9 @@ def evidence_ingest(obj: Ctx, paths: tuple[Path, ...], fmt: str | None, strict: 
 
 
 def _finding_row(f: Any) -> tuple[Any, ...]:
-    where = f.resource or f.function or (f"{f.file}:{f.line}" if f.file and f.line else f.file) or f.account
-    return (f.identity[:12], f.tool, f.rule_id, f.status, f.severity, where, f.mitigations or f"({f.mapped_by})", f.last_seen)
+    where = f.resource or f.function or (f"{f.file}:{f.line}" if f.file and f.line else f.file) or f.account or f.targets
+    reaches = f.mitigations or f.controls or f"({f.mapped_by})"
+    return (f.identity[:12], f.tool, f.rule_id, f.status, f.severity, where, reaches, f.last_seen)
 
 
 @evidence_group.command("list")
