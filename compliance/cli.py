@@ -699,9 +699,9 @@ def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: P
             )
         )
     if a.safeguards:
-        con.print(
-            _table("HIPAA view", ["safeguard", "title", "status"], [(x.id, x.title, x.status) for x in a.safeguards.values()])
-        )
+        weak = [(x.id, x.title, x.status) for x in a.safeguards.values() if x.status in ("not-satisfied", "partially-satisfied")]
+        con.print(_table("HIPAA safeguards needing work", ["safeguard", "title", "status"], weak))
+        con.print("HIPAA view: " + ", ".join(f"{k} {v}" for k, v in s["safeguards"].items()))
     con.print(
         f"satisfied share {s['satisfied_percent']:.2f}% · {s['findings_failing']} failing findings · "
         f"{s['poam_items']} POA&M items ({s['poam_overdue']} overdue) · {s['stale_findings']} stale findings · "
@@ -894,8 +894,9 @@ def assess_explain(obj: Ctx, control_id: str, assessment: str | None, as_json: b
             counts = f"{r['failed']} failing, {r['passed']} passing, {r['stale']} stale"
             click.echo(f"       <- {r['rule']} ({r['mapped_by']}): {r['outcome']}, {counts}")
             for f in r["failing_findings"][:20]:
-                where = f"{f['file'] or ''}:{f['line'] or ''}"
-                click.echo(f"            <- {f['subject'] or '?'} {where} evidence {f['evidence_sha256'][:16]} {f['pointer']}")
+                where = f" {f['file']}:{f['line'] or ''}" if f["file"] else ""
+                ev = f"evidence {f['evidence_sha256'][:16]} {f['pointer']}"
+                click.echo(f"            <- {f['subject'] or 'finding'}{where} {ev}")
             if len(r["failing_findings"]) > 20:
                 click.echo(f"            ... {len(r['failing_findings']) - 20} more")
     for r in p["attestations"]:
