@@ -303,46 +303,47 @@ class Ingester:
         obs_rows: list[tuple[Any, ...]] = []
         id_rows: list[tuple[Any, ...]] = []
         locs: set[str] = set()
-        tools: dict[str, int] = {}
-        versions: dict[str, int] = {}
+        by_tool: dict[tuple[str, str | None], int] = {}
         latest_time = ""
         file_time_source = "ingest"
         counts = {"fail": 0, "pass": 0, "error": 0, "info": 0}
         mapped = 0
+        status_of = _STATUS
+        digest_of = row_digest
+        update_hash = rows_hash.update
+        add_obs, add_id, add_loc = obs_rows.append, id_rows.append, locs.add
+        map_rule, map_attestation = mapper.map, mapper.attestation
         for f in fmt.parse(ctx.path, ctx):
             obs_id += 1
             ident, loc = identity_of(f)
-            scan_time = f.scan_time or now
-            src = f.scan_time_source if f.scan_time else "ingest"
-            if f.scan_time and scan_time > latest_time:
-                latest_time = scan_time
-                file_time_source = src
-            cw = " ".join(f.cwes)
-            tg = " ".join(f.targets)
+            scan_time = f.scan_time
+            if scan_time:
+                src = f.scan_time_source
+                if scan_time > latest_time:
+                    latest_time, file_time_source = scan_time, src
+            else:
+                scan_time, src = now, "ingest"
+            tool, result = f.tool, f.result
             values = (
-                ident, f.tool, f.tool_version, scan_time, src, f.rule_id, f.rule_title, f.severity, f.result,
-                f.resource, f.function, f.file, f.line, f.provider, f.account, f.region, cw, f.pointer, f.message,
-                f.method, tg,
+                ident, tool, f.tool_version, scan_time, src, f.rule_id, f.rule_title, f.severity, result,
+                f.resource, f.function, f.file, f.line, f.provider, f.account, f.region, " ".join(f.cwes), f.pointer,
+                f.message, f.method, " ".join(f.targets),
             )  # fmt: skip
-            digest = row_digest(obs_id, file_id, values)
-            rows_hash.update(digest.encode())
-            obs_rows.append((obs_id, file_id, *values, digest))
-            m = mapper.attestation(f.targets) if f.targets else mapper.map(f.tool, f.rule_id, f.cwes)
-            if m.mitigations or m.controls:
-                mapped += 1
-            id_rows.append(
+            digest = digest_of(obs_id, file_id, values)
+            update_hash(digest.encode())
+            add_obs((obs_id, file_id, *values, digest))
+            m = map_attestation(f.targets) if f.targets else map_rule(tool, f.rule_id, f.cwes)
+            mapped += m.reaches
+            add_id(
                 (
-                    ident, f.tool, f.rule_id, loc, scan_time, scan_time, _STATUS.get(f.result, "open"), obs_id, file_id,
-                    m.mapped_by,
-                    f" {' '.join(m.mitigations)} " if m.mitigations else "",
-                    f" {' '.join(m.controls)} " if m.controls else "",
+                    ident, tool, f.rule_id, loc, scan_time, scan_time, status_of.get(result, "open"), obs_id, file_id,
+                    m.mapped_by, m.mitigations_text, m.controls_text,
                 )
             )  # fmt: skip
-            counts[f.result] = counts.get(f.result, 0) + 1
-            locs.add(loc)
-            tools[f.tool] = tools.get(f.tool, 0) + 1
-            if f.tool_version:
-                versions[f.tool_version] = versions.get(f.tool_version, 0) + 1
+            counts[result] = counts.get(result, 0) + 1
+            add_loc(loc)
+            key = (tool, f.tool_version)
+            by_tool[key] = by_tool.get(key, 0) + 1
             if len(obs_rows) >= BATCH:
                 conn.executemany(_INSERT_OBS, obs_rows)
                 conn.executemany(_UPSERT, id_rows)
@@ -356,6 +357,12 @@ class Ingester:
             if on_progress is not None:
                 on_progress(len(obs_rows))
         n = obs_id - first_obs + 1
+        tools: dict[str, int] = {}
+        versions: dict[str, int] = {}
+        for (t, v), k in by_tool.items():
+            tools[t] = tools.get(t, 0) + k
+            if v:
+                versions[v] = versions.get(v, 0) + k
         tool = max(tools, key=lambda t: (tools[t], t)) if tools else getattr(fmt, "tool", fmt.name)
         version = ctx.tool_version or (max(versions, key=lambda v: (versions[v], v)) if versions else None)
         if ctx.scan_time:

@@ -14,7 +14,7 @@ Characters outside the KB id alphabet are replaced with ``-`` (GuardDuty types s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -29,6 +29,15 @@ class Mapping:
     controls: tuple[str, ...]
     mapped_by: str  # rule | tool | cwe | attestation | none
     rule: str | None = None  # the KB rule node that matched
+    #: the store's text forms (" id1 id2 ", or "" when empty) and whether anything is reached, computed once
+    mitigations_text: str = field(init=False)
+    controls_text: str = field(init=False)
+    reaches: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mitigations_text", f" {' '.join(self.mitigations)} " if self.mitigations else "")
+        object.__setattr__(self, "controls_text", f" {' '.join(self.controls)} " if self.controls else "")
+        object.__setattr__(self, "reaches", int(bool(self.mitigations or self.controls)))
 
 
 UNMAPPED = Mapping((), (), "none")

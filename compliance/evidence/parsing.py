@@ -10,6 +10,7 @@ guarded against hostile nesting (orjson refuses > 1024 levels; the ijson path is
 from __future__ import annotations
 
 import codecs
+import functools
 import io
 import re
 from collections.abc import Callable, Iterator
@@ -314,6 +315,28 @@ class ParseContext:
             return value
         return None
 
+    def tail(self, n: int = HEAD_BYTES) -> bytes:
+        """The last ``n`` bytes of the file (where summaries usually sit)."""
+        with self.path.open("rb") as f:
+            f.seek(max(0, self.size - n))
+            return f.read()
+
+    def only_empty(self, key: str) -> bool:
+        """True when every occurrence of the JSON key ``key`` in the file is ``"key": []``: a cheap C-speed
+        scan (mmap) that lets a streaming parser skip a pass over a big file for a list that is empty."""
+        import mmap
+
+        needle = orjson.dumps(key)
+        pattern = re.compile(re.escape(needle) + rb"\s*:\s*\[\s*\]")
+        with self.path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            total = empty = 0
+            pos = mm.find(needle)
+            while pos != -1:
+                total += 1
+                empty += pattern.match(mm, pos) is not None
+                pos = mm.find(needle, pos + 1)
+        return total == empty
+
     def lines(self) -> Iterator[tuple[int, str]]:
         """(1-based line number, text) of a text file, streamed, UTF-8 checked."""
         with self.path.open("rb") as f:
@@ -492,6 +515,7 @@ def provider(value: Any) -> str | None:
     return low
 
 
+@functools.lru_cache(maxsize=65536)
 def provider_from_rule(rule_id: str) -> str | None:
     """A cloud inferred from a rule id (CKV_AWS_1, AVD-AWS-0066, CKV_AZURE_…)."""
     up = rule_id.upper()

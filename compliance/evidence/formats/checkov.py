@@ -6,6 +6,7 @@ and ``parsing_errors`` (error: files checkov could not read). Version: ``summary
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from compliance.evidence.parsing import (
 )
 
 _LISTS = (("failed_checks", "fail"), ("passed_checks", "pass"), ("skipped_checks", "info"))
+_VERSION = re.compile(rb'"checkov_version"\s*:\s*"([^"]{1,64})"')
 
 
 class CheckovJson:
@@ -67,40 +69,38 @@ class CheckovJson:
                 yield _parse_error(p, version, pointer(*base, "results", "parsing_errors", i))
 
     def _stream(self, ctx: ParseContext) -> Iterator[Finding]:
+        """One ijson pass per non-empty list; the version is read from the summary in the head or the tail."""
         top = "item." if ctx.sniff.top == "array" else ""
-        summary = ctx.first(f"{top}summary") or {}
-        version = text(summary.get("checkov_version")) if isinstance(summary, dict) else None
+        found = _VERSION.search(ctx.tail()) or _VERSION.search(ctx.sniff.first_line.encode())
+        version = ctx.sniff.value(f"{top}summary.checkov_version") or (found.group(1).decode() if found else None)
         ctx.tool_version = version
+        base = ("*",) if top else ()
         for key, result in _LISTS:
-            for i, rec in enumerate(ctx.stream(f"{top}results.{key}.item")):
-                yield _record(rec, result, version, pointer(*(("*",) if top else ()), "results", key, i))
-        for i, p in enumerate(ctx.stream(f"{top}results.parsing_errors.item")):
-            yield _parse_error(p, version, pointer(*(("*",) if top else ()), "results", "parsing_errors", i))
+            if not ctx.only_empty(key):
+                for i, rec in enumerate(ctx.stream(f"{top}results.{key}.item")):
+                    yield _record(rec, result, version, pointer(*base, "results", key, i))
+        if not ctx.only_empty("parsing_errors"):
+            for i, p in enumerate(ctx.stream(f"{top}results.parsing_errors.item")):
+                yield _parse_error(p, version, pointer(*base, "results", "parsing_errors", i))
 
 
 def _record(rec: dict[str, Any], result: str, version: str | None, ptr: str) -> Finding:
-    check_id = text(rec.get("check_id")) or "unknown"
-    resource = text(rec.get("resource"))
-    lines = rec.get("file_line_range") or [None]
-    file = relpath(rec.get("file_path") or rec.get("repo_file_path"))
+    """One check record (the hot path of big reports: plain positional construction)."""
+    get = rec.get
+    check_id = text(get("check_id")) or "unknown"
+    resource = text(get("resource"))
+    lines = get("file_line_range") or (None,)
+    file = relpath(get("file_path") or get("repo_file_path"))
     if file:
         file = file.lstrip("/")
-    cr = rec.get("check_result") or {}
-    return make(
-        "checkov",
-        check_id,
-        result,
-        ptr,
-        version=version,
-        title=text(rec.get("check_name")),
-        severity=severity(rec.get("severity")),
-        resource=resource,
-        function=function_of(resource),
-        file=file,
-        line=as_int(lines[0]) if lines else None,
-        provider=provider_from_rule(check_id),
-        message=text(cr.get("suppress_comment")) if result == "info" else text(rec.get("check_name")),
-    )
+    name = text(get("check_name"))
+    sev = get("severity")
+    message = text((get("check_result") or {}).get("suppress_comment")) if result == "info" else name
+    return Finding(
+        "checkov", version, None, "ingest", check_id, name, severity(sev) if sev else None, result, resource,
+        function_of(resource), file, as_int(lines[0]) if lines else None, provider_from_rule(check_id), None, None,
+        (), ptr, message,
+    )  # fmt: skip
 
 
 def _parse_error(p: Any, version: str | None, ptr: str) -> Finding:

@@ -21,7 +21,6 @@ from compliance.evidence.parsing import (
     canonical_tool,
     cwes,
     iso_time,
-    make,
     pointer,
     provider_from_rule,
     relpath,
@@ -78,6 +77,8 @@ class Sarif:
         rules = [_rule(rule, taxa) for rule in driver.get("rules") or []]
         by_id = {rl[0]: rl for rl in rules if rl[0]}
         prefix_sev = _PREFIX_SEVERITY.get(tool)
+        source = "file" if when else "ingest"
+        base = pointer("runs", r, "results")
         for i, res in results:
             if not isinstance(res, dict):
                 raise ctx.error("a SARIF result must be an object", pointer=pointer("runs", r, "results", i))
@@ -104,22 +105,11 @@ class Sarif:
             result = _KIND.get(kind, "info")
             file, line = _location(res)
             msg = res.get("message") or {}
-            yield make(
-                tool,
-                rule_id,
-                result,
-                pointer("runs", r, "results", i),
-                version=version,
-                time=when,
-                title=title,
-                severity=sev,
-                resource=_logical(res),
-                file=file,
-                line=line,
-                provider=provider_from_rule(rule_id),
-                cwes=rule_cwes or cwes(props.get("tags"), props.get("cwe")),
-                message=text(msg.get("text") if isinstance(msg, dict) else msg),
-            )
+            yield Finding(
+                tool, version, when, source, rule_id, title, sev, result, _logical(res), None, file, line,
+                provider_from_rule(rule_id), None, None, rule_cwes or cwes(props.get("tags"), props.get("cwe")),
+                f"{base}/{i}", text(msg.get("text") if isinstance(msg, dict) else msg),
+            )  # fmt: skip
 
 
 def _num(value: Any) -> float | None:
