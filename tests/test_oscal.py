@@ -274,3 +274,12 @@ def test_catalog_bad_input(tmp_path: Path) -> None:
         parse_catalog(bad.read_bytes(), path=bad)
     with pytest.raises(InputError, match=r"profile.json#/catalog: not an OSCAL catalog"):
         parse_catalog(b'{"profile": {}}', path="profile.json")
+
+
+def test_uid_is_uuid5() -> None:
+    import uuid
+
+    from compliance.oscal.build import NAMESPACE, uid
+
+    for key in ("observation:abc|checkov:CKV_AWS_1", "", "subject:λ-fn", "x" * 500):
+        assert uid(key) == str(uuid.uuid5(NAMESPACE, key))

@@ -22,6 +22,7 @@ not-satisfied): satisfied and inherited -> ``satisfied``; not-satisfied and part
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -56,8 +57,16 @@ _STATE = {
 }
 
 
+_NS_BYTES = NAMESPACE.bytes
+
+
 def uid(key: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, key))
+    """``str(uuid.uuid5(NAMESPACE, key))``, computed without building UUID objects (it runs per observation)."""
+    h = bytearray(hashlib.sha1(_NS_BYTES + key.encode()).digest()[:16])
+    h[6] = (h[6] & 0x0F) | 0x50
+    h[8] = (h[8] & 0x3F) | 0x80
+    x = h.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def oscal_control_id(cid: str) -> str:
@@ -237,26 +246,46 @@ def evidence_href(sha: str, name: str) -> str:
 # --------------------------------------------------------------------------- assessment results
 
 
-def _observation(o: Observation) -> dict[str, Any]:
-    counts = f"{o.failed} failing, {o.passed} passing, {o.errors} errors, {o.other} other"
+class _Uids:
+    """UUIDs computed once per build (observations, subjects and evidence recur across sections)."""
+
+    def __init__(self, a: Assessment) -> None:
+        self.obs = {o.key: _obs_uuid(o) for o in a.observations}
+        self._subjects: dict[str, str] = {}
+        self._evidence: dict[str, str] = {}
+
+    def subject(self, s: str) -> str:
+        u = self._subjects.get(s)
+        if u is None:
+            u = self._subjects[s] = uid("subject:" + s)
+        return u
+
+    def evidence(self, sha: str) -> str:
+        u = self._evidence.get(sha)
+        if u is None:
+            u = self._evidence[sha] = _evidence_uuid(sha)
+        return u
+
+
+def _observation(o: Observation, ids: _Uids) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "uuid": _obs_uuid(o),
+        "uuid": ids.obs[o.key],
         "title": f"{o.rule} in evidence {o.file_sha256[:12]}",
-        "description": f"{o.tool} rule {o.rule}: {counts}.",
-        "props": [prop("rule", o.rule), prop("failed", o.failed), prop("passed", o.passed)],
+        "description": f"{o.tool} rule {o.rule}: {o.failed} failing, {o.passed} passing, {o.errors} errors, {o.other} other.",
         "methods": o.methods or ["TEST"],
         "types": ["finding"],
-        "subjects": [{"subject-uuid": uid("subject:" + s), "type": "inventory-item"} for s in o.subjects],
-        "relevant-evidence": [
-            {"href": f"#{_evidence_uuid(o.file_sha256)}", "description": f"{o.tool} output, SHA-256 {o.file_sha256}"}
-        ],
         "collected": o.collected,
+        "relevant-evidence": [
+            {"href": f"#{ids.evidence(o.file_sha256)}", "description": f"{o.tool} output, SHA-256 {o.file_sha256}"}
+        ],
     }
-    return _clean(doc)
+    if o.subjects:
+        doc["subjects"] = [{"subject-uuid": ids.subject(s), "type": "inventory-item"} for s in o.subjects]
+    return doc
 
 
-def _risks(a: Assessment) -> list[dict[str, Any]]:
-    obs_uuid = {o.key: _obs_uuid(o) for o in a.observations}
+def _risks(a: Assessment, ids: _Uids) -> list[dict[str, Any]]:
+    obs_uuid = ids.obs
     out = []
     for p in a.poam:
         related = [{"observation-uuid": obs_uuid[k]} for k in p.observations if k in obs_uuid]
@@ -283,13 +312,14 @@ def _risks(a: Assessment) -> list[dict[str, Any]]:
 
 
 def assessment_results(a: Assessment, *, ap_href: str = AP_FILE) -> dict[str, Any]:
-    observations = [_observation(o) for o in a.observations]
-    risks = _risks(a)
+    ids = _Uids(a)
+    observations = [_observation(o, ids) for o in a.observations]
+    risks = _risks(a, ids)
     # index: mitigation / control -> observation uuids; rule -> risk uuid
     obs_by_mit: dict[str, list[str]] = {}
     obs_by_ctrl: dict[str, list[str]] = {}
     for o in a.observations:
-        u = _obs_uuid(o)
+        u = ids.obs[o.key]
         for m in o.mitigations:
             obs_by_mit.setdefault(m, []).append(u)
         for c in o.controls:
@@ -369,7 +399,8 @@ def assessment_results(a: Assessment, *, ap_href: str = AP_FILE) -> dict[str, An
 def poam(a: Assessment, *, ar_href: str = AR_FILE) -> dict[str, Any]:
     by_key = {o.key: o for o in a.observations}
     used_obs = sorted({k for p in a.poam for k in p.observations if k in by_key})
-    risks = _risks(a)
+    ids = _Uids(a)
+    risks = _risks(a, ids)
     items = []
     for p in a.poam:
         risk_uuid = _risk_uuid(p.rule)
@@ -389,7 +420,7 @@ def poam(a: Assessment, *, ar_href: str = AR_FILE) -> dict[str, Any]:
                         prop("overdue", "true" if p.overdue else "false"),
                     ],
                     "links": [{"href": f"{ar_href}#{risk_uuid}", "rel": "related", "text": "risk in the assessment results"}],
-                    "related-observations": [{"observation-uuid": _obs_uuid(by_key[k])} for k in p.observations if k in by_key],
+                    "related-observations": [{"observation-uuid": ids.obs[k]} for k in p.observations if k in by_key],
                     "related-risks": [{"risk-uuid": risk_uuid}],
                 }
             )
@@ -408,7 +439,7 @@ def poam(a: Assessment, *, ar_href: str = AR_FILE) -> dict[str, Any]:
         {
             "uuid": uid("poam:" + a.id),
             "metadata": _metadata(a, f"sckb plan of action and milestones ({', '.join(a.scopes)})"),
-            "observations": [_observation(by_key[k]) for k in used_obs],
+            "observations": [_observation(by_key[k], ids) for k in used_obs],
             "risks": risks,
             "poam-items": items,
             "back-matter": {"resources": resources},
