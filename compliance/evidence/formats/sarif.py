@@ -79,35 +79,45 @@ class Sarif:
         prefix_sev = _PREFIX_SEVERITY.get(tool)
         source = "file" if when else "ingest"
         base = pointer("runs", r, "results")
+        no_rule = (None, None, None, (), None)
         for i, res in results:
             if not isinstance(res, dict):
                 raise ctx.error("a SARIF result must be an object", pointer=pointer("runs", r, "results", i))
-            idx = as_int(res.get("ruleIndex"))
-            rule_id = text(res.get("ruleId")) or text((res.get("rule") or {}).get("id"))
+            get = res.get
+            rule_id = get("ruleId")
+            if not isinstance(rule_id, str) or not rule_id.strip():
+                rule_id = text((get("rule") or {}).get("id"))
             rl = by_id.get(rule_id) if rule_id else None
-            if rl is None and idx is not None and 0 <= idx < len(rules):
-                rl = rules[idx]
-                rule_id = rule_id or rl[0]
+            if rl is None:
+                idx = as_int(get("ruleIndex"))
+                if idx is not None and 0 <= idx < len(rules):
+                    rl = rules[idx]
+                    rule_id = rule_id or rl[0]
             rule_id = rule_id or "unknown"
-            _, title, default_level, rule_cwes, rule_sev = rl or (None, None, None, (), None)
-            props = res.get("properties") or {}
-            sev = (
-                severity(props.get("issue_severity") or props.get("severity"))
-                or severity(_num(props.get("security-severity")))
-                or rule_sev
-            )
-            level = res.get("level") or default_level
-            if sev is None and prefix_sev is not None:
-                sev = prefix_sev.get(rule_id[:1].upper())
-            if sev is None and level:
-                sev = _LEVEL.get(str(level).lower())
-            kind = str(res.get("kind") or "fail").lower()
-            result = _KIND.get(kind, "info")
-            file, line = _location(res)
-            msg = res.get("message") or {}
+            _, title, default_level, rule_cwes, rule_sev = rl or no_rule
+            props = get("properties")
+            sev = rule_sev
+            found_cwes = rule_cwes
+            if props:
+                sev = (
+                    severity(props.get("issue_severity") or props.get("severity"))
+                    or severity(_num(props.get("security-severity")))
+                    or sev
+                )
+                found_cwes = found_cwes or cwes(props.get("tags"), props.get("cwe"))
+            if sev is None:
+                level = get("level") or default_level
+                if prefix_sev is not None:
+                    sev = prefix_sev.get(rule_id[:1].upper())
+                if sev is None and level:
+                    sev = _LEVEL.get(str(level).lower())
+            kind = get("kind")
+            result = _KIND.get(kind.lower(), "info") if isinstance(kind, str) else "fail"
+            file, line, logical = _location(res)
+            msg = get("message")
             yield Finding(
-                tool, version, when, source, rule_id, title, sev, result, _logical(res), None, file, line,
-                provider_from_rule(rule_id), None, None, rule_cwes or cwes(props.get("tags"), props.get("cwe")),
+                tool, version, when, source, rule_id, title, sev, result, logical, None, file, line,
+                provider_from_rule(rule_id), None, None, found_cwes,
                 f"{base}/{i}", text(msg.get("text") if isinstance(msg, dict) else msg),
             )  # fmt: skip
 
@@ -156,25 +166,26 @@ def _rule(
     return rid, title, level, tuple(dict.fromkeys(found)), sev
 
 
-def _location(res: dict[str, Any]) -> tuple[str | None, int | None]:
-    for loc in res.get("locations") or []:
-        phys = (loc or {}).get("physicalLocation") or {}
-        uri = relpath((phys.get("artifactLocation") or {}).get("uri"))
-        if uri and uri.startswith("file://"):
-            uri = uri[len("file://") :]
-        line = as_int((phys.get("region") or {}).get("startLine"))
-        if uri or line:
-            return uri, line
-    return None, None
-
-
-def _logical(res: dict[str, Any]) -> str | None:
-    for loc in res.get("locations") or []:
-        for ll in (loc or {}).get("logicalLocations") or []:
-            name = text(ll.get("fullyQualifiedName") or ll.get("name"))
-            if name:
-                return name
-    return None
+def _location(res: dict[str, Any]) -> tuple[str | None, int | None, str | None]:
+    """(file, line, logical location) of a result's first location that has them."""
+    uri: str | None = None
+    line: int | None = None
+    logical: str | None = None
+    for loc in res.get("locations") or ():
+        if not isinstance(loc, dict):
+            continue
+        phys = loc.get("physicalLocation")
+        if phys and uri is None and line is None:
+            uri = relpath((phys.get("artifactLocation") or {}).get("uri"))
+            if uri and uri.startswith("file://"):
+                uri = uri[len("file://") :]
+            line = as_int((phys.get("region") or {}).get("startLine"))
+        if logical is None:
+            for ll in loc.get("logicalLocations") or ():
+                logical = text(ll.get("fullyQualifiedName") or ll.get("name"))
+                if logical:
+                    break
+    return uri, line, logical
 
 
 FORMAT = Sarif()
