@@ -10,7 +10,7 @@ evidence set tests/data/oscal/evidence.json. Regenerate them after an intended c
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -283,3 +283,19 @@ def test_uid_is_uuid5() -> None:
 
     for key in ("observation:abc|checkov:CKV_AWS_1", "", "subject:λ-fn", "x" * 500):
         assert uid(key) == str(uuid.uuid5(NAMESPACE, key))
+
+
+def test_empty_evidence_still_gives_valid_documents(fixture_kb: kbmod.KB, validators: Validators) -> None:
+    from compliance.oscal import broken_references
+
+    a = assess(fixture_kb, [], [], scopes=["test-baseline"], now=datetime(2026, 11, 30, tzinfo=UTC))
+    docs = all_documents(fixture_kb, a)
+    for name, doc in docs.items():
+        assert errors(doc, validators) == [], name
+    assert broken_references(docs) == []
+    (result,) = docs[AR_FILE]["assessment-results"]["results"]
+    assert "observations" not in result
+    # only the inherited control has a determination
+    assert [f["target"]["target-id"] for f in result["findings"]] == ["pe-3_smt"]
+    (item,) = docs[POAM_FILE]["plan-of-action-and-milestones"]["poam-items"]
+    assert item["title"] == "No open findings" and item["props"][0]["name"] == "placeholder"

@@ -446,7 +446,15 @@ def poam(a: Assessment, *, ar_href: str = AR_FILE) -> dict[str, Any]:
         }
     )
     if "poam-items" not in doc:
-        doc["poam-items"] = []  # required, and an empty POA&M is a valid statement
+        # OSCAL requires at least one item: say explicitly that nothing is open (marked as a placeholder)
+        doc["poam-items"] = [
+            {
+                "uuid": uid("poam-item:none:" + a.id),
+                "title": "No open findings",
+                "description": f"Assessment {a.id} found no open failing finding in scope; nothing to remediate.",
+                "props": [prop("placeholder", "true")],
+            }
+        ]
     return {"plan-of-action-and-milestones": doc}
 
 
