@@ -683,7 +683,12 @@ def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: P
     else:
         text = ""
     if out is not None:
-        out.write_text(text if fmt != "table" else render.as_markdown(a, gate), encoding="utf-8")
+        from compliance.errors import InputError
+
+        try:
+            out.write_text(text if fmt != "table" else render.as_markdown(a, gate), encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write the summary: {exc.strerror}", path=out) from exc
     if fmt != "table":
         click.echo(text, nl=False)
         return

@@ -251,3 +251,14 @@ def test_fast_store_read_equals_the_record_path(ingested: Path, scopes: list[str
         slow = assess(kb, store.findings(), store.files(), scopes=scopes, now=now, max_age_days=max_age)
     assert fast.findings and fast.observations
     assert fast == slow
+
+
+def test_unwritable_outputs_are_one_line_errors(runner: CliRunner, ws: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = sckb(runner, ws, "assess", "--scope", "hipaa", "--summary-out", str(blocker / "s.md"))
+    assert r.exit_code == 3 and "cannot write the summary" in r.output
+    assert sckb(runner, ws, "assess", "list", "--json").exit_code == 0  # the assessment itself was stored
+    assert sckb(runner, ws, "export", "oscal", "--out", str(blocker)).exit_code == 2  # a file is not a folder (usage)
+    r = sckb(runner, ws, "export", "oscal", "--out", str(blocker / "sub"))
+    assert r.exit_code == 3 and r.output.startswith("sckb: error: ") and len(r.output.strip().splitlines()) == 1

@@ -51,18 +51,21 @@ def export(
     except OSError as exc:
         raise InputError(f"cannot create the output folder: {exc.strerror}", path=out) from exc
     written = []
-    for name, doc in docs.items():
-        path = out / name
-        path.write_bytes(dumps(doc))
-        written.append(path)
-    if locker is not None:
-        for f in a.files:
-            src = locker(f.sha256)
-            if src is None or not src.is_file():
-                continue
-            dst = out / evidence_href(f.sha256, f.name)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            if not dst.exists():
-                shutil.copyfile(src, dst)
-            written.append(dst)
+    try:
+        for name, doc in docs.items():
+            path = out / name
+            path.write_bytes(dumps(doc))
+            written.append(path)
+        if locker is not None:
+            for f in a.files:
+                src = locker(f.sha256)
+                if src is None or not src.is_file():
+                    continue
+                dst = out / evidence_href(f.sha256, f.name)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                if not dst.exists():
+                    shutil.copyfile(src, dst)
+                written.append(dst)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", path=exc.filename or out) from exc
     return written
