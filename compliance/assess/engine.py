@@ -140,32 +140,62 @@ class _Group:
         self.controls: set[str] = set()
 
 
-#: One evidence row as the accumulation loop reads it:
-#: (tool, rule_id, result, status, last_seen, file sha256, method, targets, mitigations, mapped_by, subject)
-Row = tuple[str, str, str, str, str, str, str, tuple[str, ...], tuple[str, ...], str, "str | None"]
+#: One evidence row as the accumulation loop reads it (status rule 1 already applied: ``slot``):
+#: (tool, rule_id, file, slot, method, mitigations, targets, mapped_by, last_seen, subject).
+#: The first eight items are the tally key. ``file``, ``mitigations`` and ``targets`` are decoded values
+#: (sha256 and id tuples) or the store's raw columns, decoded per key by ``feed(decode=...)``.
+Row = tuple[Any, ...]
+_BATCH = 65536
 
 
-def _record_rows(findings: Iterable[FindingLike], failing: list[FindingLike], start_s: str, now_s: str) -> Iterator[Row]:
-    """Rows from store records; the fresh open failures are also collected into ``failing``."""
+def slot_of(result: str, status: str, last: str, start_s: str, now_s: str) -> int:
+    """Status rule 1 as a tally slot (stale and future first)."""
+    if last < start_s:
+        return _STALE
+    if last > now_s:
+        return _FUTURE
+    return _OUTCOME_SLOT[rules.finding_outcome(result, status)]
+
+
+def slot_sql(start_s: str, now_s: str) -> str:
+    """:func:`slot_of` as an SQL expression over ``o.result``, ``i.status`` and ``i.last_seen``
+    (the two times are canonical ISO strings made by :func:`iso`, safe to inline)."""
+    return (
+        f"CASE WHEN i.last_seen < '{start_s}' THEN {_STALE} WHEN i.last_seen > '{now_s}' THEN {_FUTURE}"
+        f" WHEN o.result = 'fail' THEN (CASE WHEN i.status = 'open' THEN {_FAIL} ELSE {_CLOSED} END)"
+        f" WHEN o.result = 'pass' THEN {_PASS} WHEN o.result = 'error' THEN {_ERROR} ELSE {_INFO} END"
+    )
+
+
+def _record_rows(findings: Iterable[FindingLike], failing: list[FindingLike], start_s: str, now_s: str) -> Iterator[list[Row]]:
+    """Batches of rows from store records; the fresh open failures are also collected into ``failing``."""
+    batch: list[Row] = []
     for r in findings:
         last = r.last_seen
         if len(last) != 20 or last[-1] != "Z":
             last = _norm_time(last)
-        if r.result == "fail" and r.status == "open" and start_s <= last <= now_s:
+        slot = slot_of(r.result, r.status, last, start_s, now_s)
+        if slot == _FAIL:
             failing.append(r)
-        yield (
-            r.tool,
-            r.rule_id,
-            r.result,
-            r.status,
-            last,
-            r.file_sha256,
-            r.method,
-            r.targets,
-            r.mitigations,
-            r.mapped_by,
-            r.function or r.resource or r.file,
+        batch.append(
+            (
+                r.tool,
+                r.rule_id,
+                r.file_sha256,
+                slot,
+                r.method,
+                r.mitigations,
+                r.targets,
+                r.mapped_by,
+                last,
+                r.function or r.resource or r.file,
+            )
         )
+        if len(batch) >= _BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 class _Context:
@@ -191,48 +221,36 @@ class _Acc:
 
     def feed(
         self,
-        rows: Iterable[Row] | Iterable[tuple[Any, ...]],
+        batches: Iterable[list[Row]],
         progress: Callable[[int], None] | None = None,
         decode: Callable[[Any, Any, Any], tuple[str, tuple[str, ...], tuple[str, ...]]] | None = None,
     ) -> None:
-        """One pass over the rows. Rows are first counted per distinct (tool, rule, file, outcome, method,
-        mitigations, targets, mapping) key, then the few distinct keys are expanded into the tallies.
+        """One pass over the rows (in batches). Rows are counted per distinct tally key (the first eight
+        items of a row), then the few distinct keys are expanded into the tallies.
 
-        ``decode(file, mitigations, targets)`` turns a raw row's file, mitigations and targets columns into
-        (sha256, mitigation ids, target ids) once per distinct key (used by the SQL reader); without it the
-        rows already carry them decoded."""
-        start_s, now_s = self.ctx.start_s, self.ctx.now_s
-        outcome_slot = _OUTCOME_SLOT
+        ``decode(file, mitigations, targets)`` turns raw file, mitigations and targets columns into
+        (sha256, mitigation ids, target ids) once per distinct key (used by the SQL reader)."""
         agg: dict[tuple[Any, ...], list[Any]] = {}
         subjects: set[tuple[Any, str, str, str]] = set()
         n = self.n
-        future = 0
-        for tool, rule_id, result, status, last, sha, method, targets, mits, mapped_by, subject in rows:
-            n += 1
-            if progress is not None and not n & 0xFFFF:
+        fresh_limit = _STALE  # slots below this are fresh outcomes
+        for batch in batches:
+            for row in batch:
+                key = row[:8]
+                e = agg.get(key)
+                if e is None:
+                    agg[key] = [1, row[8]]
+                else:
+                    e[0] += 1
+                    if row[8] > e[1]:
+                        e[1] = row[8]
+                subject = row[9]
+                if subject and row[3] < fresh_limit:
+                    subjects.add((row[2], row[0], row[1], subject))
+            n += len(batch)
+            if progress is not None:
                 progress(n)
-            if last < start_s:
-                slot = _STALE
-            elif last > now_s:
-                future += 1
-                continue
-            else:
-                # status rule 1 (rules.finding_outcome), inlined for speed
-                slot = (_FAIL if status == "open" else _CLOSED) if result == "fail" else outcome_slot.get(result, _INFO)
-                if subject:
-                    subjects.add((sha, tool, rule_id, subject))
-            key = (tool, rule_id, sha, slot, method, mits, targets, mapped_by)
-            e = agg.get(key)
-            if e is None:
-                agg[key] = [1, last]
-            else:
-                e[0] += 1
-                if last > e[1]:
-                    e[1] = last
         self.n = n
-        self.future += future
-        if progress is not None:
-            progress(n)
         self._expand(agg, subjects, decode)
 
     def _expand(
@@ -244,6 +262,9 @@ class _Acc:
         control_ids = self.ctx.control_ids
         tallies, groups, file_fresh = self.tallies, self.groups, self.file_fresh
         for (tool, rule_id, sha, slot, method, mits, targets, mapped_by), (count, last) in agg.items():
+            if slot == _FUTURE:
+                self.future += count
+                continue
             if decode is not None:
                 sha, mits, targets = decode(sha, mits, targets)
             rule = tool + ":" + rule_id

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from compliance.assess.engine import (
+    _BATCH,
     DEFAULT_MAX_AGE_DAYS,
     FindingLike,
     _Acc,
@@ -25,16 +26,24 @@ from compliance.assess.engine import (
     _finish,
     assess,
     iso,
+    slot_sql,
 )
 from compliance.assess.model import Assessment
 from compliance.assess.scope import resolve
 from compliance.kb.load import KB
 
-_ROWS_SQL = (
-    "SELECT i.tool, i.rule_id, o.result, i.status, i.last_seen, o.file_id, o.method, o.targets, i.mitigations, i.mapped_by,"
-    " coalesce(nullif(o.function, ''), nullif(o.resource, ''), nullif(o.file, ''))"
-    " FROM identities i JOIN observations o ON o.id = i.latest"
-)
+
+def _rows_sql(start_s: str, now_s: str) -> str:
+    """The tally rows (see ``engine.Row``), status rule 1 computed by SQLite."""
+    return (
+        "SELECT i.tool, i.rule_id, o.file_id, "
+        + slot_sql(start_s, now_s)
+        + ", o.method, i.mitigations, o.targets, i.mapped_by, i.last_seen,"
+        " coalesce(nullif(o.function, ''), nullif(o.resource, ''), nullif(o.file, ''))"
+        " FROM identities i JOIN observations o ON o.id = i.latest"
+    )
+
+
 _FAILING_SQL = (
     "SELECT i.identity, i.tool, i.rule_id, o.rule_title, o.severity, o.result, o.resource, o.function, o.file, o.line,"
     " o.pointer, o.message, o.method, o.targets, i.first_seen, i.last_seen, i.status, o.file_id, i.mitigations, i.mapped_by"
@@ -143,7 +152,8 @@ def assess_store(
     start_s = iso(now - timedelta(days=max_age_days))
     resolve(kb, scopes)
     acc = _Acc(_Context(kb, start_s, now_s))
-    acc.feed(conn.execute(_ROWS_SQL), progress, _decoder(conn))
+    cur = conn.execute(_rows_sql(start_s, now_s))
+    acc.feed(iter(lambda: cur.fetchmany(_BATCH), []), progress, _decoder(conn))
     failing: list[FindingLike] = []
     shas = dict(conn.execute("SELECT id, sha256 FROM files"))
     for row in conn.execute(_FAILING_SQL):
