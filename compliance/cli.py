@@ -779,7 +779,7 @@ def assess_group(
     with its explanation path (control <- mitigation <- rule <- findings). See README "Assessment and OSCAL".
     \b
     Exit codes: 0 assessed (gate passed); 1 a --fail-on / --min-satisfied / --unmapped-failures fail gate
-    failed; 2 usage; 4 unknown scope or no evidence store; 5 store error.
+    failed; 2 usage; 3 --summary-out not writable; 4 unknown scope or no evidence store; 5 store error.
     """
     if ctx.invoked_subcommand is not None:
         return
