@@ -71,6 +71,8 @@ _HIDDEN_FIELDS = frozenset(
 )
 #: A relation group longer than this is shown as a compact list of links instead of a table.
 COMPACT_AFTER = 60
+#: Node kinds whose pages rank first in search (control enhancements excepted).
+BOOSTED_KINDS = frozenset({NodeKind.CONTROL, NodeKind.RISK, NodeKind.MITIGATION, NodeKind.BASELINE, NodeKind.FAMILY})
 #: Rows per page of a scanner tool's rule table.
 RULES_PER_PAGE = 80
 
@@ -91,6 +93,8 @@ class Page:
     title: str
     lines: list[str] = field(default_factory=list)
     search: bool = True
+    #: search ranking weight (MkDocs Material reads ``search.boost``); None keeps the default
+    boost: float | None = None
 
     def add(self, *lines: str) -> None:
         self.lines.extend(lines)
@@ -99,6 +103,8 @@ class Page:
         head = ["---", f"title: {orjson.dumps(attr(self.title)).decode()}"]
         if not self.search:
             head += ["search:", "  exclude: true"]
+        elif self.boost is not None:
+            head += ["search:", f"  boost: {self.boost}"]
         return "\n".join([*head, "---", "", *self.lines, ""])
 
 
@@ -308,6 +314,10 @@ class Generator:
     def node_page(self, node_id: str) -> Page:
         kind = self.kind(node_id)
         page = self.new_page(self.paths.by_id[node_id], f"{node_id} {self.title(node_id)}")
+        # the search box splits "AC-6" into "ac" and "6", which AC-6(6) matches as well as AC-6: rank the main
+        # pages (base controls, risks, mitigations, ...) above control enhancements and single scanner rules
+        if kind in BOOSTED_KINDS and self.g.nodes[node_id].get("parent") not in self.g:
+            page.boost = 4
         self.breadcrumbs(page, node_id)
         page.add(f"# {md(node_id)} {md(self.title(node_id))}", "")
         page.add(f"*{md(KIND_LABELS[kind][0])}*", "")

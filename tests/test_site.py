@@ -1,0 +1,522 @@
+"""The guidance site (issue 7): generation, escaping, a real strict MkDocs build, links both ways,
+a crawl for broken links, and browser tests with Debian's chromium.
+
+The site is built ONCE per session (``built`` fixture), from the shipped KB plus a small overlay
+whose mitigation carries hostile strings (``<script>``, Markdown syntax) in its title, description,
+guidance and mapping rationale. So every test also runs against the escaping.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import json
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
+
+import markdown
+import pytest
+from click.testing import CliRunner
+
+from compliance import kb as kbmod
+from compliance.cli import command_help_texts, main
+from compliance.site.build import MARKER, check_out_dir
+from compliance.site.escape import md, mermaid_label
+from compliance.site.generate import generate, not_in_nav_patterns, slug
+
+CHROMIUM = Path("/usr/bin/chromium")
+PAYLOAD = "<script>window.__pwned=1</script>"
+PROBE_ID = "zz-site-probe"
+PROBE_TITLE = f"{PAYLOAD} probe & <b>bold</b>"
+OVERLAY = f"""\
+mitigations:
+  - id: {PROBE_ID}
+    title: {json.dumps(PROBE_TITLE)}
+    phase: code
+    description: "A *probe*, [a link](javascript:window.__pwned=4) | pipe, `code`, <img src=x onerror=\\"window.__pwned=2\\">"
+    guidance:
+      aws: "<b>not bold</b> {{: onclick=alert(1) }}"
+      gcp: "# not a heading"
+      azure: "1. not a list item"
+    risks: [SAS-4]
+    controls:
+      - to: AC-6
+        relationship: subset-of
+        rationale: "<script>window.__pwned=3</script> | cell ]] [x](y)"
+        source: sckb site test
+"""
+
+
+@dataclass
+class Built:
+    out: Path
+    kb: Any
+    node_paths: dict[str, str]
+
+
+def html_path(docs_path: str) -> str:
+    """Where MkDocs (directory URLs) writes the page of a docs Markdown path."""
+    if docs_path.endswith("index.md"):
+        return docs_path[: -len(".md")] + ".html"
+    return docs_path[: -len(".md")] + "/index.html"
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    root = tmp_path_factory.mktemp("site")
+    overlay = root / "overlay"
+    overlay.mkdir()
+    (overlay / "probe.yaml").write_text(OVERLAY, encoding="utf-8")
+    out = root / "out"
+    result = CliRunner().invoke(main, ["--kb", str(overlay), "site", "build", "--out", str(out), "--json"], env={"SCKB_KB": None})
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["mermaid_local"] is True
+    base = kbmod.load([overlay])
+    assert not base.errors
+    content = generate(base)
+    return Built(out, base, content.node_paths)
+
+
+@pytest.fixture(scope="session")
+def site_links(built: Built) -> dict[str, tuple[set[str], list[str]]]:
+    """Every built page's internal links (resolved) and broken links, parsed once."""
+    return {p.relative_to(built.out).as_posix(): page_links(built.out, p) for p in sorted(built.out.rglob("*.html"))}
+
+
+class _Links(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.scripts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        d = dict(attrs)
+        for key in ("href", "src"):
+            if d.get(key):
+                self.hrefs.append(str(d[key]))
+        if tag == "script":
+            self.scripts.append(str(d.get("src") or ""))
+
+
+def page_links(out: Path, page: Path) -> tuple[set[str], list[str]]:
+    """Internal links of a built page, resolved to site-relative file paths; and the unresolvable ones."""
+    parser = _Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    base = "/" + page.relative_to(out).as_posix()
+    resolved: set[str] = set()
+    broken: list[str] = []
+    for href in parser.hrefs:
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc or href.startswith(("#", "mailto:", "data:", "javascript:")):
+            continue
+        target = unquote(urlsplit(urljoin(base, href)).path).lstrip("/")
+        target = posixpath.normpath(target) if target else "index.html"
+        candidate = out / target
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+            target = posixpath.join(target, "index.html")
+        if not candidate.is_file():
+            broken.append(href)
+        resolved.add(target)
+    return resolved, broken
+
+
+# ----------------------------------------------------------------------------- escaping (unit)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "<script>alert(1)</script>",
+        "*emph* _under_ `code` [link](http://x) ![img](y)",
+        "a | b",
+        "# heading",
+        "- item",
+        "1. item",
+        "{: onclick=x }",
+        "&amp; &lt;",
+        "line one\n\nline two\n```\nfence",
+        "<img src=x onerror=alert(1)>",
+    ],
+)
+def test_md_escape_renders_exactly_the_text(raw: str) -> None:
+    rendered = markdown.markdown(f"before {md(raw)}", extensions=["tables", "attr_list", "md_in_html"])
+    assert "<script" not in rendered and "<img" not in rendered and "<em>" not in rendered and "<a " not in rendered
+    assert "<code>" not in rendered and "<h1" not in rendered and "<li>" not in rendered
+    # the browser shows exactly the data (whitespace collapsed)
+    shown = html.unescape(re.sub(r"<[^>]+>", "", rendered))
+    assert shown == "before " + " ".join(raw.split())
+
+
+def test_md_escape_in_a_table_cell_keeps_the_table_shape() -> None:
+    rendered = markdown.markdown(f"| a | b |\n|---|---|\n| {md('x | y')} | {md('z')} |", extensions=["tables"])
+    assert rendered.count("<td>") == 2
+    assert "x | y" in html.unescape(rendered)
+
+
+def test_mermaid_labels_only_keep_safe_characters() -> None:
+    label = mermaid_label('AC-6 "quoted" <b>x</b> #amp; `tick` [br]', limit=200)
+    assert not set(label) & set('"<>#`[]{}|;&')
+    assert "AC-6" in label
+
+
+@pytest.fixture(scope="session")
+def shipped() -> tuple[Any, Any]:
+    """The shipped KB and its generated pages (no build), once per session."""
+    base = kbmod.load()
+    return base, generate(base)
+
+
+def test_slugs_are_safe_and_ids_never_share_a_page(shipped: tuple[Any, Any]) -> None:
+    base, content = shipped
+    paths = list(content.node_paths.values())
+    assert len(paths) == len(set(paths)) == len(base.nodes)
+    for p in paths:
+        assert re.fullmatch(r"[a-z0-9._/-]+\.md", p), p
+    assert slug("checkov:CKV_AWS_1") == "checkov-ckv_aws_1"
+    assert slug("AC-6(1)") == "ac-6-1"
+
+
+def test_generation_is_deterministic(shipped: tuple[Any, Any]) -> None:
+    a, b = shipped[1], generate(kbmod.load())
+    assert {p: page.text() for p, page in a.pages.items()} == {p: page.text() for p, page in b.pages.items()}
+    assert a.nav == b.nav and a.files == b.files
+
+
+def test_pages_outside_the_nav_are_declared(shipped: tuple[Any, Any]) -> None:
+    content = shipped[1]
+    import pathspec
+
+    spec = pathspec.GitIgnoreSpec.from_lines(content.not_in_nav)
+    from compliance.site.generate import nav_paths
+
+    in_nav = nav_paths(content.nav)
+    for path in content.pages:
+        assert (path in in_nav) != spec.match_file(path), path
+    assert not_in_nav_patterns({}, []) == []
+
+
+def test_cli_reference_covers_every_command() -> None:
+    texts = dict(command_help_texts())
+    assert "sckb site build" in texts and "sckb query control" in texts and "sckb kb validate" in texts
+    assert all(t.startswith("Usage: ") for t in texts.values())
+    assert "--assessment ID" in texts["sckb site build"]
+
+
+def test_out_folder_that_is_not_a_site_is_refused(tmp_path: Path, runner: CliRunner) -> None:
+    victim = tmp_path / "mine"
+    victim.mkdir()
+    (victim / "precious.txt").write_text("keep me")
+    result = runner.invoke(main, ["site", "build", "--out", str(victim)])
+    assert result.exit_code == 3
+    assert "refusing to overwrite" in result.output and str(victim) in result.output
+    assert (victim / "precious.txt").read_text() == "keep me"
+    (victim / MARKER).write_text("")
+    check_out_dir(victim)  # an earlier sckb site may be replaced
+
+
+# ----------------------------------------------------------------------------- the built site
+
+
+def test_every_node_has_a_page_and_links_go_both_ways(built: Built, site_links: dict[str, tuple[set[str], list[str]]]) -> None:
+    links: dict[str, set[str]] = {}
+    for node_id, docs_path in built.node_paths.items():
+        assert (built.out / html_path(docs_path)).is_file(), node_id
+        links[node_id] = site_links[html_path(docs_path)][0]
+    g = built.kb.graph
+    assert g.number_of_edges() > 1000
+    for u, v in g.edges():
+        assert html_path(built.node_paths[v]) in links[u], f"{u} page does not link to {v}"
+        assert html_path(built.node_paths[u]) in links[v], f"{v} page does not link back to {u}"
+
+
+def test_crawl_finds_no_broken_internal_links(built: Built, site_links: dict[str, tuple[set[str], list[str]]]) -> None:
+    assert len(site_links) > len(built.node_paths)
+    broken = {page: bad[:3] for page, (_, bad) in site_links.items() if bad}
+    reachable: set[str] = set().union(*(resolved for resolved, _ in site_links.values()))
+    assert broken == {}
+    # every page can be reached by following links from the home page
+    seen, todo = {"index.html"}, ["index.html"]
+    while todo:
+        for target in site_links.get(todo.pop(), (set(), []))[0]:
+            if target.endswith(".html") and target not in seen:
+                seen.add(target)
+                todo.append(target)
+    assert set(site_links) - seen - {"404.html"} == set()
+    # every download is linked and is the same data as `sckb kb export`
+    for name in ("downloads/sckb-graph.json", "downloads/nodes.csv", "downloads/edges.csv", "downloads/sckb-graph.graphml"):
+        assert name in reachable
+    from compliance.kb.export import to_csv, to_json
+
+    assert (built.out / "downloads/sckb-graph.json").read_bytes() == to_json(built.kb)
+    assert (built.out / "downloads/edges.csv").read_bytes() == to_csv(built.kb)["edges.csv"]
+
+
+def test_no_raw_html_from_data_reaches_any_output(built: Built) -> None:
+    hostile = [PAYLOAD, "<script>window.__pwned=3", "<img src=x", "<b>bold</b>", "<b>not bold</b>"]
+    for f in built.out.rglob("*"):
+        if f.is_file() and f.suffix in (".html", ".json", ".xml") and "downloads" not in f.parts:
+            text = f.read_text(encoding="utf-8")
+            for bad in hostile:
+                assert bad not in text, f"{bad!r} raw in {f.relative_to(built.out)}"
+    page = (built.out / html_path(built.node_paths[PROBE_ID])).read_text(encoding="utf-8")
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page  # shown as text
+    assert "<h1" in page and page.count("<h1") == 1  # "# not a heading" did not become one
+    assert 'href="javascript:' not in page
+
+
+def test_risk_page_has_a_mermaid_diagram_served_locally(built: Built) -> None:
+    page = (built.out / html_path(built.node_paths["SAS-4"])).read_text(encoding="utf-8")
+    assert '<pre class="mermaid">' in page and "graph LR" in page
+    parser = _Links()
+    parser.feed(page)
+    mermaid = [s for s in parser.scripts if s.endswith("mermaid.min.js")]
+    assert mermaid and not any(s.startswith(("http:", "https:")) for s in parser.scripts)
+    assert (built.out / "assets/javascripts/mermaid.min.js").stat().st_size > 1_000_000
+    control = (built.out / html_path(built.node_paths["AC-6(1)"])).read_text(encoding="utf-8")
+    assert "mermaid.min.js" not in control  # only pages with a diagram load it
+
+
+def test_baseline_coverage_and_responsibility_pages(built: Built) -> None:
+    from compliance.kb import query
+
+    b = query.baseline(built.kb, "fedramp-moderate")
+    page = (built.out / html_path(built.node_paths["fedramp-moderate"])).read_text(encoding="utf-8")
+    assert f"{len(b['reached'])} of {b['members']} controls" in page
+    resp = (built.out / "responsibility/index.html").read_text(encoding="utf-8")
+    for fam in ("AC", "PE", "SI"):
+        assert built.kb.responsibility["family:" + fam][0].rationale.split()[0] in resp
+    ac6 = (built.out / html_path(built.node_paths["AC-6"])).read_text(encoding="utf-8")
+    assert "Shared responsibility" in ac6 and str(built.kb.party("AC-6").party) in ac6
+
+
+def test_scanner_tool_pages_list_every_rule(built: Built, site_links: dict[str, tuple[set[str], list[str]]]) -> None:
+    tools: dict[str, list[str]] = {}
+    for node_id, d in built.kb.graph.nodes(data=True):
+        if d["kind"] == "rule":
+            tools.setdefault(d["tool"], []).append(node_id)
+    assert tools
+    for tool, rules in tools.items():
+        folder = built.out / "scanners" / slug(tool)
+        linked: set[str] = set()
+        for page in [*folder.glob("index.html"), *folder.glob("rules-*/index.html")]:
+            linked |= site_links[page.relative_to(built.out).as_posix()][0]
+        for r in rules:
+            assert html_path(built.node_paths[r]) in linked, f"{tool} pages do not list {r}"
+
+
+# ----------------------------------------------------------------------------- dashboard pages
+
+
+def test_dashboard_pages_escape_findings(shipped: tuple[Any, Any]) -> None:
+    from compliance.assess import Assessment, ControlResult, FindingRecord, PoamItem
+    from compliance.assess.model import MitigationLink
+
+    finding = FindingRecord(
+        identity="f1",
+        tool="checkov",
+        rule_id="CKV_AWS_1",
+        rule="checkov:CKV_AWS_1",
+        title=PAYLOAD,
+        severity="HIGH",
+        result="fail",
+        status="open",
+        subject="<img src=x onerror=alert(1)>",
+        resource=None,
+        function=None,
+        file="template.yaml",
+        line=3,
+        pointer="/0",
+        file_sha256="0" * 64,
+        first_seen="2026-01-01T00:00:00Z",
+        last_seen="2026-01-02T00:00:00Z",
+        method="scan",
+        mitigations=[],
+        controls=["AC-6"],
+        mapped_by="rule",
+        message=None,
+    )
+    control = ControlResult(
+        id="AC-6",
+        title="Least Privilege",
+        status="not-satisfied",
+        reason="a *failing* rule",
+        party="customer",
+        scopes=["fedramp-moderate"],
+        mitigations=[MitigationLink("least-privilege-execution-role", "subset-of", "not-satisfied")],
+    )
+    poam = PoamItem(
+        rule="checkov:CKV_AWS_1",
+        title=PAYLOAD,
+        severity="HIGH",
+        window_days=30,
+        first_seen="2026-01-01",
+        due="2026-01-31",
+        overdue=True,
+        findings=["f1"],
+        subjects=[],
+        controls=["AC-6"],
+        mitigations=[],
+        observations=[],
+    )
+    a = Assessment(
+        id="A-test",
+        now="2026-02-01T00:00:00Z",
+        window_start="2025-11-01T00:00:00Z",
+        max_age_days=90,
+        scopes=["fedramp-moderate"],
+        unmapped_mode="warn",
+        controls={"AC-6": control},
+        mitigations={},
+        safeguards={},
+        findings={"f1": finding},
+        observations=[],
+        files=[],
+        poam=[poam],
+        unmapped=[],
+    )
+    content = generate(shipped[0], assessment=a)
+    for path in (
+        "assessment/index.md",
+        "assessment/families.md",
+        "assessment/controls/ac.md",
+        "assessment/findings.md",
+        "assessment/poam.md",
+    ):
+        assert path in content.pages
+    for page in content.pages.values():
+        rendered = markdown.markdown(page.text().split("---", 2)[2], extensions=["tables"])
+        assert "<script" not in rendered and "<img" not in rendered
+    findings = markdown.markdown(content.pages["assessment/findings.md"].text().split("---", 2)[2], extensions=["tables"])
+    assert PAYLOAD in html.unescape(re.sub(r"<[^>]+>", "", findings))  # shown as text
+    status = content.pages["assessment/controls/ac.md"].text()
+    assert "not-satisfied" in status and "AC-6" in status
+
+
+# ----------------------------------------------------------------------------- browser
+
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def site_url(built: Built) -> Iterator[str]:
+    from compliance.site.serve import serve_in_thread
+
+    server, url = serve_in_thread(built.out)
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium; .ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    pg.set_default_timeout(20_000)
+    problems: list[str] = []
+    pg.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    # a request cut short by the next navigation (net::ERR_ABORTED) is no failure of the page
+    pg.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}") if "ABORTED" not in (r.failure or "") else None)
+    pg.problems = problems
+    yield pg
+    ctx.close()
+
+
+@pytest.mark.browser
+def test_home_page_loads_with_no_console_errors_and_renders_mermaid(page: Any, site_url: str) -> None:
+    page.goto(site_url, wait_until="networkidle")
+    assert "sckb guidance" in page.title()
+    # the theme renders a diagram into a closed shadow root and swaps <pre class="mermaid"> for <div class="mermaid">
+    page.wait_for_selector("div.mermaid")
+    assert page.locator("pre.mermaid").count() == 0
+    box = page.locator("div.mermaid").first.bounding_box()
+    assert box is not None and box["height"] > 100
+    assert page.evaluate("typeof window.mermaid") == "object"
+    assert page.problems == []
+
+
+@pytest.mark.browser
+def test_search_ac6_finds_the_control_page(page: Any, site_url: str, built: Built) -> None:
+    page.goto(site_url, wait_until="networkidle")
+    page.click("input.md-search__input")
+    page.fill("input.md-search__input", "AC-6")
+    page.wait_for_selector(".md-search-result__item")
+    want = "/" + html_path(built.node_paths["AC-6"]).removesuffix("index.html")
+    hrefs = page.eval_on_selector_all(".md-search-result__item > a", "els => els.map(e => e.href)")
+    # the search box splits "AC-6" into "ac" and "6"; the control page still ranks first among the matches
+    assert want in [urlsplit(h).path for h in hrefs[:3]], hrefs[:10]
+    assert page.problems == []
+
+
+@pytest.mark.browser
+def test_click_from_risk_to_mitigation_to_control(page: Any, site_url: str, built: Built) -> None:
+    from compliance.kb import query
+
+    r = query.risk(built.kb, "SAS-4")
+    mitigation = next(m["id"] for m in r["mitigations"] if m["id"] != PROBE_ID and any(c["id"] == "AC-6" for c in m["controls"]))
+    page.goto(urljoin(site_url, html_path(built.node_paths["SAS-4"]).removesuffix("index.html")), wait_until="networkidle")
+    page.locator("article a", has_text=re.compile(rf"^{re.escape(mitigation)}$")).first.click()
+    page.wait_for_url(re.compile(re.escape(html_path(built.node_paths[mitigation]).removesuffix("index.html")) + "$"))
+    assert mitigation in page.locator("h1").inner_text()
+    page.locator("article a", has_text=re.compile(r"^AC-6$")).first.click()
+    page.wait_for_url(re.compile(re.escape(html_path(built.node_paths["AC-6"]).removesuffix("index.html")) + "$"))
+    assert page.locator("h1").inner_text().startswith("AC-6")
+    assert page.problems == []
+
+
+@pytest.mark.browser
+def test_script_in_a_title_shows_as_text_and_never_runs(page: Any, site_url: str, built: Built) -> None:
+    url = urljoin(site_url, html_path(built.node_paths[PROBE_ID]).removesuffix("index.html"))
+    page.goto(url, wait_until="networkidle")
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert PAYLOAD in page.locator("h1").inner_text()
+    assert "not a heading" in page.locator("article").inner_text()
+    # the risk page lists it, the nav and search show it as text too
+    page.goto(urljoin(site_url, html_path(built.node_paths["SAS-4"]).removesuffix("index.html")), wait_until="networkidle")
+    assert PAYLOAD in page.locator("article").inner_text()
+    page.click("input.md-search__input")
+    page.fill("input.md-search__input", "probe")
+    page.wait_for_selector(".md-search-result__item")
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.problems == []
+
+
+@pytest.mark.browser
+def test_a_sample_of_pages_load_in_the_browser(page: Any, site_url: str, built: Built) -> None:
+    sample = ["SAS-1", "AC-2(1)", "fedramp-high", "CWE-250"]
+    sample += sorted(i for i, d in built.kb.graph.nodes(data="kind") if d in ("safeguard", "strategy", "rule", "family"))[::97]
+    for node_id in [s for s in sample if s in built.node_paths]:
+        resp = page.goto(urljoin(site_url, html_path(built.node_paths[node_id]).removesuffix("index.html")), wait_until="load")
+        assert resp is not None and resp.status == 200, node_id
+        assert page.locator("h1").inner_text().startswith(node_id), node_id
+    for extra in ("responsibility/", "downloads/", "reference/cli/", "frameworks/", "scanners/", "controls/"):
+        resp = page.goto(urljoin(site_url, extra), wait_until="load")
+        assert resp is not None and resp.status == 200, extra
+    assert page.problems == []
