@@ -9,6 +9,7 @@ The raw bytes are copied into the locker first (hashed while copied) and the cop
 from __future__ import annotations
 
 import hashlib
+import operator
 import os
 import shutil
 import sqlite3
@@ -44,6 +45,8 @@ ON CONFLICT(identity) DO UPDATE SET
 """
 _INSERT_OBS = "INSERT INTO observations VALUES (" + ", ".join("?" * 24) + ")"
 _STATUS = {"pass": "passing", "fail": "open", "error": "open", "info": "info"}
+#: identity, then observation id (so repeated identities in a batch are applied in file order)
+_BY_IDENTITY = operator.itemgetter(0, 7)
 
 
 @dataclass
@@ -353,6 +356,7 @@ class Ingester:
             by_tool[key] = by_tool.get(key, 0) + 1
             if len(obs_rows) >= BATCH:
                 conn.executemany(_INSERT_OBS, obs_rows)
+                id_rows.sort(key=_BY_IDENTITY)  # key order: the upserts walk the index instead of jumping about
                 conn.executemany(_UPSERT, id_rows)
                 obs_rows.clear()
                 id_rows.clear()
@@ -360,6 +364,7 @@ class Ingester:
                     on_progress(BATCH)
         if obs_rows:
             conn.executemany(_INSERT_OBS, obs_rows)
+            id_rows.sort(key=_BY_IDENTITY)
             conn.executemany(_UPSERT, id_rows)
             if on_progress is not None:
                 on_progress(len(obs_rows))
