@@ -54,6 +54,20 @@ def _at_risk(
     return sorted(controls, key=control_sort_key), sorted(hipaa)
 
 
+#: at most this many data stores are named per path (the count is always given)
+MAX_LISTED = 50
+
+
+def _writable(links: list[tuple[Element, dict[str, Any]]]) -> tuple[str, list[str], list[str], bool] | None:
+    """(strongest level, store names, actions, any unclassified) for the sensitive stores a role can change."""
+    rows = [(st, a) for st, a in links if a.get("level") in ("write", "admin") and st.props.get("sensitive") is not False]
+    if not rows:
+        return None
+    level = "admin" if any(a.get("level") == "admin" for _st, a in rows) else "write"
+    actions = sorted({x for _st, a in rows for x in a.get("actions", [])})
+    return level, sorted(st.name for st, _a in rows), actions, any(st.props.get("sensitive") is None for st, _a in rows)
+
+
 def _step(el: Element, note: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": el.kind, "name": el.name}
     if note:
@@ -68,6 +82,7 @@ def attack_paths(
     els = design.elements
     maps = _maps(kb)
     risk_cache: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
+    role_access: dict[str, Any] = {}
     out: list[dict[str, Any]] = []
     into: dict[str, list[Element]] = {}
     access: dict[str, list[tuple[Element, dict[str, Any]]]] = {}
@@ -118,26 +133,28 @@ def attack_paths(
         role = f.props.get("role") or {}
         rid = f.props.get("role_id")
         role_step = {"kind": "role", "name": els[rid].name if rid in els else "execution role"}
-        for entry, unauth in entries:
-            for store, attrs in access.get(f.id, []):
-                level = attrs.get("level")
-                if level not in ("write", "admin") or store.props.get("sensitive") is False:
-                    continue
-                sens = "sensitive" if store.props.get("sensitive") else "unclassified (treated as sensitive)"
+        if str(rid) not in role_access:
+            role_access[str(rid)] = _writable(access.get(str(rid), []))
+        summary_ = role_access[str(rid)]
+        if summary_ is not None:
+            level, names, actions, unclassified = summary_
+            shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+            note = f"{level} access" + ("; unclassified stores treated as sensitive" if unclassified else "")
+            for entry, unauth in entries:
                 severity = ("critical" if level == "admin" else "high") if unauth else "medium"
                 chain = [
                     entry,
                     _step(f),
-                    {**role_step, "note": ", ".join(attrs.get("actions", []))},
-                    {"kind": "datastore", "name": store.name, "note": f"{level} access; {store.props.get('type')}; {sens}"},
+                    {**role_step, "note": ", ".join(actions[:6])},
+                    {"kind": "datastore", "name": shown, "note": note},
                 ]
-                add(
-                    "public-data-access",
-                    severity,
-                    chain,
-                    f,
-                    {"access": level, "datastore": store.name, "unauthenticated": unauth},
-                )
+                extra = {
+                    "access": level,
+                    "datastores": names[:MAX_LISTED],
+                    "datastore_count": len(names),
+                    "unauthenticated": unauth,
+                }
+                add("public-data-access", severity, chain, f, extra)
         wild = [a for a in role.get("actions", []) if isinstance(a, str) and (a == "*" or a.endswith(":*"))]
         star = [a for a in role.get("star_resource_actions", []) if isinstance(a, str)]
         if wild or star:
@@ -166,6 +183,12 @@ def attack_paths(
         if entries and f.props.get("concurrency_limit") is None:
             add("denial-of-wallet", "medium", [entries[0][0], _step(f, "no reserved concurrency")], f)
     out.sort(
-        key=lambda p: (SEVERITY_ORDER.get(p["severity"], 9), p["kind"], p["file"], p["function"], str(p.get("datastore", "")))
+        key=lambda p: (
+            SEVERITY_ORDER.get(p["severity"], 9),
+            p["kind"],
+            p["file"],
+            p["function"],
+            ",".join(p.get("datastores", [])),
+        )
     )
     return out

@@ -135,6 +135,7 @@ def _candidates(perms: Permissions, stores: list[Element], index: dict[str, list
 def finish(design: Design, roles: dict[str, Permissions], classes: dict[str, Any], today: date) -> None:
     """Derive what every predicate and the attack-path search need from what the readers recorded."""
     funcs = design.of_kind("function")
+    props_cache: dict[str, dict[str, Any]] = {}
     # role sharing
     role_use = Counter(f.props.get("role_id") for f in funcs if f.props.get("role_id"))
     for f in funcs:
@@ -149,7 +150,9 @@ def finish(design: Design, roles: dict[str, Permissions], classes: dict[str, Any
                 "statement_count": 0,
             }
         else:
-            role_props = perms.props()
+            if rid not in props_cache:
+                props_cache[str(rid)] = perms.props()
+            role_props = dict(props_cache[str(rid)])
         role_props["shared_by"] = role_use.get(rid, 1) if rid else Unknown("no execution role found")
         role_el = design.elements.get(rid) if rid else None
         if role_el is not None and rid is not None:
@@ -183,10 +186,11 @@ def finish(design: Design, roles: dict[str, Permissions], classes: dict[str, Any
         for key in (s.name, s.props.get("address"), s.props.get("name"), "service:" + STORE_SERVICES[s.props["type"]][0]):
             if isinstance(key, str) and key:
                 index.setdefault(key, []).append(s)
-    for f in funcs:
-        rid = f.props.get("role_id")
-        perms = roles.get(rid) if rid else None
-        if perms is None or f.provider != "aws":
+    # access is a property of the role: computed once per role, linked role -> store
+    role_ids = sorted({str(f.props["role_id"]) for f in funcs if f.provider == "aws" and f.props.get("role_id")})
+    for rid in role_ids:
+        perms = roles.get(rid)
+        if perms is None or rid not in design.elements:
             continue
         for s in _candidates(perms, aws_stores, index):
             keys = ["${" + s.name + "}", "${" + s.name + ".", s.props.get("address") or "\0"]
@@ -195,7 +199,7 @@ def finish(design: Design, roles: dict[str, Permissions], classes: dict[str, Any
                 keys.append(pname)
             level, actions = access_to(perms.statements, s.props["type"], keys, pname if isinstance(pname, str) else None)
             if level is not None:
-                design.link(f.id, s.id, "can-access", level=level, actions=actions[:5])
+                design.link(rid, s.id, "can-access", level=level, actions=actions[:5])
     # triggers and exposure
     incoming: dict[str, list[Element]] = {}
     for src, dst, kind, _ in design.links:

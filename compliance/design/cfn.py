@@ -991,9 +991,9 @@ def _function_extras(
         for trigger, target in sorted(_d(p.get("LambdaConfig")).items()):
             f = _fn_by_ref(ctx, target)
             if f is not None:  # self sign-up lets anyone on the internet fire these triggers
-                _source(
-                    ctx, f, f"{pool}.{trigger}", "cognito", None, not admin_only, auth="NONE" if not admin_only else "INTERNAL"
-                )
+                auth = "INTERNAL" if admin_only else "NONE"
+                src = _source(ctx, f, f"{pool}.{trigger}", "cognito", None, not admin_only, auth=auth)
+                src.props["resource"] = f"{pool} {trigger}"
     for _n, p in by_type.get("AWS::Lambda::Url", []):
         f = _fn_by_ref(ctx, p.get("TargetFunctionArn"))
         if f is not None:

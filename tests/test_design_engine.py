@@ -1,0 +1,192 @@
+"""Design-check engine: predicate logic, KB section and rules, multi-cloud Terraform, classification, SARIF evidence,
+large and bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from compliance import kb as kbmod
+from compliance.cli import main
+from compliance.design.check import run_check
+from compliance.design.model import Unknown
+from compliance.design.predicates import ABSENT, PRESENT, UNKNOWN, evaluate
+from compliance.kb.model import KBFile
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+DATA = Path(__file__).resolve().parent / "data" / "design"
+TODAY = date(2026, 11, 30)
+
+
+@pytest.fixture(scope="module")
+def kb() -> kbmod.KB:
+    return kbmod.load([])
+
+
+def _expr(raw: dict[str, Any]) -> Any:
+    rec = {"id": "x", "mitigation": "m", "title": "t", "subject": "function", "rationale": "r", "check": raw}
+    return KBFile.model_validate({"design_predicates": [rec]}).design_predicates[0].check
+
+
+@pytest.mark.parametrize(
+    ("raw", "props", "want"),
+    [
+        ({"property": "tracing", "op": "equals", "value": "Active"}, {"tracing": "Active"}, PRESENT),
+        ({"property": "tracing", "op": "equals", "value": "Active"}, {"tracing": None}, ABSENT),
+        ({"property": "tracing", "op": "equals", "value": "Active"}, {"tracing": Unknown("param")}, UNKNOWN),
+        ({"property": "timeout", "op": "lte", "value": 300}, {"timeout": 900}, ABSENT),
+        ({"property": "timeout", "op": "gte", "value": 0}, {}, ABSENT),
+        ({"property": "x", "op": "not_in", "value": ["NONE"]}, {}, PRESENT),
+        ({"property": "a.b", "op": "exists"}, {"a": {"b": 0}}, PRESENT),
+        ({"property": "l[*]", "op": "matches", "value": ":\\d+$"}, {"l": ["arn:1", "arn:x"]}, ABSENT),
+        ({"property": "l[*]", "op": "matches", "value": ":\\d+$"}, {"l": []}, PRESENT),
+        ({"property": "l[*]", "each": "any", "op": "exists"}, {"l": []}, ABSENT),
+        ({"property": "l[*].c", "op": "equals", "value": True}, {"l": [{"c": True}, {"c": Unknown("?")}]}, UNKNOWN),
+        ({"all": [{"property": "a", "op": "exists"}, {"property": "b", "op": "exists"}]}, {"a": 1, "b": Unknown("?")}, UNKNOWN),
+        ({"all": [{"property": "a", "op": "exists"}, {"property": "b", "op": "exists"}]}, {"b": Unknown("?")}, ABSENT),
+        ({"any": [{"property": "a", "op": "exists"}, {"property": "b", "op": "exists"}]}, {"a": 1, "b": Unknown("?")}, PRESENT),
+        ({"not": {"property": "a", "op": "exists"}}, {"a": Unknown("?")}, UNKNOWN),
+        ({"not": {"property": "a", "op": "exists"}}, {}, PRESENT),
+    ],
+)
+def test_three_valued_logic(raw: dict[str, Any], props: dict[str, Any], want: str) -> None:
+    assert evaluate(_expr(raw), props) == want
+
+
+def test_kb_section_and_generated_rules(kb: kbmod.KB, tmp_path: Path) -> None:
+    assert len(kb.design_predicates) >= 30
+    mits = {p.mitigation for p, _o in kb.design_predicates.values()}
+    for m in mits:
+        assert f"sckb-design:{m}" in kb.nodes, m
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_design_rules.py"), "--check"], check=False)
+    assert r.returncode == 0, "mappings/rules/sckb-design.yaml is stale: run tools/gen_design_rules.py"
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "p.yaml").write_text(
+        "design_predicates:\n  - id: bad\n    mitigation: no-such-mitigation\n    title: t\n    subject: function\n"
+        "    rationale: r\n    check: {property: x, op: exists}\n"
+    )
+    problems = [p.message for p in kbmod.load([overlay]).problems]
+    assert any("unknown mitigation 'no-such-mitigation'" in m for m in problems)
+
+
+def test_multicloud_terraform(kb: kbmod.KB) -> None:
+    res = run_check(kb, DATA / "multicloud", "serverless", today=TODAY)
+    v = {(x.name, x.predicate): x.status for x in res.verdicts}
+    assert v[("google_cloudfunctions2_function.api HTTPS trigger", "design-http-trigger-auth")] == ABSENT  # allUsers
+    assert v[("google_cloudfunctions2_function.api", "design-no-plain-secrets")] == ABSENT  # DB_PASSWORD literal
+    assert v[("google_cloudfunctions2_function.api", "design-tracing")] == UNKNOWN  # not visible for gcp
+    assert v[("azurerm_linux_function_app.app", "design-tracing")] == PRESENT  # Application Insights
+    assert v[("azurerm_linux_function_app.app", "design-supported-runtime")] == ABSENT  # python 3.8
+    assert v[("azurerm_linux_function_app.app HTTP triggers", "design-http-trigger-auth")] == UNKNOWN  # authLevel in code
+    assert v[("aws_apigatewayv2_route.get", "design-api-auth")] == PRESENT  # JWT
+    assert v[("aws_lambda_function.fn", "design-concurrency")] == PRESENT
+    kinds = {(p["kind"], p["function"]) for p in res.paths}
+    assert ("plain-secret", "google_cloudfunctions2_function.api") in kinds
+    assert ("deprecated-runtime", "azurerm_linux_function_app.app") in kinds
+
+
+@pytest.mark.skipif(not (SHARED / "iac").is_dir(), reason="../shared/iac not available")
+def test_classification_file(kb: kbmod.KB, tmp_path: Path) -> None:
+    shutil.copy(SHARED / "iac" / "dvsa" / "template.yml", tmp_path / "template.yml")
+    (tmp_path / "sckb.yaml").write_text(
+        "classification:\n  default: {sensitive: false}\n  resources:\n    OrdersTable: {phi: true}\n"
+    )
+    res = run_check(kb, tmp_path / "template.yml", "hipaa", today=TODAY)
+    stores = {s.name: s.props for s in res.design.of_kind("datastore")}
+    assert stores["OrdersTable"]["phi"] is True and stores["UsersTable"]["sensitive"] is False
+    v = {(x.name, x.predicate): x.status for x in res.verdicts}
+    assert v[("OrdersTable", "design-store-encryption")] == ABSENT  # PHI needs a customer-managed key
+    assert v[("UsersTable", "design-store-encryption")] == PRESENT
+    admin = [p for p in res.paths if p["kind"] == "public-data-access" and p["function"] == "AdminShellFunction"]
+    assert admin and admin[0]["datastores"] == ["OrdersTable"]  # non-sensitive stores drop out of the path
+    assert any(c["kind"] == "safeguard" for c in res.controls.values())
+
+
+@pytest.mark.skipif(not (SHARED / "iac").is_dir(), reason="../shared/iac not available")
+def test_evidence_sarif_and_outputs(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    tmpl = str(SHARED / "iac" / "sp-lambda-function-url-terraform")
+    runner = CliRunner()
+    r = runner.invoke(main, ["--now", "2026-11-30", "--workspace", str(ws), "design", "check", tmpl, "--evidence", "--json"])
+    assert r.exit_code == 0, r.output
+    sarifs = list((ws / "design").glob("*.sarif"))
+    assert len(sarifs) == 1
+    doc = json.loads(sarifs[0].read_text())
+    run = doc["runs"][0]
+    assert doc["version"] == "2.1.0" and run["tool"]["driver"]["name"] == "sckb-design"
+    assert run["properties"]["method"] == "EXAMINE"
+    assert {x["kind"] for x in run["results"]} <= {"pass", "fail", "review"}
+    assert any(x["ruleId"] == "function-url-authentication" and x["kind"] == "pass" for x in run["results"])
+    assert (ws / "evidence.db").is_file()
+    md1 = runner.invoke(main, ["--now", "2026-11-30", "design", "check", tmpl, "--markdown"]).output
+    md2 = runner.invoke(main, ["--now", "2026-11-30", "design", "check", tmpl, "--markdown"]).output
+    assert md1 == md2 and "## Attack paths" in md1
+    table = runner.invoke(main, ["--now", "2026-11-30", "design", "check", tmpl, "--scope", "nist-high"])
+    assert table.exit_code == 0 and "Mitigations" in table.output
+
+
+def test_ten_thousand_resources(kb: kbmod.KB, tmp_path: Path) -> None:
+    lines = ["Resources:"]
+    for i in range(5000):
+        lines += [
+            f"  Q{i}:",
+            "    Type: AWS::SQS::Queue",
+            f"  F{i}:",
+            "    Type: AWS::Lambda::Function",
+            "    Properties:",
+            "      Runtime: python3.12",
+            f"      Role: !GetAtt R{i % 10}.Arn",
+            "      ReservedConcurrentExecutions: !Ref Missing" if i == 0 else "      Timeout: 5",
+        ]
+    for i in range(10):
+        lines += [
+            f"  R{i}:",
+            "    Type: AWS::IAM::Role",
+            "    Properties:",
+            "      ManagedPolicyArns: [arn:aws:iam::aws:policy/AmazonSQSFullAccess]",
+        ]
+    path = tmp_path / "big.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    res = run_check(kb, path, "serverless", today=TODAY)
+    assert len(res.design.of_kind("function")) == 5000
+    v = {(x.name, x.predicate): x.status for x in res.verdicts}
+    assert v[("F0", "design-concurrency")] == UNKNOWN and v[("F1", "design-concurrency")] == ABSENT
+    assert v[("F1", "design-least-privilege")] == ABSENT  # AmazonSQSFullAccess
+
+
+def test_bad_inputs_one_line(tmp_path: Path) -> None:
+    cases = {
+        "bad.yaml": "Resources:\n  A: [unclosed\n",
+        "notatemplate.yaml": "just: a mapping\n",
+        "selfref.yaml": "Resources:\n  A:\n    Type: AWS::SQS::Queue\n    Properties: {QueueName: !GetAtt A.QueueName}\n",
+    }
+    runner = CliRunner()
+    for name, text in cases.items():
+        p = tmp_path / name
+        p.write_text(text)
+        r = runner.invoke(main, ["design", "check", str(p)])
+        assert r.exit_code == 3, (name, r.output)
+        lines = [ln for ln in r.output.splitlines() if ln.strip()]
+        assert len(lines) == 1 and name in lines[0] and "Traceback" not in r.output
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "bad.tf").write_text('resource "aws_lambda_function" "x" {\n  runtime = \n')
+    (folder / "sub").mkdir()
+    (folder / "sub" / "ok.yaml").write_text(
+        "Resources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties: {Runtime: python3.12}\n"
+    )
+    r = runner.invoke(main, ["design", "check", str(folder), "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data["summary"]["partial"] is True and any("invalid HCL" in w for w in data["warnings"])
+    assert data["summary"]["functions"] == 1
