@@ -20,6 +20,8 @@ SECRET_NAME = re.compile(r"(?i)(pass(word|wd)?|secret|token|api[_-]?key|private[
 SECRET_VALUE = re.compile(
     r"(AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----|xox[baprs]-[0-9A-Za-z-]{10,}|gh[pousr]_[0-9A-Za-z]{30,})"
 )
+#: names that identify or locate a secret rather than hold it (SECRET_NAME, TOKEN_URL, API_KEY_ID ...)
+SECRET_POINTER_NAME = re.compile(r"(?i)[_-]?(name|arn|id|url|uri|path|endpoint|region|table|bucket|param|parameter|header)$")
 #: values that point at a secrets store rather than holding the secret
 SECRET_REFERENCE = re.compile(
     r"(?i)(secretsmanager|ssm:|\{\{resolve:|@Microsoft\.KeyVault|projects/[^/]+/secrets/|arn:aws:secretsmanager)"
@@ -66,7 +68,10 @@ def plain_secret_env(env: Any) -> list[Any]:
         if not text or SECRET_REFERENCE.search(text) or "${" in text:
             continue
         if SECRET_VALUE.search(text) or (
-            SECRET_NAME.search(str(k)) and len(text) >= 6 and not text.lower().startswith(("arn:", "http"))
+            SECRET_NAME.search(str(k))
+            and not SECRET_POINTER_NAME.search(str(k))
+            and len(text) >= 6
+            and not text.lower().startswith(("arn:", "http"))
         ):
             out.append(str(k))
     return out
