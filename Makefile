@@ -6,7 +6,7 @@ SCKB   := $(VENV)/bin/sckb
 OUT    ?= out
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test lint bench venv clean report-look
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,16 @@ demo: $(STAMP)
 	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 assess --scope fedramp-moderate --scope hipaa --summary-out $(OUT)/assessment.md
 	$(SCKB) --workspace $(OUT)/workspace assess explain AC-6
 	$(SCKB) --workspace $(OUT)/workspace export oscal --out $(OUT)/oscal
+	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 report pdf --out $(OUT)/report.pdf --system-name "PHI demo app" --organization "Example Health" --pdf-variant pdf/a-3b --attach
 	@echo "demo outputs are in $(OUT)/"
+
+# render the report's first pages to PNG for a person to look at (needs poppler-utils: pdftoppm)
+report-look: $(OUT)/report.pdf
+	pdftoppm -r 70 -png -f 1 -l 8 $(OUT)/report.pdf $(OUT)/report-page
+	@echo "look at $(OUT)/report-page-*.png"
+
+$(OUT)/report.pdf:
+	$(MAKE) demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q

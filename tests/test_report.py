@@ -21,9 +21,9 @@ from compliance.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
-NOW = "2026-11-30T10:00:00Z"
-#: the example evidence ``make demo`` uses; while it is missing, a few real scanner outputs from ../shared
-EXAMPLES = ROOT / "examples"
+NOW = "2026-12-01T00:00:00Z"  # the clock of the demo assessment (Makefile)
+#: the example evidence ``make demo`` uses (and, were it missing, a few real scanner outputs from ../shared)
+EXAMPLES = ROOT / "examples" / "phi-app" / "evidence"
 CORPUS_FALLBACK = (
     "checkov-json/azarm-function-app-linux-consumption__results_json.json",
     "bandit-json/dvsa__bandit.json",
@@ -35,8 +35,7 @@ needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="po
 
 
 def _demo_inputs() -> list[Path]:
-    files = [p for p in EXAMPLES.rglob("*") if p.is_file() and not p.name.lower().startswith("readme")]
-    if files:
+    if EXAMPLES.is_dir():
         return [EXAMPLES]
     if not (SHARED / "corpus").is_dir():
         pytest.skip("no example evidence in examples/ and no ../shared corpus")
@@ -234,7 +233,7 @@ def test_metadata_is_set(demo: dict[str, Any]) -> None:
     assert md.author == "Example Health Inc."
     assert demo["a"].id in (md.subject or "")
     assert "fedramp-moderate" in (md.subject or "")
-    assert str(md.get("/CreationDate", "")).startswith("D:20261130100000")
+    assert str(md.get("/CreationDate", "")).startswith("D:20261201000000")
 
 
 def test_pdfa_3b_markers(demo: dict[str, Any]) -> None:

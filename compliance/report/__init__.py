@@ -13,6 +13,7 @@ fetcher that confines WeasyPrint to the templates folder, and the logo reader).
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -84,8 +85,17 @@ def report_pdf(
             Attachment(CSV_NAME, findings_csv(a), f"every open failing finding of {a.id} (CSV)"),
         ]
     fetcher = fetcher or SafeFetcher(tdir)
-    pages = write_pdf(html, out, templates=tdir, now=now, variant=variant, attachments=atts, fetcher=fetcher)
-    return Result(out=out, pages=pages, assessment_id=a.id, attachments=[x.name for x in atts], refused=list(fetcher.refused))
+    ident = a.id
+    del a, model
+    # WeasyPrint allocates millions of short-lived objects; keep the garbage collector from walking the KB and
+    # what the caller holds on every pass (frozen objects are left alone; unfrozen again when done)
+    gc.collect()
+    gc.freeze()
+    try:
+        pages = write_pdf(html, out, templates=tdir, now=now, variant=variant, attachments=atts, fetcher=fetcher)
+    finally:
+        gc.unfreeze()
+    return Result(out=out, pages=pages, assessment_id=ident, attachments=[x.name for x in atts], refused=list(fetcher.refused))
 
 
 __all__ = ["AR_NAME", "CSV_NAME", "Options", "Report", "Result", "build", "findings_csv", "from_assessment", "report_pdf"]

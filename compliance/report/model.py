@@ -154,6 +154,14 @@ class RiskRow:
     mitigations: tuple[tuple[str, str], ...]  # (mitigation id, status)
     counts: dict[str, int]
 
+    @property
+    def groups(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The mitigations grouped by status, worst first (not-satisfied, partial, not-assessed, satisfied)."""
+        order = ("not-satisfied", "partially-satisfied", "not-assessed", "satisfied", "inherited")
+        return tuple(
+            (st, tuple(m for m, s in self.mitigations if s == st)) for st in order if any(s == st for _, s in self.mitigations)
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class PoamRow:

@@ -1,0 +1,217 @@
+"""The report model built from a real assessment (the engine over generated store records): caps at
+scale, counts, compact controls, risk register, CSV, charts. No PDF is rendered here (fast)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from compliance import kb as kbmod
+from compliance.assess import assess, rules
+from compliance.evidence.model import StoredFinding
+from compliance.kb.model import EdgeKind, NodeKind, Rule
+from compliance.report.build import CSV_COLUMNS, Options, findings_csv, from_assessment
+from compliance.report.charts import svg
+from compliance.report.model import Bar, Chart
+
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+SEVERITIES = ["low", "medium", None, "high", "critical", "info"]
+
+
+class _File:
+    def __init__(self, i: int) -> None:
+        self.sha256 = hashlib.sha256(f"f{i}".encode()).hexdigest()
+        self.name = f"scan-{i}.json"
+        self.format = "bandit-json"
+        self.tool = "bandit"
+        self.tool_version = f"1.{i}"
+        self.scan_time = "2026-11-29T08:00:00Z"
+        self.findings = 0
+
+
+@pytest.fixture(scope="module")
+def kb() -> Any:
+    return kbmod.load([])
+
+
+def _mits(kb: Any, rule_node: str) -> tuple[str, ...]:
+    return tuple(sorted(e.target for e in kb.edges.values() if e.kind is EdgeKind.EVIDENCES and e.source == rule_node))
+
+
+def _finding(
+    kb: Any, i: int, rule_node: str, *, fail: bool, severity: str | None, f: _File, message: str | None = None
+) -> StoredFinding:
+    rec = kb.nodes[rule_node].record
+    assert isinstance(rec, Rule)
+    return StoredFinding(
+        identity=f"id{i:06d}",
+        tool=rec.tool,
+        tool_version=f.tool_version,
+        scan_time=f.scan_time,
+        scan_time_source="file",
+        rule_id=rec.rule_id,
+        rule_title=rec.title,
+        severity=severity,
+        result="fail" if fail else "pass",
+        resource=None,
+        function=f"fn-{i % 17}",
+        file=f"src/h{i}.py",
+        line=i % 50 + 1,
+        provider="aws",
+        account=None,
+        region=None,
+        cwes=(),
+        pointer=f"/results/{i}",
+        message=message or f"finding {i}",
+        method="TEST",
+        targets=(),
+        first_seen="2026-06-01T08:00:00Z" if i % 5 == 0 else f.scan_time,
+        last_seen=f.scan_time,
+        status="open" if fail else "passing",
+        file_sha256=f.sha256,
+        mitigations=_mits(kb, rule_node),
+        controls=(),
+        mapped_by="rule",
+        observations=1,
+    )
+
+
+@pytest.fixture(scope="module")
+def big(kb: Any) -> dict[str, Any]:
+    """3,000 findings of two bandit rules (one failing a lot, one passing), over three files."""
+    files = [_File(i) for i in range(3)]
+    fail_rule, pass_rule = "bandit:B105", "bandit:B324"
+    assert fail_rule in kb.nodes and pass_rule in kb.nodes
+    findings = []
+    for i in range(3000):
+        f = files[i % 3]
+        if i % 2:
+            findings.append(_finding(kb, i, fail_rule, fail=True, severity=SEVERITIES[(i // 2) % len(SEVERITIES)], f=f))
+        else:
+            findings.append(_finding(kb, i, pass_rule, fail=False, severity="low", f=f))
+    findings.append(_finding(kb, 99999, fail_rule, fail=True, severity="high", f=files[0], message='=HYPERLINK("http://x")'))
+    a = assess(kb, findings, files, scopes=["fedramp-moderate", "hipaa"], now=NOW)
+    return {"a": a, "files": files, "fail_rule": fail_rule}
+
+
+def test_sections_cite_the_most_severe_and_count_the_rest(kb: Any, big: dict[str, Any]) -> None:
+    a = big["a"]
+    r = from_assessment(a, kb, now=NOW, evidence_files=big["files"])
+    failing_sections = [c for c in r.controls if c.failing]
+    assert failing_sections
+    for c in failing_sections:
+        mits = {m.id for m in a.controls[c.id].mitigations}
+        expected = sum(1 for f in a.findings.values() if mits & set(f.mitigations) or c.id in f.controls)
+        assert c.failing == expected
+        assert len(c.citations) == min(5, expected)
+        assert c.citations_more == expected - len(c.citations)
+        assert c.citations[0].severity == "critical"
+        ranks = [["critical", "high", "medium", "low", "info", None].index(x.severity) for x in c.citations]
+        assert ranks == sorted(ranks)
+        assert all(x.sha256 in {f.sha256 for f in big["files"]} for x in c.citations)
+    # fewer citations when asked
+    r2 = from_assessment(a, kb, now=NOW, options=Options(top_findings=2))
+    assert all(len(c.citations) <= 2 for c in r2.controls)
+
+
+def test_every_control_once_and_compact_ones_have_no_evidence(kb: Any, big: dict[str, Any]) -> None:
+    a = big["a"]
+    r = from_assessment(a, kb, now=NOW)
+    ids = [c.id for c in r.controls] + [c.id for c in r.compact]
+    assert sorted(ids) == sorted(a.controls)
+    assert len(ids) == len(set(ids))
+    for c in r.compact:
+        assert c.status in ("not-assessed", "inherited")
+        links = a.controls[c.id].mitigations
+        assert not any(
+            r_.passed or r_.failed for ln in links for r_ in (a.mitigations[ln.id].rules if ln.id in a.mitigations else [])
+        )
+    assert r.totals["sections"] + r.totals["compact"] == len(a.controls)
+    assert sum(r.counts.values()) == len(a.controls)
+    for c in r.controls:
+        assert c.status == a.controls[c.id].status
+
+
+def test_risk_register_residual_status(kb: Any, big: dict[str, Any]) -> None:
+    a = big["a"]
+    r = from_assessment(a, kb, now=NOW)
+    assert [k.id for k in r.risks] == [f"SAS-{i}" for i in range(1, 13)]
+    mitigated_by: dict[str, set[str]] = {}
+    for e in kb.edges.values():
+        if e.kind is EdgeKind.MITIGATED_BY:
+            mitigated_by.setdefault(e.source, set()).add(e.target)
+    for k in r.risks:
+        assert {m for m, _ in k.mitigations} == mitigated_by[k.id]
+        statuses = [a.mitigations[m].status if m in a.mitigations else "not-assessed" for m, _ in k.mitigations]
+        assert k.residual_status == rules.combine(statuses)
+        assert sum(len(ms) for _, ms in k.groups) == len(k.mitigations)
+    failing_mits = {m for f in a.findings.values() for m in f.mitigations}
+    hit = [k for k in r.risks if failing_mits & {m for m, _ in k.mitigations}]
+    assert hit and all(k.residual_status == "not-satisfied" for k in hit)
+
+
+def test_poam_hipaa_and_evidence_rows(kb: Any, big: dict[str, Any]) -> None:
+    a = big["a"]
+    r = from_assessment(a, kb, now=NOW, evidence_files=big["files"])
+    assert [(p.rule, p.due, p.overdue, p.findings) for p in r.poam] == [
+        (p.rule, p.due, p.overdue, len(p.findings)) for p in a.poam
+    ]
+    assert [p.number for p in r.poam] == list(range(1, len(a.poam) + 1))
+    assert r.hipaa is not None and {s.id for s in r.hipaa} == set(a.safeguards)
+    assert {(e.sha256, e.version) for e in r.files} == {(f.sha256, f.tool_version) for f in big["files"]}
+    only_moderate = assess(kb, [], [], scopes=["fedramp-moderate"], now=NOW)
+    assert from_assessment(only_moderate, kb, now=NOW).hipaa is None
+
+
+def test_findings_csv_has_every_failure_and_keeps_formulas_inert(big: dict[str, Any]) -> None:
+    a = big["a"]
+    rows = list(csv.reader(io.StringIO(findings_csv(a).decode("utf-8"))))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert len(rows) - 1 == len(a.findings)
+    body = [dict(zip(CSV_COLUMNS, row, strict=True)) for row in rows[1:]]
+    assert [b["identity"] for b in body] == sorted(a.findings)
+    hostile = next(b for b in body if b["identity"] == "id099999")
+    assert hostile["message"] == '\'=HYPERLINK("http://x")'
+    assert findings_csv(a) == findings_csv(a)
+
+
+def test_chart_svg_escapes_labels_and_scales_bars() -> None:
+    chart = Chart(
+        "c",
+        "t <x>",
+        "caption",
+        (
+            Bar("<script>alert(1)</script>", 'a "title" & more', {"satisfied": 3, "not-satisfied": 1}),
+            Bar("AC", "Access Control", {"not-assessed": 8}),
+        ),
+    )
+    out = svg(chart)
+    assert "<script>" not in out and "&lt;script&gt;" in out
+    assert "&amp; more" in out
+    from defusedxml import ElementTree
+
+    root = ElementTree.fromstring(out)
+    ns = "{http://www.w3.org/2000/svg}"
+    widths = {
+        r.find(f"{ns}title").text: float(r.get("width"))  # type: ignore[union-attr]
+        for r in root.iter(f"{ns}rect")
+        if r.find(f"{ns}title") is not None
+    }
+    assert widths["AC: 8 not-assessed"] == pytest.approx(2 * widths["<script>alert(1)</script>: 3 satisfied"] * 4 / 3)
+
+
+def test_families_in_kb_give_chart_bars(kb: Any, big: dict[str, Any]) -> None:
+    a = big["a"]
+    r = from_assessment(a, kb, now=NOW)
+    fam = next(c for c in r.charts if c.id == "chart-family")
+    assert sum(b.total for b in fam.bars) == len(a.controls)
+    base = next(c for c in r.charts if c.id == "chart-baseline")
+    moderate = next(b for b in base.bars if b.label == "fedramp-moderate")
+    members = kb.nodes["fedramp-moderate"].record.members
+    assert moderate.total == len(members)
+    assert {n.id for n in kb.of_kind(NodeKind.FAMILY)} >= {b.label for b in fam.bars}
