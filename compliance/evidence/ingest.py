@@ -21,7 +21,7 @@ from typing import Any
 
 from compliance.errors import InputError, StoreError
 from compliance.evidence.formats import Format, by_name, detect, registry
-from compliance.evidence.mapping import Mapper, Mapping
+from compliance.evidence.mapping import Mapper
 from compliance.evidence.model import Finding
 from compliance.evidence.parsing import HEAD_BYTES, STREAM_THRESHOLD, ParseContext, loads_json, sniff
 from compliance.evidence.store import FILE_COLUMNS, Store, chain_digest, row_digest
@@ -32,15 +32,17 @@ ATTACHMENTS = "attachments"
 
 _UPSERT = """
 INSERT INTO identities
-  (identity, tool, rule_id, loc, first_seen, last_seen, status, latest, last_file, seen, map_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+  (identity, tool, rule_id, loc, first_seen, last_seen, status, latest, last_file, seen, mapped_by, mitigations, controls)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
 ON CONFLICT(identity) DO UPDATE SET
   first_seen = min(first_seen, excluded.first_seen),
   last_file = excluded.last_file,
   seen = seen + 1,
   status = CASE WHEN excluded.last_seen >= last_seen THEN excluded.status ELSE status END,
   latest = CASE WHEN excluded.last_seen >= last_seen THEN excluded.latest ELSE latest END,
-  map_id = CASE WHEN excluded.last_seen >= last_seen THEN excluded.map_id ELSE map_id END,
+  mapped_by = CASE WHEN excluded.last_seen >= last_seen THEN excluded.mapped_by ELSE mapped_by END,
+  mitigations = CASE WHEN excluded.last_seen >= last_seen THEN excluded.mitigations ELSE mitigations END,
+  controls = CASE WHEN excluded.last_seen >= last_seen THEN excluded.controls ELSE controls END,
   last_seen = max(last_seen, excluded.last_seen)
 """
 _INSERT_OBS = "INSERT INTO observations VALUES (" + ", ".join("?" * 24) + ")"
@@ -314,14 +316,6 @@ class Ingester:
         update_hash = rows_hash.update
         add_obs, add_id, add_loc = obs_rows.append, id_rows.append, locs.add
         map_rule, map_attestation = mapper.map, mapper.attestation
-        map_ids: dict[Mapping, int] = {}  # per file: a rolled-back file must not leave ids behind
-
-        def map_id_of(m: Mapping) -> int:
-            key = (m.mapped_by, m.mitigations_text, m.controls_text)
-            conn.execute("INSERT OR IGNORE INTO mappings (mapped_by, mitigations, controls) VALUES (?, ?, ?)", key)
-            found = conn.execute("SELECT id FROM mappings WHERE mapped_by=? AND mitigations=? AND controls=?", key).fetchone()
-            map_ids[m] = int(found[0])
-            return map_ids[m]
 
         for f in fmt.parse(ctx.path, ctx):
             obs_id += 1
@@ -347,7 +341,7 @@ class Ingester:
             add_id(
                 (
                     ident, tool, f.rule_id, loc, scan_time, scan_time, status_of.get(result, "open"), obs_id, file_id,
-                    map_ids.get(m) or map_id_of(m),
+                    m.mapped_by, m.mitigations_text, m.controls_text,
                 )
             )  # fmt: skip
             counts[result] = counts.get(result, 0) + 1

@@ -12,7 +12,6 @@ Tables (later stages may add their own, prefixed ``assess_`` or ``design_``):
 ``observations``  one row per finding as a file stated it, each with the digest of its own fields
 ``identities``    one row per finding identity (tool + rule + subject): first/last seen, status, mapping
                   (``latest``: its newest observation; ``last_file``: the file that last reported it)
-``mappings``      the distinct KB links findings have (mapped_by, mitigations, controls), shared by identities
 ``coverage``      per tool and location (file or account/region), the latest scan that looked there
 ``attachments``   attestation attachments (their bytes are in the locker)
 
@@ -101,15 +100,10 @@ CREATE TABLE IF NOT EXISTS identities (
     latest INTEGER NOT NULL,
     last_file INTEGER NOT NULL,
     seen INTEGER NOT NULL,
-    map_id INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS mappings (
-    id INTEGER PRIMARY KEY,
     mapped_by TEXT NOT NULL,
     mitigations TEXT NOT NULL,
-    controls TEXT NOT NULL,
-    UNIQUE (mapped_by, mitigations, controls)
-);
+    controls TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS identities_scope ON identities(tool, loc);
 CREATE TABLE IF NOT EXISTS coverage (
     tool TEXT NOT NULL,
@@ -271,9 +265,8 @@ class Store:
     _FINDING_SQL = (
         "SELECT i.identity, o.tool, o.tool_version, o.scan_time, o.scan_time_source, o.rule_id, o.rule_title, o.severity,"
         " o.result, o.resource, o.function, o.file, o.line, o.provider, o.account, o.region, o.cwes, o.pointer, o.message,"
-        " o.method, o.targets, i.first_seen, i.last_seen, i.status, f.sha256, m.mitigations, m.controls, m.mapped_by, i.seen"
+        " o.method, o.targets, i.first_seen, i.last_seen, i.status, f.sha256, i.mitigations, i.controls, i.mapped_by, i.seen"
         " FROM identities i JOIN observations o ON o.id = i.latest JOIN files f ON f.id = o.file_id"
-        " JOIN mappings m ON m.id = i.map_id"
     )
 
     def findings(
@@ -300,13 +293,13 @@ class Store:
             where.append("i.rule_id = ?")
             args.append(rule)
         if mitigation:
-            where.append("instr(m.mitigations, ?) > 0")
+            where.append("instr(i.mitigations, ?) > 0")
             args.append(f" {mitigation} ")
         if control:
-            where.append("instr(m.controls, ?) > 0")
+            where.append("instr(i.controls, ?) > 0")
             args.append(f" {control} ")
         if mapped is not None:
-            where.append("(m.mitigations != '' OR m.controls != '')" if mapped else "(m.mitigations = '' AND m.controls = '')")
+            where.append("(i.mitigations != '' OR i.controls != '')" if mapped else "(i.mitigations = '' AND i.controls = '')")
         if identity:
             where.append("i.identity LIKE ?")
             args.append(identity.replace("%", "").replace("_", "") + "%")
