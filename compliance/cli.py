@@ -1200,19 +1200,23 @@ def design_group() -> None:
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print Markdown instead of a table.")
 @click.option("--evidence", "as_evidence", is_flag=True,
               help="Record the result as design evidence (SARIF, method EXAMINE) in the workspace store.")
+@click.option("--graphml", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the architecture graph (sources, functions, roles, stores) as GraphML.")
 @json_option
 @click.pass_obj
 def design_check(obj: Ctx, path: Path, scope: str, classification: Path | None, as_markdown: bool, as_evidence: bool,
-                 as_json: bool) -> None:
+                 graphml: Path | None, as_json: bool) -> None:
     """Which mitigations a design shows, which controls in SCOPE that meets, and its attack paths."""
     from compliance.design.check import as_json as design_json
-    from compliance.design.check import run_check
+    from compliance.design.check import run_check, write_graphml
     from compliance.design.render import markdown, table
 
     with _console().status("reading the design…"):
         res = run_check(obj.kb(), path, scope, today=obj.now().date(), classification=classification)
     if as_evidence:
         from compliance.design.evidence import record
+    if graphml is not None:
+        write_graphml(res.design, graphml)
 
         note = record(res, obj.workspace, obj.kb(), obj.now())
         click.echo(note, err=True)

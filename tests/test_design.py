@@ -54,6 +54,10 @@ def test_serverless_framework(kb: kbmod.KB) -> None:
     assert v["design-dedicated-role"] == "absent"  # one provider-level role shared by five functions
     assert v["design-no-wildcard-permissions"] == "present"
     assert any(p["kind"] == "denial-of-wallet" and p["function"] == "create" for p in res.paths)
+    # the shared role may change the todos table; every route is unauthenticated
+    path = next(p for p in res.paths if p["kind"] == "public-data-access" and p["function"] == "create")
+    assert path["datastores"] == ["TodosDynamoDbTable"] and path["access"] == "write" and path["severity"] == "high"
+    assert path["chain"][0]["name"] == "ServerlessRestApi POST /todos"
 
 
 def test_terraform_module(kb: kbmod.KB) -> None:

@@ -190,3 +190,32 @@ def test_bad_inputs_one_line(tmp_path: Path) -> None:
     data = json.loads(r.output)
     assert data["summary"]["partial"] is True and any("invalid HCL" in w for w in data["warnings"])
     assert data["summary"]["functions"] == 1
+
+
+def test_serverless_file_includes_and_graphml(kb: kbmod.KB, tmp_path: Path) -> None:
+    (tmp_path / "res").mkdir()
+    (tmp_path / "serverless.yml").write_text(
+        "service: demo\nprovider:\n  name: aws\n  runtime: python3.12\n  environment:\n    API_TOKEN: ${ssm:/demo/token}\n"
+        "functions: ${file(res/functions.yaml)}\nresources:\n  - ${file(res/tables.yaml)}\n  - ${file(res/missing.yaml)}\n"
+    )
+    (tmp_path / "res" / "functions.yaml").write_text(
+        "hello:\n  handler: h.handler\n  reservedConcurrency: 5\n  environment:\n    DB_PASSWORD: s3cr3t-value\n"
+        "  events:\n    - httpApi: {method: GET, path: /hello}\n"
+    )
+    (tmp_path / "res" / "tables.yaml").write_text(
+        "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties: {TableName: t}\n"
+    )
+    res = run_check(kb, tmp_path, "serverless", today=TODAY)
+    assert [f.name for f in res.design.of_kind("function")] == ["hello"]
+    assert [s.name for s in res.design.of_kind("datastore")] == ["T"]  # the included file is not read twice
+    assert any("missing.yaml not found" in w for w in res.design.warnings)
+    fn = res.design.of_kind("function")[0]
+    assert fn.props["secret_env_names"] == ["DB_PASSWORD"]  # API_TOKEN comes from SSM: not a plain secret
+    out = tmp_path / "g.graphml"
+    r = CliRunner().invoke(main, ["design", "check", str(tmp_path), "--graphml", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    import networkx as nx
+
+    g = nx.read_graphml(out)
+    kinds = {d["kind"] for _n, d in g.nodes(data=True)}
+    assert {"function", "route", "role", "datastore"} <= kinds

@@ -84,15 +84,15 @@ def attack_paths(
     risk_cache: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
     role_access: dict[str, Any] = {}
     out: list[dict[str, Any]] = []
-    into: dict[str, list[Element]] = {}
-    access: dict[str, list[tuple[Element, dict[str, Any]]]] = {}
-    for src, dst, kind, attrs in design.links:
-        if src not in els or dst not in els:
-            continue
-        if kind in ("invokes", "triggers"):
-            into.setdefault(dst, []).append(els[src])
-        elif kind == "can-access":
-            access.setdefault(src, []).append((els[dst], attrs))
+    g = design.graph()  # the architecture graph: event source -> function -> role -> data store
+
+    def into_of(fid: str) -> list[Element]:
+        return [els[u] for u, _v, k in g.in_edges(fid, data="kind") if k in ("invokes", "triggers")]
+
+    def access_of(rid: str) -> list[tuple[Element, dict[str, Any]]]:
+        if rid not in g:
+            return []
+        return [(els[v], data) for _u, v, data in g.out_edges(rid, data=True) if data.get("kind") == "can-access"]
 
     def add(
         kind: str, severity: str, chain: list[dict[str, Any]], function: Element, extra: dict[str, Any] | None = None
@@ -119,7 +119,7 @@ def attack_paths(
 
     for f in sorted(design.of_kind("function"), key=lambda e: e.id):
         entries: list[tuple[dict[str, Any], bool]] = []  # (step, unauthenticated)
-        for s in into.get(f.id, []):
+        for s in into_of(f.id):
             if s.props.get("public") is True:
                 auth = s.props.get("auth")
                 unauth = auth == "NONE"
@@ -134,7 +134,7 @@ def attack_paths(
         rid = f.props.get("role_id")
         role_step = {"kind": "role", "name": els[rid].name if rid in els else "execution role"}
         if str(rid) not in role_access:
-            role_access[str(rid)] = _writable(access.get(str(rid), []))
+            role_access[str(rid)] = _writable(access_of(str(rid)))
         summary_ = role_access[str(rid)]
         if summary_ is not None:
             level, names, actions, unclassified = summary_

@@ -175,6 +175,7 @@ def summary(res: DesignResult) -> dict[str, Any]:
         "mitigations": count(list(res.mitigations.values()), (PRESENT, ABSENT, UNKNOWN)),
         "controls": count([c["status"] for c in res.controls.values()], (MET, UNMET, UNKNOWN)),
         "attack_paths": len(res.paths),
+        "graph": {"nodes": len(res.design.elements), "links": len(res.design.links)},
         "partial": res.partial,
     }
 
@@ -218,3 +219,17 @@ def as_json(res: DesignResult) -> dict[str, Any]:
         "controls": list(res.controls.values()),
         "attack_paths": res.paths,
     }
+
+
+def write_graphml(design: Design, path: Path) -> None:
+    """The architecture graph as GraphML (node attributes kind, name, provider; edge attribute kind and, for
+    store access, level and actions)."""
+    import networkx as nx
+
+    g = design.graph()
+    for _u, _v, data in g.edges(data=True):
+        for k, val in list(data.items()):
+            if not isinstance(val, (str, int, float, bool)):
+                data[k] = ", ".join(map(str, val)) if isinstance(val, (list, tuple)) else str(val)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nx.write_graphml(g, str(path))

@@ -96,6 +96,9 @@ def read_design(path: Path, *, today: date, classification: Path | None = None) 
     roles: dict[str, Permissions] = {}
     base = path if path.is_dir() else path.parent
     found = 0
+    # Serverless Framework files first: the files they include with ${file(...)} are read as part of them,
+    # not again as templates of their own.
+    parsed: list[tuple[Path, str, str, Any, str]] = []
     for p in _yaml_candidates(path):
         shown = p.name if single else str(p.relative_to(base))
         try:
@@ -108,6 +111,20 @@ def read_design(path: Path, *, today: date, classification: Path | None = None) 
                 if single:
                     raise InputError("not a CloudFormation, SAM or Serverless Framework template", path=shown)
                 continue
+            parsed.append((p, shown, text, doc, kind))
+        except UnicodeDecodeError:
+            if single:
+                raise InputError("not UTF-8 text", path=shown) from None
+            design.warnings.append(f"{shown}: not UTF-8 text; skipped")
+        except InputError as exc:
+            if single:
+                raise
+            design.warnings.append(f"{exc}; skipped")
+    included: set[Path] = set()
+    for p, shown, text, doc, kind in sorted(parsed, key=lambda x: (x[4] != "sls", x[1])):
+        if p.resolve() in included:
+            continue
+        try:
             if kind == "cfn":
                 from compliance.design.cfn import read_template
 
@@ -115,13 +132,9 @@ def read_design(path: Path, *, today: date, classification: Path | None = None) 
             else:
                 from compliance.design.sls import read_serverless
 
-                read_serverless(doc, text, shown, design, roles)
+                included |= read_serverless(doc, text, shown, design, roles, base=p.parent)
             design.files.append(shown)
             found += 1
-        except UnicodeDecodeError:
-            if single:
-                raise InputError("not UTF-8 text", path=shown) from None
-            design.warnings.append(f"{shown}: not UTF-8 text; skipped")
         except InputError as exc:
             if single:
                 raise

@@ -8,28 +8,59 @@ SAM-like records and read together with ``resources.Resources`` by the CloudForm
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from compliance.design.cfn import read_template
 from compliance.design.iam import Permissions, add_managed, parse_document
 from compliance.design.model import Design, Element, Unknown
+from compliance.errors import InputError
 
 _VAR = re.compile(r"\$\{([^{}]*)\}")
 MAX_PASSES = 10
 
 
 class SlsVars:
-    def __init__(self, doc: dict[str, Any]) -> None:
+    """Resolves ``${...}`` variables from the file itself and from ``${file(...)}`` files beside it."""
+
+    def __init__(self, doc: dict[str, Any], base: Path | None = None) -> None:
         self.doc = doc
+        self.base = base
+        self._files: dict[str, Any] = {}
+
+    def _file(self, part: str, depth: int) -> Any:
+        m = re.fullmatch(r"file\(\s*['\"]?([^)'\"]+)['\"]?\s*\)(?::(.+))?", part)
+        if m is None or self.base is None:
+            return Unknown(f"variable ${{{part}}}")
+        rel = m.group(1).strip()
+        target = (self.base / rel).resolve()
+        if not target.is_file() or (self.base.resolve() not in target.parents and target.parent != self.base.resolve()):
+            return Unknown(f"${{{part}}}: {rel} not found beside the file")
+        key = str(target)
+        if key not in self._files:
+            try:
+                from compliance.design.cfnyaml import load_template_text
+
+                self._files[key] = load_template_text(target.read_text(encoding="utf-8"), target.name)
+            except (OSError, UnicodeDecodeError, InputError) as exc:
+                self._files[key] = Unknown(f"{rel}: {exc}")
+        cur = self._files[key]
+        for k in (m.group(2) or "").split(".") if m.group(2) else []:
+            cur = cur.get(k) if isinstance(cur, dict) else None
+        if cur is None:
+            return Unknown(f"${{{part}}} not found")
+        return self.resolve(cur, depth + 1)
 
     def lookup(self, expr: str, depth: int) -> Any:
         expr = expr.strip()
         parts = [p.strip() for p in _split_top(expr)]
+        first: Unknown | None = None
         for part in parts:
             val = self._one(part, depth)
             if not isinstance(val, Unknown):
                 return val
-        return Unknown(f"variable ${{{expr}}}")
+            first = first or val
+        return first if first is not None and len(parts) == 1 else Unknown(f"variable ${{{expr}}}")
 
     def _one(self, part: str, depth: int) -> Any:
         if (part.startswith("'") and part.endswith("'")) or (part.startswith('"') and part.endswith('"')):
@@ -44,6 +75,8 @@ class SlsVars:
                 else:
                     return Unknown(f"${{{part}}} not in the file")
             return self.resolve(cur, depth + 1)
+        if part.startswith("file("):
+            return self._file(part, depth)
         if part.startswith("ssm:") or part.startswith("secretsmanager:"):
             return Unknown(f"secret reference ${{{part}}}")
         return Unknown(f"variable ${{{part}}}")
@@ -161,15 +194,18 @@ def _event(ev: Any, fname: str, i: int) -> tuple[str, dict[str, Any]] | None:
     return name, {"Type": str(typ), "Properties": {}}
 
 
-def read_serverless(doc: Any, text: str, path: str, design: Design, roles: dict[str, Permissions]) -> None:
-    v = SlsVars(doc)
+def read_serverless(
+    doc: Any, text: str, path: str, design: Design, roles: dict[str, Permissions], base: Path | None = None
+) -> set[Path]:
+    """Read one serverless.yml; returns the files it included with ``${file(...)}``."""
+    v = SlsVars(doc, base)
     provider = v.resolve(doc.get("provider") or {})
     if not isinstance(provider, dict):
         provider = {}
     pname = provider.get("name", "aws")
     if pname != "aws":
         design.warnings.append(f"{path}: Serverless provider {pname} not read (only aws)")
-        return
+        return set()
     functions = v.resolve(doc.get("functions"))
     if isinstance(functions, Unknown) or (functions is not None and not isinstance(functions, dict)):
         design.warnings.append(
@@ -282,6 +318,7 @@ def read_serverless(doc: Any, text: str, path: str, design: Design, roles: dict[
                     else None,
                     "subscription": False,
                 }
+    return {Path(k) for k in v._files}
 
 
 def _vpc(v: Any) -> Any:
