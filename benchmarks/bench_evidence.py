@@ -60,7 +60,8 @@ def sarif_files(folder: Path, n_findings: int, per_file: int = 5000) -> list[Pat
         for i in range(min(per_file, n_findings - made)):
             r = copy.deepcopy(results[i % len(results)])
             loc = r["locations"][0]["physicalLocation"]
-            loc["artifactLocation"]["uri"] = f"svc{k}/mod{i % 97}/{loc['artifactLocation']['uri']}"
+            # a scan of one service: its findings spread over a few dozen source files, as real scans do
+            loc["artifactLocation"]["uri"] = f"svc{k}/mod{i % 40}/{loc['artifactLocation']['uri']}"
             loc["region"]["startLine"] = i + 1
             batch.append(r)
         doc = {**src, "runs": [{**run, "results": batch}]}

@@ -145,7 +145,11 @@ def guard_depth(chunk: bytes, limit: int, carried: bytes = b"") -> bytes:
     """Bracket nesting check at C speed. Returns the unmatched brackets to carry into the next chunk;
     raises ValueError when the nesting exceeds ``limit``. ``chunk`` must not cut a string in two
     (see :class:`DepthGuard`)."""
-    brackets = carried + _STRINGS.sub(b"", chunk).translate(None, _KEEP_BRACKETS)
+    return _depth(_STRINGS.sub(b"", chunk).translate(None, _KEEP_BRACKETS), limit, carried)
+
+
+def _depth(brackets: bytes, limit: int, carried: bytes) -> bytes:
+    brackets = carried + brackets
     for _ in range(limit + 1):
         reduced = _PAIRS.sub(b"", brackets)
         if len(reduced) == len(brackets):
@@ -170,7 +174,8 @@ class DepthGuard:
         self.limit = limit
         self.carried = b""
         self.pending = b""  # an unterminated string held back for the next chunk
-        self.ready = b""  # checked bytes not yet handed out
+        self.ready = b""  # checked bytes, handed out from self.pos on
+        self.pos = 0
         self.eof = False
         self.offset = 0
 
@@ -181,13 +186,17 @@ class DepthGuard:
         if size == 0:
             return b""
         want = size if size > 0 else 1 << 16
-        while len(self.ready) < want and not self.eof:
-            self._fill(want)
-        out, self.ready = self.ready[:want], self.ready[want:]
+        while self.pos >= len(self.ready):
+            if self.eof:
+                return b""
+            self.ready, self.pos = b"", 0
+            self._fill()
+        out = self.ready[self.pos : self.pos + want]
+        self.pos += len(out)
         return out
 
-    def _fill(self, want: int) -> None:
-        data = self.raw.read(max(want, 1 << 16))
+    def _fill(self) -> None:
+        data = self.raw.read(1 << 20)
         buf = self.pending + data
         if not data:
             self.eof = True
@@ -195,20 +204,52 @@ class DepthGuard:
             self._check(buf)
             self.ready += buf
             return
-        match = _SAFE_PREFIX.match(buf)
-        end = match.end() if match else 0
-        safe, self.pending = buf[:end], buf[end:]
-        if len(self.pending) > 1 << 24:  # a string over 16 MB: hand it on unchecked
+        if b'\\"' not in buf:  # no escaped quote: every quote delimits a string, so split instead of regex
+            parts = buf.split(b'"')
+            stripped = b"".join(parts[0::2])  # the segments outside strings
+            if len(parts) % 2 == 0:  # an odd number of quotes: buf ends inside the string the last one opens
+                end = buf.rfind(b'"')
+                safe, self.pending = buf[:end], buf[end:]
+            else:
+                safe, self.pending = buf, b""
+            if len(self.pending) > 1 << 24:
+                safe, self.pending = buf, b""
+            self._check_stripped(stripped, len(safe))
+            self.ready += safe
+            return
+        stripped = _STRINGS.sub(b"", buf)
+        if b'"' in stripped:  # buf ends inside a string: hold that string back for the next chunk
+            end = _open_quote(buf)
+            safe, self.pending = buf[:end], buf[end:]
+            stripped = stripped[: stripped.index(b'"')]
+            if len(self.pending) > 1 << 24:  # a string over 16 MB: hand it on unchecked
+                safe, self.pending = buf, b""
+        else:
             safe, self.pending = buf, b""
-        self._check(safe)
+        self._check_stripped(stripped, len(safe))
         self.ready += safe
 
     def _check(self, chunk: bytes) -> None:
+        self._check_stripped(_STRINGS.sub(b"", chunk), len(chunk))
+
+    def _check_stripped(self, stripped: bytes, size: int) -> None:
         try:
-            self.carried = guard_depth(chunk, self.limit, self.carried)
+            self.carried = _depth(stripped.translate(None, _KEEP_BRACKETS), self.limit, self.carried)
         except ValueError:
             raise DepthError(self.offset) from None
-        self.offset += len(chunk)
+        self.offset += size
+
+
+def _open_quote(buf: bytes) -> int:
+    """Index of the quote that opens the string ``buf`` ends inside: the last quote not escaped."""
+    pos = len(buf)
+    while True:
+        pos = buf.rfind(b'"', 0, pos)
+        if pos <= 0:
+            return max(pos, 0)
+        slashes = len(buf[:pos]) - len(buf[:pos].rstrip(b"\\"))
+        if slashes % 2 == 0:
+            return pos
 
 
 class DepthError(Exception):
