@@ -1207,16 +1207,18 @@ def design_group() -> None:
 def design_check(obj: Ctx, path: Path, scope: str, classification: Path | None, as_markdown: bool, as_evidence: bool,
                  graphml: Path | None, as_json: bool) -> None:
     """Which mitigations a design shows, which controls in SCOPE that meets, and its attack paths."""
+    from rich.console import Console
+
     from compliance.design.check import as_json as design_json
     from compliance.design.check import run_check, write_graphml
     from compliance.design.render import markdown, table
 
-    with _console().status("reading the design…"):
+    with Console(stderr=True).status("reading the design and evaluating predicates…"):
         res = run_check(obj.kb(), path, scope, today=obj.now().date(), classification=classification)
-    if as_evidence:
-        from compliance.design.evidence import record
     if graphml is not None:
         write_graphml(res.design, graphml)
+    if as_evidence:
+        from compliance.design.evidence import record
 
         note = record(res, obj.workspace, obj.kb(), obj.now())
         click.echo(note, err=True)
