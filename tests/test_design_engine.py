@@ -219,3 +219,65 @@ def test_serverless_file_includes_and_graphml(kb: kbmod.KB, tmp_path: Path) -> N
     g = nx.read_graphml(out)
     kinds = {d["kind"] for _n, d in g.nodes(data=True)}
     assert {"function", "route", "role", "datastore"} <= kinds
+
+
+def test_json_template_tags_and_unknowns(kb: kbmod.KB, tmp_path: Path) -> None:
+    doc = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": {"Trace": {"Type": "String"}, "Mem": {"Type": "Number", "Default": 512}},
+        "Resources": {
+            "Table": {
+                "Type": "AWS::DynamoDB::Table",
+                "Properties": {"TableName": "patients", "Tags": [{"Key": "phi", "Value": "true"}]},
+            },
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "Policies": [
+                        {
+                            "PolicyName": "p",
+                            "PolicyDocument": {
+                                "Statement": [
+                                    {
+                                        "Effect": "Allow",
+                                        "Action": ["dynamodb:PutItem"],
+                                        "Resource": {"Fn::GetAtt": ["Table", "Arn"]},
+                                    }
+                                ]
+                            },
+                        }
+                    ]
+                },
+            },
+            "Fn": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Runtime": "nodejs16.x",
+                    "MemorySize": {"Ref": "Mem"},
+                    "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                    "TracingConfig": {"Mode": {"Ref": "Trace"}},
+                    "KmsKeyArn": {"Fn::ImportValue": "key"},
+                    "Environment": {"Variables": {"TABLE": {"Ref": "Table"}}},
+                },
+            },
+            "Url": {
+                "Type": "AWS::Lambda::Url",
+                "Properties": {"TargetFunctionArn": {"Fn::GetAtt": ["Fn", "Arn"]}, "AuthType": "NONE"},
+            },
+        },
+    }
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(doc))
+    res = run_check(kb, path, "hipaa", today=TODAY)
+    fn = res.design.elements["function:template.json#Fn"]
+    assert fn.props["memory"] == 512
+    v = {(x.name, x.predicate): x for x in res.verdicts}
+    assert v[("Fn", "design-tracing")].status == UNKNOWN and "Trace" in str(v[("Fn", "design-tracing")].reason)
+    assert v[("Fn", "design-env-encryption")].status == UNKNOWN  # Fn::ImportValue is not evaluated
+    assert v[("Fn", "design-function-url-auth")].status == ABSENT
+    assert v[("Fn", "design-supported-runtime")].status == ABSENT  # nodejs16.x deprecated 2024-06-12
+    assert v[("Table", "design-store-encryption")].status == ABSENT  # tagged phi, no customer-managed key
+    path_ = next(p for p in res.paths if p["kind"] == "public-data-access")
+    assert path_["chain"][0]["kind"] == "function-url" and path_["datastores"] == ["Table"] and path_["severity"] == "high"
+    # function-url-authentication (which would break the chain) maps to 164.312(d) person or entity authentication
+    assert "164.312(d)" in path_["safeguards_at_risk"] and "function-url-authentication" in path_["breaks_with"]

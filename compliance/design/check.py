@@ -157,6 +157,7 @@ def run_check(kb: KB, path: Path, scope: str, *, today: date, classification: Pa
             "kind": entry.kind.value if entry else "control",
             "status": control_status(list(checkable.values())),
             "mitigations": checkable,
+            "checkable": bool(checkable),
             "not_checkable": [m for m in mits if m not in res.mitigations],
         }
     res.paths = attack_paths(design, kb, res, sc.controls, set(sc.safeguards))
@@ -174,6 +175,8 @@ def summary(res: DesignResult) -> dict[str, Any]:
         "verdicts": count([v.status for v in res.verdicts], (PRESENT, ABSENT, UNKNOWN)),
         "mitigations": count(list(res.mitigations.values()), (PRESENT, ABSENT, UNKNOWN)),
         "controls": count([c["status"] for c in res.controls.values()], (MET, UNMET, UNKNOWN)),
+        # of the unknown ones: controls no design-visible mitigation reaches (the design cannot tell)
+        "controls_not_checkable": sum(1 for c in res.controls.values() if not c["checkable"]),
         "attack_paths": len(res.paths),
         "graph": {"nodes": len(res.design.elements), "links": len(res.design.links)},
         "partial": res.partial,

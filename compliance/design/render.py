@@ -22,9 +22,11 @@ def _function_rows(res: DesignResult) -> list[tuple[str, str, str, str]]:
 def table(res: DesignResult, console: Any, make_table: Callable[..., Any]) -> None:
     s = summary(res)
     console.print(
-        f"[bold]{res.path}[/bold]: {s['functions']} functions, {s['routes']} routes, {s['datastores']} data stores; "
+        f"{res.path}: {s['functions']} functions, {s['routes']} routes, {s['datastores']} data stores; "
         f"scope {res.scope}: {s['controls']['met']} controls met, {s['controls']['unmet']} unmet, "
-        f"{s['controls']['unknown']} unknown" + (" (partial result)" if res.partial else "")
+        f"{s['controls']['unknown']} unknown ({s['controls_not_checkable']} not visible in a design)"
+        + (" (partial result)" if res.partial else ""),
+        markup=False,
     )
     for w in res.design.warnings:
         console.print(f"warning: {w}", markup=False)
@@ -71,7 +73,7 @@ def markdown(res: DesignResult) -> str:
         f"# Design check: {res.path}",
         "",
         f"Scope **{res.scope}**: {s['controls']['met']} controls met, {s['controls']['unmet']} unmet, "
-        f"{s['controls']['unknown']} unknown. "
+        f"{s['controls']['unknown']} unknown ({s['controls_not_checkable']} not visible in a design). "
         f"{s['functions']} functions, {s['routes']} routes, {s['datastores']} data stores, {s['attack_paths']} attack paths."
         + (" Partial result (see warnings)." if res.partial else ""),
         "",
