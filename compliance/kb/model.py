@@ -29,6 +29,8 @@ section         node kind and the edges its records declare
 ``edges``       any edge kind, stated explicitly (e.g. the HIPAA crosswalk:
                 safeguard ``crosswalk`` → control (mapping))
 ``responsibility`` FaaS shared responsibility per control or per family
+``design_predicates`` how a mitigation is seen in infrastructure as code
+                (``sckb design check``); not graph nodes
 ==============  ==========================================================
 
 *Mapping* edges carry an NIST IR 8477 relationship, a rationale and a source.
