@@ -204,6 +204,23 @@ def test_generic_junit_and_asff_lambda(tmp_path: Path) -> None:
     assert (f.rule_id, f.function, f.severity, f.result) == ("CVE-2026-0001", "phi-worker", "critical", "fail")
 
 
+def test_guardduty_type_is_the_same_in_asff_and_native(tmp_path: Path) -> None:
+    finding = {
+        "SchemaVersion": "2018-10-08",
+        "Id": "g",
+        "GeneratorId": "arn:aws:guardduty:us-east-1:1:detector/d",
+        "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/guardduty",
+        "AwsAccountId": "1",
+        "Types": ["TTPs/Command and Control/Backdoor:EC2-C&CActivity.B"],
+        "Severity": {"Label": "HIGH"},
+        "UpdatedAt": "2026-11-01T00:00:00Z",
+        "Resources": [{"Type": "AwsEc2Instance", "Id": "i-1"}],
+    }
+    asff = {"Findings": [finding]}
+    res, found = ingest(tmp_path, "gd-asff.json", orjson.dumps(asff))
+    assert (res.format, found[0].tool, found[0].rule_id) == ("asff-json", "guardduty", "Backdoor:EC2/C&CActivity.B")
+
+
 def test_detection_is_by_content_not_name(tmp_path: Path) -> None:
     res, _ = ingest(tmp_path, "report.txt", orjson.dumps(GUARDDUTY))
     assert res.format == "guardduty-json"

@@ -31,6 +31,7 @@ from compliance.evidence.parsing import (
 
 _COMPLIANCE = {"passed": "pass", "failed": "fail", "warning": "fail", "not_available": "error"}
 _PRODUCT = re.compile(r":product/([^/]+)/([^/]+)")
+_GD_TYPE = re.compile(r"^([A-Za-z]+:[A-Za-z0-9]+)-")
 
 
 class Asff:
@@ -83,7 +84,8 @@ def _finding(f: dict[str, Any], ptr: str) -> Finding:
     elif vulns and isinstance(vulns[0], dict) and vulns[0].get("Id"):
         rule = str(vulns[0]["Id"])
     elif tool == "guardduty" and types:
-        rule = str(types[0]).rsplit("/", 1)[-1]
+        # ASFF writes the GuardDuty type "Backdoor:EC2/C&CActivity.B" as "...Backdoor:EC2-C&CActivity.B": restore it
+        rule = _GD_TYPE.sub(r"\1/", str(types[0]).rsplit("/", 1)[-1], count=1)
     else:
         rule = gen[len("prowler-") :] if gen.startswith("prowler-") else gen.rsplit("/", 1)[-1]
     status = str(comp.get("Status") or "").lower()
