@@ -73,7 +73,6 @@ class Attestation:
             raise ctx.error("'attestations' must be a non-empty list", line=doc.line_of(("attestations",)) or 1)
         for i, a in enumerate(items):
             loc: tuple[str | int, ...] = ("attestations", i)
-            line = doc.line_of(loc)
 
             def bad(msg: str, *key: str | int, _loc: tuple[str | int, ...] = loc) -> Exception:
                 return ctx.error(msg, line=doc.line_of(_loc + key), pointer=pointer(*_loc, *key))
@@ -116,7 +115,6 @@ class Attestation:
                 message=f"{statement} (attested by {who}" + (f"; attachments: {', '.join(shas)}" if shas else "") + ")",
                 method=method,
                 targets=targets,
-                line=line,
             )
 
 
