@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -215,3 +216,56 @@ def test_families_in_kb_give_chart_bars(kb: Any, big: dict[str, Any]) -> None:
     members = kb.nodes["fedramp-moderate"].record.members
     assert moderate.total == len(members)
     assert {n.id for n in kb.of_kind(NodeKind.FAMILY)} >= {b.label for b in fam.bars}
+
+
+CATALOG = Path(__file__).resolve().parents[1].parent / "shared" / "oscal" / "nist" / "NIST_SP-800-53_rev5_catalog.json"
+
+
+def test_statements_appear_when_a_catalog_was_imported(kb: Any, big: dict[str, Any], tmp_path: Path) -> None:
+    import html
+
+    from compliance.assess.db import save
+    from compliance.evidence.store import Store
+    from compliance.oscal.catalog import import_catalog, statements
+    from compliance.paths import templates_dir
+    from compliance.report import build, family_titles
+    from compliance.report.render import render_html
+
+    if not CATALOG.is_file():
+        pytest.skip("../shared catalog missing")
+    ws = tmp_path / "ws"
+    with Store.open(ws) as store:
+        save(store.conn, big["a"])
+        _, before = build(kb, store, now=NOW)
+        assert not before.meta.catalog_imported and all(c.statement is None for c in before.controls)
+        import_catalog(store.conn, CATALOG)
+        _, model = build(kb, store, now=NOW)
+    st = statements(ws)
+    assert model.meta.catalog_imported
+    assert model.controls and all(c.statement == st[c.id] for c in model.controls)
+    page = render_html(model, templates=templates_dir(), family_titles=family_titles(kb))
+    for c in model.controls[:5]:
+        assert html.escape(c.statement.splitlines()[0], quote=False) in page  # type: ignore[union-attr]
+    assert "no catalog was imported" not in page
+
+
+def test_unwritable_output_is_an_input_error(tmp_path: Path) -> None:
+    from compliance.errors import InputError
+    from compliance.paths import templates_dir
+    from compliance.report.render import write_pdf
+
+    out = tmp_path / "a-folder.pdf"
+    out.mkdir()
+    with pytest.raises(InputError, match=r"a-folder\.pdf: cannot write the report"):
+        write_pdf("<p>x</p>", out, templates=templates_dir(), now=NOW)
+    assert out.is_dir() and not list(tmp_path.glob(".*partial"))
+
+
+def test_summary_lists_the_worst_controls_first(kb: Any, big: dict[str, Any]) -> None:
+    r = from_assessment(big["a"], kb, now=NOW, options=Options(attention=4))
+    bad = [c for c in r.controls if c.status in ("not-satisfied", "partially-satisfied")]
+    assert len(r.attention) == min(4, len(bad))
+    keys = [(c.status != "not-satisfied", -c.failing) for c in r.attention]
+    assert keys == sorted(keys)
+    worst = max(c.failing for c in bad)
+    assert r.attention[0].failing == worst

@@ -55,6 +55,7 @@ class Options:
     top_findings: int = 5  # citations per control section
     top_rules: int = 4  # rules listed per mitigation on the explanation path
     top_subjects: int = 3  # subjects per POA&M row
+    attention: int = 10  # controls listed as needing attention in the executive summary
 
 
 def iso(dt: datetime) -> str:
@@ -421,8 +422,11 @@ def from_assessment(
         "unmapped": len(a.unmapped),
         "safeguards": len(a.safeguards),
     }
+    worst = [c for c in sections if c.status in ("not-satisfied", "partially-satisfied")]
+    worst.sort(key=lambda c: (c.status != "not-satisfied", -c.failing, control_sort_key(c.id)))
     return Report(
         meta=meta,
+        attention=worst[: opt.attention],
         counts={k: counts.get(k, 0) for k in STATUS_ORDER},
         satisfied_percent=a.satisfied_percent(),
         totals=totals,

@@ -213,5 +213,6 @@ class Report:
     poam: list[PoamRow]
     hipaa: list[SafeguardRow] | None
     files: list[EvidenceRow]
+    attention: list[ControlSection] = field(default_factory=list)  # worst controls first, for the summary
     responsibility: dict[str, int] = field(default_factory=dict)  # party -> controls in scope
     limits: dict[str, int] = field(default_factory=dict)  # the per-section caps used
