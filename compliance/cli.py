@@ -792,16 +792,17 @@ def assess_group(
 
     kb = obj.kb()
     with _open_store(obj) as store:
-        total = store.counts()
-        n_total = sum(total[k] for k in ("open", "closed", "passing", "info"))
-        con = _console()
+        show = sys.stderr.isatty()
+        n_total = store.conn.execute("SELECT count(*) FROM identities").fetchone()[0] if show else None
+        from rich.console import Console
+
         with Progress(
             TextColumn("assessing"),
             BarColumn(),
             TextColumn("{task.completed:,}/{task.total:,} findings"),
-            console=con,
+            console=Console(stderr=True),
             transient=True,
-            disable=not sys.stderr.isatty(),
+            disable=not show,
         ) as bar:
             task = bar.add_task("assess", total=n_total)
             a = run(
