@@ -880,7 +880,9 @@ def assess_list(obj: Ctx, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def assess_explain(obj: Ctx, control_id: str, assessment: str | None, as_json: bool) -> None:
-    """The explanation path of one control: control <- mitigations <- rules <- findings, with evidence hashes."""
+    """The explanation path of one control: control <- mitigations <- rules <- findings, with evidence hashes.
+    A HIPAA safeguard id (with the hipaa scope) shows the safeguard's mitigations, crosswalked controls and
+    specifications instead."""
     from compliance.assess import load_assessment
     from compliance.errors import NotFoundError
 
@@ -888,6 +890,24 @@ def assess_explain(obj: Ctx, control_id: str, assessment: str | None, as_json: b
         a = load_assessment(store, assessment)
     folded = {k.casefold(): k for k in a.controls}
     cid = folded.get(control_id.casefold())
+    if cid is None and control_id in a.safeguards:  # the HIPAA view: a safeguard and its children
+        sg = a.safeguards[control_id]
+        view: dict[str, Any] = {
+            "safeguard": sg.id,
+            "title": sg.title,
+            "status": sg.status,
+            "reason": sg.reason,
+            "mitigations": [{"id": m.id, "relationship": m.relationship, "status": m.status} for m in sg.mitigations],
+            "controls": [{"id": c, "status": a.controls[c].status} for c in sg.controls if c in a.controls],
+            "specifications": [{"id": x, "status": a.safeguards[x].status} for x in sg.specifications if x in a.safeguards],
+        }
+        if as_json:
+            return emit_json(view)
+        click.echo(f"{sg.id} {sg.title}: {sg.status} ({sg.reason})")
+        for kind in ("mitigations", "controls", "specifications"):
+            for row in view[kind]:
+                click.echo(f"  <- {kind[:-1]} {row['id']}: {row['status']}")
+        return None
     if cid is None:
         raise NotFoundError(f"control {control_id!r} is not in assessment {a.id} (scopes: {', '.join(a.scopes)})")
     p = a.path(cid)

@@ -107,6 +107,12 @@ def test_corpus_assessment_matches_hand_worked_expectations(runner: CliRunner, w
     assert "<- least-privilege-execution-role [subset-of]: not-satisfied" in text
     assert "<- checkov:CKV_AWS_290 (rule): fail" in text
     assert "module.s3_event.aws_iam_policy.write_to_ddb" in text
+    # the HIPAA view explains a safeguard through its crosswalked controls
+    sg = orjson.loads(sckb(runner, ws, "assess", "explain", "164.312(a)(1)", "--json").output)
+    assert sg["status"] == "not-satisfied"
+    assert {"id": "AC-6", "status": "not-satisfied"} in sg["controls"]
+    assert "<- control AC-6: not-satisfied" in sckb(runner, ws, "assess", "explain", "164.312(a)(1)").output
+    assert sckb(runner, ws, "assess", "explain", "ZZ-99").exit_code == 4
 
 
 def test_freshness_window_reports_stale_evidence(runner: CliRunner, ws: Path) -> None:
