@@ -436,7 +436,9 @@ class Generator:
                 "",
             )
 
-    def risk_diagram(self, r: dict[str, Any], max_controls: int = 40) -> list[str]:
+    def risk_diagram(self, r: dict[str, Any], max_controls: int = 24) -> list[str]:
+        """risk -> mitigations -> controls (one box per family) -> one node per framework, labelled with how
+        many of the controls it holds. The tables under the diagram carry every single link."""
         ids: dict[str, str] = {}
 
         def n(node_id: str) -> str:
@@ -444,23 +446,27 @@ class Generator:
                 ids[node_id] = f"n{len(ids)}"
             return ids[node_id]
 
-        lines = ["graph LR", f'  {n(r["id"])}["{mermaid_label(r["id"] + ": " + r["title"])}"]']
+        risk_label = mermaid_label(r["id"] + ": " + r["title"])
+        lines = ["graph LR", f'  {n(r["id"])}["{risk_label}"]']
         controls: list[str] = []
         for m in r["mitigations"]:
             lines.append(f'  {n(r["id"])} --> {n(m["id"])}["{mermaid_label(m["id"])}"]')
             for c in m["controls"]:
                 if c["id"] not in controls:
                     controls.append(c["id"])
-        shown = sorted(controls, key=query.control_sort_key)[:max_controls]
+        # controls grouped by family, one box each: a risk reaches dozens of controls, a few families
+        families: dict[str, list[str]] = defaultdict(list)
+        for c in sorted(controls, key=query.control_sort_key):
+            families[self._family_of(c)].append(c)
+        lines.append('  subgraph ctl["SP 800-53 controls"]')
+        for fam, cs in sorted(families.items()):
+            listed = ", ".join(cs[:max_controls]) + (f" and {len(cs) - max_controls} more" if len(cs) > max_controls else "")
+            lines.append(f'    {n("fam:" + fam)}["{mermaid_label(f"{fam}: {listed}", 400)}"]')
+        lines.append("  end")
         for m in r["mitigations"]:
-            for c in m["controls"]:
-                if c["id"] in shown:
-                    lines.append(
-                        f'  {n(m["id"])} -->|{mermaid_label(c.get("relationship", ""))}| {n(c["id"])}["{mermaid_label(c["id"])}"]'
-                    )
-            for s in m["safeguards"]:
-                lines.append(f"  {n(m['id'])} -->|{mermaid_label(s.get('relationship', ''))}| {n('fw:hipaa')}")
-        # frameworks: one node per framework, labelled with its baselines; edges from the controls in any of them
+            fams = sorted({self._family_of(c["id"]) for c in m["controls"]})
+            lines += [f"  {n(m['id'])} --> {n('fam:' + f)}" for f in fams]
+        # frameworks: one node per framework (its baselines in the label), one edge from the controls box
         frameworks: dict[str, list[str]] = defaultdict(list)
         members: dict[str, set[str]] = defaultdict(set)
         for b, cs in r["baselines"].items():
@@ -470,16 +476,14 @@ class Generator:
         for fw in sorted(frameworks):
             label = f"{fw}: " + ", ".join(frameworks[fw])
             lines.append(f'  {n("fw:" + fw)}[["{mermaid_label(label, 90)}"]]')
-            for c in shown:
-                if c in members[fw]:
-                    lines.append(f"  {n(c)} --> {n('fw:' + fw)}")
-        crosswalked = [c for c in shown if any(k == EdgeKind.CROSSWALK.value for _, _, k in self.g.in_edges(c, data="kind"))]
-        if crosswalked or any(m["safeguards"] for m in r["mitigations"]):
-            lines.append(f'  {n("fw:hipaa")}[["HIPAA Security Rule"]]')
-            for c in crosswalked:
-                lines.append(f"  {n(c)} -.->|crosswalk| {n('fw:hipaa')}")
-        if len(controls) > max_controls:
-            lines.append(f'  more["… and {len(controls) - max_controls} more controls (see tables)"]')
+            lines.append(f"  ctl -->|{len(members[fw])} controls| {n('fw:' + fw)}")
+        crosswalked = [c for c in controls if any(k == EdgeKind.CROSSWALK.value for _, _, k in self.g.in_edges(c, data="kind"))]
+        direct = [m["id"] for m in r["mitigations"] if m["safeguards"]]
+        if crosswalked or direct:
+            lines.append(f'  {n("fw:hipaa")}[["HIPAA Security Rule: {len(r["safeguards"])} safeguards"]]')
+            if crosswalked:
+                lines.append(f"  ctl -.->|crosswalk, {len(crosswalked)} controls| {n('fw:hipaa')}")
+            lines += [f"  {n(m)} -->|maps to| {n('fw:hipaa')}" for m in direct]
         return lines
 
     def baseline_extra(self, page: Page, bid: str) -> None:

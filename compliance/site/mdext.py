@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from markdown import Markdown
-from markdown.extensions import Extension
+from markdown import Markdown  # type: ignore[import-untyped]
+from markdown.extensions import Extension  # type: ignore[import-untyped]
 
 UNUSED_INLINE = (
     "reference",
@@ -28,7 +28,7 @@ UNUSED_INLINE = (
 )
 
 
-class LeanInlineExtension(Extension):
+class LeanInlineExtension(Extension):  # type: ignore[misc]
     def extendMarkdown(self, md: Markdown) -> None:
         for name in UNUSED_INLINE:
             if name in md.inlinePatterns:
