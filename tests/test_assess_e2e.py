@@ -268,3 +268,20 @@ def test_unwritable_outputs_are_one_line_errors(runner: CliRunner, ws: Path, tmp
     assert sckb(runner, ws, "export", "oscal", "--out", str(blocker)).exit_code == 2  # a file is not a folder (usage)
     r = sckb(runner, ws, "export", "oscal", "--out", str(blocker / "sub"))
     assert r.exit_code == 3 and r.output.startswith("sckb: error: ") and len(r.output.strip().splitlines()) == 1
+
+
+def test_fast_read_falls_back_on_irregular_times(ws: Path) -> None:
+    from compliance import kb as kbmod
+    from compliance.assess import assess
+    from compliance.assess.storeread import assess_store
+    from compliance.evidence.store import Store
+
+    kb = kbmod.load()
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    with Store.open(ws, create=False) as store:
+        ident, last = store.conn.execute("SELECT identity, last_seen FROM identities WHERE status = 'open' LIMIT 1").fetchone()
+        store.conn.execute("UPDATE identities SET last_seen = ? WHERE identity = ?", (last.replace("Z", "+00:00"), ident))
+        fast = assess_store(kb, store, scopes=["serverless"], now=now, max_age_days=3650)
+        slow = assess(kb, store.findings(), store.files(), scopes=["serverless"], now=now, max_age_days=3650)
+    assert fast == slow
+    assert fast.findings[ident].last_seen == last  # normalised back to the canonical form

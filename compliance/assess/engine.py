@@ -44,7 +44,7 @@ _SEVERITY_RANK = {"critical": 5, "high": 4, "medium": 3, "moderate": 3, "low": 2
 DEFAULT_MAX_AGE_DAYS = 30
 
 # tally slots
-_PASS, _FAIL, _ERROR, _CLOSED, _INFO, _STALE, _FUTURE = range(7)
+_PASS, _FAIL, _ERROR, _CLOSED, _INFO, _STALE, _FUTURE, _IRREGULAR = range(8)
 _OUTCOME_SLOT = {"pass": _PASS, "fail": _FAIL, "error": _ERROR, "closed": _CLOSED, "info": _INFO}
 
 
@@ -161,7 +161,8 @@ def slot_sql(start_s: str, now_s: str) -> str:
     """:func:`slot_of` as an SQL expression over ``o.result``, ``i.status`` and ``i.last_seen``
     (the two times are canonical ISO strings made by :func:`iso`, safe to inline)."""
     return (
-        f"CASE WHEN i.last_seen < '{start_s}' THEN {_STALE} WHEN i.last_seen > '{now_s}' THEN {_FUTURE}"
+        f"CASE WHEN length(i.last_seen) != 20 OR substr(i.last_seen, 20) != 'Z' THEN {_IRREGULAR}"
+        f" WHEN i.last_seen < '{start_s}' THEN {_STALE} WHEN i.last_seen > '{now_s}' THEN {_FUTURE}"
         f" WHEN o.result = 'fail' THEN (CASE WHEN i.status = 'open' THEN {_FAIL} ELSE {_CLOSED} END)"
         f" WHEN o.result = 'pass' THEN {_PASS} WHEN o.result = 'error' THEN {_ERROR} ELSE {_INFO} END"
     )
@@ -218,6 +219,8 @@ class _Acc:
         self.stale = 0
         self.future = 0
         self.n = 0
+        #: a row's time was not canonical ISO (only the SQL reader yields such rows; it then falls back)
+        self.irregular = False
 
     def feed(
         self,
@@ -264,6 +267,9 @@ class _Acc:
         for (tool, rule_id, sha, slot, method, mits, targets, mapped_by), (count, last) in agg.items():
             if slot == _FUTURE:
                 self.future += count
+                continue
+            if slot == _IRREGULAR:
+                self.irregular = True
                 continue
             if decode is not None:
                 sha, mits, targets = decode(sha, mits, targets)

@@ -5,7 +5,8 @@
 columns the tallies need, in table order, without building a record object per finding (file ids and
 id lists are decoded once per distinct tally key); only the fresh
 open failures are then read in full (a second lean query). When the store's tables
-do not have the expected columns (another store version) it falls back to the record path.
+do not have the expected columns (another store version), or a stored time is not canonical ISO 8601
+(``YYYY-MM-DDTHH:MM:SSZ``, which the string comparisons need), it falls back to the record path.
 """
 
 from __future__ import annotations
@@ -116,14 +117,6 @@ def _decoder(conn: sqlite3.Connection) -> Callable[[Any, Any, Any], tuple[str, t
     return decode
 
 
-def _canonical_times(conn: sqlite3.Connection) -> bool:
-    """The tallies compare times as strings: every last_seen must be ``YYYY-MM-DDTHH:MM:SSZ``."""
-    row = conn.execute(
-        "SELECT 1 FROM identities WHERE length(last_seen) != 20 OR substr(last_seen, 20, 1) != 'Z' LIMIT 1"
-    ).fetchone()
-    return row is None
-
-
 def assess_store(
     kb: KB,
     store: Any,
@@ -136,7 +129,7 @@ def assess_store(
 ) -> Assessment:
     """Assess the evidence store ``store`` (a ``compliance.evidence.store.Store``)."""
     conn: sqlite3.Connection = store.conn
-    if not _has_layout(conn) or not _canonical_times(conn):
+    if not _has_layout(conn):
         return assess(
             kb,
             store.findings(),
@@ -154,6 +147,8 @@ def assess_store(
     acc = _Acc(_Context(kb, start_s, now_s))
     cur = conn.execute(_rows_sql(start_s, now_s))
     acc.feed(iter(lambda: cur.fetchmany(_BATCH), []), progress, _decoder(conn))
+    if acc.irregular:  # some time is not canonical ISO: string comparison would be wrong, take the record path
+        return assess(kb, store.findings(), store.files(), scopes=scopes, now=now, max_age_days=max_age_days, unmapped=unmapped)
     failing: list[FindingLike] = []
     shas = dict(conn.execute("SELECT id, sha256 FROM files"))
     for row in conn.execute(_FAILING_SQL):
