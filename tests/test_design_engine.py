@@ -281,3 +281,19 @@ def test_json_template_tags_and_unknowns(kb: kbmod.KB, tmp_path: Path) -> None:
     assert path_["chain"][0]["kind"] == "function-url" and path_["datastores"] == ["Table"] and path_["severity"] == "high"
     # function-url-authentication (which would break the chain) maps to 164.312(d) person or entity authentication
     assert "164.312(d)" in path_["safeguards_at_risk"] and "function-url-authentication" in path_["breaks_with"]
+
+
+def test_circular_variables_are_unknown_not_a_hang(kb: kbmod.KB, tmp_path: Path) -> None:
+    (tmp_path / "serverless.yml").write_text(
+        "service: loop\ncustom:\n  a: ${self:custom.b}\n  b: ${self:custom.a}\nprovider:\n  name: aws\n"
+        "  runtime: ${self:custom.a}\nfunctions:\n  f:\n    handler: x.y\n"
+    )
+    (tmp_path / "main.tf").write_text(
+        'locals {\n  a = local.b\n  b = local.a\n}\n'
+        'resource "aws_lambda_function" "g" {\n  runtime = local.a\n  role = "arn:aws:iam::1:role/x"\n}\n'
+    )
+    res = run_check(kb, tmp_path, "serverless", today=TODAY)
+    v = {(x.name, x.predicate): x.status for x in res.verdicts}
+    assert v[("f", "design-supported-runtime")] == UNKNOWN
+    assert v[("aws_lambda_function.g", "design-supported-runtime")] == UNKNOWN
+    assert v[("aws_lambda_function.g", "design-least-privilege")] == UNKNOWN  # role defined outside the design
