@@ -181,12 +181,12 @@ def _charts(kb: KB, a: Assessment, baselines_of: dict[str, list[str]], risks: li
             continue
         base_bars.append(
             Bar(
-                label=n.id,
+                label=f"{n.id} ({len(members)}/{len(n.record.members)})",
                 title=f"{n.record.title}: {len(members)} of {len(n.record.members)} members assessed",
                 counts=_status_counts(a.controls[m].status for m in members),
             )
         )
-    risk_bars = [Bar(label=r.id, title=r.title, counts=r.counts) for r in risks]
+    risk_bars = [Bar(label=_short(f"{r.id} {r.title}", 44), title=r.title, counts=r.counts) for r in risks]
     return [
         Chart(
             "chart-family",
@@ -197,7 +197,8 @@ def _charts(kb: KB, a: Assessment, baselines_of: dict[str, list[str]], risks: li
         Chart(
             "chart-baseline",
             "Control status by baseline",
-            "For every baseline that shares controls with this assessment: its assessed members, by status.",
+            "For every baseline that shares controls with this assessment: its members in this assessment"
+            " (in brackets: of all its members), by status.",
             tuple(base_bars),
         ),
         Chart(
@@ -207,6 +208,10 @@ def _charts(kb: KB, a: Assessment, baselines_of: dict[str, list[str]], risks: li
             tuple(risk_bars),
         ),
     ]
+
+
+def _short(s: str, n: int) -> str:
+    return s if len(s) <= n else s[: n - 1].rstrip() + "…"
 
 
 def _risks(kb: KB, a: Assessment) -> list[RiskRow]:

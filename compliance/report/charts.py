@@ -36,25 +36,26 @@ def svg(chart: Chart) -> str:
     """The chart as an ``<svg>`` element (scaled to the page width by the stylesheet)."""
     bars = chart.bars
     height = LEGEND_H + max(1, len(bars)) * ROW_H + 6
-    area = WIDTH - LABEL_W - TOTAL_W
+    label_w = max(LABEL_W, 12 + int(5.6 * max((len(b.label) for b in bars), default=0)))
+    area = WIDTH - label_w - TOTAL_W
     biggest = max((b.total for b in bars), default=0) or 1
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {height}" '
         f'width="{WIDTH}" height="{height}" role="img" aria-label={quoteattr(chart.title)}>'
     ]
     # legend
-    x = float(LABEL_W)
+    x = float(LABEL_W)  # the legend keeps its place whatever the label width
     for status in STATUS_ORDER:
         out.append(f'<rect x="{_fmt(x)}" y="4" width="10" height="10" fill="{COLOURS[status]}"/>')
         out.append(f'<text x="{_fmt(x + 13)}" y="13" style="{FONT}">{escape(status)}</text>')
         x += 14 + 5.2 * len(status) + 14
     if not bars:
-        out.append(f'<text x="{LABEL_W}" y="{LEGEND_H + 12}" style="{FONT}">nothing to show</text>')
+        out.append(f'<text x="{label_w}" y="{LEGEND_H + 12}" style="{FONT}">nothing to show</text>')
     for i, b in enumerate(bars):
         y = LEGEND_H + i * ROW_H
         out.append(f"<g><title>{escape(b.title)}</title>")
-        out.append(f'<text x="{LABEL_W - 6}" y="{y + 10}" text-anchor="end" style="{FONT}">{escape(b.label)}</text>')
-        x = float(LABEL_W)
+        out.append(f'<text x="{label_w - 6}" y="{y + 10}" text-anchor="end" style="{FONT}">{escape(b.label)}</text>')
+        x = float(label_w)
         for status in STATUS_ORDER:
             n = b.counts.get(status, 0)
             if not n:
