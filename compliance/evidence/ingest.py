@@ -8,6 +8,7 @@ The raw bytes are copied into the locker first (hashed while copied) and the cop
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import operator
 import os
@@ -109,8 +110,10 @@ class Summary:
 
 
 def identity_of(f: Finding) -> tuple[str, str]:
-    """(identity, location key). Identity = tool + rule + subject; the location is the scope a later scan
-    of the same tool must cover to close the finding."""
+    """(identity, location key). The location is the scope a later scan of the same tool must cover to
+    close the finding. The identity is 32 hex digits: 8 from a hash of tool + location, then 24 from a hash
+    of tool + rule + subject. Findings of one file or account thus sit together in the identity index, so a
+    scan's upserts touch a few regions of it instead of pages all over a large store."""
     if f.resource:
         subject = f"r\0{f.resource}\0{f.file or ''}"
     elif f.function:
@@ -121,14 +124,19 @@ def identity_of(f: Finding) -> tuple[str, str]:
         subject = "t\0" + "\0".join(f.targets)
     else:
         subject = f"a\0{f.provider or ''}\0{f.account or ''}\0{f.region or ''}"
-    ident = hashlib.sha256(f"{f.tool}\0{f.rule_id}\0{subject}".encode()).hexdigest()[:32]
     if f.file:
         loc = f.file
     elif f.account or f.region:
         loc = f"{f.provider or ''}:{f.account or ''}:{f.region or ''}"
     else:
         loc = f.resource or f.function or ""
+    ident = _scope_prefix(f.tool, loc) + hashlib.sha256(f"{f.tool}\0{f.rule_id}\0{subject}".encode()).hexdigest()[:24]
     return ident, loc
+
+
+@functools.lru_cache(maxsize=65536)
+def _scope_prefix(tool: str, loc: str) -> str:
+    return hashlib.sha256(f"{tool}\0{loc}".encode()).hexdigest()[:8]
 
 
 def expand(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
