@@ -270,3 +270,21 @@ def test_summary_lists_the_worst_controls_first(kb: Any, big: dict[str, Any]) ->
     assert keys == sorted(keys)
     worst = max(c.failing for c in bad)
     assert r.attention[0].failing == worst
+
+
+def test_huge_evidence_text_is_clipped_in_the_pdf_but_whole_in_the_csv(kb: Any) -> None:
+    f = _File(9)
+    huge = "A" * 50_000
+    a = assess(
+        kb,
+        [_finding(kb, 1, "bandit:B105", fail=True, severity="high", f=f, message=huge)],
+        [f],
+        scopes=["fedramp-moderate"],
+        now=NOW,
+    )
+    r = from_assessment(a, kb, now=NOW)
+    cites = [x for c in r.controls for x in c.citations]
+    assert cites and all(x.message is not None and len(x.message) < 700 for x in cites)
+    assert cites[0].message.endswith("[49,400 more characters in the findings CSV]")  # type: ignore[union-attr]
+    rows = list(csv.DictReader(io.StringIO(findings_csv(a).decode("utf-8"))))
+    assert rows[0]["message"] == huge

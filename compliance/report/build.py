@@ -66,18 +66,29 @@ def _sev(s: str | None) -> int:
     return SEVERITY_RANK.get((s or "").lower(), 5)
 
 
+#: Longest evidence text quoted in the PDF (characters); the findings CSV keeps the full text.
+MAX_TEXT = 600
+
+
+def clip(s: str | None, n: int = MAX_TEXT) -> str | None:
+    """``s`` cut to ``n`` characters, saying how much was left out."""
+    if s is None or len(s) <= n:
+        return s
+    return f"{s[:n]}… [{len(s) - n:,} more characters in the findings CSV]"
+
+
 def _citation(f: FindingRecord) -> Citation:
     loc = f.file + (f":{f.line}" if f.line else "") if f.file else None
     return Citation(
         tool=f.tool,
         rule=f.rule,
-        title=f.title,
+        title=clip(f.title, 300),
         severity=f.severity,
-        subject=f.subject or f.resource or f.function,
-        location=loc,
-        pointer=f.pointer,
+        subject=clip(f.subject or f.resource or f.function, 300),
+        location=clip(loc, 300),
+        pointer=clip(f.pointer, 200) or "",
         sha256=f.file_sha256,
-        message=f.message,
+        message=clip(f.message),
         first_seen=f.first_seen,
     )
 
@@ -346,13 +357,13 @@ def from_assessment(
             PoamRow(
                 number=i,
                 rule=p.rule,
-                title=p.title,
+                title=clip(p.title, 300) or "",
                 severity=p.severity,
                 first_seen=p.first_seen,
                 due=p.due,
                 overdue=p.overdue,
                 findings=len(p.findings),
-                subjects=tuple(p.subjects[: opt.top_subjects]),
+                subjects=tuple(clip(x, 200) or "" for x in p.subjects[: opt.top_subjects]),
                 subjects_more=max(0, len(p.subjects) - opt.top_subjects),
                 controls=tuple(p.controls),
             )
