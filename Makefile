@@ -31,6 +31,7 @@ demo: $(STAMP)
 	$(SCKB) --workspace $(OUT)/workspace assess explain AC-6
 	$(SCKB) --workspace $(OUT)/workspace export oscal --out $(OUT)/oscal
 	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 report pdf --out $(OUT)/report.pdf --system-name "PHI demo app" --organization "Example Health" --pdf-variant pdf/a-3b --attach
+	$(SCKB) --workspace $(OUT)/workspace site build --out $(OUT)/site --assessment latest
 	@echo "demo outputs are in $(OUT)/"
 
 # render the report's first pages to PNG for a person to look at (needs poppler-utils: pdftoppm)
@@ -40,6 +41,11 @@ report-look: $(OUT)/report.pdf
 
 $(OUT)/report.pdf:
 	$(MAKE) demo
+
+# screenshots of the guidance site (home, a control, a risk) for a person to look at (needs Debian chromium)
+screenshots: $(STAMP)
+	@test -f $(OUT)/site/index.html || $(SCKB) site build --out $(OUT)/site
+	$(PY) -m compliance.site.screenshot $(OUT)/site $(OUT)/screenshots
 
 test: $(STAMP)
 	$(PY) -m pytest -q

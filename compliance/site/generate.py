@@ -15,7 +15,7 @@ Page layout (paths inside ``docs/``)::
     frameworks/<framework>/<section>/<safeguard>.md               HIPAA (standards hold their specifications)
     frameworks/<publication>/<strategy>.md                        SP 800-204 series
     scanners/<tool>/index.md, scanners/<tool>/<rule>.md
-    responsibility.md  downloads/index.md  reference/cli.md  assessment/...
+    responsibility.md  downloads.md (files in downloads/)  reference/cli.md  assessment/...
 """
 
 from __future__ import annotations
@@ -920,7 +920,7 @@ class Generator:
         self.files["downloads/sckb-graph.graphml"] = to_graphml(self.kb)
         for name, data in to_csv(self.kb).items():
             self.files[f"downloads/{name}"] = data
-        page = self.new_page("downloads/index.md", "Downloads")
+        page = self.new_page("downloads.md", "Downloads")
         page.add("# Downloads", "")
         page.add(
             "The whole knowledge base as files, generated in the same build as these pages (the same data as "
@@ -930,20 +930,20 @@ class Generator:
         )
         rows = [
             [
-                "[sckb-graph.json](sckb-graph.json)",
+                "[sckb-graph.json](downloads/sckb-graph.json)",
                 "JSON",
                 "`{schema, nodes, edges}`, sorted",
                 self._size("downloads/sckb-graph.json"),
             ],
-            ["[nodes.csv](nodes.csv)", "CSV", "one row per node", self._size("downloads/nodes.csv")],
+            ["[nodes.csv](downloads/nodes.csv)", "CSV", "one row per node", self._size("downloads/nodes.csv")],
             [
-                "[edges.csv](edges.csv)",
+                "[edges.csv](downloads/edges.csv)",
                 "CSV",
                 "one row per edge, mappings with relationship, rationale, source",
                 self._size("downloads/edges.csv"),
             ],
             [
-                "[sckb-graph.graphml](sckb-graph.graphml)",
+                "[sckb-graph.graphml](downloads/sckb-graph.graphml)",
                 "GraphML",
                 "for graph tools (Gephi, yEd, networkx)",
                 self._size("downloads/sckb-graph.graphml"),
