@@ -128,6 +128,17 @@ def test_evidence_sarif_and_outputs(tmp_path: Path) -> None:
     assert {x["kind"] for x in run["results"]} <= {"pass", "fail", "review"}
     assert any(x["ruleId"] == "function-url-authentication" and x["kind"] == "pass" for x in run["results"])
     assert (ws / "evidence.db").is_file()
+    assert any(
+        x["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "aws_lambda_function.lambda_function"
+        for x in run["results"]
+    )
+    from compliance.evidence.store import Store
+
+    with Store.open(ws, create=False) as store:
+        found = list(store.findings(tool="sckb-design"))
+    assert len(found) == len(run["results"])
+    url = [f for f in found if f.rule_id == "function-url-authentication"]
+    assert url and url[0].mitigations == ("function-url-authentication",) and url[0].mapped_by == "rule"
     md1 = runner.invoke(main, ["--now", "2026-11-30", "design", "check", tmpl, "--markdown"]).output
     md2 = runner.invoke(main, ["--now", "2026-11-30", "design", "check", tmpl, "--markdown"]).output
     assert md1 == md2 and "## Attack paths" in md1
@@ -289,7 +300,7 @@ def test_circular_variables_are_unknown_not_a_hang(kb: kbmod.KB, tmp_path: Path)
         "  runtime: ${self:custom.a}\nfunctions:\n  f:\n    handler: x.y\n"
     )
     (tmp_path / "main.tf").write_text(
-        'locals {\n  a = local.b\n  b = local.a\n}\n'
+        "locals {\n  a = local.b\n  b = local.a\n}\n"
         'resource "aws_lambda_function" "g" {\n  runtime = local.a\n  role = "arn:aws:iam::1:role/x"\n}\n'
     )
     res = run_check(kb, tmp_path, "serverless", today=TODAY)

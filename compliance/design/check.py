@@ -42,6 +42,8 @@ class Verdict:
     line: int | None
     provider: str
     reason: str | None = None
+    #: the subject as scanners name it (``AWS::Serverless::Function.X``, a Terraform address), for evidence
+    resource: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +61,7 @@ class Verdict:
                 "line",
                 "provider",
                 "reason",
+                "resource",
             )
         }
 
@@ -126,9 +129,29 @@ def evaluate(design: Design, preds: list[DesignPredicate]) -> list[Verdict]:
                     el.line,
                     el.provider,
                     explain_unknown(pred, el) if st == UNKNOWN else None,
+                    qualified_name(el),
                 )
             )
     return out
+
+
+#: how scanners name a function resource, per reader framework
+_QUALIFIED = {
+    "sam": "AWS::Serverless::Function.",
+    "cloudformation": "AWS::Lambda::Function.",
+    "serverless": "AWS::Lambda::Function.",
+}
+
+
+def qualified_name(el: Element) -> str:
+    """The element as scanner findings name it: ``AWS::Serverless::Function.X`` for SAM functions, the address for
+    Terraform resources, ``route:...`` / ``datastore:...`` otherwise."""
+    if el.kind == "function":
+        prefix = _QUALIFIED.get(str(el.props.get("framework")))
+        return prefix + el.name if prefix else el.name
+    if el.name.startswith(("aws_", "google_", "azurerm_")) and " " not in el.name:
+        return el.name
+    return f"{el.kind}:{el.name}"
 
 
 def run_check(kb: KB, path: Path, scope: str, *, today: date, classification: Path | None = None) -> DesignResult:

@@ -12,9 +12,9 @@ from compliance.design.check import DesignResult
 from compliance.design.sarif import to_sarif
 
 
-def write_sarif(res: DesignResult, workspace: Path, now: datetime) -> Path:
+def write_sarif(res: DesignResult, workspace: Path, now: datetime, titles: dict[str, str] | None = None) -> Path:
     when = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    data = to_sarif(res, when=when)
+    data = to_sarif(res, when=when, titles=titles)
     out = workspace / "design"
     out.mkdir(parents=True, exist_ok=True)
     name = Path(res.path).name or "design"
@@ -25,7 +25,8 @@ def write_sarif(res: DesignResult, workspace: Path, now: datetime) -> Path:
 
 def record(res: DesignResult, workspace: Path, kb: Any, now: datetime) -> str:
     """Write the SARIF file and ingest it; returns a one-line note for the user."""
-    path = write_sarif(res, workspace, now)
+    titles = {m: str(kb.nodes[m].record.title) for m in res.mitigations if m in kb.nodes}
+    path = write_sarif(res, workspace, now, titles)
     from compliance.evidence.ingest import ingest
     from compliance.evidence.mapping import Mapper
     from compliance.evidence.store import Store

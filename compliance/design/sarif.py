@@ -13,7 +13,7 @@ _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "not
 _KIND = {"present": "pass", "absent": "fail", "unknown": "review"}
 
 
-def to_sarif(res: DesignResult, *, when: str) -> dict[str, Any]:
+def to_sarif(res: DesignResult, *, when: str, titles: dict[str, str] | None = None) -> dict[str, Any]:
     rules: dict[str, dict[str, Any]] = {}
     results = []
     for v in sorted(res.verdicts, key=lambda v: (v.file, v.name, v.predicate)):
@@ -22,14 +22,14 @@ def to_sarif(res: DesignResult, *, when: str) -> dict[str, Any]:
             {
                 "id": v.mitigation,
                 "name": v.mitigation,
-                "shortDescription": {"text": v.mitigation},
+                "shortDescription": {"text": (titles or {}).get(v.mitigation, v.mitigation)},
                 "defaultConfiguration": {"level": _LEVEL.get(v.severity, "warning")},
             },
         )
         loc: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": v.file}}}
         if v.line:
             loc["physicalLocation"]["region"] = {"startLine": v.line}
-        loc["logicalLocations"] = [{"name": v.name, "kind": v.kind}]
+        loc["logicalLocations"] = [{"name": v.name, "fullyQualifiedName": v.resource or v.name, "kind": v.kind}]
         results.append(
             {
                 "ruleId": v.mitigation,
