@@ -288,3 +288,15 @@ def test_huge_evidence_text_is_clipped_in_the_pdf_but_whole_in_the_csv(kb: Any) 
     assert cites[0].message.endswith("[49,400 more characters in the findings CSV]")  # type: ignore[union-attr]
     rows = list(csv.DictReader(io.StringIO(findings_csv(a).decode("utf-8"))))
     assert rows[0]["message"] == huge
+
+
+def test_overdue_poam_items_are_marked(kb: Any, big: dict[str, Any]) -> None:
+    from compliance.paths import templates_dir
+    from compliance.report.render import render_html
+
+    a = big["a"]
+    overdue = [p for p in a.poam if p.overdue]
+    assert overdue, "the fixture has findings first seen in June: past every remediation window"
+    page = render_html(from_assessment(a, kb, now=NOW), templates=templates_dir())
+    assert page.count('<tr class="overdue">') == len(overdue)
+    assert page.count('<br><span class="flag">OVERDUE</span>') == len(overdue)  # in the due-date cell
