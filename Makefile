@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(SCKB) kb export --format csv --out $(OUT)/kb-csv
 	$(SCKB) query risk SAS-4
 	rm -rf $(OUT)/workspace
-	$(SCKB) --workspace $(OUT)/workspace evidence ingest examples/phi-app/evidence
+	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 evidence ingest examples/phi-app/evidence
 	$(SCKB) --workspace $(OUT)/workspace evidence verify
 	$(SCKB) --workspace $(OUT)/workspace evidence list --status open
 	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 assess --scope fedramp-moderate --scope hipaa --summary-out $(OUT)/assessment.md
