@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -69,6 +70,20 @@ def test_terraform_module(kb: kbmod.KB) -> None:
     assert [p["kind"] for p in res.paths] == ["wildcard-permissions"]
 
 
+def test_arm_function_app(kb: kbmod.KB) -> None:
+    res = run_check(kb, IAC / "azarm-function-app-vnet-integration", "hipaa", today=TODAY)
+    (fn,) = res.design.of_kind("function")
+    assert fn.provider == "azure" and fn.name == "[format('func-{0}', uniqueString(resourceGroup().id))]"
+    v = _verdicts(res, fn.name)
+    assert v["design-https-only"] == "absent"  # httpsOnly not set
+    assert v["design-tracing"] == "present"  # APPINSIGHTS_INSTRUMENTATIONKEY
+    assert v["design-vpc"] == "present"  # Microsoft.Web/sites/networkConfig (VNet integration)
+    assert v["design-no-plain-secrets"] == "absent"  # storage account key from listKeys() in AzureWebJobsStorage
+    assert v["design-supported-runtime"] == "unknown"  # linuxFxVersion depends on if(isReserved, ...)
+    secret = next(p for p in res.paths if p["kind"] == "plain-secret")
+    assert "AzureWebJobsStorage" in secret["variables"]
+
+
 def test_function_url_terraform(kb: kbmod.KB) -> None:
     res = run_check(kb, IAC / "sp-lambda-function-url-terraform", "nist-moderate", today=TODAY)
     assert _verdicts(res, "aws_lambda_function.lambda_function")["design-function-url-auth"] == "present"
@@ -107,6 +122,8 @@ CHECKOV_EQUIV = {
     "CKV_AWS_272": "design-code-signing",
     "CKV_AWS_258": "design-function-url-auth",
     "CKV_AWS_45": "design-no-plain-secrets",
+    "CKV_AZURE_70": "design-https-only",
+    "CKV_AZURE_57": "design-cors",
 }
 
 
@@ -133,8 +150,11 @@ def test_agreement_with_checkov(kb: kbmod.KB) -> None:
                     pred = CHECKOV_EQUIV.get(c["check_id"])
                     if pred is None:
                         continue
-                    name = str(c["resource"]).split(".", 1)[-1]
+                    arm = re.match(r"^Microsoft\.[A-Za-z]+/[A-Za-z/]+\.(.*)$", str(c["resource"]))  # ARM type has a dot
+                    name = arm.group(1) if arm else str(c["resource"]).split(".", 1)[-1]
                     got = by_name.get((name, pred))
+                    if got is None:  # an Azure function app's HTTP triggers are a route element of their own
+                        got = by_name.get((name + " HTTP triggers", pred))
                     if got is None and c["check_id"] == "CKV_AWS_258":
                         got = next((s for (n, p), s in by_name.items() if p == pred), None)
                     if got in (None, "unknown"):

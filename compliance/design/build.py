@@ -18,7 +18,8 @@ from compliance.design.model import Design, Element, Ref, Unknown
 #: environment variable names and literal values that look like credentials
 SECRET_NAME = re.compile(r"(?i)(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth[_-]?key|access[_-]?key)")
 SECRET_VALUE = re.compile(
-    r"(AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----|xox[baprs]-[0-9A-Za-z-]{10,}|gh[pousr]_[0-9A-Za-z]{30,})"
+    r"(AccountKey=|SharedAccessKey=|AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+    r"|xox[baprs]-[0-9A-Za-z-]{10,}|gh[pousr]_[0-9A-Za-z]{30,})"
 )
 #: names that identify or locate a secret rather than hold it (SECRET_NAME, TOKEN_URL, API_KEY_ID ...)
 SECRET_POINTER_NAME = re.compile(r"(?i)[_-]?(name|arn|id|url|uri|path|endpoint|region|table|bucket|param|parameter|header)$")

@@ -2,7 +2,8 @@
 
 Files are recognised by content, not only by name: a CloudFormation/SAM template has ``Resources`` (or an
 ``AWSTemplateFormatVersion`` / SAM ``Transform``); a Serverless Framework file has ``service`` and
-``provider``; Terraform is every ``*.tf`` file (one module per folder). Bicep and ARM are not read.
+``provider``; an ARM template has a ``deploymentTemplate`` schema; Terraform is every ``*.tf`` file (one module
+per folder). Bicep is not read (compile it to ARM first).
 """
 
 from __future__ import annotations
@@ -24,9 +25,13 @@ MAX_BYTES = 20_000_000
 
 
 def kind_of(doc: Any) -> str | None:
-    """'cfn', 'sls' or None, by content."""
+    """'cfn', 'sls', 'arm' or None, by content."""
     if not isinstance(doc, dict):
         return None
+    from compliance.design.arm import is_arm
+
+    if is_arm(doc):
+        return "arm"
     if "service" in doc and "provider" in doc:
         return "sls"
     if (
@@ -109,7 +114,7 @@ def read_design(path: Path, *, today: date, classification: Path | None = None) 
             kind = kind_of(doc)
             if kind is None:
                 if single:
-                    raise InputError("not a CloudFormation, SAM or Serverless Framework template", path=shown)
+                    raise InputError("not a CloudFormation, SAM, Serverless Framework or ARM template", path=shown)
                 continue
             parsed.append((p, shown, text, doc, kind))
         except UnicodeDecodeError:
@@ -129,6 +134,10 @@ def read_design(path: Path, *, today: date, classification: Path | None = None) 
                 from compliance.design.cfn import read_template
 
                 read_template(doc, text, shown, design, roles)
+            elif kind == "arm":
+                from compliance.design.arm import read_arm
+
+                read_arm(doc, text, shown, design)
             else:
                 from compliance.design.sls import read_serverless
 
