@@ -189,6 +189,11 @@ def test_bad_inputs_one_line(tmp_path: Path) -> None:
         assert r.exit_code == 3, (name, r.output)
         lines = [ln for ln in r.output.splitlines() if ln.strip()]
         assert len(lines) == 1 and name in lines[0] and "Traceback" not in r.output
+    bicep = tmp_path / "only-bicep"
+    bicep.mkdir()
+    (bicep / "main.bicep").write_text("param location string = resourceGroup().location\n")
+    r = runner.invoke(main, ["design", "check", str(bicep)])
+    assert r.exit_code == 3 and "Bicep files are not read" in r.output
     folder = tmp_path / "mixed"
     folder.mkdir()
     (folder / "bad.tf").write_text('resource "aws_lambda_function" "x" {\n  runtime = \n')

@@ -163,6 +163,8 @@ def read_design(path: Path, *, today: date, classification: Path | None = None) 
                     raise
                 design.warnings.append(f"{exc}; skipped")
     if found == 0 and not design.warnings:
-        raise InputError("no CloudFormation, SAM, Serverless Framework or Terraform files found", path=path)
+        bicep = path.suffix == ".bicep" if path.is_file() else any(path.rglob("*.bicep"))
+        hint = " (Bicep files are not read: compile them to ARM with 'az bicep build')" if bicep else ""
+        raise InputError(f"no CloudFormation, SAM, Serverless Framework, ARM or Terraform files found{hint}", path=path)
     finish(design, roles, load_classification(path, classification), today)
     return design
