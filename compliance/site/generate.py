@@ -175,8 +175,16 @@ class _Paths:
 
 
 def rel(from_path: str, to_path: str) -> str:
-    """A relative link between two docs pages (Markdown paths, which MkDocs checks)."""
-    return posixpath.relpath(to_path, posixpath.dirname(from_path) or ".")
+    """A relative link between two docs pages (Markdown paths, which MkDocs checks).
+
+    Both are normalised relative paths, so this is ``posixpath.relpath`` without its calls to
+    ``os.getcwd`` (it runs for every link of every page)."""
+    src = from_path.split("/")[:-1]
+    dst = to_path.split("/")
+    common = 0
+    while common < len(src) and common < len(dst) - 1 and src[common] == dst[common]:
+        common += 1
+    return "/".join([".."] * (len(src) - common) + dst[common:])
 
 
 class Generator:
@@ -318,6 +326,9 @@ class Generator:
         # pages (base controls, risks, mitigations, ...) above control enhancements and single scanner rules
         if kind in BOOSTED_KINDS and self.g.nodes[node_id].get("parent") not in self.g:
             page.boost = 4
+        # a scanner rule is found through its tool's page (which lists every rule id and title): hundreds of
+        # rule pages would otherwise fill a quarter of the search index with repeated rationales
+        page.search = kind is not NodeKind.RULE
         self.breadcrumbs(page, node_id)
         page.add(f"# {md(node_id)} {md(self.title(node_id))}", "")
         page.add(f"*{md(KIND_LABELS[kind][0])}*", "")
