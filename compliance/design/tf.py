@@ -646,8 +646,10 @@ def _gcp(mod: TfModule, design: Design, el: Any, of: Any, V: Any) -> int:
                     "ingress": ingress,
                     "framework": "terraform",
                     "retry": V(_first(trig.get("failure_policy")).get("retry")) if trig else None,
-                # 2nd gen serves HTTPS only; 1st gen HTTP functions also answer plain HTTP unless SECURE_ALWAYS
-                "https_only": True if gen2 else (V(b.get("https_trigger_security_level")) == "SECURE_ALWAYS" if http else None),
+                    # 2nd gen serves HTTPS only; 1st gen HTTP functions also answer plain HTTP unless SECURE_ALWAYS
+                    "https_only": True
+                    if gen2
+                    else (V(b.get("https_trigger_security_level")) == "SECURE_ALWAYS" if http else None),
                 },
             )
             f.props["role_id"] = None
