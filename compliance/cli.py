@@ -1214,19 +1214,43 @@ def design_group() -> None:
 
 @design_group.command("check")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--scope", default="fedramp-moderate", show_default=True,
-              help="Baseline or framework: fedramp-low|moderate|high|li-saas, nist-low|moderate|high, hipaa, serverless.")
-@click.option("--classification", type=click.Path(path_type=Path), default=None,
-              help="Data classification file (default: sckb.yaml beside the template).")
+@click.option(
+    "--scope",
+    default="fedramp-moderate",
+    show_default=True,
+    help="Baseline or framework: fedramp-low|moderate|high|li-saas, nist-low|moderate|high, hipaa, serverless.",
+)
+@click.option(
+    "--classification",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Data classification file (default: sckb.yaml beside the template).",
+)
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print Markdown instead of a table.")
-@click.option("--evidence", "as_evidence", is_flag=True,
-              help="Record the result as design evidence (SARIF, method EXAMINE) in the workspace store.")
-@click.option("--graphml", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the architecture graph (sources, functions, roles, stores) as GraphML.")
+@click.option(
+    "--evidence",
+    "as_evidence",
+    is_flag=True,
+    help="Record the result as design evidence (SARIF, method EXAMINE) in the workspace store.",
+)
+@click.option(
+    "--graphml",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the architecture graph (sources, functions, roles, stores) as GraphML.",
+)
 @json_option
 @click.pass_obj
-def design_check(obj: Ctx, path: Path, scope: str, classification: Path | None, as_markdown: bool, as_evidence: bool,
-                 graphml: Path | None, as_json: bool) -> None:
+def design_check(
+    obj: Ctx,
+    path: Path,
+    scope: str,
+    classification: Path | None,
+    as_markdown: bool,
+    as_evidence: bool,
+    graphml: Path | None,
+    as_json: bool,
+) -> None:
     """Which mitigations a design shows, which controls in SCOPE that meets, and its attack paths."""
     from rich.console import Console
 
