@@ -313,3 +313,26 @@ def test_circular_variables_are_unknown_not_a_hang(kb: kbmod.KB, tmp_path: Path)
     assert v[("f", "design-supported-runtime")] == UNKNOWN
     assert v[("aws_lambda_function.g", "design-supported-runtime")] == UNKNOWN
     assert v[("aws_lambda_function.g", "design-least-privilege")] == UNKNOWN  # role defined outside the design
+
+
+def test_openapi_security_and_default_authorizer(kb: kbmod.KB, tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: prod\n"
+        "      Auth: {DefaultAuthorizer: Jwt, Authorizers: {Jwt: {UserPoolArn: arn:aws:cognito-idp:::userpool/x}}}\n"
+        "      MethodSettings: [{HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 5}]\n"
+        "      DefinitionBody:\n        openapi: 3.0.1\n        paths:\n"
+        "          /open:\n            get:\n              security: []\n"
+        "              x-amazon-apigateway-integration:\n                type: aws_proxy\n"
+        "                uri: !Sub 'arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations'\n"
+        "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.12\n      Handler: a.b\n"
+        "      Events:\n        Closed: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /closed, Method: get}}\n"
+        "        Public: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /public, Method: get, Auth: {Authorizer: NONE}}}\n"
+    )
+    res = run_check(kb, tmp_path / "template.yaml", "serverless", today=TODAY)
+    v = {(x.name, x.predicate): x.status for x in res.verdicts}
+    assert v[("Api GET /closed", "design-api-auth")] == PRESENT  # the API's default authorizer
+    assert v[("Api GET /public", "design-api-auth")] == ABSENT  # Authorizer: NONE on the event
+    assert v[("Api GET /open", "design-api-auth")] == ABSENT  # security: [] in the definition
+    assert v[("Api GET /closed", "design-throttling")] == PRESENT  # stage method settings

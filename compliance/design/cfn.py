@@ -714,7 +714,8 @@ def _swagger_routes(body: Any) -> list[dict[str, Any]]:
                     "path": str(path),
                     "method": str(method).upper(),
                     "function": m.group(1) if m else None,
-                    "auth": "AUTHORIZER" if sec else None,
+                    # an explicit empty security list switches authorization off for the operation
+                    "auth": "AUTHORIZER" if sec else ("NONE" if sec == [] and "security" in op else None),
                     "validated": validated,
                     "mock": isinstance(integ, dict) and integ.get("type") == "mock",
                 }
