@@ -139,6 +139,8 @@ def test_evidence_sarif_and_outputs(tmp_path: Path) -> None:
     assert len(found) == len(run["results"])
     url = [f for f in found if f.rule_id == "function-url-authentication"]
     assert url and url[0].mitigations == ("function-url-authentication",) and url[0].mapped_by == "rule"
+    # design evidence is an examination of the design, not a test of the running system
+    assert {f.method for f in found} == {"EXAMINE"}
     md1 = runner.invoke(main, ["--now", "2026-11-30", "design", "check", tmpl, "--markdown"]).output
     md2 = runner.invoke(main, ["--now", "2026-11-30", "design", "check", tmpl, "--markdown"]).output
     assert md1 == md2 and "## Attack paths" in md1

@@ -62,7 +62,11 @@ class Sarif:
         tools = list(ctx.stream("runs.item.tool"))
         if len(tools) != 1:
             raise ctx.error(f"large SARIF files with {len(tools)} runs are not supported (split the runs)")
-        run = {"tool": tools[0], "invocations": ctx.first("runs.item.invocations") or []}
+        run = {
+            "tool": tools[0],
+            "invocations": ctx.first("runs.item.invocations") or [],
+            "properties": ctx.first("runs.item.properties") or {},
+        }
         yield from self._run(0, run, enumerate(ctx.stream("runs.item.results.item")), ctx)
 
     def _run(self, r: int, run: dict[str, Any], results: Iterator[tuple[int, Any]], ctx: ParseContext) -> Iterator[Finding]:
@@ -78,6 +82,8 @@ class Sarif:
         by_id = {rl[0]: rl for rl in rules if rl[0]}
         prefix_sev = _PREFIX_SEVERITY.get(tool)
         source = "file" if when else "ingest"
+        # OSCAL method of the evidence: a run (or result) may say EXAMINE / INTERVIEW, e.g. sckb design check
+        run_method = _method((run.get("properties") or {}).get("method")) or "TEST"
         base = pointer("runs", r, "results")
         no_rule = (None, None, None, (), None)
         for i, res in results:
@@ -115,11 +121,17 @@ class Sarif:
             result = _KIND.get(kind.lower(), "info") if isinstance(kind, str) else "fail"
             file, line, logical = _location(res)
             msg = get("message")
+            method = (_method(props.get("method")) if props else None) or run_method
             yield Finding(
                 tool, version, when, source, rule_id, title, sev, result, logical, None, file, line,
                 provider_from_rule(rule_id), None, None, found_cwes,
-                f"{base}/{i}", text(msg.get("text") if isinstance(msg, dict) else msg),
+                f"{base}/{i}", text(msg.get("text") if isinstance(msg, dict) else msg), method,
             )  # fmt: skip
+
+
+def _method(value: Any) -> str | None:
+    m = str(value).upper() if isinstance(value, str) else None
+    return m if m in ("TEST", "EXAMINE", "INTERVIEW") else None
 
 
 def _num(value: Any) -> float | None:
