@@ -540,3 +540,13 @@ def test_a_sample_of_pages_load_in_the_browser(page: Any, site_url: str, built: 
         resp = page.goto(urljoin(site_url, extra), wait_until="load")
         assert resp is not None and resp.status == 200, extra
     assert page.problems == []
+
+
+def test_unknown_assessment_is_a_one_line_error_before_any_build(tmp_path: Path, runner: CliRunner) -> None:
+    out = tmp_path / "site"
+    result = runner.invoke(
+        main, ["--workspace", str(tmp_path / "ws"), "site", "build", "--out", str(out), "--assessment", "A-nope"]
+    )
+    assert result.exit_code == 4
+    assert result.output.startswith("sckb: error: ") and result.output.count("\n") == 1
+    assert not out.exists() and not (tmp_path / "ws").exists()  # nothing created on the way

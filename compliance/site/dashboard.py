@@ -27,7 +27,7 @@ def load_assessment(workspace: Path, assessment_id: str, kb: Any) -> Any:
     from compliance.assess import load_assessment as load
     from compliance.evidence.store import Store
 
-    with Store.open(workspace) as store:
+    with Store.open(workspace, create=False) as store:
         return load(store, None if assessment_id == "latest" else assessment_id)
 
 
