@@ -1126,7 +1126,11 @@ def command_help_texts() -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
 
     def walk(cmd: click.Command, parent: click.Context | None, path: list[str]) -> None:
-        settings: dict[str, Any] = {**(cmd.context_settings if parent is None else {}), "terminal_width": 100, "max_content_width": 100}
+        settings: dict[str, Any] = {
+            **(cmd.context_settings if parent is None else {}),
+            "terminal_width": 100,
+            "max_content_width": 100,
+        }
         ctx = click.Context(cmd, info_name=path[-1], parent=parent, **settings)
         out.append((" ".join(path), cmd.get_help(ctx)))
         if isinstance(cmd, click.Group):
@@ -1172,9 +1176,16 @@ def _build_site(obj: Ctx, out: Path, assessment: str | None) -> Any:
 
 
 @site_group.command("build")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out/site"), show_default=True,
-              help="Folder for the built site (replaced if it holds an earlier sckb site; never a non-empty other folder).")
-@click.option("--assessment", "assessment", metavar="ID", help="Add dashboard pages for this assessment (status, findings, POA&M).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out/site"),
+    show_default=True,
+    help="Folder for the built site (replaced if it holds an earlier sckb site; never a non-empty other folder).",
+)
+@click.option(
+    "--assessment", "assessment", metavar="ID", help="Add dashboard pages for this assessment (status, findings, POA&M)."
+)
 @json_option
 @click.pass_obj
 def site_build(obj: Ctx, out: Path, assessment: str | None, as_json: bool) -> None:
@@ -1183,7 +1194,10 @@ def site_build(obj: Ctx, out: Path, assessment: str | None, as_json: bool) -> No
     summary = {"out": str(result.out), "pages": result.pages, "mermaid_local": result.mermaid_local}
     if as_json:
         return emit_json(summary)
-    click.echo(f"built {result.pages} generated pages into {result.out}" + ("" if result.mermaid_local else " (diagrams as text: mermaidx not installed)"))
+    click.echo(
+        f"built {result.pages} generated pages into {result.out}"
+        + ("" if result.mermaid_local else " (diagrams as text: mermaidx not installed)")
+    )
 
 
 @site_group.command("serve")
