@@ -1172,7 +1172,7 @@ def _build_site(obj: Ctx, out: Path, assessment: str | None) -> Any:
                 tasks[stage] = bar.add_task(label, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        return build_site(kb, out, cli_help=command_help_texts(), assessment=dashboard, progress=progress)
+        return build_site(kb, out, cli_help=command_help_texts(), assessment=dashboard, progress=progress, now=obj.now())
 
 
 @site_group.command("build")

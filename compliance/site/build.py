@@ -15,12 +15,14 @@ so diagrams render with no network. Without that package the diagrams stay reada
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -107,10 +109,14 @@ def write_project(content: SiteContent, build_dir: Path, *, source: Path | None 
     return config, js is not None
 
 
-def run_mkdocs(config: Path, out: Path) -> None:
-    """``mkdocs build --strict`` in a child process; its warnings become one CheckFailed line."""
+def run_mkdocs(config: Path, out: Path, *, now: datetime | None = None) -> None:
+    """``mkdocs build --strict`` in a child process; its warnings become one CheckFailed line.
+    ``now`` is the build date MkDocs writes (sitemap), so the same inputs give the same files."""
     cmd = [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "-f", str(config), "-d", str(out.resolve())]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=config.parent)
+    env = dict(os.environ)
+    if now is not None:
+        env["SOURCE_DATE_EPOCH"] = str(int(now.timestamp()))
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=config.parent, env=env)
     if proc.returncode != 0:
         lines = [ln for ln in (proc.stderr + proc.stdout).splitlines() if ln.startswith(("WARNING", "ERROR"))] or (
             proc.stderr or proc.stdout
@@ -135,6 +141,7 @@ def build_site(
     assessment: Any = None,
     progress: Callable[[str, int, int], None] | None = None,
     keep_project: Path | None = None,
+    now: datetime | None = None,
 ) -> BuildResult:
     """Generate and build the whole site into ``out``. ``keep_project`` keeps the MkDocs project
     (Markdown and configuration) in that folder instead of a temporary one."""
@@ -153,7 +160,7 @@ def build_site(
             shutil.rmtree(keep_project)
         config, local = write_project(content, project)
         out.mkdir(parents=True, exist_ok=True)
-        run_mkdocs(config, out)
+        run_mkdocs(config, out, now=now)
     (out / MARKER).write_text("built by sckb site build\n", encoding="utf-8")
     if progress is not None:
         progress("mkdocs", 1, 1)
