@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import functools
 import io
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -258,6 +259,219 @@ class DepthError(Exception):
         self.offset = offset
 
 
+# --------------------------------------------------------------------------- fast streaming
+
+_WS = re.compile(rb"[ \t\r\n]*")
+_STR_TOKEN = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.S)
+_SCALAR_TOKEN = re.compile(rb"-?[0-9][0-9eE+.\-]*|true|false|null")
+#: Where an item of an array of objects may end: a closing brace, then the comma or bracket after it.
+_OBJ_END = re.compile(rb"\}[ \t\r\n]*([,\]])")
+_ANY_END = re.compile(rb"[,\]]")
+_FIRST_KEY = re.compile(rb'\{[ \t\r\n]*("(?:[^"\\]|\\.){1,200}")[ \t\r\n]*:')
+_WINDOW = 1 << 20
+_TAIL = 1 << 16
+_MAX_WINDOW = 1 << 26
+_MAX_WALK_DEPTH = 64
+
+
+@functools.lru_cache(maxsize=64)
+def _item_start(key: bytes) -> re.Pattern[bytes]:
+    """Where the next record of an array of records that start with ``key`` may begin (group 1: the comma)."""
+    return re.compile(rb"\}[ \t\r\n]*(,)[ \t\r\n]*\{[ \t\r\n]*" + re.escape(key) + rb"[ \t\r\n]*:")
+
+
+class _Fallback(Exception):
+    """The fast path met something it leaves to ijson (bad or unusual JSON)."""
+
+
+class FastItems:
+    """Items of the arrays at an ijson prefix ending in ``item``, read in chunks with orjson.
+
+    The document outside the wanted arrays is walked token by token (it is small in scanner output);
+    arrays are cut into runs of whole items: a cut is tried just after a closing brace followed by a
+    comma or a closing bracket, and ``orjson.loads(b"[" + run + b"]")`` accepts the run only when the cut
+    is exactly between two items of that array (any other cut leaves a string or a bracket open), so a
+    run is never split wrongly. Arrays that are not wanted are parsed the same way and dropped, so the
+    whole document is still checked. Anything unusual raises :class:`_Fallback`; the caller then falls
+    back to ijson, which reports the error exactly as before."""
+
+    def __init__(self, raw: IO[bytes], prefix: str, known: dict[int, int] | None = None) -> None:
+        self.raw = raw
+        self.target = prefix
+        self.parent = prefix[: -len("item")].rstrip(".")
+        self.buf = b""
+        self.pos = 0
+        self.base = 0  # file offset of buf[0]
+        self.eof = False
+        #: file offset of an array's "[" -> offset after its "]", for arrays an earlier complete pass over
+        #: the same file already parsed (and so checked): later passes jump over them
+        self.known = known if known is not None else {}
+        self.spans: dict[int, int] = {}
+
+    # buffer ---------------------------------------------------------------
+    def _more(self) -> bool:
+        if self.eof:
+            return False
+        data = self.raw.read(_WINDOW)
+        if not data:
+            self.eof = True
+            return False
+        if self.pos > (1 << 20):
+            self.buf = self.buf[self.pos :]
+            self.base += self.pos
+            self.pos = 0
+        self.buf += data
+        return True
+
+    def _peek(self) -> int:
+        """The next non-blank byte (not consumed); -1 at the end."""
+        while True:
+            self.pos = _WS.match(self.buf, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self._more():
+                return -1
+
+    def _token(self, pattern: re.Pattern[bytes]) -> bytes:
+        while True:
+            m = pattern.match(self.buf, self.pos)
+            if m is not None and (m.end() < len(self.buf) or self.eof):
+                self.pos = m.end()
+                return m.group()
+            if not self._more():
+                if m is None:
+                    raise _Fallback
+                self.pos = m.end()
+                return m.group()
+
+    def _expect(self, byte: int) -> None:
+        if self._peek() != byte:
+            raise _Fallback
+        self.pos += 1
+
+    # walk -----------------------------------------------------------------
+    def items(self) -> Iterator[Any]:
+        yield from self._value("", 0)
+        if self._peek() != -1:
+            raise _Fallback  # trailing content
+
+    def _on_path(self, path: str) -> bool:
+        return not path or self.parent == path or self.parent.startswith(path + ".")
+
+    def _value(self, path: str, depth: int) -> Iterator[Any]:
+        if depth > _MAX_WALK_DEPTH:
+            raise _Fallback
+        c = self._peek()
+        if c == 0x5B:  # [
+            self.pos += 1
+            if path == self.parent:
+                at = self.base + self.pos - 1
+                yield from self._chunks(True)
+                self.spans[at] = self.base + self.pos
+            elif self._on_path(path):
+                sub = f"{path}.item" if path else "item"
+                if self._peek() == 0x5D:
+                    self.pos += 1
+                    return
+                while True:
+                    yield from self._value(sub, depth + 1)
+                    c = self._peek()
+                    self.pos += 1
+                    if c == 0x5D:
+                        return
+                    if c != 0x2C:
+                        raise _Fallback
+            else:
+                at = self.base + self.pos - 1
+                after = self.known.get(at)
+                if after is not None:
+                    self.raw.seek(after)
+                    self.buf, self.pos, self.base, self.eof = b"", 0, after, False
+                    return
+                yield from self._chunks(False)
+                self.spans[at] = self.base + self.pos
+        elif c == 0x7B:  # {
+            if path == self.parent:
+                raise _Fallback  # a map where the items' array was expected: leave the odd case to ijson
+            self.pos += 1
+            on = self._on_path(path)
+            if self._peek() == 0x7D:
+                self.pos += 1
+                return
+            while True:
+                if self._peek() != 0x22:
+                    raise _Fallback
+                key = orjson.loads(self._token(_STR_TOKEN))
+                self._expect(0x3A)
+                sub = (f"{path}.{key}" if path else str(key)) if on else "\0"
+                yield from self._value(sub, depth + 1)
+                c = self._peek()
+                self.pos += 1
+                if c == 0x7D:
+                    return
+                if c != 0x2C:
+                    raise _Fallback
+        elif c == 0x22:
+            orjson.loads(self._token(_STR_TOKEN))  # checks escapes and UTF-8
+        elif c == -1:
+            raise _Fallback
+        else:
+            tok = self._token(_SCALAR_TOKEN)
+            orjson.loads(tok)
+
+    def _chunks(self, emit: bool) -> Iterator[Any]:
+        """The items of the array whose ``[`` was just consumed, in runs parsed by orjson."""
+        c = self._peek()
+        if c == 0x5D:
+            self.pos += 1
+            return
+        ends = _ANY_END
+        if c == 0x7B:
+            # items of an array of records usually start with the same key: cut only before such a start
+            first = _FIRST_KEY.match(self.buf, self.pos)
+            ends = _item_start(first.group(1)) if first is not None else _OBJ_END
+        window, tail = _WINDOW, _TAIL
+        while True:
+            while len(self.buf) - self.pos < window and self._more():
+                pass
+            buf, start = self.buf, self.pos
+            end = min(len(buf), start + window)
+            cuts = [m.start(m.lastindex or 0) for m in ends.finditer(buf, max(start, end - tail), end)]
+            if not cuts and ends is not _ANY_END:
+                cuts = [m.start(1) for m in _OBJ_END.finditer(buf, max(start, end - tail), end)]
+            for cut in reversed(cuts[-8:]):
+                wrapped = b"[" + buf[start:cut] + b"]"
+                try:
+                    run = orjson.loads(wrapped)
+                except orjson.JSONDecodeError as exc:
+                    # the array may end before the cut: then orjson stops at content after a whole document
+                    at = exc.pos if wrapped.isascii() else len(str(exc.doc)[: exc.pos].encode())  # pos counts characters
+                    doc = wrapped[:at].rstrip()
+                    if not (0 < at < len(wrapped) and doc.endswith(b"]")):
+                        continue
+                    try:
+                        run = orjson.loads(doc)
+                    except orjson.JSONDecodeError:
+                        continue
+                    cut = start + len(doc) - 2
+                self.pos = cut + 1
+                if emit:
+                    yield from run
+                if buf[cut] == 0x5D:
+                    return
+                if self._peek() == 0x5D:  # a trailing comma
+                    raise _Fallback
+                window, tail = _WINDOW, _TAIL
+                break
+            else:
+                if tail < window:
+                    tail = window
+                elif window >= _MAX_WINDOW or (self.eof and end == len(buf)):
+                    raise _Fallback
+                else:
+                    window = tail = window * 2
+
+
 # --------------------------------------------------------------------------- parse context
 
 
@@ -287,6 +501,7 @@ class ParseContext:
         self._attach = attach
         self._doc: Any = None
         self._loaded = False
+        self._spans: dict[int, int] = {}
 
     # errors ---------------------------------------------------------------
     def error(self, message: str, *, pointer: str | None = None, line: int | None = None) -> InputError:
@@ -326,7 +541,26 @@ class ParseContext:
         yield from enumerate(self.stream(prefix))
 
     def stream(self, prefix: str) -> Iterator[Any]:
-        """ijson items at ``prefix`` over the whole file, depth-guarded, errors mapped to InputError."""
+        """Items at ``prefix`` over the whole file (ijson prefix syntax), errors mapped to InputError.
+
+        Array items are read in chunks with orjson (:class:`FastItems`); whatever that path does not
+        take (bad JSON, odd shapes, other prefixes) goes through ijson, depth-guarded, which skips the
+        items already handed out and reports errors with their byte offset."""
+        done = 0
+        if prefix == "item" or prefix.endswith(".item"):
+            with self.path.open("rb") as raw:
+                fast = FastItems(raw, prefix, self._spans)
+                try:
+                    for item in fast.items():
+                        yield item
+                        done += 1
+                    self._spans.update(fast.spans)
+                    return
+                except (_Fallback, orjson.JSONDecodeError):
+                    pass
+        yield from itertools.islice(self._ijson_stream(prefix), done, None)
+
+    def _ijson_stream(self, prefix: str) -> Iterator[Any]:
         import ijson
 
         with self.path.open("rb") as raw:
