@@ -43,7 +43,6 @@ def _env(templates: Path) -> Any:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["short"] = lambda s, n=16: (s or "")[:n]
     env.filters["day"] = lambda s: (s or "")[:10]
     env.filters["status_class"] = lambda s: "st-" + "".join(ch if ch.isalnum() else "-" for ch in (s or "none"))
     return env
