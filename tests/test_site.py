@@ -72,7 +72,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     overlay.mkdir()
     (overlay / "probe.yaml").write_text(OVERLAY, encoding="utf-8")
     out = root / "out"
-    result = CliRunner().invoke(main, ["--kb", str(overlay), "site", "build", "--out", str(out), "--json"], env={"SCKB_KB": None})
+    args = ["--kb", str(overlay), "--now", "2026-12-01", "site", "build", "--out", str(out), "--json"]
+    result = CliRunner().invoke(main, args, env={"SCKB_KB": None})
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["mermaid_local"] is True
@@ -241,6 +242,15 @@ def test_out_folder_that_is_not_a_site_is_refused(tmp_path: Path, runner: CliRun
 
 
 # ----------------------------------------------------------------------------- the built site
+
+
+def test_build_date_comes_from_now(built: Built) -> None:
+    # the build date MkDocs writes (the gzip header of sitemap.xml.gz) is --now, so the same inputs give a
+    # byte-identical site
+    from datetime import UTC, datetime
+
+    header = (built.out / "sitemap.xml.gz").read_bytes()[:8]
+    assert int.from_bytes(header[4:8], "little") == int(datetime(2026, 12, 1, tzinfo=UTC).timestamp())
 
 
 def test_every_node_has_a_page_and_links_go_both_ways(built: Built, site_links: dict[str, tuple[set[str], list[str]]]) -> None:
