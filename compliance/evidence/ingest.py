@@ -9,6 +9,7 @@ The raw bytes are copied into the locker first (hashed while copied) and the cop
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import operator
 import os
@@ -20,12 +21,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from compliance.errors import InputError, StoreError
 from compliance.evidence.formats import Format, by_name, detect, registry
 from compliance.evidence.mapping import Mapper
 from compliance.evidence.model import Finding
 from compliance.evidence.parsing import HEAD_BYTES, STREAM_THRESHOLD, ParseContext, loads_json, sniff
-from compliance.evidence.store import FILE_COLUMNS, Store, chain_digest, row_digest
+from compliance.evidence.store import FILE_COLUMNS, Store, chain_digest
 
 BATCH = 5000
 #: Folders with this name hold attestation attachments; folder walks do not ingest them as evidence.
@@ -318,7 +321,7 @@ class Ingester:
         now = self.now_iso
         mapper = self.mapper
         rows_hash = hashlib.sha256()
-        obs_rows: list[tuple[Any, ...]] = []
+        obs_rows: list[list[Any]] = []
         id_rows: list[tuple[Any, ...]] = []
         locs: set[str] = set()
         by_tool: dict[tuple[str, str | None], int] = {}
@@ -327,56 +330,92 @@ class Ingester:
         counts = {"fail": 0, "pass": 0, "error": 0, "info": 0}
         mapped = 0
         status_of = _STATUS
-        digest_of = row_digest
         update_hash = rows_hash.update
         add_obs, add_id, add_loc = obs_rows.append, id_rows.append, locs.add
         map_rule, map_attestation = mapper.map, mapper.attestation
+        mapped_of: dict[tuple[str, str, tuple[str, ...]], tuple[str, str, str, int]] = {}
+        scope_prefix, sha256, dumps = _scope_prefix, hashlib.sha256, orjson.dumps
 
-        for f in fmt.parse(ctx.path, ctx):
-            obs_id += 1
-            ident, loc = identity_of(f)
-            scan_time = f.scan_time
-            if scan_time:
-                src = f.scan_time_source
-                if scan_time > latest_time:
-                    latest_time, file_time_source = scan_time, src
-            else:
-                scan_time, src = now, "ingest"
-            tool, result = f.tool, f.result
-            values = (
-                ident, tool, f.tool_version, scan_time, src, f.rule_id, f.rule_title, f.severity, result,
-                f.resource, f.function, f.file, f.line, f.provider, f.account, f.region, " ".join(f.cwes), f.pointer,
-                f.message, f.method, " ".join(f.targets),
-            )  # fmt: skip
-            digest = digest_of(obs_id, file_id, values)
-            update_hash(digest.encode())
-            add_obs((obs_id, file_id, *values, digest))
-            m = map_attestation(f.targets) if f.targets else map_rule(tool, f.rule_id, f.cwes)
-            mapped += m.reaches
-            add_id(
-                (
-                    ident, tool, f.rule_id, loc, scan_time, scan_time, status_of.get(result, "open"), obs_id, file_id,
-                    m.mapped_by, m.mitigations_text, m.controls_text,
-                )
-            )  # fmt: skip
-            counts[result] = counts.get(result, 0) + 1
-            add_loc(loc)
-            key = (tool, f.tool_version)
-            by_tool[key] = by_tool.get(key, 0) + 1
-            if len(obs_rows) >= BATCH:
-                conn.executemany(_INSERT_OBS, obs_rows)
-                id_rows.sort(key=_BY_IDENTITY)  # key order: the upserts walk the index instead of jumping about
-                conn.executemany(_UPSERT, id_rows)
-                obs_rows.clear()
-                id_rows.clear()
-                if on_progress is not None:
-                    on_progress(BATCH)
-        if obs_rows:
+        def flush() -> None:
             conn.executemany(_INSERT_OBS, obs_rows)
-            id_rows.sort(key=_BY_IDENTITY)
+            id_rows.sort(key=_BY_IDENTITY)  # key order: the upserts walk the index instead of jumping about
             conn.executemany(_UPSERT, id_rows)
             if on_progress is not None:
                 on_progress(len(obs_rows))
+            obs_rows.clear()
+            id_rows.clear()
+
+        # the loop allocates millions of small objects none of which form cycles: the cyclic collector would
+        # only walk the parsed document again and again
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            for f in fmt.parse(ctx.path, ctx):
+                (
+                    tool, tool_version, scan_time, src, rule_id, rule_title, sev, result, resource, function, file, line,
+                    provider, account, region, cwes, ptr, message, method, targets,
+                ) = f  # fmt: skip
+                obs_id += 1
+                # identity and location key: identity_of(f), inlined
+                if resource:
+                    subject = f"r\0{resource}\0{file or ''}"
+                elif function:
+                    subject = f"f\0{function}"
+                elif file:
+                    subject = f"l\0{file}\0{line or ''}"
+                elif targets:
+                    subject = "t\0" + "\0".join(targets)
+                else:
+                    subject = f"a\0{provider or ''}\0{account or ''}\0{region or ''}"
+                if file:
+                    loc = file
+                elif account or region:
+                    loc = f"{provider or ''}:{account or ''}:{region or ''}"
+                else:
+                    loc = resource or function or ""
+                ident = scope_prefix(tool, loc) + sha256(f"{tool}\0{rule_id}\0{subject}".encode()).hexdigest()[:24]
+                if scan_time:
+                    if scan_time > latest_time:
+                        latest_time, file_time_source = scan_time, src
+                else:
+                    scan_time, src = now, "ingest"
+                row = [
+                    obs_id, file_id, ident, tool, tool_version, scan_time, src, rule_id, rule_title, sev, result,
+                    resource, function, file, line, provider, account, region, " ".join(cwes) if cwes else "", ptr,
+                    message, method, " ".join(targets) if targets else "",
+                ]  # fmt: skip
+                digest = sha256(dumps(row)).hexdigest()[:32]  # = row_digest(obs_id, file_id, values)
+                update_hash(digest.encode())
+                row.append(digest)
+                add_obs(row)
+                if targets:
+                    m = map_attestation(targets)
+                    mapped_by, mits, ctrls, reaches = m.mapped_by, m.mitigations_text, m.controls_text, m.reaches
+                else:
+                    key = (tool, rule_id, cwes)
+                    hit = mapped_of.get(key)
+                    if hit is None:
+                        m = map_rule(tool, rule_id, cwes)
+                        hit = (m.mapped_by, m.mitigations_text, m.controls_text, m.reaches)
+                        if len(mapped_of) < 100_000:
+                            mapped_of[key] = hit
+                    mapped_by, mits, ctrls, reaches = hit
+                mapped += reaches
+                add_id(
+                    (ident, tool, rule_id, loc, scan_time, scan_time, status_of.get(result, "open"), obs_id, file_id,
+                     mapped_by, mits, ctrls)
+                )  # fmt: skip
+                counts[result] = counts.get(result, 0) + 1
+                add_loc(loc)
+                key2 = (tool, tool_version)
+                by_tool[key2] = by_tool.get(key2, 0) + 1
+                if len(obs_rows) >= BATCH:
+                    flush()
+            if obs_rows:
+                flush()
+        finally:
+            if gc_was_on:
+                gc.enable()
         n = obs_id - first_obs + 1
         tools: dict[str, int] = {}
         versions: dict[str, int] = {}

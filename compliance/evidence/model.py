@@ -8,6 +8,7 @@ cloud account and region) and where in the evidence file it came from (a JSON po
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 #: Allowed ``Finding.result`` values.
 RESULTS = ("pass", "fail", "error", "info")
@@ -19,9 +20,9 @@ STATUSES = ("open", "closed", "passing", "info")
 MAPPED_BY = ("attestation", "rule", "tool", "cwe", "none")
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One normalised evidence record (see the evidence contract)."""
+class Finding(NamedTuple):
+    """One normalised evidence record (see the evidence contract). A named tuple: parsers build
+    hundreds of thousands of them per file, and the ingester unpacks them positionally."""
 
     tool: str
     tool_version: str | None
