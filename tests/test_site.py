@@ -514,7 +514,8 @@ def test_click_from_risk_to_mitigation_to_control(page: Any, site_url: str, buil
     page.goto(urljoin(site_url, html_path(built.node_paths["SAS-4"]).removesuffix("index.html")), wait_until="networkidle")
     page.locator("article a", has_text=re.compile(rf"^{re.escape(mitigation)}$")).first.click()
     page.wait_for_url(re.compile(re.escape(html_path(built.node_paths[mitigation]).removesuffix("index.html")) + "$"))
-    assert mitigation in page.locator("h1").inner_text()
+    assert page.locator("h1").inner_text() == built.kb.graph.nodes[mitigation]["title"]
+    assert f"id {mitigation}" in page.locator("article").inner_text()
     page.locator("article a", has_text=re.compile(r"^AC-6$")).first.click()
     page.wait_for_url(re.compile(re.escape(html_path(built.node_paths["AC-6"]).removesuffix("index.html")) + "$"))
     assert page.locator("h1").inner_text().startswith("AC-6")

@@ -73,6 +73,8 @@ _HIDDEN_FIELDS = frozenset(
 COMPACT_AFTER = 60
 #: Node kinds whose pages rank first in search (control enhancements excepted).
 BOOSTED_KINDS = frozenset({NodeKind.CONTROL, NodeKind.RISK, NodeKind.MITIGATION, NodeKind.BASELINE, NodeKind.FAMILY})
+#: Node kinds whose ids are slugs (``least-privilege-execution-role``): headings and nav show the title first.
+TITLE_FIRST_KINDS = frozenset({NodeKind.MITIGATION})
 #: Rows per page of a scanner tool's rule table.
 RULES_PER_PAGE = 80
 
@@ -330,8 +332,10 @@ class Generator:
         # rule pages would otherwise fill a quarter of the search index with repeated rationales
         page.search = kind is not NodeKind.RULE
         self.breadcrumbs(page, node_id)
-        page.add(f"# {md(node_id)} {md(self.title(node_id))}", "")
-        page.add(f"*{md(KIND_LABELS[kind][0])}*", "")
+        if kind in TITLE_FIRST_KINDS:  # a slug id reads badly in a heading: title first, id below
+            page.add(f"# {md(self.title(node_id))}", "", f"*{md(KIND_LABELS[kind][0])}* · id {md(node_id)}", "")
+        else:
+            page.add(f"# {md(node_id)} {md(self.title(node_id))}", "", f"*{md(KIND_LABELS[kind][0])}*", "")
         rec = self.kb.record(node_id)
         data = rec.model_dump(mode="json", exclude_none=True)
         facts: list[tuple[str, str]] = []
@@ -646,8 +650,13 @@ class Generator:
     def reference_pages(self) -> list[NavItem]:
         return [{"Downloads": self.downloads_page().path}, {"CLI reference": self.cli_page().path}]
 
+    def nav_label(self, node_id: str) -> str:
+        if self.kind(node_id) in TITLE_FIRST_KINDS:
+            return attr(self.title(node_id))
+        return attr(f"{node_id} {self.title(node_id)}")
+
     def nav_nodes(self, ids: Iterable[str]) -> list[NavItem]:
-        return [{attr(f"{i} {self.title(i)}"): self.paths.by_id[i]} for i in ids]
+        return [{self.nav_label(i): self.paths.by_id[i]} for i in ids]
 
     def nav_tree(self, ids: Sequence[str], children: dict[str, list[str]]) -> list[NavItem]:
         out: list[NavItem] = []
