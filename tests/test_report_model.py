@@ -300,3 +300,16 @@ def test_overdue_poam_items_are_marked(kb: Any, big: dict[str, Any]) -> None:
     page = render_html(from_assessment(a, kb, now=NOW), templates=templates_dir())
     assert page.count('<tr class="overdue">') == len(overdue)
     assert page.count('<br><span class="flag">OVERDUE</span>') == len(overdue)  # in the due-date cell
+
+
+def test_citations_show_each_failing_rule_before_repeating_one(kb: Any) -> None:
+    f = _File(3)
+    noisy = [_finding(kb, i, "bandit:B105", fail=True, severity="critical", f=f) for i in range(1, 40)]
+    quiet = [_finding(kb, 100, "bandit:B106", fail=True, severity="low", f=f)]
+    a = assess(kb, noisy + quiet, [f], scopes=["fedramp-moderate"], now=NOW)
+    r = from_assessment(a, kb, now=NOW)
+    both = [c for c in r.controls if c.failing == 40]
+    assert both, "B105 and B106 reach the same mitigation, hence the same controls"
+    for c in both:
+        assert [x.rule for x in c.citations] == ["bandit:B105"] * 4 + ["bandit:B106"]  # most severe first
+        assert c.citations_more == 35

@@ -118,14 +118,18 @@ def _has_evidence(r: RuleEvidence) -> bool:
 
 def _top_citations(a: Assessment, wanted: set[str], n: int) -> tuple[dict[str, list[FindingRecord]], dict[str, int]]:
     """One pass over the failing findings: per control (reached through its mitigations, or named directly
-    by an attestation), the ``n`` most severe (ties: rule, subject, identity) and the count.
-    Each control's buffer is cut back to ``n`` whenever it reaches ``4 n``."""
+    by an attestation), ``n`` findings to cite and the count.
+
+    The citations favour variety: the most severe finding of each rule first (so five findings of one noisy
+    rule do not hide the others), then the most severe of the rest; ties by rule, subject, identity. Each
+    control's buffer of candidates is cut back to ``n`` whenever it reaches ``4 n``."""
     mit_controls: dict[str, set[str]] = {}
     for cid in wanted:
         for link in a.controls[cid].mitigations:
             mit_controls.setdefault(link.id, set()).add(cid)
     reach: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, ...]] = {}
     buf: dict[str, list[tuple[int, str, str, str, FindingRecord]]] = {}
+    best: dict[str, dict[str, tuple[int, str, str, str, FindingRecord]]] = {}
     counts: dict[str, int] = {}
     cap = max(4 * n, 1)
     for f in a.findings.values():
@@ -137,14 +141,24 @@ def _top_citations(a: Assessment, wanted: set[str], n: int) -> tuple[dict[str, l
                 found.update(mit_controls.get(m, ()))
             ctrls = reach[key] = tuple(sorted(found))
         item = (_sev(f.severity), f.rule, f.subject or "", f.identity, f)
+        k = item[:4]
         for c in ctrls:
             counts[c] = counts.get(c, 0) + 1
+            per_rule = best.setdefault(c, {})
+            cur = per_rule.get(f.rule)
+            if cur is None or k < cur[:4]:
+                per_rule[f.rule] = item
             lst = buf.setdefault(c, [])
             lst.append(item)
             if len(lst) >= cap:
                 lst.sort(key=_item_key)
                 del lst[n:]
-    top = {c: [x[4] for x in sorted(lst, key=_item_key)[:n]] for c, lst in buf.items()}
+    top: dict[str, list[FindingRecord]] = {}
+    for c, lst in buf.items():
+        picks = sorted(best[c].values(), key=_item_key)[:n]
+        chosen = {x[3] for x in picks}
+        picks += [x for x in sorted(lst, key=_item_key) if x[3] not in chosen][: n - len(picks)]
+        top[c] = [x[4] for x in sorted(picks, key=_item_key)]
     return top, counts
 
 
