@@ -74,6 +74,7 @@ def run(
     """Assess the store's findings and save the result in the workspace database."""
     from compliance.assess.storeread import assess_store
 
+    blob: list[bytes] = []  # the serialisation made for the content id, stored as is
     a = assess_store(
         kb,
         store,
@@ -82,8 +83,9 @@ def run(
         max_age_days=max_age_days,
         unmapped=unmapped,
         progress=progress,
+        blob_out=blob,
     )
-    db.save(_conn(store), a)
+    db.save(_conn(store), a, blob[0] if blob else None)
     return a
 
 

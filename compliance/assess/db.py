@@ -50,9 +50,11 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         raise StoreError(f"cannot create the assessment tables: {exc}") from exc
 
 
-def save(conn: sqlite3.Connection, a: Assessment) -> None:
+def save(conn: sqlite3.Connection, a: Assessment, data: bytes | None = None) -> None:
+    """Store ``a``; ``data`` is its serialisation when already made (``orjson.dumps(a, option=OPT_SORT_KEYS)``)."""
     ensure_schema(conn)
-    data = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+    if data is None:
+        data = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
     summary = orjson.dumps(a.summary(), option=orjson.OPT_SORT_KEYS)
     try:
         with conn:

@@ -30,7 +30,7 @@ from compliance.assess.model import (
     SafeguardResult,
 )
 from compliance.assess.scope import KBIndex, resolve, title_of
-from compliance.errors import InputError
+from compliance.errors import InputError, StoreError
 from compliance.kb.load import KB
 from compliance.kb.query import control_sort_key
 
@@ -312,6 +312,73 @@ class _Acc:
                 sha = decode(sha, "", "")[0]
             groups[(sha, tool + ":" + rule_id)].subjects.add(subject)
 
+    def add_failing_rows(
+        self, rows: Iterable[tuple[Any, ...]], shas: dict[Any, str]
+    ) -> tuple[dict[str, FindingRecord], list[str], dict[tuple[str, str], list[str]]]:
+        """:meth:`add_failing` for the SQL reader's rows (``storeread._FAILING_SQL``), without a record object
+        per finding: (identity, tool, rule_id, title, severity, result, resource, function, file, line, pointer,
+        message, method, targets, first_seen, last_seen, status, file id, mitigations, mapped_by). Every
+        ``last_seen`` is canonical here; ``shas`` maps file ids to sha256. It does not need the tallies (it may run
+        while they are read): the failing identities per tally key are returned for :meth:`attach_failing`."""
+        kept: dict[str, FindingRecord] = {}
+        unmapped: list[str] = []
+        by_key: dict[tuple[str, str], list[str]] = {}
+        control_ids = self.ctx.control_ids
+        for row in rows:
+            (ident, tool, rule_id, title, severity, result, resource, function, file, line, pointer, message, method,
+             targets, first, last, status, fid, mits_s, mapped_by) = row  # fmt: skip
+            rule = tool + ":" + rule_id
+            mits = mits_s.split() if mits_s else []
+            ctrls = [t for t in targets.split() if t in control_ids] if targets else []
+            for key in [(m, rule) for m in mits] + [("control:" + c, rule) for c in ctrls]:
+                ids = by_key.get(key)
+                if ids is None:
+                    by_key[key] = [ident]
+                else:
+                    ids.append(ident)
+            if len(first) != 20 or first[-1] != "Z":
+                first = _norm_time(first)
+            if len(mits) > 1:
+                mits.sort()
+            if len(ctrls) > 1:
+                ctrls.sort()
+            kept[ident] = FindingRecord(
+                ident,
+                tool,
+                rule_id,
+                rule,
+                title,
+                severity,
+                result,
+                status,
+                function or resource or file,
+                resource,
+                function,
+                file,
+                line,
+                pointer,
+                shas[fid],
+                first,
+                last,
+                method,
+                mits,
+                ctrls,
+                mapped_by,
+                message,
+            )
+            if not mits and not ctrls:
+                unmapped.append(ident)
+        return kept, unmapped, by_key
+
+    def attach_failing(self, by_key: dict[tuple[str, str], list[str]]) -> None:
+        """Give the tallies the failing identities that :meth:`add_failing_rows` found."""
+        tallies = self.tallies
+        for key, ids in by_key.items():
+            t = tallies.get(key)
+            if t is None:  # the failing rows and the tallies were read from different states of the store
+                raise StoreError("the evidence store changed while it was being assessed: run the assessment again")
+            t.failing.extend(ids)
+
     def add_failing(self, records: Iterable[FindingLike]) -> tuple[dict[str, FindingRecord], list[str]]:
         """The fresh open failures in full (for paths, POA&M and diff), and the unmapped ones."""
         kept: dict[str, FindingRecord] = {}
@@ -395,8 +462,10 @@ def _finish(
     now: datetime,
     max_age_days: int,
     unmapped: str,
+    blob_out: list[bytes] | None = None,
 ) -> Assessment:
-    """Status rules 3 to 5 over the tallies, then observations, POA&M and the content id."""
+    """Status rules 3 to 5 over the tallies, then observations, POA&M and the content id. When ``blob_out`` is
+    given, the assessment's serialisation (as :mod:`compliance.assess.db` stores it) is appended to it."""
     idx = KBIndex.build(kb)
     scope = resolve(kb, scopes, idx)
     now_s, start_s = acc.ctx.now_s, acc.ctx.start_s
@@ -523,8 +592,30 @@ def _finish(
         stale_findings=stale_n,
         future_findings=future_n,
     )
-    a.id = content_id(a)
+    blob = identify(a)
+    if blob_out is not None:
+        blob_out.append(blob)
     return a
+
+
+#: a stand-in id while serialising (orjson writes the NULs as ``\u0000``, which no other value of an assessment holds)
+_ID_STANDIN = "\x00sckb-assessment-id\x00"
+
+
+def identify(a: Assessment) -> bytes:
+    """Set ``a.id`` to :func:`content_id` and return ``orjson.dumps(a, OPT_SORT_KEYS)``: one serialisation instead
+    of two (the blob with an empty id, which the id hashes, differs from the final one only in the id's value)."""
+    a.id = _ID_STANDIN
+    try:
+        blob = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+    finally:
+        a.id = ""
+    standin = orjson.dumps(_ID_STANDIN)
+    if blob.count(standin) != 1:  # cannot happen for a well-formed assessment; stay exact anyway
+        a.id = content_id(a)
+        return orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+    a.id = "A-" + hashlib.sha256(blob.replace(standin, b'""')).hexdigest()[:16]
+    return blob.replace(standin, orjson.dumps(a.id))
 
 
 def content_id(a: Assessment) -> str:
