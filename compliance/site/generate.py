@@ -71,6 +71,8 @@ _HIDDEN_FIELDS = frozenset(
 )
 #: A relation group longer than this is shown as a compact list of links instead of a table.
 COMPACT_AFTER = 60
+#: A mapping group longer than this is shown without the title column.
+MAPPING_TITLES_UP_TO = 25
 #: Node kinds whose pages rank first in search (control enhancements excepted).
 BOOSTED_KINDS = frozenset({NodeKind.CONTROL, NodeKind.RISK, NodeKind.MITIGATION, NodeKind.BASELINE, NodeKind.FAMILY})
 #: Node kinds whose ids are slugs (``least-privilege-execution-role``): headings and nav show the title first.
@@ -394,11 +396,14 @@ class Generator:
                     page.add(" · ".join(self.link(page, other) for other, _ in rows), "")
                     continue
                 if kind in MAPPING_EDGES:
-                    cols = ["", "title", "relationship", "rationale", "source"]
+                    # a long group (dozens of scanner rules evidencing one mitigation) leaves out the titles, which
+                    # the linked pages show, so that the page stays small; every mapping keeps its typed fields
+                    with_title = len(rows) <= MAPPING_TITLES_UP_TO
+                    cols = ["", *(["title"] if with_title else []), "relationship", "rationale", "source"]
                     body = [
                         [
                             self.link(page, o),
-                            md(self.title(o)),
+                            *([md(self.title(o))] if with_title else []),
                             f"`{d.get('relationship', '')}`",
                             md(d.get("rationale", "")),
                             md(d.get("source", "")),
@@ -626,7 +631,13 @@ class Generator:
                 ("controls and safeguards", lambda p, i: str(self.count_edges(i, EdgeKind.MAPS_TO, incoming=False))),
             ],
         )
-        nav.append({"Mitigations": [mits.path, *self.nav_nodes(self.ids_by_kind[NodeKind.MITIGATION])]})
+        # mitigations nested by phase (code, identity, runtime, event input): with navigation.prune a page then
+        # carries only its own phase's entries
+        by_phase: dict[str, list[str]] = defaultdict(list)
+        for i in self.ids_by_kind[NodeKind.MITIGATION]:
+            by_phase[str(g.nodes[i].get("phase", "other"))].append(i)
+        phases: list[NavItem] = [{attr(f"Phase: {ph}"): self.nav_nodes(ids)} for ph, ids in sorted(by_phase.items())]
+        nav.append({"Mitigations": [mits.path, *phases]})
         nav.append({"Controls": self.controls_section()})
         nav.append({"Frameworks": self.frameworks_section()})
         nav.append({"Shared responsibility": self.responsibility_page().path})
