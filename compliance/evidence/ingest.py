@@ -337,6 +337,7 @@ class Ingester:
         scope_prefix, sha256, dumps = _scope_prefix, hashlib.sha256, orjson.dumps
 
         def flush() -> None:
+            update_hash("".join([r[23] for r in obs_rows]).encode())  # the file's digest over its rows' digests
             conn.executemany(_INSERT_OBS, obs_rows)
             id_rows.sort(key=_BY_IDENTITY)  # key order: the upserts walk the index instead of jumping about
             conn.executemany(_UPSERT, id_rows)
@@ -384,9 +385,7 @@ class Ingester:
                     resource, function, file, line, provider, account, region, " ".join(cwes) if cwes else "", ptr,
                     message, method, " ".join(targets) if targets else "",
                 ]  # fmt: skip
-                digest = sha256(dumps(row)).hexdigest()[:32]  # = row_digest(obs_id, file_id, values)
-                update_hash(digest.encode())
-                row.append(digest)
+                row.append(sha256(dumps(row)).hexdigest()[:32])  # = row_digest(obs_id, file_id, values)
                 add_obs(row)
                 if targets:
                     m = map_attestation(targets)
@@ -435,10 +434,14 @@ class Ingester:
         covered = locs | ctx.covered
         newest = conn.execute("SELECT max(scan_time) FROM coverage WHERE tool=?", (tool,)).fetchone()[0]
         for scope_tool in tools or {tool: 0}:
-            conn.executemany(
-                "UPDATE identities SET status='closed' WHERE tool=? AND loc=? AND status IN ('open','info') AND last_seen < ?"
-                " AND last_file != ?",
-                [(scope_tool, loc, file_time, file_id) for loc in sorted(covered)],
+            conn.executemany(  # a scope's identities share their first 8 hex digits: a key range
+                "UPDATE identities SET status='closed' WHERE identity >= ? AND identity < ? AND tool=? AND loc=?"
+                " AND status IN ('open','info') AND last_seen < ? AND last_file != ?",
+                [
+                    (prefix, prefix + "g", scope_tool, loc, file_time, file_id)
+                    for loc in sorted(covered)
+                    for prefix in (_scope_prefix(scope_tool, loc),)
+                ],
             )
             if newest is not None and newest > file_time:  # an older scan arrived late: newer scans may have closed these
                 conn.execute(

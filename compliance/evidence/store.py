@@ -12,6 +12,8 @@ Tables (later stages may add their own, prefixed ``assess_`` or ``design_``):
 ``observations``  one row per finding as a file stated it, each with the digest of its own fields
 ``identities``    one row per finding identity (tool + rule + subject): first/last seen, status, mapping
                   (``latest``: its newest observation; ``last_file``: the file that last reported it)
+                  (no index on tool and location: an identity starts with 8 hex digits of a hash of its
+                  tool and location, so a scope's identities are one key range of the primary key)
 ``coverage``      per tool and location (file or account/region), the latest scan that looked there
 ``attachments``   attestation attachments (their bytes are in the locker)
 
@@ -104,7 +106,6 @@ CREATE TABLE IF NOT EXISTS identities (
     mitigations TEXT NOT NULL,
     controls TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS identities_scope ON identities(tool, loc);
 CREATE TABLE IF NOT EXISTS coverage (
     tool TEXT NOT NULL,
     loc TEXT NOT NULL,
