@@ -611,11 +611,17 @@ def identify(a: Assessment) -> bytes:
     finally:
         a.id = ""
     standin = orjson.dumps(_ID_STANDIN)
-    if blob.count(standin) != 1:  # cannot happen for a well-formed assessment; stay exact anyway
+    at = blob.find(standin)
+    end = at + len(standin)
+    if at < 0 or blob.find(standin, end) >= 0:  # cannot happen for a well-formed assessment; stay exact anyway
         a.id = content_id(a)
         return orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
-    a.id = "A-" + hashlib.sha256(blob.replace(standin, b'""')).hexdigest()[:16]
-    return blob.replace(standin, orjson.dumps(a.id))
+    view = memoryview(blob)
+    h = hashlib.sha256(view[:at])
+    h.update(b'""')
+    h.update(view[end:])
+    a.id = "A-" + h.hexdigest()[:16]
+    return b"".join((view[:at], orjson.dumps(a.id), view[end:]))
 
 
 def content_id(a: Assessment) -> str:
@@ -666,8 +672,12 @@ def _poam(
 ) -> list[PoamItem]:
     groups: dict[str, list[FindingRecord]] = {}
     for f in kept.values():
-        if set(f.mitigations) & scope_mits or set(f.controls) & set(controls):
-            groups.setdefault(f.rule, []).append(f)
+        if not scope_mits.isdisjoint(f.mitigations) or not controls.keys().isdisjoint(f.controls):
+            fs = groups.get(f.rule)
+            if fs is None:
+                groups[f.rule] = [f]
+            else:
+                fs.append(f)
     obs_by_rule: dict[str, list[str]] = {}
     for o in observations:
         if o.failed:
@@ -678,7 +688,8 @@ def _poam(
             mit_controls.setdefault(ln.id, set()).add(c.id)
     items: list[PoamItem] = []
     for rule, fs in sorted(groups.items()):
-        worst = max((f.severity or "" for f in fs), key=lambda s: _SEVERITY_RANK.get(s.lower(), 0))
+        # the distinct severities in order of first appearance: max() keeps the first of equal ranks, as over fs
+        worst = max(dict.fromkeys([f.severity or "" for f in fs]), key=lambda s: _SEVERITY_RANK.get(s.lower(), 0))
         days = remediation_days(worst)
         first = min(f.first_seen for f in fs)
         due_dt = datetime.strptime(first, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) + timedelta(days=days)
