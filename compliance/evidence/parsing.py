@@ -454,6 +454,8 @@ class FastItems:
                     except orjson.JSONDecodeError:
                         continue
                     cut = start + len(doc) - 2
+                if not run:  # nothing between two commas: not JSON (ijson reports it)
+                    continue
                 self.pos = cut + 1
                 if emit:
                     yield from run
