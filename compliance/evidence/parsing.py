@@ -351,6 +351,11 @@ class FastItems:
 
     # walk -----------------------------------------------------------------
     def items(self) -> Iterator[Any]:
+        for run in self.runs():
+            yield from run
+
+    def runs(self) -> Iterator[list[Any]]:
+        """The wanted items in runs (lists), in document order."""
         yield from self._value("", 0)
         if self._peek() != -1:
             raise _Fallback  # trailing content
@@ -358,7 +363,7 @@ class FastItems:
     def _on_path(self, path: str) -> bool:
         return not path or self.parent == path or self.parent.startswith(path + ".")
 
-    def _value(self, path: str, depth: int) -> Iterator[Any]:
+    def _value(self, path: str, depth: int) -> Iterator[list[Any]]:
         if depth > _MAX_WALK_DEPTH:
             raise _Fallback
         c = self._peek()
@@ -419,7 +424,7 @@ class FastItems:
             tok = self._token(_SCALAR_TOKEN)
             orjson.loads(tok)
 
-    def _chunks(self, emit: bool) -> Iterator[Any]:
+    def _chunks(self, emit: bool) -> Iterator[list[Any]]:
         """The items of the array whose ``[`` was just consumed, in runs parsed by orjson."""
         c = self._peek()
         if c == 0x5D:
@@ -458,7 +463,7 @@ class FastItems:
                     continue
                 self.pos = cut + 1
                 if emit:
-                    yield from run
+                    yield run
                 if buf[cut] == 0x5D:
                     return
                 if self._peek() == 0x5D:  # a trailing comma
@@ -553,9 +558,9 @@ class ParseContext:
             with self.path.open("rb") as raw:
                 fast = FastItems(raw, prefix, self._spans)
                 try:
-                    for item in fast.items():
-                        yield item
-                        done += 1
+                    for run in fast.runs():
+                        yield from run
+                        done += len(run)
                     self._spans.update(fast.spans)
                     return
                 except (_Fallback, orjson.JSONDecodeError):
@@ -600,7 +605,11 @@ class ParseContext:
 
     def only_empty(self, key: str) -> bool:
         """True when every occurrence of the JSON key ``key`` in the file is ``"key": []``: a cheap C-speed
-        scan, in 4 MiB chunks, that lets a streaming parser skip a pass over a big file for an empty list."""
+        scan, in 4 MiB chunks, that lets a streaming parser skip a pass over a big file for an empty list.
+        (Once a fast pass has mapped the file's arrays, another pass jumps over them and is cheaper than
+        this scan: then the answer is just False.)"""
+        if self._spans:
+            return False
         needle = orjson.dumps(key)
         keep = len(needle) + 64  # overlap, so a match cut by a chunk boundary is seen whole in the next chunk
         occurrence = re.compile(re.escape(needle) + rb"(\s*:\s*\[\s*\])?")

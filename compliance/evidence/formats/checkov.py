@@ -63,8 +63,9 @@ class CheckovJson:
             ctx.tool_version = ctx.tool_version or version
             results = rep.get("results") or {}
             for key, result in _LISTS:
+                at = pointer(*base, "results", key)
                 for i, rec in enumerate(results.get(key) or []):
-                    yield _record(rec, result, version, pointer(*base, "results", key, i))
+                    yield _record(rec, result, version, f"{at}/{i}")
             for i, p in enumerate(results.get("parsing_errors") or []):
                 yield _parse_error(p, version, pointer(*base, "results", "parsing_errors", i))
 
@@ -77,8 +78,9 @@ class CheckovJson:
         base = ("*",) if top else ()
         for key, result in _LISTS:
             if not ctx.only_empty(key):
+                at = pointer(*base, "results", key)
                 for i, rec in enumerate(ctx.stream(f"{top}results.{key}.item")):
-                    yield _record(rec, result, version, pointer(*base, "results", key, i))
+                    yield _record(rec, result, version, f"{at}/{i}")
         if not ctx.only_empty("parsing_errors"):
             for i, p in enumerate(ctx.stream(f"{top}results.parsing_errors.item")):
                 yield _parse_error(p, version, pointer(*base, "results", "parsing_errors", i))
