@@ -413,6 +413,7 @@ class Ingester:
             if obs_rows:
                 flush()
         finally:
+            ctx.release()  # freed while the collector is off: it would walk the document once more
             if gc_was_on:
                 gc.enable()
         n = obs_id - first_obs + 1

@@ -528,6 +528,10 @@ class ParseContext:
             self._loaded = True
         return self._doc
 
+    def release(self) -> None:
+        """Drop the parsed document (after the parse)."""
+        self._doc = None
+
     def items(self, prefix: str) -> Iterator[tuple[int, Any]]:
         """(index, item) of the array at ``prefix`` (ijson prefix syntax: "results.failed_checks.item",
         "item" for a top-level array). Streams big files; small ones are parsed whole."""
