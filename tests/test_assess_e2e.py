@@ -247,15 +247,43 @@ def test_catalog_import_cli(runner: CliRunner, ws: Path, tmp_path: Path) -> None
 def test_fast_store_read_equals_the_record_path(ingested: Path, scopes: list[str], max_age: int) -> None:
     from compliance import kb as kbmod
     from compliance.assess import assess
+    from compliance.assess.engine import content_id
     from compliance.assess.storeread import assess_store
     from compliance.evidence.store import Store
 
     kb = kbmod.load()
     now = datetime(2026, 12, 1, tzinfo=UTC)
     with Store.open(ingested, create=False) as store:
-        fast = assess_store(kb, store, scopes=scopes, now=now, max_age_days=max_age)
         slow = assess(kb, store.findings(), store.files(), scopes=scopes, now=now, max_age_days=max_age)
-    assert fast.findings and fast.observations
+        for workers in (1, 2, 3):  # one query on the store's connection, or ranges of identities grouped in threads
+            blob: list[bytes] = []
+            fast = assess_store(kb, store, scopes=scopes, now=now, max_age_days=max_age, workers=workers, blob_out=blob)
+            assert fast.findings and fast.observations
+            assert fast == slow, workers
+            # the one serialisation made for the id is what the database stores, and the id is the content hash
+            assert blob == [orjson.dumps(fast, option=orjson.OPT_SORT_KEYS)]
+            assert fast.id == content_id(fast)
+
+
+def test_fast_read_sees_uncommitted_changes_of_the_store_connection(ingested: Path, tmp_path: Path) -> None:
+    """Inside a transaction the worker threads' own connections could not see its changes: one query is used."""
+    from compliance import kb as kbmod
+    from compliance.assess import assess
+    from compliance.assess.storeread import assess_store
+    from compliance.evidence.store import Store
+
+    dest = tmp_path / "ws"
+    shutil.copytree(ingested, dest)
+    kb = kbmod.load()
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    with Store.open(dest, create=False) as store:
+        before = assess_store(kb, store, scopes=["serverless"], now=now, max_age_days=3650)
+        store.conn.execute("BEGIN")
+        store.conn.execute("UPDATE identities SET status = 'closed' WHERE status = 'open'")
+        fast = assess_store(kb, store, scopes=["serverless"], now=now, max_age_days=3650, workers=2)
+        slow = assess(kb, store.findings(), store.files(), scopes=["serverless"], now=now, max_age_days=3650)
+        store.conn.execute("ROLLBACK")
+    assert before.findings and not fast.findings
     assert fast == slow
 
 
