@@ -10,7 +10,9 @@ stored in a real workspace. Then:
   .write_pdf()`` with the same fetcher, timed inside its own fresh process (no sckb objects alive);
 - the same command with ``--attach`` (OSCAL assessment results and the findings CSV embedded).
 
-Goals: whole command <= 1.15x WeasyPrint alone; the document <= 300 pages.
+Goals: whole command <= 1.15x WeasyPrint alone; the document <= 300 pages. Both wall and CPU time are
+printed (best of ROUNDS alternating runs): on a shared machine the CPU time of each process is the steadier
+comparison, since other work inflates wall time at random.
 """
 
 from __future__ import annotations
@@ -114,15 +116,16 @@ def generate(kb: kbmod.KB) -> tuple[list[StoredFinding], list[_File]]:
     return out, files
 
 
-def _alone(html_file: Path, out: Path) -> float:
-    """WeasyPrint alone on the report's HTML, timed inside a fresh process (no sckb objects alive)."""
+def _alone(html_file: Path, out: Path) -> tuple[float, float]:
+    """WeasyPrint alone on the report's HTML, timed inside a fresh process (no sckb objects alive):
+    (wall seconds, CPU seconds)."""
     script = (
         "import sys, time; from pathlib import Path; from weasyprint import HTML; "
         "from compliance.report.assets import SafeFetcher; "
         "html = Path(sys.argv[1]).read_text(encoding='utf-8'); t = Path(sys.argv[2]); "
-        "t0 = time.perf_counter(); "
+        "t0 = time.perf_counter(); c0 = time.process_time(); "
         "HTML(string=html, base_url=t.resolve().as_uri() + '/', url_fetcher=SafeFetcher(t)).write_pdf(sys.argv[3]); "
-        "print(time.perf_counter() - t0)"
+        "print(time.perf_counter() - t0, time.process_time() - c0)"
     )
     res = subprocess.run(
         [sys.executable, "-c", script, str(html_file), str(templates_dir()), str(out)],
@@ -131,7 +134,13 @@ def _alone(html_file: Path, out: Path) -> float:
         text=True,
         cwd=ROOT,
     )
-    return float(res.stdout.strip().splitlines()[-1])
+    wall_s, cpu_s = res.stdout.strip().splitlines()[-1].split()
+    return float(wall_s), float(cpu_s)
+
+
+def _child_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def _child_rss_mb() -> float:
@@ -169,15 +178,19 @@ def main() -> int:
         cmd = [sckb(), "--workspace", str(ws), "--now", NOW_ARG, "report", "pdf", "--out", str(out)]
         # the command and the baseline alternate, ROUNDS times each; the best of each is compared
         # (this machine may be shared: the minimum is the least disturbed run)
-        wholes, alones = [], []
+        wholes, alones, whole_cpus, alone_cpus = [], [], [], []
         rss = 0.0
         for _ in range(ROUNDS):
+            c0 = _child_cpu()
             t0 = time.perf_counter()
             subprocess.run(cmd, check=True, cwd=ROOT, stderr=subprocess.DEVNULL)
             wholes.append(time.perf_counter() - t0)
+            whole_cpus.append(_child_cpu() - c0)
             rss = max(rss, _child_rss_mb())
-            alones.append(_alone(html_file, Path(tmp) / "alone.pdf"))
-        whole, alone = min(wholes), min(alones)
+            w, c = _alone(html_file, Path(tmp) / "alone.pdf")
+            alones.append(w)
+            alone_cpus.append(c)
+        whole, alone, whole_cpu, alone_cpu = min(wholes), min(alones), min(whole_cpus), min(alone_cpus)
         pages = len(PdfReader(out).pages)
 
         # with the attachments
@@ -188,16 +201,31 @@ def main() -> int:
         size_mb = out2.stat().st_size / 1e6
         alone_pages = len(PdfReader(Path(tmp) / "alone.pdf").pages)
 
-    print(f"runs: command {', '.join(f'{x:.1f}' for x in wholes)} s; WeasyPrint alone {', '.join(f'{x:.1f}' for x in alones)} s")
+    print(
+        f"runs (wall): command {', '.join(f'{x:.1f}' for x in wholes)} s; "
+        f"WeasyPrint alone {', '.join(f'{x:.1f}' for x in alones)} s"
+    )
+    print(
+        f"runs (CPU):  command {', '.join(f'{x:.1f}' for x in whole_cpus)} s; "
+        f"WeasyPrint alone {', '.join(f'{x:.1f}' for x in alone_cpus)} s"
+    )
     assert alone_pages == pages, (alone_pages, pages)
     report("report pdf fedramp-moderate, 100k findings: pages", pages, "pages", goal="<= 300 pages")
     report(
-        "report pdf fedramp-moderate, 100k findings: whole command",
+        "report pdf fedramp-moderate, 100k findings: whole command, CPU time",
+        whole_cpu,
+        "s",
+        baseline=alone_cpu,
+        baseline_name="WeasyPrint alone on the same HTML, CPU time",
+        goal="<= 1.15x",
+    )
+    report(
+        "report pdf fedramp-moderate, 100k findings: whole command, wall time",
         whole,
         "s",
         baseline=alone,
-        baseline_name="WeasyPrint alone on the same HTML",
-        goal="<= 1.15x",
+        baseline_name="WeasyPrint alone on the same HTML, wall time",
+        goal="<= 1.15x (wall time is noisy on a shared machine; CPU time is the steadier figure)",
     )
     report("report pdf: peak RSS of the command", rss, "MB")
     report(
