@@ -285,7 +285,9 @@ def _assess_store(
     finally:
         groups.wait()
     acc.n = n
-    acc._expand(agg, subjects, _decoder(conn))
+    # in key order: a tally takes its ``mapped_by`` from the first key that reaches it, so the result must not
+    # depend on the order in which the ranges of identities came back
+    acc._expand(dict(sorted(agg.items())), subjects, _decoder(conn))
     if acc.irregular:  # some time is not canonical ISO: string comparison would be wrong, take the record path
         return assess(kb, store.findings(), store.files(), scopes=scopes, now=now, max_age_days=max_age_days, unmapped=unmapped)
     if failing_error is not None:
