@@ -149,9 +149,7 @@ def _cell(x: Any) -> str:
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks for errors.")
 @click.version_option(__version__, prog_name="sckb")
 @click.pass_context
-def main(
-    ctx: click.Context, kb_dirs: tuple[Path, ...], workspace: Path, now: datetime | None, verbose: bool
-) -> None:
+def main(ctx: click.Context, kb_dirs: tuple[Path, ...], workspace: Path, now: datetime | None, verbose: bool) -> None:
     """sckb: the Serverless Compliance Knowledge Base.
 
     \b
@@ -204,9 +202,7 @@ def kb_validate(obj: Ctx, against: Path | None, as_json: bool) -> None:
                 "files": len(base.files),
                 "nodes": len(base.nodes),
                 "edges": len(base.edges),
-                "problems": [
-                    {"file": p.file, "line": p.line, "severity": p.severity, "message": p.message} for p in problems
-                ],
+                "problems": [{"file": p.file, "line": p.line, "severity": p.severity, "message": p.message} for p in problems],
                 "official_differences": diffs,
             }
         )

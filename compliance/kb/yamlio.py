@@ -41,6 +41,7 @@ class _Loader(_Parser, yaml.resolver.BaseResolver):
         _Parser.__init__(self, stream)
         yaml.resolver.BaseResolver.__init__(self)
 
+
 #: A curated file larger than this is refused unread (a KB file is a few hundred KB).
 MAX_FILE_BYTES = 8 * 1024 * 1024
 #: Upper bound on values produced after alias expansion (billion-laughs guard).
