@@ -630,8 +630,10 @@ class ParseContext:
                     start = offset + m.start()
                     if start < seen_upto or m.start() >= limit:
                         continue
+                    if m.group(1) is None:
+                        return False  # one list that is not empty settles it
                     total += 1
-                    empty += m.group(1) is not None
+                    empty += 1
                     seen_upto = start + 1
                 if not chunk:
                     break
