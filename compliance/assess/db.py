@@ -1,7 +1,8 @@
 """Assessments in the workspace database (tables prefixed ``assess_``).
 
 ``assess_runs``      one row per assessment: id, seq (order of saving; the highest is the latest),
-                     now, scopes, max_age_days, summary (JSON) and the whole assessment (orjson blob)
+                     now, scopes, max_age_days, summary (JSON) and the whole assessment (orjson blob, with
+                     an empty ``id``: exactly the bytes its content id is the hash of)
 ``assess_controls``  (assessment_id, control_id, status): for SQL readers such as the site
 ``assess_catalog``   (control_id, title, statement, source): from ``sckb catalog import``
 
@@ -50,11 +51,21 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         raise StoreError(f"cannot create the assessment tables: {exc}") from exc
 
 
+def _blob(a: Assessment) -> bytes:
+    """What ``data`` holds: the assessment with an empty id (the bytes its content id hashes; the id is in
+    the row's ``id`` column, and :func:`load` puts it back)."""
+    saved, a.id = a.id, ""
+    try:
+        return orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+    finally:
+        a.id = saved
+
+
 def save(conn: sqlite3.Connection, a: Assessment, data: bytes | None = None) -> None:
-    """Store ``a``; ``data`` is its serialisation when already made (``orjson.dumps(a, option=OPT_SORT_KEYS)``)."""
+    """Store ``a``; ``data`` is its stored form when already made (``engine.identify`` returns it)."""
     ensure_schema(conn)
     if data is None:
-        data = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+        data = _blob(a)
     summary = orjson.dumps(a.summary(), option=orjson.OPT_SORT_KEYS)
     try:
         with conn:
@@ -92,7 +103,10 @@ def load(conn: sqlite3.Connection, ident: str | None = None) -> Assessment:
     full = resolve_id(conn, ident)
     row = conn.execute("SELECT data FROM assess_runs WHERE id = ?", (full,)).fetchone()
     try:
-        return Assessment.from_dict(orjson.loads(row[0]))
+        d = orjson.loads(row[0])
+        if not d["id"]:  # stored without its id (the bytes the id hashes); older rows carry it
+            d["id"] = full
+        return Assessment.from_dict(d)
     except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
         raise StoreError(f"assessment {full} is unreadable (written by another sckb version?): {exc}") from exc
 

@@ -465,7 +465,8 @@ def _finish(
     blob_out: list[bytes] | None = None,
 ) -> Assessment:
     """Status rules 3 to 5 over the tallies, then observations, POA&M and the content id. When ``blob_out`` is
-    given, the assessment's serialisation (as :mod:`compliance.assess.db` stores it) is appended to it."""
+    given, the assessment's serialisation as :mod:`compliance.assess.db` stores it (see :func:`identify`) is
+    appended to it."""
     idx = KBIndex.build(kb)
     scope = resolve(kb, scopes, idx)
     now_s, start_s = acc.ctx.now_s, acc.ctx.start_s
@@ -598,30 +599,13 @@ def _finish(
     return a
 
 
-#: a stand-in id while serialising (orjson writes the NULs as ``\u0000``, which no other value of an assessment holds)
-_ID_STANDIN = "\x00sckb-assessment-id\x00"
-
-
 def identify(a: Assessment) -> bytes:
-    """Set ``a.id`` to :func:`content_id` and return ``orjson.dumps(a, OPT_SORT_KEYS)``: one serialisation instead
-    of two (the blob with an empty id, which the id hashes, differs from the final one only in the id's value)."""
-    a.id = _ID_STANDIN
-    try:
-        blob = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
-    finally:
-        a.id = ""
-    standin = orjson.dumps(_ID_STANDIN)
-    at = blob.find(standin)
-    end = at + len(standin)
-    if at < 0 or blob.find(standin, end) >= 0:  # cannot happen for a well-formed assessment; stay exact anyway
-        a.id = content_id(a)
-        return orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
-    view = memoryview(blob)
-    h = hashlib.sha256(view[:at])
-    h.update(b'""')
-    h.update(view[end:])
-    a.id = "A-" + h.hexdigest()[:16]
-    return b"".join((view[:at], orjson.dumps(a.id), view[end:]))
+    """Set ``a.id`` to :func:`content_id` and return the serialisation it hashed (the assessment with an empty
+    id), which is what :func:`compliance.assess.db.save` stores: one serialisation instead of two."""
+    a.id = ""
+    blob = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+    a.id = "A-" + hashlib.sha256(blob).hexdigest()[:16]
+    return blob
 
 
 def content_id(a: Assessment) -> str:
