@@ -2,9 +2,10 @@
 
 Parsers never open files themselves: :class:`ParseContext` hands them the document either whole
 (``orjson`` for files up to :data:`STREAM_THRESHOLD`) or, for bigger files, as a stream of array
-items (``ijson`` with its C backend), so memory does not grow with the input. Every JSON read is
-guarded against hostile nesting (orjson refuses > 1024 levels; the ijson path is fronted by
-:class:`DepthGuard`, which refuses > :data:`MAX_DEPTH` levels before ijson sees the bytes).
+items, so memory does not grow with the input. Streamed arrays are cut into runs of whole items that
+orjson parses (:class:`FastItems`); anything that path does not take goes through ``ijson`` (C backend).
+Every JSON read is guarded against hostile nesting (orjson refuses > 1024 levels; the ijson path is
+fronted by :class:`DepthGuard`, which refuses > :data:`MAX_DEPTH` levels before ijson sees the bytes).
 """
 
 from __future__ import annotations
