@@ -330,7 +330,15 @@ class _Acc:
             rule = tool + ":" + rule_id
             mits = mits_s.split() if mits_s else []
             ctrls = [t for t in targets.split() if t in control_ids] if targets else []
-            for key in [(m, rule) for m in mits] + [("control:" + c, rule) for c in ctrls]:
+            for m in mits:
+                key = (m, rule)
+                ids = by_key.get(key)
+                if ids is None:
+                    by_key[key] = [ident]
+                else:
+                    ids.append(ident)
+            for c in ctrls:
+                key = ("control:" + c, rule)
                 ids = by_key.get(key)
                 if ids is None:
                     by_key[key] = [ident]
@@ -672,14 +680,33 @@ def _poam(
             mit_controls.setdefault(ln.id, set()).add(c.id)
     items: list[PoamItem] = []
     for rule, fs in sorted(groups.items()):
-        # the distinct severities in order of first appearance: max() keeps the first of equal ranks, as over fs
-        worst = max(dict.fromkeys([f.severity or "" for f in fs]), key=lambda s: _SEVERITY_RANK.get(s.lower(), 0))
+        # one pass over the rule's findings; severities in order of first appearance, so that max() keeps the
+        # first of equal ranks as it would over all of them
+        sevs: dict[str, None] = {}
+        first = fs[0].first_seen
+        mit_set: set[str] = set()
+        ctrls: set[str] = set()
+        title_set: set[str] = set()
+        subject_set: set[str] = set()
+        idents: list[str] = []
+        for f in fs:
+            sevs[f.severity or ""] = None
+            if f.first_seen < first:
+                first = f.first_seen
+            mit_set.update(f.mitigations)
+            if f.controls:
+                ctrls.update(c for c in f.controls if c in controls)
+            if f.title:
+                title_set.add(f.title)
+            if f.subject:
+                subject_set.add(f.subject)
+            idents.append(f.identity)
+        worst = max(sevs, key=lambda s: _SEVERITY_RANK.get(s.lower(), 0))
         days = remediation_days(worst)
-        first = min(f.first_seen for f in fs)
         due_dt = datetime.strptime(first, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) + timedelta(days=days)
-        mits = sorted({m for f in fs for m in f.mitigations} & scope_mits)
-        ctrls = {c for m in mits for c in mit_controls.get(m, ())} | {c for f in fs for c in f.controls if c in controls}
-        titles = sorted({f.title for f in fs if f.title})
+        mits = sorted(mit_set & scope_mits)
+        ctrls.update(c for m in mits for c in mit_controls.get(m, ()))
+        titles = sorted(title_set)
         items.append(
             PoamItem(
                 rule=rule,
@@ -689,8 +716,8 @@ def _poam(
                 first_seen=first,
                 due=iso(due_dt),
                 overdue=due_dt < now,
-                findings=sorted(f.identity for f in fs),
-                subjects=sorted({f.subject for f in fs if f.subject}),
+                findings=sorted(idents),
+                subjects=sorted(subject_set),
                 controls=sorted(ctrls, key=control_sort_key),
                 mitigations=mits,
                 observations=sorted(obs_by_rule.get(rule, [])),
