@@ -5,7 +5,7 @@ Generates >= 1,000,000 findings from real corpus shapes into a temp folder (over
 
 - many SARIF files (the results of a real semgrep SARIF, repeated with distinct locations), parsed whole;
 - one big checkov JSON (real failed/passed check records, distinct resources), larger than the streaming
-  threshold, so it is read with ijson and never held whole in memory.
+  threshold, so it is streamed (runs of whole records parsed by orjson) and never held whole in memory.
 
 Each part is ingested by ``sckb evidence ingest`` in a child process (KB mapping included, KB load excluded
 by timing the ingest inside the child). Figures: findings/s against a bare ``orjson.loads`` of the same
