@@ -108,3 +108,42 @@ def test_later_passes_jump_over_arrays_already_read(tmp_path: Path) -> None:
     assert len(ctx._spans) == 3  # failed_checks, passed_checks, parsing_errors
     assert list(ctx.stream("results.passed_checks.item")) == _ijson(data, "results.passed_checks.item")
     assert list(ctx.stream("results.parsing_errors.item")) == ["a.tf"]
+
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus not found")
+@pytest.mark.parametrize("threshold", [1 << 30, 0])
+def test_stored_rows_match_the_reference_identity_and_digest(threshold: int, tmp_path: Path) -> None:
+    """The ingester's inlined per-finding work gives what identity_of and row_digest define."""
+    from datetime import UTC, datetime
+
+    from compliance.evidence.formats import detect, registry
+    from compliance.evidence.ingest import Ingester, identity_of
+    from compliance.evidence.mapping import Mapper
+    from compliance.evidence.parsing import HEAD_BYTES
+    from compliance.evidence.store import OBS_COLUMNS, Store, row_digest
+
+    folders = ("semgrep-sarif", "checkov-json", "prowler-ocsf-json", "trivy-json")
+    paths = [max(sorted((CORPUS / d).iterdir()), key=lambda p: p.stat().st_size) for d in folders]
+    with Store.open(tmp_path / "ws") as store:
+        ing = Ingester(store, Mapper(None), datetime(2026, 11, 30, tzinfo=UTC), stream_threshold=threshold)
+        for path in paths:
+            res = ing.ingest_file(path)
+            assert res.error is None and res.findings > 0, path
+            head = path.read_bytes()[:HEAD_BYTES]
+            sn = sniff(head, path)
+            fmt = detect(head, sn, registry())
+            assert fmt is not None
+            ctx = ParseContext(path, str(path), size=path.stat().st_size, sniff=sn, stream_threshold=threshold)
+            expected = [identity_of(f) for f in fmt.parse(path, ctx)]
+            rows = store.conn.execute(
+                "SELECT o.id, o.file_id, " + ", ".join("o." + c for c in OBS_COLUMNS) + ", o.digest, i.loc"
+                " FROM observations o JOIN files f ON f.id = o.file_id JOIN identities i USING (identity)"
+                " WHERE f.sha256 = ? ORDER BY o.id",
+                (res.sha256,),
+            ).fetchall()
+            assert [(r[2], r[-1]) for r in rows] == expected
+            assert all(row_digest(r[0], r[1], tuple(r[2:-2])) == r[-2] for r in rows)
+        assert store.verify() == []
