@@ -45,7 +45,7 @@ from compliance.kb.load import KB
 def _groups_sql(start_s: str, now_s: str) -> str:
     """One row per distinct tally key (the first eight items of ``engine.Row``, status rule 1 computed by
     SQLite), then the key's finding count, newest ``last_seen`` and a JSON array of the distinct subjects of
-    its fresh findings (with a ``null`` when some fresh finding has none)."""
+    its findings (with a ``null`` when some finding has none; the caller keeps them for fresh keys only)."""
     rows = (
         "SELECT i.tool AS tool, i.rule_id AS rule_id, o.file_id AS fid, "
         + slot_sql(start_s, now_s)
@@ -56,7 +56,7 @@ def _groups_sql(start_s: str, now_s: str) -> str:
     # integer and short columns first: the sort behind GROUP BY compares fewer bytes
     return (
         "SELECT tool, rule_id, fid, slot, method, mits, targets, mapped_by, count(*), max(last),"
-        f" json_group_array(DISTINCT CASE WHEN slot < {_STALE} THEN subject END)"
+        " json_group_array(DISTINCT subject)"
         f" FROM ({rows}) GROUP BY fid, rule_id, slot, tool, method, mapped_by, targets, mits"
     )
 
