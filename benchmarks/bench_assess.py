@@ -175,7 +175,8 @@ def bench_assess(kb: kbmod.KB) -> None:
             baseline_name="bare SQLite read of the same rows",
             goal="<= 5 s",
         )
-        # CPU seconds of this process: less sensitive than wall time to other load on a shared machine
+        # CPU seconds of this process: less sensitive than wall time to other load on a shared machine (it includes
+        # the threads that group the findings in SQLite: on a 2-vCPU machine of SMT siblings they add CPU time)
         report("  same, CPU time", c_assess, "s", baseline=c_bare, baseline_name="bare read CPU time", goal="<= 5 s")
         report("assess peak RSS (includes generating the rows)", peak_rss_mb(), "MB")
 
