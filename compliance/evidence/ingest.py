@@ -335,6 +335,7 @@ class Ingester:
         map_rule, map_attestation = mapper.map, mapper.attestation
         mapped_of: dict[tuple[str, str, tuple[str, ...]], tuple[str, str, str, int]] = {}
         scope_prefix, sha256, dumps = _scope_prefix, hashlib.sha256, orjson.dumps
+        prefixes: dict[tuple[str, str], str] = {}  # scope prefix per tool and location
 
         def flush() -> None:
             update_hash("".join([r[23] for r in obs_rows]).encode())  # the file's digest over its rows' digests
@@ -374,7 +375,10 @@ class Ingester:
                     loc = f"{provider or ''}:{account or ''}:{region or ''}"
                 else:
                     loc = resource or function or ""
-                ident = scope_prefix(tool, loc) + sha256(f"{tool}\0{rule_id}\0{subject}".encode()).hexdigest()[:24]
+                prefix = prefixes.get((tool, loc))
+                if prefix is None:
+                    prefix = prefixes[(tool, loc)] = scope_prefix(tool, loc)
+                ident = prefix + sha256(f"{tool}\0{rule_id}\0{subject}".encode()).hexdigest()[:24]
                 if scan_time:
                     if scan_time > latest_time:
                         latest_time, file_time_source = scan_time, src

@@ -821,6 +821,7 @@ def provider(value: Any) -> str | None:
 
 
 @functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=4096)  # a pure function of the rule id; big reports repeat a few hundred ids
 def provider_from_rule(rule_id: str) -> str | None:
     """A cloud inferred from a rule id (CKV_AWS_1, AVD-AWS-0066, CKV_AZURE_…)."""
     up = rule_id.upper()
@@ -922,7 +923,7 @@ def known_tool(name: Any) -> str | None:
 
 def function_of(resource: str | None) -> str | None:
     """The function name when a resource reference names a function (SAM/CFN logical id, TF address, ARN)."""
-    if not resource:
+    if not resource or "unction" not in resource:  # every form below names a (F|f)unction: the common miss is cheap
         return None
     for marker in ("AWS::Serverless::Function.", "AWS::Lambda::Function."):
         if resource.startswith(marker):

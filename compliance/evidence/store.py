@@ -90,7 +90,7 @@ CREATE TABLE IF NOT EXISTS observations (
     targets TEXT NOT NULL,
     digest TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS observations_file ON observations(file_id);
+DROP INDEX IF EXISTS observations_file;
 CREATE TABLE IF NOT EXISTS identities (
     identity TEXT PRIMARY KEY,
     tool TEXT NOT NULL,
@@ -340,6 +340,17 @@ class Store:
         problems: list[VerifyProblem] = []
         prev = GENESIS
         known: set[str] = set()
+        # one pass over the observations in id order (a file's rows have consecutive ids): per file, the digest
+        # over its rows' digests, its row count and its edited rows (no index on file_id is needed)
+        per_file: dict[int, tuple[Any, list[int], list[tuple[Any, ...]]]] = {}
+        for obs in self.conn.execute("SELECT id, file_id, " + ", ".join(OBS_COLUMNS) + ", digest FROM observations ORDER BY id"):
+            acc = per_file.get(obs[1])
+            if acc is None:
+                acc = per_file[obs[1]] = (hashlib.sha256(), [0], [])
+            acc[1][0] += 1
+            if row_digest(obs[0], obs[1], tuple(obs[2:-1])) != obs[-1]:
+                acc[2].append(obs)
+            acc[0].update(obs[-1].encode())
         cur = self.conn.execute("SELECT id, chain, " + ", ".join(FILE_COLUMNS) + " FROM files ORDER BY id")
         for row in cur.fetchall():
             fid, chain, values = row[0], row[1], tuple(row[2:])
@@ -359,18 +370,10 @@ class Store:
                     problems.append(VerifyProblem("locker", where, f"locker copy changed: SHA-256 is now {actual}"))
                 elif size != nbytes:
                     problems.append(VerifyProblem("locker", where, f"locker copy has {size} bytes, expected {nbytes}"))
-            h = hashlib.sha256()
-            n = 0
-            for obs in self.conn.execute(
-                "SELECT id, file_id, " + ", ".join(OBS_COLUMNS) + ", digest FROM observations WHERE file_id=? ORDER BY id",
-                (fid,),
-            ):
-                n += 1
-                if row_digest(obs[0], obs[1], tuple(obs[2:-1])) != obs[-1]:
-                    problems.append(
-                        VerifyProblem("row", f"{where} observation {obs[0]} ({obs[7]} at {obs[19]})", "row was edited")
-                    )
-                h.update(obs[-1].encode())
+            h, count, edited = per_file.pop(fid, None) or (hashlib.sha256(), [0], [])
+            n = count[0]
+            for obs in edited:
+                problems.append(VerifyProblem("row", f"{where} observation {obs[0]} ({obs[7]} at {obs[19]})", "row was edited"))
             if h.hexdigest() != rows_digest or n != values[9]:
                 problems.append(VerifyProblem("file", where, f"observation rows were added, removed or re-digested ({n} rows)"))
         for _pid, psha, ppath in self.conn.execute("SELECT file_id, sha256, path FROM attachments ORDER BY file_id, path"):

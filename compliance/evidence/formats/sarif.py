@@ -86,21 +86,33 @@ class Sarif:
         run_method = _method((run.get("properties") or {}).get("method")) or "TEST"
         base = pointer("runs", r, "results")
         no_rule = (None, None, None, (), None)
+        # per rule id named by a result's ruleId and found among the rules: the rule's fields and its cloud
+        known: dict[str, tuple[tuple[str | None, str | None, str | None, tuple[str, ...], str | None], str | None]] = {}
+        providers: dict[str, str | None] = {}
         for i, res in results:
-            if not isinstance(res, dict):
+            if type(res) is not dict:
                 raise ctx.error("a SARIF result must be an object", pointer=pointer("runs", r, "results", i))
             get = res.get
-            rule_id = get("ruleId")
-            if not isinstance(rule_id, str) or not rule_id.strip():
-                rule_id = text((get("rule") or {}).get("id"))
-            rl = by_id.get(rule_id) if rule_id else None
-            if rl is None:
-                idx = as_int(get("ruleIndex"))
-                if idx is not None and 0 <= idx < len(rules):
-                    rl = rules[idx]
-                    rule_id = rule_id or rl[0]
-            rule_id = rule_id or "unknown"
-            _, title, default_level, rule_cwes, rule_sev = rl or no_rule
+            raw: Any = get("ruleId")
+            hit = known.get(raw) if type(raw) is str else None
+            if hit is not None:
+                rule_id: str = raw
+                (_, title, default_level, rule_cwes, rule_sev), prov = hit
+            else:
+                found_id = raw if isinstance(raw, str) and raw.strip() else text((get("rule") or {}).get("id"))
+                rl = by_id.get(found_id) if found_id else None
+                if rl is not None and found_id is not None and found_id == raw:
+                    known[found_id] = (rl, provider_from_rule(found_id))
+                if rl is None:
+                    idx = as_int(get("ruleIndex"))
+                    if idx is not None and 0 <= idx < len(rules):
+                        rl = rules[idx]
+                        found_id = found_id or rl[0]
+                _, title, default_level, rule_cwes, rule_sev = rl or no_rule
+                rule_id = found_id or "unknown"
+                prov = providers.get(rule_id, "")
+                if prov == "":
+                    prov = providers[rule_id] = provider_from_rule(rule_id)
             props = get("properties")
             sev = rule_sev
             found_cwes = rule_cwes
@@ -124,7 +136,7 @@ class Sarif:
             method = (_method(props.get("method")) if props else None) or run_method
             yield Finding(
                 tool, version, when, source, rule_id, title, sev, result, logical, None, file, line,
-                provider_from_rule(rule_id), None, None, found_cwes,
+                prov, None, None, found_cwes,
                 f"{base}/{i}", text(msg.get("text") if isinstance(msg, dict) else msg), method,
             )  # fmt: skip
 
@@ -180,10 +192,24 @@ def _rule(
 
 def _location(res: dict[str, Any]) -> tuple[str | None, int | None, str | None]:
     """(file, line, logical location) of a result's first location that has them."""
-    uri: str | None = None
-    line: int | None = None
+    locs = res.get("locations")
+    if type(locs) is list and len(locs) == 1:  # the common shape: one physical location, no logical one
+        loc = locs[0]
+        if type(loc) is dict and not loc.get("logicalLocations"):
+            phys = loc.get("physicalLocation")
+            if not phys:
+                return None, None, None
+            art = phys.get("artifactLocation")
+            uri = relpath(art.get("uri")) if art else None
+            if uri and uri.startswith("file://"):
+                uri = uri[len("file://") :]
+            region = phys.get("region")
+            line = region.get("startLine") if region else None
+            return uri, line if type(line) is int else as_int(line), None
+    uri = None
+    line = None
     logical: str | None = None
-    for loc in res.get("locations") or ():
+    for loc in locs or ():
         if not isinstance(loc, dict):
             continue
         phys = loc.get("physicalLocation")
