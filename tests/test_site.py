@@ -166,6 +166,72 @@ def test_md_escape_in_a_table_cell_keeps_the_table_shape() -> None:
     assert "x | y" in html.unescape(rendered)
 
 
+TABLE_CELLS = [
+    md(PROBE_TITLE),
+    md("*emph* **strong** `code` [link](http://x) | pipe & <b>"),
+    "**shared**: " + md("A & B <i>"),
+    f"`{'subset-of'}` and `a<b & c`",
+    "",
+    "12",
+]
+
+
+def test_table_html_is_what_markdown_makes_of_the_same_table() -> None:
+    from compliance.site.generate import Generator, Page
+
+    page = Page("a/b.md", "t")
+    block = "\n".join(Generator.table(page, ["x", "y"], [TABLE_CELLS[i : i + 2] for i in range(0, len(TABLE_CELLS), 2)]))
+    cols = "| x | y |\n|---|---|\n"
+    rows = "".join(f"| {a or ' '} | {b or ' '} |\n" for a, b in zip(TABLE_CELLS[::2], TABLE_CELLS[1::2], strict=True))
+    expected = markdown.markdown(cols + rows, extensions=["tables", "compliance.site.mdext"])
+    assert block.strip() == expected.strip()
+    assert "<b>" not in block and "<script" not in block and "<i>" not in block
+
+
+def test_table_links_get_the_urls_mkdocs_gives_them() -> None:
+    from compliance.site.generate import Generator, Page, page_url_link, rel
+
+    def url(path: str) -> str:  # use_directory_urls
+        stem = path[: -len(".md")]
+        return "" if stem == "index" else (stem[: -len("index")] if stem.endswith("/index") else stem + "/")
+
+    pages = ["index.md", "a.md", "a/index.md", "a/b.md", "a/b/index.md", "x/y/z.md", "x/index.md"]
+    for src in pages:
+        for dst in pages:
+            if src != dst:
+                # the link, followed from the page's URL, reaches the other page's URL
+                assert urljoin("http://h/" + url(src), page_url_link(src, rel(src, dst))) == "http://h/" + url(dst), (src, dst)
+    page = Page("x/y/z.md", "t")
+    out = "".join(Generator.table(page, ["to"], [[f"[A&#95;6]({rel(page.path, 'a/b.md')})"]]))
+    assert '<a href="../../../a/b/">A&#95;6</a>' in out
+    assert page.links == {"a/b.md"}
+
+
+def test_html_blocks_skip_markdown_and_come_back_unchanged() -> None:
+    from compliance.site.generate import Generator, Page
+    from compliance.site.hooks import lift_blocks, restore_blocks
+
+    block = Generator.table(Page("p.md", "t"), ["a"], [[md("x & y")], ["`z`"]])
+    source = "\n".join(["# T", "", "text", "", *block, "## After", "", *block, "end"])
+    lifted, blocks = lift_blocks(source)
+    assert len(blocks) == 2 and "<table>" not in lifted
+    converted = restore_blocks(markdown.markdown(lifted, extensions=["tables", "compliance.site.mdext"]), blocks)
+    direct = markdown.markdown(source, extensions=["tables", "compliance.site.mdext"])
+    assert converted.split() == direct.split()  # the same HTML, up to blank lines
+    assert lift_blocks("no tables here") == ("no tables here", [])
+
+
+def test_a_table_link_to_a_missing_page_fails_the_build(tmp_path: Path) -> None:
+    from compliance.errors import CheckFailed
+    from compliance.site.build import write_project
+    from compliance.site.generate import Generator, Page, SiteContent
+
+    page = Page("g/p.md", "p")
+    page.add("# p", "", *Generator.table(page, ["to"], [["[gone](missing.md)"]]))
+    with pytest.raises(CheckFailed, match=re.escape("docs/g/p.md links to g/missing.md")):
+        write_project(SiteContent({"g/p.md": page}, [], {}, {}), tmp_path / "project")
+
+
 def test_mermaid_labels_only_keep_safe_characters() -> None:
     label = mermaid_label('AC-6 "quoted" <b>x</b> #amp; `tick` [br]', limit=200)
     assert not set(label) & set('"<>#`[]{}|;&')

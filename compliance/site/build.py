@@ -81,6 +81,11 @@ def write_project(content: SiteContent, build_dir: Path, *, source: Path | None 
         target = docs / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+    # tables are HTML blocks, whose links MkDocs does not check: check them here, as strictly
+    for path, page in content.pages.items():
+        for link in sorted(page.links):
+            if not (docs / link).is_file():
+                raise CheckFailed(f"mkdocs build --strict failed: docs/{path} links to {link}, which does not exist")
     js = mermaid_js()
     if js is not None:
         (docs / MERMAID_TARGET).parent.mkdir(parents=True, exist_ok=True)

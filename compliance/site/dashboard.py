@@ -47,6 +47,7 @@ def dashboard_pages(gen: Generator, a: Any) -> list[NavItem]:
     total = sum(counts.values())
     home.add(
         *gen.table(
+            home,
             ["status", "controls", "share"],
             [[md(s), str(counts.get(s, 0)), f"{counts.get(s, 0) / total:.1%}" if total else "0%"] for s in statuses],
         )
@@ -78,10 +79,10 @@ def dashboard_pages(gen: Generator, a: Any) -> list[NavItem]:
         for r in results:
             mits = ", ".join(f"{gen.link(cpage, m.id)} ({md(m.status)})" for m in r.mitigations)
             body.append([gen.link(cpage, r.id), md(r.title), f"**{md(r.status)}**", md(r.reason), md(r.party or ""), mits])
-        cpage.add(*gen.table(["control", "title", "status", "why", "responsibility", "mitigations"], body))
+        cpage.add(*gen.table(cpage, ["control", "title", "status", "why", "responsibility", "mitigations"], body))
         rows.append([gen.page_link(fam_page, cpage.path, fam), md(fam_title), *(str(c.get(s, 0)) for s in statuses)])
         fam_nav.append({attr(f"{fam} {fam_title}"): cpage.path})
-    fam_page.add(*gen.table(["family", "title", *statuses], rows))
+    fam_page.add(*gen.table(fam_page, ["family", "title", *statuses], rows))
     nav.append({"Status per family": [fam_page.path, *fam_nav]})
 
     # findings
@@ -111,7 +112,9 @@ def dashboard_pages(gen: Generator, a: Any) -> list[NavItem]:
             )
         if body:
             fpage.add(
-                *gen.table(["rule", "title", "severity", "subject", "where", "first seen", "mitigations", "controls"], body)
+                *gen.table(
+                    fpage, ["rule", "title", "severity", "subject", "where", "first seen", "mitigations", "controls"], body
+                )
             )
         find_nav.append({attr(fpage.title): path})
     nav.extend(find_nav)
@@ -134,6 +137,6 @@ def dashboard_pages(gen: Generator, a: Any) -> list[NavItem]:
             ]
             for p in a.poam
         ]
-        ppage.add(*gen.table(["rule", "title", "severity", "first seen", "due", "findings", "controls"], body))
+        ppage.add(*gen.table(ppage, ["rule", "title", "severity", "first seen", "due", "findings", "controls"], body))
     nav.append({"POA&amp;M": ppage.path})
     return nav

@@ -21,6 +21,7 @@ Page layout (paths inside ``docs/``)::
 from __future__ import annotations
 
 import hashlib
+import html
 import posixpath
 import re
 from collections import defaultdict
@@ -99,6 +100,8 @@ class Page:
     search: bool = True
     #: search ranking weight (MkDocs Material reads ``search.boost``); None keeps the default
     boost: float | None = None
+    #: docs paths this page links to from HTML blocks (MkDocs does not check those; the build does)
+    links: set[str] = field(default_factory=set)
 
     def add(self, *lines: str) -> None:
         self.lines.extend(lines)
@@ -191,6 +194,45 @@ def rel(from_path: str, to_path: str) -> str:
     return "/".join([".."] * (len(src) - common) + dst[common:])
 
 
+#: the inline Markdown of a table cell: a link, a code span, strong text, or a run of anything else
+_CELL = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)|`([^`]*)`|\*\*(.+?)\*\*|([^\[`*]+|.)", re.S)
+#: an ampersand that does not start a character reference (Markdown escapes those; so does a cell)
+_LONE_AMP = re.compile(r"&(?!#\d+;|#x[0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
+
+
+def page_url_link(from_path: str, link: str) -> str:
+    """The URL MkDocs (``use_directory_urls``) makes of a relative Markdown link on page ``from_path``:
+    ``a/b.md`` is served as ``a/b/``, ``a/index.md`` as ``a/``; other files keep their path."""
+    prefix = "" if from_path == "index.md" or from_path.endswith("/index.md") else "../"
+    if link.endswith(".md"):
+        is_index = link == "index.md" or link.endswith("/index.md")
+        link = link[: -len("index.md")] if is_index else link[:-3] + "/"
+    return prefix + link if prefix + link else "./"
+
+
+def _text_html(text: str) -> str:
+    return _LONE_AMP.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cell_html(page: Page, cell: str) -> str:
+    """One table cell's inline Markdown as the HTML Python-Markdown would make of it. Data in a cell is
+    already escaped (:func:`compliance.site.escape.md`); any ``<``, ``>`` or lone ``&`` left is escaped
+    here too, so a cell can never hold markup of its own. Link targets are recorded on the page."""
+    out: list[str] = []
+    for m in _CELL.finditer(cell.strip()):
+        label, target, code, strong, text = m.groups()
+        if target is not None:
+            page.links.add(posixpath.normpath(posixpath.join(posixpath.dirname(page.path), target)))
+            out.append(f'<a href="{html.escape(page_url_link(page.path, target))}">{_text_html(label)}</a>')
+        elif code is not None:
+            out.append(f"<code>{html.escape(code.strip(), quote=False)}</code>")
+        elif strong is not None:
+            out.append(f"<strong>{_text_html(strong)}</strong>")
+        else:
+            out.append(_text_html(text))
+    return "".join(out)
+
+
 class Generator:
     def __init__(self, kb: KB, *, cli_help: Sequence[tuple[str, str]] = (), assessment: Any = None) -> None:
         self.kb = kb
@@ -233,10 +275,18 @@ class Generator:
         return p
 
     @staticmethod
-    def table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
-        out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        out += ["| " + " | ".join(c if c else " " for c in r) + " |" for r in rows]
-        return [*out, ""]
+    def table(page: Page, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+        """A table as a block of HTML (what Python-Markdown's table extension would make of it), so that
+        MkDocs passes it through instead of parsing thousands of cells. Cells are the same inline Markdown
+        as elsewhere (escaped data, links, code spans, strong text), converted by :func:`cell_html`."""
+        out = ["<table>", "<thead>", "<tr>", *(f"<th>{cell_html(page, c)}</th>" for c in columns), "</tr>", "</thead>"]
+        out.append("<tbody>")
+        for r in rows:
+            out.append("<tr>")
+            out += [f"<td>{cell_html(page, c)}</td>" for c in r]
+            out.append("</tr>")
+        out += ["</tbody>", "</table>", ""]
+        return out
 
     def group_of_control(self, cid: str) -> str:
         rec = self.kb.record(cid)
@@ -364,7 +414,7 @@ class Generator:
         for label, text in paragraphs:
             page.add(f"**{md(label)}.** {md(text)}", "")
         if facts:
-            page.add(*self.table(["Field", "Value"], facts))
+            page.add(*self.table(page, ["Field", "Value"], facts))
         for label, mapping in sections:
             page.add(f"## {md(label)}", "")
             for key, text in mapping.items():
@@ -421,7 +471,7 @@ class Generator:
                         for o, d in rows
                     ]
                 cols[0] = KIND_LABELS[self.kind(rows[0][0])][0]
-                page.add(*self.table(cols, body))
+                page.add(*self.table(page, cols, body))
 
     def _tailoring(self, baseline_id: str, control_id: str) -> list[str]:
         rec = self.kb.record(baseline_id)
@@ -448,7 +498,7 @@ class Generator:
                 for b, cs in r["baselines"].items()
             ]
             page.add("**Baselines reached**", "")
-            page.add(*self.table(["baseline", "title", "controls", "which"], rows))
+            page.add(*self.table(page, ["baseline", "title", "controls", "which"], rows))
         if r["safeguards"]:
             page.add(
                 "**HIPAA safeguards reached** (directly or by crosswalk): "
@@ -535,7 +585,7 @@ class Generator:
                     f"{len(fr['reached']) / total:.0%}",
                 ]
             )
-        page.add(*self.table(["family", "title", "controls", "reached", "coverage"], rows))
+        page.add(*self.table(page, ["family", "title", "controls", "reached", "coverage"], rows))
 
     def _family_of(self, cid: str) -> str:
         entry = self.kb.nodes.get(cid)
@@ -559,7 +609,7 @@ class Generator:
                     md(", ".join(self._tailoring(bid, row["id"]))),
                 ]
             )
-        page.add(*self.table(["control", "title", "reached by", "tailoring"], rows))
+        page.add(*self.table(page, ["control", "title", "reached by", "tailoring"], rows))
         return page
 
     def family_extra(self, page: Page, fid: str) -> None:
@@ -572,7 +622,8 @@ class Generator:
             party = self.g.nodes[c].get("responsibility", "")
             withdrawn = " (withdrawn)" if self.g.nodes[c].get("withdrawn") else ""
             rows.append([self.link(page, c), md(self.title(c)) + withdrawn, str(len(enh)), str(len(mits)), md(party)])
-        page.add(*self.table(["control", "title", "enhancements", "mitigations (with enhancements)", "responsibility"], rows))
+        cols = ["control", "title", "enhancements", "mitigations (with enhancements)", "responsibility"]
+        page.add(*self.table(page, cols, rows))
 
     def rule_extra(self, page: Page, rule: str) -> None:
         tool = str(self.g.nodes[rule].get("tool", ""))
@@ -597,7 +648,7 @@ class Generator:
             page.add("None in this knowledge base yet.", "")
             return page
         rows = [[self.link(page, i), md(self.title(i)), *(fn(page, i) for _, fn in columns)] for i in ids]
-        page.add(*self.table([KIND_LABELS[kind][0], "title", *(c for c, _ in columns)], rows))
+        page.add(*self.table(page, [KIND_LABELS[kind][0], "title", *(c for c, _ in columns)], rows))
         return page
 
     def count_edges(self, node_id: str, kind: EdgeKind, *, incoming: bool) -> int:
@@ -722,7 +773,7 @@ class Generator:
             base = [c for c in cs if self.g.nodes[c].get("parent") not in self.g]
             # enhancements stay out of the nav (their base control's page lists them): it keeps every page's nav short
             nav.append({attr(f"{fid} {self.title(fid)}"): [self.paths.by_id[fid], *self.nav_tree(base, {})]})
-        page.add(*self.table(["family", "title", "controls", "reached by a mitigation"], rows))
+        page.add(*self.table(page, ["family", "title", "controls", "reached by a mitigation"], rows))
         return nav
 
     def frameworks_section(self) -> list[NavItem]:
@@ -779,13 +830,14 @@ class Generator:
                         for f in fams
                     ]
                     items.append({attr(f"{self.title(b)}"): [self.paths.by_id[b], *sub]})
-                gpage.add(*self.table(["baseline", "title", "controls", "reached", "coverage"], body))
+                gpage.add(*self.table(gpage, ["baseline", "title", "controls", "reached", "coverage"], body))
                 nav.append({attr(name): [gpage.path, *items]})
             elif kind is NodeKind.SAFEGUARD:
                 nav.append({attr(name): [gpage.path, *self.safeguard_sections(gpage, ids)]})
             else:
                 gpage.add(
                     *self.table(
+                        gpage,
                         ["strategy", "title", "mitigations"],
                         [
                             [
@@ -798,7 +850,7 @@ class Generator:
                     )
                 )
                 nav.append({attr(name): [gpage.path, *self.nav_nodes(ids)]})
-        page.add(*self.table(["framework", "what", "entries"], rows))
+        page.add(*self.table(page, ["framework", "what", "entries"], rows))
         return nav
 
     def _framework_folder(self, node_id: str) -> str:
@@ -837,10 +889,10 @@ class Generator:
                     srows.append(
                         [self.link(spage, spec), "↳ " + md(self.title(spec)), md(self.g.nodes[spec].get("requirement", "")), ""]
                     )
-            spage.add(*self.table(["safeguard", "title", "requirement", "implementation specifications"], srows))
+            spage.add(*self.table(spage, ["safeguard", "title", "requirement", "implementation specifications"], srows))
             rows.append([self.page_link(gpage, spath, section), md(first.section_title), str(len(by_section[section]))])
             nav.append({attr(f"{section} {first.section_title}"): [spath, *self.nav_tree(by_section[section], children)]})
-        gpage.add(*self.table(["section", "title", "standards"], rows))
+        gpage.add(*self.table(gpage, ["section", "title", "standards"], rows))
         return nav
 
     def responsibility_page(self) -> Page:
@@ -871,12 +923,13 @@ class Generator:
                 ]
             )
         page.add("## By family", "")
-        page.add(*self.table(["family", "title", "default", "why", *(f"controls: {p}" for p in parties)], rows))
+        page.add(*self.table(page, ["family", "title", "default", "why", *(f"controls: {p}" for p in parties)], rows))
         explicit = sorted((k for k in self.kb.responsibility if not k.startswith("family:")), key=query.control_sort_key)
         page.add("## Controls with their own entry", "")
         if explicit:
             page.add(
                 *self.table(
+                    page,
                     ["control", "title", "party", "why"],
                     [
                         [
@@ -933,13 +986,13 @@ class Generator:
                     body.append(
                         [self.link(target, r, str(d.get("rule_id", r))), md(self.title(r)), md(d.get("severity", "")), mapped_txt]
                     )
-                target.add(*self.table(["rule", "title", "severity", "mitigations"], body))
+                target.add(*self.table(target, ["rule", "title", "severity", "mitigations"], body))
             tpage.add("")
             rows.append([self.page_link(page, tpage.path, tool), str(len(rules)), str(mapped)])
             # rule pages stay out of the nav (the tool page lists them): it keeps every page's nav short
             nav.append({attr(tool): [tpage.path, *extra_nav]})
         if rows:
-            page.add(*self.table(["tool", "rules", "mapped to mitigations"], rows))
+            page.add(*self.table(page, ["tool", "rules", "mapped to mitigations"], rows))
         else:
             page.add("No scanner rules in this knowledge base yet.", "")
         return nav
@@ -980,7 +1033,7 @@ class Generator:
                 self._size("downloads/sckb-graph.graphml"),
             ],
         ]
-        page.add(*self.table(["file", "format", "content", "size"], rows))
+        page.add(*self.table(page, ["file", "format", "content", "size"], rows))
         return page
 
     def _size(self, name: str) -> str:
