@@ -15,6 +15,7 @@ import operator
 import os
 import shutil
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,8 +30,11 @@ from compliance.evidence.mapping import Mapper
 from compliance.evidence.model import Finding
 from compliance.evidence.parsing import HEAD_BYTES, STREAM_THRESHOLD, ParseContext, loads_json, sniff
 from compliance.evidence.store import FILE_COLUMNS, Store, chain_digest
+from compliance.evidence.worker import ParseWorker
 
 BATCH = 5000
+#: Files at least this big are parsed by a helper process while this one writes (see worker.py).
+WORKER_BYTES = 1 << 20
 #: Folders with this name hold attestation attachments; folder walks do not ingest them as evidence.
 ATTACHMENTS = "attachments"
 
@@ -168,6 +172,7 @@ class Ingester:
         *,
         stream_threshold: int = STREAM_THRESHOLD,
         formats: list[Format] | None = None,
+        worker_bytes: int = WORKER_BYTES,
     ) -> None:
         self.store = store
         self.mapper = mapper
@@ -175,6 +180,9 @@ class Ingester:
         self.stream_threshold = stream_threshold
         self.formats = formats if formats is not None else registry()
         self._seq = 0
+        self.worker_bytes = worker_bytes
+        self._worker: ParseWorker | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
         shutil.rmtree(store.locker / "tmp", ignore_errors=True)
         # checkpoint the WAL every 256 MB rather than every 16 MB: pages that many files touch (the identity
         # index) are copied into the database once per checkpoint, not once per file; see checkpoint()
@@ -183,6 +191,23 @@ class Ingester:
     def checkpoint(self) -> None:
         """Fold the WAL back into the database (after a batch)."""
         self.store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def close(self) -> None:
+        """Stop the parsing helper process (if one was started)."""
+        if self._finalizer is not None:
+            self._finalizer()
+
+    def _findings(self, fmt: Format, ctx: ParseContext) -> Iterator[Any]:
+        """The file's findings: parsed here, or by the helper process for big files of formats that can."""
+        if ctx.size < self.worker_bytes or getattr(fmt, "in_process", False) or not hasattr(os, "fork"):
+            return fmt.parse(ctx.path, ctx)
+        if self._worker is None or not self._worker.alive:
+            known = {f.name: f for f in [*registry(), *self.formats]}
+            if known.get(fmt.name) is not fmt:
+                return fmt.parse(ctx.path, ctx)
+            self._worker = ParseWorker(known)
+            self._finalizer = weakref.finalize(self, self._worker.close)
+        return self._worker.parse(fmt.name, ctx)
 
     # ------------------------------------------------------------------ locker copy
     def _copy(self, src: Path, display: str) -> tuple[Path, str, int]:
@@ -352,7 +377,7 @@ class Ingester:
         gc_was_on = gc.isenabled()
         gc.disable()
         try:
-            for f in fmt.parse(ctx.path, ctx):
+            for f in self._findings(fmt, ctx):
                 (
                     tool, tool_version, scan_time, src, rule_id, rule_title, sev, result, resource, function, file, line,
                     provider, account, region, cwes, ptr, message, method, targets,
@@ -506,14 +531,17 @@ def ingest(
     at the first bad file (files already ingested stay)."""
     ing = Ingester(store, mapper, now, stream_threshold=stream_threshold)
     summary = Summary()
-    for file, base in expand(paths):
-        if on_start is not None:
-            on_start(str(file))
-        res = ing.ingest_file(file, display=str(file), base=base, fmt_name=fmt_name, on_progress=on_progress)
-        summary.results.append(res)
-        if on_file is not None:
-            on_file(res)
-        if strict and res.error is not None:
-            break
+    try:
+        for file, base in expand(paths):
+            if on_start is not None:
+                on_start(str(file))
+            res = ing.ingest_file(file, display=str(file), base=base, fmt_name=fmt_name, on_progress=on_progress)
+            summary.results.append(res)
+            if on_file is not None:
+                on_file(res)
+            if strict and res.error is not None:
+                break
+    finally:
+        ing.close()
     ing.checkpoint()
     return summary

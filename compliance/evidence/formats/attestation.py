@@ -47,6 +47,7 @@ MAX_BYTES = 4 * 1024 * 1024
 
 class Attestation:
     name = "attestation-yaml"
+    in_process = True  # its parse copies attachments into the locker: never in the parsing helper process
     title = "sckb manual attestation YAML (control or mitigation, statement, who, when, attachments)"
     tool = "sckb-attestation"
     priority = 5

@@ -1,0 +1,170 @@
+"""Parse big evidence files in a helper process while the ingesting process writes the store.
+
+Parsing (orjson, then the format's Python code) and writing (SQLite) take about the same time; one helper
+process, forked once per :class:`~compliance.evidence.ingest.Ingester`, parses a file and sends its findings
+in batches through a pipe while the ingesting process digests and inserts the previous batch. The helper
+never touches the store: it only reads the locker copy it is told to parse. What the parse learned about the
+file (tool version, scan time, covered locations) and any error it raised come back at the end of the file,
+so the ingest sees exactly what an in-process parse would have given it (errors included, re-raised in the
+ingesting process). If the ingesting process dies, the helper reads end-of-file on its job pipe and exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import pickle
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from compliance.errors import StoreError
+from compliance.evidence.parsing import ParseContext
+
+#: Findings per message (small enough that several fit in the pipe while the other side is busy).
+BATCH = 1000
+_HEAD = 9  # one kind byte and an 8-byte length
+
+
+def _send(fd: int, kind: bytes, data: bytes) -> None:
+    view = memoryview(kind + len(data).to_bytes(8, "little") + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _recv_exact(fd: int, n: int) -> bytes:
+    parts: list[bytes] = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            raise EOFError
+        parts.append(chunk)
+        n -= len(chunk)
+    return b"".join(parts)
+
+
+def _recv(fd: int) -> tuple[bytes, bytes]:
+    head = _recv_exact(fd, _HEAD)
+    return head[:1], _recv_exact(fd, int.from_bytes(head[1:], "little"))
+
+
+def _grow(fd: int) -> None:
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError):
+        pass  # the default pipe size only costs some overlap
+
+
+class ParseWorker:
+    """One forked helper process that parses the files it is sent, one at a time."""
+
+    def __init__(self, formats: dict[str, Any]) -> None:
+        job_r, job_w = os.pipe()
+        out_r, out_w = os.pipe()
+        _grow(out_w)
+        pid = os.fork()
+        if pid == 0:  # the helper: never returns
+            os.close(job_w)
+            os.close(out_r)
+            code = 0
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the ingesting process's to handle
+                _serve(job_r, out_w, formats)
+            except BaseException:
+                code = 1
+            os._exit(code)
+        os.close(job_r)
+        os.close(out_w)
+        self.pid, self._job, self._out = pid, job_w, out_r
+
+    def parse(self, fmt_name: str, ctx: ParseContext) -> Iterator[tuple[Any, ...]]:
+        """The findings of one file (as tuples in Finding field order); sets ``ctx``'s parse results."""
+        job = pickle.dumps((fmt_name, str(ctx.path), ctx.display, ctx.size, ctx.sniff, ctx.stream_threshold))
+        done = False
+        try:
+            _send(self._job, b"J", job)
+            while True:
+                kind, data = _recv(self._out)
+                if kind == b"F":
+                    for row in orjson.loads(data):
+                        row[15] = tuple(row[15])  # cwes and targets are tuples in a Finding
+                        row[19] = tuple(row[19])
+                        yield row
+                elif kind == b"P":
+                    yield from pickle.loads(data)
+                elif kind == b"E":
+                    done = True
+                    ctx.tool_version, ctx.scan_time, ctx.covered = pickle.loads(data)
+                    return
+                else:
+                    done = True
+                    raise pickle.loads(data)
+        except (EOFError, BrokenPipeError):
+            done = True
+            self.close()
+            raise StoreError(f"{ctx.display}: the parsing helper process ended unexpectedly") from None
+        finally:
+            if not done:  # abandoned mid-file: the helper is out of step with us
+                self.close()
+
+    def close(self) -> None:
+        if self.pid:
+            for fd in (self._job, self._out):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except (ChildProcessError, ProcessLookupError):
+                pass
+            self.pid = 0
+
+    @property
+    def alive(self) -> bool:
+        return self.pid != 0
+
+
+def _serve(job_fd: int, out_fd: int, formats: dict[str, Any]) -> None:
+    gc.disable()  # the parse allocates no cycles; the helper exits without tearing anything down
+    while True:
+        try:
+            _, job = _recv(job_fd)
+        except (EOFError, BrokenPipeError):
+            return
+        fmt_name, path, display, size, sniff, threshold = pickle.loads(job)
+        ctx = ParseContext(Path(path), display, size=size, sniff=sniff, stream_threshold=threshold)
+        batch: list[tuple[Any, ...]] = []
+        try:
+            for f in formats[fmt_name].parse(ctx.path, ctx):
+                batch.append(f)
+                if len(batch) >= BATCH:
+                    _flush(out_fd, batch)
+            _flush(out_fd, batch)
+            _send(out_fd, b"E", pickle.dumps((ctx.tool_version, ctx.scan_time, ctx.covered)))
+        except (BrokenPipeError, EOFError):
+            return
+        except Exception as exc:  # the ingesting process handles it as if the parse had run there
+            try:
+                data = pickle.dumps(exc)
+                pickle.loads(data)
+            except Exception:
+                data = pickle.dumps(ValueError(f"{type(exc).__name__}: {exc}"))
+            _send(out_fd, b"X", data)
+        ctx.release()
+        del ctx, batch
+
+
+def _flush(fd: int, batch: list[tuple[Any, ...]]) -> None:
+    if not batch:
+        return
+    try:
+        _send(fd, b"F", orjson.dumps(batch, default=tuple))  # a Finding goes as the array of its fields
+    except TypeError:  # a value JSON cannot carry as it is (e.g. a lone surrogate): send it pickled
+        _send(fd, b"P", pickle.dumps([tuple(f) for f in batch]))
+    batch.clear()
