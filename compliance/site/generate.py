@@ -5,6 +5,13 @@ front-matter ``title`` and ``search`` keys that MkDocs and Zensical both read. E
 comes from the KB goes through :func:`compliance.site.escape.md` (page text) or
 :func:`compliance.site.escape.attr` (titles the theme prints as they are).
 
+Tables (most of the site's text) are written as HTML blocks, exactly the HTML Python-Markdown's
+table extension makes of the same Markdown table (:func:`cell_html` converts each cell's inline
+Markdown; a test holds the two equal), with the URLs MkDocs would give the links. Thousands of
+cells then cost no Markdown parsing, and the build hooks carry the blocks past the HTML parsers
+too (:mod:`compliance.site.hooks`). MkDocs does not check links inside HTML, so every page records
+the docs paths its tables link to (``Page.links``) and the build checks them before MkDocs runs.
+
 Page layout (paths inside ``docs/``)::
 
     risks/<risk>.md                    mitigations/<mitigation>.md      cwes/<cwe>.md
