@@ -221,6 +221,27 @@ def test_html_blocks_skip_markdown_and_come_back_unchanged() -> None:
     assert lift_blocks("no tables here") == ("no tables here", [])
 
 
+def test_nav_cache_shares_the_nav_only_between_leaf_pages_outside_the_nav_in_one_folder() -> None:
+    from types import SimpleNamespace
+
+    from mkdocs.structure.files import InclusionLevel
+
+    from compliance.site.hooks import NavCache
+
+    def page(url: str, in_nav: bool = False) -> Any:
+        level = InclusionLevel.INCLUDED if in_nav else InclusionLevel.NOT_IN_NAV
+        return SimpleNamespace(url=url, file=SimpleNamespace(inclusion=level))
+
+    cache = NavCache(["", "scanners/prowler/", "controls/ac/ac-2/"])
+    cache.keep(page("scanners/prowler/a/"), "<nav>prowler</nav>")
+    assert cache.get(page("scanners/prowler/b/")) == "<nav>prowler</nav>"  # same folder, same relative URLs
+    assert cache.get(page("scanners/other/a/")) is None
+    assert cache.get(page("scanners/prowler/", in_nav=True)) is None  # its nav marks itself active
+    cache.keep(page("controls/ac/"), "<nav>ac</nav>")  # a nav page sits below it: never cached
+    assert cache.get(page("controls/ab/")) is None
+    assert cache.get(page("controls/ac/ac-2/x/")) is None
+
+
 def test_a_table_link_to_a_missing_page_fails_the_build(tmp_path: Path) -> None:
     from compliance.errors import CheckFailed
     from compliance.site.build import write_project

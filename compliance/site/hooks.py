@@ -7,6 +7,12 @@ pass it on unchanged. The hook swaps each block for a one-word placeholder parag
 conversion and puts the block back in its place after it. Without the hooks (another builder reading
 the same ``mkdocs.yml``) the blocks are plain raw HTML in Markdown and render the same.
 
+``on_env`` gives the theme override (``overrides/main.html``) a cache of the primary navigation for
+pages outside the nav (most pages: rule, enhancement and CWE pages). Such a page has no active nav
+item, so its navigation differs from another's only in the relative URLs, which depend only on
+where the page sits: every leaf page in one folder gets the same HTML. The theme renders the nav
+once per folder and reuses it (pages with nav pages below their own URL are never cached).
+
 ``on_post_page`` drops the indentation and blank lines the theme's templates leave in every page,
 outside ``<pre>`` and ``<textarea>`` (where whitespace is content). In HTML any run of whitespace
 between words or tags renders as one space, and a newline is whitespace, so the page looks the
@@ -15,8 +21,11 @@ same and is about half the size.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Any
+
+from markupsafe import Markup
 
 _KEEP = re.compile(r"(<pre\b.*?</pre>|<textarea\b.*?</textarea>)", re.S | re.I)
 _WS_NEWLINE = re.compile(r"[ \t]*\n\s*")
@@ -60,6 +69,39 @@ def on_page_markdown(markdown: str, /, *, page: Any, **_: Any) -> str:
 
 def on_page_content(html: str, /, *, page: Any, **_: Any) -> str:
     return restore_blocks(html, getattr(page, _ATTR, []))
+
+
+class NavCache:
+    """The rendered primary nav of pages outside the nav, by the folder of their URL."""
+
+    def __init__(self, nav_urls: list[str]) -> None:
+        #: every URL that a page in the nav sits at or below
+        self._covering = {u[: i + 1] for u in nav_urls for i, ch in enumerate(u) if ch == "/"} | set(nav_urls)
+        self._html: dict[str, Markup] = {}
+
+    def key(self, page: Any) -> str | None:
+        file = getattr(page, "file", None)
+        if file is None or file.inclusion.is_in_nav() or not page.url or page.url in self._covering:
+            return None
+        return posixpath.dirname(str(page.url).rstrip("/"))
+
+    def get(self, page: Any) -> Markup | None:
+        key = self.key(page)
+        return None if key is None else self._html.get(key)
+
+    def keep(self, page: Any, html: str) -> Markup:
+        markup = Markup(html)
+        key = self.key(page)
+        if key is not None:
+            self._html[key] = markup
+        return markup
+
+
+def on_env(env: Any, /, *, files: Any, **_: Any) -> Any:
+    cache = NavCache([f.url for f in files.documentation_pages() if f.inclusion.is_in_nav()])
+    env.globals["sckb_nav_cached"] = cache.get
+    env.globals["sckb_nav_keep"] = cache.keep
+    return env
 
 
 def on_post_page(output: str, /, **_: Any) -> str:
