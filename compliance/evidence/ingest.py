@@ -33,8 +33,9 @@ from compliance.evidence.store import FILE_COLUMNS, Store, chain_digest
 from compliance.evidence.worker import ParseWorker
 
 BATCH = 5000
-#: Files at least this big are parsed by a helper process while this one writes (see worker.py).
-WORKER_BYTES = 1 << 20
+#: Files at least this big are parsed by a helper process while this one writes (see worker.py). Smaller
+#: files gain little: the helper parses a whole document before its first batch, and this process waits.
+WORKER_BYTES = 8 << 20
 #: Folders with this name hold attestation attachments; folder walks do not ingest them as evidence.
 ATTACHMENTS = "attachments"
 
