@@ -555,7 +555,8 @@ def browser() -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     ctx = browser.new_context()
     pg = ctx.new_page()
-    pg.set_default_timeout(20_000)
+    # generous: on a loaded 2-core CI box the search worker can take a while to index
+    pg.set_default_timeout(60_000)
     problems: list[str] = []
     pg.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
     pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
