@@ -583,9 +583,7 @@ def test_home_page_loads_with_no_console_errors_and_renders_mermaid(page: Any, s
 @pytest.mark.browser
 def test_search_ac6_finds_the_control_page(page: Any, site_url: str, built: Built) -> None:
     page.goto(site_url, wait_until="networkidle")
-    page.click("input.md-search__input")
-    page.fill("input.md-search__input", "AC-6")
-    page.wait_for_selector(".md-search-result__item")
+    search(page, "AC-6")
     want = "/" + html_path(built.node_paths["AC-6"]).removesuffix("index.html")
     hrefs = page.eval_on_selector_all(".md-search-result__item > a", "els => els.map(e => e.href)")
     # the search box splits "AC-6" into "ac" and "6"; the control page still ranks first among the matches
@@ -610,6 +608,23 @@ def test_click_from_risk_to_mitigation_to_control(page: Any, site_url: str, buil
     assert page.problems == []
 
 
+def search(page: Any, term: str) -> None:
+    """Type into Material's search box until results show. Material drops a query typed before
+    its search worker is ready (seen after a second navigation), so type again rather than wait."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.click("input.md-search__input")
+    for _ in range(6):
+        page.fill("input.md-search__input", "")
+        page.fill("input.md-search__input", term)
+        try:
+            page.wait_for_selector(".md-search-result__item", timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"search for {term!r} never showed results")
+
+
 @pytest.mark.browser
 def test_script_in_a_title_shows_as_text_and_never_runs(page: Any, site_url: str, built: Built) -> None:
     url = urljoin(site_url, html_path(built.node_paths[PROBE_ID]).removesuffix("index.html"))
@@ -620,9 +635,7 @@ def test_script_in_a_title_shows_as_text_and_never_runs(page: Any, site_url: str
     # the risk page lists it, the nav and search show it as text too
     page.goto(urljoin(site_url, html_path(built.node_paths["SAS-4"]).removesuffix("index.html")), wait_until="networkidle")
     assert PAYLOAD in page.locator("article").inner_text()
-    page.click("input.md-search__input")
-    page.fill("input.md-search__input", "probe")
-    page.wait_for_selector(".md-search-result__item")
+    search(page, "probe")
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.problems == []
 
