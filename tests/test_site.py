@@ -615,8 +615,11 @@ def search(page: Any, term: str) -> None:
 
     page.click("input.md-search__input")
     for _ in range(6):
+        # Material reads the box on keyup: fill, then a key press, so each try is a fresh query
         page.fill("input.md-search__input", "")
+        page.press("input.md-search__input", "End")
         page.fill("input.md-search__input", term)
+        page.press("input.md-search__input", "End")
         try:
             page.wait_for_selector(".md-search-result__item", timeout=10_000)
             return
