@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from compliance.design.model import Design, Element, Unknown
+from compliance.design.model import Design, Element, Unknown, azure_function_fixed
 
 _PARAM = re.compile(r"^\[\s*parameters\('([^']+)'\)\s*\]$")
 _VAR = re.compile(r"^\[\s*variables\('([^']+)'\)\s*\]$")
@@ -134,22 +134,11 @@ def read_arm(doc: dict[str, Any], text: str, path: str, design: Design) -> int:
                 {
                     "function_name": name,
                     "runtime": _runtime(sc, settings),
-                    "timeout": Unknown("functionTimeout is set in host.json"),
-                    "memory": None,
+                    **azure_function_fixed(),
                     "concurrency_limit": sc.get("functionAppScaleLimit"),
                     "environment": settings,
-                    "env_kms_key": None,
                     "tracing": "Active" if ai else None,
                     "vpc": {"subnet": "network config"} if vnet else None,
-                    "dlq": None,
-                    "on_failure": None,
-                    "layers": [],
-                    "code_signing": None,
-                    "published": None,
-                    "url": None,
-                    "log": None,
-                    "alarms": 0,
-                    "invoke_permissions": [],
                     "https_only": props.get("httpsOnly") is True,
                     "min_tls": sc.get("minTlsVersion"),
                     "framework": "arm",

@@ -16,7 +16,7 @@ from typing import Any
 import hcl2
 
 from compliance.design.iam import Permissions, Statement, add_managed, as_text, parse_document
-from compliance.design.model import Design, Element, Ref, Unknown
+from compliance.design.model import Design, Element, Ref, Unknown, azure_function_fixed
 from compliance.errors import InputError
 
 _ADDR = re.compile(r"^(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z0-9_\-]+)(\[[^\]]*\])?(?:\.([A-Za-z0-9_]+))?")
@@ -733,22 +733,11 @@ def _azure(mod: TfModule, design: Design, el: Any, of: Any, V: Any) -> int:
                 {
                     "function_name": V(b.get("name")),
                     "runtime": runtime if runtime else Unknown("application stack not set"),
-                    "timeout": Unknown("functionTimeout is set in host.json"),
-                    "memory": None,
+                    **azure_function_fixed(),
                     "concurrency_limit": V(sc.get("app_scale_limit")),
                     "environment": settings if isinstance(settings, dict) else {},
-                    "env_kms_key": None,
                     "tracing": "Active" if ai else None,
                     "vpc": V(b.get("virtual_network_subnet_id")),
-                    "dlq": None,
-                    "on_failure": None,
-                    "layers": [],
-                    "code_signing": None,
-                    "published": None,
-                    "url": None,
-                    "log": None,
-                    "alarms": 0,
-                    "invoke_permissions": [],
                     "https_only": V(b.get("https_only")) is True,
                     "min_tls": V(sc.get("minimum_tls_version")),
                     "framework": "terraform",
