@@ -8,6 +8,7 @@ The raw bytes are copied into the locker first (hashed while copied) and the cop
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import hashlib
@@ -56,8 +57,8 @@ ON CONFLICT(identity) DO UPDATE SET
 """
 _INSERT_OBS = "INSERT INTO observations VALUES (" + ", ".join("?" * 24) + ")"
 _STATUS = {"pass": "passing", "fail": "open", "error": "open", "info": "info"}
-#: identity, then observation id (so repeated identities in a batch are applied in file order)
-_BY_IDENTITY = operator.itemgetter(0, 7)
+#: identity rows are sorted by identity alone: the sort is stable, so repeats of one identity stay in file order
+_IDENTITY = operator.itemgetter(0)
 
 
 @dataclass
@@ -162,8 +163,68 @@ def expand(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
             yield p, p.parent
 
 
+@dataclass
+class _Tally:
+    """What a file's findings add up to, gathered while their rows are prepared."""
+
+    counts: dict[str, int] = field(default_factory=lambda: {"fail": 0, "pass": 0, "error": 0, "info": 0})
+    locs: set[str] = field(default_factory=set)
+    by_tool: dict[tuple[str, str | None], int] = field(default_factory=dict)
+    latest_time: str = ""
+    time_source: str = "ingest"
+    mapped: int = 0
+    n: int = 0
+
+
+@dataclass
+class Pending:
+    """A file copied into the locker tmp folder and recognised, not yet written to the store."""
+
+    res: FileResult
+    tmp: Path
+    fmt: Format
+    ctx: ParseContext
+    #: (pointer, path, sha256) of attestation attachments, and their locker tmp copies
+    attachments: list[tuple[str, str, str]] = field(default_factory=list)
+    extra: list[Path] = field(default_factory=list)
+    tally: _Tally = field(default_factory=_Tally)
+
+    def discard(self) -> None:
+        """Remove the tmp copies (after a failure, or when the file is not written after all)."""
+        self.tmp.unlink(missing_ok=True)
+        for p in self.extra:
+            p.unlink(missing_ok=True)
+        self.extra.clear()
+
+
+#: One batch of a file's rows before the store numbers them: observation rows (two leading slots for the
+#: observation and file ids, then :data:`OBS_COLUMNS`; the digest is appended when numbered) and identity
+#: rows sorted by identity (slot 7 holds the row's position in the batch until it becomes its observation id;
+#: slot 8 becomes the file id).
+Batch = tuple[list[list[Any]], list[list[Any]]]
+
+
+@contextlib.contextmanager
+def _collector_off() -> Iterator[None]:
+    """The ingest allocates millions of small objects none of which form cycles: the cyclic collector would
+    only walk the parsed document again and again."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 class Ingester:
-    """Ingests files into one store with one KB mapper and one clock."""
+    """Ingests files into one store with one KB mapper and one clock.
+
+    A file goes through :meth:`open` (locker copy, SHA-256, duplicate check, format), :meth:`rows` (parse,
+    identities, mapping: no database work) and :meth:`write` (numbering, digests, inserts, closing, commit).
+    :meth:`ingest_file` streams the rows into the open transaction; a second ingest process
+    (:mod:`compliance.evidence.peer`) prepares a file's rows in full before its turn to write comes.
+    """
 
     def __init__(
         self,
@@ -174,17 +235,20 @@ class Ingester:
         stream_threshold: int = STREAM_THRESHOLD,
         formats: list[Format] | None = None,
         worker_bytes: int = WORKER_BYTES,
+        clean_tmp: bool = True,
     ) -> None:
         self.store = store
         self.mapper = mapper
         self.now_iso = now.strftime("%Y-%m-%dT%H:%M:%SZ")
         self.stream_threshold = stream_threshold
+        self.custom_formats = formats is not None
         self.formats = formats if formats is not None else registry()
         self._seq = 0
         self.worker_bytes = worker_bytes
         self._worker: ParseWorker | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
-        shutil.rmtree(store.locker / "tmp", ignore_errors=True)
+        if clean_tmp:  # copies left by an interrupted ingest (a second ingest process keeps the first one's)
+            shutil.rmtree(store.locker / "tmp", ignore_errors=True)
         # checkpoint the WAL every 256 MB rather than every 16 MB: pages that many files touch (the identity
         # index) are copied into the database once per checkpoint, not once per file; see checkpoint()
         store.conn.execute("PRAGMA wal_autocheckpoint=16384")
@@ -240,16 +304,25 @@ class Ingester:
         fmt_name: str | None = None,
         on_progress: Callable[[int], None] | None = None,
     ) -> FileResult:
+        """Ingest one file, its rows streamed into the open transaction as they are parsed."""
+        pending = self.open(path, display=display, base=base, fmt_name=fmt_name)
+        if isinstance(pending, FileResult):
+            return pending
+        return self.write(pending, None, on_progress=on_progress)
+
+    def open(
+        self, path: Path, *, display: str | None = None, base: Path | None = None, fmt_name: str | None = None
+    ) -> Pending | FileResult:
+        """Copy the file into the locker's tmp folder (hashing it) and recognise its format. A file already in
+        the store, or one that cannot be read or recognised, gives its :class:`FileResult` at once."""
         shown = display or str(path)
         res = FileResult(path=shown)
         tmp: Path | None = None
-        extra: list[Path] = []
         try:
             tmp, sha, size = self._copy(path, shown)
             res.sha256 = sha
             if self.store.has_file(sha):
                 res.skipped = "already ingested (same SHA-256)"
-                tmp.unlink(missing_ok=True)
                 return res
             with tmp.open("rb") as f:
                 head = f.read(HEAD_BYTES)
@@ -265,55 +338,82 @@ class Ingester:
                         loads_json(tmp.read_bytes(), shown)  # a broken document: report where it breaks
                     raise InputError(_unknown(sn), path=shown)
             res.format = fmt.name
-            attachments: list[tuple[str, str, str]] = []
             root = (base or path.parent).resolve()
 
-            def attach(rel: str, pointer: str) -> str:
-                return self._attach(root, path.parent, rel, pointer, shown, attachments, extra)
+            def attach(rel: str, ptr: str) -> str:
+                return self._attach(root, path.parent, rel, ptr, shown, pending)
 
             ctx = ParseContext(tmp, shown, size=size, sniff=sn, stream_threshold=self.stream_threshold, attach=attach)
-            self._write(fmt, ctx, sha, size, shown, res, attachments, on_progress)
-            self.store.put_locker(tmp, sha)
-            for p in extra:
-                self.store.put_locker(p, p.name.rsplit("-", 1)[1])
-            self.store.conn.execute("COMMIT")
+            pending = Pending(res, tmp, fmt, ctx)
             tmp = None
-            extra.clear()
+            return pending
         except InputError as exc:
-            self._rollback()
             res.error = str(exc)
-            res.failed = res.passed = res.other = res.mapped = 0
-        except (KeyError, TypeError, AttributeError, ValueError, IndexError, RecursionError) as exc:
-            self._rollback()  # a shape the parser did not expect: bad input for that format
-            res.error = str(InputError(f"unexpected content for format {res.format}: {type(exc).__name__}: {exc}", path=shown))
-            res.failed = res.passed = res.other = res.mapped = 0
-        except sqlite3.DatabaseError as exc:
-            self._rollback()
-            raise StoreError(f"{self.store.workspace}: evidence store error while ingesting {shown}: {exc}") from None
-        except BaseException:
-            self._rollback()
-            raise
+            return res
         finally:
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
-            for p in extra:
-                p.unlink(missing_ok=True)
+
+    def rows(self, pending: Pending) -> list[Batch] | FileResult:
+        """Every row of the file, prepared in full (no database work), or its result if it cannot be parsed."""
+        with self._outcome(pending), _collector_off():
+            return list(self._batches(pending))
+        return pending.res
+
+    def write(
+        self, pending: Pending, batches: Iterable[Batch] | None, *, on_progress: Callable[[int], None] | None = None
+    ) -> FileResult:
+        """Write the file in one transaction: its rows (``None``: parse them now, streamed into the transaction),
+        coverage and closing, its ``files`` row, its locker copies; then commit."""
+        res = pending.res
+        committed = False
+        with self._outcome(pending), _collector_off():
+            conn = self.store.conn
+            conn.execute("BEGIN IMMEDIATE")
+            if self.store.has_file(res.sha256 or ""):  # the same bytes came in earlier in this batch
+                res.skipped = "already ingested (same SHA-256)"
+                res.format = None
+            else:
+                self._write(pending, self._batches(pending) if batches is None else batches, on_progress)
+                self.store.put_locker(pending.tmp, res.sha256 or "")
+                for p in pending.extra:
+                    self.store.put_locker(p, p.name.rsplit("-", 1)[1])
+                pending.extra.clear()
+            conn.execute("COMMIT")
+            committed = True
+        if not committed or res.skipped:
+            pending.discard()
         return res
+
+    @contextlib.contextmanager
+    def _outcome(self, pending: Pending) -> Iterator[None]:
+        """Bad input becomes the file's error (the transaction, if any, rolled back); a store error is raised."""
+        res = pending.res
+        try:
+            yield
+        except InputError as exc:
+            self._rollback()
+            res.error = str(exc)
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError, RecursionError) as exc:
+            self._rollback()  # a shape the parser did not expect: bad input for that format
+            res.error = str(InputError(f"unexpected content for format {res.format}: {type(exc).__name__}: {exc}", path=res.path))
+        except sqlite3.DatabaseError as exc:
+            self._rollback()
+            pending.discard()
+            raise StoreError(f"{self.store.workspace}: evidence store error while ingesting {res.path}: {exc}") from None
+        except BaseException:
+            self._rollback()
+            pending.discard()
+            raise
+        if res.error is not None:
+            res.failed = res.passed = res.other = res.mapped = 0
+            pending.discard()
 
     def _rollback(self) -> None:
         if self.store.conn.in_transaction:
             self.store.conn.execute("ROLLBACK")
 
-    def _attach(
-        self,
-        root: Path,
-        folder: Path,
-        rel: str,
-        pointer: str,
-        shown: str,
-        attachments: list[tuple[str, str, str]],
-        extra: list[Path],
-    ) -> str:
+    def _attach(self, root: Path, folder: Path, rel: str, pointer: str, shown: str, pending: Pending) -> str:
         if not rel or Path(rel).is_absolute() or rel.startswith(("/", "\\")) or ":" in rel.split("/")[0]:
             raise InputError(f"attachment path {rel!r} must be relative to the attestation's folder", path=shown, pointer=pointer)
         target = (folder / rel).resolve()
@@ -324,66 +424,34 @@ class Ingester:
         tmp, sha, _size = self._copy(target, rel)
         named = tmp.with_name(f"{tmp.name}-{sha}")
         os.replace(tmp, named)
-        extra.append(named)
-        attachments.append((pointer, rel, sha))
+        pending.extra.append(named)
+        pending.attachments.append((pointer, rel, sha))
         return sha
 
-    def _write(
-        self,
-        fmt: Format,
-        ctx: ParseContext,
-        sha: str,
-        size: int,
-        shown: str,
-        res: FileResult,
-        attachments: list[tuple[str, str, str]],
-        on_progress: Callable[[int], None] | None,
-    ) -> None:
-        conn = self.store.conn
-        conn.execute("BEGIN IMMEDIATE")
-        file_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM files").fetchone()[0]
-        obs_id = conn.execute("SELECT coalesce(max(id), 0) FROM observations").fetchone()[0]
-        first_obs = obs_id + 1
+    # ------------------------------------------------------------------ rows
+    def _batches(self, pending: Pending) -> Iterator[Batch]:
+        """The file's findings as batches of rows: identity, location key and mapping per finding (no database
+        work). Sets ``pending.tally``."""
+        ctx = pending.ctx
+        tally = pending.tally = _Tally()
         now = self.now_iso
-        mapper = self.mapper
-        rows_hash = hashlib.sha256()
-        obs_rows: list[list[Any]] = []
-        id_rows: list[tuple[Any, ...]] = []
-        locs: set[str] = set()
-        by_tool: dict[tuple[str, str | None], int] = {}
-        latest_time = ""
-        file_time_source = "ingest"
-        counts = {"fail": 0, "pass": 0, "error": 0, "info": 0}
-        mapped = 0
+        counts, locs, by_tool = tally.counts, tally.locs, tally.by_tool
+        latest_time, time_source = "", "ingest"
+        mapped = n = 0
         status_of = _STATUS
-        update_hash = rows_hash.update
-        add_obs, add_id, add_loc = obs_rows.append, id_rows.append, locs.add
-        map_rule, map_attestation = mapper.map, mapper.attestation
+        map_rule, map_attestation = self.mapper.map, self.mapper.attestation
         mapped_of: dict[tuple[str, str, tuple[str, ...]], tuple[str, str, str, int]] = {}
-        scope_prefix, sha256, dumps = _scope_prefix, hashlib.sha256, orjson.dumps
+        scope_prefix, sha256 = _scope_prefix, hashlib.sha256
         prefixes: dict[tuple[str, str], str] = {}  # scope prefix per tool and location
-
-        def flush() -> None:
-            update_hash("".join([r[23] for r in obs_rows]).encode())  # the file's digest over its rows' digests
-            conn.executemany(_INSERT_OBS, obs_rows)
-            id_rows.sort(key=_BY_IDENTITY)  # key order: the upserts walk the index instead of jumping about
-            conn.executemany(_UPSERT, id_rows)
-            if on_progress is not None:
-                on_progress(len(obs_rows))
-            obs_rows.clear()
-            id_rows.clear()
-
-        # the loop allocates millions of small objects none of which form cycles: the cyclic collector would
-        # only walk the parsed document again and again
-        gc_was_on = gc.isenabled()
-        gc.disable()
+        obs_rows: list[list[Any]] = []
+        id_rows: list[list[Any]] = []
+        add_obs, add_id, add_loc = obs_rows.append, id_rows.append, locs.add
         try:
-            for f in self._findings(fmt, ctx):
+            for f in self._findings(pending.fmt, ctx):
                 (
                     tool, tool_version, scan_time, src, rule_id, rule_title, sev, result, resource, function, file, line,
                     provider, account, region, cwes, ptr, message, method, targets,
                 ) = f  # fmt: skip
-                obs_id += 1
                 # identity and location key: identity_of(f), inlined
                 if resource:
                     subject = f"r\0{resource}\0{file or ''}"
@@ -407,16 +475,16 @@ class Ingester:
                 ident = prefix + sha256(f"{tool}\0{rule_id}\0{subject}".encode()).hexdigest()[:24]
                 if scan_time:
                     if scan_time > latest_time:
-                        latest_time, file_time_source = scan_time, src
+                        latest_time, time_source = scan_time, src
                 else:
                     scan_time, src = now, "ingest"
-                row = [
-                    obs_id, file_id, ident, tool, tool_version, scan_time, src, rule_id, rule_title, sev, result,
-                    resource, function, file, line, provider, account, region, " ".join(cwes) if cwes else "", ptr,
-                    message, method, " ".join(targets) if targets else "",
-                ]  # fmt: skip
-                row.append(sha256(dumps(row)).hexdigest()[:32])  # = row_digest(obs_id, file_id, values)
-                add_obs(row)
+                add_obs(
+                    [
+                        None, None, ident, tool, tool_version, scan_time, src, rule_id, rule_title, sev, result, resource,
+                        function, file, line, provider, account, region, " ".join(cwes) if cwes else "", ptr, message,
+                        method, " ".join(targets) if targets else "",
+                    ]
+                )  # fmt: skip
                 if targets:
                     m = map_attestation(targets)
                     mapped_by, mits, ctrls, reaches = m.mapped_by, m.mitigations_text, m.controls_text, m.reaches
@@ -431,38 +499,71 @@ class Ingester:
                     mapped_by, mits, ctrls, reaches = hit
                 mapped += reaches
                 add_id(
-                    (ident, tool, rule_id, loc, scan_time, scan_time, status_of.get(result, "open"), obs_id, file_id,
-                     mapped_by, mits, ctrls)
+                    [ident, tool, rule_id, loc, scan_time, scan_time, status_of.get(result, "open"), n % BATCH, None,
+                     mapped_by, mits, ctrls]
                 )  # fmt: skip
+                n += 1
                 counts[result] = counts.get(result, 0) + 1
                 add_loc(loc)
                 key2 = (tool, tool_version)
                 by_tool[key2] = by_tool.get(key2, 0) + 1
                 if len(obs_rows) >= BATCH:
-                    flush()
+                    id_rows.sort(key=_IDENTITY)  # key order: the upserts walk the index instead of jumping about
+                    yield obs_rows, id_rows
+                    obs_rows, id_rows = [], []
+                    add_obs, add_id = obs_rows.append, id_rows.append
             if obs_rows:
-                flush()
+                id_rows.sort(key=_IDENTITY)
+                yield obs_rows, id_rows
         finally:
             ctx.release()  # freed while the collector is off: it would walk the document once more
-            if gc_was_on:
-                gc.enable()
+            tally.latest_time, tally.time_source, tally.mapped, tally.n = latest_time, time_source, mapped, n
+
+    # ------------------------------------------------------------------ transaction
+    def _write(self, pending: Pending, batches: Iterable[Batch], on_progress: Callable[[int], None] | None) -> None:
+        conn = self.store.conn
+        fmt, ctx, res = pending.fmt, pending.ctx, pending.res
+        sha, shown, size = res.sha256 or "", res.path, ctx.size
+        file_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM files").fetchone()[0]
+        obs_id = conn.execute("SELECT coalesce(max(id), 0) FROM observations").fetchone()[0]
+        first_obs = obs_id + 1
+        now = self.now_iso
+        rows_hash = hashlib.sha256()
+        sha256, dumps = hashlib.sha256, orjson.dumps
+        for obs_rows, id_rows in batches:
+            base = obs_id + 1
+            for row in obs_rows:
+                obs_id += 1
+                row[0] = obs_id
+                row[1] = file_id
+                row.append(sha256(dumps(row)).hexdigest()[:32])  # = row_digest(obs_id, file_id, values)
+            for r in id_rows:
+                r[7] += base
+                r[8] = file_id
+            rows_hash.update("".join([r[23] for r in obs_rows]).encode())  # the file's digest over its rows' digests
+            conn.executemany(_INSERT_OBS, obs_rows)
+            conn.executemany(_UPSERT, id_rows)
+            if on_progress is not None:
+                on_progress(len(obs_rows))
+        tally = pending.tally
         n = obs_id - first_obs + 1
         tools: dict[str, int] = {}
         versions: dict[str, int] = {}
-        for (t, v), k in by_tool.items():
+        for (t, v), k in tally.by_tool.items():
             tools[t] = tools.get(t, 0) + k
             if v:
                 versions[v] = versions.get(v, 0) + k
         tool = max(tools, key=lambda t: (tools[t], t)) if tools else getattr(fmt, "tool", fmt.name)
         version = ctx.tool_version or (max(versions, key=lambda v: (versions[v], v)) if versions else None)
+        file_time_source = tally.time_source
         if ctx.scan_time:
             file_time, file_time_source = ctx.scan_time, "file"
-        elif latest_time:
-            file_time = latest_time
+        elif tally.latest_time:
+            file_time = tally.latest_time
         else:
             file_time, file_time_source = now, "ingest"
         # coverage and closing: findings of this tool in the covered locations that this scan no longer reports
-        covered = locs | ctx.covered
+        covered = tally.locs | ctx.covered
         newest = conn.execute("SELECT max(scan_time) FROM coverage WHERE tool=?", (tool,)).fetchone()[0]
         for scope_tool in tools or {tool: 0}:
             conn.executemany(  # a scope's identities share their first 8 hex digits: a key range
@@ -486,10 +587,11 @@ class Ingester:
                 " ON CONFLICT(tool, loc) DO UPDATE SET scan_time=max(scan_time, excluded.scan_time)",
                 [(scope_tool, loc, file_time) for loc in sorted(covered)],
             )
+        counts = tally.counts
         failed, passed, other = counts["fail"], counts["pass"], n - counts["fail"] - counts["pass"]
         fvalues = (
-            sha, shown, fmt.name, tool, version, file_time, file_time_source, now, size, n, failed, passed, other, mapped,
-            rows_hash.hexdigest(),
+            sha, shown, fmt.name, tool, version, file_time, file_time_source, now, size, n, failed, passed, other,
+            tally.mapped, rows_hash.hexdigest(),
         )  # fmt: skip
         assert len(fvalues) == len(FILE_COLUMNS)
         chain = chain_digest(self.store.last_chain(), fvalues)
@@ -501,8 +603,8 @@ class Ingester:
             + ")",
             (file_id, *fvalues, chain),
         )
-        conn.executemany("INSERT INTO attachments VALUES (?, ?, ?, ?)", [(file_id, *a) for a in attachments])
-        res.tool, res.failed, res.passed, res.other, res.mapped = tool, failed, passed, other, mapped
+        conn.executemany("INSERT INTO attachments VALUES (?, ?, ?, ?)", [(file_id, *a) for a in pending.attachments])
+        res.tool, res.failed, res.passed, res.other, res.mapped = tool, failed, passed, other, tally.mapped
 
 
 def _unknown(sn: Any) -> str:
