@@ -37,6 +37,9 @@ BATCH = 5000
 #: Files at least this big are parsed by a helper process while this one writes (see worker.py). Smaller
 #: files gain little: the helper parses a whole document before its first batch, and this process waits.
 WORKER_BYTES = 8 << 20
+#: A batch is shared with peer processes (see peer.py) when its files under WORKER_BYTES add up to this much:
+#: starting a peer costs about a tenth of a second.
+PEER_BYTES = 32 << 20
 #: Folders with this name hold attestation attachments; folder walks do not ingest them as evidence.
 ATTACHMENTS = "attachments"
 
@@ -617,6 +620,23 @@ def _unknown(sn: Any) -> str:
     return f"unknown {sn.kind} content; no format matched (use --format)"
 
 
+def default_jobs() -> int:
+    """Processes an ingest uses by default: one per CPU this process may run on, at most 4 (the writes to the
+    store take turns, so more processes stop paying off)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size if path.is_file() else None
+    except OSError:
+        return None
+
+
 def ingest(
     store: Store,
     paths: Iterable[Path],
@@ -629,22 +649,77 @@ def ingest(
     on_start: Callable[[str], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     stream_threshold: int = STREAM_THRESHOLD,
+    jobs: int | None = None,
+    peer_bytes: int = PEER_BYTES,
 ) -> Summary:
-    """Ingest every file below ``paths``. Bad files are reported per file; with ``strict`` the batch stops
-    at the first bad file (files already ingested stay)."""
+    """Ingest every file below ``paths``, committed in that order. Bad files are reported per file; with
+    ``strict`` the batch stops at the first bad file (files already ingested stay).
+
+    ``jobs`` processes share the work (default :func:`default_jobs`) when the files under the streaming size
+    add up to ``peer_bytes`` or more: see :mod:`compliance.evidence.peer`. The store is the same either way."""
+    from compliance.evidence import peer
+
     ing = Ingester(store, mapper, now, stream_threshold=stream_threshold)
+    files = list(expand(paths))
+    sizes = [_size(f) for f, _ in files]
+    plan = peer.Plan.make(sizes, default_jobs() if jobs is None else jobs, ing.worker_bytes, peer_bytes)
+    ahead: dict[int, tuple[Pending | FileResult, list[Batch] | FileResult | None]] = {}
+
+    def own(i: int, prepare_only: bool) -> FileResult | None:
+        file, base = files[i]
+        if prepare_only:  # the coordinator's next file, prepared while a peer writes (big files stream at their turn)
+            size = sizes[i]
+            if i not in ahead and size is not None and size < ing.worker_bytes:
+                p = ing.open(file, display=str(file), base=base, fmt_name=fmt_name)
+                ahead[i] = (p, ing.rows(p) if isinstance(p, Pending) else None)
+            return None
+        if i in ahead:
+            p, rows = ahead.pop(i)
+            if isinstance(p, FileResult):
+                return p
+            if isinstance(rows, FileResult):
+                return rows
+            return ing.write(p, rows, on_progress=on_progress)
+        return ing.ingest_file(file, display=str(file), base=base, fmt_name=fmt_name, on_progress=on_progress)
+
+    def start(i: int) -> None:
+        if on_start is not None:
+            on_start(str(files[i][0]))
+
+    results: Iterator[tuple[int, FileResult | None]]
+    if plan.peers:
+        settings = peer.Settings(str(store.workspace), mapper, now, stream_threshold, fmt_name, os.getpid())
+
+        def job(i: int) -> tuple[str, str, str]:
+            return str(files[i][0]), str(files[i][0]), str(files[i][1])
+
+        results = peer.run(plan, settings, len(files), own, job, start)
+    else:
+
+        def alone() -> Iterator[tuple[int, FileResult | None]]:
+            for i in range(len(files)):
+                start(i)
+                yield i, own(i, False)
+
+        results = alone()
     summary = Summary()
     try:
-        for file, base in expand(paths):
-            if on_start is not None:
-                on_start(str(file))
-            res = ing.ingest_file(file, display=str(file), base=base, fmt_name=fmt_name, on_progress=on_progress)
+        for i, res in results:
+            assert res is not None
+            if plan.owner[i] >= 0 and on_progress is not None and res.findings:
+                on_progress(res.findings)
             summary.results.append(res)
             if on_file is not None:
                 on_file(res)
             if strict and res.error is not None:
                 break
     finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+        for p, _rows in ahead.values():
+            if isinstance(p, Pending):
+                p.discard()
         ing.close()
     ing.checkpoint()
     return summary
