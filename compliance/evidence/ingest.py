@@ -167,7 +167,7 @@ def expand(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
 
 
 @dataclass
-class _Tally:
+class Tally:
     """What a file's findings add up to, gathered while their rows are prepared."""
 
     counts: dict[str, int] = field(default_factory=lambda: {"fail": 0, "pass": 0, "error": 0, "info": 0})
@@ -190,7 +190,7 @@ class Pending:
     #: (pointer, path, sha256) of attestation attachments, and their locker tmp copies
     attachments: list[tuple[str, str, str]] = field(default_factory=list)
     extra: list[Path] = field(default_factory=list)
-    tally: _Tally = field(default_factory=_Tally)
+    tally: Tally = field(default_factory=Tally)
 
     def discard(self) -> None:
         """Remove the tmp copies (after a failure, or when the file is not written after all)."""
@@ -265,17 +265,17 @@ class Ingester:
         if self._finalizer is not None:
             self._finalizer()
 
-    def _findings(self, fmt: Format, ctx: ParseContext) -> Iterator[Any]:
-        """The file's findings: parsed here, or by the helper process for big files of formats that can."""
+    def _helper(self, fmt: Format, ctx: ParseContext) -> ParseWorker | None:
+        """The helper process that prepares big files of formats that can be parsed there (None: parse here)."""
         if ctx.size < self.worker_bytes or getattr(fmt, "in_process", False) or not hasattr(os, "fork"):
-            return fmt.parse(ctx.path, ctx)
+            return None
         if self._worker is None or not self._worker.alive:
             known = {f.name: f for f in [*registry(), *self.formats]}
             if known.get(fmt.name) is not fmt:
-                return fmt.parse(ctx.path, ctx)
-            self._worker = ParseWorker(known)
+                return None
+            self._worker = ParseWorker(known, self.mapper, self.now_iso)
             self._finalizer = weakref.finalize(self, self._worker.close)
-        return self._worker.parse(fmt.name, ctx)
+        return self._worker
 
     # ------------------------------------------------------------------ locker copy
     def _copy(self, src: Path, display: str) -> tuple[Path, str, int]:
@@ -433,94 +433,12 @@ class Ingester:
 
     # ------------------------------------------------------------------ rows
     def _batches(self, pending: Pending) -> Iterator[Batch]:
-        """The file's findings as batches of rows: identity, location key and mapping per finding (no database
-        work). Sets ``pending.tally``."""
-        ctx = pending.ctx
-        tally = pending.tally = _Tally()
-        now = self.now_iso
-        counts, locs, by_tool = tally.counts, tally.locs, tally.by_tool
-        latest_time, time_source = "", "ingest"
-        mapped = n = 0
-        status_of = _STATUS
-        map_rule, map_attestation = self.mapper.map, self.mapper.attestation
-        mapped_of: dict[tuple[str, str, tuple[str, ...]], tuple[str, str, str, int]] = {}
-        scope_prefix, sha256 = _scope_prefix, hashlib.sha256
-        prefixes: dict[tuple[str, str], str] = {}  # scope prefix per tool and location
-        obs_rows: list[list[Any]] = []
-        id_rows: list[list[Any]] = []
-        add_obs, add_id, add_loc = obs_rows.append, id_rows.append, locs.add
-        try:
-            for f in self._findings(pending.fmt, ctx):
-                (
-                    tool, tool_version, scan_time, src, rule_id, rule_title, sev, result, resource, function, file, line,
-                    provider, account, region, cwes, ptr, message, method, targets,
-                ) = f  # fmt: skip
-                # identity and location key: identity_of(f), inlined
-                if resource:
-                    subject = f"r\0{resource}\0{file or ''}"
-                elif function:
-                    subject = f"f\0{function}"
-                elif file:
-                    subject = f"l\0{file}\0{line or ''}"
-                elif targets:
-                    subject = "t\0" + "\0".join(targets)
-                else:
-                    subject = f"a\0{provider or ''}\0{account or ''}\0{region or ''}"
-                if file:
-                    loc = file
-                elif account or region:
-                    loc = f"{provider or ''}:{account or ''}:{region or ''}"
-                else:
-                    loc = resource or function or ""
-                prefix = prefixes.get((tool, loc))
-                if prefix is None:
-                    prefix = prefixes[(tool, loc)] = scope_prefix(tool, loc)
-                ident = prefix + sha256(f"{tool}\0{rule_id}\0{subject}".encode()).hexdigest()[:24]
-                if scan_time:
-                    if scan_time > latest_time:
-                        latest_time, time_source = scan_time, src
-                else:
-                    scan_time, src = now, "ingest"
-                add_obs(
-                    [
-                        None, None, ident, tool, tool_version, scan_time, src, rule_id, rule_title, sev, result, resource,
-                        function, file, line, provider, account, region, " ".join(cwes) if cwes else "", ptr, message,
-                        method, " ".join(targets) if targets else "",
-                    ]
-                )  # fmt: skip
-                if targets:
-                    m = map_attestation(targets)
-                    mapped_by, mits, ctrls, reaches = m.mapped_by, m.mitigations_text, m.controls_text, m.reaches
-                else:
-                    key = (tool, rule_id, cwes)
-                    hit = mapped_of.get(key)
-                    if hit is None:
-                        m = map_rule(tool, rule_id, cwes)
-                        hit = (m.mapped_by, m.mitigations_text, m.controls_text, m.reaches)
-                        if len(mapped_of) < 100_000:
-                            mapped_of[key] = hit
-                    mapped_by, mits, ctrls, reaches = hit
-                mapped += reaches
-                add_id(
-                    [ident, tool, rule_id, loc, scan_time, scan_time, status_of.get(result, "open"), n % BATCH, None,
-                     mapped_by, mits, ctrls]
-                )  # fmt: skip
-                n += 1
-                counts[result] = counts.get(result, 0) + 1
-                add_loc(loc)
-                key2 = (tool, tool_version)
-                by_tool[key2] = by_tool.get(key2, 0) + 1
-                if len(obs_rows) >= BATCH:
-                    id_rows.sort(key=_IDENTITY)  # key order: the upserts walk the index instead of jumping about
-                    yield obs_rows, id_rows
-                    obs_rows, id_rows = [], []
-                    add_obs, add_id = obs_rows.append, id_rows.append
-            if obs_rows:
-                id_rows.sort(key=_IDENTITY)
-                yield obs_rows, id_rows
-        finally:
-            ctx.release()  # freed while the collector is off: it would walk the document once more
-            tally.latest_time, tally.time_source, tally.mapped, tally.n = latest_time, time_source, mapped, n
+        """The file's rows, in batches: prepared here, or by the helper process for big files."""
+        tally = pending.tally = Tally()
+        helper = self._helper(pending.fmt, pending.ctx)
+        if helper is not None:
+            return helper.batches(pending.fmt.name, pending.ctx, tally)
+        return prepare(pending.fmt.parse(pending.ctx.path, pending.ctx), pending.ctx, tally, self.mapper, self.now_iso)
 
     # ------------------------------------------------------------------ transaction
     def _write(self, pending: Pending, batches: Iterable[Batch], on_progress: Callable[[int], None] | None) -> None:
@@ -608,6 +526,94 @@ class Ingester:
         )
         conn.executemany("INSERT INTO attachments VALUES (?, ?, ?, ?)", [(file_id, *a) for a in pending.attachments])
         res.tool, res.failed, res.passed, res.other, res.mapped = tool, failed, passed, other, tally.mapped
+
+
+def prepare(findings: Iterable[Any], ctx: ParseContext, tally: Tally, mapper: Mapper, now: str) -> Iterator[Batch]:
+    """A file's findings as batches of rows: identity, location key and mapping per finding (no database
+    work); ``tally`` adds them up. ``now`` dates findings whose file gives no scan time."""
+    counts, locs, by_tool = tally.counts, tally.locs, tally.by_tool
+    latest_time, time_source = "", "ingest"
+    mapped = n = 0
+    status_of = _STATUS
+    map_rule, map_attestation = mapper.map, mapper.attestation
+    mapped_of: dict[tuple[str, str, tuple[str, ...]], tuple[str, str, str, int]] = {}
+    scope_prefix, sha256 = _scope_prefix, hashlib.sha256
+    prefixes: dict[tuple[str, str], str] = {}  # scope prefix per tool and location
+    obs_rows: list[list[Any]] = []
+    id_rows: list[list[Any]] = []
+    add_obs, add_id, add_loc = obs_rows.append, id_rows.append, locs.add
+    try:
+        for f in findings:
+            (
+                tool, tool_version, scan_time, src, rule_id, rule_title, sev, result, resource, function, file, line,
+                provider, account, region, cwes, ptr, message, method, targets,
+            ) = f  # fmt: skip
+            # identity and location key: identity_of(f), inlined
+            if resource:
+                subject = f"r\0{resource}\0{file or ''}"
+            elif function:
+                subject = f"f\0{function}"
+            elif file:
+                subject = f"l\0{file}\0{line or ''}"
+            elif targets:
+                subject = "t\0" + "\0".join(targets)
+            else:
+                subject = f"a\0{provider or ''}\0{account or ''}\0{region or ''}"
+            if file:
+                loc = file
+            elif account or region:
+                loc = f"{provider or ''}:{account or ''}:{region or ''}"
+            else:
+                loc = resource or function or ""
+            prefix = prefixes.get((tool, loc))
+            if prefix is None:
+                prefix = prefixes[(tool, loc)] = scope_prefix(tool, loc)
+            ident = prefix + sha256(f"{tool}\0{rule_id}\0{subject}".encode()).hexdigest()[:24]
+            if scan_time:
+                if scan_time > latest_time:
+                    latest_time, time_source = scan_time, src
+            else:
+                scan_time, src = now, "ingest"
+            add_obs(
+                [
+                    None, None, ident, tool, tool_version, scan_time, src, rule_id, rule_title, sev, result, resource,
+                    function, file, line, provider, account, region, " ".join(cwes) if cwes else "", ptr, message,
+                    method, " ".join(targets) if targets else "",
+                ]
+            )  # fmt: skip
+            if targets:
+                m = map_attestation(targets)
+                mapped_by, mits, ctrls, reaches = m.mapped_by, m.mitigations_text, m.controls_text, m.reaches
+            else:
+                key = (tool, rule_id, cwes)
+                hit = mapped_of.get(key)
+                if hit is None:
+                    m = map_rule(tool, rule_id, cwes)
+                    hit = (m.mapped_by, m.mitigations_text, m.controls_text, m.reaches)
+                    if len(mapped_of) < 100_000:
+                        mapped_of[key] = hit
+                mapped_by, mits, ctrls, reaches = hit
+            mapped += reaches
+            add_id(
+                [ident, tool, rule_id, loc, scan_time, scan_time, status_of.get(result, "open"), n % BATCH, None,
+                 mapped_by, mits, ctrls]
+            )  # fmt: skip
+            n += 1
+            counts[result] = counts.get(result, 0) + 1
+            add_loc(loc)
+            key2 = (tool, tool_version)
+            by_tool[key2] = by_tool.get(key2, 0) + 1
+            if len(obs_rows) >= BATCH:
+                id_rows.sort(key=_IDENTITY)  # key order: the upserts walk the index instead of jumping about
+                yield obs_rows, id_rows
+                obs_rows, id_rows = [], []
+                add_obs, add_id = obs_rows.append, id_rows.append
+        if obs_rows:
+            id_rows.sort(key=_IDENTITY)
+            yield obs_rows, id_rows
+    finally:
+        ctx.release()  # freed while the collector is off: it would walk the document once more
+        tally.latest_time, tally.time_source, tally.mapped, tally.n = latest_time, time_source, mapped, n
 
 
 def _unknown(sn: Any) -> str:

@@ -1,12 +1,14 @@
-"""Parse big evidence files in a helper process while the ingesting process writes the store.
+"""Prepare big evidence files in a helper process while the ingesting process writes the store.
 
-Parsing (orjson, then the format's Python code) and writing (SQLite) take about the same time; one helper
-process, forked once per :class:`~compliance.evidence.ingest.Ingester`, parses a file and sends its findings
-in batches through a pipe while the ingesting process digests and inserts the previous batch. The helper
-never touches the store: it only reads the locker copy it is told to parse. What the parse learned about the
-file (tool version, scan time, covered locations) and any error it raised come back at the end of the file,
-so the ingest sees exactly what an in-process parse would have given it (errors included, re-raised in the
-ingesting process). If the ingesting process dies, the helper reads end-of-file on its job pipe and exits.
+Preparing rows (orjson, the format's Python code, identities and mapping) and writing them (numbering,
+digests, SQLite) take about the same time; one helper process, forked once per
+:class:`~compliance.evidence.ingest.Ingester`, prepares a file's rows (:func:`~compliance.evidence.ingest.prepare`)
+and sends them in batches through a pipe while the ingesting process writes the previous batch. The helper
+never touches the store (it was forked with the KB mapper; it only reads the locker copy it is told to
+parse). What the parse learned about the file (tool version, scan time, covered locations, the tally) and any
+error it raised come back at the end of the file, so the ingest sees exactly what an in-process parse would
+have given it (errors included, re-raised in the ingesting process). If the ingesting process dies, the
+helper reads end-of-file on its job pipe and exits.
 """
 
 from __future__ import annotations
@@ -15,18 +17,22 @@ import contextlib
 import gc
 import os
 import pickle
+import queue
 import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from compliance.errors import StoreError
 from compliance.evidence.parsing import ParseContext
 
-#: Findings per message (small enough that several fit in the pipe while the other side is busy).
-BATCH = 1000
+if TYPE_CHECKING:
+    from compliance.evidence.ingest import Batch, Tally
+    from compliance.evidence.mapping import Mapper
+
 _HEAD = 9  # one kind byte and an 8-byte length
 
 
@@ -64,7 +70,7 @@ def _grow(fd: int) -> None:
 class ParseWorker:
     """One forked helper process that parses the files it is sent, one at a time."""
 
-    def __init__(self, formats: dict[str, Any]) -> None:
+    def __init__(self, formats: dict[str, Any], mapper: Mapper, now: str) -> None:
         job_r, job_w = os.pipe()
         out_r, out_w = os.pipe()
         _grow(out_w)
@@ -75,7 +81,7 @@ class ParseWorker:
             code = 0
             try:
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the ingesting process's to handle
-                _serve(job_r, out_w, formats)
+                _serve(job_r, out_w, formats, mapper, now)
             except BaseException:
                 code = 1
             os._exit(code)
@@ -83,8 +89,8 @@ class ParseWorker:
         os.close(out_w)
         self.pid, self._job, self._out = pid, job_w, out_r
 
-    def parse(self, fmt_name: str, ctx: ParseContext) -> Iterator[tuple[Any, ...]]:
-        """The findings of one file (as tuples in Finding field order); sets ``ctx``'s parse results."""
+    def batches(self, fmt_name: str, ctx: ParseContext, tally: Tally) -> Iterator[Batch]:
+        """The file's rows, prepared by the helper; sets ``ctx``'s parse results and ``tally``."""
         job = pickle.dumps((fmt_name, str(ctx.path), ctx.display, ctx.size, ctx.sniff, ctx.stream_threshold))
         done = False
         try:
@@ -92,15 +98,14 @@ class ParseWorker:
             while True:
                 kind, data = _recv(self._out)
                 if kind == b"F":
-                    for row in orjson.loads(data):
-                        row[15] = tuple(row[15])  # cwes and targets are tuples in a Finding
-                        row[19] = tuple(row[19])
-                        yield row
+                    obs, ids = orjson.loads(data)
+                    yield obs, ids
                 elif kind == b"P":
-                    yield from pickle.loads(data)
+                    yield pickle.loads(data)
                 elif kind == b"E":
                     done = True
-                    ctx.tool_version, ctx.scan_time, ctx.covered = pickle.loads(data)
+                    ctx.tool_version, ctx.scan_time, ctx.covered, theirs = pickle.loads(data)
+                    vars(tally).update(vars(theirs))
                     return
                 else:
                     done = True
@@ -130,8 +135,35 @@ class ParseWorker:
         return self.pid != 0
 
 
-def _serve(job_fd: int, out_fd: int, formats: dict[str, Any]) -> None:
+class _Sender:
+    """Sends the helper's messages from a thread, up to ``depth`` of them queued, so the helper prepares the
+    next batches while the ingesting process is still writing (a pipe holds only part of one batch)."""
+
+    def __init__(self, fd: int, depth: int = 4) -> None:
+        self._queue: queue.Queue[tuple[bytes, bytes] | None] = queue.Queue(depth)
+        self._broken = False
+        self._thread = threading.Thread(target=self._run, args=(fd,), daemon=True)
+        self._thread.start()
+
+    def _run(self, fd: int) -> None:
+        while (item := self._queue.get()) is not None:
+            try:
+                _send(fd, *item)
+            except OSError:
+                self._broken = True
+                return
+
+    def send(self, kind: bytes, data: bytes) -> None:
+        if self._broken:
+            raise BrokenPipeError
+        self._queue.put((kind, data))
+
+
+def _serve(job_fd: int, out_fd: int, formats: dict[str, Any], mapper: Mapper, now: str) -> None:
+    from compliance.evidence.ingest import Tally, prepare
+
     gc.disable()  # the parse allocates no cycles; the helper exits without tearing anything down
+    out = _Sender(out_fd)
     while True:
         try:
             _, job = _recv(job_fd)
@@ -139,15 +171,15 @@ def _serve(job_fd: int, out_fd: int, formats: dict[str, Any]) -> None:
             return
         fmt_name, path, display, size, sniff, threshold = pickle.loads(job)
         ctx = ParseContext(Path(path), display, size=size, sniff=sniff, stream_threshold=threshold)
-        batch: list[tuple[Any, ...]] = []
+        tally = Tally()
         try:
-            for f in formats[fmt_name].parse(ctx.path, ctx):
-                batch.append(f)
-                if len(batch) >= BATCH:
-                    _flush(out_fd, batch)
-            _flush(out_fd, batch)
-            _send(out_fd, b"E", pickle.dumps((ctx.tool_version, ctx.scan_time, ctx.covered)))
-        except (BrokenPipeError, EOFError):
+            for batch in prepare(formats[fmt_name].parse(ctx.path, ctx), ctx, tally, mapper, now):
+                try:
+                    out.send(b"F", orjson.dumps(batch))
+                except TypeError:  # a value JSON cannot carry as it is (e.g. a lone surrogate): send it pickled
+                    out.send(b"P", pickle.dumps(batch))
+            out.send(b"E", pickle.dumps((ctx.tool_version, ctx.scan_time, ctx.covered, tally)))
+        except BrokenPipeError:
             return
         except Exception as exc:  # the ingesting process handles it as if the parse had run there
             try:
@@ -155,16 +187,6 @@ def _serve(job_fd: int, out_fd: int, formats: dict[str, Any]) -> None:
                 pickle.loads(data)
             except Exception:
                 data = pickle.dumps(ValueError(f"{type(exc).__name__}: {exc}"))
-            _send(out_fd, b"X", data)
+            out.send(b"X", data)
         ctx.release()
-        del ctx, batch
-
-
-def _flush(fd: int, batch: list[tuple[Any, ...]]) -> None:
-    if not batch:
-        return
-    try:
-        _send(fd, b"F", orjson.dumps(batch, default=tuple))  # a Finding goes as the array of its fields
-    except TypeError:  # a value JSON cannot carry as it is (e.g. a lone surrogate): send it pickled
-        _send(fd, b"P", pickle.dumps([tuple(f) for f in batch]))
-    batch.clear()
+        del ctx, tally
