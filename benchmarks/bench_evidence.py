@@ -9,9 +9,10 @@ Generates >= 1,000,000 findings from real corpus shapes into a temp folder (over
 
 Each part is ingested by ``sckb evidence ingest`` in a child process (KB mapping included, KB load excluded
 by timing the ingest inside the child). Figures: findings/s against a bare ``orjson.loads`` of the same
-bytes, and the child's peak RSS (``os.wait4``; files of 8 MB and more are parsed by the ingest's helper process,
-compliance/evidence/worker.py, which the child reaps, so the figure is the larger of the two). The ingest
-uses two cores when it has them: figures taken while other work keeps a core busy are lower.
+bytes, and the child's peak RSS (``os.wait4``, which covers the processes the child waited for: the parsing
+helper that prepares files of 8 MB and more, compliance/evidence/worker.py, and the peer processes that share
+a batch of smaller files, compliance/evidence/peer.py; the figure is the largest of them). The ingest uses
+every core it has (at most 4): figures taken while other work keeps a core busy are lower.
 Goals: >= 50,000 findings/s, >= 33% of the bare-parse rate,
 peak RSS < 500 MB however large the input.
 """

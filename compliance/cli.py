@@ -479,10 +479,17 @@ def evidence_formats(as_json: bool) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "fmt", help="Force this format for every file (see 'sckb evidence formats').")
 @click.option("--strict", is_flag=True, help="Stop at the first bad file (files already ingested stay).")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1),
+    default=None,
+    help="Processes that share a large batch of files (default: one per CPU, at most 4). The store is the same.",
+)
 @json_option
 @click.pass_obj
-def evidence_ingest(obj: Ctx, paths: tuple[Path, ...], fmt: str | None, strict: bool, as_json: bool) -> None:
-    """Ingest evidence files or folders into the store (one transaction per file).
+def evidence_ingest(obj: Ctx, paths: tuple[Path, ...], fmt: str | None, strict: bool, jobs: int | None, as_json: bool) -> None:
+    """Ingest evidence files or folders into the store (one transaction per file, committed in path order).
 
     Bad files are reported one line each and skipped; the exit code is 3 if any file failed.
     """
@@ -516,7 +523,7 @@ def evidence_ingest(obj: Ctx, paths: tuple[Path, ...], fmt: str | None, strict: 
                 progress.console.print(f"sckb: error: {res.error}", markup=False, highlight=False, soft_wrap=True)
 
         summary = ingest(
-            store, paths, mapper=mapper, now=obj.now(), fmt_name=fmt, strict=strict,
+            store, paths, mapper=mapper, now=obj.now(), fmt_name=fmt, strict=strict, jobs=jobs,
             on_file=on_file, on_start=lambda p: progress.update(task, description=Path(p).name[:40]), on_progress=on_progress,
         )  # fmt: skip
     if as_json:

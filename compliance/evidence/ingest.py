@@ -657,15 +657,19 @@ def ingest(
     stream_threshold: int = STREAM_THRESHOLD,
     jobs: int | None = None,
     peer_bytes: int = PEER_BYTES,
+    worker_bytes: int = WORKER_BYTES,
 ) -> Summary:
     """Ingest every file below ``paths``, committed in that order. Bad files are reported per file; with
     ``strict`` the batch stops at the first bad file (files already ingested stay).
 
     ``jobs`` processes share the work (default :func:`default_jobs`) when the files under the streaming size
-    add up to ``peer_bytes`` or more: see :mod:`compliance.evidence.peer`. The store is the same either way."""
+    add up to ``peer_bytes`` or more: see :mod:`compliance.evidence.peer`. The store is the same either way.
+    Files of ``worker_bytes`` or more are streamed by this process, parsed by a helper process."""
     from compliance.evidence import peer
 
-    ing = Ingester(store, mapper, now, stream_threshold=stream_threshold)
+    if jobs is not None and jobs < 1:
+        raise ValueError(f"jobs must be 1 or more, not {jobs}")
+    ing = Ingester(store, mapper, now, stream_threshold=stream_threshold, worker_bytes=worker_bytes)
     files = list(expand(paths))
     sizes = [_size(f) for f, _ in files]
     plan = peer.Plan.make(sizes, default_jobs() if jobs is None else jobs, ing.worker_bytes, peer_bytes)
@@ -693,13 +697,18 @@ def ingest(
             on_start(str(files[i][0]))
 
     results: Iterator[tuple[int, FileResult | None]]
+    peers = []
     if plan.peers:
         settings = peer.Settings(str(store.workspace), mapper, now, stream_threshold, fmt_name, os.getpid())
+        peers = peer.spawn(plan.peers, settings)
+        if not peers:
+            plan = peer.Plan.make(sizes, 1, ing.worker_bytes, peer_bytes)
+    if peers:
 
         def job(i: int) -> tuple[str, str, str]:
             return str(files[i][0]), str(files[i][0]), str(files[i][1])
 
-        results = peer.run(plan, settings, len(files), own, job, start)
+        results = peer.run(plan, peers, len(files), own, job, start)
     else:
 
         def alone() -> Iterator[tuple[int, FileResult | None]]:

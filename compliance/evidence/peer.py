@@ -10,8 +10,8 @@ A peer is a fresh interpreter, not a fork (an SQLite connection must not cross a
 settings and the KB mapper, pickled, on its stdin, opens its own connection to the store and answers on its
 stdout. Messages are length-prefixed pickles:
 
-- coordinator → peer: the settings; then ``("job", index, path, display, base)`` (prepare this file) and
-  ``("go", index)`` (its turn: write it);
+- coordinator → peer: the settings; then ``("job", index, path, display, base)`` (prepare this file),
+  ``("go", index)`` (its turn: write it) and at last ``("stop",)``;
 - peer → coordinator: ``("done", index, FileResult)`` after each write, or ``("fail", kind, message)``.
 
 A peer that loses its coordinator dies with it (Linux ``PR_SET_PDEATHSIG``) or exits on end-of-file; a write
@@ -96,10 +96,14 @@ class Peer:
         return StoreError(f"an ingest peer process ended unexpectedly (exit code {code})")
 
     def stop(self, *, kill: bool = False) -> None:
-        """End the peer: at once (``kill``), or after it has seen end-of-file and cleaned up."""
+        """End the peer: at once (``kill``), or once it has discarded what it prepared. Told so in words: a
+        parsing helper forked later holds a copy of the pipe, so the peer would not see end-of-file."""
         if kill:
             with contextlib.suppress(ProcessLookupError):
                 self.proc.kill()
+        else:
+            with contextlib.suppress(StoreError):
+                self.send(("stop",))
         for stream in (self.proc.stdin, self.proc.stdout):
             with contextlib.suppress(OSError):
                 stream.close() if stream is not None else None
@@ -174,6 +178,8 @@ def serve() -> None:
                     else:
                         res = ing.write(pending, rows)
                     _send(fd_out, b"M", pickle.dumps(("done", msg[1], res)))
+                else:
+                    break
     except (BrokenPipeError, EOFError):
         pass
     except Exception as exc:  # reported to the coordinator, which raises it as a store error
@@ -206,9 +212,22 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
+def spawn(count: int, settings: Settings) -> list[Peer]:
+    """Start ``count`` peers; none if a process cannot be started here (the batch then runs in one process)."""
+    peers: list[Peer] = []
+    try:
+        for _ in range(count):
+            peers.append(Peer(settings))
+    except (OSError, StoreError):
+        for p in peers:
+            p.stop(kill=True)
+        return []
+    return peers
+
+
 def run(
     plan: Plan,
-    settings: Settings,
+    peers: list[Peer],
     n: int,
     own: Callable[[int, bool], Any],
     job: Callable[[int], tuple[str, str, str]],
@@ -218,7 +237,6 @@ def run(
     file ``i`` (with ``ahead``: only prepare it, to be written at its turn by a later ``own(i, False)``);
     ``job(i)`` gives a peer's file as (path, display, base); ``start(i)`` is called as file ``i``'s turn comes.
     Closing the generator early (``--strict`` after a bad file) lets the peers discard what they prepared."""
-    peers = [Peer(settings) for _ in range(plan.peers)]
     ok = False
     try:
         for p, peer in enumerate(peers):
