@@ -37,8 +37,9 @@ from compliance.errors import StoreError
 from compliance.evidence.mapping import Mapper
 from compliance.evidence.worker import _recv, _send
 
-#: Jobs a peer is sent ahead of its turns (it prepares the next one while it waits).
-AHEAD = 2
+#: Jobs a peer holds beyond the one it writes: one, prepared while the others write. (With more, a peer could
+#: be busy preparing when its turn comes, and everyone would wait for it.)
+AHEAD = 1
 
 
 @dataclass(frozen=True)
