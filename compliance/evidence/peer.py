@@ -106,8 +106,9 @@ class Peer:
             with contextlib.suppress(StoreError):
                 self.send(("stop",))
         for stream in (self.proc.stdin, self.proc.stdout):
-            with contextlib.suppress(OSError):
-                stream.close() if stream is not None else None
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
         try:
             self.proc.wait(timeout=None if kill else 60)
         except subprocess.TimeoutExpired:
