@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import orjson
+from _evidence import checkov_report
 
 from compliance.evidence.ingest import Ingester
 from compliance.evidence.mapping import Mapper
@@ -36,34 +36,17 @@ print("done", res.error, flush=True)
 """
 
 
-def big_checkov(path: Path, n: int) -> None:
-    recs = [
-        {
-            "check_id": f"CKV_AWS_{i % 300}",
-            "check_name": "a generated check",
-            "check_result": {"result": "FAILED"},
-            "resource": f"AWS::Lambda::Function.Fn{i}",
-            "file_path": f"/stack{i % 50}/template.yaml",
-            "file_line_range": [i % 900 + 1, i % 900 + 20],
-        }
-        for i in range(n)
-    ]
-    path.write_bytes(
-        orjson.dumps({"check_type": "cloudformation", "results": {"failed_checks": recs}, "summary": {"checkov_version": "3"}})
-    )
-
-
 def test_sigkill_mid_file_leaves_the_store_as_it_was(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     small = tmp_path / "earlier.json"
-    big_checkov(small, 25)
+    checkov_report(small, 25)
     with Store.open(ws) as store:
         assert Ingester(store, Mapper(None), datetime(2026, 11, 29, tzinfo=UTC)).ingest_file(small).failed == 25
         before_files = [f.as_dict() for f in store.files()]
         before_rows = list(store.conn.execute("SELECT * FROM observations ORDER BY id"))
         before_ids = list(store.conn.execute("SELECT * FROM identities ORDER BY identity"))
     big = tmp_path / "big.json"
-    big_checkov(big, 20_000)
+    checkov_report(big, 20_000)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     rng = random.Random(4)
     killed_mid_file = 0

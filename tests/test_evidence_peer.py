@@ -17,6 +17,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from _evidence import checkov_report, dump
 from click.testing import CliRunner
 
 from compliance import kb
@@ -31,33 +32,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 EXAMPLE = ROOT / "examples" / "phi-app" / "evidence"
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-
-
-def _dump(ws: Path) -> dict[str, list[tuple[object, ...]]]:
-    conn = sqlite3.connect(ws / "evidence.db")
-    try:
-        return {
-            t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3").fetchall()
-            for t in ("files", "observations", "identities", "coverage", "attachments")
-        }
-    finally:
-        conn.close()
-
-
-def _checkov(path: Path, n: int, tag: str = "") -> None:
-    recs = [
-        {
-            "check_id": f"CKV_AWS_{i % 120}",
-            "check_name": "a generated check",
-            "check_result": {"result": "FAILED"},
-            "resource": f"AWS::Lambda::Function.Fn{tag}{i}",
-            "file_path": f"/stack{i % 7}/template.yaml",
-            "file_line_range": [i % 900 + 1, i % 900 + 9],
-        }
-        for i in range(n)
-    ]
-    doc = {"check_type": "cloudformation", "results": {"failed_checks": recs}, "summary": {"checkov_version": "3.2.0"}}
-    path.write_bytes(orjson.dumps(doc))
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +50,9 @@ def batch(tmp_path: Path) -> Path:
     gen = root / "generated"
     gen.mkdir()
     for k in range(6):
-        _checkov(gen / f"scan-{k}.json", 400 + k, tag=str(k))
+        checkov_report(gen / f"scan-{k}.json", 400 + k, tag=str(k), checks=120, stacks=7)
     shutil.copy(gen / "scan-2.json", gen / "scan-2-again.json")  # the same bytes twice: the later in path order is skipped
-    _checkov(gen / "big.json", 6000, tag="big")
+    checkov_report(gen / "big.json", 6000, tag="big", checks=120, stacks=7)
     (gen / "truncated.json").write_bytes(b'{"check_type": "terraform", "results": {"failed_checks": [{"check_id": ')
     (gen / "junk.bin").write_bytes(bytes(range(256)) * 8)
     return root
@@ -97,12 +71,12 @@ def test_peers_give_the_one_process_store(tmp_path: Path, batch: Path, mapper: M
     assert one.errors == 2
     assert [r.skipped for r in one.results if r.path.endswith("/scan-2.json")] == ["already ingested (same SHA-256)"]
     assert any(r.format == "attestation-yaml" for r in one.results)
-    assert _dump(tmp_path / "one")["attachments"]
-    expected = _dump(tmp_path / "one")
+    assert dump(tmp_path / "one")["attachments"]
+    expected = dump(tmp_path / "one")
     for jobs in (2, 3):
         shared = _run(tmp_path / f"jobs{jobs}", batch, mapper, jobs)
         assert [r.as_dict() for r in shared.results] == [r.as_dict() for r in one.results], jobs
-        assert _dump(tmp_path / f"jobs{jobs}") == expected, jobs
+        assert dump(tmp_path / f"jobs{jobs}") == expected, jobs
 
 
 def test_plan_shares_only_small_readable_files() -> None:
@@ -119,14 +93,14 @@ def test_strict_stops_where_one_process_stops(tmp_path: Path, batch: Path, mappe
     two = _run(tmp_path / "two", batch, mapper, 2, strict=True)
     assert one.results[-1].error is not None
     assert [r.as_dict() for r in two.results] == [r.as_dict() for r in one.results]
-    assert _dump(tmp_path / "two") == _dump(tmp_path / "one")
+    assert dump(tmp_path / "two") == dump(tmp_path / "one")
 
 
 def test_a_dead_peer_is_a_store_error(tmp_path: Path, mapper: Mapper, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     for k in range(8):
-        _checkov(folder / f"scan-{k}.json", 300, tag=str(k))
+        checkov_report(folder / f"scan-{k}.json", 300, tag=str(k), checks=120, stacks=7)
     done = peer.Peer.done
     calls = {"n": 0}
 
@@ -181,7 +155,7 @@ def test_killing_the_coordinator_stops_its_peers_and_keeps_whole_files(tmp_path:
     folder = tmp_path / "in"
     folder.mkdir()
     for k in range(40):
-        _checkov(folder / f"scan-{k:02d}.json", 1500, tag=str(k))
+        checkov_report(folder / f"scan-{k:02d}.json", 1500, tag=str(k), checks=120, stacks=7)
     ws = tmp_path / "ws"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for attempt in range(3):
@@ -214,7 +188,7 @@ def test_cli_jobs_option(tmp_path: Path, runner: CliRunner) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     for k in range(3):
-        _checkov(folder / f"scan-{k}.json", 50, tag=str(k))
+        checkov_report(folder / f"scan-{k}.json", 50, tag=str(k), checks=120, stacks=7)
     one = runner.invoke(cli, ["--workspace", str(tmp_path / "a"), "evidence", "ingest", "--jobs", "1", "--json", str(folder)])
     two = runner.invoke(cli, ["--workspace", str(tmp_path / "b"), "evidence", "ingest", "--jobs", "2", "--json", str(folder)])
     assert one.exit_code == 0 and two.exit_code == 0, (one.output, two.output)
@@ -227,7 +201,7 @@ def test_no_peer_can_start_so_one_process_ingests(tmp_path: Path, mapper: Mapper
     folder = tmp_path / "in"
     folder.mkdir()
     for k in range(4):
-        _checkov(folder / f"scan-{k}.json", 20, tag=str(k))
+        checkov_report(folder / f"scan-{k}.json", 20, tag=str(k), checks=120, stacks=7)
     monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
     with pytest.raises(OSError):
         peer.Peer(peer.Settings(str(tmp_path / "ws"), mapper, NOW, 1 << 30, None, os.getpid()))

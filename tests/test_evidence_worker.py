@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import pytest
+from _evidence import dump
 
 from compliance.errors import StoreError
 from compliance.evidence.ingest import Ingester
@@ -25,17 +25,6 @@ def _corpus_files() -> list[Path]:
     if not CORPUS.is_dir():
         return []
     return sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.parent != CORPUS and not p.name.startswith("."))
-
-
-def _dump(ws: Path) -> dict[str, list[tuple[object, ...]]]:
-    conn = sqlite3.connect(ws / "evidence.db")
-    try:
-        return {
-            t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
-            for t in ("files", "observations", "identities", "coverage", "attachments")
-        }
-    finally:
-        conn.close()
 
 
 def _ingest(ws: Path, files: list[Path], worker_bytes: int, threshold: int = 1 << 30) -> list[tuple[str | None, str | None]]:
@@ -61,7 +50,7 @@ def test_helper_parse_stores_the_same_rows(tmp_path: Path, threshold: int) -> No
     helper = _ingest(tmp_path / "helper", files, 0, threshold)
     assert helper == here
     assert sum(1 for e, _ in here if e is None) > 20
-    a, b = _dump(tmp_path / "here"), _dump(tmp_path / "helper")
+    a, b = dump(tmp_path / "here"), dump(tmp_path / "helper")
     assert len(a["observations"]) > 1000
     assert a == b
 
@@ -82,7 +71,7 @@ def test_helper_errors_are_the_in_process_errors(tmp_path: Path) -> None:
     assert helper == here
     assert here[0][0] is not None and "/runs/0/results/3000" in here[0][0]
     assert here[1][0] is not None and "unexpected content" in here[1][0]
-    assert _dump(tmp_path / "helper")["observations"] == []
+    assert dump(tmp_path / "helper")["observations"] == []
 
 
 def test_a_dead_helper_stores_nothing(tmp_path: Path) -> None:
