@@ -4,6 +4,11 @@ One file is one SQLite transaction: its observations, the finding identities it 
 it adds, the closing of findings it no longer reports, and its ``files`` row (with the hash chain) are
 committed together or not at all, so a crash or ``kill -9`` mid-file leaves the store as it was.
 The raw bytes are copied into the locker first (hashed while copied) and the copy is what gets parsed.
+
+Files are committed in the order they are named (folders walked in sorted order). The CPU work is shared
+without changing that order or any row: files of :data:`WORKER_BYTES` and more are prepared by a forked
+helper process while this one writes (worker.py), and the smaller files of a large batch are shared with
+peer processes that prepare one file while another writes (peer.py).
 """
 
 from __future__ import annotations
