@@ -509,6 +509,14 @@ def _build(mod: TfModule, design: Design, roles: dict[str, Permissions]) -> int:
         drs = _first(b.get("default_route_settings"))
         if drs.get("throttling_rate_limit") is not None or drs.get("throttling_burst_limit") is not None:
             throttled_apis.add(target(b.get("api_id")))
+
+    def route(addr: str, f: Any, api: str, props: dict[str, Any]) -> None:
+        """An API route (HTTP or REST API) that invokes function ``f``."""
+        rid = eid("route", addr)
+        props = {"type": "api", "api": api, **props, "waf": api in waf_targets, "public": True, "function": f.name}
+        design.add(Element(rid, "route", addr, "aws", path, mod.lines.get(addr), props))
+        design.link(rid, f.id, "invokes")
+
     for addr, b in of("aws_apigatewayv2_route"):
         tgt = V(b.get("target"))
         m = re.search(r"\$\{?(aws_apigatewayv2_integration\.[A-Za-z0-9_\-]+)", str(tgt))
@@ -518,33 +526,15 @@ def _build(mod: TfModule, design: Design, roles: dict[str, Permissions]) -> int:
         api = target(b.get("api_id")) or "?"
         apib = R.get(tuple(api.split(".", 1)), {}) if "." in api else {}  # type: ignore[arg-type]
         cors = _first(apib.get("cors_configuration"))
-        auth = V(b.get("authorization_type", '"NONE"'))
-        rid = eid("route", addr)
-        design.add(
-            Element(
-                rid,
-                "route",
-                addr,
-                "aws",
-                path,
-                mod.lines.get(addr),
-                {
-                    "type": "api",
-                    "api": api,
-                    "api_kind": "http",
-                    "path": V(b.get("route_key")),
-                    "method": "ANY",
-                    "auth": auth,
-                    "validated": False,
-                    "throttled": api in throttled_apis,
-                    "waf": api in waf_targets,
-                    "cors_origins": V(cors.get("allow_origins")) or [],
-                    "public": True,
-                    "function": f.name,
-                },
-            )
-        )
-        design.link(rid, f.id, "invokes")
+        route(addr, f, api, {
+            "api_kind": "http",
+            "path": V(b.get("route_key")),
+            "method": "ANY",
+            "auth": V(b.get("authorization_type", '"NONE"')),
+            "validated": False,
+            "throttled": api in throttled_apis,
+            "cors_origins": V(cors.get("allow_origins")) or [],
+        })  # fmt: skip
     validators = {a: b for a, b in of("aws_api_gateway_request_validator")}
     rest_integ = {}
     for _a, b in of("aws_api_gateway_integration"):
@@ -562,32 +552,15 @@ def _build(mod: TfModule, design: Design, roles: dict[str, Permissions]) -> int:
         if f is None:
             continue
         api = key[0] or "?"
-        rid = eid("route", addr)
-        design.add(
-            Element(
-                rid,
-                "route",
-                addr,
-                "aws",
-                path,
-                mod.lines.get(addr),
-                {
-                    "type": "api",
-                    "api": api,
-                    "api_kind": "rest",
-                    "path": key[1],
-                    "method": key[2],
-                    "auth": V(b.get("authorization")),
-                    "validated": bool(b.get("request_validator_id")) and bool(validators),
-                    "throttled": api in plans,
-                    "waf": api in waf_targets,
-                    "cors_origins": [],
-                    "public": True,
-                    "function": f.name,
-                },
-            )
-        )
-        design.link(rid, f.id, "invokes")
+        route(addr, f, api, {
+            "api_kind": "rest",
+            "path": key[1],
+            "method": key[2],
+            "auth": V(b.get("authorization")),
+            "validated": bool(b.get("request_validator_id")) and bool(validators),
+            "throttled": api in plans,
+            "cors_origins": [],
+        })  # fmt: skip
     count += _gcp(mod, design, el, of, V)
     count += _azure(mod, design, el, of, V)
     return count
