@@ -544,6 +544,13 @@ def evidence_ingest(obj: Ctx, paths: tuple[Path, ...], fmt: str | None, strict: 
         raise click.exceptions.Exit(3)
 
 
+def _stored_findings(obj: Ctx, **filters: Any) -> list[Any]:
+    from compliance.evidence.store import Store
+
+    with Store.open(obj.workspace, create=False) as store:
+        return list(store.findings(**filters))
+
+
 def _finding_row(f: Any) -> tuple[Any, ...]:
     where = f.resource or f.function or (f"{f.file}:{f.line}" if f.file and f.line else f.file) or f.account or f.targets
     reaches = f.mitigations or f.controls or f"({f.mapped_by})"
@@ -558,10 +565,7 @@ def evidence_list(
     obj: Ctx, tool: str | None, rule: str | None, mitigation: str | None, control: str | None, status: str | None, as_json: bool
 ) -> None:
     """List finding identities (latest observation, first/last seen, status, mitigations)."""
-    from compliance.evidence.store import Store
-
-    with Store.open(obj.workspace, create=False) as store:
-        found = list(store.findings(status=status, tool=tool, rule=rule, mitigation=mitigation, control=control))
+    found = _stored_findings(obj, status=status, tool=tool, rule=rule, mitigation=mitigation, control=control)
     if as_json:
         return emit_json([f.as_dict() for f in found])
     cols = ["id", "tool", "rule", "status", "severity", "subject", "mitigations", "last seen"]
@@ -576,10 +580,7 @@ def evidence_unmapped(
     obj: Ctx, tool: str | None, rule: str | None, mitigation: str | None, control: str | None, status: str | None, as_json: bool
 ) -> None:
     """Findings that reach no mitigation or control (kept, never dropped): candidates for new KB rules."""
-    from compliance.evidence.store import Store
-
-    with Store.open(obj.workspace, create=False) as store:
-        found = list(store.findings(status=status, tool=tool, rule=rule, mapped=False))
+    found = _stored_findings(obj, status=status, tool=tool, rule=rule, mapped=False)
     if as_json:
         return emit_json([f.as_dict() for f in found])
     rules: dict[tuple[str, str], int] = {}
