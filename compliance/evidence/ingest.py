@@ -249,7 +249,6 @@ class Ingester:
         self.mapper = mapper
         self.now_iso = now.strftime("%Y-%m-%dT%H:%M:%SZ")
         self.stream_threshold = stream_threshold
-        self.custom_formats = formats is not None
         self.formats = formats if formats is not None else registry()
         self._seq = 0
         self.worker_bytes = worker_bytes
