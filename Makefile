@@ -5,18 +5,34 @@ PY     := $(VENV)/bin/python
 SCKB   := $(VENV)/bin/sckb
 OUT    ?= out
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
 
-.PHONY: demo test lint bench venv clean report-look
+.PHONY: demo test lint bench venv clean report-look lock system-run system-test
 
-$(STAMP): pyproject.toml
+# the exact versions (with hashes) in requirements.lock; sckb itself on top, editable, with no
+# dependency resolution of its own, so what is installed is what the lock says
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)
 
-demo: $(STAMP)
+# refresh requirements.lock from pyproject.toml's ranges (newest versions that satisfy them)
+lock:
+	@test -x $(VENV)/bin/uv || { test -x $(PY) || $(PYTHON) -m venv $(VENV); $(PY) -m pip install -q uv; }
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	  --generate-hashes --upgrade --quiet --custom-compile-command "make lock" -o $(LOCK)
+
+# Debian packages from tools/system-packages.tsv (installed as root, otherwise the command is printed)
+system-run:
+	@tools/setup-system.sh run
+
+system-test:
+	@tools/setup-system.sh test
+
+demo: system-run $(STAMP)
 	@mkdir -p $(OUT)
 	$(SCKB) kb validate
 	$(SCKB) kb export --format json --out $(OUT)/kb-graph.json
@@ -47,7 +63,7 @@ screenshots: $(STAMP)
 	@test -f $(OUT)/site/index.html || $(SCKB) site build --out $(OUT)/site
 	$(PY) -m compliance.site.screenshot $(OUT)/site $(OUT)/screenshots
 
-test: $(STAMP)
+test: system-test $(STAMP)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
+from _system import needs
 from click.testing import CliRunner
 from pypdf import PdfReader
 
@@ -31,7 +31,7 @@ CORPUS_FALLBACK = (
     "checkov-json",
 )
 
-needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
+needs_poppler = needs("poppler-utils")
 
 
 def _demo_inputs() -> list[Path]:
@@ -111,17 +111,20 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     yield {"ws": ws, "pdf": out, "info": info, "a": a, "tmp": tmp}
 
 
-def test_page_count_and_page_x_of_y(demo: dict[str, Any]) -> None:
-    reader = PdfReader(demo["pdf"])
-    n = len(reader.pages)
+def test_page_count(demo: dict[str, Any]) -> None:
+    n = len(PdfReader(demo["pdf"]).pages)
     assert n == demo["info"]["pages"]
     assert 5 < n < 300
-    if shutil.which("pdftotext"):
-        pages = page_texts(demo["pdf"])
-        assert "Page 1 of" not in pages[0]  # the cover has no running footer
-        assert f"Page 2 of {n}" in pages[1]
-        assert f"Page {n} of {n}" in pages[n - 1]
-        assert demo["a"].id in pages[n - 1]  # the running footer names the assessment
+
+
+@needs_poppler
+def test_page_x_of_y(demo: dict[str, Any]) -> None:
+    n = demo["info"]["pages"]
+    pages = page_texts(demo["pdf"])
+    assert "Page 1 of" not in pages[0]  # the cover has no running footer
+    assert f"Page 2 of {n}" in pages[1]
+    assert f"Page {n} of {n}" in pages[n - 1]
+    assert demo["a"].id in pages[n - 1]  # the running footer names the assessment
 
 
 def _outline(reader: PdfReader) -> list[tuple[int, str, int]]:
@@ -268,8 +271,6 @@ def test_attach_embeds_the_oscal_results_and_the_findings_csv(demo: dict[str, An
 @needs_poppler
 def test_look_first_pages_render_to_png(demo: dict[str, Any], tmp_path: Path) -> None:
     """The command a person runs to look at the report (README: make report-look)."""
-    if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm not installed")
     from PIL import Image, ImageStat
 
     subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "4", str(demo["pdf"]), str(tmp_path / "page")], check=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from _system import needs
 from click.testing import CliRunner
 from pypdf import PdfReader
 
@@ -220,7 +221,7 @@ def _squash(s: str) -> str:
     return re.sub(r"\s+", "", s)
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
+@needs("poppler-utils")
 def test_hostile_finding_renders_as_plain_text_and_output_is_deterministic(hostile_ws: dict[str, Any]) -> None:
     from compliance import kb as kbmod
     from compliance.evidence.store import Store

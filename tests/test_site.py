@@ -20,6 +20,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import markdown
 import pytest
+from _system import missing_reason
 from click.testing import CliRunner
 
 from compliance import kb as kbmod
@@ -541,8 +542,9 @@ def site_url(built: Built) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium; .ci/run does)")
+    reason = missing_reason("chromium")
+    if reason:
+        pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
