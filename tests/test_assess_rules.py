@@ -1,4 +1,4 @@
-"""The status rules (compliance.assess.rules) and the engine on hand-built store records.
+"""The status rules (compliance.kb.status) and the engine on hand-built store records.
 
 The KB here is the small fixture KB in tests/data/oscal/kb/ (so the expectations do not move when the
 curated KB grows); the records are the evidence store's own StoredFinding type.
@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from compliance import kb as kbmod
-from compliance.assess import assess, diff, rules
+from compliance.assess import assess, diff
 from compliance.assess.engine import remediation_days
 from compliance.errors import NotFoundError
 from compliance.evidence.model import EvidenceFile, StoredFinding
+from compliance.kb import status as rules
 
 HERE = Path(__file__).resolve().parent
 NOW = datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC)

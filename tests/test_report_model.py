@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from compliance import kb as kbmod
-from compliance.assess import assess, rules
+from compliance.assess import assess
 from compliance.evidence.model import StoredFinding
+from compliance.kb import status as rules
 from compliance.kb.model import EdgeKind, NodeKind, Rule
 from compliance.report.build import CSV_COLUMNS, Options, findings_csv, from_assessment
 from compliance.report.charts import svg

@@ -18,7 +18,7 @@ Stable API (used by the PDF report, the site and the OSCAL export)::
     a.counts(), a.summary(), a.gate(fail_on, min_satisfied)
 
 ``store`` is the evidence store (anything with a ``conn`` sqlite3 connection) or a connection.
-The status rules are in :mod:`compliance.assess.rules`.
+The status rules are in :mod:`compliance.kb.status`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from compliance.assess import db, rules
+from compliance.assess import db
 from compliance.assess.diff import diff
 from compliance.assess.engine import DEFAULT_MAX_AGE_DAYS, REMEDIATION_DAYS, assess
 from compliance.assess.model import (
@@ -41,6 +41,7 @@ from compliance.assess.model import (
     PoamItem,
     SafeguardResult,
 )
+from compliance.kb import status as rules
 
 
 def _conn(store: Any) -> sqlite3.Connection:

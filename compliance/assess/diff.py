@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from compliance.assess import rules
 from compliance.assess.model import Assessment
+from compliance.kb import status as rules
 from compliance.kb.query import control_sort_key
 
 #: A change toward a worse status is a regression (higher rank = worse).

@@ -4,7 +4,7 @@ The engine reads any iterable of finding records with the attributes of the evid
 ``StoredFinding`` (identity, tool, rule_id, rule_title, severity, result, status, resource, function,
 file, line, pointer, file_sha256, first_seen, last_seen, method, targets, mitigations, mapped_by,
 message). It makes one pass over them, tallying per (mitigation, rule) and per
-(evidence file, rule), then applies the status rules of :mod:`compliance.assess.rules`.
+(evidence file, rule), then applies the status rules of :mod:`compliance.kb.status`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any, Protocol
 
 import orjson
 
-from compliance.assess import rules
 from compliance.assess.model import (
     Assessment,
     ControlResult,
@@ -29,10 +28,11 @@ from compliance.assess.model import (
     RuleEvidence,
     SafeguardResult,
 )
-from compliance.assess.scope import KBIndex, resolve, title_of
 from compliance.errors import InputError, StoreError
+from compliance.kb import status as rules
 from compliance.kb.load import KB
 from compliance.kb.query import control_sort_key
+from compliance.kb.scope import KBIndex, resolve, title_of
 
 #: FedRAMP continuous-monitoring remediation windows in days, by severity. FedRAMP names high,
 #: moderate and low; ``critical`` takes the high window, ``medium`` is moderate, and ``info`` or a

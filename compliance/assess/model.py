@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
-from compliance.assess import rules
+from compliance.kb import status as rules
 
 T = TypeVar("T")
 

@@ -6,8 +6,8 @@ import csv
 import io
 from typing import Any
 
-from compliance.assess import rules
 from compliance.assess.model import Assessment
+from compliance.kb import status as rules
 
 FORMATS = ("table", "json", "csv", "markdown")
 

@@ -37,9 +37,9 @@ from compliance.assess.engine import (
     slot_sql,
 )
 from compliance.assess.model import Assessment
-from compliance.assess.scope import resolve
 from compliance.errors import InputError, StoreError
 from compliance.kb.load import KB
+from compliance.kb.scope import resolve
 
 
 def _groups_sql(start_s: str, now_s: str) -> str:

@@ -7,7 +7,7 @@ Status rules (also in the README, "Design check"):
   else ``present``; a mitigation no predicate judged anywhere in this design is not *checkable* here;
 - a control in scope is ``met`` when every checkable mitigation that maps to it is present, ``unmet`` when one
   is absent, ``unknown`` otherwise (some unknown, or no checkable mitigation maps to it). This is the
-  assessment stage's :func:`compliance.assess.rules.combine` read with present = satisfied,
+  assessment stage's :func:`compliance.kb.status.combine` read with present = satisfied,
   absent = not-satisfied, unknown = not-assessed (satisfied -> met, not-satisfied -> unmet, else unknown).
   HIPAA safeguards (``--scope hipaa``) follow the same rule over the mitigations mapped to them.
 """
@@ -92,7 +92,7 @@ def design_status(values: list[str]) -> str:
 
 def control_status(children: list[str]) -> str:
     """met / unmet / unknown from the checkable mitigations' statuses, through the assessment's rule."""
-    from compliance.assess.rules import NOT_ASSESSED, NOT_SATISFIED, SATISFIED, combine
+    from compliance.kb.status import NOT_ASSESSED, NOT_SATISFIED, SATISFIED, combine
 
     mapped = [{PRESENT: SATISFIED, ABSENT: NOT_SATISFIED}.get(c, NOT_ASSESSED) for c in children]
     out = combine(mapped)
@@ -155,9 +155,9 @@ def qualified_name(el: Element) -> str:
 
 
 def run_check(kb: KB, path: Path, scope: str, *, today: date, classification: Path | None = None) -> DesignResult:
-    from compliance.assess.scope import KBIndex, resolve
     from compliance.design.attack import attack_paths
     from compliance.design.read import read_design
+    from compliance.kb.scope import KBIndex, resolve
 
     design = read_design(path, today=today, classification=classification)
     res = DesignResult(str(path), scope, design)

@@ -26,8 +26,8 @@ import hashlib
 import uuid
 from typing import Any
 
-from compliance.assess import rules
 from compliance.assess.model import Assessment, EvidenceFileRef, Observation
+from compliance.kb import status as rules
 from compliance.kb.load import KB
 from compliance.kb.model import Mitigation, NodeKind
 from compliance.kb.query import control_sort_key

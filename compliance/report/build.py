@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from compliance.assess import rules as arules
 from compliance.assess.model import Assessment, FindingRecord, RuleEvidence
+from compliance.kb import status as arules
 from compliance.kb.load import KB
 from compliance.kb.model import Baseline, Control, EdgeKind, NodeKind, Risk
 from compliance.kb.query import control_sort_key

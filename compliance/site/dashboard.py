@@ -32,7 +32,7 @@ def load_assessment(workspace: Path, assessment_id: str, kb: Any) -> Any:
 
 
 def dashboard_pages(gen: Generator, a: Any) -> list[NavItem]:
-    from compliance.assess import rules
+    from compliance.kb import status as rules
 
     statuses: list[str] = list(rules.STATUSES)
     nav: list[NavItem] = []
