@@ -67,7 +67,7 @@ test: system-test $(STAMP)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check compliance tests benchmarks
+	$(VENV)/bin/ruff check compliance tests benchmarks tools
 	$(VENV)/bin/ruff format --check compliance
 	$(VENV)/bin/mypy compliance
 
