@@ -183,10 +183,14 @@ def _label(c: dict[str, Any]) -> str:
 SECTIONS = {"controls": "NIST SP 800-53", "safeguards": "HIPAA Security Rule"}
 
 
-def nests(a: str, b: str) -> bool:
-    """True when one id contains the other: equal ids, or a control / standard and its own enhancement / spec."""
+def nests(a: str, b: str, standard: dict[str, str] | None = None) -> bool:
+    """True when one id contains the other: equal ids, a control and its own enhancement, or a HIPAA standard and
+    its own implementation specification (``standard`` maps a safeguard to its standard)."""
+    std = standard or {}
+    if a in (b, std.get(b)) or b == std.get(a):
+        return True
     a, b = a.upper(), b.upper()
-    return a == b or b.startswith(a + "(") or a.startswith(b + "(")
+    return b.startswith(a + "(") or a.startswith(b + "(")
 
 
 def links(rec: dict[str, Any], section: str) -> Iterator[dict[str, Any]]:
@@ -209,7 +213,7 @@ def check_contradictory_subset(data: Data) -> Iterator[Finding]:
             subs = [link for link in links(m, section) if link["relationship"] == "subset-of"]
             for i, later in enumerate(subs):
                 for earlier in subs[:i]:
-                    if not nests(str(earlier["to"]), str(later["to"])):
+                    if not nests(str(earlier["to"]), str(later["to"]), data.safeguard_standard):
                         yield Finding(
                             "contradictory-subset",
                             file,
