@@ -526,6 +526,77 @@ EXTRA_CWES = {
 
 CWE_SOURCE = "sckb judgement; CWE names from MITRE CWE"
 
+#: Why each secondary CWE -> risk link holds (sckb judgement, reviewed 2026-12-07); the primary link uses the
+#: reference sheet's note.
+SECONDARY_NOTES: dict[tuple[str, str], str] = {
+    ("CWE-20", "SAS-9"): (
+        "input that is not validated lets callers send repeated, out-of-order or out-of-range values that steer a workflow past its business rules"
+    ),
+    ("CWE-22", "SAS-12"): (
+        "a traversal path inside /tmp can read or overwrite files that an earlier invocation left in the reused execution environment"
+    ),
+    ("CWE-117", "SAS-1"): ("the forged log lines arrive in event fields, so the way in is event-data injection"),
+    ("CWE-200", "SAS-3"): (
+        "settings such as public buckets, verbose stage logging or open function URLs expose data without any fault in the code"
+    ),
+    ("CWE-284", "SAS-2"): (
+        "a policy open to any principal lets callers reach the function or its data without being authenticated at all"
+    ),
+    ("CWE-312", "SAS-3"): (
+        "cleartext storage is usually a missing encryption setting on the function, log group or parameter, that is a deployment configuration fault"
+    ),
+    ("CWE-327", "SAS-7"): (
+        "weak algorithms used to encrypt or derive stored secrets leave those secrets recoverable by whoever obtains the ciphertext"
+    ),
+    ("CWE-330", "SAS-7"): (
+        "keys, API tokens or other secrets generated with a predictable generator can be guessed wherever they are stored"
+    ),
+    ("CWE-345", "SAS-1"): (
+        "an unverified message lets an attacker place crafted data in the event that triggers the next function"
+    ),
+    ("CWE-362", "SAS-12"): (
+        "state kept across warm invocations (globals, /tmp, connection pools) is where unsynchronised access mixes one request's data into another's"
+    ),
+    ("CWE-459", "SAS-11"): (
+        "resources a function creates and never removes (temporary objects, queues, triggers) outlive it as unowned cloud resources"
+    ),
+    ("CWE-494", "SAS-3"): (
+        "whether the platform verifies a package signature is a deployment setting, the code-signing configuration, which is missing"
+    ),
+    ("CWE-532", "SAS-5"): (
+        "logs that carry secrets or PHI have to be locked down and cannot feed monitoring freely, so the logging set-up itself falls short"
+    ),
+    ("CWE-668", "SAS-3"): (
+        "the exposure is set by configuration (public URLs, resource policies, triggers) rather than by the function code"
+    ),
+    ("CWE-674", "SAS-9"): (
+        "a self-triggering loop changes the intended order of execution between functions, and an attacker can start it on purpose"
+    ),
+    ("CWE-703", "SAS-9"): (
+        "an unhandled exception can skip a step of a multi-function workflow and leave it in a state the business logic never expects"
+    ),
+    ("CWE-732", "SAS-4"): (
+        "a resource policy granting broad rights is the same over-permissioning as an over-broad role, seen from the resource side"
+    ),
+    ("CWE-770", "SAS-3"): (
+        "concurrency caps, throttles and timeouts are deployment settings, so leaving them out is a configuration fault"
+    ),
+    ("CWE-798", "SAS-3"): (
+        "credentials placed in environment variables or IaC templates are a deployment configuration choice as well as a code fault"
+    ),
+    ("CWE-862", "SAS-2"): (
+        "without a per-caller check the function treats any authenticated caller as entitled to every record, so the identity established at the edge is never tied to the data"
+    ),
+    ("CWE-863", "SAS-2"): ("errors in authorizer or token-claim logic let callers pass as identities or roles they do not hold"),
+    ("CWE-918", "SAS-4"): (
+        "what a forged request can reach depends on the function's credentials, so an over-privileged role turns SSRF into data access"
+    ),
+    ("CWE-1104", "SAS-11"): (
+        "functions and layers built on unmaintained packages or runtimes keep running long after anyone maintains that code"
+    ),
+    ("CWE-1333", "SAS-1"): ("the costly pattern is set off by crafted strings in event data, the injection path"),
+}
+
 
 def gen_cwes(ref: Path, out: Path) -> None:
     rows = read_csv(ref / "cwe-to-serverless-risk.csv")
@@ -546,7 +617,7 @@ def gen_cwes(ref: Path, out: Path) -> None:
     for r in sorted(rows, key=lambda r: int(r["cwe_id"][4:])):
         links = [link(r["cwe_id"], r["csa_primary"], r["note"], True)]
         for sec in filter(None, (s.strip() for s in r["csa_secondary"].split(";"))):
-            links.append(link(r["cwe_id"], sec, r["note"], False))
+            links.append(link(r["cwe_id"], sec, SECONDARY_NOTES[(r["cwe_id"], sec)], False))
         parts.append(block({"id": r["cwe_id"], "title": r["cwe_name"], "risks": links}))
     missing = [c for c in published if c not in seen]
     for cwe in missing:
@@ -561,6 +632,8 @@ def gen_cwes(ref: Path, out: Path) -> None:
             "Links: sckb judgement (no CSA, OWASP or MITRE source maps CWEs to these risks), all",
             "'intersects-with'. The last entries are CWEs that scanner rules publish but the",
             "reference sheet lacked (CWE-80, 155, 605, 838).",
+            "Review 2026-12-07: the 24 secondary links carry their own note (why that CWE leads to that",
+            "second risk) instead of repeating the primary link's note.",
         ]
     )
     write(out / "mappings" / "cwe-risks.yaml", text + "cwes:\n" + "\n".join(parts) + "\n")
