@@ -17,6 +17,11 @@ Reports, as ``file:line: message``, the problems of the curated graph that can b
                              strategy -> mitigation, so ``subset-of`` claims the whole strategy sits inside the
                              mitigation
 - ``cwe-copied-note``        a CWE's secondary risk link whose note repeats the primary link's note
+- ``unknown-control``        a control target absent from the official SP 800-53 rev5 OSCAL catalog (only when
+                             ``<shared>/oscal/nist/NIST_SP-800-53_rev5_catalog.json`` is present)
+
+The crosswalk sets come from mappings/hipaa-crosswalk.yaml (SP 800-66r2 as generated from the reference sheet), one
+set per HIPAA standard; a safeguard shares the set of its standard.
 
 Each check is a small function (``check_*``) over the loaded records, so each can become a
 ``sckb kb validate`` rule later. Run: ``python tools/review_links.py [--root .] [--shared ../shared]``;
@@ -200,7 +205,7 @@ def links(rec: dict[str, Any], section: str) -> Iterator[dict[str, Any]]:
 def bare_source(source: str) -> str:
     """The source text with document names, punctuation and filler removed."""
     s = DOC_NAMES.sub(" ", source)
-    s = re.sub(r"\(id as quoted by secondary sources\)", " ", s)
+    s = re.sub(r"\(id as quoted by secondary sources\)|sckb\s+judg(e)?ment|basis:?", " ", s, flags=re.IGNORECASE)
     return re.sub(r"[\s,;:]+", " ", s).strip(" .")
 
 
