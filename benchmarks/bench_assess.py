@@ -24,6 +24,7 @@ from compliance import kb as kbmod
 from compliance.assess import assess, run
 from compliance.assess.model import Assessment, EvidenceFileRef, Observation
 from compliance.evidence.store import Store
+from compliance.evidence.store.sqlite import FINDING_SQL
 from compliance.kb.model import NodeKind, Rule
 from compliance.oscal.build import assessment_results
 from compliance.oscal.catalog import parse_catalog
@@ -156,7 +157,7 @@ def bench_assess(kb: kbmod.KB) -> None:
         print(f"   (generated {N_FINDINGS:,} findings in {time.perf_counter() - t0:.1f} s)", flush=True)
 
         def bare() -> None:
-            for _ in store.conn.execute(Store._FINDING_SQL):
+            for _ in store.conn.execute(FINDING_SQL):
                 pass
 
         c0 = time.process_time()

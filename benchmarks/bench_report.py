@@ -155,7 +155,7 @@ def main() -> int:
         t0 = time.perf_counter()
         a = assess(kb, findings, files, scopes=["fedramp-moderate"], now=NOW)
         with Store.open(ws) as store:
-            save(store.conn, a)
+            save(store, a)
         print(
             f"generated: {len(findings):,} findings, {len(a.findings):,} failing, {len(a.controls)} controls, "
             f"{len(a.poam)} POA&M items (assessed and stored in {time.perf_counter() - t0:.1f} s)",

@@ -11,13 +11,16 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import orjson
 
 from compliance import __version__
 from compliance.errors import EXIT_INTERNAL, CheckFailed, SckbError
+
+if TYPE_CHECKING:
+    from compliance.evidence.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -667,7 +670,7 @@ def evidence_verify(obj: Ctx, as_json: bool) -> None:
 _ASSESS_STATUSES = ["satisfied", "not-satisfied", "partially-satisfied", "not-assessed", "inherited"]
 
 
-def _open_store(obj: Ctx, *, create: bool = False) -> Any:
+def _open_store(obj: Ctx, *, create: bool = False) -> Store:
     from compliance.evidence.store import Store
 
     return Store.open(obj.workspace, create=create)
@@ -797,7 +800,7 @@ def assess_group(
     kb = obj.kb()
     with _open_store(obj) as store:
         show = sys.stderr.isatty()
-        n_total = store.conn.execute("SELECT count(*) FROM identities").fetchone()[0] if show else None
+        n_total = store.identity_count() if show else None
         from rich.console import Console
 
         with Progress(
@@ -856,21 +859,21 @@ def assess_list(obj: Ctx, as_json: bool) -> None:
     with _open_store(obj) as store:
         rows = list_assessments(store)
     if as_json:
-        return emit_json(rows)
+        return emit_json([r.as_dict() for r in rows])
     _console().print(
         _table(
             "Assessments (latest first)",
             ["id", "now", "scopes", "satisfied", "not-satisfied", "partial", "not-assessed", "inherited"],
             [
                 (
-                    r["id"],
-                    r["now"],
-                    r["scopes"],
-                    r["counts"]["satisfied"],
-                    r["counts"]["not-satisfied"],
-                    r["counts"]["partially-satisfied"],
-                    r["counts"]["not-assessed"],
-                    r["counts"]["inherited"],
+                    r.id,
+                    r.now,
+                    list(r.scopes),
+                    r.counts["satisfied"],
+                    r.counts["not-satisfied"],
+                    r.counts["partially-satisfied"],
+                    r.counts["not-assessed"],
+                    r.counts["inherited"],
                 )
                 for r in rows
             ],
@@ -1030,7 +1033,7 @@ def catalog_import(obj: Ctx, file: Path, as_json: bool) -> None:
     from compliance.oscal.catalog import import_catalog
 
     with _open_store(obj, create=True) as store:
-        n = import_catalog(store.conn, file)
+        n = import_catalog(store, file)
     if as_json:
         return emit_json({"file": str(file), "controls": n})
     click.echo(f"imported {n} control statements from {file}")

@@ -249,7 +249,7 @@ def test_fast_store_read_equals_the_record_path(ingested: Path, scopes: list[str
     from compliance.assess import assess, db
     from compliance.assess.engine import content_id
     from compliance.assess.storeread import assess_store
-    from compliance.evidence.store import Store
+    from compliance.evidence.store import SQLiteStore, Store
 
     kb = kbmod.load()
     now = datetime(2026, 12, 1, tzinfo=UTC)
@@ -263,11 +263,11 @@ def test_fast_store_read_equals_the_record_path(ingested: Path, scopes: list[str
             # the one serialisation made for the id (the assessment with an empty id) is what the database stores
             assert fast.id == content_id(fast) == "A-" + hashlib.sha256(blob[0]).hexdigest()[:16]
             assert orjson.loads(blob[0]) == {**orjson.loads(orjson.dumps(fast)), "id": ""}
-    conn = sqlite3.connect(":memory:")
-    db.save(conn, fast, blob[0])
-    assert db.load(conn) == fast  # the id comes back from its column
-    db.save(conn, slow)  # serialised by save itself
-    assert db.load(conn, slow.id) == slow
+    mem = SQLiteStore(Path("memory"), sqlite3.connect(":memory:"))
+    db.save(mem, fast, blob[0])
+    assert db.load(mem) == fast  # the id comes back from its column
+    db.save(mem, slow)  # serialised by save itself
+    assert db.load(mem, slow.id) == slow
 
 
 def test_fast_read_sees_uncommitted_changes_of_the_store_connection(ingested: Path, tmp_path: Path) -> None:

@@ -248,7 +248,7 @@ def test_missing_schema_dir_is_input_error(fixture_kb: kbmod.KB, tmp_path: Path)
 def test_catalog_statements_from_the_official_catalog(tmp_path: Path) -> None:
     if not CATALOG.is_file():
         pytest.skip("../shared catalog missing")
-    import sqlite3
+    from compliance.evidence.store import Store
 
     found = parse_catalog(CATALOG.read_bytes())
     assert len(found) == 1196  # every control and enhancement of SP 800-53 rev5 (5.2.0), withdrawn ones included
@@ -260,9 +260,8 @@ def test_catalog_statements_from_the_official_catalog(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     ws.mkdir()
     assert statements(ws) == {}  # nothing imported: callers fall back to ids and titles
-    conn = sqlite3.connect(ws / "evidence.db")
-    assert import_catalog(conn, CATALOG) == 1196
-    conn.close()
+    with Store.open(ws) as store:
+        assert import_catalog(store, CATALOG) == 1196
     st = statements(ws)
     assert st["AC-6"] == text and len(st) == 1196
 

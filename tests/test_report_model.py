@@ -237,10 +237,10 @@ def test_statements_appear_when_a_catalog_was_imported(kb: Any, big: dict[str, A
         pytest.skip("../shared catalog missing")
     ws = tmp_path / "ws"
     with Store.open(ws) as store:
-        save(store.conn, big["a"])
+        save(store, big["a"])
         _, before = build(kb, store, now=NOW)
         assert not before.meta.catalog_imported and all(c.statement is None for c in before.controls)
-        import_catalog(store.conn, CATALOG)
+        import_catalog(store, CATALOG)
         _, model = build(kb, store, now=NOW)
     st = statements(ws)
     assert model.meta.catalog_imported

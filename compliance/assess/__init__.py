@@ -17,22 +17,22 @@ Stable API (used by the PDF report, the site and the OSCAL export)::
     a.observations                          # (evidence file, rule) groups, the unit of OSCAL observations
     a.counts(), a.summary(), a.gate(fail_on, min_satisfied)
 
-``store`` is the evidence store (anything with a ``conn`` sqlite3 connection) or a connection.
-The status rules are in :mod:`compliance.kb.status`.
+``store`` is the evidence store (:class:`compliance.evidence.store.Store`); ``kb`` a loaded
+:class:`compliance.kb.load.KB`. The status rules are in :mod:`compliance.kb.status`.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from compliance.assess import db
-from compliance.assess.diff import diff
+from compliance.assess.diff import AssessmentDiff, diff
 from compliance.assess.engine import DEFAULT_MAX_AGE_DAYS, REMEDIATION_DAYS, assess
 from compliance.assess.model import (
     Assessment,
+    AssessmentInfo,
+    AssessmentSummary,
     ControlResult,
     EvidenceFileRef,
     FindingRecord,
@@ -41,30 +41,25 @@ from compliance.assess.model import (
     PoamItem,
     SafeguardResult,
 )
+from compliance.assess.storeread import assess_store
+from compliance.evidence.store import Store
 from compliance.kb import status as rules
+from compliance.kb.load import KB
 
 
-def _conn(store: Any) -> sqlite3.Connection:
-    if isinstance(store, sqlite3.Connection):
-        return store
-    conn = getattr(store, "conn", None)
-    if not isinstance(conn, sqlite3.Connection):
-        raise TypeError("expected an evidence Store (with .conn) or a sqlite3.Connection")
-    return conn
-
-
-def load_assessment(store: Any, id: str | None = None) -> Assessment:
+def load_assessment(store: Store, id: str | None = None) -> Assessment:
     """The assessment ``id`` (an id, a unique prefix, or None/"latest" for the latest)."""
-    return db.load(_conn(store), id)
+    return db.load(store, id)
 
 
-def list_assessments(store: Any) -> list[dict[str, Any]]:
-    return db.listing(_conn(store))
+def list_assessments(store: Store) -> list[AssessmentInfo]:
+    """Every stored assessment, latest first."""
+    return db.listing(store)
 
 
 def run(
-    kb: Any,
-    store: Any,
+    kb: KB,
+    store: Store,
     *,
     scopes: list[str],
     now: datetime,
@@ -73,8 +68,6 @@ def run(
     progress: Callable[[int], None] | None = None,
 ) -> Assessment:
     """Assess the store's findings and save the result in the workspace database."""
-    from compliance.assess.storeread import assess_store
-
     blob: list[bytes] = []  # the serialisation made for the content id, stored as is
     a = assess_store(
         kb,
@@ -86,7 +79,7 @@ def run(
         progress=progress,
         blob_out=blob,
     )
-    db.save(_conn(store), a, blob[0] if blob else None)
+    db.save(store, a, blob[0] if blob else None)
     return a
 
 
@@ -94,6 +87,9 @@ __all__ = [
     "DEFAULT_MAX_AGE_DAYS",
     "REMEDIATION_DAYS",
     "Assessment",
+    "AssessmentDiff",
+    "AssessmentInfo",
+    "AssessmentSummary",
     "ControlResult",
     "EvidenceFileRef",
     "FindingRecord",

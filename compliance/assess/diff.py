@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from compliance.assess.model import Assessment
 from compliance.kb import status as rules
@@ -12,7 +12,36 @@ from compliance.kb.query import control_sort_key
 _RANK = {rules.SATISFIED: 0, rules.INHERITED: 0, rules.PARTIAL: 1, rules.NOT_ASSESSED: 2, rules.NOT_SATISFIED: 3}
 
 
-def diff(old: Assessment, new: Assessment) -> dict[str, Any]:
+class StatusChange(TypedDict):
+    control: str
+    title: str
+    old: str
+    new: str
+    regression: bool
+
+
+class FindingChange(TypedDict):
+    identity: str
+    rule: str
+    severity: str | None
+    subject: str | None
+    first_seen: str
+
+
+class AssessmentDiff(TypedDict):
+    """What :func:`diff` returns (``sckb assess diff --json``)."""
+
+    old: str
+    new: str
+    changed: list[StatusChange]
+    added: list[str]
+    removed: list[str]
+    opened: list[FindingChange]
+    closed: list[FindingChange]
+    regressions: int
+
+
+def diff(old: Assessment, new: Assessment) -> AssessmentDiff:
     """What changed from ``old`` to ``new``.
 
     ``changed`` lists controls present in both whose status differs (``regression`` is true when the new
@@ -20,7 +49,7 @@ def diff(old: Assessment, new: Assessment) -> dict[str, Any]:
     ``added``/``removed`` list controls only in one scope; ``opened`` are failing findings in ``new``
     but not in ``old``, ``closed`` the reverse.
     """
-    changed = []
+    changed: list[StatusChange] = []
     for cid in sorted(set(old.controls) & set(new.controls), key=control_sort_key):
         a, b = old.controls[cid].status, new.controls[cid].status
         if a != b:
@@ -30,7 +59,7 @@ def diff(old: Assessment, new: Assessment) -> dict[str, Any]:
     opened = sorted(set(new.findings) - set(old.findings))
     closed = sorted(set(old.findings) - set(new.findings))
 
-    def row(a: Assessment, ident: str) -> dict[str, Any]:
+    def row(a: Assessment, ident: str) -> FindingChange:
         f = a.findings[ident]
         return {"identity": ident, "rule": f.rule, "severity": f.severity, "subject": f.subject, "first_seen": f.first_seen}
 

@@ -8,8 +8,9 @@ and the OSCAL export read these objects; none of them re-decides a status.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
+from compliance.evidence.model import StoredFinding
 from compliance.kb import status as rules
 
 T = TypeVar("T")
@@ -77,7 +78,8 @@ class SafeguardResult:
 
 @dataclass(slots=True)
 class FindingRecord:
-    """A fresh, open, failing finding as the assessment saw it."""
+    """A fresh, open, failing finding as the assessment saw it: a projection of the store's
+    :class:`~compliance.evidence.model.StoredFinding` (see :data:`RECORD_FROM_STORED`)."""
 
     identity: str
     tool: str
@@ -101,6 +103,15 @@ class FindingRecord:
     controls: list[str]
     mapped_by: str
     message: str | None
+
+
+#: How :class:`FindingRecord` is made from a :class:`StoredFinding`: a field named here takes the stored field
+#: it names (``rule`` is ``tool:rule_id``; ``subject`` the function, resource or file, the first given); every
+#: other field is the stored field of its name (``mitigations`` and ``controls`` as sorted lists; ``controls``
+#: only the attestation targets that are KB controls). Checked below.
+RECORD_FROM_STORED = {"title": "rule_title", "rule": "tool:rule_id", "subject": "function|resource|file"}
+if not {f.name for f in fields(FindingRecord)} - set(RECORD_FROM_STORED) <= {f.name for f in fields(StoredFinding)}:
+    raise ImportError("FindingRecord has a field that is neither a StoredFinding field nor in RECORD_FROM_STORED")
 
 
 @dataclass(slots=True)
@@ -151,6 +162,53 @@ class PoamItem:
     controls: list[str]
     mitigations: list[str]
     observations: list[str]  # Observation.key
+
+
+class SummaryWindow(TypedDict):
+    start: str
+    end: str
+    max_age_days: int
+
+
+class UnmappedFailures(TypedDict):
+    mode: str
+    count: int
+
+
+class AssessmentSummary(TypedDict):
+    """:meth:`Assessment.summary` (the ``assessment`` object of ``sckb assess --format json``)."""
+
+    id: str
+    now: str
+    window: SummaryWindow
+    scopes: list[str]
+    unmapped_failures: UnmappedFailures
+    controls: int
+    counts: dict[str, int]
+    satisfied_percent: float
+    safeguards: dict[str, int]
+    findings_failing: int
+    stale_findings: int
+    future_findings: int
+    evidence_files: int
+    stale_files: list[str]
+    poam_items: int
+    poam_overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentInfo:
+    """One stored assessment as ``sckb assess list`` shows it (``seq``: order of saving, latest highest)."""
+
+    id: str
+    seq: int
+    now: str
+    scopes: tuple[str, ...]
+    counts: dict[str, int]  # controls per status
+
+    def as_dict(self) -> dict[str, object]:
+        """As ``sckb assess list --json`` prints it."""
+        return {"id": self.id, "seq": self.seq, "now": self.now, "scopes": list(self.scopes), "counts": self.counts}
 
 
 @dataclass(slots=True)
@@ -253,7 +311,7 @@ class Assessment:
             ],
         }
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> AssessmentSummary:
         return {
             "id": self.id,
             "now": self.now,

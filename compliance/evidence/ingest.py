@@ -1,6 +1,6 @@
 """Ingest evidence files into the store: detect, parse, map, and write each file in one transaction.
 
-One file is one SQLite transaction: its observations, the finding identities it touches, the coverage
+One file is one store transaction (:meth:`Store.write_file`): its observations, the finding identities it touches, the coverage
 it adds, the closing of findings it no longer reports, and its ``files`` row (with the hash chain) are
 committed together or not at all, so a crash or ``kill -9`` mid-file leaves the store as it was.
 The raw bytes are copied into the locker first (hashed while copied) and the copy is what gets parsed.
@@ -8,19 +8,17 @@ The raw bytes are copied into the locker first (hashed while copied) and the cop
 Files are committed in the order they are named (folders walked in sorted order). The CPU work is shared
 without changing that order or any row: files of :data:`WORKER_BYTES` and more are prepared by a forked
 helper process while this one writes (worker.py), and the smaller files of a large batch are shared with
-peer processes that prepare one file while another writes (peer.py).
+peer processes that prepare one file while another writes (peer.py). What a file's rows are is
+:mod:`compliance.evidence.prepare`; how they are numbered, digested and written is the store's.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import hashlib
-import operator
 import os
 import shutil
-import sqlite3
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,17 +26,31 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from compliance.errors import InputError, StoreError
+from compliance.evidence import peer
 from compliance.evidence.formats import Format, by_name, detect, registry
 from compliance.evidence.mapping import Mapper
-from compliance.evidence.model import Finding
 from compliance.evidence.parsing import HEAD_BYTES, STREAM_THRESHOLD, ParseContext, loads_json, sniff
-from compliance.evidence.store import FILE_COLUMNS, Store, chain_digest
+from compliance.evidence.prepare import BATCH, FileResult, Pending, Tally, identity_of, prepare, scope_prefix
+from compliance.evidence.store import Batch, EngineError, FileWrite, NewFile, Store
 from compliance.evidence.worker import ParseWorker
 
-BATCH = 5000
+__all__ = [
+    "ATTACHMENTS",
+    "BATCH",
+    "PEER_BYTES",
+    "WORKER_BYTES",
+    "FileResult",
+    "Ingester",
+    "Pending",
+    "Summary",
+    "Tally",
+    "default_jobs",
+    "expand",
+    "identity_of",
+    "ingest",
+    "prepare",
+]
 #: Files at least this big are parsed by a helper process while this one writes (see worker.py). Smaller
 #: files gain little: the helper parses a whole document before its first batch, and this process waits.
 WORKER_BYTES = 8 << 20
@@ -47,58 +59,6 @@ WORKER_BYTES = 8 << 20
 PEER_BYTES = 32 << 20
 #: Folders with this name hold attestation attachments; folder walks do not ingest them as evidence.
 ATTACHMENTS = "attachments"
-
-_UPSERT = """
-INSERT INTO identities
-  (identity, tool, rule_id, loc, first_seen, last_seen, status, latest, last_file, seen, mapped_by, mitigations, controls)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
-ON CONFLICT(identity) DO UPDATE SET
-  first_seen = min(first_seen, excluded.first_seen),
-  last_file = excluded.last_file,
-  seen = seen + 1,
-  status = CASE WHEN excluded.last_seen >= last_seen THEN excluded.status ELSE status END,
-  latest = CASE WHEN excluded.last_seen >= last_seen THEN excluded.latest ELSE latest END,
-  mapped_by = CASE WHEN excluded.last_seen >= last_seen THEN excluded.mapped_by ELSE mapped_by END,
-  mitigations = CASE WHEN excluded.last_seen >= last_seen THEN excluded.mitigations ELSE mitigations END,
-  controls = CASE WHEN excluded.last_seen >= last_seen THEN excluded.controls ELSE controls END,
-  last_seen = max(last_seen, excluded.last_seen)
-"""
-_INSERT_OBS = "INSERT INTO observations VALUES (" + ", ".join("?" * 24) + ")"
-_STATUS = {"pass": "passing", "fail": "open", "error": "open", "info": "info"}
-#: identity rows are sorted by identity alone: the sort is stable, so repeats of one identity stay in file order
-_IDENTITY = operator.itemgetter(0)
-
-
-@dataclass
-class FileResult:
-    """The outcome of one file, as the summary lists it."""
-
-    path: str
-    format: str | None = None
-    tool: str | None = None
-    sha256: str | None = None
-    failed: int = 0
-    passed: int = 0
-    other: int = 0
-    mapped: int = 0
-    skipped: str | None = None
-    error: str | None = None
-
-    @property
-    def findings(self) -> int:
-        return self.failed + self.passed + self.other
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "format": self.format,
-            "tool": self.tool,
-            "sha256": self.sha256,
-            "findings": {"failed": self.failed, "passed": self.passed, "other": self.other},
-            "mapped": self.mapped,
-            "skipped": self.skipped,
-            "error": self.error,
-        }
 
 
 @dataclass
@@ -126,36 +86,6 @@ class Summary:
         return sum(1 for r in self.results if r.error is not None)
 
 
-def identity_of(f: Finding) -> tuple[str, str]:
-    """(identity, location key). The location is the scope a later scan of the same tool must cover to
-    close the finding. The identity is 32 hex digits: 8 from a hash of tool + location, then 24 from a hash
-    of tool + rule + subject. Findings of one file or account thus sit together in the identity index, so a
-    scan's upserts touch a few regions of it instead of pages all over a large store."""
-    if f.resource:
-        subject = f"r\0{f.resource}\0{f.file or ''}"
-    elif f.function:
-        subject = f"f\0{f.function}"
-    elif f.file:
-        subject = f"l\0{f.file}\0{f.line or ''}"
-    elif f.targets:
-        subject = "t\0" + "\0".join(f.targets)
-    else:
-        subject = f"a\0{f.provider or ''}\0{f.account or ''}\0{f.region or ''}"
-    if f.file:
-        loc = f.file
-    elif f.account or f.region:
-        loc = f"{f.provider or ''}:{f.account or ''}:{f.region or ''}"
-    else:
-        loc = f.resource or f.function or ""
-    ident = _scope_prefix(f.tool, loc) + hashlib.sha256(f"{f.tool}\0{f.rule_id}\0{subject}".encode()).hexdigest()[:24]
-    return ident, loc
-
-
-@functools.lru_cache(maxsize=65536)
-def _scope_prefix(tool: str, loc: str) -> str:
-    return hashlib.sha256(f"{tool}\0{loc}".encode()).hexdigest()[:8]
-
-
 def expand(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
     """(file, base folder) for every file named or found below a named folder (sorted). Hidden files and
     ``attachments/`` folders (attestation attachments, ingested through their attestation) are skipped."""
@@ -169,47 +99,6 @@ def expand(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
                     yield sub, p
         else:
             yield p, p.parent
-
-
-@dataclass
-class Tally:
-    """What a file's findings add up to, gathered while their rows are prepared."""
-
-    counts: dict[str, int] = field(default_factory=lambda: {"fail": 0, "pass": 0, "error": 0, "info": 0})
-    locs: set[str] = field(default_factory=set)
-    by_tool: dict[tuple[str, str | None], int] = field(default_factory=dict)
-    latest_time: str = ""
-    time_source: str = "ingest"
-    mapped: int = 0
-    n: int = 0
-
-
-@dataclass
-class Pending:
-    """A file copied into the locker tmp folder and recognised, not yet written to the store."""
-
-    res: FileResult
-    tmp: Path
-    fmt: Format
-    ctx: ParseContext
-    #: (pointer, path, sha256) of attestation attachments, and their locker tmp copies
-    attachments: list[tuple[str, str, str]] = field(default_factory=list)
-    extra: list[Path] = field(default_factory=list)
-    tally: Tally = field(default_factory=Tally)
-
-    def discard(self) -> None:
-        """Remove the tmp copies (after a failure, or when the file is not written after all)."""
-        self.tmp.unlink(missing_ok=True)
-        for p in self.extra:
-            p.unlink(missing_ok=True)
-        self.extra.clear()
-
-
-#: One batch of a file's rows before the store numbers them: observation rows (two leading slots for the
-#: observation and file ids, then :data:`OBS_COLUMNS`; the digest is appended when numbered) and identity
-#: rows sorted by identity (slot 7 holds the row's position in the batch until it becomes its observation id;
-#: slot 8 becomes the file id).
-Batch = tuple[list[list[Any]], list[list[Any]]]
 
 
 @contextlib.contextmanager
@@ -256,13 +145,11 @@ class Ingester:
         self._finalizer: weakref.finalize[Any, Any] | None = None
         if clean_tmp:  # copies left by an interrupted ingest (a second ingest process keeps the first one's)
             shutil.rmtree(store.locker / "tmp", ignore_errors=True)
-        # checkpoint the WAL every 256 MB rather than every 16 MB: pages that many files touch (the identity
-        # index) are copied into the database once per checkpoint, not once per file; see checkpoint()
-        store.conn.execute("PRAGMA wal_autocheckpoint=16384")
+        store.bulk_ingest()
 
     def checkpoint(self) -> None:
-        """Fold the WAL back into the database (after a batch)."""
-        self.store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        """Let the store tidy up after a batch (SQLite: fold the WAL back into the database)."""
+        self.store.checkpoint()
 
     def close(self) -> None:
         """Stop the parsing helper process (if one was started)."""
@@ -375,18 +262,16 @@ class Ingester:
         res = pending.res
         committed = False
         with self._outcome(pending), _collector_off():
-            conn = self.store.conn
-            conn.execute("BEGIN IMMEDIATE")
-            if self.store.has_file(res.sha256 or ""):  # the same bytes came in earlier in this batch
-                res.skipped = "already ingested (same SHA-256)"
-                res.format = None
-            else:
-                self._write(pending, self._batches(pending) if batches is None else batches, on_progress)
-                self.store.put_locker(pending.tmp, res.sha256 or "")
-                for p in pending.extra:
-                    self.store.put_locker(p, p.name.rsplit("-", 1)[1])
-                pending.extra.clear()
-            conn.execute("COMMIT")
+            with self.store.write_file() as tx:
+                if tx.has_file(res.sha256 or ""):  # the same bytes came in earlier in this batch
+                    res.skipped = "already ingested (same SHA-256)"
+                    res.format = None
+                else:
+                    self._write(tx, pending, self._batches(pending) if batches is None else batches, on_progress)
+                    self.store.put_locker(pending.tmp, res.sha256 or "")
+                    for p in pending.extra:
+                        self.store.put_locker(p, p.name.rsplit("-", 1)[1])
+                    pending.extra.clear()
             committed = True
         if not committed or res.skipped:
             pending.discard()
@@ -398,27 +283,20 @@ class Ingester:
         res = pending.res
         try:
             yield
-        except InputError as exc:
-            self._rollback()
+        except InputError as exc:  # (the transaction, if any, was rolled back on its way out)
             res.error = str(exc)
         except (KeyError, TypeError, AttributeError, ValueError, IndexError, RecursionError) as exc:
-            self._rollback()  # a shape the parser did not expect: bad input for that format
+            # a shape the parser did not expect: bad input for that format
             res.error = str(InputError(f"unexpected content for format {res.format}: {type(exc).__name__}: {exc}", path=res.path))
-        except sqlite3.DatabaseError as exc:
-            self._rollback()
+        except EngineError as exc:  # the transaction was rolled back
             pending.discard()
             raise StoreError(f"{self.store.workspace}: evidence store error while ingesting {res.path}: {exc}") from None
         except BaseException:
-            self._rollback()
             pending.discard()
             raise
         if res.error is not None:
             res.failed = res.passed = res.other = res.mapped = 0
             pending.discard()
-
-    def _rollback(self) -> None:
-        if self.store.conn.in_transaction:
-            self.store.conn.execute("ROLLBACK")
 
     def _attach(self, root: Path, folder: Path, rel: str, pointer: str, shown: str, pending: Pending) -> str:
         if not rel or Path(rel).is_absolute() or rel.startswith(("/", "\\")) or ":" in rel.split("/")[0]:
@@ -445,33 +323,17 @@ class Ingester:
         return prepare(pending.fmt.parse(pending.ctx.path, pending.ctx), pending.ctx, tally, self.mapper, self.now_iso)
 
     # ------------------------------------------------------------------ transaction
-    def _write(self, pending: Pending, batches: Iterable[Batch], on_progress: Callable[[int], None] | None) -> None:
-        conn = self.store.conn
+    def _write(
+        self, tx: FileWrite, pending: Pending, batches: Iterable[Batch], on_progress: Callable[[int], None] | None
+    ) -> None:
         fmt, ctx, res = pending.fmt, pending.ctx, pending.res
-        sha, shown, size = res.sha256 or "", res.path, ctx.size
-        file_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM files").fetchone()[0]
-        obs_id = conn.execute("SELECT coalesce(max(id), 0) FROM observations").fetchone()[0]
-        first_obs = obs_id + 1
         now = self.now_iso
-        rows_hash = hashlib.sha256()
-        sha256, dumps = hashlib.sha256, orjson.dumps
-        for obs_rows, id_rows in batches:
-            base = obs_id + 1
-            for row in obs_rows:
-                obs_id += 1
-                row[0] = obs_id
-                row[1] = file_id
-                row.append(sha256(dumps(row)).hexdigest()[:32])  # = row_digest(obs_id, file_id, values)
-            for r in id_rows:
-                r[7] += base
-                r[8] = file_id
-            rows_hash.update("".join([r[23] for r in obs_rows]).encode())  # the file's digest over its rows' digests
-            conn.executemany(_INSERT_OBS, obs_rows)
-            conn.executemany(_UPSERT, id_rows)
+        for batch in batches:
+            k = tx.add(batch)
             if on_progress is not None:
-                on_progress(len(obs_rows))
+                on_progress(k)
         tally = pending.tally
-        n = obs_id - first_obs + 1
+        n = tx.count
         tools: dict[str, int] = {}
         versions: dict[str, int] = {}
         for (t, v), k in tally.by_tool.items():
@@ -488,136 +350,26 @@ class Ingester:
         else:
             file_time, file_time_source = now, "ingest"
         # coverage and closing: findings of this tool in the covered locations that this scan no longer reports
-        covered = tally.locs | ctx.covered
-        newest = conn.execute("SELECT max(scan_time) FROM coverage WHERE tool=?", (tool,)).fetchone()[0]
-        for scope_tool in tools or {tool: 0}:
-            conn.executemany(  # a scope's identities share their first 8 hex digits: a key range
-                "UPDATE identities SET status='closed' WHERE identity >= ? AND identity < ? AND tool=? AND loc=?"
-                " AND status IN ('open','info') AND last_seen < ? AND last_file != ?",
-                [
-                    (prefix, prefix + "g", scope_tool, loc, file_time, file_id)
-                    for loc in sorted(covered)
-                    for prefix in (_scope_prefix(scope_tool, loc),)
-                ],
-            )
-            if newest is not None and newest > file_time:  # an older scan arrived late: newer scans may have closed these
-                conn.execute(
-                    "UPDATE identities SET status='closed' WHERE tool=? AND status IN ('open','info') AND latest >= ?"
-                    " AND EXISTS (SELECT 1 FROM coverage c WHERE c.tool=identities.tool AND c.loc=identities.loc"
-                    " AND c.scan_time > identities.last_seen)",
-                    (scope_tool, first_obs),
-                )
-            conn.executemany(
-                "INSERT INTO coverage VALUES (?, ?, ?)"
-                " ON CONFLICT(tool, loc) DO UPDATE SET scan_time=max(scan_time, excluded.scan_time)",
-                [(scope_tool, loc, file_time) for loc in sorted(covered)],
-            )
+        tx.cover(tool, list(tools or {tool: 0}), sorted(tally.locs | ctx.covered), scope_prefix, file_time)
         counts = tally.counts
         failed, passed, other = counts["fail"], counts["pass"], n - counts["fail"] - counts["pass"]
-        fvalues = (
-            sha, shown, fmt.name, tool, version, file_time, file_time_source, now, size, n, failed, passed, other,
-            tally.mapped, rows_hash.hexdigest(),
-        )  # fmt: skip
-        assert len(fvalues) == len(FILE_COLUMNS)
-        chain = chain_digest(self.store.last_chain(), fvalues)
-        conn.execute(
-            "INSERT INTO files (id, "
-            + ", ".join(FILE_COLUMNS)
-            + ", chain) VALUES ("
-            + ", ".join("?" * (len(FILE_COLUMNS) + 2))
-            + ")",
-            (file_id, *fvalues, chain),
+        new = NewFile(
+            sha256=res.sha256 or "",
+            name=res.path,
+            format=fmt.name,
+            tool=tool,
+            tool_version=version,
+            scan_time=file_time,
+            scan_time_source=file_time_source,
+            ingested_at=now,
+            bytes=ctx.size,
+            failed=failed,
+            passed=passed,
+            other=other,
+            mapped=tally.mapped,
         )
-        conn.executemany("INSERT INTO attachments VALUES (?, ?, ?, ?)", [(file_id, *a) for a in pending.attachments])
+        tx.finish(new, pending.attachments)
         res.tool, res.failed, res.passed, res.other, res.mapped = tool, failed, passed, other, tally.mapped
-
-
-def prepare(findings: Iterable[Any], ctx: ParseContext, tally: Tally, mapper: Mapper, now: str) -> Iterator[Batch]:
-    """A file's findings as batches of rows: identity, location key and mapping per finding (no database
-    work); ``tally`` adds them up. ``now`` dates findings whose file gives no scan time."""
-    counts, locs, by_tool = tally.counts, tally.locs, tally.by_tool
-    latest_time, time_source = "", "ingest"
-    mapped = n = 0
-    status_of = _STATUS
-    map_rule, map_attestation = mapper.map, mapper.attestation
-    mapped_of: dict[tuple[str, str, tuple[str, ...]], tuple[str, str, str, int]] = {}
-    scope_prefix, sha256 = _scope_prefix, hashlib.sha256
-    prefixes: dict[tuple[str, str], str] = {}  # scope prefix per tool and location
-    obs_rows: list[list[Any]] = []
-    id_rows: list[list[Any]] = []
-    add_obs, add_id, add_loc = obs_rows.append, id_rows.append, locs.add
-    try:
-        for f in findings:
-            (
-                tool, tool_version, scan_time, src, rule_id, rule_title, sev, result, resource, function, file, line,
-                provider, account, region, cwes, ptr, message, method, targets,
-            ) = f  # fmt: skip
-            # identity and location key: identity_of(f), inlined
-            if resource:
-                subject = f"r\0{resource}\0{file or ''}"
-            elif function:
-                subject = f"f\0{function}"
-            elif file:
-                subject = f"l\0{file}\0{line or ''}"
-            elif targets:
-                subject = "t\0" + "\0".join(targets)
-            else:
-                subject = f"a\0{provider or ''}\0{account or ''}\0{region or ''}"
-            if file:
-                loc = file
-            elif account or region:
-                loc = f"{provider or ''}:{account or ''}:{region or ''}"
-            else:
-                loc = resource or function or ""
-            prefix = prefixes.get((tool, loc))
-            if prefix is None:
-                prefix = prefixes[(tool, loc)] = scope_prefix(tool, loc)
-            ident = prefix + sha256(f"{tool}\0{rule_id}\0{subject}".encode()).hexdigest()[:24]
-            if scan_time:
-                if scan_time > latest_time:
-                    latest_time, time_source = scan_time, src
-            else:
-                scan_time, src = now, "ingest"
-            add_obs(
-                [
-                    None, None, ident, tool, tool_version, scan_time, src, rule_id, rule_title, sev, result, resource,
-                    function, file, line, provider, account, region, " ".join(cwes) if cwes else "", ptr, message,
-                    method, " ".join(targets) if targets else "",
-                ]
-            )  # fmt: skip
-            if targets:
-                m = map_attestation(targets)
-                mapped_by, mits, ctrls, reaches = m.mapped_by, m.mitigations_text, m.controls_text, m.reaches
-            else:
-                key = (tool, rule_id, cwes)
-                hit = mapped_of.get(key)
-                if hit is None:
-                    m = map_rule(tool, rule_id, cwes)
-                    hit = (m.mapped_by, m.mitigations_text, m.controls_text, m.reaches)
-                    if len(mapped_of) < 100_000:
-                        mapped_of[key] = hit
-                mapped_by, mits, ctrls, reaches = hit
-            mapped += reaches
-            add_id(
-                [ident, tool, rule_id, loc, scan_time, scan_time, status_of.get(result, "open"), n % BATCH, None,
-                 mapped_by, mits, ctrls]
-            )  # fmt: skip
-            n += 1
-            counts[result] = counts.get(result, 0) + 1
-            add_loc(loc)
-            key2 = (tool, tool_version)
-            by_tool[key2] = by_tool.get(key2, 0) + 1
-            if len(obs_rows) >= BATCH:
-                id_rows.sort(key=_IDENTITY)  # key order: the upserts walk the index instead of jumping about
-                yield obs_rows, id_rows
-                obs_rows, id_rows = [], []
-                add_obs, add_id = obs_rows.append, id_rows.append
-        if obs_rows:
-            id_rows.sort(key=_IDENTITY)
-            yield obs_rows, id_rows
-    finally:
-        ctx.release()  # freed while the collector is off: it would walk the document once more
-        tally.latest_time, tally.time_source, tally.mapped, tally.n = latest_time, time_source, mapped, n
 
 
 def _unknown(sn: Any) -> str:
@@ -669,8 +421,6 @@ def ingest(
     ``jobs`` processes share the work (default :func:`default_jobs`) when the files under the streaming size
     add up to ``peer_bytes`` or more: see :mod:`compliance.evidence.peer`. The store is the same either way.
     Files of ``worker_bytes`` or more are streamed by this process, parsed by a helper process."""
-    from compliance.evidence import peer
-
     if jobs is not None and jobs < 1:
         raise ValueError(f"jobs must be 1 or more, not {jobs}")
     ing = Ingester(store, mapper, now, stream_threshold=stream_threshold, worker_bytes=worker_bytes)

@@ -7,13 +7,13 @@ cloud account and region) and where in the evidence file it came from (a JSON po
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import NamedTuple
+
+from compliance.vocab import SEVERITIES as SEVERITIES  # re-exported: the allowed Finding.severity values
 
 #: Allowed ``Finding.result`` values.
 RESULTS = ("pass", "fail", "error", "info")
-#: Allowed ``Finding.severity`` values (None when the tool gives none).
-SEVERITIES = ("critical", "high", "medium", "low", "info")
 #: Allowed ``StoredFinding.status`` values.
 STATUSES = ("open", "closed", "passing", "info")
 #: Allowed ``StoredFinding.mapped_by`` values, in the order mapping tries them.
@@ -46,9 +46,28 @@ class Finding(NamedTuple):
     targets: tuple[str, ...] = ()
 
 
+#: The fields of one stored observation, in column order (the store digests them in this order): the finding
+#: identity, then every field of :class:`Finding`. This is the one declaration of the finding's shape; the store's
+#: column lists and :class:`StoredFinding` are derived from it.
+OBSERVATION_FIELDS: tuple[str, ...] = ("identity", *Finding._fields)
+#: What the store adds per finding identity, after :data:`OBSERVATION_FIELDS`.
+IDENTITY_FIELDS: tuple[str, ...] = (
+    "first_seen",
+    "last_seen",
+    "status",
+    "file_sha256",
+    "mitigations",
+    "controls",
+    "mapped_by",
+    "observations",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class StoredFinding:
-    """A finding identity as the store keeps it: the fields of its latest observation plus its history."""
+    """A finding identity as the store keeps it: the fields of its latest observation plus its history.
+    Its fields are :data:`OBSERVATION_FIELDS` then :data:`IDENTITY_FIELDS` (checked below: mypy needs them
+    spelled out)."""
 
     identity: str
     tool: str
@@ -82,6 +101,10 @@ class StoredFinding:
 
     def as_dict(self) -> dict[str, object]:
         return {name: _plain(getattr(self, name)) for name in self.__slots__}
+
+
+if tuple(f.name for f in fields(StoredFinding)) != (*OBSERVATION_FIELDS, *IDENTITY_FIELDS):
+    raise ImportError("StoredFinding's fields drifted from Finding's: keep them in the order of OBSERVATION_FIELDS")
 
 
 @dataclass(frozen=True, slots=True)

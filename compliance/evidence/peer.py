@@ -6,9 +6,9 @@ shared among the ingesting process (the *coordinator*) and peer processes: each 
 full while another writes, then writes it when its turn comes. Turns follow the batch's order, so files are
 numbered and committed exactly as a one-process ingest would do it: the store ends up the same, row for row.
 
-A peer is a fresh interpreter, not a fork (an SQLite connection must not cross a fork). It gets the ingest's
-settings and the KB mapper, pickled, on its stdin, opens its own connection to the store and answers on its
-stdout. Messages are length-prefixed pickles:
+A peer is a fresh interpreter, not a fork (a database connection must not cross a fork) running
+:mod:`compliance.evidence.peer_process`. It gets the ingest's settings and the KB mapper, pickled, on its stdin,
+opens the store itself and answers on its stdout. Messages are length-prefixed pickles (:mod:`.framing`):
 
 - coordinator → peer: the settings; then ``("job", index, path, display, base)`` (prepare this file),
   ``("go", index)`` (its turn: write it) and at last ``("stop",)``;
@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import signal
 import subprocess
 import sys
 from collections import deque
@@ -34,8 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from compliance.errors import StoreError
+from compliance.evidence.framing import recv, send
 from compliance.evidence.mapping import Mapper
-from compliance.evidence.worker import _recv, _send
+from compliance.evidence.prepare import FileResult
 
 #: Jobs a peer holds beyond the one it writes: one, prepared while the others write. (With more, a peer could
 #: be busy preparing when its turn comes, and everyone would wait for it.)
@@ -61,7 +61,7 @@ class Peer:
         package_root = str(Path(__file__).resolve().parents[2])
         path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "compliance.evidence.peer"],
+            [sys.executable, "-m", "compliance.evidence.peer_process"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -74,14 +74,14 @@ class Peer:
 
     def send(self, message: Any) -> None:
         try:
-            _send(self._in, b"M", pickle.dumps(message))
+            send(self._in, b"M", pickle.dumps(message))
         except OSError:
             raise self._ended() from None
 
-    def done(self, index: int) -> Any:
+    def done(self, index: int) -> FileResult:
         """Wait for the peer to have written file ``index``; its FileResult."""
         try:
-            _, data = _recv(self._out)
+            _, data = recv(self._out)
         except (EOFError, OSError):
             raise self._ended() from None
         msg = pickle.loads(data)
@@ -90,7 +90,8 @@ class Peer:
         if msg[0] != "done" or msg[1] != index:
             raise StoreError(f"ingest peer process out of step: expected file {index}, got {msg[:2]}")
         self.sent.popleft()
-        return msg[2]
+        res: FileResult = msg[2]
+        return res
 
     def _ended(self) -> StoreError:
         code = self.proc.poll()
@@ -141,77 +142,6 @@ class Plan:
         plan = cls(owner, peers)
         plan.per_peer = [deque(i for i, o in enumerate(owner) if o == p) for p in range(peers)]
         return plan
-
-
-def serve() -> None:
-    """The peer process's main loop."""
-    from compliance.evidence.ingest import FileResult, Ingester, Pending
-    from compliance.evidence.store import Store
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the coordinator's to handle
-    fd_in, fd_out = 0, os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)  # nothing printed may mix with the answers
-    try:
-        _, data = _recv(fd_in)
-    except EOFError:
-        return
-    settings: Settings = pickle.loads(data)
-    _die_with(settings.parent)
-    prepared: dict[int, tuple[Any, Any]] = {}
-    try:
-        with Store.open(Path(settings.workspace), create=False) as store:
-            ing = Ingester(
-                store, settings.mapper, settings.now, stream_threshold=settings.stream_threshold, worker_bytes=1 << 62,
-                clean_tmp=False,
-            )  # fmt: skip
-            for msg in _messages(fd_in):
-                if msg[0] == "job":
-                    _, index, path, display, base = msg
-                    pending = ing.open(Path(path), display=display, base=Path(base), fmt_name=settings.fmt_name)
-                    rows = ing.rows(pending) if isinstance(pending, Pending) else None
-                    prepared[index] = (pending, rows)
-                elif msg[0] == "go":
-                    pending, rows = prepared.pop(msg[1])
-                    if isinstance(pending, FileResult):
-                        res = pending
-                    elif isinstance(rows, FileResult):
-                        res = rows
-                    else:
-                        res = ing.write(pending, rows)
-                    _send(fd_out, b"M", pickle.dumps(("done", msg[1], res)))
-                else:
-                    break
-    except (BrokenPipeError, EOFError):
-        pass
-    except Exception as exc:  # reported to the coordinator, which raises it as a store error
-        with contextlib.suppress(OSError):
-            _send(fd_out, b"M", pickle.dumps(("fail", type(exc).__name__, str(exc))))
-    finally:
-        for pending, _rows in prepared.values():
-            if isinstance(pending, Pending):
-                pending.discard()
-
-
-def _messages(fd: int) -> Iterator[Any]:
-    while True:
-        try:
-            _, data = _recv(fd)
-        except EOFError:
-            return
-        yield pickle.loads(data)
-
-
-def _die_with(parent: int) -> None:
-    """Be killed when the coordinator dies (Linux), so that no peer writes on after an interrupted ingest."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # it died before the request took effect
-        os._exit(1)
 
 
 def spawn(count: int, settings: Settings) -> list[Peer]:
@@ -271,7 +201,3 @@ def _top_up(peer: Peer, todo: deque[int], job: Callable[[int], tuple[str, str, s
         i = todo.popleft()
         peer.send(("job", i, *job(i)))
         peer.sent.append(i)
-
-
-if __name__ == "__main__":
-    serve()

@@ -2,7 +2,7 @@
 
 Preparing rows (orjson, the format's Python code, identities and mapping) and writing them (numbering,
 digests, SQLite) take about the same time; one helper process, forked once per
-:class:`~compliance.evidence.ingest.Ingester`, prepares a file's rows (:func:`~compliance.evidence.ingest.prepare`)
+:class:`~compliance.evidence.ingest.Ingester`, prepares a file's rows (:func:`~compliance.evidence.prepare.prepare`)
 and sends them in batches through a pipe while the ingesting process writes the previous batch. The helper
 never touches the store (it was forked with the KB mapper; it only reads the locker copy it is told to
 parse). What the parse learned about the file (tool version, scan time, covered locations, the tally) and any
@@ -22,58 +22,25 @@ import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from compliance.errors import StoreError
+from compliance.evidence.formats import Format
+from compliance.evidence.framing import grow, recv, send
+from compliance.evidence.mapping import Mapper
 from compliance.evidence.parsing import ParseContext
-
-if TYPE_CHECKING:
-    from compliance.evidence.ingest import Batch, Tally
-    from compliance.evidence.mapping import Mapper
-
-_HEAD = 9  # one kind byte and an 8-byte length
-
-
-def _send(fd: int, kind: bytes, data: bytes) -> None:
-    view = memoryview(kind + len(data).to_bytes(8, "little") + data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _recv_exact(fd: int, n: int) -> bytes:
-    parts: list[bytes] = []
-    while n:
-        chunk = os.read(fd, min(n, 1 << 20))
-        if not chunk:
-            raise EOFError
-        parts.append(chunk)
-        n -= len(chunk)
-    return b"".join(parts)
-
-
-def _recv(fd: int) -> tuple[bytes, bytes]:
-    head = _recv_exact(fd, _HEAD)
-    return head[:1], _recv_exact(fd, int.from_bytes(head[1:], "little"))
-
-
-def _grow(fd: int) -> None:
-    try:
-        import fcntl
-
-        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
-    except (ImportError, OSError):
-        pass  # the default pipe size only costs some overlap
+from compliance.evidence.prepare import Tally, prepare
+from compliance.evidence.store import Batch
 
 
 class ParseWorker:
     """One forked helper process that parses the files it is sent, one at a time."""
 
-    def __init__(self, formats: dict[str, Any], mapper: Mapper, now: str) -> None:
+    def __init__(self, formats: dict[str, Format], mapper: Mapper, now: str) -> None:
         job_r, job_w = os.pipe()
         out_r, out_w = os.pipe()
-        _grow(out_w)
+        grow(out_w)
         pid = os.fork()
         if pid == 0:  # the helper: never returns
             os.close(job_w)
@@ -94,9 +61,9 @@ class ParseWorker:
         job = pickle.dumps((fmt_name, str(ctx.path), ctx.display, ctx.size, ctx.sniff, ctx.stream_threshold))
         done = False
         try:
-            _send(self._job, b"J", job)
+            send(self._job, b"J", job)
             while True:
-                kind, data = _recv(self._out)
+                kind, data = recv(self._out)
                 if kind == b"F":
                     obs, ids = orjson.loads(data)
                     yield obs, ids
@@ -148,7 +115,7 @@ class _Sender:
     def _run(self, fd: int) -> None:
         while (item := self._queue.get()) is not None:
             try:
-                _send(fd, *item)
+                send(fd, *item)
             except OSError:
                 self._broken = True
                 return
@@ -159,14 +126,12 @@ class _Sender:
         self._queue.put((kind, data))
 
 
-def _serve(job_fd: int, out_fd: int, formats: dict[str, Any], mapper: Mapper, now: str) -> None:
-    from compliance.evidence.ingest import Tally, prepare
-
+def _serve(job_fd: int, out_fd: int, formats: dict[str, Format], mapper: Mapper, now: str) -> None:
     gc.disable()  # the parse allocates no cycles; the helper exits without tearing anything down
     out = _Sender(out_fd)
     while True:
         try:
-            _, job = _recv(job_fd)
+            _, job = recv(job_fd)
         except (EOFError, BrokenPipeError):
             return
         fmt_name, path, display, size, sniff, threshold = pickle.loads(job)

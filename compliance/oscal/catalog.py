@@ -12,17 +12,16 @@ as the printed publication shows them.
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from compliance.errors import InputError, StoreError
+from compliance.errors import InputError, NotFoundError
+from compliance.evidence.store import Store
 from compliance.oscal.build import kb_control_id
 
 _INSERT = re.compile(r"\{\{\s*insert:\s*param,\s*([^\s}]+)\s*\}\}")
-DB_NAME = "evidence.db"
 
 
 def _param_text(p: dict[str, Any], params: dict[str, dict[str, Any]]) -> str:
@@ -97,46 +96,25 @@ def parse_catalog(data: bytes, *, path: Path | str = "<catalog>") -> dict[str, t
     return out
 
 
-def _db(workspace: Path) -> Path:
-    return workspace / DB_NAME
+def store_statements(store: Store, found: dict[str, tuple[str, str]], source: str) -> int:
+    """Replace the workspace's catalog statements with ``found``; their count."""
+    return store.put_statements(found, source)
 
 
-def store_statements(conn: sqlite3.Connection, found: dict[str, tuple[str, str]], source: str) -> int:
-    from compliance.assess.db import ensure_schema
-
-    ensure_schema(conn)
-    try:
-        with conn:
-            conn.execute("DELETE FROM assess_catalog")
-            conn.executemany(
-                "INSERT INTO assess_catalog (control_id, title, statement, source) VALUES (?,?,?,?)",
-                [(cid, t, s, source) for cid, (t, s) in sorted(found.items())],
-            )
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"cannot store the catalog: {exc}") from exc
-    return len(found)
-
-
-def import_catalog(conn: sqlite3.Connection, path: Path) -> int:
+def import_catalog(store: Store, path: Path) -> int:
     """Parse the catalog at ``path`` and store its statements (replacing an earlier import)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path=path) from exc
-    return store_statements(conn, parse_catalog(data, path=path), path.name)
+    return store_statements(store, parse_catalog(data, path=path), path.name)
 
 
 def statements(workspace: Path) -> dict[str, str]:
-    """control id -> statement text from the workspace (empty when no catalog was imported)."""
-    db = _db(workspace)
-    if not db.is_file():
-        return {}
+    """control id -> statement text from the workspace (empty when no catalog was imported). Reads only:
+    a workspace without a store stays without one."""
     try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            rows = conn.execute("SELECT control_id, statement FROM assess_catalog").fetchall()
-        finally:
-            conn.close()
-    except sqlite3.OperationalError:
+        with Store.open(workspace, read_only=True) as store:
+            return store.statements()
+    except NotFoundError:
         return {}
-    return dict(rows)

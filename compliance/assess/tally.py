@@ -1,0 +1,645 @@
+"""The assessment's tally and finish steps, shared by both ways of reading the evidence.
+
+:class:`Accumulator` makes one pass over evidence rows (status rules 1 and 2), tallying per (mitigation, rule)
+and per (evidence file, rule); :func:`finish` applies status rules 3 to 5 of :mod:`compliance.kb.status` to the
+tallies and builds the :class:`~compliance.assess.model.Assessment`. The record path
+(:func:`compliance.assess.engine.assess`) feeds it store records; the store path
+(:mod:`compliance.assess.storeread`) feeds it the store's group rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import orjson
+
+from compliance.assess.model import (
+    Assessment,
+    ControlResult,
+    EvidenceFileRef,
+    FindingRecord,
+    MitigationLink,
+    MitigationResult,
+    Observation,
+    PoamItem,
+    RuleEvidence,
+    SafeguardResult,
+)
+from compliance.errors import InputError, StoreError
+from compliance.evidence.model import StoredFinding
+from compliance.evidence.store import FailingRow, SlotCodes
+from compliance.kb import status as rules
+from compliance.kb.load import KB
+from compliance.kb.query import control_sort_key
+from compliance.kb.scope import KBIndex, resolve, title_of
+from compliance.vocab import iso, worst_severity
+
+#: FedRAMP continuous-monitoring remediation windows in days, by severity. FedRAMP names high,
+#: moderate and low; ``critical`` takes the high window, ``medium`` is moderate, and ``info`` or a
+#: missing severity takes the low window.
+REMEDIATION_DAYS: dict[str, int] = {"critical": 30, "high": 30, "medium": 90, "moderate": 90, "low": 180, "info": 180}
+DEFAULT_WINDOW = 180
+
+DEFAULT_MAX_AGE_DAYS = 30
+
+# tally slots (status rule 1's outcomes; the first five index a tally's counts)
+PASS, FAIL, ERROR, CLOSED, INFO, STALE, FUTURE, IRREGULAR = range(8)
+OUTCOME_SLOT = {"pass": PASS, "fail": FAIL, "error": ERROR, "closed": CLOSED, "info": INFO}
+#: The slots as the store computes them while grouping.
+SLOTS = SlotCodes(PASS, FAIL, ERROR, CLOSED, INFO, STALE, FUTURE, IRREGULAR)
+
+#: A finding record the record path reads: the store's :class:`StoredFinding`.
+FindingLike = StoredFinding
+
+
+class FileLike(Protocol):
+    """An evidence file as the assessment reads it (the store's :class:`~compliance.evidence.model.EvidenceFile`)."""
+
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def format(self) -> str: ...
+    @property
+    def tool(self) -> str: ...
+    @property
+    def scan_time(self) -> str: ...
+
+
+def norm_time(value: str) -> str:
+    if len(value) == 20 and value.endswith("Z"):
+        return value
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(f"bad timestamp {value!r} in the evidence store") from exc
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return iso(dt)
+
+
+class RuleTally:
+    __slots__ = ("counts", "failing", "files", "mapped_by", "methods", "tool")
+
+    def __init__(self, tool: str, mapped_by: str) -> None:
+        self.counts = [0, 0, 0, 0, 0, 0, 0]
+        self.files: set[str] = set()
+        self.methods: set[str] = set()
+        self.failing: list[str] = []
+        self.tool = tool
+        self.mapped_by = mapped_by
+
+    def evidence(self, rule: str) -> RuleEvidence:
+        c = self.counts
+        return RuleEvidence(
+            rule=rule,
+            tool=self.tool,
+            mapped_by=self.mapped_by,
+            outcome=rules.rule_outcome(c[FAIL], c[PASS], c[ERROR]),
+            passed=c[PASS],
+            failed=c[FAIL],
+            errors=c[ERROR],
+            closed=c[CLOSED],
+            info=c[INFO],
+            stale=c[STALE],
+            future=c[FUTURE],
+            methods=sorted(self.methods),
+            files=sorted(self.files),
+            failing=sorted(self.failing),
+        )
+
+
+class FileRuleGroup:
+    __slots__ = ("collected", "controls", "counts", "methods", "mitigations", "subjects", "tool")
+
+    def __init__(self, tool: str) -> None:
+        self.tool = tool
+        self.collected = ""
+        self.counts = [0, 0, 0, 0]  # passed, failed, errors, other
+        self.methods: set[str] = set()
+        self.subjects: set[str] = set()
+        self.mitigations: set[str] = set()
+        self.controls: set[str] = set()
+
+
+#: One evidence row as the accumulation loop reads it (status rule 1 already applied: ``slot``):
+#: (tool, rule_id, file, slot, method, mitigations, targets, mapped_by, last_seen, subject).
+#: The first eight items are the tally key. ``file``, ``mitigations`` and ``targets`` are decoded values
+#: (sha256 and id tuples) or the store's raw columns, decoded per key by ``feed(decode=...)``.
+Row = tuple[Any, ...]
+BATCH = 65536
+
+
+def slot_of(result: str, status: str, last: str, start_s: str, now_s: str) -> int:
+    """Status rule 1 as a tally slot (stale and future first)."""
+    if last < start_s:
+        return STALE
+    if last > now_s:
+        return FUTURE
+    return OUTCOME_SLOT[rules.finding_outcome(result, status)]
+
+
+class TallyContext:
+    """What the accumulation needs to know about the run."""
+
+    def __init__(self, kb: KB, start_s: str, now_s: str) -> None:
+        self.start_s = start_s
+        self.now_s = now_s
+        self.control_ids = {k for k, e in kb.nodes.items() if e.kind.value == "control"}
+
+
+class Accumulator:
+    """The one-pass tallies (status rules 1 and 2 are applied here)."""
+
+    def __init__(self, ctx: TallyContext) -> None:
+        self.ctx = ctx
+        self.tallies: dict[tuple[str, str], RuleTally] = {}
+        self.groups: dict[tuple[str, str], FileRuleGroup] = {}
+        self.file_fresh: dict[str, bool] = {}
+        self.stale = 0
+        self.future = 0
+        self.n = 0
+        #: a row's time was not canonical ISO (only the SQL reader yields such rows; it then falls back)
+        self.irregular = False
+
+    def feed(
+        self,
+        batches: Iterable[list[Row]],
+        progress: Callable[[int], None] | None = None,
+        decode: Callable[[Any, Any, Any], tuple[str, tuple[str, ...], tuple[str, ...]]] | None = None,
+    ) -> None:
+        """One pass over the rows (in batches). Rows are counted per distinct tally key (the first eight
+        items of a row), then the few distinct keys are expanded into the tallies.
+
+        ``decode(file, mitigations, targets)`` turns raw file, mitigations and targets columns into
+        (sha256, mitigation ids, target ids) once per distinct key (used by the SQL reader)."""
+        agg: dict[tuple[Any, ...], list[Any]] = {}
+        subjects: set[tuple[Any, str, str, str]] = set()
+        n = self.n
+        fresh_limit = STALE  # slots below this are fresh outcomes
+        for batch in batches:
+            for row in batch:
+                key = row[:8]
+                e = agg.get(key)
+                if e is None:
+                    agg[key] = [1, row[8]]
+                else:
+                    e[0] += 1
+                    if row[8] > e[1]:
+                        e[1] = row[8]
+                subject = row[9]
+                if subject and row[3] < fresh_limit:
+                    subjects.add((row[2], row[0], row[1], subject))
+            n += len(batch)
+            if progress is not None:
+                progress(n)
+        self.n = n
+        self.expand(agg, subjects, decode)
+
+    def expand(
+        self,
+        agg: dict[tuple[Any, ...], list[Any]],
+        subjects: set[tuple[Any, str, str, str]],
+        decode: Callable[[Any, Any, Any], tuple[str, tuple[str, ...], tuple[str, ...]]] | None,
+    ) -> None:
+        control_ids = self.ctx.control_ids
+        tallies, groups, file_fresh = self.tallies, self.groups, self.file_fresh
+        for (tool, rule_id, sha, slot, method, mits, targets, mapped_by), (count, last) in agg.items():
+            if slot == FUTURE:
+                self.future += count
+                continue
+            if slot == IRREGULAR:
+                self.irregular = True
+                continue
+            if decode is not None:
+                sha, mits, targets = decode(sha, mits, targets)
+            rule = tool + ":" + rule_id
+            # controls named directly by an attestation (the store's derived ``controls`` are not used: the
+            # engine derives controls from mitigations through the current KB)
+            ctrls = tuple(t for t in targets if t in control_ids) if targets else ()
+            keys = [(m, rule) for m in mits] + [("control:" + c, rule) for c in ctrls]
+            if slot == STALE:
+                self.stale += count
+                file_fresh.setdefault(sha, False)
+                for key in keys:
+                    t = tallies.get(key)
+                    if t is None:
+                        t = tallies[key] = RuleTally(tool, mapped_by)
+                    t.counts[STALE] += count
+                    t.files.add(sha)
+                continue
+            file_fresh[sha] = True
+            for key in keys:
+                t = tallies.get(key)
+                if t is None:
+                    t = tallies[key] = RuleTally(tool, mapped_by)
+                t.counts[slot] += count
+                t.files.add(sha)
+                t.methods.add(method)
+            g = groups.get((sha, rule))
+            if g is None:
+                g = groups[(sha, rule)] = FileRuleGroup(tool)
+            g.counts[slot if slot < 3 else 3] += count
+            if last > g.collected:
+                g.collected = last
+            g.methods.add(method)
+            if mits:
+                g.mitigations.update(mits)
+            if ctrls:
+                g.controls.update(ctrls)
+        for sha, tool, rule_id, subject in subjects:
+            if decode is not None:
+                sha = decode(sha, "", "")[0]
+            groups[(sha, tool + ":" + rule_id)].subjects.add(subject)
+
+    def add_failing_rows(
+        self, rows: Iterable[FailingRow], shas: dict[int, str]
+    ) -> tuple[dict[str, FindingRecord], list[str], dict[tuple[str, str], list[str]]]:
+        """:meth:`add_failing` for the store's open failures (:meth:`Store.open_failures`), unpacked positionally
+        (there may be many). Every
+        ``last_seen`` is canonical here; ``shas`` maps file ids to sha256. It does not need the tallies (it may run
+        while they are read): the failing identities per tally key are returned for :meth:`attach_failing`."""
+        kept: dict[str, FindingRecord] = {}
+        unmapped: list[str] = []
+        by_key: dict[tuple[str, str], list[str]] = {}
+        control_ids = self.ctx.control_ids
+        for row in rows:
+            (ident, tool, rule_id, title, severity, result, resource, function, file, line, pointer, message, method,
+             targets, first, last, status, fid, mits_s, mapped_by) = row  # fmt: skip
+            rule = tool + ":" + rule_id
+            mits = mits_s.split() if mits_s else []
+            ctrls = [t for t in targets.split() if t in control_ids] if targets else []
+            for m in mits:
+                key = (m, rule)
+                ids = by_key.get(key)
+                if ids is None:
+                    by_key[key] = [ident]
+                else:
+                    ids.append(ident)
+            for c in ctrls:
+                key = ("control:" + c, rule)
+                ids = by_key.get(key)
+                if ids is None:
+                    by_key[key] = [ident]
+                else:
+                    ids.append(ident)
+            if len(first) != 20 or first[-1] != "Z":
+                first = norm_time(first)
+            if len(mits) > 1:
+                mits.sort()
+            if len(ctrls) > 1:
+                ctrls.sort()
+            kept[ident] = FindingRecord(
+                ident,
+                tool,
+                rule_id,
+                rule,
+                title,
+                severity,
+                result,
+                status,
+                function or resource or file,
+                resource,
+                function,
+                file,
+                line,
+                pointer,
+                shas[fid],
+                first,
+                last,
+                method,
+                mits,
+                ctrls,
+                mapped_by,
+                message,
+            )
+            if not mits and not ctrls:
+                unmapped.append(ident)
+        return kept, unmapped, by_key
+
+    def attach_failing(self, by_key: dict[tuple[str, str], list[str]]) -> None:
+        """Give the tallies the failing identities that :meth:`add_failing_rows` found."""
+        tallies = self.tallies
+        for key, ids in by_key.items():
+            t = tallies.get(key)
+            if t is None:  # the failing rows and the tallies were read from different states of the store
+                raise StoreError("the evidence store changed while it was being assessed: run the assessment again")
+            t.failing.extend(ids)
+
+    def add_failing(self, records: Iterable[FindingLike]) -> tuple[dict[str, FindingRecord], list[str]]:
+        """The fresh open failures in full (for paths, POA&M and diff), and the unmapped ones."""
+        kept: dict[str, FindingRecord] = {}
+        unmapped: list[str] = []
+        control_ids = self.ctx.control_ids
+        for r in records:
+            rule = r.tool + ":" + r.rule_id
+            ctrls = tuple(t for t in r.targets if t in control_ids) if r.targets else ()
+            ident = r.identity
+            for key in [(m, rule) for m in r.mitigations] + [("control:" + c, rule) for c in ctrls]:
+                self.tallies[key].failing.append(ident)
+            last = r.last_seen if len(r.last_seen) == 20 else norm_time(r.last_seen)
+            kept[ident] = FindingRecord(
+                identity=ident,
+                tool=r.tool,
+                rule_id=r.rule_id,
+                rule=rule,
+                title=r.rule_title,
+                severity=r.severity,
+                result=r.result,
+                status=r.status,
+                subject=r.function or r.resource or r.file,
+                resource=r.resource,
+                function=r.function,
+                file=r.file,
+                line=r.line,
+                pointer=r.pointer,
+                file_sha256=r.file_sha256,
+                first_seen=norm_time(r.first_seen),
+                last_seen=last,
+                method=r.method,
+                mitigations=sorted(r.mitigations),
+                controls=sorted(ctrls),
+                mapped_by=r.mapped_by,
+                message=r.message,
+            )
+            if not r.mitigations and not ctrls:
+                unmapped.append(ident)
+        return kept, unmapped
+
+
+def check_args(unmapped: str, max_age_days: int) -> None:
+    if unmapped not in rules.UNMAPPED_MODES:
+        raise ValueError(f"unmapped must be one of {rules.UNMAPPED_MODES}")
+    if max_age_days < 0:
+        raise ValueError("max_age_days must not be negative")
+
+
+def finish(
+    kb: KB,
+    acc: Accumulator,
+    kept: dict[str, FindingRecord],
+    unmapped_ids: list[str],
+    files: Iterable[FileLike],
+    *,
+    scopes: list[str],
+    now: datetime,
+    max_age_days: int,
+    unmapped: str,
+    blob_out: list[bytes] | None = None,
+) -> Assessment:
+    """Status rules 3 to 5 over the tallies, then observations, POA&M and the content id. When ``blob_out`` is
+    given, the assessment's serialisation as :mod:`compliance.assess.db` stores it (see :func:`identify`) is
+    appended to it."""
+    idx = KBIndex.build(kb)
+    scope = resolve(kb, scopes, idx)
+    now_s, start_s = acc.ctx.now_s, acc.ctx.start_s
+    tallies, groups, file_fresh = acc.tallies, acc.groups, acc.file_fresh
+    stale_n, future_n = acc.stale, acc.future
+
+    # ---- rule 2 and 3: mitigations
+    by_mit: dict[str, list[RuleEvidence]] = {}
+    direct: dict[str, list[RuleEvidence]] = {}
+    for (target, rule), t in sorted(tallies.items()):
+        ev = t.evidence(rule)
+        if target.startswith("control:"):
+            direct.setdefault(target[8:], []).append(ev)
+        else:
+            by_mit.setdefault(target, []).append(ev)
+    mit_ids = sorted(
+        {m for links in idx.control_mitigations.values() for m, _ in links}
+        | set(by_mit)
+        | {m for links in idx.safeguard_mitigations.values() for m, _ in links}
+    )
+    mitigations: dict[str, MitigationResult] = {}
+    for m in mit_ids:
+        evs = by_mit.get(m, [])
+        status = rules.mitigation_status(e.outcome for e in evs)
+        mitigations[m] = MitigationResult(m, title_of(kb, m), status, _mit_reason(status, evs), evs)
+
+    # ---- rule 4: controls
+    controls: dict[str, ControlResult] = {}
+    for cid, in_scopes in scope.controls.items():
+        links = [MitigationLink(m, rel, mitigations[m].status) for m, rel in idx.control_mitigations.get(cid, [])]
+        att = direct.get(cid, [])
+        children = rules.control_children([ln.status for ln in links], [rules.mitigation_status([e.outcome]) for e in att])
+        resp = kb.party(cid)
+        party = resp.party if resp is not None else None
+        status = rules.control_status(children, party)
+        controls[cid] = ControlResult(
+            id=cid,
+            title=title_of(kb, cid),
+            status=status,
+            reason=_control_reason(status, links, att, party),
+            party=party,
+            scopes=in_scopes,
+            mitigations=links,
+            direct=att,
+        )
+
+    # ---- rule 5: safeguards (framework views)
+    safeguards: dict[str, SafeguardResult] = {}
+
+    def safeguard(sid: str, trail: frozenset[str] = frozenset()) -> SafeguardResult:
+        hit = safeguards.get(sid)
+        if hit is not None:
+            return hit
+        links = [MitigationLink(m, rel, mitigations[m].status) for m, rel in idx.safeguard_mitigations.get(sid, [])]
+        ctrls = idx.safeguard_controls.get(sid, [])
+        specs = [s for s in idx.safeguard_specs.get(sid, []) if s not in trail]
+        children = [ln.status for ln in links]
+        children += [controls[c].status for c in ctrls if c in controls]
+        children += [safeguard(s, trail | {sid}).status for s in specs]
+        status = rules.combine(children)
+        reason = f"{status}: from {len(links)} mitigation(s), {len(ctrls)} crosswalked control(s), {len(specs)} specification(s)"
+        res = SafeguardResult(sid, title_of(kb, sid), status, reason, links, list(ctrls), specs)
+        safeguards[sid] = res
+        return res
+
+    for sid in scope.safeguards:
+        safeguard(sid)
+    safeguards = {k: safeguards[k] for k in sorted(safeguards)}
+
+    # ---- observations, POA&M, files: only what reaches the scope
+    scope_mits = {ln.id for c in controls.values() for ln in c.mitigations}
+    scope_mits |= {ln.id for s in safeguards.values() for ln in s.mitigations}
+    scope_ctrls = set(controls)
+    observations: list[Observation] = []
+    for (sha, rule), g in sorted(groups.items()):
+        mits_in = sorted(g.mitigations & scope_mits)
+        ctrls_in = sorted(g.controls & scope_ctrls, key=control_sort_key)
+        if not mits_in and not ctrls_in:
+            continue
+        gc = g.counts
+        observations.append(
+            Observation(
+                file_sha256=sha,
+                rule=rule,
+                tool=g.tool,
+                collected=g.collected,
+                passed=gc[0],
+                failed=gc[1],
+                errors=gc[2],
+                other=gc[3],
+                methods=sorted(g.methods),
+                subjects=sorted(g.subjects),
+                mitigations=mits_in,
+                controls=ctrls_in,
+            )
+        )
+    used = {o.file_sha256 for o in observations}
+    for t in tallies.values():
+        used.update(t.files)
+    file_refs = [
+        EvidenceFileRef(f.sha256, f.name, f.tool, f.format, norm_time(f.scan_time), file_fresh.get(f.sha256, False))
+        for f in files
+        if f.sha256 in used
+    ]
+    file_refs.sort(key=lambda f: f.sha256)
+
+    poam = _poam(kept, controls, scope_mits, now, observations)
+    findings_sorted = {k: kept[k] for k in sorted(kept)}
+    a = Assessment(
+        id="",
+        now=now_s,
+        window_start=start_s,
+        max_age_days=max_age_days,
+        scopes=scope.names,
+        unmapped_mode=unmapped,
+        controls=controls,
+        mitigations=mitigations,
+        safeguards=safeguards,
+        findings=findings_sorted,
+        observations=observations,
+        files=file_refs,
+        poam=poam,
+        unmapped=sorted(unmapped_ids) if unmapped != "ignore" else [],
+        stale_findings=stale_n,
+        future_findings=future_n,
+    )
+    blob = identify(a)
+    if blob_out is not None:
+        blob_out.append(blob)
+    return a
+
+
+def identify(a: Assessment) -> bytes:
+    """Set ``a.id`` to :func:`content_id` and return the serialisation it hashed (the assessment with an empty
+    id), which is what :func:`compliance.assess.db.save` stores: one serialisation instead of two."""
+    a.id = ""
+    blob = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+    a.id = "A-" + hashlib.sha256(blob).hexdigest()[:16]
+    return blob
+
+
+def content_id(a: Assessment) -> str:
+    """The assessment id: a hash of everything it decided (so the same inputs give the same id)."""
+    saved, a.id = a.id, ""
+    try:
+        blob = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+    finally:
+        a.id = saved
+    return "A-" + hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _mit_reason(status: str, evs: list[RuleEvidence]) -> str:
+    failing = [f"{e.rule} ({e.failed} failing)" for e in evs if e.outcome == "fail"]
+    passing = [e.rule for e in evs if e.outcome == "pass"]
+    if status == rules.NOT_SATISFIED:
+        return "failing: " + ", ".join(failing)
+    if status == rules.SATISFIED:
+        return "passing: " + ", ".join(passing)
+    stale = sum(e.stale for e in evs)
+    errors = sum(e.errors for e in evs)
+    if stale:
+        return f"only stale evidence ({stale} finding(s) older than the window)"
+    if errors:
+        return f"only errors ({errors} check(s) could not run)"
+    return "no evidence"
+
+
+def _control_reason(status: str, links: list[MitigationLink], att: list[RuleEvidence], party: str | None) -> str:
+    if status == rules.INHERITED:
+        return f"provider responsibility ({party}): inherited from the FaaS platform"
+    if not links and not att:
+        return "no mitigation in the KB reaches this control"
+    parts = [f"{ln.id}={ln.status}" for ln in links] + [f"{e.rule}={e.outcome} (attestation)" for e in att]
+    return f"{status}: " + ", ".join(parts)
+
+
+def remediation_days(severity: str | None) -> int:
+    return REMEDIATION_DAYS.get((severity or "").lower(), DEFAULT_WINDOW)
+
+
+def _poam(
+    kept: dict[str, FindingRecord],
+    controls: dict[str, ControlResult],
+    scope_mits: set[str],
+    now: datetime,
+    observations: list[Observation],
+) -> list[PoamItem]:
+    groups: dict[str, list[FindingRecord]] = {}
+    for f in kept.values():
+        if not scope_mits.isdisjoint(f.mitigations) or not controls.keys().isdisjoint(f.controls):
+            fs = groups.get(f.rule)
+            if fs is None:
+                groups[f.rule] = [f]
+            else:
+                fs.append(f)
+    obs_by_rule: dict[str, list[str]] = {}
+    for o in observations:
+        if o.failed:
+            obs_by_rule.setdefault(o.rule, []).append(o.key)
+    mit_controls: dict[str, set[str]] = {}
+    for c in controls.values():
+        for ln in c.mitigations:
+            mit_controls.setdefault(ln.id, set()).add(c.id)
+    items: list[PoamItem] = []
+    for rule, fs in sorted(groups.items()):
+        # one pass over the rule's findings; severities in order of first appearance, so that max() keeps the
+        # first of equal ranks as it would over all of them
+        sevs: dict[str, None] = {}
+        first = fs[0].first_seen
+        mit_set: set[str] = set()
+        ctrls: set[str] = set()
+        title_set: set[str] = set()
+        subject_set: set[str] = set()
+        idents: list[str] = []
+        for f in fs:
+            sevs[f.severity or ""] = None
+            if f.first_seen < first:
+                first = f.first_seen
+            mit_set.update(f.mitigations)
+            if f.controls:
+                ctrls.update(c for c in f.controls if c in controls)
+            if f.title:
+                title_set.add(f.title)
+            if f.subject:
+                subject_set.add(f.subject)
+            idents.append(f.identity)
+        worst = worst_severity(list(sevs))
+        days = remediation_days(worst)
+        due_dt = datetime.strptime(first, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) + timedelta(days=days)
+        mits = sorted(mit_set & scope_mits)
+        ctrls.update(c for m in mits for c in mit_controls.get(m, ()))
+        titles = sorted(title_set)
+        items.append(
+            PoamItem(
+                rule=rule,
+                title=f"{rule}: {titles[0]}" if titles else rule,
+                severity=worst or "unspecified",
+                window_days=days,
+                first_seen=first,
+                due=iso(due_dt),
+                overdue=due_dt < now,
+                findings=sorted(idents),
+                subjects=sorted(subject_set),
+                controls=sorted(ctrls, key=control_sort_key),
+                mitigations=mits,
+                observations=sorted(obs_by_rule.get(rule, [])),
+            )
+        )
+    return items

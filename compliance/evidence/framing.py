@@ -1,0 +1,42 @@
+"""The pipe framing the ingest's helper processes speak (worker.py, peer.py): one kind byte, an 8-byte
+little-endian length, then the payload."""
+
+from __future__ import annotations
+
+import os
+
+HEAD = 9  # one kind byte and an 8-byte length
+
+
+def send(fd: int, kind: bytes, data: bytes) -> None:
+    """Write one message (all of it, however many writes the pipe needs)."""
+    view = memoryview(kind + len(data).to_bytes(8, "little") + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _recv_exact(fd: int, n: int) -> bytes:
+    parts: list[bytes] = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            raise EOFError
+        parts.append(chunk)
+        n -= len(chunk)
+    return b"".join(parts)
+
+
+def recv(fd: int) -> tuple[bytes, bytes]:
+    """Read one message: (kind, payload). :class:`EOFError` when the other end closed the pipe."""
+    head = _recv_exact(fd, HEAD)
+    return head[:1], _recv_exact(fd, int.from_bytes(head[1:], "little"))
+
+
+def grow(fd: int) -> None:
+    """Make the pipe's buffer 1 MB where the system allows it (Linux)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError):
+        pass  # the default pipe size only costs some overlap

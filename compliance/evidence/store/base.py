@@ -1,0 +1,434 @@
+"""The evidence store's engine-neutral interface: what every stage may ask of the workspace database.
+
+The workspace holds one database and a content-addressed locker (``locker/<aa>/<sha256>``: every ingested
+file and attestation attachment, named by its SHA-256). The locker is plain files and is handled here; the
+database is an engine's (:mod:`compliance.evidence.store.sqlite` is the one there is). Nothing outside this
+package writes or reads SQL: ingest writes a file through :meth:`Store.write_file`, the assessment reads
+tallies through :meth:`Store.tally_groups` and :meth:`Store.open_failures`, assessments and catalog
+statements have their own methods.
+
+Tamper evidence, without a key (engine-neutral, so defined here): every observation row stores
+:func:`row_digest` of its fields; every file row stores the digest over its observations' digests and
+:func:`chain_digest` over the previous file row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, NamedTuple, TypedDict
+
+import orjson
+
+from compliance.errors import NotFoundError, StoreError
+from compliance.evidence.model import OBSERVATION_FIELDS, EvidenceFile, StoredFinding
+
+SCHEMA_VERSION = 1
+GENESIS = "0" * 64
+
+#: Observation columns, in table order (after ``id`` and ``file_id``), as digested.
+OBS_COLUMNS: tuple[str, ...] = OBSERVATION_FIELDS
+#: File columns, in table order (after ``id``; ``chain`` follows), as chained.
+FILE_COLUMNS = (
+    "sha256",
+    "name",
+    "format",
+    "tool",
+    "tool_version",
+    "scan_time",
+    "scan_time_source",
+    "ingested_at",
+    "bytes",
+    "findings",
+    "failed",
+    "passed",
+    "other",
+    "mapped",
+    "rows_digest",
+)
+
+
+def row_digest(obs_id: int, file_id: int, values: tuple[Any, ...]) -> str:
+    """Digest of one observation row (its id, file and every field)."""
+    return hashlib.sha256(orjson.dumps([obs_id, file_id, *values])).hexdigest()[:32]
+
+
+def chain_digest(prev: str, file_values: tuple[Any, ...]) -> str:
+    return hashlib.sha256(prev.encode() + orjson.dumps(list(file_values))).hexdigest()
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    """(SHA-256, size) of a file."""
+    h = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+class EngineError(StoreError):
+    """A database error while writing, as the engine worded it (the ingester says which file it was writing)."""
+
+
+@dataclass
+class VerifyProblem:
+    kind: str  # locker | row | file | chain | identity | missing | orphan
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class HistoryEntry(TypedDict):
+    """One observation of a finding identity (``sckb evidence show``)."""
+
+    file_sha256: str
+    file: str
+    scan_time: str
+    result: str
+    pointer: str
+
+
+# ---------------------------------------------------------------------- ingest
+#: One observation row before the store numbers it: two leading slots for the observation and file ids, then
+#: :data:`OBS_COLUMNS` (the digest is appended when numbered). Lists, not tuples: numbered in place.
+ObsRow = list[Any]
+#: One identity row: (identity, tool, rule_id, loc, first_seen, last_seen, status, position in the batch (becomes
+#: its observation id), None (becomes the file id), mapped_by, mitigations, controls).
+IdentityRow = list[Any]
+#: One batch of a file's rows: observation rows in file order, identity rows sorted by identity.
+Batch = tuple[list[ObsRow], list[IdentityRow]]
+
+
+@dataclass(frozen=True, slots=True)
+class NewFile:
+    """The ``files`` row of a file being written, less what the store derives (its row count and digests)."""
+
+    sha256: str
+    name: str
+    format: str
+    tool: str
+    tool_version: str | None
+    scan_time: str
+    scan_time_source: str
+    ingested_at: str
+    bytes: int
+    failed: int
+    passed: int
+    other: int
+    mapped: int
+
+
+class FileWrite(ABC):
+    """One evidence file's transaction. A context manager: committed when the block ends normally, rolled back
+    when it raises (so a crash or ``kill -9`` mid-file leaves the store as it was). Database errors are raised
+    as :class:`EngineError`."""
+
+    @abstractmethod
+    def __enter__(self) -> FileWrite: ...
+
+    @abstractmethod
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None: ...
+
+    @abstractmethod
+    def has_file(self, sha256: str) -> bool:
+        """Whether the store holds this file (as seen inside the transaction)."""
+
+    @abstractmethod
+    def add(self, batch: Batch) -> int:
+        """Number, digest and write a batch of rows (observations appended, identities upserted); its row count."""
+
+    @property
+    @abstractmethod
+    def count(self) -> int:
+        """Observation rows written so far in this transaction."""
+
+    @abstractmethod
+    def cover(self, main_tool: str, tools: list[str], locs: list[str], prefix: Callable[[str, str], str], scan_time: str) -> None:
+        """Record that ``tools`` scanned ``locs`` at ``scan_time`` and close their findings this file no longer
+        reports (``prefix(tool, loc)``: the first characters every identity of that scope starts with). When a
+        newer scan of ``main_tool`` came in earlier, findings that later coverage closes are closed too."""
+
+    @abstractmethod
+    def finish(self, file: NewFile, attachments: list[tuple[str, str, str]]) -> None:
+        """Write the ``files`` row (chained to the previous one) and the attachments' (pointer, path, sha256)."""
+
+
+# ---------------------------------------------------------------------- assessment reading
+class SlotCodes(NamedTuple):
+    """The codes the assessment gives status rule 1's outcomes (the store computes them while grouping)."""
+
+    passed: int
+    failed: int
+    error: int
+    closed: int
+    info: int
+    stale: int
+    future: int
+    irregular: int  # a time that is not canonical ISO 8601 (``YYYY-MM-DDTHH:MM:SSZ``)
+
+
+class GroupRow(NamedTuple):
+    """Findings with one tally key (the first eight items), with how many there are. ``mitigations`` and ``targets`` are the
+    store's space-separated id lists; ``subjects_json`` a JSON array of the distinct subjects (``null`` for
+    findings without one)."""
+
+    tool: str
+    rule_id: str
+    file_id: int
+    slot: int
+    method: str
+    mitigations: str
+    targets: str
+    mapped_by: str
+    findings: int
+    last_seen: str
+    subjects_json: str
+
+
+class FailingRow(NamedTuple):
+    """An open finding whose latest observation failed (``targets`` and ``mitigations`` as space-separated ids)."""
+
+    identity: str
+    tool: str
+    rule_id: str
+    rule_title: str | None
+    severity: str | None
+    result: str
+    resource: str | None
+    function: str | None
+    file: str | None
+    line: int | None
+    pointer: str
+    message: str | None
+    method: str
+    targets: str
+    first_seen: str
+    last_seen: str
+    status: str
+    file_id: int
+    mitigations: str
+    mapped_by: str
+
+
+class GroupScan(ABC):
+    """The group rows of one assessment, being read (perhaps by threads, started at once)."""
+
+    @abstractmethod
+    def batches(self) -> Iterator[list[GroupRow]]:
+        """The rows, in batches (a key may come in several batches: the caller adds them up)."""
+
+    @abstractmethod
+    def wait(self) -> None:
+        """Wait for any reading still going on (after an error, before the store is used again)."""
+
+
+# ---------------------------------------------------------------------- assessments
+@dataclass(frozen=True, slots=True)
+class AssessmentBlob:
+    """An assessment as stored: its metadata, its summary and whole form (serialised) and its control statuses."""
+
+    id: str
+    now: str
+    scopes: tuple[str, ...]
+    max_age_days: int
+    summary: bytes
+    data: bytes
+    controls: tuple[tuple[str, str], ...]  # (control id, status)
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentRow:
+    """One stored assessment in a listing (``seq``: the order of saving; the highest is the latest)."""
+
+    id: str
+    seq: int
+    now: str
+    scopes: tuple[str, ...]
+    summary: bytes
+
+
+# ---------------------------------------------------------------------- the store
+_default_engine: list[type[Store]] = []
+
+
+def set_default_engine(engine: type[Store]) -> None:
+    """The engine :meth:`Store.open` opens (the package sets SQLite)."""
+    _default_engine[:] = [engine]
+
+
+class Store(ABC):
+    """The evidence store of one workspace. Use as a context manager."""
+
+    def __init__(self, workspace: Path) -> None:
+        self.workspace = workspace
+        self.locker = workspace / "locker"
+
+    # ------------------------------------------------------------------ open / close
+    @classmethod
+    def open(cls, workspace: Path, *, create: bool = True, read_only: bool = False) -> Store:
+        """Open the workspace's store (with ``create``, make it when missing). ``read_only``: only read, make
+        and change nothing (a missing store is a :class:`NotFoundError`)."""
+        if cls is Store:
+            if not _default_engine:
+                raise StoreError("no evidence store engine is available")
+            return _default_engine[0].open(workspace, create=create, read_only=read_only)
+        raise NotImplementedError(f"{cls.__name__} must implement open()")
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ locker
+    def locker_path(self, sha256: str) -> Path:
+        return self.locker / sha256[:2] / sha256
+
+    def tmp_dir(self) -> Path:
+        d = self.locker / "tmp"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def put_locker(self, tmp: Path, sha256: str) -> Path:
+        """Move a fully written temp copy into its content address (atomic rename)."""
+        dest = self.locker_path(sha256)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists():
+            tmp.unlink(missing_ok=True)
+        else:
+            os.replace(tmp, dest)
+        return dest
+
+    def locker_orphans(self) -> list[Path]:
+        """Locker files no database row names (left by an interrupted ingest; harmless)."""
+        known = self.locker_names()
+        out: list[Path] = []
+        for sub in sorted(self.locker.iterdir()) if self.locker.is_dir() else []:
+            if sub.name == "tmp" or not sub.is_dir():
+                continue
+            out.extend(p for p in sorted(sub.iterdir()) if p.name not in known)
+        return out
+
+    @abstractmethod
+    def locker_names(self) -> set[str]:
+        """SHA-256 of every file and attachment the database names."""
+
+    # ------------------------------------------------------------------ evidence
+    @abstractmethod
+    def has_file(self, sha256: str) -> bool: ...
+
+    @abstractmethod
+    def files(self) -> list[EvidenceFile]:
+        """The ingested files, in ingest order."""
+
+    @abstractmethod
+    def findings(
+        self,
+        *,
+        status: str | None = None,
+        tool: str | None = None,
+        rule: str | None = None,
+        mitigation: str | None = None,
+        control: str | None = None,
+        mapped: bool | None = None,
+        identity: str | None = None,
+    ) -> Iterator[StoredFinding]:
+        """Finding identities with the fields of their latest observation, filtered, in a stable order
+        (tool, rule, resource, file, line, identity; ``identity`` filters by prefix)."""
+
+    def finding(self, identity: str) -> StoredFinding:
+        hits = list(self.findings(identity=identity))
+        if not hits:
+            raise NotFoundError(f"no finding with identity {identity!r}")
+        if len(hits) > 1 and not any(h.identity == identity for h in hits):
+            raise NotFoundError(f"identity prefix {identity!r} is ambiguous ({len(hits)} findings)")
+        return next((h for h in hits if h.identity == identity), hits[0])
+
+    @abstractmethod
+    def history(self, identity: str) -> list[HistoryEntry]:
+        """Every observation of one identity, oldest scan first."""
+
+    @abstractmethod
+    def counts(self) -> dict[str, int]:
+        """Finding identities per status (open, closed, passing, info), and ``files`` and ``observations``."""
+
+    @abstractmethod
+    def identity_count(self) -> int:
+        """How many finding identities the store holds."""
+
+    @abstractmethod
+    def verify(self) -> list[VerifyProblem]:
+        """Re-hash the locker and recompute every digest. An empty list means the store is intact."""
+
+    @abstractmethod
+    def last_chain(self) -> str:
+        """The chain digest of the newest file row (:data:`GENESIS` when there is none)."""
+
+    # ------------------------------------------------------------------ ingest
+    @abstractmethod
+    def write_file(self) -> FileWrite:
+        """A transaction that writes one evidence file (one writer at a time: it waits for others)."""
+
+    @abstractmethod
+    def bulk_ingest(self) -> None:
+        """A batch of files is about to be written (an engine may tune itself for it)."""
+
+    @abstractmethod
+    def checkpoint(self) -> None:
+        """A batch of files was written (an engine may fold its journal back)."""
+
+    # ------------------------------------------------------------------ assessment reading
+    @abstractmethod
+    def can_tally(self) -> bool:
+        """Whether :meth:`tally_groups` and :meth:`open_failures` work on this store (its layout is current)."""
+
+    @abstractmethod
+    def file_shas(self) -> dict[int, str]:
+        """file id (as group and failing rows give it) -> sha256."""
+
+    @abstractmethod
+    def tally_groups(self, start: str, now: str, slots: SlotCodes, workers: int = 1) -> GroupScan:
+        """Every finding identity's latest observation, grouped by tally key, with status rule 1 applied for the
+        window [``start``, ``now``] (canonical ISO times) as ``slots`` codes. ``workers`` may read in parallel."""
+
+    @abstractmethod
+    def open_failures(self, start: str, now: str) -> Iterator[FailingRow]:
+        """The open findings whose latest observation failed, last seen within [``start``, ``now``]."""
+
+    # ------------------------------------------------------------------ assessments
+    @abstractmethod
+    def save_assessment(self, blob: AssessmentBlob) -> None:
+        """Store an assessment (the same id again replaces it and makes it the latest)."""
+
+    @abstractmethod
+    def resolve_assessment(self, ident: str | None) -> str:
+        """The full id of an assessment: ``None`` or ``latest`` -> the latest; else an id or unique prefix."""
+
+    @abstractmethod
+    def assessment_data(self, full_id: str) -> bytes:
+        """The stored form of the assessment ``full_id`` (as :class:`AssessmentBlob` ``data``)."""
+
+    @abstractmethod
+    def assessments(self) -> list[AssessmentRow]:
+        """Every stored assessment, latest first."""
+
+    # ------------------------------------------------------------------ catalog statements
+    @abstractmethod
+    def put_statements(self, found: Mapping[str, tuple[str, str]], source: str) -> int:
+        """Replace the catalog statements: control id -> (title, statement); their count."""
+
+    @abstractmethod
+    def statements(self) -> dict[str, str]:
+        """control id -> statement text (empty when no catalog was imported)."""
