@@ -334,7 +334,7 @@ class Generator:
             assert isinstance(rec, Safeguard)
             if rec.standard and rec.standard != sid and rec.standard in self.kb.nodes:
                 continue
-            p.claim(sid, f"frameworks/{slug(rec.framework)}/{slug(rec.section)}", sid, as_index=sid in standards_with_parts)
+            p.claim(sid, f"frameworks/{slug(str(rec.framework))}/{slug(rec.section)}", sid, as_index=sid in standards_with_parts)
         for sid in sgs:
             rec = self.kb.record(sid)
             assert isinstance(rec, Safeguard)
