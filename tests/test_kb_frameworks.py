@@ -3,7 +3,6 @@ overlay showing up in queries, ``kb stats`` and the site with no code change."""
 
 from __future__ import annotations
 
-import json
 import textwrap
 from pathlib import Path
 
@@ -27,13 +26,19 @@ frameworks:
       source: ACME-SEC 2.0 Annex B
     source: ACME-SEC 2.0, clauses 4-5
 safeguards:
-  - {id: "ACME-4.1", title: Least privilege for workloads, framework: acme-sec, section: "4", section_title: Access, type: standard, source: "ACME-SEC 4.1"}
-  - {id: "ACME-4.1.a", title: Scoped execution roles, framework: acme-sec, section: "4", section_title: Access, type: implementation-specification, standard: "ACME-4.1", requirement: required, source: "ACME-SEC 4.1(a)"}
-  - {id: "ACME-5.2", title: Encryption in transit, framework: acme-sec, section: "5", section_title: Protection, type: standard, source: "ACME-SEC 5.2"}
+  - {id: "ACME-4.1", title: Least privilege for workloads, framework: acme-sec, section: "4",
+     section_title: Access, type: standard, source: "ACME-SEC 4.1"}
+  - {id: "ACME-4.1.a", title: Scoped execution roles, framework: acme-sec, section: "4", section_title: Access,
+     type: implementation-specification, standard: "ACME-4.1", requirement: required, source: "ACME-SEC 4.1(a)"}
+  - {id: "ACME-5.2", title: Encryption in transit, framework: acme-sec, section: "5",
+     section_title: Protection, type: standard, source: "ACME-SEC 5.2"}
 edges:
-  - {kind: crosswalk, from: "ACME-4.1", to: AC-6, relationship: intersects-with, rationale: Annex B pairs them., source: ACME-SEC 2.0 Annex B}
-  - {kind: crosswalk, from: "ACME-4.1.a", to: AC-6, relationship: subset-of, rationale: Annex B pairs them., source: ACME-SEC 2.0 Annex B}
-  - {kind: crosswalk, from: "ACME-5.2", to: SC-8, relationship: intersects-with, rationale: Annex B pairs them., source: ACME-SEC 2.0 Annex B}
+  - {kind: crosswalk, from: "ACME-4.1", to: AC-6, relationship: intersects-with, rationale: Annex B pairs them.,
+     source: ACME-SEC 2.0 Annex B}
+  - {kind: crosswalk, from: "ACME-4.1.a", to: AC-6, relationship: subset-of, rationale: Annex B pairs them.,
+     source: ACME-SEC 2.0 Annex B}
+  - {kind: crosswalk, from: "ACME-5.2", to: SC-8, relationship: intersects-with, rationale: Annex B pairs them.,
+     source: ACME-SEC 2.0 Annex B}
 """
 
 
