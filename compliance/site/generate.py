@@ -36,12 +36,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import orjson
-
 from compliance.kb import query
 from compliance.kb.load import KB
 from compliance.kb.model import MAPPING_EDGES, Baseline, Control, EdgeKind, NodeKind, Safeguard
+from compliance.site.dashboard import dashboard_pages
 from compliance.site.escape import attr, md, mermaid_label
+from compliance.site.pages import NavItem, Page, natural_key, slug
 
 #: How a kind is named on the site (singular, plural).
 KIND_LABELS: dict[NodeKind, tuple[str, str]] = {
@@ -87,42 +87,6 @@ BOOSTED_KINDS = frozenset({NodeKind.CONTROL, NodeKind.RISK, NodeKind.MITIGATION,
 TITLE_FIRST_KINDS = frozenset({NodeKind.MITIGATION})
 #: Rows per page of a scanner tool's rule table.
 RULES_PER_PAGE = 80
-
-
-def natural_key(s: str) -> tuple[Any, ...]:
-    """SAS-2 < SAS-10, AC-2 < AC-2(1) < AC-10."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p.casefold()) for p in re.split(r"(\d+)", s) if p)
-
-
-def slug(value: str) -> str:
-    s = re.sub(r"[^a-z0-9._-]+", "-", value.casefold().replace("*", "any")).strip("-.")
-    return s or "x"
-
-
-@dataclass
-class Page:
-    path: str
-    title: str
-    lines: list[str] = field(default_factory=list)
-    search: bool = True
-    #: search ranking weight (MkDocs Material reads ``search.boost``); None keeps the default
-    boost: float | None = None
-    #: docs paths this page links to from HTML blocks (MkDocs does not check those; the build does)
-    links: set[str] = field(default_factory=set)
-
-    def add(self, *lines: str) -> None:
-        self.lines.extend(lines)
-
-    def text(self) -> str:
-        head = ["---", f"title: {orjson.dumps(attr(self.title)).decode()}"]
-        if not self.search:
-            head += ["search:", "  exclude: true"]
-        elif self.boost is not None:
-            head += ["search:", f"  boost: {self.boost}"]
-        return "\n".join([*head, "---", "", *self.lines, ""])
-
-
-NavItem = dict[str, Any] | str
 
 
 @dataclass
@@ -534,14 +498,14 @@ class Generator:
         # controls grouped by family, one box each: a risk reaches dozens of controls, a few families
         families: dict[str, list[str]] = defaultdict(list)
         for c in sorted(controls, key=query.control_sort_key):
-            families[self._family_of(c)].append(c)
+            families[self.family_of(c)].append(c)
         lines.append('  subgraph ctl["SP 800-53 controls"]')
         for fam, cs in sorted(families.items()):
             listed = ", ".join(cs[:max_controls]) + (f" and {len(cs) - max_controls} more" if len(cs) > max_controls else "")
             lines.append(f'    {n("fam:" + fam)}["{mermaid_label(f"{fam}: {listed}", 400)}"]')
         lines.append("  end")
         for m in r["mitigations"]:
-            fams = sorted({self._family_of(c["id"]) for c in m["controls"]})
+            fams = sorted({self.family_of(c["id"]) for c in m["controls"]})
             lines += [f"  {n(m['id'])} --> {n('fam:' + f)}" for f in fams]
         # frameworks: one node per framework (its baselines in the label), one edge from the controls box
         frameworks: dict[str, list[str]] = defaultdict(list)
@@ -574,9 +538,9 @@ class Generator:
         )
         by_family: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: {"reached": [], "unreached": []})
         for row in b["reached"]:
-            by_family[self._family_of(row["id"])]["reached"].append(row)
+            by_family[self.family_of(row["id"])]["reached"].append(row)
         for row in b["unreached"]:
-            by_family[self._family_of(row["id"])]["unreached"].append(row)
+            by_family[self.family_of(row["id"])]["unreached"].append(row)
         rows = []
         folder = posixpath.dirname(page.path)
         for fam in sorted(by_family):
@@ -594,7 +558,7 @@ class Generator:
             )
         page.add(*self.table(page, ["family", "title", "controls", "reached", "coverage"], rows))
 
-    def _family_of(self, cid: str) -> str:
+    def family_of(self, cid: str) -> str:
         entry = self.kb.nodes.get(cid)
         if entry is not None and isinstance(entry.record, Control):
             return entry.record.family
@@ -620,7 +584,7 @@ class Generator:
         return page
 
     def family_extra(self, page: Page, fid: str) -> None:
-        base = [c for c in self.ids_by_kind[NodeKind.CONTROL] if self._family_of(c) == fid and not self.g.nodes[c].get("parent")]
+        base = [c for c in self.ids_by_kind[NodeKind.CONTROL] if self.family_of(c) == fid and not self.g.nodes[c].get("parent")]
         page.add("## Controls", "")
         rows = []
         for c in base:
@@ -767,7 +731,7 @@ class Generator:
         nav: list[NavItem] = [page.path]
         by_family: dict[str, list[str]] = defaultdict(list)
         for c in self.ids_by_kind[NodeKind.CONTROL]:
-            by_family[self._family_of(c)].append(c)
+            by_family[self.family_of(c)].append(c)
         children: dict[str, list[str]] = defaultdict(list)
         for c in self.ids_by_kind[NodeKind.CONTROL]:
             parent = self.g.nodes[c].get("parent")
@@ -827,7 +791,7 @@ class Generator:
                             f"{cov['coverage']:.1%}",
                         ]
                     )
-                    fams = sorted({self._family_of(c) for c in self.kb.record(b).members})  # type: ignore[attr-defined]
+                    fams = sorted({self.family_of(c) for c in self.kb.record(b).members})  # type: ignore[attr-defined]
                     sub = [
                         {
                             attr(
@@ -915,7 +879,7 @@ class Generator:
         counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys((*parties, "unassigned"), 0))
         for c in self.ids_by_kind[NodeKind.CONTROL]:
             resp = self.kb.party(c)
-            counts[self._family_of(c)][resp.party if resp else "unassigned"] += 1
+            counts[self.family_of(c)][resp.party if resp else "unassigned"] += 1
         rows = []
         for fid in self.ids_by_kind[NodeKind.FAMILY]:
             fam = self.kb.responsibility.get("family:" + fid)
@@ -1088,8 +1052,6 @@ class Generator:
             {"Browse": self.section_pages()},
         ]
         if self.assessment is not None:
-            from compliance.site.dashboard import dashboard_pages
-
             nav.append({"Assessment": dashboard_pages(self, self.assessment)})
         nav.append({"Reference": self.reference_pages()})
         return SiteContent(self.pages, nav, self.files, dict(self.paths.by_id), not_in_nav_patterns(self.pages, nav))
