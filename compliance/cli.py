@@ -1098,7 +1098,10 @@ def report_pdf(
     with _open_store(obj) as store:
         con = _console()
         with con.status("rendering the PDF report", spinner="dots") if sys.stderr.isatty() else _null():
-            res = make(kb, store, out=out, now=obj.now(), assessment=assessment, options=opts, variant=pdf_variant, attach=attach)
+            atts = _report_attachments if attach else None
+            res = make(
+                kb, store, out=out, now=obj.now(), assessment=assessment, options=opts, variant=pdf_variant, attachments=atts
+            )
     info = {
         "out": str(res.out),
         "pages": res.pages,
@@ -1111,6 +1114,17 @@ def report_pdf(
         return emit_json(info)
     extra = f", attached {', '.join(res.attachments)}" if res.attachments else ""
     click.echo(f"wrote {res.out}: {res.pages} pages, assessment {res.assessment_id}{extra}", err=True)
+
+
+def _report_attachments(a: Any) -> list[Any]:
+    """The files ``report pdf --attach`` embeds: built here, so that the report imports no OSCAL code."""
+    from compliance.oscal import assessment_results, dumps
+    from compliance.report import AR_NAME, CSV_NAME, Attachment, findings_csv
+
+    return [
+        Attachment(AR_NAME, dumps(assessment_results(a)), f"OSCAL 1.1.3 assessment results of {a.id}"),
+        Attachment(CSV_NAME, findings_csv(a), f"every open failing finding of {a.id} (CSV)"),
+    ]
 
 
 def _null() -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from compliance.assess.catalog import statements as statements  # moved there; kept importable from here
 from compliance.errors import InputError, StoreError
 from compliance.oscal.build import kb_control_id
 
@@ -124,19 +125,3 @@ def import_catalog(conn: sqlite3.Connection, path: Path) -> int:
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path=path) from exc
     return store_statements(conn, parse_catalog(data, path=path), path.name)
-
-
-def statements(workspace: Path) -> dict[str, str]:
-    """control id -> statement text from the workspace (empty when no catalog was imported)."""
-    db = _db(workspace)
-    if not db.is_file():
-        return {}
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            rows = conn.execute("SELECT control_id, statement FROM assess_catalog").fetchall()
-        finally:
-            conn.close()
-    except sqlite3.OperationalError:
-        return {}
-    return dict(rows)

@@ -36,10 +36,10 @@ from compliance.report.model import (
     RulePath,
     SafeguardRow,
 )
+from compliance.vocab import iso, severity_order
 
 #: The risk taxonomy of the risk register (the KB's records of the CSA serverless risks).
 RISK_TAXONOMY = "csa-2019"
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "moderate": 2, "low": 3, "info": 4}
 _NO_EVIDENCE = ("not-assessed", "inherited")
 
 
@@ -56,14 +56,6 @@ class Options:
     top_rules: int = 4  # rules listed per mitigation on the explanation path
     top_subjects: int = 3  # subjects per POA&M row
     attention: int = 10  # controls listed as needing attention in the executive summary
-
-
-def iso(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _sev(s: str | None) -> int:
-    return SEVERITY_RANK.get((s or "").lower(), 5)
 
 
 #: Longest evidence text quoted in the PDF (characters); the findings CSV keeps the full text.
@@ -140,7 +132,7 @@ def _top_citations(a: Assessment, wanted: set[str], n: int) -> tuple[dict[str, l
             for m in f.mitigations:
                 found.update(mit_controls.get(m, ()))
             ctrls = reach[key] = tuple(sorted(found))
-        item = (_sev(f.severity), f.rule, f.subject or "", f.identity, f)
+        item = (severity_order(f.severity), f.rule, f.subject or "", f.identity, f)
         k = item[:4]
         for c in ctrls:
             counts[c] = counts.get(c, 0) + 1
