@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -269,7 +270,8 @@ def query_risk(obj: Ctx, risk_id: str, as_json: bool) -> None:
     """A risk's mitigations and, through them, controls, baselines, HIPAA safeguards and rules."""
     from compliance.kb import query
 
-    r = query.risk(obj.kb(), risk_id)
+    kb = obj.kb()
+    r = query.risk(kb, risk_id)
     if as_json:
         return emit_json(r)
     con = _console()
@@ -278,13 +280,22 @@ def query_risk(obj: Ctx, risk_id: str, as_json: bool) -> None:
         con.print(f"corresponds to: {_cell(r['corresponds_to'])}")
     if r["cwes"]:
         con.print(f"CWEs: {_cell(r['cwes'])}")
+    fws = list(kb.frameworks.values())
     rows = [
-        (m["id"], m["title"], [c["id"] for c in m["controls"]], [s["id"] for s in m["safeguards"]], m["rules"])
+        (
+            m["id"],
+            m["title"],
+            [c["id"] for c in m["controls"]],
+            *(query.of_framework(kb, [s["id"] for s in m["safeguards"]], fw.id) for fw in fws),
+            m["rules"],
+        )
         for m in r["mitigations"]
     ]
-    con.print(_table("Mitigations", ["mitigation", "title", "controls", "HIPAA", "scanner rules"], rows))
+    con.print(_table("Mitigations", ["mitigation", "title", "controls", *(fw.label for fw in fws), "scanner rules"], rows))
     con.print(_table("Baselines reached", ["baseline", "controls"], [(b, cs) for b, cs in r["baselines"].items()]))
-    con.print(f"HIPAA safeguards (direct and by crosswalk): {_cell(r['safeguards'])}")
+    for fw in fws:
+        reached = query.of_framework(kb, r["safeguards"], fw.id)
+        con.print(f"{fw.label} {fw.items} (direct and by crosswalk): {_cell(reached)}")
 
 
 @query_group.command("control")
@@ -295,7 +306,8 @@ def query_control(obj: Ctx, control_id: str, as_json: bool) -> None:
     """Everything that reaches a control, and its baseline membership."""
     from compliance.kb import query
 
-    r = query.control(obj.kb(), control_id)
+    kb = obj.kb()
+    r = query.control(kb, control_id)
     if as_json:
         return emit_json(r)
     con = _console()
@@ -306,7 +318,8 @@ def query_control(obj: Ctx, control_id: str, as_json: bool) -> None:
     con.print(_table("Reached by mitigations", ["mitigation", "title", "relationship", "risks", "scanner rules"], rows))
     baselines = [(b["id"], b["title"], b.get("tailoring")) for b in r["baselines"]]
     con.print(_table("Baselines", ["baseline", "title", "tailoring"], baselines))
-    con.print(f"HIPAA safeguards (crosswalk): {_cell(r['safeguards'])}")
+    for fw in kb.frameworks.values():
+        con.print(f"{fw.label} {fw.items} (crosswalk): {_cell(query.of_framework(kb, r['safeguards'], fw.id))}")
 
 
 @query_group.command("baseline")
@@ -368,7 +381,8 @@ def kb_stats(obj: Ctx, as_json: bool) -> None:
     controls reached by mitigations, scanner rules mapped per tool, complete control links, HIPAA."""
     from compliance.kb.stats import stats
 
-    s = stats(obj.kb())
+    kb = obj.kb()
+    s = stats(kb)
     if as_json:
         return emit_json(s)
     cov = s["coverage"]
@@ -386,12 +400,10 @@ def kb_stats(obj: Ctx, as_json: bool) -> None:
     ):
         f = cov[key]
         rows.append((label, f["count"], f["total"], _pct(f["share"]), None))
-    for label, key in (
-        ("HIPAA safeguards reached directly", "direct"),
-        ("HIPAA safeguards reached directly or by crosswalk", "direct_or_crosswalk"),
-    ):
-        f = cov["hipaa"][key]
-        rows.append((label, f["count"], f["total"], _pct(f["share"]), None))
+    for fw in kb.frameworks.values():
+        for label, key in (("reached directly", "direct"), ("reached directly or by crosswalk", "direct_or_crosswalk")):
+            f = cov[fw.id][key]
+            rows.append((f"{fw.label} {fw.items} {label}", f["count"], f["total"], _pct(f["share"]), None))
     con.print(_table("Coverage", ["figure", "count", "total", "share", "not linked"], rows))
     con.print(
         _table(
@@ -673,7 +685,7 @@ def _open_store(obj: Ctx, *, create: bool = False) -> Any:
     return Store.open(obj.workspace, create=create)
 
 
-def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: Path | None) -> None:
+def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: Path | None, obj: Ctx) -> None:
     from compliance.assess import render
 
     if fmt == "json":
@@ -681,7 +693,7 @@ def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: P
             orjson.dumps(render.as_json(a, gate, paths=paths), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
         )
     elif fmt == "csv":
-        text = render.as_csv(a)
+        text = render.as_csv(a, obj.kb())
     elif fmt == "markdown":
         text = render.as_markdown(a, gate)
     else:
@@ -707,10 +719,11 @@ def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: P
                 "Controls needing work", ["control", "title", "status", "why"], [(c.id, c.title, c.status, c.reason) for c in bad]
             )
         )
-    if a.safeguards:
-        weak = [(x.id, x.title, x.status) for x in a.safeguards.values() if x.status in ("not-satisfied", "partially-satisfied")]
-        con.print(_table("HIPAA safeguards needing work", ["safeguard", "title", "status"], weak))
-        con.print("HIPAA view: " + ", ".join(f"{k} {v}" for k, v in s["safeguards"].items()))
+    for fw, results in render.framework_views(a, obj.kb()) if a.safeguards else []:
+        weak = [(x.id, x.title, x.status) for x in results if x.status in ("not-satisfied", "partially-satisfied")]
+        con.print(_table(f"{fw.label} {fw.items} needing work", [fw.item, "title", "status"], weak))
+        counts = sorted(Counter(x.status for x in results).items())
+        con.print(f"{fw.label} view: " + ", ".join(f"{k} {v}" for k, v in counts))
     con.print(
         f"satisfied share {s['satisfied_percent']:.2f}% · {s['findings_failing']} failing findings · "
         f"{s['poam_items']} POA&M items ({s['poam_overdue']} overdue) · {s['stale_findings']} stale findings · "
@@ -738,10 +751,12 @@ def _gate_options(f: F) -> F:
     return f
 
 
-def _finish_gate(a: Any, fail_on: tuple[str, ...], min_satisfied: float | None, fmt: str, paths: bool, out: Path | None) -> None:
+def _finish_gate(
+    a: Any, fail_on: tuple[str, ...], min_satisfied: float | None, fmt: str, paths: bool, out: Path | None, obj: Ctx
+) -> None:
     gating = bool(fail_on) or min_satisfied is not None or a.unmapped_mode == "fail"
     gate = a.gate(list(fail_on), min_satisfied) if gating else None
-    _assess_output(a, fmt, gate, paths, out)
+    _assess_output(a, fmt, gate, paths, out, obj)
     if gate:
         raise click.exceptions.Exit(1)
 
@@ -822,7 +837,7 @@ def assess_group(
         click.echo(
             f"sckb: warning: {len(a.unmapped)} failing finding(s) map to no mitigation (see 'sckb evidence unmapped')", err=True
         )
-    _finish_gate(a, fail_on, min_satisfied, fmt, paths, summary_out)
+    _finish_gate(a, fail_on, min_satisfied, fmt, paths, summary_out, obj)
 
 
 @assess_group.command("show")
@@ -843,7 +858,7 @@ def assess_show(
 
     with _open_store(obj) as store:
         a = load_assessment(store, assessment)
-    _finish_gate(a, fail_on, min_satisfied, fmt, paths, summary_out)
+    _finish_gate(a, fail_on, min_satisfied, fmt, paths, summary_out, obj)
 
 
 @assess_group.command("list")

@@ -53,7 +53,7 @@ def _safeguards_of(g: nx.DiGraph, mitigation: str) -> list[str]:
 
 
 def risk(kb: KB, risk_id: str) -> dict[str, Any]:
-    """A risk, its mitigations and what they reach: controls, baselines, HIPAA safeguards, rules."""
+    """A risk, its mitigations and what they reach: controls, baselines, framework safeguards, rules."""
     rid = _require(kb, risk_id, NodeKind.RISK)
     g = kb.graph
     mitigations = _by_kind(g, [rid], EdgeKind.MITIGATED_BY, incoming=False)
@@ -169,7 +169,8 @@ def baseline(kb: KB, baseline_id: str) -> dict[str, Any]:
 
 
 def resolve_target(kb: KB, target: str) -> set[str]:
-    """A path target: a node id, a framework name (``hipaa``, ``fedramp``) or a node kind."""
+    """A path target: a node id, a framework id (of ``frameworks`` records, or a baseline's ``framework``) or a
+    node kind."""
     if target in kb.nodes:
         return {target}
     g = kb.graph
@@ -178,8 +179,9 @@ def resolve_target(kb: KB, target: str) -> set[str]:
         folded = {k.casefold(): k for k in kb.nodes}
         if target.casefold() in folded:
             return {folded[target.casefold()]}
+        named = [*kb.frameworks, *sorted({str(d["framework"]) for _, d in g.nodes(data=True) if d.get("kind") == "baseline"})]
         raise NotFoundError(
-            f"unknown path target {target!r}: give a node id, a framework (hipaa, fedramp, nist-800-53b) or a node kind"
+            f"unknown path target {target!r}: give a node id, a framework ({', '.join(dict.fromkeys(named))}) or a node kind"
         )
     return hits
 
@@ -202,6 +204,17 @@ def path(kb: KB, source: str, target: str, *, limit: int = 200, cutoff: int = 5)
         edges = [{"from": u, "to": v, **{k: eg.edges[u, v][k] for k in eg.edges[u, v]}} for u, v in itertools.pairwise(p)]
         rows.append({"nodes": steps, "edges": edges})
     return {"from": src, "to": target, "total": total, "shown": len(rows), "paths": rows}
+
+
+def of_framework(kb: KB, safeguard_ids: list[str], framework_id: str) -> list[str]:
+    """The ids among ``safeguard_ids`` that belong to one framework (order kept): a result's ``safeguards``
+    hold every framework's, and text shows them per framework."""
+    out = []
+    for sid in safeguard_ids:
+        fw = kb.framework_of(sid)
+        if fw is not None and fw.id == framework_id:
+            out.append(sid)
+    return out
 
 
 def control_sort_key(cid: str) -> tuple[str, int, int]:

@@ -100,14 +100,20 @@ def stats(kb: KB) -> dict[str, Any]:
         for tool, c in sorted(per_tool.items())
     ]
 
-    # HIPAA safeguards: directly by a mitigation, or through the crosswalk to a reached control
-    safeguards = {n.id for n in kb.of_kind(NodeKind.SAFEGUARD)}
-    direct = {e.target for e in kb.edges.values() if e.kind is EdgeKind.MAPS_TO and e.target in safeguards}
-    via = {
-        e.source
-        for e in kb.edges.values()
-        if e.kind is EdgeKind.CROSSWALK and e.source in safeguards and e.target in reached_controls
-    }
+    # each framework's safeguards: directly by a mitigation, or through the crosswalk to a reached control
+    frameworks: dict[str, dict[str, Any]] = {}
+    for fw in kb.frameworks:
+        safeguards = {n.id for n in kb.framework_items(fw)}
+        direct = {e.target for e in kb.edges.values() if e.kind is EdgeKind.MAPS_TO and e.target in safeguards}
+        via = {
+            e.source
+            for e in kb.edges.values()
+            if e.kind is EdgeKind.CROSSWALK and e.source in safeguards and e.target in reached_controls
+        }
+        frameworks[fw] = {
+            "direct": _figure(len(direct), len(safeguards)),
+            "direct_or_crosswalk": _figure(len(direct | via), len(safeguards)),
+        }
     return {
         "nodes": dict(sorted(node_counts.items())),
         "edges": dict(sorted(edge_counts.items())),
@@ -118,10 +124,7 @@ def stats(kb: KB) -> dict[str, Any]:
             "controls_reached": _figure(len(reached_controls), node_counts.get(NodeKind.CONTROL.value, 0)),
             "baselines": baselines,
             "rules": rules,
-            "hipaa": {
-                "direct": _figure(len(direct), len(safeguards)),
-                "direct_or_crosswalk": _figure(len(direct | via), len(safeguards)),
-            },
+            **frameworks,  # keyed by framework id, after the fixed figures
         },
     }
 
