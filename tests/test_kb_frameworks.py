@@ -16,8 +16,8 @@ SECOND = """\
 frameworks:
   - id: acme-sec
     title: ACME Security Standard 2.0 (ACME-SEC)
-    name: ACME Security Standard
     label: ACME
+    name: Security Standard
     item: requirement
     items: requirements
     crosswalk:

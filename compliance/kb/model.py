@@ -182,10 +182,11 @@ class Framework(_Record):
     id: Id
     #: The official title, with the citation (e.g. "HIPAA Security Rule (45 CFR Part 164, Subpart C)").
     title: NonEmpty
-    #: How running text names it (e.g. "HIPAA Security Rule").
-    name: NonEmpty
-    #: Short label for headings, table columns and keys (e.g. "HIPAA").
+    #: Short label for headings and table columns (e.g. "HIPAA").
     label: NonEmpty
+    #: The name text puts after the label (e.g. "Security Rule": "HIPAA Security Rule view", "Security Rule
+    #: safeguards").
+    name: NonEmpty
     #: What one item is called, singular and plural (e.g. "safeguard", "safeguards").
     item: NonEmpty
     items: NonEmpty

@@ -28,6 +28,8 @@ from compliance.report.model import (
     CompactControl,
     ControlSection,
     EvidenceRow,
+    FrameworkRef,
+    FrameworkView,
     Meta,
     MitigationPath,
     PoamRow,
@@ -375,19 +377,28 @@ def from_assessment(
             )
         )
 
-    hipaa = None
+    frameworks = [FrameworkRef(fw.id, fw.label, fw.name, fw.item, fw.items) for fw in kb.frameworks.values()]
+    safeguards = None
+    views: list[FrameworkView] = []
     if a.safeguards:
-        hipaa = [
-            SafeguardRow(
-                id=s.id,
-                title=s.title,
-                status=s.status,
-                reason=s.reason,
-                controls=tuple(s.controls),
-                mitigations=tuple(m.id for m in s.mitigations),
+        safeguards = []
+        for s in a.safeguards.values():
+            fw = kb.framework_of(s.id)
+            safeguards.append(
+                SafeguardRow(
+                    id=s.id,
+                    title=s.title,
+                    status=s.status,
+                    reason=s.reason,
+                    controls=tuple(s.controls),
+                    mitigations=tuple(m.id for m in s.mitigations),
+                    framework=fw.id if fw is not None else "",
+                )
             )
-            for s in a.safeguards.values()
-        ]
+        for fref in frameworks:
+            fw_rows = tuple(x for x in safeguards if x.framework == fref.id)
+            if fw_rows:
+                views.append(FrameworkView(fref, fw_rows))
 
     by_sha = {f.sha256: f for f in evidence_files}
     rows = []
@@ -457,7 +468,9 @@ def from_assessment(
         compact=compact,
         risks=risks,
         poam=poam,
-        hipaa=hipaa,
+        safeguards=safeguards,
+        views=views,
+        frameworks=frameworks,
         files=rows,
         responsibility=dict(sorted(parties.items())),
         limits={"top_findings": opt.top_findings, "top_rules": opt.top_rules, "top_subjects": opt.top_subjects},
