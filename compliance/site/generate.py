@@ -19,7 +19,8 @@ Page layout (paths inside ``docs/``)::
     controls/<family>/<control>.md     a control without enhancements
     controls/<family>/<control>/index.md, .../<enhancement>.md
     frameworks/<framework>/<baseline>/index.md, .../<family>.md   baseline and its coverage per family
-    frameworks/<framework>/<section>/<safeguard>.md               HIPAA (standards hold their specifications)
+    frameworks/<framework>/<section>/<safeguard>.md               a ``frameworks`` record's safeguards (e.g. HIPAA;
+                                                                  standards hold their specifications)
     frameworks/<publication>/<strategy>.md                        SP 800-204 series
     scanners/<tool>/index.md, scanners/<tool>/<rule>.md
     responsibility.md  downloads.md (files in downloads/)  reference/cli.md  assessment/...
@@ -50,7 +51,7 @@ KIND_LABELS: dict[NodeKind, tuple[str, str]] = {
     NodeKind.CONTROL: ("control", "Controls"),
     NodeKind.FAMILY: ("control family", "Control families"),
     NodeKind.BASELINE: ("baseline", "Baselines"),
-    NodeKind.SAFEGUARD: ("HIPAA safeguard", "HIPAA safeguards"),
+    NodeKind.SAFEGUARD: ("safeguard", "Safeguards"),  # a framework's safeguards: Generator.kind_label
     NodeKind.STRATEGY: ("SP 800-204 strategy", "SP 800-204 strategies"),
     NodeKind.RULE: ("scanner rule", "Scanner rules"),
     NodeKind.CWE: ("CWE weakness", "CWE weaknesses"),
@@ -235,6 +236,24 @@ class Generator:
         label = md(text if text is not None else node_id)
         return f"[{label}]({rel(page.path, target)})" if target else label
 
+    def kind_label(self, node_id: str) -> str:
+        """How a page names what a node is: "risk", "control", or for a safeguard its framework's words
+        ("HIPAA safeguard")."""
+        kind = self.kind(node_id)
+        fw = self.kb.framework_of(node_id) if kind is NodeKind.SAFEGUARD else None
+        return f"{fw.label} {fw.item}" if fw is not None else KIND_LABELS[kind][0]
+
+    def framework_items_text(self) -> str:
+        """Every framework's safeguards, as running text names them: "the HIPAA safeguards"."""
+        return " and ".join(f"the {fw.label} {fw.items}" for fw in self.kb.frameworks.values())
+
+    def and_to_frameworks(self) -> str:
+        """The end of "... to the baselines that include them" naming where else a risk's controls lead."""
+        if not self.kb.frameworks:
+            return ""
+        names = " and ".join(f"{fw.label} {fw.items}" for fw in self.kb.frameworks.values())
+        return f" and to {names} (directly or through the crosswalk)"
+
     def page_link(self, page: Page, path: str, text: str) -> str:
         return f"[{md(text)}]({rel(page.path, path)})"
 
@@ -356,9 +375,9 @@ class Generator:
         page.search = kind is not NodeKind.RULE
         self.breadcrumbs(page, node_id)
         if kind in TITLE_FIRST_KINDS:  # a slug id reads badly in a heading: title first, id below
-            page.add(f"# {md(self.title(node_id))}", "", f"*{md(KIND_LABELS[kind][0])}* · id {md(node_id)}", "")
+            page.add(f"# {md(self.title(node_id))}", "", f"*{md(self.kind_label(node_id))}* · id {md(node_id)}", "")
         else:
-            page.add(f"# {md(node_id)} {md(self.title(node_id))}", "", f"*{md(KIND_LABELS[kind][0])}*", "")
+            page.add(f"# {md(node_id)} {md(self.title(node_id))}", "", f"*{md(self.kind_label(node_id))}*", "")
         rec = self.kb.record(node_id)
         data = rec.model_dump(mode="json", exclude_none=True)
         facts: list[tuple[str, str]] = []
@@ -411,7 +430,7 @@ class Generator:
                 kind = EdgeKind(kind_value)
                 rows = sorted(groups[kind_value], key=lambda r: natural_key(r[0]))
                 phrase = EDGE_PHRASES[kind][0 if direction == "outgoing" else 1]
-                this = KIND_LABELS[self.kind(node_id)][0]
+                this = self.kind_label(node_id)
                 page.add(f"**This {md(this)} {md(phrase)}** ({len(rows)}, edge `{kind_value}`, {direction})", "")
                 if len(rows) > COMPACT_AFTER and kind not in MAPPING_EDGES:
                     page.add(" · ".join(self.link(page, other) for other, _ in rows), "")
@@ -441,7 +460,7 @@ class Generator:
                         [self.link(page, o), md(self.title(o)), *([md(d.get("rationale", ""))] if with_why else [])]
                         for o, d in rows
                     ]
-                cols[0] = KIND_LABELS[self.kind(rows[0][0])][0]
+                cols[0] = self.kind_label(rows[0][0])
                 page.add(*self.table(page, cols, body))
 
     def _tailoring(self, baseline_id: str, control_id: str) -> list[str]:
@@ -458,8 +477,7 @@ class Generator:
             return
         page.add(
             "How this risk reaches controls and frameworks: through its mitigations to SP 800-53 controls, then to the "
-            "baselines that include them and to HIPAA safeguards (directly or through the crosswalk). The tables below list "
-            "every link with its rationale.",
+            f"baselines that include them{self.and_to_frameworks()}. The tables below list every link with its rationale.",
             "",
         )
         page.add("```mermaid", *self.risk_diagram(r), "```", "")
@@ -470,12 +488,14 @@ class Generator:
             ]
             page.add("**Baselines reached**", "")
             page.add(*self.table(page, ["baseline", "title", "controls", "which"], rows))
-        if r["safeguards"]:
-            page.add(
-                "**HIPAA safeguards reached** (directly or by crosswalk): "
-                + ", ".join(self.link(page, s) for s in r["safeguards"]),
-                "",
-            )
+        for fw in self.kb.frameworks.values():
+            reached = query.of_framework(self.kb, r["safeguards"], fw.id)
+            if reached:
+                page.add(
+                    f"**{md(fw.label)} {md(fw.items)} reached** (directly or by crosswalk): "
+                    + ", ".join(self.link(page, s) for s in reached),
+                    "",
+                )
 
     def risk_diagram(self, r: dict[str, Any], max_controls: int = 24) -> list[str]:
         """risk -> mitigations -> controls (one box per family) -> one node per framework, labelled with how
@@ -518,13 +538,22 @@ class Generator:
             label = f"{fw}: " + ", ".join(frameworks[fw])
             lines.append(f'  {n("fw:" + fw)}[["{mermaid_label(label, 90)}"]]')
             lines.append(f"  ctl -->|{len(members[fw])} controls| {n('fw:' + fw)}")
-        crosswalked = [c for c in controls if any(k == EdgeKind.CROSSWALK.value for _, _, k in self.g.in_edges(c, data="kind"))]
-        direct = [m["id"] for m in r["mitigations"] if m["safeguards"]]
-        if crosswalked or direct:
-            lines.append(f'  {n("fw:hipaa")}[["HIPAA Security Rule: {len(r["safeguards"])} safeguards"]]')
-            if crosswalked:
-                lines.append(f"  ctl -.->|crosswalk, {len(crosswalked)} controls| {n('fw:hipaa')}")
-            lines += [f"  {n(m)} -->|maps to| {n('fw:hipaa')}" for m in direct]
+        # one node per framework of safeguards: the controls box crosswalks to it, mitigations map to it directly
+        for sfw in self.kb.frameworks.values():
+            mine = set(query.of_framework(self.kb, r["safeguards"], sfw.id))
+            crosswalked = [
+                c
+                for c in controls
+                if any(k == EdgeKind.CROSSWALK.value and u in mine for u, _, k in self.g.in_edges(c, data="kind"))
+            ]
+            direct = [m["id"] for m in r["mitigations"] if any(s["id"] in mine for s in m["safeguards"])]
+            if crosswalked or direct:
+                key = "fw:" + sfw.id
+                label = mermaid_label(f"{sfw.label} {sfw.name}: {len(mine)} {sfw.items}", 90)
+                lines.append(f'  {n(key)}[["{label}"]]')
+                if crosswalked:
+                    lines.append(f"  ctl -.->|crosswalk, {len(crosswalked)} controls| {n(key)}")
+                lines += [f"  {n(m)} -->|maps to| {n(key)}" for m in direct]
         return lines
 
     def baseline_extra(self, page: Page, bid: str) -> None:
@@ -645,8 +674,9 @@ class Generator:
         mits = self.kind_index(
             NodeKind.MITIGATION,
             "mitigations/index.md",
-            "What to do about the risks, with guidance per platform and the controls and HIPAA safeguards each mitigation "
-            "provides evidence for.",
+            "What to do about the risks, with guidance per platform and the controls"
+            + "".join(f" and {fw.label} {fw.items}" for fw in self.kb.frameworks.values())
+            + " each mitigation provides evidence for.",
             [
                 ("phase", lambda p, i: md(g.nodes[i].get("phase", ""))),
                 ("risks", lambda p, i: str(self.count_edges(i, EdgeKind.MITIGATED_BY, incoming=True))),
@@ -723,8 +753,9 @@ class Generator:
         page.add("# SP 800-53 rev5 controls", "")
         page.add(
             "The NIST SP 800-53 revision 5 catalogue by family. A control page lists the mitigations that reach it (with "
-            "the relationship and rationale of each mapping), the baselines that include it, the HIPAA safeguards that "
-            "crosswalk to it and who is responsible for it on a FaaS platform.",
+            "the relationship and rationale of each mapping), the baselines that include it, "
+            + (f"{self.framework_items_text()} that crosswalk to it " if self.kb.frameworks else "")
+            + "and who is responsible for it on a FaaS platform.",
             "",
         )
         rows = []
@@ -751,8 +782,9 @@ class Generator:
         page = self.new_page("frameworks/index.md", "Frameworks")
         page.add("# Frameworks", "")
         page.add(
-            "The frameworks the knowledge base maps to: FedRAMP and SP 800-53B baselines (sets of SP 800-53 controls), the "
-            "HIPAA Security Rule and the NIST SP 800-204 series of strategies for microservices and serverless applications.",
+            "The frameworks the knowledge base maps to: FedRAMP and SP 800-53B baselines (sets of SP 800-53 controls)"
+            + "".join(f", the {fw.label} {fw.name}" for fw in self.kb.frameworks.values())
+            + " and the NIST SP 800-204 series of strategies for microservices and serverless applications.",
             "",
         )
         nav: list[NavItem] = [page.path]
@@ -770,13 +802,12 @@ class Generator:
             folder = self._framework_folder(ids[0])
             gpage = self.new_page(f"{folder}/index.md", name)
             kind = self.kind(ids[0])
-            gpage.add(
-                f"# {md(name)}",
-                "",
-                f"{len(ids)} {md(KIND_LABELS[kind][1].lower() if len(ids) != 1 else KIND_LABELS[kind][0])}.",
-                "",
-            )
-            rows.append([self.page_link(page, gpage.path, name), md(KIND_LABELS[kind][1]), str(len(ids))])
+            one, many = KIND_LABELS[kind]
+            sfw = self.kb.framework_of(ids[0]) if kind is NodeKind.SAFEGUARD else None
+            if sfw is not None:
+                one, many = f"{sfw.label} {sfw.item}", f"{sfw.label} {sfw.items}"
+            gpage.add(f"# {md(name)}", "", f"{len(ids)} {md(many.lower() if len(ids) != 1 else one)}.", "")
+            rows.append([self.page_link(page, gpage.path, name), md(many), str(len(ids))])
             if kind is NodeKind.BASELINE:
                 body = []
                 items: list[NavItem] = []
@@ -838,6 +869,8 @@ class Generator:
                 children[rec.standard].append(i)
             else:
                 by_section[rec.section].append(i)
+        sfw = self.kb.framework_of(ids[0]) if ids else None
+        item = sfw.item if sfw is not None else KIND_LABELS[NodeKind.SAFEGUARD][0]  # the first column's heading
         nav: list[NavItem] = []
         rows = []
         for section in sorted(by_section, key=natural_key):
@@ -860,7 +893,7 @@ class Generator:
                     srows.append(
                         [self.link(spage, spec), "↳ " + md(self.title(spec)), md(self.g.nodes[spec].get("requirement", "")), ""]
                     )
-            spage.add(*self.table(spage, ["safeguard", "title", "requirement", "implementation specifications"], srows))
+            spage.add(*self.table(spage, [item, "title", "requirement", "implementation specifications"], srows))
             rows.append([self.page_link(gpage, spath, section), md(first.section_title), str(len(by_section[section]))])
             nav.append({attr(f"{section} {first.section_title}"): [spath, *self.nav_tree(by_section[section], children)]})
         gpage.add(*self.table(gpage, ["section", "title", "standards"], rows))
