@@ -3,7 +3,9 @@ overlay showing up in queries, ``kb stats`` and the site with no code change."""
 
 from __future__ import annotations
 
+import json
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -92,3 +94,59 @@ def test_second_framework_validates(runner: CliRunner, tmp_path: Path) -> None:
     base = kbmod.load([d])
     assert list(base.frameworks) == ["hipaa", "acme-sec"]
     assert [n.id for n in base.framework_items("acme-sec")] == ["ACME-4.1", "ACME-4.1.a", "ACME-5.2"]
+
+
+def test_second_framework_appears_in_query_stats_and_site(runner: CliRunner, tmp_path: Path) -> None:
+    """No code names a framework: an overlay's framework shows up wherever HIPAA does."""
+    from compliance.site.generate import generate
+
+    d = overlay(tmp_path, "acme.yaml", SECOND)
+    env = {"COLUMNS": "400"}
+    # query control: a line per framework; the JSON lists every framework's safeguards
+    res = runner.invoke(main, ["--kb", str(d), "query", "control", "AC-6"], env=env)
+    assert res.exit_code == 0, res.output
+    assert "ACME requirements (crosswalk): ACME-4.1, ACME-4.1.a" in res.output
+    assert "HIPAA safeguards (crosswalk):" in res.output
+    res = runner.invoke(main, ["--kb", str(d), "query", "control", "AC-6", "--json"])
+    assert {"ACME-4.1", "ACME-4.1.a"} <= set(json.loads(res.output)["safeguards"])
+    # query risk: a column and a line per framework (SAS-4's mitigations reach AC-6, which ACME-4.1 crosswalks to)
+    res = runner.invoke(main, ["--kb", str(d), "query", "risk", "SAS-4"], env=env)
+    assert res.exit_code == 0, res.output
+    assert "ACME" in res.output.split("\n", 5)[-1] and "ACME requirements (direct and by crosswalk): ACME-4.1" in res.output
+    # query path to the framework id
+    res = runner.invoke(main, ["--kb", str(d), "query", "path", "SAS-4", "acme-sec", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["total"] > 0
+    # kb stats: figures under the framework id, table rows by its label
+    res = runner.invoke(main, ["--kb", str(d), "kb", "stats", "--json"])
+    cov = json.loads(res.output)["coverage"]
+    assert cov["acme-sec"]["direct_or_crosswalk"]["total"] == 3 and cov["acme-sec"]["direct_or_crosswalk"]["count"] >= 2
+    assert "hipaa" in cov
+    res = runner.invoke(main, ["--kb", str(d), "kb", "stats"], env=env)
+    assert "ACME requirements reached directly or by crosswalk" in res.output
+    # the site: the framework's pages, its words on the safeguard pages and in the risk diagram
+    content = generate(kbmod.load([d]))
+    assert content.node_paths["ACME-4.1"].startswith("frameworks/acme-sec/")
+    page = content.pages[content.node_paths["ACME-4.1.a"]]
+    assert "*ACME requirement*" in page.text()
+    assert "frameworks/acme-sec/index.md" in content.pages
+    assert "3 acme requirements." in content.pages["frameworks/acme-sec/index.md"].text()
+    risk = content.pages["risks/sas-4.md"].text()
+    assert "ACME Security Standard: " in risk and "**ACME requirements reached**" in risk
+    assert "the ACME Security Standard" in content.pages["frameworks/index.md"].text()
+
+
+def test_second_framework_is_an_assessment_scope(tmp_path: Path) -> None:
+    from compliance.assess import assess
+    from compliance.assess.render import as_csv, framework_views
+    from compliance.kb.scope import available_scopes, resolve
+
+    d = overlay(tmp_path, "acme.yaml", SECOND)
+    base = kbmod.load([d])
+    assert "acme-sec" in available_scopes(base)
+    scope = resolve(base, ["acme-sec"])
+    assert scope.safeguards == ["ACME-4.1", "ACME-4.1.a", "ACME-5.2"] and set(scope.controls) == {"AC-6", "SC-8"}
+    a = assess(base, [], [], scopes=["acme-sec", "hipaa"], now=datetime(2026, 12, 1, tzinfo=UTC))
+    views = framework_views(a, base)
+    assert [fw.id for fw, _ in views] == ["hipaa", "acme-sec"]
+    assert "ACME-5.2" in as_csv(a, base) and ",acme-sec-view," in as_csv(a, base)
