@@ -379,7 +379,7 @@ def _pct(share: float) -> str:
 def kb_stats(obj: Ctx, as_json: bool) -> None:
     """Counts per node and edge kind, and coverage: risks mitigated, provider guidance, baseline
     controls reached by mitigations, scanner rules mapped per tool, complete control links, HIPAA."""
-    from compliance.kb.stats import stats
+    from compliance.kb.stats import framework_figures, stats
 
     kb = obj.kb()
     s = stats(kb)
@@ -393,17 +393,16 @@ def kb_stats(obj: Ctx, as_json: bool) -> None:
         (f"risks linked to mitigations ({tax})", f["count"], f["total"], _pct(f["share"]), f["unlinked"])
         for tax, f in cov["risks"].items()
     ]
-    for label, key in (
-        ("mitigations with aws, gcp and azure guidance", "mitigations_with_all_providers"),
-        ("mitigation->control links with relationship, rationale, source", "control_links_complete"),
-        ("controls reached by a mitigation", "controls_reached"),
+    for label, fig in (
+        ("mitigations with aws, gcp and azure guidance", cov["mitigations_with_all_providers"]),
+        ("mitigation->control links with relationship, rationale, source", cov["control_links_complete"]),
+        ("controls reached by a mitigation", cov["controls_reached"]),
     ):
-        f = cov[key]
-        rows.append((label, f["count"], f["total"], _pct(f["share"]), None))
+        rows.append((label, fig["count"], fig["total"], _pct(fig["share"]), None))
     for fw in kb.frameworks.values():
-        for label, key in (("reached directly", "direct"), ("reached directly or by crosswalk", "direct_or_crosswalk")):
-            f = cov[fw.id][key]
-            rows.append((f"{fw.label} {fw.items} {label}", f["count"], f["total"], _pct(f["share"]), None))
+        ff = framework_figures(s, fw.id)
+        for label, fig in (("reached directly", ff["direct"]), ("reached directly or by crosswalk", ff["direct_or_crosswalk"])):
+            rows.append((f"{fw.label} {fw.items} {label}", fig["count"], fig["total"], _pct(fig["share"]), None))
     con.print(_table("Coverage", ["figure", "count", "total", "share", "not linked"], rows))
     con.print(
         _table(

@@ -497,7 +497,7 @@ class Generator:
                     "",
                 )
 
-    def risk_diagram(self, r: dict[str, Any], max_controls: int = 24) -> list[str]:
+    def risk_diagram(self, r: query.RiskResult, max_controls: int = 24) -> list[str]:
         """risk -> mitigations -> controls (one box per family) -> one node per framework, labelled with how
         many of the controls it holds. The tables under the diagram carry every single link."""
         ids: dict[str, str] = {}
@@ -517,8 +517,8 @@ class Generator:
                     controls.append(c["id"])
         # controls grouped by family, one box each: a risk reaches dozens of controls, a few families
         families: dict[str, list[str]] = defaultdict(list)
-        for c in sorted(controls, key=query.control_sort_key):
-            families[self.family_of(c)].append(c)
+        for cid in sorted(controls, key=query.control_sort_key):
+            families[self.family_of(cid)].append(cid)
         lines.append('  subgraph ctl["SP 800-53 controls"]')
         for fam, cs in sorted(families.items()):
             listed = ", ".join(cs[:max_controls]) + (f" and {len(cs) - max_controls} more" if len(cs) > max_controls else "")
@@ -565,11 +565,11 @@ class Generator:
             "(organisational procedures, or the provider's authorisation for inherited controls).",
             "",
         )
-        by_family: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: {"reached": [], "unreached": []})
+        by_family: dict[str, dict[str, list[query.BaselineControl]]] = defaultdict(lambda: {"reached": [], "unreached": []})
         for row in b["reached"]:
             by_family[self.family_of(row["id"])]["reached"].append(row)
-        for row in b["unreached"]:
-            by_family[self.family_of(row["id"])]["unreached"].append(row)
+        for ref in b["unreached"]:
+            by_family[self.family_of(ref["id"])]["unreached"].append(query.BaselineControl(**ref, mitigations=[]))
         rows = []
         folder = posixpath.dirname(page.path)
         for fam in sorted(by_family):
@@ -593,14 +593,14 @@ class Generator:
             return entry.record.family
         return cid.partition("-")[0]
 
-    def coverage_page(self, bid: str, fam: str, path: str, fr: dict[str, list[dict[str, Any]]]) -> Page:
+    def coverage_page(self, bid: str, fam: str, path: str, fr: dict[str, list[query.BaselineControl]]) -> Page:
         fam_title = self.title(fam) if fam in self.g else fam
         page = self.new_page(path, f"{bid}: {fam} {fam_title}", search=False)
         page.add(f"# {md(self.title(bid))}: {md(fam)} {md(fam_title)}", "")
         page.add(f"Controls of {self.link(page, bid)} in family {self.link(page, fam)}, and the mitigations that reach them.", "")
         rows = []
         for row in sorted(fr["reached"] + fr["unreached"], key=lambda r: query.control_sort_key(r["id"])):
-            mits = row.get("mitigations", [])
+            mits = row["mitigations"]
             rows.append(
                 [
                     self.link(page, row["id"]),
