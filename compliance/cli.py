@@ -56,6 +56,44 @@ class Ctx:
         return self._kb
 
 
+#: ``click.Context.meta`` key (shared by a context and its children) holding the framework ids help texts name.
+_FRAMEWORKS_META = "sckb.frameworks"
+
+
+def _help_frameworks(ctx: click.Context) -> list[str]:
+    """The framework ids of the KB in use (frameworks are data, so help cannot name them in code)."""
+    ids: list[str] | None = ctx.meta.get(_FRAMEWORKS_META)
+    if ids is None:
+        obj = ctx.find_object(Ctx)
+        try:
+            if obj is not None:
+                kb = obj.kb()
+            else:  # help rendered outside a command run (command_help_texts without a KB): the shipped KB
+                import os
+
+                from compliance import kb as kbmod
+                from compliance.kb.load import default_cache_dir
+
+                kb = kbmod.load(cache_dir=default_cache_dir(os.environ))
+            ids = list(kb.frameworks)
+        except SckbError:
+            ids = []  # a broken KB must not break --help
+        ctx.meta[_FRAMEWORKS_META] = ids
+    return ids
+
+
+class _FrameworkHelp(click.Option):
+    """An option whose help text has a ``{frameworks}`` slot: each framework id of the KB, followed by ", "."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        template = self.help or ""
+        self.help = template.replace("{frameworks}", "".join(f"{f}, " for f in _help_frameworks(ctx)))
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.help = template
+
+
 class SckbGroup(click.Group):
     """Turns library errors into one line and a documented exit code."""
 
@@ -765,7 +803,8 @@ def _finish_gate(
     "--scope",
     "scopes",
     multiple=True,
-    help="fedramp-low|moderate|high|li-saas, nist-low|moderate|high, hipaa, serverless (repeatable).",
+    cls=_FrameworkHelp,
+    help="fedramp-low|moderate|high|li-saas, nist-low|moderate|high, {frameworks}serverless (repeatable).",
 )
 @click.option(
     "--max-age", type=click.IntRange(0), default=30, show_default=True, help="Evidence freshness window in days (clock: --now)."
@@ -1151,10 +1190,11 @@ def _null() -> Any:
 # (section anchor: add this stage's commands below this line)
 
 
-def command_help_texts() -> list[tuple[str, str]]:
+def command_help_texts(kb: Any = None) -> list[tuple[str, str]]:
     """(command path, ``--help`` text) for every command, for the site's generated CLI reference.
 
-    Rendered at a fixed width so the reference is the same on every terminal."""
+    Rendered at a fixed width so the reference is the same on every terminal. ``kb`` gives the frameworks
+    the ``--scope`` help lists (default: those of the shipped KB)."""
     out: list[tuple[str, str]] = []
 
     def walk(cmd: click.Command, parent: click.Context | None, path: list[str]) -> None:
@@ -1164,6 +1204,8 @@ def command_help_texts() -> list[tuple[str, str]]:
             "max_content_width": 100,
         }
         ctx = click.Context(cmd, info_name=path[-1], parent=parent, **settings)
+        if parent is None and kb is not None:
+            ctx.meta[_FRAMEWORKS_META] = list(kb.frameworks)
         out.append((" ".join(path), cmd.get_help(ctx)))
         if isinstance(cmd, click.Group):
             for name in cmd.list_commands(ctx):
@@ -1204,7 +1246,7 @@ def _build_site(obj: Ctx, out: Path, assessment: str | None) -> Any:
                 tasks[stage] = bar.add_task(label, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        return build_site(kb, out, cli_help=command_help_texts(), assessment=dashboard, progress=progress, now=obj.now())
+        return build_site(kb, out, cli_help=command_help_texts(kb), assessment=dashboard, progress=progress, now=obj.now())
 
 
 @site_group.command("build")
@@ -1264,7 +1306,8 @@ def design_group() -> None:
     "--scope",
     default="fedramp-moderate",
     show_default=True,
-    help="Baseline or framework: fedramp-low|moderate|high|li-saas, nist-low|moderate|high, hipaa, serverless.",
+    cls=_FrameworkHelp,
+    help="Baseline or framework: fedramp-low|moderate|high|li-saas, nist-low|moderate|high, {frameworks}serverless.",
 )
 @click.option(
     "--classification",
