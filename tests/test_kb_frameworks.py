@@ -125,8 +125,9 @@ def test_second_framework_appears_in_query_stats_and_site(runner: CliRunner, tmp
     res = runner.invoke(main, ["--kb", str(d), "kb", "stats"], env=env)
     assert "ACME requirements reached directly or by crosswalk" in res.output
     # help: the scopes --scope accepts include the framework
-    res = runner.invoke(main, ["--kb", str(d), "assess", "--help"], env={"COLUMNS": "200"})
-    assert "hipaa, acme-sec, serverless (repeatable)" in res.output
+    res = runner.invoke(main, ["--kb", str(d), "assess", "--help"])
+    flat = " ".join(res.output.split()).replace("- ", "-")  # undo click's wrapping
+    assert "hipaa, acme-sec, serverless (repeatable)" in flat
     # the site: the framework's pages, its words on the safeguard pages and in the risk diagram
     content = generate(kbmod.load([d]))
     assert content.node_paths["ACME-4.1"].startswith("frameworks/acme-sec/")
