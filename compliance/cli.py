@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +57,44 @@ class Ctx:
                 more = len(self._kb.errors) - 1
                 raise CheckFailed(f"{first} (and {more} more problems; run 'sckb kb validate')" if more else str(first))
         return self._kb
+
+
+#: ``click.Context.meta`` key (shared by a context and its children) holding the framework ids help texts name.
+_FRAMEWORKS_META = "sckb.frameworks"
+
+
+def _help_frameworks(ctx: click.Context) -> list[str]:
+    """The framework ids of the KB in use (frameworks are data, so help cannot name them in code)."""
+    ids: list[str] | None = ctx.meta.get(_FRAMEWORKS_META)
+    if ids is None:
+        obj = ctx.find_object(Ctx)
+        try:
+            if obj is not None:
+                kb = obj.kb()
+            else:  # help rendered outside a command run (command_help_texts without a KB): the shipped KB
+                import os
+
+                from compliance import kb as kbmod
+                from compliance.kb.load import default_cache_dir
+
+                kb = kbmod.load(cache_dir=default_cache_dir(os.environ))
+            ids = list(kb.frameworks)
+        except SckbError:
+            ids = []  # a broken KB must not break --help
+        ctx.meta[_FRAMEWORKS_META] = ids
+    return ids
+
+
+class _FrameworkHelp(click.Option):
+    """An option whose help text has a ``{frameworks}`` slot: each framework id of the KB, followed by ", "."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        template = self.help or ""
+        self.help = template.replace("{frameworks}", "".join(f"{f}, " for f in _help_frameworks(ctx)))
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.help = template
 
 
 class SckbGroup(click.Group):
@@ -272,7 +311,8 @@ def query_risk(obj: Ctx, risk_id: str, as_json: bool) -> None:
     """A risk's mitigations and, through them, controls, baselines, HIPAA safeguards and rules."""
     from compliance.kb import query
 
-    r = query.risk(obj.kb(), risk_id)
+    kb = obj.kb()
+    r = query.risk(kb, risk_id)
     if as_json:
         return emit_json(r)
     con = _console()
@@ -281,13 +321,22 @@ def query_risk(obj: Ctx, risk_id: str, as_json: bool) -> None:
         con.print(f"corresponds to: {_cell(r['corresponds_to'])}")
     if r["cwes"]:
         con.print(f"CWEs: {_cell(r['cwes'])}")
+    fws = list(kb.frameworks.values())
     rows = [
-        (m["id"], m["title"], [c["id"] for c in m["controls"]], [s["id"] for s in m["safeguards"]], m["rules"])
+        (
+            m["id"],
+            m["title"],
+            [c["id"] for c in m["controls"]],
+            *(query.of_framework(kb, [s["id"] for s in m["safeguards"]], fw.id) for fw in fws),
+            m["rules"],
+        )
         for m in r["mitigations"]
     ]
-    con.print(_table("Mitigations", ["mitigation", "title", "controls", "HIPAA", "scanner rules"], rows))
+    con.print(_table("Mitigations", ["mitigation", "title", "controls", *(fw.label for fw in fws), "scanner rules"], rows))
     con.print(_table("Baselines reached", ["baseline", "controls"], [(b, cs) for b, cs in r["baselines"].items()]))
-    con.print(f"HIPAA safeguards (direct and by crosswalk): {_cell(r['safeguards'])}")
+    for fw in fws:
+        reached = query.of_framework(kb, r["safeguards"], fw.id)
+        con.print(f"{fw.label} {fw.items} (direct and by crosswalk): {_cell(reached)}")
 
 
 @query_group.command("control")
@@ -298,7 +347,8 @@ def query_control(obj: Ctx, control_id: str, as_json: bool) -> None:
     """Everything that reaches a control, and its baseline membership."""
     from compliance.kb import query
 
-    r = query.control(obj.kb(), control_id)
+    kb = obj.kb()
+    r = query.control(kb, control_id)
     if as_json:
         return emit_json(r)
     con = _console()
@@ -309,7 +359,8 @@ def query_control(obj: Ctx, control_id: str, as_json: bool) -> None:
     con.print(_table("Reached by mitigations", ["mitigation", "title", "relationship", "risks", "scanner rules"], rows))
     baselines = [(b["id"], b["title"], b.get("tailoring")) for b in r["baselines"]]
     con.print(_table("Baselines", ["baseline", "title", "tailoring"], baselines))
-    con.print(f"HIPAA safeguards (crosswalk): {_cell(r['safeguards'])}")
+    for fw in kb.frameworks.values():
+        con.print(f"{fw.label} {fw.items} (crosswalk): {_cell(query.of_framework(kb, r['safeguards'], fw.id))}")
 
 
 @query_group.command("baseline")
@@ -369,9 +420,10 @@ def _pct(share: float) -> str:
 def kb_stats(obj: Ctx, as_json: bool) -> None:
     """Counts per node and edge kind, and coverage: risks mitigated, provider guidance, baseline
     controls reached by mitigations, scanner rules mapped per tool, complete control links, HIPAA."""
-    from compliance.kb.stats import stats
+    from compliance.kb.stats import framework_figures, stats
 
-    s = stats(obj.kb())
+    kb = obj.kb()
+    s = stats(kb)
     if as_json:
         return emit_json(s)
     cov = s["coverage"]
@@ -382,19 +434,16 @@ def kb_stats(obj: Ctx, as_json: bool) -> None:
         (f"risks linked to mitigations ({tax})", f["count"], f["total"], _pct(f["share"]), f["unlinked"])
         for tax, f in cov["risks"].items()
     ]
-    for label, key in (
-        ("mitigations with aws, gcp and azure guidance", "mitigations_with_all_providers"),
-        ("mitigation->control links with relationship, rationale, source", "control_links_complete"),
-        ("controls reached by a mitigation", "controls_reached"),
+    for label, fig in (
+        ("mitigations with aws, gcp and azure guidance", cov["mitigations_with_all_providers"]),
+        ("mitigation->control links with relationship, rationale, source", cov["control_links_complete"]),
+        ("controls reached by a mitigation", cov["controls_reached"]),
     ):
-        f = cov[key]
-        rows.append((label, f["count"], f["total"], _pct(f["share"]), None))
-    for label, key in (
-        ("HIPAA safeguards reached directly", "direct"),
-        ("HIPAA safeguards reached directly or by crosswalk", "direct_or_crosswalk"),
-    ):
-        f = cov["hipaa"][key]
-        rows.append((label, f["count"], f["total"], _pct(f["share"]), None))
+        rows.append((label, fig["count"], fig["total"], _pct(fig["share"]), None))
+    for fw in kb.frameworks.values():
+        ff = framework_figures(s, fw.id)
+        for label, fig in (("reached directly", ff["direct"]), ("reached directly or by crosswalk", ff["direct_or_crosswalk"])):
+            rows.append((f"{fw.label} {fw.items} {label}", fig["count"], fig["total"], _pct(fig["share"]), None))
     con.print(_table("Coverage", ["figure", "count", "total", "share", "not linked"], rows))
     con.print(
         _table(
@@ -676,7 +725,7 @@ def _open_store(obj: Ctx, *, create: bool = False) -> Store:
     return Store.open(obj.workspace, create=create)
 
 
-def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: Path | None) -> None:
+def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: Path | None, obj: Ctx) -> None:
     from compliance.assess import render
 
     if fmt == "json":
@@ -684,7 +733,7 @@ def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: P
             orjson.dumps(render.as_json(a, gate, paths=paths), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
         )
     elif fmt == "csv":
-        text = render.as_csv(a)
+        text = render.as_csv(a, obj.kb())
     elif fmt == "markdown":
         text = render.as_markdown(a, gate)
     else:
@@ -710,10 +759,11 @@ def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: P
                 "Controls needing work", ["control", "title", "status", "why"], [(c.id, c.title, c.status, c.reason) for c in bad]
             )
         )
-    if a.safeguards:
-        weak = [(x.id, x.title, x.status) for x in a.safeguards.values() if x.status in ("not-satisfied", "partially-satisfied")]
-        con.print(_table("HIPAA safeguards needing work", ["safeguard", "title", "status"], weak))
-        con.print("HIPAA view: " + ", ".join(f"{k} {v}" for k, v in s["safeguards"].items()))
+    for fw, results in render.framework_views(a, obj.kb()) if a.safeguards else []:
+        weak = [(x.id, x.title, x.status) for x in results if x.status in ("not-satisfied", "partially-satisfied")]
+        con.print(_table(f"{fw.label} {fw.items} needing work", [fw.item, "title", "status"], weak))
+        counts = sorted(Counter(x.status for x in results).items())
+        con.print(f"{fw.label} view: " + ", ".join(f"{k} {v}" for k, v in counts))
     con.print(
         f"satisfied share {s['satisfied_percent']:.2f}% · {s['findings_failing']} failing findings · "
         f"{s['poam_items']} POA&M items ({s['poam_overdue']} overdue) · {s['stale_findings']} stale findings · "
@@ -741,10 +791,12 @@ def _gate_options(f: F) -> F:
     return f
 
 
-def _finish_gate(a: Any, fail_on: tuple[str, ...], min_satisfied: float | None, fmt: str, paths: bool, out: Path | None) -> None:
+def _finish_gate(
+    a: Any, fail_on: tuple[str, ...], min_satisfied: float | None, fmt: str, paths: bool, out: Path | None, obj: Ctx
+) -> None:
     gating = bool(fail_on) or min_satisfied is not None or a.unmapped_mode == "fail"
     gate = a.gate(list(fail_on), min_satisfied) if gating else None
-    _assess_output(a, fmt, gate, paths, out)
+    _assess_output(a, fmt, gate, paths, out, obj)
     if gate:
         raise click.exceptions.Exit(1)
 
@@ -754,7 +806,8 @@ def _finish_gate(a: Any, fail_on: tuple[str, ...], min_satisfied: float | None, 
     "--scope",
     "scopes",
     multiple=True,
-    help="fedramp-low|moderate|high|li-saas, nist-low|moderate|high, hipaa, serverless (repeatable).",
+    cls=_FrameworkHelp,
+    help="fedramp-low|moderate|high|li-saas, nist-low|moderate|high, {frameworks}serverless (repeatable).",
 )
 @click.option(
     "--max-age", type=click.IntRange(0), default=30, show_default=True, help="Evidence freshness window in days (clock: --now)."
@@ -825,7 +878,7 @@ def assess_group(
         click.echo(
             f"sckb: warning: {len(a.unmapped)} failing finding(s) map to no mitigation (see 'sckb evidence unmapped')", err=True
         )
-    _finish_gate(a, fail_on, min_satisfied, fmt, paths, summary_out)
+    _finish_gate(a, fail_on, min_satisfied, fmt, paths, summary_out, obj)
 
 
 @assess_group.command("show")
@@ -846,7 +899,7 @@ def assess_show(
 
     with _open_store(obj) as store:
         a = load_assessment(store, assessment)
-    _finish_gate(a, fail_on, min_satisfied, fmt, paths, summary_out)
+    _finish_gate(a, fail_on, min_satisfied, fmt, paths, summary_out, obj)
 
 
 @assess_group.command("list")
@@ -1101,7 +1154,10 @@ def report_pdf(
     with _open_store(obj) as store:
         con = _console()
         with con.status("rendering the PDF report", spinner="dots") if sys.stderr.isatty() else _null():
-            res = make(kb, store, out=out, now=obj.now(), assessment=assessment, options=opts, variant=pdf_variant, attach=attach)
+            atts = _report_attachments if attach else None
+            res = make(
+                kb, store, out=out, now=obj.now(), assessment=assessment, options=opts, variant=pdf_variant, attachments=atts
+            )
     info = {
         "out": str(res.out),
         "pages": res.pages,
@@ -1116,6 +1172,17 @@ def report_pdf(
     click.echo(f"wrote {res.out}: {res.pages} pages, assessment {res.assessment_id}{extra}", err=True)
 
 
+def _report_attachments(a: Any) -> list[Any]:
+    """The files ``report pdf --attach`` embeds: built here, so that the report imports no OSCAL code."""
+    from compliance.oscal import assessment_results, dumps
+    from compliance.report import AR_NAME, CSV_NAME, Attachment, findings_csv
+
+    return [
+        Attachment(AR_NAME, dumps(assessment_results(a)), f"OSCAL 1.1.3 assessment results of {a.id}"),
+        Attachment(CSV_NAME, findings_csv(a), f"every open failing finding of {a.id} (CSV)"),
+    ]
+
+
 def _null() -> Any:
     import contextlib
 
@@ -1126,10 +1193,11 @@ def _null() -> Any:
 # (section anchor: add this stage's commands below this line)
 
 
-def command_help_texts() -> list[tuple[str, str]]:
+def command_help_texts(kb: Any = None) -> list[tuple[str, str]]:
     """(command path, ``--help`` text) for every command, for the site's generated CLI reference.
 
-    Rendered at a fixed width so the reference is the same on every terminal."""
+    Rendered at a fixed width so the reference is the same on every terminal. ``kb`` gives the frameworks
+    the ``--scope`` help lists (default: those of the shipped KB)."""
     out: list[tuple[str, str]] = []
 
     def walk(cmd: click.Command, parent: click.Context | None, path: list[str]) -> None:
@@ -1139,6 +1207,8 @@ def command_help_texts() -> list[tuple[str, str]]:
             "max_content_width": 100,
         }
         ctx = click.Context(cmd, info_name=path[-1], parent=parent, **settings)
+        if parent is None and kb is not None:
+            ctx.meta[_FRAMEWORKS_META] = list(kb.frameworks)
         out.append((" ".join(path), cmd.get_help(ctx)))
         if isinstance(cmd, click.Group):
             for name in cmd.list_commands(ctx):
@@ -1179,7 +1249,7 @@ def _build_site(obj: Ctx, out: Path, assessment: str | None) -> Any:
                 tasks[stage] = bar.add_task(label, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        return build_site(kb, out, cli_help=command_help_texts(), assessment=dashboard, progress=progress, now=obj.now())
+        return build_site(kb, out, cli_help=command_help_texts(kb), assessment=dashboard, progress=progress, now=obj.now())
 
 
 @site_group.command("build")
@@ -1239,7 +1309,8 @@ def design_group() -> None:
     "--scope",
     default="fedramp-moderate",
     show_default=True,
-    help="Baseline or framework: fedramp-low|moderate|high|li-saas, nist-low|moderate|high, hipaa, serverless.",
+    cls=_FrameworkHelp,
+    help="Baseline or framework: fedramp-low|moderate|high|li-saas, nist-low|moderate|high, {frameworks}serverless.",
 )
 @click.option(
     "--classification",

@@ -18,6 +18,8 @@ from compliance.kb.stats import stats
 LINK = "relationship: intersects-with, rationale: a reason, source: a document"
 
 SMALL_KB = f"""\
+frameworks:
+  - {{id: hipaa, title: T, name: N, label: HIPAA, item: safeguard, items: safeguards, source: s}}
 families:
   - {{id: AC, title: Access Control}}
   - {{id: SC, title: System and Communications Protection}}

@@ -164,10 +164,10 @@ def test_poam_hipaa_and_evidence_rows(kb: Any, big: dict[str, Any]) -> None:
         (p.rule, p.due, p.overdue, len(p.findings)) for p in a.poam
     ]
     assert [p.number for p in r.poam] == list(range(1, len(a.poam) + 1))
-    assert r.hipaa is not None and {s.id for s in r.hipaa} == set(a.safeguards)
+    assert r.safeguards is not None and {s.id for s in r.safeguards} == set(a.safeguards)
     assert {(e.sha256, e.version) for e in r.files} == {(f.sha256, f.tool_version) for f in big["files"]}
     only_moderate = assess(kb, [], [], scopes=["fedramp-moderate"], now=NOW)
-    assert from_assessment(only_moderate, kb, now=NOW).hipaa is None
+    assert from_assessment(only_moderate, kb, now=NOW).safeguards is None
 
 
 def test_findings_csv_has_every_failure_and_keeps_formulas_inert(big: dict[str, Any]) -> None:

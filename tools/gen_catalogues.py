@@ -338,6 +338,7 @@ def gen_hipaa(ref: Path, out: Path) -> tuple[list[dict[str, str]], dict[str, str
         rec = {
             "id": sid,
             "title": title,
+            "framework": "hipaa",
             "section": r["section"],
             "section_title": r["section_title"],
             "type": kind,

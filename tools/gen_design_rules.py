@@ -2,7 +2,8 @@
 
 One KB rule ``sckb-design:<mitigation-id>`` per mitigation some design predicate checks, with relationship
 ``subset-of``: the design check's SARIF results use the mitigation id as ruleId, but each predicate checks only
-the part of the mitigation that is visible in infrastructure as code, so a result is never the whole mitigation. Run: ``python tools/gen_design_rules.py`` (then ``sckb kb validate``).
+the part of the mitigation that is visible in infrastructure as code, so a result is never the whole mitigation.
+Run: ``python tools/gen_design_rules.py`` (then ``sckb kb validate``).
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ def render(predicates: list[dict[str, object]]) -> str:
             "    mitigations:",
             f"      - to: {mit}",
             "        relationship: subset-of",
-            f"        rationale: The design predicates ({preds}) check the part of this mitigation that the infrastructure as code"
-            " declares; runtime behaviour and process are outside them.",
+            f"        rationale: The design predicates ({preds}) check the part of this mitigation that the"
+            " infrastructure as code declares; runtime behaviour and process are outside them.",
             "        source: sckb mappings/design-predicates.yaml",
             "    source: sckb mappings/design-predicates.yaml",
         ]

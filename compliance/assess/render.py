@@ -6,8 +6,10 @@ import csv
 import io
 from typing import Any
 
-from compliance.assess.model import Assessment
+from compliance.assess.model import Assessment, SafeguardResult
 from compliance.kb import status as rules
+from compliance.kb.core import KB
+from compliance.kb.model import Framework
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -31,6 +33,17 @@ def control_rows(a: Assessment) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def framework_views(a: Assessment, kb: KB) -> list[tuple[Framework, list[SafeguardResult]]]:
+    """The assessment's safeguard results per framework (frameworks in KB order, results in id order);
+    results whose framework the KB no longer knows are left out."""
+    groups: dict[str, list[SafeguardResult]] = {}
+    for s in a.safeguards.values():
+        fw = kb.framework_of(s.id)
+        if fw is not None:
+            groups.setdefault(fw.id, []).append(s)
+    return [(fw, groups[fw.id]) for fw in kb.frameworks.values() if fw.id in groups]
 
 
 def as_json(a: Assessment, gate: list[str] | None = None, *, paths: bool = False) -> dict[str, Any]:
@@ -59,7 +72,7 @@ def as_json(a: Assessment, gate: list[str] | None = None, *, paths: bool = False
     return out
 
 
-def as_csv(a: Assessment) -> str:
+def as_csv(a: Assessment, kb: KB) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["control", "title", "status", "party", "mitigations", "failing_findings", "scopes", "reason"])
@@ -77,7 +90,9 @@ def as_csv(a: Assessment) -> str:
             ]
         )
     for s in a.safeguards.values():
-        w.writerow([s.id, s.title, s.status, "", " ".join(m.id for m in s.mitigations), "", "hipaa-view", s.reason])
+        fw = kb.framework_of(s.id)
+        view = f"{fw.id}-view" if fw is not None else "safeguard-view"  # the scopes column: which view holds it
+        w.writerow([s.id, s.title, s.status, "", " ".join(m.id for m in s.mitigations), "", view, s.reason])
     return buf.getvalue()
 
 

@@ -7,14 +7,27 @@ Edges are stored in their curated orientation (see :mod:`compliance.kb.model`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import networkx as nx
 
-from compliance.kb.model import EdgeKind, NodeKind
+from compliance.kb.entries import EdgeEntry, NodeEntry
+from compliance.kb.model import EdgeKind, NodeKind, Responsibility
 
-if TYPE_CHECKING:
-    from compliance.kb.load import KB
+
+class GraphSource(Protocol):
+    """What the graph is built from: :class:`compliance.kb.core.KB` (which builds its graph with this
+    module, so it is named here by its shape only)."""
+
+    @property
+    def nodes(self) -> Mapping[str, NodeEntry]: ...
+
+    @property
+    def edges(self) -> Mapping[tuple[str, str, str], EdgeEntry]: ...
+
+    def party(self, control_id: str) -> Responsibility | None: ...
+
 
 #: Orientation "toward frameworks" used for explanation paths: (edge kind, reversed?).
 EXPLAIN_ORIENTATION: dict[EdgeKind, bool] = {
@@ -47,7 +60,7 @@ _SCALAR_FIELDS = (
 )
 
 
-def node_attrs(kb: KB, node_id: str) -> dict[str, Any]:
+def node_attrs(kb: GraphSource, node_id: str) -> dict[str, Any]:
     entry = kb.nodes[node_id]
     rec = entry.record
     attrs: dict[str, Any] = {"kind": entry.kind.value, "title": rec.title}
@@ -62,7 +75,7 @@ def node_attrs(kb: KB, node_id: str) -> dict[str, Any]:
     return attrs
 
 
-def build_graph(kb: KB) -> nx.DiGraph:
+def build_graph(kb: GraphSource) -> nx.DiGraph:
     g: nx.DiGraph = nx.DiGraph()
     for node_id in kb.nodes:
         g.add_node(node_id, **node_attrs(kb, node_id))

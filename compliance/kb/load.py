@@ -12,13 +12,14 @@ import pickle
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from pydantic import ValidationError
 
 from compliance.errors import InputError
+from compliance.kb.core import KB
+from compliance.kb.entries import EdgeEntry, NodeEntry, Origin, Problem
 from compliance.kb.model import (
     EDGE_ENDPOINTS,
     MAPPING_EDGES,
@@ -26,118 +27,21 @@ from compliance.kb.model import (
     Baseline,
     Control,
     Cwe,
-    DesignPredicate,
     EdgeKind,
     KBFile,
     Link,
     Mitigation,
     Node,
-    NodeKind,
-    Responsibility,
     Risk,
     Rule,
     Safeguard,
 )
+from compliance.kb.validate import check_references
 from compliance.kb.yamlio import Document, load_yaml
 from compliance.paths import shipped_data_dirs
 
 #: Environment variable naming overlay directories (os.pathsep separated).
 KB_ENV = "SCKB_KB"
-
-
-class Origin(NamedTuple):
-    """Where a record or edge was declared."""
-
-    file: str
-    line: int | None
-    overlay: bool = False
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}" if self.line is not None else self.file
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int | None
-    message: str
-    severity: str = "error"  # or "warning"
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        prefix = "" if self.severity == "error" else "warning: "
-        return f"{where}: {prefix}{self.message}"
-
-
-@dataclass
-class NodeEntry:
-    id: str
-    kind: NodeKind
-    record: Node
-    origin: Origin
-
-
-@dataclass
-class EdgeEntry:
-    source: str
-    target: str
-    kind: EdgeKind
-    origin: Origin
-    relationship: str | None = None
-    rationale: str | None = None
-    ref: str | None = None  # the mapping's source document (``source`` in exports)
-    declared_by: str | None = None  # the record whose inline field declared this edge
-    override: bool = False
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.source, self.target, self.kind.value)
-
-
-@dataclass
-class KB:
-    """The loaded knowledge base: records, edges, responsibility and the graph."""
-
-    nodes: dict[str, NodeEntry] = field(default_factory=dict)
-    edges: dict[tuple[str, str, str], EdgeEntry] = field(default_factory=dict)
-    responsibility: dict[str, tuple[Responsibility, Origin]] = field(default_factory=dict)
-    #: design-check predicates (section ``design_predicates``), by predicate id
-    design_predicates: dict[str, tuple[DesignPredicate, Origin]] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)
-    _graph: Any = None
-
-    @property
-    def graph(self) -> Any:
-        """The networkx ``DiGraph`` (built on first use, so cheap commands stay cheap)."""
-        if self._graph is None:
-            from compliance.kb.graph import build_graph
-
-            self._graph = build_graph(self)
-        return self._graph
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    def of_kind(self, kind: NodeKind) -> list[NodeEntry]:
-        return [n for n in self.nodes.values() if n.kind is kind]
-
-    def record(self, node_id: str) -> Node:
-        return self.nodes[node_id].record
-
-    def party(self, control_id: str) -> Responsibility | None:
-        """Shared-responsibility entry for a control: its own, else its parent's, else its family's."""
-        hit = self.responsibility.get(control_id)
-        if hit:
-            return hit[0]
-        entry = self.nodes.get(control_id)
-        if entry is None or not isinstance(entry.record, Control):
-            return None
-        if entry.record.parent and entry.record.parent in self.responsibility:
-            return self.responsibility[entry.record.parent][0]
-        fam = self.responsibility.get("family:" + entry.record.family)
-        return fam[0] if fam else None
 
 
 def _display(path: Path, root: Path | None) -> str:
@@ -219,13 +123,24 @@ def load(
     kb = KB()
     for path, overlay in files:
         _load_file(kb, path, str(path) if overlay else _display(path, root), overlay=overlay)
-    from compliance.kb.validate import check_references
-
+    _default_frameworks(kb)
     check_references(kb)
     if cached is not None:
         _ = kb.graph
         _write_cache(cached, kb)
     return kb
+
+
+def _default_frameworks(kb: KB) -> None:
+    """Give a safeguard that names no framework the first one declared (safeguard records predate the
+    ``frameworks`` section, and every one of them meant the shipped data's first framework)."""
+    first = next(iter(kb.frameworks), None)
+    if first is None:
+        return
+    for entry in kb.nodes.values():
+        rec = entry.record
+        if isinstance(rec, Safeguard) and rec.framework is None:
+            entry.record = rec.model_copy(update={"framework": first})
 
 
 def _write_cache(path: Path, kb: KB) -> None:
@@ -294,6 +209,13 @@ def _merge(kb: KB, parsed: KBFile, doc: Document, shown: str, overlay: bool) -> 
         if e.relationship is not None:
             entry.relationship = e.relationship.value
         _add_edge(kb, entry, override=e.override)
+    for i, fw in enumerate(parsed.frameworks):
+        o = origin("frameworks", i)
+        if fw.id in kb.frameworks and not (fw.override and overlay):
+            kb.problems.append(Problem(o.file, o.line, f"duplicate framework {fw.id!r} (first at {kb.framework_origins[fw.id]})"))
+            continue
+        kb.frameworks[fw.id] = fw
+        kb.framework_origins[fw.id] = o
     for i, dp in enumerate(parsed.design_predicates):
         o = origin("design_predicates", i)
         if dp.id in kb.design_predicates and not (dp.override and overlay):

@@ -16,8 +16,10 @@ section         node kind and the edges its records declare
                 ``enhancement-of`` → parent control
 ``baselines``   ``baseline``: FedRAMP / SP 800-53B baseline;
                 control ``member-of`` → baseline (with tailoring method)
-``safeguards``  ``safeguard``: HIPAA 45 CFR 164 standard / implementation spec;
-                ``part-of`` → its standard
+``frameworks``  not a node: a framework whose items are safeguards (e.g. the HIPAA
+                Security Rule): its titles, what its items are called, its crosswalk
+``safeguards``  ``safeguard``: an item of a framework (``framework`` names it), e.g. a
+                HIPAA 45 CFR 164 standard / implementation spec; ``part-of`` → its standard
 ``strategies``  ``strategy``: an SP 800-204 series recommendation
 ``risks``       ``risk``: CSA SAS-n or OWASP serverless item;
                 ``corresponds-to`` → risk in the other taxonomy
@@ -159,8 +161,44 @@ class Baseline(Node):
     tailoring: dict[str, list[NonEmpty]] = Field(default_factory=dict)
 
 
+class Crosswalk(_Record):
+    """How a framework's safeguards reach SP 800-53: the ``crosswalk`` edges whose source is one of them."""
+
+    #: The catalogue the edges point into, as text shows it (e.g. "NIST SP 800-53 Rev. 5").
+    to: NonEmpty
+    #: Where the edges are curated, relative to the data folder (e.g. ``mappings/hipaa-crosswalk.yaml``).
+    file: NonEmpty
+    #: The publication the crosswalk restates (document and section).
+    source: NonEmpty
+
+
+class Framework(_Record):
+    """A framework whose items are ``safeguards`` records (section ``frameworks``; not a graph node).
+
+    Renderers, queries and scopes loop over these records instead of naming a framework in code: the
+    framework's id is also its assessment scope name and its folder on the site.
+    """
+
+    id: Id
+    #: The official title, with the citation (e.g. "HIPAA Security Rule (45 CFR Part 164, Subpart C)").
+    title: NonEmpty
+    #: Short label for headings and table columns (e.g. "HIPAA").
+    label: NonEmpty
+    #: The name text puts after the label (e.g. "Security Rule": "HIPAA Security Rule view", "Security Rule
+    #: safeguards").
+    name: NonEmpty
+    #: What one item is called, singular and plural (e.g. "safeguard", "safeguards").
+    item: NonEmpty
+    items: NonEmpty
+    crosswalk: Crosswalk | None = None
+    source: NonEmpty
+    override: bool = False
+
+
 class Safeguard(Node):
-    framework: Literal["hipaa"] = "hipaa"
+    #: The ``frameworks`` record this item belongs to. Omitted (records written before frameworks were
+    #: data): the first framework the KB declares, filled in by the loader.
+    framework: Id | None = None
     section: NonEmpty  # 164.308
     section_title: NonEmpty
     type: Literal["standard", "implementation-specification", "element"]
@@ -308,6 +346,7 @@ class KBFile(_Record):
     families: list[Family] = Field(default_factory=list)
     controls: list[Control] = Field(default_factory=list)
     baselines: list[Baseline] = Field(default_factory=list)
+    frameworks: list[Framework] = Field(default_factory=list)
     safeguards: list[Safeguard] = Field(default_factory=list)
     strategies: list[Strategy] = Field(default_factory=list)
     risks: list[Risk] = Field(default_factory=list)

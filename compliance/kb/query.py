@@ -1,9 +1,9 @@
-"""Graph queries. Each returns plain JSON-ready data; the CLI renders it as a table or JSON."""
+"""Graph queries. Each returns JSON-ready data typed as a TypedDict; the CLI renders it as a table or JSON."""
 
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Literal, NotRequired, TypedDict
 
 import networkx as nx
 
@@ -11,6 +11,126 @@ from compliance.errors import NotFoundError
 from compliance.kb.graph import explain_graph
 from compliance.kb.load import KB
 from compliance.kb.model import Baseline, Control, EdgeKind, NodeKind
+
+
+class MappingFields(TypedDict, total=False):
+    """The typed fields of a mapping edge (present when the edge is a mapping)."""
+
+    relationship: str
+    rationale: str
+    source: str
+
+
+class LinkedNode(MappingFields):
+    id: str
+    title: str
+
+
+class NodeRef(TypedDict):
+    id: str
+    title: str
+
+
+class RiskMitigation(TypedDict):
+    id: str
+    title: str
+    controls: list[LinkedNode]
+    safeguards: list[LinkedNode]
+    rules: list[str]
+
+
+class RiskResult(TypedDict):
+    id: str
+    kind: Literal["risk"]
+    title: str
+    corresponds_to: list[str]
+    cwes: list[str]
+    mitigations: list[RiskMitigation]
+    controls: list[str]
+    #: baseline id -> the risk's controls in it
+    baselines: dict[str, list[str]]
+    #: every framework's safeguards reached, directly or by crosswalk (see :func:`of_framework`)
+    safeguards: list[str]
+    rules: list[str]
+
+
+class ControlMitigation(MappingFields):
+    id: str
+    title: str
+    risks: list[str]
+    rules: list[str]
+
+
+class ResponsibilityRef(TypedDict):
+    party: str
+    rationale: str
+
+
+class BaselineRef(TypedDict):
+    id: str
+    title: str
+    tailoring: NotRequired[list[str]]
+
+
+class ControlResult(TypedDict):
+    id: str
+    kind: Literal["control"]
+    title: str
+    family: str
+    parent: str | None
+    withdrawn: bool
+    enhancements: list[str]
+    responsibility: ResponsibilityRef | None
+    mitigations: list[ControlMitigation]
+    risks: list[str]
+    rules: list[str]
+    safeguards: list[str]
+    baselines: list[BaselineRef]
+
+
+class BaselineControl(TypedDict):
+    id: str
+    title: str
+    mitigations: list[str]
+
+
+class BaselineResult(TypedDict):
+    id: str
+    kind: Literal["baseline"]
+    title: str
+    framework: str
+    members: int
+    reached: list[BaselineControl]
+    unreached: list[NodeRef]
+    coverage: float
+
+
+class PathNode(TypedDict):
+    id: str
+    kind: str
+    title: str
+
+
+# "from" is a keyword: these two use the functional syntax
+PathEdge = TypedDict(
+    "PathEdge",
+    {
+        "from": str,
+        "to": str,
+        "kind": str,
+        "relationship": NotRequired[str],
+        "rationale": NotRequired[str],
+        "source": NotRequired[str],
+    },
+)
+
+
+class PathRow(TypedDict):
+    nodes: list[PathNode]
+    edges: list[PathEdge]
+
+
+PathResult = TypedDict("PathResult", {"from": str, "to": str, "total": int, "shown": int, "paths": list[PathRow]})
 
 
 def _require(kb: KB, node_id: str, kind: NodeKind | None = None) -> str:
@@ -35,9 +155,21 @@ def _by_kind(g: nx.DiGraph, nodes: list[str], kind: EdgeKind, *, incoming: bool)
     return sorted(out)
 
 
-def _edge(g: nx.DiGraph, u: str, v: str) -> dict[str, Any]:
+def _edge(g: nx.DiGraph, u: str, v: str) -> MappingFields:
     data = g.edges[u, v]
-    return {k: data[k] for k in ("relationship", "rationale", "source") if k in data}
+    out = MappingFields()
+    if "relationship" in data:
+        out["relationship"] = str(data["relationship"])
+    if "rationale" in data:
+        out["rationale"] = str(data["rationale"])
+    if "source" in data:
+        out["source"] = str(data["source"])
+    return out
+
+
+def _linked(g: nx.DiGraph, u: str, v: str) -> LinkedNode:
+    """``v`` as reached from ``u``: id, title and the mapping's fields."""
+    return LinkedNode(id=v, title=_title(g, v), **_edge(g, u, v))
 
 
 def _title(g: nx.DiGraph, n: str) -> str:
@@ -52,15 +184,15 @@ def _safeguards_of(g: nx.DiGraph, mitigation: str) -> list[str]:
     return sorted(v for _, v, k in g.out_edges(mitigation, data="kind") if k == "maps-to" and g.nodes[v]["kind"] == "safeguard")
 
 
-def risk(kb: KB, risk_id: str) -> dict[str, Any]:
-    """A risk, its mitigations and what they reach: controls, baselines, HIPAA safeguards, rules."""
+def risk(kb: KB, risk_id: str) -> RiskResult:
+    """A risk, its mitigations and what they reach: controls, baselines, framework safeguards, rules."""
     rid = _require(kb, risk_id, NodeKind.RISK)
     g = kb.graph
     mitigations = _by_kind(g, [rid], EdgeKind.MITIGATED_BY, incoming=False)
     via = _by_kind(g, [rid], EdgeKind.CORRESPONDS_TO, incoming=False) + _by_kind(g, [rid], EdgeKind.CORRESPONDS_TO, incoming=True)
     if not mitigations:  # an OWASP item reaches mitigations through its CSA counterpart
         mitigations = _by_kind(g, via, EdgeKind.MITIGATED_BY, incoming=False)
-    mit_rows = []
+    mit_rows: list[RiskMitigation] = []
     all_controls: set[str] = set()
     all_safeguards: set[str] = set()
     all_rules: set[str] = set()
@@ -72,104 +204,107 @@ def risk(kb: KB, risk_id: str) -> dict[str, Any]:
         all_safeguards.update(safeguards)
         all_rules.update(rules)
         mit_rows.append(
-            {
-                "id": m,
-                "title": _title(g, m),
-                "controls": [{"id": c, "title": _title(g, c), **_edge(g, m, c)} for c in controls],
-                "safeguards": [{"id": s, "title": _title(g, s), **_edge(g, m, s)} for s in safeguards],
-                "rules": rules,
-            }
+            RiskMitigation(
+                id=m,
+                title=_title(g, m),
+                controls=[_linked(g, m, c) for c in controls],
+                safeguards=[_linked(g, m, s) for s in safeguards],
+                rules=rules,
+            )
         )
     crosswalked = set(_by_kind(g, sorted(all_controls), EdgeKind.CROSSWALK, incoming=True))
     baselines: dict[str, list[str]] = {}
     for c in sorted(all_controls):
         for b in _by_kind(g, [c], EdgeKind.MEMBER_OF, incoming=False):
             baselines.setdefault(b, []).append(c)
-    return {
-        "id": rid,
-        "kind": "risk",
-        "title": _title(g, rid),
-        "corresponds_to": sorted(set(via)),
-        "cwes": _by_kind(g, [rid], EdgeKind.INDICATES, incoming=True),
-        "mitigations": mit_rows,
-        "controls": sorted(all_controls),
-        "baselines": {b: baselines[b] for b in sorted(baselines)},
-        "safeguards": sorted(all_safeguards | crosswalked),
-        "rules": sorted(all_rules),
-    }
+    return RiskResult(
+        id=rid,
+        kind="risk",
+        title=_title(g, rid),
+        corresponds_to=sorted(set(via)),
+        cwes=_by_kind(g, [rid], EdgeKind.INDICATES, incoming=True),
+        mitigations=mit_rows,
+        controls=sorted(all_controls),
+        baselines={b: baselines[b] for b in sorted(baselines)},
+        safeguards=sorted(all_safeguards | crosswalked),
+        rules=sorted(all_rules),
+    )
 
 
-def control(kb: KB, control_id: str) -> dict[str, Any]:
+def control(kb: KB, control_id: str) -> ControlResult:
     """Everything that reaches a control, and the baselines it belongs to."""
     cid = _require(kb, control_id, NodeKind.CONTROL)
     g = kb.graph
     rec = kb.record(cid)
     assert isinstance(rec, Control)
     mitigations = sorted(u for u, _, k in g.in_edges(cid, data="kind") if k == "maps-to")
-    mit_rows = []
-    for m in mitigations:
-        mit_rows.append(
-            {
-                "id": m,
-                "title": _title(g, m),
-                **_edge(g, m, cid),
-                "risks": _by_kind(g, [m], EdgeKind.MITIGATED_BY, incoming=True),
-                "rules": _by_kind(g, [m], EdgeKind.EVIDENCES, incoming=True),
-            }
+    mit_rows = [
+        ControlMitigation(
+            id=m,
+            title=_title(g, m),
+            **_edge(g, m, cid),
+            risks=_by_kind(g, [m], EdgeKind.MITIGATED_BY, incoming=True),
+            rules=_by_kind(g, [m], EdgeKind.EVIDENCES, incoming=True),
         )
-    baselines = []
+        for m in mitigations
+    ]
+    baselines: list[BaselineRef] = []
     for b in _by_kind(g, [cid], EdgeKind.MEMBER_OF, incoming=False):
         brec = kb.record(b)
         assert isinstance(brec, Baseline)
-        row: dict[str, Any] = {"id": b, "title": brec.title}
+        row = BaselineRef(id=b, title=brec.title)
         if cid in brec.tailoring:
             row["tailoring"] = brec.tailoring[cid]
         baselines.append(row)
     resp = kb.party(cid)
-    return {
-        "id": cid,
-        "kind": "control",
-        "title": rec.title,
-        "family": rec.family,
-        "parent": rec.parent,
-        "withdrawn": rec.withdrawn,
-        "enhancements": _by_kind(g, [cid], EdgeKind.ENHANCEMENT_OF, incoming=True),
-        "responsibility": {"party": resp.party, "rationale": resp.rationale} if resp else None,
-        "mitigations": mit_rows,
-        "risks": sorted({r for row in mit_rows for r in row["risks"]}),
-        "rules": sorted({r for row in mit_rows for r in row["rules"]}),
-        "safeguards": _by_kind(g, [cid], EdgeKind.CROSSWALK, incoming=True),
-        "baselines": baselines,
-    }
+    return ControlResult(
+        id=cid,
+        kind="control",
+        title=rec.title,
+        family=rec.family,
+        parent=rec.parent,
+        withdrawn=rec.withdrawn,
+        enhancements=_by_kind(g, [cid], EdgeKind.ENHANCEMENT_OF, incoming=True),
+        responsibility=ResponsibilityRef(party=resp.party, rationale=resp.rationale) if resp else None,
+        mitigations=mit_rows,
+        risks=sorted({r for mrow in mit_rows for r in mrow["risks"]}),
+        rules=sorted({r for mrow in mit_rows for r in mrow["rules"]}),
+        safeguards=_by_kind(g, [cid], EdgeKind.CROSSWALK, incoming=True),
+        baselines=baselines,
+    )
 
 
-def baseline(kb: KB, baseline_id: str) -> dict[str, Any]:
+def baseline(kb: KB, baseline_id: str) -> BaselineResult:
     """Which controls of a baseline serverless mitigations reach, and which nothing reaches."""
     bid = _require(kb, baseline_id, NodeKind.BASELINE)
     g = kb.graph
     rec = kb.record(bid)
     assert isinstance(rec, Baseline)
-    reached: list[dict[str, Any]] = []
-    unreached: list[dict[str, Any]] = []
+    reached: list[BaselineControl] = []
+    unreached: list[NodeRef] = []
     for c in sorted(rec.members, key=control_sort_key):
         mits = sorted(u for u, _, k in g.in_edges(c, data="kind") if k == "maps-to") if c in g else []
-        row = {"id": c, "title": _title(g, c) if c in g else c, "mitigations": mits}
-        (reached if mits else unreached).append(row)
+        title = _title(g, c) if c in g else c
+        if mits:
+            reached.append(BaselineControl(id=c, title=title, mitigations=mits))
+        else:
+            unreached.append(NodeRef(id=c, title=title))
     total = len(rec.members)
-    return {
-        "id": bid,
-        "kind": "baseline",
-        "title": rec.title,
-        "framework": rec.framework,
-        "members": total,
-        "reached": reached,
-        "unreached": [{"id": r["id"], "title": r["title"]} for r in unreached],
-        "coverage": round(len(reached) / total, 4) if total else 0.0,
-    }
+    return BaselineResult(
+        id=bid,
+        kind="baseline",
+        title=rec.title,
+        framework=rec.framework,
+        members=total,
+        reached=reached,
+        unreached=unreached,
+        coverage=round(len(reached) / total, 4) if total else 0.0,
+    )
 
 
 def resolve_target(kb: KB, target: str) -> set[str]:
-    """A path target: a node id, a framework name (``hipaa``, ``fedramp``) or a node kind."""
+    """A path target: a node id, a framework id (of ``frameworks`` records, or a baseline's ``framework``) or a
+    node kind."""
     if target in kb.nodes:
         return {target}
     g = kb.graph
@@ -178,13 +313,14 @@ def resolve_target(kb: KB, target: str) -> set[str]:
         folded = {k.casefold(): k for k in kb.nodes}
         if target.casefold() in folded:
             return {folded[target.casefold()]}
+        named = [*kb.frameworks, *sorted({str(d["framework"]) for _, d in g.nodes(data=True) if d.get("kind") == "baseline"})]
         raise NotFoundError(
-            f"unknown path target {target!r}: give a node id, a framework (hipaa, fedramp, nist-800-53b) or a node kind"
+            f"unknown path target {target!r}: give a node id, a framework ({', '.join(dict.fromkeys(named))}) or a node kind"
         )
     return hits
 
 
-def path(kb: KB, source: str, target: str, *, limit: int = 200, cutoff: int = 5) -> dict[str, Any]:
+def path(kb: KB, source: str, target: str, *, limit: int = 200, cutoff: int = 5) -> PathResult:
     """Explanation paths from a node toward a framework or node, shortest first."""
     src = _require(kb, source)
     targets = resolve_target(kb, target)
@@ -196,12 +332,28 @@ def path(kb: KB, source: str, target: str, *, limit: int = 200, cutoff: int = 5)
             paths.append(p)
     paths.sort(key=lambda p: (len(p), p))
     total = len(paths)
-    rows = []
+    rows: list[PathRow] = []
     for p in paths[:limit]:
-        steps = [{"id": n, "kind": eg.nodes[n]["kind"], "title": eg.nodes[n]["title"]} for n in p]
-        edges = [{"from": u, "to": v, **{k: eg.edges[u, v][k] for k in eg.edges[u, v]}} for u, v in itertools.pairwise(p)]
-        rows.append({"nodes": steps, "edges": edges})
+        steps = [PathNode(id=n, kind=str(eg.nodes[n]["kind"]), title=str(eg.nodes[n]["title"])) for n in p]
+        edges = [_path_edge(eg, u, v) for u, v in itertools.pairwise(p)]
+        rows.append(PathRow(nodes=steps, edges=edges))
     return {"from": src, "to": target, "total": total, "shown": len(rows), "paths": rows}
+
+
+def _path_edge(eg: nx.DiGraph, u: str, v: str) -> PathEdge:
+    edge: PathEdge = {"from": u, "to": v, "kind": str(eg.edges[u, v]["kind"]), **_edge(eg, u, v)}
+    return edge
+
+
+def of_framework(kb: KB, safeguard_ids: list[str], framework_id: str) -> list[str]:
+    """The ids among ``safeguard_ids`` that belong to one framework (order kept): a result's ``safeguards``
+    hold every framework's, and text shows them per framework."""
+    out = []
+    for sid in safeguard_ids:
+        fw = kb.framework_of(sid)
+        if fw is not None and fw.id == framework_id:
+            out.append(sid)
+    return out
 
 
 def control_sort_key(cid: str) -> tuple[str, int, int]:

@@ -4,8 +4,8 @@ A scope name is one of:
 
 - a baseline id in the KB (``fedramp-low``, ``fedramp-moderate``, ``fedramp-high``, ``fedramp-li-saas``,
   ``nist-low``, ``nist-moderate``, ``nist-high``, ...): the baseline's member controls;
-- a safeguard framework named in the KB (``hipaa``): every control its crosswalk reaches, plus the
-  safeguards themselves as a separate view;
+- a framework id of the KB's ``frameworks`` records (e.g. ``hipaa``): every control the crosswalk of its
+  safeguards reaches, plus the safeguards themselves as a separate view;
 - ``serverless``: every control a mitigation maps to.
 
 Scopes combine by union; each control remembers which scopes brought it in.
@@ -69,7 +69,8 @@ class Scope:
 
 def available_scopes(kb: KB) -> list[str]:
     baselines = sorted(n.id for n in kb.of_kind(NodeKind.BASELINE))
-    frameworks = sorted({n.record.framework for n in kb.of_kind(NodeKind.SAFEGUARD) if isinstance(n.record, Safeguard)})
+    named = {n.record.framework for n in kb.of_kind(NodeKind.SAFEGUARD) if isinstance(n.record, Safeguard)}
+    frameworks = sorted(f for f in kb.frameworks if f in named)  # a framework with no safeguards is no scope
     return [*baselines, *frameworks, SERVERLESS]
 
 
@@ -88,9 +89,7 @@ def resolve(kb: KB, names: list[str], index: KBIndex | None = None) -> Scope:
         elif name == SERVERLESS:
             members = list(idx.control_mitigations)
         else:
-            view = [
-                n.id for n in kb.of_kind(NodeKind.SAFEGUARD) if isinstance(n.record, Safeguard) and n.record.framework == name
-            ]
+            view = [n.id for n in kb.framework_items(name)] if name in kb.frameworks else []
             if not view:
                 raise NotFoundError(f"unknown scope {name!r}: use one of " + ", ".join(available_scopes(kb)))
             safeguards.update(view)

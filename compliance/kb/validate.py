@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from compliance.kb.load import KB, Problem
-from compliance.kb.model import EDGE_ENDPOINTS, Control, EdgeKind, NodeKind, Rule
+from compliance.kb.core import KB
+from compliance.kb.entries import Problem
+from compliance.kb.model import EDGE_ENDPOINTS, Control, EdgeKind, NodeKind, Rule, Safeguard
 
 #: Node kinds that are curated mappings: each must be connected to something.
 _CURATED_KINDS = (NodeKind.RISK, NodeKind.MITIGATION, NodeKind.STRATEGY, NodeKind.RULE, NodeKind.CWE)
@@ -39,6 +40,13 @@ def check_references(kb: KB) -> None:
         target = kb.nodes.get(dp.mitigation)
         if target is None or target.kind is not NodeKind.MITIGATION:
             kb.problems.append(Problem(o.file, o.line, f"design predicate {dp.id} names unknown mitigation {dp.mitigation!r}"))
+    for sg in kb.of_kind(NodeKind.SAFEGUARD):
+        assert isinstance(sg.record, Safeguard)
+        if sg.record.framework not in kb.frameworks:
+            known = ", ".join(sorted(kb.frameworks)) or "none"
+            named = "no framework" if sg.record.framework is None else f"unknown framework {sg.record.framework!r}"
+            msg = f"safeguard {sg.id} names {named} (known: {known})"
+            kb.problems.append(Problem(sg.origin.file, sg.origin.line, msg))
     for entry in kb.of_kind(NodeKind.RULE):
         rec = entry.record
         assert isinstance(rec, Rule)

@@ -6,8 +6,9 @@ validation with jsonschema-rs, and the SP 800-53 catalog import.
 >>> statements(Path(".sckb"))["AC-6"]                   # doctest: +SKIP  (after 'sckb catalog import')
 """
 
+from compliance.assess.catalog import statements
 from compliance.oscal.build import all_documents, assessment_plan, assessment_results, component_definition, poam
-from compliance.oscal.catalog import import_catalog, parse_catalog, statements
+from compliance.oscal.catalog import import_catalog, parse_catalog
 from compliance.oscal.export import dumps, export
 from compliance.oscal.refs import broken_references
 from compliance.oscal.validate import Validators, errors, validate

@@ -1,7 +1,7 @@
 """Import control statements from the official SP 800-53 rev5 OSCAL catalog (supplied by the user).
 
 ``sckb catalog import FILE`` parses the catalog and stores each control's title and statement text in
-the workspace database (table ``assess_catalog``). Reports and the site call :func:`statements` and
+the workspace store. Reports and the site read them with :func:`compliance.assess.catalog.statements` and
 fall back to ids and KB titles when nothing was imported.
 
 Statement text: the ``statement`` part's prose followed by its items ("a. ...", indented by depth), with
@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from compliance.errors import InputError, NotFoundError
+from compliance.errors import InputError
 from compliance.evidence.store import Store
 from compliance.oscal.build import kb_control_id
 
@@ -108,13 +108,3 @@ def import_catalog(store: Store, path: Path) -> int:
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path=path) from exc
     return store_statements(store, parse_catalog(data, path=path), path.name)
-
-
-def statements(workspace: Path) -> dict[str, str]:
-    """control id -> statement text from the workspace (empty when no catalog was imported). Reads only:
-    a workspace without a store stays without one."""
-    try:
-        with Store.open(workspace, read_only=True) as store:
-            return store.statements()
-    except NotFoundError:
-        return {}

@@ -3,8 +3,13 @@
 >>> from compliance.report import Options, report_pdf
 >>> with Store.open(workspace) as store:                                   # doctest: +SKIP
 ...     res = report_pdf(kb, store, out=Path("report.pdf"), now=now, options=Options(title="..."),
-...                      variant="pdf/a-3b", attach=True)
+...                      variant="pdf/a-3b", attachments=lambda a: [Attachment("x.csv", data, "...")])
 >>> res.pages, res.attachments                                              # doctest: +SKIP
+
+Files to embed (PDF/A-3b) come from the caller as :class:`Attachment` records (bytes, name, description),
+made from the loaded assessment: ``sckb report pdf --attach`` builds the OSCAL assessment results with
+:mod:`compliance.oscal` and the findings CSV with :func:`findings_csv`. This package imports no other
+renderer.
 
 Pieces: :mod:`.model` (the typed report model), :mod:`.build` (``from_assessment``: assessment -> model,
 and the findings CSV), :mod:`.charts` (SVG), :mod:`.render` (HTML and PDF), :mod:`.assets` (the URL
@@ -14,13 +19,16 @@ fetcher that confines WeasyPrint to the templates folder, and the logo reader).
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from compliance.assess.model import Assessment
 from compliance.report.build import Options, findings_csv, from_assessment
 from compliance.report.model import Report
+from compliance.report.render import Attachment
 
 AR_NAME = "assessment-results.json"
 CSV_NAME = "findings.csv"
@@ -40,7 +48,7 @@ def build(
 ) -> tuple[Any, Report]:
     """Load the assessment (latest when ``assessment`` is None) and fill the report model."""
     from compliance.assess import load_assessment
-    from compliance.oscal.catalog import statements
+    from compliance.assess.catalog import statements
 
     a = load_assessment(store, assessment)
     workspace = getattr(store, "workspace", None)
@@ -64,26 +72,20 @@ def report_pdf(
     assessment: str | None = None,
     options: Options | None = None,
     variant: str | None = None,
-    attach: bool = False,
+    attachments: Callable[[Assessment], Sequence[Attachment]] | None = None,
     templates: Path | None = None,
     fetcher: Any = None,
 ) -> Result:
-    """Write the PDF report of a stored assessment to ``out``."""
+    """Write the PDF report of a stored assessment to ``out``. ``attachments`` makes the files to embed
+    from the loaded assessment (a function, so the assessment is loaded once)."""
     from compliance.paths import templates_dir
     from compliance.report.assets import SafeFetcher
-    from compliance.report.render import Attachment, render_html, write_pdf
+    from compliance.report.render import render_html, write_pdf
 
     tdir = templates or templates_dir()
     a, model = build(kb, store, now=now, assessment=assessment, options=options)
     html = render_html(model, templates=tdir, family_titles=family_titles(kb))
-    atts: list[Attachment] = []
-    if attach:
-        from compliance.oscal import assessment_results, dumps
-
-        atts = [
-            Attachment(AR_NAME, dumps(assessment_results(a)), f"OSCAL 1.1.3 assessment results of {a.id}"),
-            Attachment(CSV_NAME, findings_csv(a), f"every open failing finding of {a.id} (CSV)"),
-        ]
+    atts = list(attachments(a)) if attachments is not None else []
     fetcher = fetcher or SafeFetcher(tdir)
     ident = a.id
     del a, model
@@ -98,4 +100,15 @@ def report_pdf(
     return Result(out=out, pages=pages, assessment_id=ident, attachments=[x.name for x in atts], refused=list(fetcher.refused))
 
 
-__all__ = ["AR_NAME", "CSV_NAME", "Options", "Report", "Result", "build", "findings_csv", "from_assessment", "report_pdf"]
+__all__ = [
+    "AR_NAME",
+    "CSV_NAME",
+    "Attachment",
+    "Options",
+    "Report",
+    "Result",
+    "build",
+    "findings_csv",
+    "from_assessment",
+    "report_pdf",
+]

@@ -28,6 +28,8 @@ from compliance.report.model import (
     CompactControl,
     ControlSection,
     EvidenceRow,
+    FrameworkRef,
+    FrameworkView,
     Meta,
     MitigationPath,
     PoamRow,
@@ -36,10 +38,10 @@ from compliance.report.model import (
     RulePath,
     SafeguardRow,
 )
+from compliance.vocab import iso, severity_order
 
 #: The risk taxonomy of the risk register (the KB's records of the CSA serverless risks).
 RISK_TAXONOMY = "csa-2019"
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "moderate": 2, "low": 3, "info": 4}
 _NO_EVIDENCE = ("not-assessed", "inherited")
 
 
@@ -56,14 +58,6 @@ class Options:
     top_rules: int = 4  # rules listed per mitigation on the explanation path
     top_subjects: int = 3  # subjects per POA&M row
     attention: int = 10  # controls listed as needing attention in the executive summary
-
-
-def iso(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _sev(s: str | None) -> int:
-    return SEVERITY_RANK.get((s or "").lower(), 5)
 
 
 #: Longest evidence text quoted in the PDF (characters); the findings CSV keeps the full text.
@@ -140,7 +134,7 @@ def _top_citations(a: Assessment, wanted: set[str], n: int) -> tuple[dict[str, l
             for m in f.mitigations:
                 found.update(mit_controls.get(m, ()))
             ctrls = reach[key] = tuple(sorted(found))
-        item = (_sev(f.severity), f.rule, f.subject or "", f.identity, f)
+        item = (severity_order(f.severity), f.rule, f.subject or "", f.identity, f)
         k = item[:4]
         for c in ctrls:
             counts[c] = counts.get(c, 0) + 1
@@ -383,19 +377,28 @@ def from_assessment(
             )
         )
 
-    hipaa = None
+    frameworks = [FrameworkRef(fw.id, fw.label, fw.name, fw.item, fw.items) for fw in kb.frameworks.values()]
+    safeguards = None
+    views: list[FrameworkView] = []
     if a.safeguards:
-        hipaa = [
-            SafeguardRow(
-                id=s.id,
-                title=s.title,
-                status=s.status,
-                reason=s.reason,
-                controls=tuple(s.controls),
-                mitigations=tuple(m.id for m in s.mitigations),
+        safeguards = []
+        for s in a.safeguards.values():
+            fw = kb.framework_of(s.id)
+            safeguards.append(
+                SafeguardRow(
+                    id=s.id,
+                    title=s.title,
+                    status=s.status,
+                    reason=s.reason,
+                    controls=tuple(s.controls),
+                    mitigations=tuple(m.id for m in s.mitigations),
+                    framework=fw.id if fw is not None else "",
+                )
             )
-            for s in a.safeguards.values()
-        ]
+        for fref in frameworks:
+            fw_rows = tuple(x for x in safeguards if x.framework == fref.id)
+            if fw_rows:
+                views.append(FrameworkView(fref, fw_rows))
 
     by_sha = {f.sha256: f for f in evidence_files}
     rows = []
@@ -465,7 +468,9 @@ def from_assessment(
         compact=compact,
         risks=risks,
         poam=poam,
-        hipaa=hipaa,
+        safeguards=safeguards,
+        views=views,
+        frameworks=frameworks,
         files=rows,
         responsibility=dict(sorted(parties.items())),
         limits={"top_findings": opt.top_findings, "top_rules": opt.top_rules, "top_subjects": opt.top_subjects},

@@ -186,6 +186,26 @@ class SafeguardRow:
     reason: str
     controls: tuple[str, ...]
     mitigations: tuple[str, ...]
+    framework: str  # the framework id
+
+
+@dataclass(frozen=True, slots=True)
+class FrameworkRef:
+    """How the report names a framework (from the KB's ``frameworks`` record)."""
+
+    id: str
+    label: str  # "HIPAA"
+    name: str  # "Security Rule": text says "HIPAA Security Rule", "Security Rule safeguards"
+    item: str  # "safeguard"
+    items: str  # "safeguards"
+
+
+@dataclass(frozen=True, slots=True)
+class FrameworkView:
+    """One framework's section: its safeguards in the assessment (anchor: the framework id)."""
+
+    framework: FrameworkRef
+    rows: tuple[SafeguardRow, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +231,12 @@ class Report:
     compact: list[CompactControl]
     risks: list[RiskRow]
     poam: list[PoamRow]
-    hipaa: list[SafeguardRow] | None
+    #: every safeguard result of the assessment (None: no framework scope was assessed)
+    safeguards: list[SafeguardRow] | None
+    #: one section per assessed framework, in the KB's order
+    views: list[FrameworkView]
+    #: every framework of the KB (the method text names them all)
+    frameworks: list[FrameworkRef]
     files: list[EvidenceRow]
     attention: list[ControlSection] = field(default_factory=list)  # worst controls first, for the summary
     responsibility: dict[str, int] = field(default_factory=dict)  # party -> controls in scope

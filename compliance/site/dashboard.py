@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from compliance.kb import query
 from compliance.site.escape import attr, md
-from compliance.site.generate import slug
-
-if TYPE_CHECKING:
-    from compliance.site.generate import Generator, NavItem
+from compliance.site.pages import NavItem, PageMaker, slug
 
 #: Findings per page of the findings list.
 FINDINGS_PER_PAGE = 100
@@ -31,7 +28,7 @@ def load_assessment(workspace: Path, assessment_id: str, kb: Any) -> Any:
         return load(store, None if assessment_id == "latest" else assessment_id)
 
 
-def dashboard_pages(gen: Generator, a: Any) -> list[NavItem]:
+def dashboard_pages(gen: PageMaker, a: Any) -> list[NavItem]:
     from compliance.kb import status as rules
 
     statuses: list[str] = list(rules.STATUSES)
@@ -62,7 +59,7 @@ def dashboard_pages(gen: Generator, a: Any) -> list[NavItem]:
     # status per family
     by_family: dict[str, list[Any]] = defaultdict(list)
     for cid, result in a.controls.items():
-        by_family[gen._family_of(cid)].append(result)
+        by_family[gen.family_of(cid)].append(result)
     fam_page = gen.new_page("assessment/families.md", "Status per family")
     fam_page.add("# Status per family", "")
     rows = []

@@ -19,7 +19,8 @@ Page layout (paths inside ``docs/``)::
     controls/<family>/<control>.md     a control without enhancements
     controls/<family>/<control>/index.md, .../<enhancement>.md
     frameworks/<framework>/<baseline>/index.md, .../<family>.md   baseline and its coverage per family
-    frameworks/<framework>/<section>/<safeguard>.md               HIPAA (standards hold their specifications)
+    frameworks/<framework>/<section>/<safeguard>.md               a ``frameworks`` record's safeguards (e.g. HIPAA;
+                                                                  standards hold their specifications)
     frameworks/<publication>/<strategy>.md                        SP 800-204 series
     scanners/<tool>/index.md, scanners/<tool>/<rule>.md
     responsibility.md  downloads.md (files in downloads/)  reference/cli.md  assessment/...
@@ -36,12 +37,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import orjson
-
 from compliance.kb import query
 from compliance.kb.load import KB
 from compliance.kb.model import MAPPING_EDGES, Baseline, Control, EdgeKind, NodeKind, Safeguard
+from compliance.site.dashboard import dashboard_pages
 from compliance.site.escape import attr, md, mermaid_label
+from compliance.site.pages import NavItem, Page, natural_key, slug
 
 #: How a kind is named on the site (singular, plural).
 KIND_LABELS: dict[NodeKind, tuple[str, str]] = {
@@ -50,7 +51,7 @@ KIND_LABELS: dict[NodeKind, tuple[str, str]] = {
     NodeKind.CONTROL: ("control", "Controls"),
     NodeKind.FAMILY: ("control family", "Control families"),
     NodeKind.BASELINE: ("baseline", "Baselines"),
-    NodeKind.SAFEGUARD: ("HIPAA safeguard", "HIPAA safeguards"),
+    NodeKind.SAFEGUARD: ("safeguard", "Safeguards"),  # a framework's safeguards: Generator.kind_label
     NodeKind.STRATEGY: ("SP 800-204 strategy", "SP 800-204 strategies"),
     NodeKind.RULE: ("scanner rule", "Scanner rules"),
     NodeKind.CWE: ("CWE weakness", "CWE weaknesses"),
@@ -87,42 +88,6 @@ BOOSTED_KINDS = frozenset({NodeKind.CONTROL, NodeKind.RISK, NodeKind.MITIGATION,
 TITLE_FIRST_KINDS = frozenset({NodeKind.MITIGATION})
 #: Rows per page of a scanner tool's rule table.
 RULES_PER_PAGE = 80
-
-
-def natural_key(s: str) -> tuple[Any, ...]:
-    """SAS-2 < SAS-10, AC-2 < AC-2(1) < AC-10."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p.casefold()) for p in re.split(r"(\d+)", s) if p)
-
-
-def slug(value: str) -> str:
-    s = re.sub(r"[^a-z0-9._-]+", "-", value.casefold().replace("*", "any")).strip("-.")
-    return s or "x"
-
-
-@dataclass
-class Page:
-    path: str
-    title: str
-    lines: list[str] = field(default_factory=list)
-    search: bool = True
-    #: search ranking weight (MkDocs Material reads ``search.boost``); None keeps the default
-    boost: float | None = None
-    #: docs paths this page links to from HTML blocks (MkDocs does not check those; the build does)
-    links: set[str] = field(default_factory=set)
-
-    def add(self, *lines: str) -> None:
-        self.lines.extend(lines)
-
-    def text(self) -> str:
-        head = ["---", f"title: {orjson.dumps(attr(self.title)).decode()}"]
-        if not self.search:
-            head += ["search:", "  exclude: true"]
-        elif self.boost is not None:
-            head += ["search:", f"  boost: {self.boost}"]
-        return "\n".join([*head, "---", "", *self.lines, ""])
-
-
-NavItem = dict[str, Any] | str
 
 
 @dataclass
@@ -271,6 +236,24 @@ class Generator:
         label = md(text if text is not None else node_id)
         return f"[{label}]({rel(page.path, target)})" if target else label
 
+    def kind_label(self, node_id: str) -> str:
+        """How a page names what a node is: "risk", "control", or for a safeguard its framework's words
+        ("HIPAA safeguard")."""
+        kind = self.kind(node_id)
+        fw = self.kb.framework_of(node_id) if kind is NodeKind.SAFEGUARD else None
+        return f"{fw.label} {fw.item}" if fw is not None else KIND_LABELS[kind][0]
+
+    def framework_items_text(self) -> str:
+        """Every framework's safeguards, as running text names them: "the HIPAA safeguards"."""
+        return " and ".join(f"the {fw.label} {fw.items}" for fw in self.kb.frameworks.values())
+
+    def and_to_frameworks(self) -> str:
+        """The end of "... to the baselines that include them" naming where else a risk's controls lead."""
+        if not self.kb.frameworks:
+            return ""
+        names = " and ".join(f"{fw.label} {fw.items}" for fw in self.kb.frameworks.values())
+        return f" and to {names} (directly or through the crosswalk)"
+
     def page_link(self, page: Page, path: str, text: str) -> str:
         return f"[{md(text)}]({rel(page.path, path)})"
 
@@ -334,7 +317,7 @@ class Generator:
             assert isinstance(rec, Safeguard)
             if rec.standard and rec.standard != sid and rec.standard in self.kb.nodes:
                 continue
-            p.claim(sid, f"frameworks/{slug(rec.framework)}/{slug(rec.section)}", sid, as_index=sid in standards_with_parts)
+            p.claim(sid, f"frameworks/{slug(str(rec.framework))}/{slug(rec.section)}", sid, as_index=sid in standards_with_parts)
         for sid in sgs:
             rec = self.kb.record(sid)
             assert isinstance(rec, Safeguard)
@@ -392,9 +375,9 @@ class Generator:
         page.search = kind is not NodeKind.RULE
         self.breadcrumbs(page, node_id)
         if kind in TITLE_FIRST_KINDS:  # a slug id reads badly in a heading: title first, id below
-            page.add(f"# {md(self.title(node_id))}", "", f"*{md(KIND_LABELS[kind][0])}* · id {md(node_id)}", "")
+            page.add(f"# {md(self.title(node_id))}", "", f"*{md(self.kind_label(node_id))}* · id {md(node_id)}", "")
         else:
-            page.add(f"# {md(node_id)} {md(self.title(node_id))}", "", f"*{md(KIND_LABELS[kind][0])}*", "")
+            page.add(f"# {md(node_id)} {md(self.title(node_id))}", "", f"*{md(self.kind_label(node_id))}*", "")
         rec = self.kb.record(node_id)
         data = rec.model_dump(mode="json", exclude_none=True)
         facts: list[tuple[str, str]] = []
@@ -447,7 +430,7 @@ class Generator:
                 kind = EdgeKind(kind_value)
                 rows = sorted(groups[kind_value], key=lambda r: natural_key(r[0]))
                 phrase = EDGE_PHRASES[kind][0 if direction == "outgoing" else 1]
-                this = KIND_LABELS[self.kind(node_id)][0]
+                this = self.kind_label(node_id)
                 page.add(f"**This {md(this)} {md(phrase)}** ({len(rows)}, edge `{kind_value}`, {direction})", "")
                 if len(rows) > COMPACT_AFTER and kind not in MAPPING_EDGES:
                     page.add(" · ".join(self.link(page, other) for other, _ in rows), "")
@@ -477,7 +460,7 @@ class Generator:
                         [self.link(page, o), md(self.title(o)), *([md(d.get("rationale", ""))] if with_why else [])]
                         for o, d in rows
                     ]
-                cols[0] = KIND_LABELS[self.kind(rows[0][0])][0]
+                cols[0] = self.kind_label(rows[0][0])
                 page.add(*self.table(page, cols, body))
 
     def _tailoring(self, baseline_id: str, control_id: str) -> list[str]:
@@ -494,8 +477,7 @@ class Generator:
             return
         page.add(
             "How this risk reaches controls and frameworks: through its mitigations to SP 800-53 controls, then to the "
-            "baselines that include them and to HIPAA safeguards (directly or through the crosswalk). The tables below list "
-            "every link with its rationale.",
+            f"baselines that include them{self.and_to_frameworks()}. The tables below list every link with its rationale.",
             "",
         )
         page.add("```mermaid", *self.risk_diagram(r), "```", "")
@@ -506,14 +488,16 @@ class Generator:
             ]
             page.add("**Baselines reached**", "")
             page.add(*self.table(page, ["baseline", "title", "controls", "which"], rows))
-        if r["safeguards"]:
-            page.add(
-                "**HIPAA safeguards reached** (directly or by crosswalk): "
-                + ", ".join(self.link(page, s) for s in r["safeguards"]),
-                "",
-            )
+        for fw in self.kb.frameworks.values():
+            reached = query.of_framework(self.kb, r["safeguards"], fw.id)
+            if reached:
+                page.add(
+                    f"**{md(fw.label)} {md(fw.items)} reached** (directly or by crosswalk): "
+                    + ", ".join(self.link(page, s) for s in reached),
+                    "",
+                )
 
-    def risk_diagram(self, r: dict[str, Any], max_controls: int = 24) -> list[str]:
+    def risk_diagram(self, r: query.RiskResult, max_controls: int = 24) -> list[str]:
         """risk -> mitigations -> controls (one box per family) -> one node per framework, labelled with how
         many of the controls it holds. The tables under the diagram carry every single link."""
         ids: dict[str, str] = {}
@@ -533,15 +517,15 @@ class Generator:
                     controls.append(c["id"])
         # controls grouped by family, one box each: a risk reaches dozens of controls, a few families
         families: dict[str, list[str]] = defaultdict(list)
-        for c in sorted(controls, key=query.control_sort_key):
-            families[self._family_of(c)].append(c)
+        for cid in sorted(controls, key=query.control_sort_key):
+            families[self.family_of(cid)].append(cid)
         lines.append('  subgraph ctl["SP 800-53 controls"]')
         for fam, cs in sorted(families.items()):
             listed = ", ".join(cs[:max_controls]) + (f" and {len(cs) - max_controls} more" if len(cs) > max_controls else "")
             lines.append(f'    {n("fam:" + fam)}["{mermaid_label(f"{fam}: {listed}", 400)}"]')
         lines.append("  end")
         for m in r["mitigations"]:
-            fams = sorted({self._family_of(c["id"]) for c in m["controls"]})
+            fams = sorted({self.family_of(c["id"]) for c in m["controls"]})
             lines += [f"  {n(m['id'])} --> {n('fam:' + f)}" for f in fams]
         # frameworks: one node per framework (its baselines in the label), one edge from the controls box
         frameworks: dict[str, list[str]] = defaultdict(list)
@@ -554,13 +538,22 @@ class Generator:
             label = f"{fw}: " + ", ".join(frameworks[fw])
             lines.append(f'  {n("fw:" + fw)}[["{mermaid_label(label, 90)}"]]')
             lines.append(f"  ctl -->|{len(members[fw])} controls| {n('fw:' + fw)}")
-        crosswalked = [c for c in controls if any(k == EdgeKind.CROSSWALK.value for _, _, k in self.g.in_edges(c, data="kind"))]
-        direct = [m["id"] for m in r["mitigations"] if m["safeguards"]]
-        if crosswalked or direct:
-            lines.append(f'  {n("fw:hipaa")}[["HIPAA Security Rule: {len(r["safeguards"])} safeguards"]]')
-            if crosswalked:
-                lines.append(f"  ctl -.->|crosswalk, {len(crosswalked)} controls| {n('fw:hipaa')}")
-            lines += [f"  {n(m)} -->|maps to| {n('fw:hipaa')}" for m in direct]
+        # one node per framework of safeguards: the controls box crosswalks to it, mitigations map to it directly
+        for sfw in self.kb.frameworks.values():
+            mine = set(query.of_framework(self.kb, r["safeguards"], sfw.id))
+            crosswalked = [
+                c
+                for c in controls
+                if any(k == EdgeKind.CROSSWALK.value and u in mine for u, _, k in self.g.in_edges(c, data="kind"))
+            ]
+            direct = [m["id"] for m in r["mitigations"] if any(s["id"] in mine for s in m["safeguards"])]
+            if crosswalked or direct:
+                key = "fw:" + sfw.id
+                label = mermaid_label(f"{sfw.label} {sfw.name}: {len(mine)} {sfw.items}", 90)
+                lines.append(f'  {n(key)}[["{label}"]]')
+                if crosswalked:
+                    lines.append(f"  ctl -.->|crosswalk, {len(crosswalked)} controls| {n(key)}")
+                lines += [f"  {n(m)} -->|maps to| {n(key)}" for m in direct]
         return lines
 
     def baseline_extra(self, page: Page, bid: str) -> None:
@@ -572,11 +565,11 @@ class Generator:
             "(organisational procedures, or the provider's authorisation for inherited controls).",
             "",
         )
-        by_family: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: {"reached": [], "unreached": []})
+        by_family: dict[str, dict[str, list[query.BaselineControl]]] = defaultdict(lambda: {"reached": [], "unreached": []})
         for row in b["reached"]:
-            by_family[self._family_of(row["id"])]["reached"].append(row)
-        for row in b["unreached"]:
-            by_family[self._family_of(row["id"])]["unreached"].append(row)
+            by_family[self.family_of(row["id"])]["reached"].append(row)
+        for ref in b["unreached"]:
+            by_family[self.family_of(ref["id"])]["unreached"].append(query.BaselineControl(**ref, mitigations=[]))
         rows = []
         folder = posixpath.dirname(page.path)
         for fam in sorted(by_family):
@@ -594,20 +587,20 @@ class Generator:
             )
         page.add(*self.table(page, ["family", "title", "controls", "reached", "coverage"], rows))
 
-    def _family_of(self, cid: str) -> str:
+    def family_of(self, cid: str) -> str:
         entry = self.kb.nodes.get(cid)
         if entry is not None and isinstance(entry.record, Control):
             return entry.record.family
         return cid.partition("-")[0]
 
-    def coverage_page(self, bid: str, fam: str, path: str, fr: dict[str, list[dict[str, Any]]]) -> Page:
+    def coverage_page(self, bid: str, fam: str, path: str, fr: dict[str, list[query.BaselineControl]]) -> Page:
         fam_title = self.title(fam) if fam in self.g else fam
         page = self.new_page(path, f"{bid}: {fam} {fam_title}", search=False)
         page.add(f"# {md(self.title(bid))}: {md(fam)} {md(fam_title)}", "")
         page.add(f"Controls of {self.link(page, bid)} in family {self.link(page, fam)}, and the mitigations that reach them.", "")
         rows = []
         for row in sorted(fr["reached"] + fr["unreached"], key=lambda r: query.control_sort_key(r["id"])):
-            mits = row.get("mitigations", [])
+            mits = row["mitigations"]
             rows.append(
                 [
                     self.link(page, row["id"]),
@@ -620,7 +613,7 @@ class Generator:
         return page
 
     def family_extra(self, page: Page, fid: str) -> None:
-        base = [c for c in self.ids_by_kind[NodeKind.CONTROL] if self._family_of(c) == fid and not self.g.nodes[c].get("parent")]
+        base = [c for c in self.ids_by_kind[NodeKind.CONTROL] if self.family_of(c) == fid and not self.g.nodes[c].get("parent")]
         page.add("## Controls", "")
         rows = []
         for c in base:
@@ -681,8 +674,9 @@ class Generator:
         mits = self.kind_index(
             NodeKind.MITIGATION,
             "mitigations/index.md",
-            "What to do about the risks, with guidance per platform and the controls and HIPAA safeguards each mitigation "
-            "provides evidence for.",
+            "What to do about the risks, with guidance per platform and the controls"
+            + "".join(f" and {fw.label} {fw.items}" for fw in self.kb.frameworks.values())
+            + " each mitigation provides evidence for.",
             [
                 ("phase", lambda p, i: md(g.nodes[i].get("phase", ""))),
                 ("risks", lambda p, i: str(self.count_edges(i, EdgeKind.MITIGATED_BY, incoming=True))),
@@ -759,15 +753,16 @@ class Generator:
         page.add("# SP 800-53 rev5 controls", "")
         page.add(
             "The NIST SP 800-53 revision 5 catalogue by family. A control page lists the mitigations that reach it (with "
-            "the relationship and rationale of each mapping), the baselines that include it, the HIPAA safeguards that "
-            "crosswalk to it and who is responsible for it on a FaaS platform.",
+            "the relationship and rationale of each mapping), the baselines that include it, "
+            + (f"{self.framework_items_text()} that crosswalk to it " if self.kb.frameworks else "")
+            + "and who is responsible for it on a FaaS platform.",
             "",
         )
         rows = []
         nav: list[NavItem] = [page.path]
         by_family: dict[str, list[str]] = defaultdict(list)
         for c in self.ids_by_kind[NodeKind.CONTROL]:
-            by_family[self._family_of(c)].append(c)
+            by_family[self.family_of(c)].append(c)
         children: dict[str, list[str]] = defaultdict(list)
         for c in self.ids_by_kind[NodeKind.CONTROL]:
             parent = self.g.nodes[c].get("parent")
@@ -787,8 +782,9 @@ class Generator:
         page = self.new_page("frameworks/index.md", "Frameworks")
         page.add("# Frameworks", "")
         page.add(
-            "The frameworks the knowledge base maps to: FedRAMP and SP 800-53B baselines (sets of SP 800-53 controls), the "
-            "HIPAA Security Rule and the NIST SP 800-204 series of strategies for microservices and serverless applications.",
+            "The frameworks the knowledge base maps to: FedRAMP and SP 800-53B baselines (sets of SP 800-53 controls)"
+            + "".join(f", the {fw.label} {fw.name}" for fw in self.kb.frameworks.values())
+            + " and the NIST SP 800-204 series of strategies for microservices and serverless applications.",
             "",
         )
         nav: list[NavItem] = [page.path]
@@ -806,13 +802,12 @@ class Generator:
             folder = self._framework_folder(ids[0])
             gpage = self.new_page(f"{folder}/index.md", name)
             kind = self.kind(ids[0])
-            gpage.add(
-                f"# {md(name)}",
-                "",
-                f"{len(ids)} {md(KIND_LABELS[kind][1].lower() if len(ids) != 1 else KIND_LABELS[kind][0])}.",
-                "",
-            )
-            rows.append([self.page_link(page, gpage.path, name), md(KIND_LABELS[kind][1]), str(len(ids))])
+            one, many = KIND_LABELS[kind]
+            sfw = self.kb.framework_of(ids[0]) if kind is NodeKind.SAFEGUARD else None
+            if sfw is not None:
+                one, many = f"{sfw.label} {sfw.item}", f"{sfw.label} {sfw.items}"
+            gpage.add(f"# {md(name)}", "", f"{len(ids)} {md(many.lower() if len(ids) != 1 else one)}.", "")
+            rows.append([self.page_link(page, gpage.path, name), md(many), str(len(ids))])
             if kind is NodeKind.BASELINE:
                 body = []
                 items: list[NavItem] = []
@@ -827,7 +822,7 @@ class Generator:
                             f"{cov['coverage']:.1%}",
                         ]
                     )
-                    fams = sorted({self._family_of(c) for c in self.kb.record(b).members})  # type: ignore[attr-defined]
+                    fams = sorted({self.family_of(c) for c in self.kb.record(b).members})  # type: ignore[attr-defined]
                     sub = [
                         {
                             attr(
@@ -874,6 +869,8 @@ class Generator:
                 children[rec.standard].append(i)
             else:
                 by_section[rec.section].append(i)
+        sfw = self.kb.framework_of(ids[0]) if ids else None
+        item = sfw.item if sfw is not None else KIND_LABELS[NodeKind.SAFEGUARD][0]  # the first column's heading
         nav: list[NavItem] = []
         rows = []
         for section in sorted(by_section, key=natural_key):
@@ -896,7 +893,7 @@ class Generator:
                     srows.append(
                         [self.link(spage, spec), "↳ " + md(self.title(spec)), md(self.g.nodes[spec].get("requirement", "")), ""]
                     )
-            spage.add(*self.table(spage, ["safeguard", "title", "requirement", "implementation specifications"], srows))
+            spage.add(*self.table(spage, [item, "title", "requirement", "implementation specifications"], srows))
             rows.append([self.page_link(gpage, spath, section), md(first.section_title), str(len(by_section[section]))])
             nav.append({attr(f"{section} {first.section_title}"): [spath, *self.nav_tree(by_section[section], children)]})
         gpage.add(*self.table(gpage, ["section", "title", "standards"], rows))
@@ -915,7 +912,7 @@ class Generator:
         counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys((*parties, "unassigned"), 0))
         for c in self.ids_by_kind[NodeKind.CONTROL]:
             resp = self.kb.party(c)
-            counts[self._family_of(c)][resp.party if resp else "unassigned"] += 1
+            counts[self.family_of(c)][resp.party if resp else "unassigned"] += 1
         rows = []
         for fid in self.ids_by_kind[NodeKind.FAMILY]:
             fam = self.kb.responsibility.get("family:" + fid)
@@ -1088,8 +1085,6 @@ class Generator:
             {"Browse": self.section_pages()},
         ]
         if self.assessment is not None:
-            from compliance.site.dashboard import dashboard_pages
-
             nav.append({"Assessment": dashboard_pages(self, self.assessment)})
         nav.append({"Reference": self.reference_pages()})
         return SiteContent(self.pages, nav, self.files, dict(self.paths.by_id), not_in_nav_patterns(self.pages, nav))

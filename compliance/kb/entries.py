@@ -1,0 +1,61 @@
+"""What the loader records about each curated record and edge: where it was declared and what it says.
+
+Kept apart from :mod:`compliance.kb.core` so that the graph builder, the checks and the loader all sit
+above these plain records and never need one another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from compliance.kb.model import EdgeKind, Node, NodeKind
+
+
+class Origin(NamedTuple):
+    """Where a record or edge was declared."""
+
+    file: str
+    line: int | None
+    overlay: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    message: str
+    severity: str = "error"  # or "warning"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        prefix = "" if self.severity == "error" else "warning: "
+        return f"{where}: {prefix}{self.message}"
+
+
+@dataclass
+class NodeEntry:
+    id: str
+    kind: NodeKind
+    record: Node
+    origin: Origin
+
+
+@dataclass
+class EdgeEntry:
+    source: str
+    target: str
+    kind: EdgeKind
+    origin: Origin
+    relationship: str | None = None
+    rationale: str | None = None
+    ref: str | None = None  # the mapping's source document (``source`` in exports)
+    declared_by: str | None = None  # the record whose inline field declared this edge
+    override: bool = False
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.source, self.target, self.kind.value)
