@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from datetime import date
-from functools import cache
-from importlib import resources
 from typing import Any
-
-import yaml
 
 from compliance.design.iam import STORE_SERVICES, Permissions, access_to
 from compliance.design.model import Design, Element, Ref, Unknown
+from compliance.kb.designdata import design_data
 
 #: environment variable names and literal values that look like credentials
 SECRET_NAME = re.compile(r"(?i)(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth[_-]?key|access[_-]?key)")
@@ -29,11 +27,9 @@ SECRET_REFERENCE = re.compile(
 )
 
 
-@cache
-def runtime_table() -> dict[str, dict[str, date]]:
-    text = resources.files("compliance.design").joinpath("data/runtimes.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)
-    return {prov: {str(k): v for k, v in table.items()} for prov, table in raw.items()}
+def runtime_table() -> Mapping[str, Mapping[str, date]]:
+    """Deprecated runtimes per provider (``compliance/design/data/runtimes.yaml``, typed and validated with the KB)."""
+    return design_data().runtimes
 
 
 def runtime_status(provider: str, runtime: Any, today: date) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from compliance.design.check import DesignResult
+from compliance.design.result import DesignResult
 from compliance.design.sarif import to_sarif
 
 
