@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from compliance.design.model import Design, Element, Unknown, azure_function_fixed
+from compliance.design.build import azure_function_app, azure_http_route
+from compliance.design.model import Design, Unknown
 
 _PARAM = re.compile(r"^\[\s*parameters\('([^']+)'\)\s*\]$")
 _VAR = re.compile(r"^\[\s*variables\('([^']+)'\)\s*\]$")
@@ -122,55 +123,32 @@ def read_arm(doc: dict[str, Any], text: str, path: str, design: Design) -> int:
             for c in children.get("Microsoft.Web/sites/config", [])
         )
         ai = any(k in settings for k in ("APPINSIGHTS_INSTRUMENTATIONKEY", "APPLICATIONINSIGHTS_CONNECTION_STRING"))
-        eid = f"function:{path}#{name}"
-        f = design.add(
-            Element(
-                eid,
-                "function",
-                name,
-                "azure",
-                path,
-                lines.get("Microsoft.Web/sites"),
-                {
-                    "function_name": name,
-                    "runtime": _runtime(sc, settings),
-                    **azure_function_fixed(),
-                    "concurrency_limit": sc.get("functionAppScaleLimit"),
-                    "environment": settings,
-                    "tracing": "Active" if ai else None,
-                    "vpc": {"subnet": "network config"} if vnet else None,
-                    "https_only": props.get("httpsOnly") is True,
-                    "min_tls": sc.get("minTlsVersion"),
-                    "framework": "arm",
-                    "role_id": None,
-                },
-            )
+        f = azure_function_app(
+            design,
+            f"function:{path}#{name}",
+            name,
+            path,
+            lines.get("Microsoft.Web/sites"),
+            {
+                "function_name": name,
+                "runtime": _runtime(sc, settings),
+                "concurrency_limit": sc.get("functionAppScaleLimit"),
+                "environment": settings,
+                "tracing": "Active" if ai else None,
+                "vpc": {"subnet": "network config"} if vnet else None,
+                "https_only": props.get("httpsOnly") is True,
+                "min_tls": sc.get("minTlsVersion"),
+                "framework": "arm",
+            },
         )
         cors: dict[str, Any] = sc["cors"] if isinstance(sc.get("cors"), dict) else {}
-        rid = f"route:{path}#{name} HTTP triggers"
-        design.add(
-            Element(
-                rid,
-                "route",
-                f"{name} HTTP triggers",
-                "azure",
-                path,
-                f.line,
-                {
-                    "type": "http-trigger",
-                    "api": name,
-                    "api_kind": "azure-http",
-                    "path": "/api/*",
-                    "method": "ANY",
-                    "auth": "APP_SERVICE_AUTH" if auth_on else Unknown("HTTP trigger authLevel is set in function code"),
-                    "validated": False,
-                    "throttled": False,
-                    "waf": False,
-                    "cors_origins": cors.get("allowedOrigins") or [],
-                    "public": props.get("publicNetworkAccess") != "Disabled",
-                    "function": name,
-                },
-            )
+        azure_http_route(
+            design,
+            f,
+            f"route:{path}#{name} HTTP triggers",
+            name,
+            auth_on=auth_on,
+            cors_origins=cors.get("allowedOrigins") or [],
+            public=props.get("publicNetworkAccess") != "Disabled",
         )
-        design.link(rid, f.id, "invokes")
     return n

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from compliance.design.iam import STORE_SERVICES, Permissions, access_to
 from compliance.design.model import Design, Element, Ref, Unknown
@@ -25,6 +25,88 @@ SECRET_POINTER_NAME = re.compile(r"(?i)[_-]?(name|arn|id|url|uri|path|endpoint|r
 SECRET_REFERENCE = re.compile(
     r"(?i)(secretsmanager|ssm:|\{\{resolve:|@Microsoft\.KeyVault|projects/[^/]+/secrets/|arn:aws:secretsmanager)"
 )
+
+
+# ------------------------------------------------------------------ constructors two readers share
+
+
+class AzureFunctionApp(TypedDict):
+    """What the ARM and Terraform readers find on an Azure Function App resource."""
+
+    function_name: Any  # str | Unknown
+    runtime: Any  # "language|version" | Unknown
+    concurrency_limit: Any  # int | None | Unknown
+    environment: dict[str, Any]  # app settings
+    tracing: str | None  # "Active" when Application Insights is wired
+    vpc: Any  # a subnet reference or None
+    https_only: bool
+    min_tls: Any
+    framework: str  # "arm" | "terraform"
+
+
+def azure_function_app(design: Design, eid: str, name: str, file: str, line: int | None, app: AzureFunctionApp) -> Element:
+    """An Azure Function App as a function element. Timeouts live in host.json and the AWS-only features do not
+    exist there, whatever reads the app; fresh values each call, so no element shares a mutable value."""
+    props: dict[str, Any] = {
+        "function_name": app["function_name"],
+        "runtime": app["runtime"],
+        "timeout": Unknown("functionTimeout is set in host.json"),
+        "memory": None,
+        "env_kms_key": None,
+        "dlq": None,
+        "on_failure": None,
+        "layers": [],
+        "code_signing": None,
+        "published": None,
+        "url": None,
+        "log": None,
+        "alarms": 0,
+        "invoke_permissions": [],
+        "concurrency_limit": app["concurrency_limit"],
+        "environment": app["environment"],
+        "tracing": app["tracing"],
+        "vpc": app["vpc"],
+        "https_only": app["https_only"],
+        "min_tls": app["min_tls"],
+        "framework": app["framework"],
+        "role_id": None,
+    }
+    return design.add(Element(eid, "function", name, "azure", file, line, props))
+
+
+def azure_http_route(
+    design: Design, function: Element, rid: str, api: str, *, auth_on: bool, cors_origins: Any, public: bool
+) -> Element:
+    """The HTTP triggers of an Azure Function App, as one route (their authLevel is in function code)."""
+    route = design.add(
+        Element(
+            rid,
+            "route",
+            f"{api} HTTP triggers",
+            "azure",
+            function.file,
+            function.line,
+            {
+                "type": "http-trigger",
+                "api": api,
+                "api_kind": "azure-http",
+                "path": "/api/*",
+                "method": "ANY",
+                "auth": "APP_SERVICE_AUTH" if auth_on else Unknown("HTTP trigger authLevel is set in function code"),
+                "validated": False,
+                "throttled": False,
+                "waf": False,
+                "cors_origins": cors_origins,
+                "public": public,
+                "function": api,
+            },
+        )
+    )
+    design.link(rid, function.id, "invokes")
+    return route
+
+
+# ------------------------------------------------------------------ derived properties
 
 
 def runtime_table() -> Mapping[str, Mapping[str, date]]:

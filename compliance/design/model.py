@@ -40,26 +40,6 @@ class Ref:
 KINDS = ("function", "route", "source", "role", "datastore")
 
 
-def azure_function_fixed() -> dict[str, Any]:
-    """Function properties an Azure Function App resource never carries, whatever reads it (ARM or
-    Terraform): timeouts live in host.json and the AWS-only features do not exist there.
-    A fresh dict each call, so no element shares a mutable value with another."""
-    return {
-        "timeout": Unknown("functionTimeout is set in host.json"),
-        "memory": None,
-        "env_kms_key": None,
-        "dlq": None,
-        "on_failure": None,
-        "layers": [],
-        "code_signing": None,
-        "published": None,
-        "url": None,
-        "log": None,
-        "alarms": 0,
-        "invoke_permissions": [],
-    }
-
-
 @dataclass
 class Element:
     """One node of the architecture graph."""
