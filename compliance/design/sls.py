@@ -8,10 +8,12 @@ SAM-like records and read together with ``resources.Resources`` by the CloudForm
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from compliance.design.cfn import read_template
+from compliance.design.cfnyaml import load_template_text
 from compliance.design.iam import Permissions, add_managed, parse_document
 from compliance.design.model import Design, Element, Unknown
 from compliance.errors import InputError
@@ -39,8 +41,6 @@ class SlsVars:
         key = str(target)
         if key not in self._files:
             try:
-                from compliance.design.cfnyaml import load_template_text
-
                 self._files[key] = load_template_text(target.read_text(encoding="utf-8"), target.name)
             except (OSError, UnicodeDecodeError, InputError) as exc:
                 self._files[key] = Unknown(f"{rel}: {exc}")
@@ -128,70 +128,88 @@ def _split_top(expr: str) -> list[str]:
     return out
 
 
-def _event(ev: Any, fname: str, i: int) -> tuple[str, dict[str, Any]] | None:
+#: A SAM event as the CloudFormation reader takes it: {"Type": ..., "Properties": {...}}
+SamEvent = dict[str, Any]
+
+
+def _http_event(cfg: Any) -> SamEvent:
+    cfg = cfg if isinstance(cfg, dict) else {"path": str(cfg).split(" ", 1)[-1], "method": str(cfg).split(" ", 1)[0]}
+    authz = cfg.get("authorizer")
+    auth = "NONE"
+    if authz:
+        auth = "AWS_IAM" if authz == "aws_iam" or (isinstance(authz, dict) and authz.get("type") == "aws_iam") else "AUTHORIZER"
+    elif cfg.get("private") is True:
+        auth = "API_KEY"
+    req: dict[str, Any] = cfg["request"] if isinstance(cfg.get("request"), dict) else {}
+    validated = bool(req.get("schemas") or req.get("schema") or (isinstance(req.get("parameters"), dict) and req["parameters"]))
+    return {
+        "Type": "Api",
+        "Properties": {
+            "Path": "/" + str(cfg.get("path", "")).lstrip("/"),
+            "Method": str(cfg.get("method", "ANY")),
+            "Auth": {"Authorizer": auth},
+            "RequestModel": {"Required": validated} if validated else None,
+        },
+    }
+
+
+def _http_api_event(cfg: Any) -> SamEvent:
+    cfg = cfg if isinstance(cfg, dict) else {"method": "ANY", "path": str(cfg)} if cfg != "*" else {"method": "ANY", "path": "*"}
+    authz = cfg.get("authorizer")
+    return {
+        "Type": "HttpApi",
+        "Properties": {
+            "Path": str(cfg.get("path", "*")),
+            "Method": str(cfg.get("method", "ANY")),
+            "Auth": {"Authorizer": "AUTHORIZER" if authz else "NONE"},
+        },
+    }
+
+
+def _s3_event(cfg: Any) -> SamEvent:
+    return {"Type": "S3", "Properties": {"Bucket": cfg.get("bucket") if isinstance(cfg, dict) else cfg}}
+
+
+def _sqs_event(cfg: Any) -> SamEvent:
+    return {"Type": "SQS", "Properties": {"Queue": cfg.get("arn") if isinstance(cfg, dict) else cfg}}
+
+
+def _sns_event(cfg: Any) -> SamEvent:
+    topic = (cfg.get("arn") or cfg.get("topicName")) if isinstance(cfg, dict) else cfg
+    return {"Type": "SNS", "Properties": {"Topic": topic}}
+
+
+def _stream_event(cfg: Any) -> SamEvent:
+    arn = cfg.get("arn") if isinstance(cfg, dict) else cfg
+    return {"Type": "DynamoDB" if "dynamodb" in str(arn) else "Kinesis", "Properties": {"Stream": arn}}
+
+
+def _fixed(sam_type: str) -> Callable[[Any], SamEvent]:
+    """An event whose settings the design check does not read: only its SAM type matters."""
+    return lambda _cfg: {"Type": sam_type, "Properties": {}}
+
+
+#: Serverless Framework event kind -> its SAM form; any other kind keeps its name as the SAM type
+EVENT_KINDS: dict[str, Callable[[Any], SamEvent]] = {
+    "http": _http_event,
+    "httpApi": _http_api_event,
+    "s3": _s3_event,
+    "sqs": _sqs_event,
+    "sns": _sns_event,
+    "stream": _stream_event,
+    "schedule": _fixed("Schedule"),
+    "eventBridge": _fixed("EventBridgeRule"),
+    "cloudwatchEvent": _fixed("EventBridgeRule"),
+    "cognitoUserPool": _fixed("CognitoUserPool"),
+}
+
+
+def _event(ev: Any, fname: str, i: int) -> tuple[str, SamEvent] | None:
     if not isinstance(ev, dict) or len(ev) != 1:
         return None
     ((typ, cfg),) = ev.items()
-    name = f"{typ}{i}"
-    if typ == "http":
-        cfg = cfg if isinstance(cfg, dict) else {"path": str(cfg).split(" ", 1)[-1], "method": str(cfg).split(" ", 1)[0]}
-        authz = cfg.get("authorizer")
-        auth = "NONE"
-        if authz:
-            auth = (
-                "AWS_IAM" if authz == "aws_iam" or (isinstance(authz, dict) and authz.get("type") == "aws_iam") else "AUTHORIZER"
-            )
-        elif cfg.get("private") is True:
-            auth = "API_KEY"
-        req: dict[str, Any] = cfg["request"] if isinstance(cfg.get("request"), dict) else {}
-        validated = bool(
-            req.get("schemas") or req.get("schema") or (isinstance(req.get("parameters"), dict) and req["parameters"])
-        )
-        return name, {
-            "Type": "Api",
-            "Properties": {
-                "Path": "/" + str(cfg.get("path", "")).lstrip("/"),
-                "Method": str(cfg.get("method", "ANY")),
-                "Auth": {"Authorizer": auth},
-                "RequestModel": {"Required": validated} if validated else None,
-            },
-        }
-    if typ == "httpApi":
-        cfg = (
-            cfg
-            if isinstance(cfg, dict)
-            else {"method": "ANY", "path": str(cfg)}
-            if cfg != "*"
-            else {"method": "ANY", "path": "*"}
-        )
-        authz = cfg.get("authorizer")
-        return name, {
-            "Type": "HttpApi",
-            "Properties": {
-                "Path": str(cfg.get("path", "*")),
-                "Method": str(cfg.get("method", "ANY")),
-                "Auth": {"Authorizer": "AUTHORIZER" if authz else "NONE"},
-            },
-        }
-    if typ == "s3":
-        bucket = cfg.get("bucket") if isinstance(cfg, dict) else cfg
-        return name, {"Type": "S3", "Properties": {"Bucket": bucket}}
-    if typ == "sqs":
-        arn = cfg.get("arn") if isinstance(cfg, dict) else cfg
-        return name, {"Type": "SQS", "Properties": {"Queue": arn}}
-    if typ == "sns":
-        topic = (cfg.get("arn") or cfg.get("topicName")) if isinstance(cfg, dict) else cfg
-        return name, {"Type": "SNS", "Properties": {"Topic": topic}}
-    if typ == "stream":
-        arn = cfg.get("arn") if isinstance(cfg, dict) else cfg
-        return name, {"Type": "DynamoDB" if "dynamodb" in str(arn) else "Kinesis", "Properties": {"Stream": arn}}
-    if typ == "schedule":
-        return name, {"Type": "Schedule", "Properties": {}}
-    if typ in ("eventBridge", "cloudwatchEvent"):
-        return name, {"Type": "EventBridgeRule", "Properties": {}}
-    if typ == "cognitoUserPool":
-        return name, {"Type": "CognitoUserPool", "Properties": {}}
-    return name, {"Type": str(typ), "Properties": {}}
+    convert = EVENT_KINDS.get(typ) if isinstance(typ, str) else None
+    return f"{typ}{i}", convert(cfg) if convert is not None else _fixed(str(typ))(cfg)
 
 
 def read_serverless(
