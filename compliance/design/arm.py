@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from compliance.design.build import azure_function_app, azure_http_route
-from compliance.design.model import Design, Unknown
+from compliance.design.model import Design, Raw, Unknown
 
 _PARAM = re.compile(r"^\[\s*parameters\('([^']+)'\)\s*\]$")
 _VAR = re.compile(r"^\[\s*variables\('([^']+)'\)\s*\]$")
@@ -26,7 +26,7 @@ def is_arm(doc: Any) -> bool:
 
 
 class ArmValues:
-    def __init__(self, doc: dict[str, Any]) -> None:
+    def __init__(self, doc: Raw) -> None:
         self.params = doc.get("parameters") or {}
         self.vars = doc.get("variables") or {}
 
@@ -63,7 +63,7 @@ class ArmValues:
         return str(v)
 
 
-def _runtime(site_config: dict[str, Any], settings: dict[str, Any]) -> Any:
+def _runtime(site_config: Raw, settings: Raw) -> Any:
     fx = site_config.get("linuxFxVersion")
     if isinstance(fx, str) and "|" in fx:
         lang, _, ver = fx.partition("|")
@@ -78,13 +78,13 @@ def _runtime(site_config: dict[str, Any], settings: dict[str, Any]) -> Any:
     return Unknown("runtime version not set in the template")
 
 
-def read_arm(doc: dict[str, Any], text: str, path: str, design: Design) -> int:
+def read_arm(doc: Raw, text: str, path: str, design: Design) -> int:
     vals = ArmValues(doc)
     lines = {
         m.group(1): i for i, ln in enumerate(text.splitlines(), start=1) for m in [re.search(r'"type"\s*:\s*"([^"]+)"', ln)] if m
     }
     resources = [r for r in doc["resources"] if isinstance(r, dict)]
-    children: dict[str, list[dict[str, Any]]] = {}
+    children: dict[str, list[Raw]] = {}
     for r in resources:
         children.setdefault(str(r.get("type")), []).append(r)
     n = 0
@@ -97,8 +97,8 @@ def read_arm(doc: dict[str, Any], text: str, path: str, design: Design) -> int:
         name = vals.name(r.get("name"))
         props = vals.value(r.get("properties") or {})
         props = props if isinstance(props, dict) else {}
-        sc: dict[str, Any] = props["siteConfig"] if isinstance(props.get("siteConfig"), dict) else {}
-        settings: dict[str, Any] = {}
+        sc: Raw = props["siteConfig"] if isinstance(props.get("siteConfig"), dict) else {}
+        settings: Raw = {}
         for item in sc.get("appSettings") or []:
             if isinstance(item, dict) and isinstance(item.get("name"), str):
                 raw = next(
@@ -141,7 +141,7 @@ def read_arm(doc: dict[str, Any], text: str, path: str, design: Design) -> int:
                 "framework": "arm",
             },
         )
-        cors: dict[str, Any] = sc["cors"] if isinstance(sc.get("cors"), dict) else {}
+        cors: Raw = sc["cors"] if isinstance(sc.get("cors"), dict) else {}
         azure_http_route(
             design,
             f,

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, TypedDict
 
-from compliance.design.iam import STORE_SERVICES, Permissions, access_to
-from compliance.design.model import Design, Element, Ref, Unknown
+from compliance.design.iam import STORE_SERVICES, Permissions, RoleSummary, access_to
+from compliance.design.model import Classification, Design, Element, Ref, Unknown
 from compliance.kb.designdata import design_data
 
 #: environment variable names and literal values that look like credentials
@@ -156,7 +156,7 @@ def plain_secret_env(env: Any) -> list[Any]:
     return out
 
 
-def classification_of(el: Element, classes: dict[str, Any]) -> dict[str, Any]:
+def classification_of(el: Element, classes: Classification) -> dict[str, Any]:
     """Data classification of a store: sckb.yaml (by logical id or physical name), then tags."""
     out: dict[str, Any] = {}
     default = classes.get("default")
@@ -216,17 +216,17 @@ def _candidates(perms: Permissions, stores: list[Element], index: dict[str, list
     return [out[k] for k in sorted(out)]
 
 
-def finish(design: Design, roles: dict[str, Permissions], classes: dict[str, Any], today: date) -> None:
+def finish(design: Design, roles: dict[str, Permissions], classes: Classification, today: date) -> None:
     """Derive what every predicate and the attack-path search need from what the readers recorded."""
     funcs = design.of_kind("function")
-    props_cache: dict[str, dict[str, Any]] = {}
+    props_cache: dict[str, RoleSummary] = {}
     # role sharing
     role_use = Counter(f.props.get("role_id") for f in funcs if f.props.get("role_id"))
     for f in funcs:
         rid = f.props.get("role_id")
         perms = roles.get(rid) if rid else None
         if perms is None:
-            role_props: dict[str, Any] = {
+            role_props: RoleSummary = {
                 "actions": [Unknown("execution role not in the design")],
                 "resources": [Unknown("execution role not in the design")],
                 "managed": [],
@@ -236,7 +236,7 @@ def finish(design: Design, roles: dict[str, Permissions], classes: dict[str, Any
         else:
             if rid not in props_cache:
                 props_cache[str(rid)] = perms.props()
-            role_props = dict(props_cache[str(rid)])
+            role_props = props_cache[str(rid)].copy()
         role_props["shared_by"] = role_use.get(rid, 1) if rid else Unknown("no execution role found")
         role_el = design.elements.get(rid) if rid else None
         if role_el is not None and rid is not None:

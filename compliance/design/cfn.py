@@ -15,7 +15,7 @@ from typing import Any
 import networkx as nx
 
 from compliance.design.iam import Permissions, add_managed, as_text, expand_sam_policy, parse_document
-from compliance.design.model import Design, Element, Ref, Unknown
+from compliance.design.model import Design, Element, Props, Raw, Ref, Unknown
 from compliance.errors import InputError
 
 PSEUDO = {
@@ -58,9 +58,9 @@ _SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
 class Resolver:
     """Evaluates the intrinsic functions a design check can evaluate statically."""
 
-    params: dict[str, Any]
-    resources: dict[str, Any]
-    mappings: dict[str, Any]
+    params: Raw
+    resources: Raw
+    mappings: Raw
     warnings: set[str] = field(default_factory=set)
     #: extra name -> value substitutions (Serverless Framework has none; kept for Fn::Sub variable maps)
 
@@ -170,7 +170,7 @@ class Resolver:
         return Unknown(f"unknown intrinsic {k}")
 
 
-def _d(v: Any) -> dict[str, Any]:
+def _d(v: Any) -> Raw:
     """``v`` when it is a mapping, else an empty one."""
     return v if isinstance(v, dict) else {}
 
@@ -212,7 +212,7 @@ def _refs_in(v: Any, names: set[str], out: set[str], depth: int = 0) -> None:
             _refs_in(x, names, out, depth + 1)
 
 
-def check_cycles(resources: dict[str, Any], path: Path | str, lines: dict[str, int]) -> None:
+def check_cycles(resources: Raw, path: Path | str, lines: dict[str, int]) -> None:
     """CloudFormation rejects circular dependencies; so do we, with a one-line error naming the cycle."""
     names = set(resources)
     g = nx.DiGraph()
@@ -282,10 +282,6 @@ def _cors_origins(v: Any) -> Any:
     return [Unknown("CORS settings not readable")]
 
 
-#: A resource's resolved ``Properties`` (or any mapping inside a template): JSON-ish, as the template wrote it,
-#: with intrinsic functions turned into :class:`Ref`, text or :class:`Unknown`.
-Props = dict[str, Any]
-
 #: The Serverless Framework's functions, which its reader hands over in SAM form (no SAM ``Globals`` apply).
 SLS_FUNCTION = "Serverless::Function"
 
@@ -324,11 +320,11 @@ class CfnContext:
     design: Design
     roles: dict[str, Permissions]
     path: str
-    res: dict[str, Any]  # resolved resources: logical id -> {"Type", "Properties", ...}
+    res: Raw  # resolved resources: logical id -> {"Type", "Properties", ...}
     lines: dict[str, int]
     r: Resolver
-    globals_: Props
-    by_type: dict[str, list[tuple[str, Props]]] = field(default_factory=dict)
+    globals_: Raw
+    by_type: dict[str, list[tuple[str, Raw]]] = field(default_factory=dict)
 
     def eid(self, kind: str, name: str) -> str:
         return f"{kind}:{self.path}#{name}"
@@ -336,7 +332,7 @@ class CfnContext:
     def el(self, kind: str, name: str, props: Props) -> Element:
         return self.design.add(Element(self.eid(kind, name), kind, name, "aws", self.path, self.lines.get(name), props))
 
-    def of(self, typ: str) -> list[tuple[str, Props]]:
+    def of(self, typ: str) -> list[tuple[str, Raw]]:
         return self.by_type.get(typ, [])
 
     # ---- indexes
@@ -372,16 +368,16 @@ class CfnContext:
         return _apis(self)
 
     @cached_property
-    def rest_paths(self) -> dict[str, Any]:
+    def rest_paths(self) -> Raw:
         return {n: p.get("PathPart", "") for n, p in self.of("AWS::ApiGateway::Resource")}
 
     @cached_property
-    def http_integrations(self) -> dict[str, Any]:
+    def http_integrations(self) -> Raw:
         return {n: as_text(p.get("IntegrationUri")) for n, p in self.of("AWS::ApiGatewayV2::Integration")}
 
 
 #: (context, logical id, resolved properties)
-Handler = Callable[[CfnContext, str, Props], None]
+Handler = Callable[[CfnContext, str, Raw], None]
 
 
 def read_template(
@@ -390,7 +386,7 @@ def read_template(
     path: str,
     design: Design,
     roles: dict[str, Permissions],
-    extra_functions: list[tuple[str, Props]] | None = None,
+    extra_functions: list[tuple[str, Raw]] | None = None,
 ) -> CfnContext:
     """Read one CloudFormation/SAM document. ``extra_functions`` lets the Serverless reader add its
     functions (already in SAM-like form) so both share one resolver and one set of resources."""
@@ -403,7 +399,7 @@ def read_template(
     check_cycles(resources, path, lines)
     params = doc.get("Parameters") or {}
     r = Resolver(params if isinstance(params, dict) else {}, resources, doc.get("Mappings") or {})
-    resolved: dict[str, Any] = {}
+    resolved: Raw = {}
     for name, res in resources.items():
         if not isinstance(res, dict) or "Type" not in res:
             design.warnings.append(f"{path}: resource {name} has no Type; skipped")
@@ -429,7 +425,7 @@ def read_template(
 # ---------------------------------------------------------------------------------------------- data stores
 
 
-def _table(ctx: CfnContext, name: str, p: Props) -> None:
+def _table(ctx: CfnContext, name: str, p: Raw) -> None:
     sse = _d(p.get("SSESpecification"))
     enabled = sse.get("SSEEnabled")
     enc = (
@@ -454,7 +450,7 @@ def _table(ctx: CfnContext, name: str, p: Props) -> None:
     )
 
 
-def _bucket(ctx: CfnContext, name: str, p: Props) -> None:
+def _bucket(ctx: CfnContext, name: str, p: Raw) -> None:
     be = p.get("BucketEncryption")
     enc = "default"
     explicit = False
@@ -492,7 +488,7 @@ def _bucket(ctx: CfnContext, name: str, p: Props) -> None:
     )
 
 
-def _queue(ctx: CfnContext, name: str, p: Props) -> None:
+def _queue(ctx: CfnContext, name: str, p: Raw) -> None:
     kms = p.get("KmsMasterKeyId")
     managed = p.get("SqsManagedSseEnabled")
     enc = (
@@ -515,7 +511,7 @@ def _queue(ctx: CfnContext, name: str, p: Props) -> None:
     )
 
 
-def _topic(ctx: CfnContext, name: str, p: Props) -> None:
+def _topic(ctx: CfnContext, name: str, p: Raw) -> None:
     kms = p.get("KmsMasterKeyId")
     public, _tls = _policy_flags(ctx.topic_policies.get("${" + name + "}", []))
     ctx.el(
@@ -532,7 +528,7 @@ def _topic(ctx: CfnContext, name: str, p: Props) -> None:
     )
 
 
-def _secret(ctx: CfnContext, name: str, p: Props) -> None:
+def _secret(ctx: CfnContext, name: str, p: Raw) -> None:
     ctx.el(
         "datastore",
         name,
@@ -548,7 +544,7 @@ def _secret(ctx: CfnContext, name: str, p: Props) -> None:
     )
 
 
-def _stream(ctx: CfnContext, name: str, p: Props) -> None:
+def _stream(ctx: CfnContext, name: str, p: Raw) -> None:
     se = p.get("StreamEncryption")
     ctx.el(
         "datastore",
@@ -564,7 +560,7 @@ def _stream(ctx: CfnContext, name: str, p: Props) -> None:
     )
 
 
-def _tags(v: Any) -> dict[str, Any]:
+def _tags(v: Any) -> Raw:
     if isinstance(v, dict):
         return {str(k): x for k, x in v.items()}
     if isinstance(v, list):
@@ -602,7 +598,7 @@ def _policy_flags(docs: list[Any]) -> tuple[Any, bool]:
 # -------------------------------------------------------------------------------------------------- roles
 
 
-def _role(ctx: CfnContext, name: str, p: Props) -> None:
+def _role(ctx: CfnContext, name: str, p: Raw) -> None:
     perms = Permissions()
     for pol in p.get("Policies") or []:
         if isinstance(pol, dict):
@@ -626,7 +622,7 @@ def _role(ctx: CfnContext, name: str, p: Props) -> None:
     ctx.el("role", name, {"trust": trust, "boundary": p.get("PermissionsBoundary"), "generated": False})
 
 
-def _role_policy(ctx: CfnContext, _name: str, p: Props) -> None:
+def _role_policy(ctx: CfnContext, _name: str, p: Raw) -> None:
     """``AWS::IAM::Policy`` / ``ManagedPolicy``: its statements go to every role of the template it names."""
     sts, unk = parse_document(p.get("PolicyDocument"), "policy")
     for role in p.get("Roles") or []:
@@ -650,7 +646,7 @@ def _fn_by_ref(ctx: CfnContext, v: Any) -> Element | None:
     return None
 
 
-def _common_function(props: Props) -> Props:
+def _common_function(props: Raw) -> Props:
     env = props.get("Environment")
     variables = env.get("Variables") if isinstance(env, dict) else None
     if isinstance(env, Unknown):
@@ -697,7 +693,7 @@ def _common_function(props: Props) -> Props:
     }
 
 
-def _sam_function_with_globals(ctx: CfnContext, name: str, props: Props) -> None:
+def _sam_function_with_globals(ctx: CfnContext, name: str, props: Raw) -> None:
     """``AWS::Serverless::Function``: the template's ``Globals.Function`` under its own properties (environment
     variables merged key by key, as SAM does)."""
     gfun = _d(ctx.globals_.get("Function"))
@@ -712,7 +708,7 @@ def _sam_function_with_globals(ctx: CfnContext, name: str, props: Props) -> None
     _sam_function(ctx, name, merged)
 
 
-def _sam_function(ctx: CfnContext, name: str, props: Props) -> None:
+def _sam_function(ctx: CfnContext, name: str, props: Raw) -> None:
     p = _common_function(props)
     role = props.get("Role")
     if role is not None:
@@ -757,7 +753,7 @@ def _sam_function(ctx: CfnContext, name: str, props: Props) -> None:
                 _sam_event(ctx, f, str(ename), ev)
 
 
-def _lambda_function(ctx: CfnContext, name: str, props: Props) -> None:
+def _lambda_function(ctx: CfnContext, name: str, props: Raw) -> None:
     p = _common_function(props)
     p["published"] = None
     t = _ref_target(props.get("Role"))
@@ -828,7 +824,7 @@ def _apis(ctx: CfnContext) -> dict[str, ApiSettings]:
             if t:
                 stage_throttle.add(t)
 
-    def settings(name: str, p: Props, kind: str, glob: Props, body_key: str = "DefinitionBody") -> ApiSettings:
+    def settings(name: str, p: Raw, kind: str, glob: Raw, body_key: str = "DefinitionBody") -> ApiSettings:
         merged = dict(glob)
         merged.update(p)
         auth = _d(merged.get("Auth"))
@@ -918,7 +914,7 @@ def _body_routes(ctx: CfnContext) -> None:
 _FN_IN_URI = re.compile(r"\$\{([A-Za-z0-9]+)(\.Arn)?\}")
 
 
-def _rest_method(ctx: CfnContext, _name: str, p: Props) -> None:
+def _rest_method(ctx: CfnContext, _name: str, p: Raw) -> None:
     uri = as_text(_d(p.get("Integration")).get("Uri"))
     m = _FN_IN_URI.search(uri) if isinstance(uri, str) else None
     f = ctx.design.elements.get(ctx.eid("function", m.group(1))) if m else None
@@ -931,7 +927,7 @@ def _rest_method(ctx: CfnContext, _name: str, p: Props) -> None:
         )
 
 
-def _http_route(ctx: CfnContext, _name: str, p: Props) -> None:
+def _http_route(ctx: CfnContext, _name: str, p: Raw) -> None:
     target = as_text(p.get("Target"))
     integ = None
     if isinstance(target, str):
@@ -983,10 +979,10 @@ def _source(
 
 
 #: (context, function, event name, event type, event properties)
-EventHandler = Callable[[CfnContext, Element, str, str, Props], None]
+EventHandler = Callable[[CfnContext, Element, str, str, Raw], None]
 
 
-def _api_event(ctx: CfnContext, f: Element, ename: str, typ: str, p: Props) -> None:
+def _api_event(ctx: CfnContext, f: Element, ename: str, typ: str, p: Raw) -> None:
     default = "ServerlessRestApi" if typ == "Api" else "ServerlessHttpApi"
     api_name = _ref_target(p.get("RestApiId", p.get("ApiId"))) or default
     api = ctx.apis.get(api_name, ctx.apis[default])
@@ -1012,19 +1008,19 @@ def _api_event(ctx: CfnContext, f: Element, ename: str, typ: str, p: Props) -> N
     _route(ctx, f, api_name, api, path, method, authz, validated)
 
 
-def _s3_event(ctx: CfnContext, f: Element, ename: str, _typ: str, p: Props) -> None:
+def _s3_event(ctx: CfnContext, f: Element, ename: str, _typ: str, p: Raw) -> None:
     _source(ctx, f, ename, "s3", p.get("Bucket"), None)
 
 
-def _sqs_event(ctx: CfnContext, f: Element, ename: str, _typ: str, p: Props) -> None:
+def _sqs_event(ctx: CfnContext, f: Element, ename: str, _typ: str, p: Raw) -> None:
     _source(ctx, f, ename, "sqs", p.get("Queue"), None, batch_size=p.get("BatchSize"))
 
 
-def _sns_event(ctx: CfnContext, f: Element, ename: str, _typ: str, p: Props) -> None:
+def _sns_event(ctx: CfnContext, f: Element, ename: str, _typ: str, p: Raw) -> None:
     _source(ctx, f, ename, "sns", p.get("Topic"), None)
 
 
-def _stream_event(ctx: CfnContext, f: Element, ename: str, typ: str, p: Props) -> None:
+def _stream_event(ctx: CfnContext, f: Element, ename: str, typ: str, p: Raw) -> None:
     dc = p.get("DestinationConfig")
     on_failure = bool((dc or {}).get("OnFailure")) if isinstance(dc, dict) else False
     _source(ctx, f, ename, typ.lower(), p.get("Stream"), False, on_failure=on_failure)
@@ -1032,19 +1028,19 @@ def _stream_event(ctx: CfnContext, f: Element, ename: str, typ: str, p: Props) -
         f.props["on_failure"] = dc["OnFailure"]
 
 
-def _schedule_event(ctx: CfnContext, f: Element, ename: str, _typ: str, _p: Props) -> None:
+def _schedule_event(ctx: CfnContext, f: Element, ename: str, _typ: str, _p: Raw) -> None:
     _source(ctx, f, ename, "schedule", None, False, auth="INTERNAL")
 
 
-def _eventbridge_event(ctx: CfnContext, f: Element, ename: str, _typ: str, p: Props) -> None:
+def _eventbridge_event(ctx: CfnContext, f: Element, ename: str, _typ: str, p: Raw) -> None:
     _source(ctx, f, ename, "eventbridge", p.get("EventBusName"), False, auth="INTERNAL")
 
 
-def _cognito_event(ctx: CfnContext, f: Element, ename: str, _typ: str, p: Props) -> None:
+def _cognito_event(ctx: CfnContext, f: Element, ename: str, _typ: str, p: Raw) -> None:
     _source(ctx, f, ename, "cognito", p.get("UserPool"), True, auth="NONE")
 
 
-def _other_event(ctx: CfnContext, f: Element, ename: str, typ: str, _p: Props) -> None:
+def _other_event(ctx: CfnContext, f: Element, ename: str, typ: str, _p: Raw) -> None:
     _source(ctx, f, ename, typ.lower(), None, False, auth="INTERNAL")
 
 
@@ -1065,15 +1061,15 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
 }
 
 
-def _sam_event(ctx: CfnContext, f: Element, ename: str, ev: Props) -> None:
+def _sam_event(ctx: CfnContext, f: Element, ename: str, ev: Raw) -> None:
     typ = ev.get("Type")
     if not isinstance(typ, str):
         return
-    p: Props = ev["Properties"] if isinstance(ev.get("Properties"), dict) else {}
+    p: Raw = ev["Properties"] if isinstance(ev.get("Properties"), dict) else {}
     EVENT_HANDLERS.get(typ, _other_event)(ctx, f, ename, typ, p)
 
 
-def _user_pool(ctx: CfnContext, pool: str, p: Props) -> None:
+def _user_pool(ctx: CfnContext, pool: str, p: Raw) -> None:
     """A Cognito user pool's Lambda triggers: with self sign-up, anyone on the internet can fire them."""
     admin_only = _d(p.get("AdminCreateUserConfig")).get("AllowAdminCreateUserOnly") is True
     for trigger, target in sorted(_d(p.get("LambdaConfig")).items()):
@@ -1088,7 +1084,7 @@ def _user_pool(ctx: CfnContext, pool: str, p: Props) -> None:
 _MAPPING_SOURCES = {"queue": "sqs", "table": "dynamodb", "stream": "kinesis"}
 
 
-def _event_source_mapping(ctx: CfnContext, name: str, p: Props) -> None:
+def _event_source_mapping(ctx: CfnContext, name: str, p: Raw) -> None:
     f = _fn_by_ref(ctx, p.get("FunctionName"))
     if f is None:
         return
@@ -1105,14 +1101,14 @@ def _event_source_mapping(ctx: CfnContext, name: str, p: Props) -> None:
 # ------------------------------------------------------------------------------- what configures a function
 
 
-def _function_url(ctx: CfnContext, _name: str, p: Props) -> None:
+def _function_url(ctx: CfnContext, _name: str, p: Raw) -> None:
     f = _fn_by_ref(ctx, p.get("TargetFunctionArn"))
     if f is not None:
         cors = _d(p.get("Cors"))
         f.props["url"] = {"auth": _str(p.get("AuthType", "NONE")), "cors_origins": _cors_origins(cors.get("AllowOrigins"))}
 
 
-def _permission(ctx: CfnContext, _name: str, p: Props) -> None:
+def _permission(ctx: CfnContext, _name: str, p: Raw) -> None:
     f = _fn_by_ref(ctx, p.get("FunctionName"))
     if f is None:
         return
@@ -1125,14 +1121,14 @@ def _permission(ctx: CfnContext, _name: str, p: Props) -> None:
         f.props["public_invoke"] = True
 
 
-def _event_invoke_config(ctx: CfnContext, _name: str, p: Props) -> None:
+def _event_invoke_config(ctx: CfnContext, _name: str, p: Raw) -> None:
     f = _fn_by_ref(ctx, p.get("FunctionName"))
     dc = _d(p.get("DestinationConfig"))
     if f is not None and isinstance(dc.get("OnFailure"), dict):
         f.props["on_failure"] = dc["OnFailure"].get("Destination")
 
 
-def _version_or_alias(ctx: CfnContext, _name: str, p: Props) -> None:
+def _version_or_alias(ctx: CfnContext, _name: str, p: Raw) -> None:
     f = _fn_by_ref(ctx, p.get("FunctionName"))
     if f is not None:
         f.props["published"] = True
@@ -1140,7 +1136,7 @@ def _version_or_alias(ctx: CfnContext, _name: str, p: Props) -> None:
 
 def _log_groups(ctx: CfnContext) -> None:
     """Each function's log group (``/aws/lambda/<name>`` or its LoggingConfig.LogGroup); unpublished otherwise."""
-    groups: dict[str, dict[str, Any]] = {}
+    groups: dict[str, Props] = {}  # log group id -> the function property "log"
     for n, p in ctx.of("AWS::Logs::LogGroup"):
         groups[n] = {
             "name": as_text(p.get("LogGroupName")),
@@ -1173,7 +1169,7 @@ def _log_groups(ctx: CfnContext) -> None:
             f.props["published"] = False
 
 
-def _alarm(ctx: CfnContext, _name: str, p: Props) -> None:
+def _alarm(ctx: CfnContext, _name: str, p: Raw) -> None:
     for d in p.get("Dimensions") or []:
         if isinstance(d, dict) and d.get("Name") == "FunctionName":
             f = _fn_by_ref(ctx, d.get("Value"))

@@ -8,7 +8,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from compliance.design.model import Ref, Unknown
 from compliance.kb.designdata import IamData, design_data
@@ -33,6 +33,21 @@ class Statement:
     not_action: bool = False
 
 
+class RoleSummary(TypedDict):
+    """A role's permissions as the function property ``role`` (predicates read ``role.actions`` ...)."""
+
+    actions: list[Any]  # str | Unknown; NotAction statements count as "*"
+    resources: list[Any]  # str | Unknown
+    managed: list[Any]  # managed policy names (str | Unknown)
+    admin_managed: list[Any]  # those that grant full control or permissions management
+    statement_count: int
+    star_resource_actions: NotRequired[list[Any]]  # actions granted on every resource
+    # set when the design is finished (design/build.py)
+    shared_by: NotRequired[Any]  # how many functions use the role (int | Unknown)
+    boundary: NotRequired[Any]
+    trust: NotRequired[list[Any]]
+
+
 @dataclass
 class Permissions:
     """Everything a role allows, flattened."""
@@ -41,7 +56,7 @@ class Permissions:
     managed: list[Any] = field(default_factory=list)  # managed policy names (str | Unknown)
     unknown: list[str] = field(default_factory=list)  # reasons parts could not be read
 
-    def props(self) -> dict[str, Any]:
+    def props(self) -> RoleSummary:
         t = tables()
         actions: list[Any] = []
         res: list[Any] = []

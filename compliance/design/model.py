@@ -10,7 +10,7 @@ a predicate that needs it evaluates to *unknown*, never to a guess.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, TypedDict
 
 import networkx as nx
 
@@ -36,6 +36,38 @@ class Ref:
         return "${" + self.target + (f".{self.attr}" if self.attr else "") + "}"
 
 
+#: Parsed template input (a CloudFormation resource's Properties, an HCL block, an ARM resource, a Serverless
+#: function): JSON-ish as written, with what the reader resolved turned into :class:`Ref` / :class:`Unknown`.
+#: Readers only look into it (``.get``); what they find goes into typed elements.
+Raw = dict[str, Any]
+
+
+#: An element's provider-neutral properties (``runtime``, ``timeout``, ``role.actions`` ...): the KB's design
+#: predicates address them by dotted name, so they stay a string-keyed mapping; values are typed by the readers.
+Props = dict[str, Any]
+
+
+class Classification(TypedDict, total=False):
+    """Data classification from ``sckb.yaml``: flags for every store, and per store (logical id or physical name)."""
+
+    default: dict[str, Any]  # e.g. {"phi": True}
+    resources: dict[str, Any]  # store name -> flags
+
+
+class LinkAttrs(TypedDict, total=False):
+    """Attributes of a ``can-access`` link (role -> data store)."""
+
+    level: str  # read | write | admin
+    actions: list[str]  # the first few actions that give the level
+
+
+class Link(NamedTuple):
+    src: str
+    dst: str
+    kind: str  # triggers | invokes | assumes | can-access | emits
+    attrs: LinkAttrs
+
+
 #: Element kinds (graph node kinds).
 KINDS = ("function", "route", "source", "role", "datastore")
 
@@ -50,7 +82,7 @@ class Element:
     provider: str  # aws | gcp | azure
     file: str
     line: int | None
-    props: dict[str, Any] = field(default_factory=dict)
+    props: Props = field(default_factory=dict)
 
     def label(self) -> str:
         return f"{self.kind} {self.name}"
@@ -61,8 +93,7 @@ class Design:
     """What the readers found: elements, their links, and what could not be read."""
 
     elements: dict[str, Element] = field(default_factory=dict)
-    #: (from id, to id, kind, attributes): triggers, invokes, assumes, can-access
-    links: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     #: one-line notes on parts read only partially (unknown intrinsics, unreadable files ...)
     warnings: list[str] = field(default_factory=list)
@@ -72,12 +103,17 @@ class Design:
         self.elements[el.id] = el
         return el
 
-    def link(self, src: str, dst: str, kind: str, **attrs: Any) -> None:
+    def link(self, src: str, dst: str, kind: str, *, level: str | None = None, actions: list[str] | None = None) -> None:
         key = (src, dst, kind)
         if key in self._seen:
             return
         self._seen.add(key)
-        self.links.append((src, dst, kind, attrs))
+        attrs: LinkAttrs = {}
+        if level is not None:
+            attrs["level"] = level
+        if actions is not None:
+            attrs["actions"] = actions
+        self.links.append(Link(src, dst, kind, attrs))
 
     def of_kind(self, kind: str) -> list[Element]:
         return [e for e in self.elements.values() if e.kind == kind]

@@ -20,7 +20,7 @@ from compliance.design.build import finish
 from compliance.design.cfn import read_template
 from compliance.design.cfnyaml import load_template_text
 from compliance.design.iam import Permissions
-from compliance.design.model import Design
+from compliance.design.model import Classification, Design
 from compliance.design.sls import read_serverless
 from compliance.errors import InputError
 
@@ -89,7 +89,7 @@ def _tf_dirs(root: Path) -> list[Path]:
     return dirs
 
 
-def load_classification(root: Path, explicit: Path | None) -> dict[str, Any]:
+def load_classification(root: Path, explicit: Path | None) -> Classification:
     """``sckb.yaml`` beside the template (or the folder), or an explicit file: ``{classification: {...}}`` or
     a bare mapping; ``phi: true`` at top level applies to every data store."""
     candidates = [explicit] if explicit else [(root if root.is_dir() else root.parent) / "sckb.yaml"]
@@ -108,9 +108,9 @@ def load_classification(root: Path, explicit: Path | None) -> dict[str, Any]:
         if not isinstance(cls, dict):
             raise InputError("classification must be a mapping", path=c)
         top = {k: v for k, v in cls.items() if k not in ("default", "resources")}
-        out: dict[str, Any] = {"default": dict(cls.get("default") or {}), "resources": dict(cls.get("resources") or {})}
-        out["default"].update(top)
-        return out
+        default = dict(cls.get("default") or {})
+        default.update(top)
+        return {"default": default, "resources": dict(cls.get("resources") or {})}
     return {}
 
 

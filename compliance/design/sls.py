@@ -15,7 +15,7 @@ from typing import Any
 from compliance.design.cfn import read_template
 from compliance.design.cfnyaml import load_template_text
 from compliance.design.iam import Permissions, add_managed, parse_document
-from compliance.design.model import Design, Element, Unknown
+from compliance.design.model import Design, Element, Raw, Unknown
 from compliance.errors import InputError
 
 _VAR = re.compile(r"\$\{([^{}]*)\}")
@@ -25,10 +25,10 @@ MAX_PASSES = 10
 class SlsVars:
     """Resolves ``${...}`` variables from the file itself and from ``${file(...)}`` files beside it."""
 
-    def __init__(self, doc: dict[str, Any], base: Path | None = None) -> None:
+    def __init__(self, doc: Raw, base: Path | None = None) -> None:
         self.doc = doc
         self.base = base
-        self._files: dict[str, Any] = {}
+        self._files: Raw = {}
 
     def _file(self, part: str, depth: int) -> Any:
         m = re.fullmatch(r"file\(\s*['\"]?([^)'\"]+)['\"]?\s*\)(?::(.+))?", part)
@@ -107,7 +107,7 @@ class SlsVars:
         return Unknown("variables nested too deeply")
 
 
-def _d(v: Any) -> dict[str, Any]:
+def _d(v: Any) -> Raw:
     """``v`` when it is a mapping, else an empty one."""
     return v if isinstance(v, dict) else {}
 
@@ -128,11 +128,7 @@ def _split_top(expr: str) -> list[str]:
     return out
 
 
-#: A SAM event as the CloudFormation reader takes it: {"Type": ..., "Properties": {...}}
-SamEvent = dict[str, Any]
-
-
-def _http_event(cfg: Any) -> SamEvent:
+def _http_event(cfg: Any) -> Raw:
     cfg = cfg if isinstance(cfg, dict) else {"path": str(cfg).split(" ", 1)[-1], "method": str(cfg).split(" ", 1)[0]}
     authz = cfg.get("authorizer")
     auth = "NONE"
@@ -140,7 +136,7 @@ def _http_event(cfg: Any) -> SamEvent:
         auth = "AWS_IAM" if authz == "aws_iam" or (isinstance(authz, dict) and authz.get("type") == "aws_iam") else "AUTHORIZER"
     elif cfg.get("private") is True:
         auth = "API_KEY"
-    req: dict[str, Any] = cfg["request"] if isinstance(cfg.get("request"), dict) else {}
+    req: Raw = cfg["request"] if isinstance(cfg.get("request"), dict) else {}
     validated = bool(req.get("schemas") or req.get("schema") or (isinstance(req.get("parameters"), dict) and req["parameters"]))
     return {
         "Type": "Api",
@@ -153,7 +149,7 @@ def _http_event(cfg: Any) -> SamEvent:
     }
 
 
-def _http_api_event(cfg: Any) -> SamEvent:
+def _http_api_event(cfg: Any) -> Raw:
     cfg = cfg if isinstance(cfg, dict) else {"method": "ANY", "path": str(cfg)} if cfg != "*" else {"method": "ANY", "path": "*"}
     authz = cfg.get("authorizer")
     return {
@@ -166,31 +162,31 @@ def _http_api_event(cfg: Any) -> SamEvent:
     }
 
 
-def _s3_event(cfg: Any) -> SamEvent:
+def _s3_event(cfg: Any) -> Raw:
     return {"Type": "S3", "Properties": {"Bucket": cfg.get("bucket") if isinstance(cfg, dict) else cfg}}
 
 
-def _sqs_event(cfg: Any) -> SamEvent:
+def _sqs_event(cfg: Any) -> Raw:
     return {"Type": "SQS", "Properties": {"Queue": cfg.get("arn") if isinstance(cfg, dict) else cfg}}
 
 
-def _sns_event(cfg: Any) -> SamEvent:
+def _sns_event(cfg: Any) -> Raw:
     topic = (cfg.get("arn") or cfg.get("topicName")) if isinstance(cfg, dict) else cfg
     return {"Type": "SNS", "Properties": {"Topic": topic}}
 
 
-def _stream_event(cfg: Any) -> SamEvent:
+def _stream_event(cfg: Any) -> Raw:
     arn = cfg.get("arn") if isinstance(cfg, dict) else cfg
     return {"Type": "DynamoDB" if "dynamodb" in str(arn) else "Kinesis", "Properties": {"Stream": arn}}
 
 
-def _fixed(sam_type: str) -> Callable[[Any], SamEvent]:
+def _fixed(sam_type: str) -> Callable[[Any], Raw]:
     """An event whose settings the design check does not read: only its SAM type matters."""
     return lambda _cfg: {"Type": sam_type, "Properties": {}}
 
 
 #: Serverless Framework event kind -> its SAM form; any other kind keeps its name as the SAM type
-EVENT_KINDS: dict[str, Callable[[Any], SamEvent]] = {
+EVENT_KINDS: dict[str, Callable[[Any], Raw]] = {
     "http": _http_event,
     "httpApi": _http_api_event,
     "s3": _s3_event,
@@ -204,7 +200,7 @@ EVENT_KINDS: dict[str, Callable[[Any], SamEvent]] = {
 }
 
 
-def _event(ev: Any, fname: str, i: int) -> tuple[str, SamEvent] | None:
+def _event(ev: Any, fname: str, i: int) -> tuple[str, Raw] | None:
     if not isinstance(ev, dict) or len(ev) != 1:
         return None
     ((typ, cfg),) = ev.items()
@@ -232,7 +228,7 @@ def read_serverless(
         functions = {}
     functions = functions or {}
     res_section = doc.get("resources")
-    resources_doc: dict[str, Any] = {"Resources": {}}
+    resources_doc: Raw = {"Resources": {}}
     for part in res_section if isinstance(res_section, list) else [res_section]:
         part = v.resolve(part)
         if isinstance(part, dict) and isinstance(part.get("Resources"), dict):
@@ -248,8 +244,8 @@ def read_serverless(
     shared_id = f"role:{path}#IamRoleLambdaExecution"
     tracing = _d(provider.get("tracing"))
     penv = _d(provider.get("environment"))
-    extra: list[tuple[str, dict[str, Any]]] = []
-    role_for: dict[str, Any] = {}
+    extra: list[tuple[str, Raw]] = []
+    role_for: dict[str, str] = {}
     for fname, f in functions.items():
         if not isinstance(f, dict):
             continue
@@ -257,7 +253,7 @@ def read_serverless(
         if isinstance(f.get("environment"), dict):
             env.update(f["environment"])
         tr = f.get("tracing", tracing.get("lambda"))
-        props: dict[str, Any] = {
+        props: Raw = {
             "FunctionName": f.get("name", fname),
             "Runtime": f.get("runtime", provider.get("runtime", Unknown("runtime not set"))),
             "Timeout": f.get("timeout", provider.get("timeout", 6)),

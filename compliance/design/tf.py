@@ -20,7 +20,7 @@ import hcl2
 
 from compliance.design.build import azure_function_app, azure_http_route
 from compliance.design.iam import Permissions, Statement, add_managed, as_text, parse_document
-from compliance.design.model import Design, Element, Ref, Unknown
+from compliance.design.model import Design, Element, Props, Raw, Ref, Unknown
 from compliance.errors import InputError
 
 _ADDR = re.compile(r"^(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z0-9_\-]+)(\[[^\]]*\])?(?:\.([A-Za-z0-9_]+))?")
@@ -32,12 +32,12 @@ def _unq(s: str) -> str:
 
 
 class TfModule:
-    def __init__(self, folder: str, blocks: dict[str, Any]) -> None:
+    def __init__(self, folder: str, blocks: Raw) -> None:
         self.folder = folder
-        self.vars: dict[str, Any] = {}
-        self.locals: dict[str, Any] = {}
-        self.resources: dict[tuple[str, str], dict[str, Any]] = {}
-        self.data: dict[tuple[str, str], dict[str, Any]] = {}
+        self.vars: Raw = {}
+        self.locals: Raw = {}
+        self.resources: dict[tuple[str, str], Raw] = {}
+        self.data: dict[tuple[str, str], Raw] = {}
         self.lines: dict[str, int] = {}
         for v in blocks.get("variable", []):
             for name, body in v.items():
@@ -125,7 +125,7 @@ class TfModule:
         return Unknown(f"expression {e[:60]}")
 
 
-def _first(block: Any) -> dict[str, Any]:
+def _first(block: Any) -> Raw:
     if isinstance(block, list) and block and isinstance(block[0], dict):
         return block[0]
     return block if isinstance(block, dict) else {}
@@ -164,9 +164,6 @@ def read_terraform_dir(folder: Path, only: list[Path] | None, shown: str, design
 
 # ----------------------------------------------------------------------------------- building the design
 
-#: One parsed HCL block as python-hcl2 gives it (JSON-ish: str keys; str, number, list, dict values).
-Block = dict[str, Any]
-
 
 @dataclass(frozen=True, slots=True)
 class TfResource:
@@ -174,7 +171,7 @@ class TfResource:
 
     type: str
     addr: str  # "type.name"
-    body: Block
+    body: Raw
 
 
 class TfBuild:
@@ -195,7 +192,7 @@ class TfBuild:
     def eid(self, kind: str, addr: str) -> str:
         return f"{kind}:{self.path}#{addr}"
 
-    def el(self, kind: str, addr: str, provider: str, props: dict[str, Any]) -> Element:
+    def el(self, kind: str, addr: str, provider: str, props: Props) -> Element:
         return self.design.add(Element(self.eid(kind, addr), kind, addr, provider, self.path, self.mod.lines.get(addr), props))
 
     def of(self, typ: str) -> list[TfResource]:
@@ -207,11 +204,11 @@ class TfBuild:
 
     # ---- indexes over other resource types
     @cached_property
-    def s3_encryption(self) -> dict[str | None, Block]:
+    def s3_encryption(self) -> dict[str | None, Raw]:
         return {self.target(r.body.get("bucket")): r.body for r in self.of("aws_s3_bucket_server_side_encryption_configuration")}
 
     @cached_property
-    def s3_versioning(self) -> dict[str | None, Block]:
+    def s3_versioning(self) -> dict[str | None, Raw]:
         return {self.target(r.body.get("bucket")): r.body for r in self.of("aws_s3_bucket_versioning")}
 
     @cached_property
@@ -223,12 +220,12 @@ class TfBuild:
         return {self.target(r.body.get("secret_id")) for r in self.of("aws_secretsmanager_secret_rotation")}
 
     @cached_property
-    def policy_documents(self) -> dict[str, Any]:
+    def policy_documents(self) -> Raw:
         """``data.aws_iam_policy_document.X`` -> the policy document it renders."""
-        docs: dict[str, Any] = {}
+        docs: Raw = {}
         for (t, n), b in self.mod.data.items():
             if t == "aws_iam_policy_document":
-                raw_sts: list[dict[str, Any]] = []
+                raw_sts: list[Raw] = []
                 for st in b.get("statement", []) if isinstance(b.get("statement"), list) else []:
                     sv = self.V(st)
                     raw_sts.append(
@@ -257,7 +254,7 @@ class TfBuild:
         return {r.addr: parse_document(self.doc_of(r.body.get("policy")), r.addr) for r in self.of("aws_iam_policy")}
 
     @cached_property
-    def log_groups(self) -> dict[Any, Block]:
+    def log_groups(self) -> dict[Any, Raw]:
         return {self.V(r.body.get("name")): r.body for r in self.of("aws_cloudwatch_log_group")}
 
     @cached_property
@@ -345,7 +342,7 @@ class TfBuild:
         if store is not None:
             self.design.link(store.id, sid, "emits")
 
-    def route(self, addr: str, f: Element, api: str, props: dict[str, Any]) -> None:
+    def route(self, addr: str, f: Element, api: str, props: Props) -> None:
         """An API route (HTTP or REST API) that invokes function ``f``."""
         rid = self.eid("route", addr)
         props = {"type": "api", "api": api, **props, "waf": api in self.waf_targets, "public": True, "function": f.name}
@@ -550,7 +547,7 @@ def _lambda_function(ctx: TfBuild, r: TfResource) -> None:
     logging_group = block("logging_config", "log_group")
     if lg is None and isinstance(logging_group, str):
         lg = ctx.log_groups.get(logging_group)
-    props: dict[str, Any] = {
+    props: Props = {
         "function_name": fname,
         "runtime": None if image else V(b.get("runtime", '"?"')) if b.get("runtime") is not None else Unknown("runtime not set"),
         "timeout": V(b.get("timeout", 3)),
