@@ -3,9 +3,7 @@ KB, the controls (in scope) and HIPAA safeguards it puts at risk."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from compliance.design.model import Design, Element
+from compliance.design.model import Design, Element, LinkAttrs
 from compliance.design.result import AttackPath, PathStep
 from compliance.kb.designdata import design_data
 from compliance.kb.load import KB
@@ -44,7 +42,11 @@ def _at_risk(
 MAX_LISTED = 50
 
 
-def _writable(links: list[tuple[Element, dict[str, Any]]]) -> tuple[str, list[str], list[str], bool] | None:
+#: (strongest level, store names, actions, any unclassified) for the sensitive stores a role can change
+Writable = tuple[str, list[str], list[str], bool]
+
+
+def _writable(links: list[tuple[Element, LinkAttrs]]) -> Writable | None:
     """(strongest level, store names, actions, any unclassified) for the sensitive stores a role can change."""
     rows = [(st, a) for st, a in links if a.get("level") in ("write", "admin") and st.props.get("sensitive") is not False]
     if not rows:
@@ -67,17 +69,17 @@ def attack_paths(design: Design, kb: KB, in_scope: dict[str, list[str]]) -> list
     els = design.elements
     maps = _maps(kb)
     risk_cache: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
-    role_access: dict[str, Any] = {}
+    role_access: dict[str, Writable | None] = {}
+    # role -> the data stores it can access, with the link's level and actions
+    access: dict[str, list[tuple[Element, LinkAttrs]]] = {}
+    for link in design.links:
+        if link.kind == "can-access" and link.src in els and link.dst in els:
+            access.setdefault(link.src, []).append((els[link.dst], link.attrs))
     out: list[AttackPath] = []
     g = design.graph()  # the architecture graph: event source -> function -> role -> data store
 
     def into_of(fid: str) -> list[Element]:
         return [els[u] for u, _v, k in g.in_edges(fid, data="kind") if k in ("invokes", "triggers")]
-
-    def access_of(rid: str) -> list[tuple[Element, dict[str, Any]]]:
-        if rid not in g:
-            return []
-        return [(els[v], data) for _u, v, data in g.out_edges(rid, data=True) if data.get("kind") == "can-access"]
 
     def add(kind: str, severity: str, chain: list[PathStep], function: Element) -> AttackPath:
         """Record a path of ``kind``; the caller sets the kind's own keys on the row returned."""
@@ -118,7 +120,7 @@ def attack_paths(design: Design, kb: KB, in_scope: dict[str, list[str]]) -> list
         rid = f.props.get("role_id")
         role_name = els[rid].name if rid in els else "execution role"
         if str(rid) not in role_access:
-            role_access[str(rid)] = _writable(access_of(str(rid)))
+            role_access[str(rid)] = _writable(access.get(str(rid), []))
         summary_ = role_access[str(rid)]
         if summary_ is not None:
             level, names, actions, unclassified = summary_

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any, TypedDict
 
 from compliance.design.iam import STORE_SERVICES, Permissions, RoleSummary, access_to
-from compliance.design.model import Classification, Design, Element, Ref, Unknown
+from compliance.design.model import Classification, Design, Element, Props, Ref, Unknown
 from compliance.kb.designdata import design_data
 
 #: environment variable names and literal values that look like credentials
@@ -47,7 +47,7 @@ class AzureFunctionApp(TypedDict):
 def azure_function_app(design: Design, eid: str, name: str, file: str, line: int | None, app: AzureFunctionApp) -> Element:
     """An Azure Function App as a function element. Timeouts live in host.json and the AWS-only features do not
     exist there, whatever reads the app; fresh values each call, so no element shares a mutable value."""
-    props: dict[str, Any] = {
+    props: Props = {
         "function_name": app["function_name"],
         "runtime": app["runtime"],
         "timeout": Unknown("functionTimeout is set in host.json"),
