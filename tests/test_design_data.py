@@ -36,9 +36,7 @@ def test_shipped_design_data_is_typed_and_clean(kb: kbmod.KB) -> None:
     assert check_design_data(kb) == []
 
 
-def test_dangling_mitigation_reported_by_kb_validate_with_file_and_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_dangling_mitigation_reported_by_kb_validate_with_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = (
         "# header\n"
         "plain-secret:\n"
