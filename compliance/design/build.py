@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any, TypedDict
 
 from compliance.design.iam import STORE_SERVICES, Permissions, RoleSummary, access_to
-from compliance.design.model import Classification, Design, Element, Props, Ref, Unknown
+from compliance.design.model import Classification, Design, Element, Props, Ref, Unknown, route_element
 from compliance.kb.designdata import design_data
 
 #: environment variable names and literal values that look like credentials
@@ -79,9 +79,8 @@ def azure_http_route(
 ) -> Element:
     """The HTTP triggers of an Azure Function App, as one route (their authLevel is in function code)."""
     route = design.add(
-        Element(
+        route_element(
             rid,
-            "route",
             f"{api} HTTP triggers",
             "azure",
             function.file,

@@ -10,12 +10,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import networkx as nx
 
 from compliance.design.iam import Permissions, add_managed, as_text, expand_sam_policy, parse_document
-from compliance.design.model import Design, Element, Props, Raw, Ref, Unknown
+from compliance.design.model import (
+    Design,
+    Element,
+    Props,
+    Raw,
+    Ref,
+    StoreProps,
+    Unknown,
+    role_element,
+    route_element,
+    source_element,
+    store_element,
+)
 from compliance.errors import InputError
 
 PSEUDO = {
@@ -332,6 +344,10 @@ class CfnContext:
     def el(self, kind: str, name: str, props: Props) -> Element:
         return self.design.add(Element(self.eid(kind, name), kind, name, "aws", self.path, self.lines.get(name), props))
 
+    def store(self, name: str, props: StoreProps) -> Element:
+        eid = self.eid("datastore", name)
+        return self.design.add(store_element(eid, name, "aws", self.path, self.lines.get(name), props))
+
     def of(self, typ: str) -> list[tuple[str, Raw]]:
         return self.by_type.get(typ, [])
 
@@ -435,8 +451,7 @@ def _table(ctx: CfnContext, name: str, p: Raw) -> None:
     )
     pitr = p.get("PointInTimeRecoverySpecification")
     backup = pitr.get("PointInTimeRecoveryEnabled") is True if isinstance(pitr, dict) else False
-    ctx.el(
-        "datastore",
+    ctx.store(
         name,
         {
             "type": "table",
@@ -467,8 +482,7 @@ def _bucket(ctx: CfnContext, name: str, p: Raw) -> None:
     docs = policies.get("${" + name + "}", []) + (policies.get(bname, []) if isinstance(bname, str) else [])
     public, tls = _policy_flags(docs)
     pab = p.get("PublicAccessBlockConfiguration")
-    ctx.el(
-        "datastore",
+    ctx.store(
         name,
         {
             "type": "bucket",
@@ -497,8 +511,7 @@ def _queue(ctx: CfnContext, name: str, p: Raw) -> None:
         else ("none" if managed is False else "default")
     )
     public, _tls = _policy_flags(ctx.queue_policies.get("${" + name + "}", []))
-    ctx.el(
-        "datastore",
+    ctx.store(
         name,
         {
             "type": "queue",
@@ -514,8 +527,7 @@ def _queue(ctx: CfnContext, name: str, p: Raw) -> None:
 def _topic(ctx: CfnContext, name: str, p: Raw) -> None:
     kms = p.get("KmsMasterKeyId")
     public, _tls = _policy_flags(ctx.topic_policies.get("${" + name + "}", []))
-    ctx.el(
-        "datastore",
+    ctx.store(
         name,
         {
             "type": "topic",
@@ -529,8 +541,7 @@ def _topic(ctx: CfnContext, name: str, p: Raw) -> None:
 
 
 def _secret(ctx: CfnContext, name: str, p: Raw) -> None:
-    ctx.el(
-        "datastore",
+    ctx.store(
         name,
         {
             "type": "secret",
@@ -546,8 +557,7 @@ def _secret(ctx: CfnContext, name: str, p: Raw) -> None:
 
 def _stream(ctx: CfnContext, name: str, p: Raw) -> None:
     se = p.get("StreamEncryption")
-    ctx.el(
-        "datastore",
+    ctx.store(
         name,
         {
             "type": "stream",
@@ -619,7 +629,16 @@ def _role(ctx: CfnContext, name: str, p: Raw) -> None:
             elif pr is not None:
                 trust.append(as_text(pr))
     ctx.roles[ctx.eid("role", name)] = perms
-    ctx.el("role", name, {"trust": trust, "boundary": p.get("PermissionsBoundary"), "generated": False})
+    ctx.design.add(
+        role_element(
+            ctx.eid("role", name),
+            name,
+            "aws",
+            ctx.path,
+            ctx.lines.get(name),
+            {"trust": trust, "boundary": p.get("PermissionsBoundary"), "generated": False},
+        )
+    )
 
 
 def _role_policy(ctx: CfnContext, _name: str, p: Raw) -> None:
@@ -725,9 +744,8 @@ def _sam_function(ctx: CfnContext, name: str, props: Raw) -> None:
             expand_sam_policy(item, perms)
         ctx.roles[rid] = perms
         ctx.design.add(
-            Element(
+            role_element(
                 rid,
-                "role",
                 name + "Role",
                 "aws",
                 ctx.path,
@@ -875,9 +893,8 @@ def _route(
     if isinstance(auth, str):
         auth = auth.upper() if auth.upper() in ("NONE", "AWS_IAM") else (auth if auth else "NONE")
     ctx.design.add(
-        Element(
+        route_element(
             rid,
-            "route",
             rname,
             "aws",
             ctx.path,
@@ -945,8 +962,13 @@ def _http_route(ctx: CfnContext, _name: str, p: Raw) -> None:
 # ---------------------------------------------------------------------------------------------- event sources
 
 
+class _SourceExtra(TypedDict, total=False):
+    batch_size: Any
+    on_failure: bool
+
+
 def _source(
-    ctx: CfnContext, f: Element, ename: str, typ: str, target: Any, public: Any, auth: str = "NONE", **extra: Any
+    ctx: CfnContext, f: Element, ename: str, typ: str, target: Any, public: Any, auth: str = "NONE", **extra: Unpack[_SourceExtra]
 ) -> Element:
     sid = ctx.eid("source", f"{f.name}.{ename}")
     store = None
@@ -956,9 +978,8 @@ def _source(
     if store is not None and public is None:
         public = store.props.get("public") == "write"
     el = ctx.design.add(
-        Element(
+        source_element(
             sid,
-            "source",
             f"{f.name}.{ename}",
             "aws",
             ctx.path,

@@ -10,7 +10,7 @@ a predicate that needs it evaluates to *unknown*, never to a guess.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypedDict
+from typing import Any, NamedTuple, NotRequired, TypedDict
 
 import networkx as nx
 
@@ -45,6 +45,75 @@ Raw = dict[str, Any]
 #: An element's provider-neutral properties (``runtime``, ``timeout``, ``role.actions`` ...): the KB's design
 #: predicates address them by dotted name, so they stay a string-keyed mapping; values are typed by the readers.
 Props = dict[str, Any]
+
+
+class StoreProps(TypedDict):
+    """A data store as a reader records it (``design/build.py`` adds classification, sensitive, phi, emits_events)."""
+
+    type: str  # table | bucket | queue | topic | secret | stream
+    name: Any  # physical name: str | Ref | Unknown
+    public: Any  # False | "read" | "write" (from resource policies)
+    encryption: Any  # none | default | kms | cmk | Unknown
+    encryption_explicit: bool
+    tags: dict[str, Any]
+    address: NotRequired[str]  # Terraform address
+    backup: NotRequired[bool]  # point-in-time recovery / versioning
+    public_write: NotRequired[bool]
+    rotation: NotRequired[bool]  # secrets
+    tls_enforced: NotRequired[bool]  # buckets
+    public_access_block: NotRequired[bool]  # buckets
+
+
+class RouteProps(TypedDict):
+    """An API route or HTTP trigger that invokes a function."""
+
+    type: str  # api | http-trigger
+    api: str
+    api_kind: str  # rest | http | gcf-http | azure-http
+    path: Any
+    method: str
+    auth: Any  # NONE | AWS_IAM | AUTHORIZER | API_KEY | IAM | APP_SERVICE_AUTH | Unknown
+    validated: bool
+    throttled: bool
+    waf: bool
+    cors_origins: Any  # list of origins (str | Unknown)
+    public: bool
+    function: str  # the function's name
+
+
+class SourceProps(TypedDict):
+    """An event source that triggers a function."""
+
+    type: str  # s3 | sqs | sns | dynamodb | kinesis | schedule | eventbridge | cognito | ...
+    resource: Any  # the store or resource it comes from
+    public: bool
+    auth: str  # NONE | INTERNAL
+    batch_size: NotRequired[Any]  # SAM SQS events
+    on_failure: NotRequired[bool]  # SAM stream events
+
+
+class RoleProps(TypedDict):
+    """An execution role as a reader records it (``design/build.py`` adds its permissions summary)."""
+
+    generated: bool  # made by SAM or the Serverless Framework, not written in the template
+    trust: list[Any]
+    boundary: NotRequired[Any]
+
+
+def store_element(eid: str, name: str, provider: str, file: str, line: int | None, props: StoreProps) -> Element:
+    return Element(eid, "datastore", name, provider, file, line, dict(props))
+
+
+def route_element(eid: str, name: str, provider: str, file: str, line: int | None, props: RouteProps) -> Element:
+    return Element(eid, "route", name, provider, file, line, dict(props))
+
+
+def source_element(eid: str, name: str, provider: str, file: str, line: int | None, props: SourceProps) -> Element:
+    return Element(eid, "source", name, provider, file, line, dict(props))
+
+
+def role_element(eid: str, name: str, provider: str, file: str, line: int | None, props: RoleProps) -> Element:
+    return Element(eid, "role", name, provider, file, line, dict(props))
 
 
 class Classification(TypedDict, total=False):

@@ -15,7 +15,7 @@ from typing import Any
 from compliance.design.cfn import read_template
 from compliance.design.cfnyaml import load_template_text
 from compliance.design.iam import Permissions, add_managed, parse_document
-from compliance.design.model import Design, Element, Raw, Unknown
+from compliance.design.model import Design, Raw, Unknown, role_element
 from compliance.errors import InputError
 
 _VAR = re.compile(r"\$\{([^{}]*)\}")
@@ -300,9 +300,8 @@ def read_serverless(
             add_managed(m, perms)
         roles[shared_id] = perms
         design.add(
-            Element(
+            role_element(
                 shared_id,
-                "role",
                 "IamRoleLambdaExecution",
                 "aws",
                 path,

@@ -14,13 +14,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import hcl2
 
 from compliance.design.build import azure_function_app, azure_http_route
 from compliance.design.iam import Permissions, Statement, add_managed, as_text, parse_document
-from compliance.design.model import Design, Element, Props, Raw, Ref, Unknown
+from compliance.design.model import (
+    Design,
+    Element,
+    Props,
+    Raw,
+    Ref,
+    RoleProps,
+    RouteProps,
+    StoreProps,
+    Unknown,
+    role_element,
+    route_element,
+    source_element,
+    store_element,
+)
 from compliance.errors import InputError
 
 _ADDR = re.compile(r"^(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z0-9_\-]+)(\[[^\]]*\])?(?:\.([A-Za-z0-9_]+))?")
@@ -195,6 +209,10 @@ class TfBuild:
     def el(self, kind: str, addr: str, provider: str, props: Props) -> Element:
         return self.design.add(Element(self.eid(kind, addr), kind, addr, provider, self.path, self.mod.lines.get(addr), props))
 
+    def store(self, addr: str, props: StoreProps) -> Element:
+        eid = self.eid("datastore", addr)
+        return self.design.add(store_element(eid, addr, "aws", self.path, self.mod.lines.get(addr), props))
+
     def of(self, typ: str) -> list[TfResource]:
         return self.by_type.get(typ, [])
 
@@ -328,9 +346,8 @@ class TfBuild:
         if store is not None and store.props.get("public") == "write":
             public = True
         self.design.add(
-            Element(
+            source_element(
                 sid,
-                "source",
                 f"{f.name}.{name}",
                 f.provider,
                 self.path,
@@ -342,12 +359,24 @@ class TfBuild:
         if store is not None:
             self.design.link(store.id, sid, "emits")
 
-    def route(self, addr: str, f: Element, api: str, props: Props) -> None:
+    def route(self, addr: str, f: Element, api: str, s: ApiRoute) -> None:
         """An API route (HTTP or REST API) that invokes function ``f``."""
         rid = self.eid("route", addr)
-        props = {"type": "api", "api": api, **props, "waf": api in self.waf_targets, "public": True, "function": f.name}
-        self.design.add(Element(rid, "route", addr, "aws", self.path, self.mod.lines.get(addr), props))
+        props: RouteProps = {"type": "api", "api": api, **s, "waf": api in self.waf_targets, "public": True, "function": f.name}
+        self.design.add(route_element(rid, addr, "aws", self.path, self.mod.lines.get(addr), props))
         self.design.link(rid, f.id, "invokes")
+
+
+class ApiRoute(TypedDict):
+    """What an API Gateway route or method says about itself (the rest comes from its API)."""
+
+    api_kind: str  # http | rest
+    path: Any
+    method: str
+    auth: Any
+    validated: bool
+    throttled: bool
+    cors_origins: Any
 
 
 Handler = Callable[[TfBuild, TfResource], None]
@@ -369,10 +398,8 @@ def _dynamodb_table(ctx: TfBuild, r: TfResource) -> None:
     sse = _first(b.get("server_side_encryption"))
     enabled = V(sse.get("enabled")) if sse else False
     pitr = _first(b.get("point_in_time_recovery"))
-    ctx.el(
-        "datastore",
+    ctx.store(
         r.addr,
-        "aws",
         {
             "type": "table",
             "name": V(b.get("name")),
@@ -403,10 +430,8 @@ def _s3_bucket(ctx: TfBuild, r: TfResource) -> None:
         public = False
         if isinstance(pol, str) and '"Principal": "*"' in pol.replace("'", '"'):
             public = "write" if any(":Put" in str(a) for st in sts for a in st.actions) else "read"
-    ctx.el(
-        "datastore",
+    ctx.store(
         addr,
-        "aws",
         {
             "type": "bucket",
             "name": V(b.get("bucket", b.get("bucket_prefix"))),
@@ -425,10 +450,8 @@ def _sqs_queue(ctx: TfBuild, r: TfResource) -> None:
     V, b = ctx.V, r.body
     kms = V(b.get("kms_master_key_id"))
     managed = V(b.get("sqs_managed_sse_enabled"))
-    ctx.el(
-        "datastore",
+    ctx.store(
         r.addr,
-        "aws",
         {
             "type": "queue",
             "name": V(b.get("name")),
@@ -444,10 +467,8 @@ def _sqs_queue(ctx: TfBuild, r: TfResource) -> None:
 def _sns_topic(ctx: TfBuild, r: TfResource) -> None:
     V, b = ctx.V, r.body
     kms = V(b.get("kms_master_key_id"))
-    ctx.el(
-        "datastore",
+    ctx.store(
         r.addr,
-        "aws",
         {
             "type": "topic",
             "name": V(b.get("name")),
@@ -462,10 +483,8 @@ def _sns_topic(ctx: TfBuild, r: TfResource) -> None:
 
 def _secret(ctx: TfBuild, r: TfResource) -> None:
     V, b = ctx.V, r.body
-    ctx.el(
-        "datastore",
+    ctx.store(
         r.addr,
-        "aws",
         {
             "type": "secret",
             "name": V(b.get("name")),
@@ -498,7 +517,8 @@ def _iam_role(ctx: TfBuild, r: TfResource) -> None:
         else [trust_doc]
     )
     ctx.roles[ctx.eid("role", addr)] = perms
-    ctx.el("role", addr, "aws", {"trust": trust, "boundary": V(b.get("permissions_boundary")), "generated": False})
+    props: RoleProps = {"trust": trust, "boundary": V(b.get("permissions_boundary")), "generated": False}
+    ctx.design.add(role_element(ctx.eid("role", addr), addr, "aws", ctx.path, ctx.mod.lines.get(addr), props))
 
 
 def _iam_role_policy(ctx: TfBuild, r: TfResource) -> None:
@@ -760,9 +780,8 @@ def _gcp_function(ctx: TfBuild, r: TfResource) -> None:
         allow = ctx.gcp_public.get(f"{typ}.{short}") or any(k.endswith(short) for k in ctx.gcp_public)
         rid = f"route:{path}#{addr}.http"
         ctx.design.add(
-            Element(
+            route_element(
                 rid,
-                "route",
                 f"{addr} HTTPS trigger",
                 "gcp",
                 path,
@@ -787,9 +806,8 @@ def _gcp_function(ctx: TfBuild, r: TfResource) -> None:
     elif trig:
         sid = f"source:{path}#{addr}.event"
         ctx.design.add(
-            Element(
+            source_element(
                 sid,
-                "source",
                 f"{addr}.event",
                 "gcp",
                 path,
