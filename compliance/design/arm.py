@@ -9,6 +9,8 @@ except that a setting built with ``listKeys(...)`` is known to carry an account 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from compliance.design.build import azure_function_app, azure_http_route
@@ -78,77 +80,103 @@ def _runtime(site_config: Raw, settings: Raw) -> Any:
     return Unknown("runtime version not set in the template")
 
 
+@dataclass
+class ArmTemplate:
+    """One ARM template being read: what every handler shares."""
+
+    design: Design
+    path: str
+    vals: ArmValues
+    lines: dict[str, int]  # resource type -> line of its first "type"
+    by_type: dict[str, list[Raw]]
+    functions: int = 0
+
+    def of(self, typ: str) -> list[Raw]:
+        return self.by_type.get(typ, [])
+
+
+def _site(ctx: ArmTemplate, r: Raw) -> None:
+    """``Microsoft.Web/sites`` of kind functionapp: an Azure Function App and its HTTP triggers."""
+    vals, path = ctx.vals, ctx.path
+    kind = vals.value(r.get("kind"))
+    raw_kind = str(r.get("kind", ""))
+    if "functionapp" not in (kind if isinstance(kind, str) else raw_kind):
+        return
+    ctx.functions += 1
+    name = vals.name(r.get("name"))
+    props = vals.value(r.get("properties") or {})
+    props = props if isinstance(props, dict) else {}
+    sc: Raw = props["siteConfig"] if isinstance(props.get("siteConfig"), dict) else {}
+    settings: Raw = {}
+    for item in sc.get("appSettings") or []:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            raw = next(
+                (
+                    x.get("value")
+                    for x in (r.get("properties") or {}).get("siteConfig", {}).get("appSettings", [])
+                    if isinstance(x, dict) and x.get("name") == item["name"]
+                ),
+                None,
+            )
+            val = item.get("value")
+            if isinstance(raw, str) and "listKeys(" in raw:
+                val = "AccountKey=<listKeys() in the template>"  # an account key written into the setting
+            settings[item["name"]] = val
+    prefix = str(r.get("name", ""))[:-1] if str(r.get("name", "")).endswith("]") else str(r.get("name"))
+    vnet = bool(props.get("virtualNetworkSubnetId")) or any(
+        prefix.replace("[", "").split(",")[0] in str(c.get("name")) or "functionAppName" in str(c.get("name"))
+        for c in ctx.of("Microsoft.Web/sites/networkConfig")
+    )
+    auth_on = any(
+        "authsettings" in str(c.get("name")).lower() and "true" in str(c.get("properties")).lower()
+        for c in ctx.of("Microsoft.Web/sites/config")
+    )
+    ai = any(k in settings for k in ("APPINSIGHTS_INSTRUMENTATIONKEY", "APPLICATIONINSIGHTS_CONNECTION_STRING"))
+    f = azure_function_app(
+        ctx.design,
+        f"function:{path}#{name}",
+        name,
+        path,
+        ctx.lines.get("Microsoft.Web/sites"),
+        {
+            "function_name": name,
+            "runtime": _runtime(sc, settings),
+            "concurrency_limit": sc.get("functionAppScaleLimit"),
+            "environment": settings,
+            "tracing": "Active" if ai else None,
+            "vpc": {"subnet": "network config"} if vnet else None,
+            "https_only": props.get("httpsOnly") is True,
+            "min_tls": sc.get("minTlsVersion"),
+            "framework": "arm",
+        },
+    )
+    cors: Raw = sc["cors"] if isinstance(sc.get("cors"), dict) else {}
+    azure_http_route(
+        ctx.design,
+        f,
+        f"route:{path}#{name} HTTP triggers",
+        name,
+        auth_on=auth_on,
+        cors_origins=cors.get("allowedOrigins") or [],
+        public=props.get("publicNetworkAccess") != "Disabled",
+    )
+
+
+#: resource type -> handler (child resources such as ``sites/config`` are read by their parent's handler)
+HANDLERS: dict[str, Callable[[ArmTemplate, Raw], None]] = {"Microsoft.Web/sites": _site}
+
+
 def read_arm(doc: Raw, text: str, path: str, design: Design) -> int:
-    vals = ArmValues(doc)
+    """Read one ARM template through :data:`HANDLERS`; returns how many function apps it found."""
     lines = {
         m.group(1): i for i, ln in enumerate(text.splitlines(), start=1) for m in [re.search(r'"type"\s*:\s*"([^"]+)"', ln)] if m
     }
-    resources = [r for r in doc["resources"] if isinstance(r, dict)]
-    children: dict[str, list[Raw]] = {}
-    for r in resources:
-        children.setdefault(str(r.get("type")), []).append(r)
-    n = 0
-    for r in children.get("Microsoft.Web/sites", []):
-        kind = vals.value(r.get("kind"))
-        raw_kind = str(r.get("kind", ""))
-        if "functionapp" not in (kind if isinstance(kind, str) else raw_kind):
-            continue
-        n += 1
-        name = vals.name(r.get("name"))
-        props = vals.value(r.get("properties") or {})
-        props = props if isinstance(props, dict) else {}
-        sc: Raw = props["siteConfig"] if isinstance(props.get("siteConfig"), dict) else {}
-        settings: Raw = {}
-        for item in sc.get("appSettings") or []:
-            if isinstance(item, dict) and isinstance(item.get("name"), str):
-                raw = next(
-                    (
-                        x.get("value")
-                        for x in (r.get("properties") or {}).get("siteConfig", {}).get("appSettings", [])
-                        if isinstance(x, dict) and x.get("name") == item["name"]
-                    ),
-                    None,
-                )
-                val = item.get("value")
-                if isinstance(raw, str) and "listKeys(" in raw:
-                    val = "AccountKey=<listKeys() in the template>"  # an account key written into the setting
-                settings[item["name"]] = val
-        prefix = str(r.get("name", ""))[:-1] if str(r.get("name", "")).endswith("]") else str(r.get("name"))
-        vnet = bool(props.get("virtualNetworkSubnetId")) or any(
-            prefix.replace("[", "").split(",")[0] in str(c.get("name")) or "functionAppName" in str(c.get("name"))
-            for c in children.get("Microsoft.Web/sites/networkConfig", [])
-        )
-        auth_on = any(
-            "authsettings" in str(c.get("name")).lower() and "true" in str(c.get("properties")).lower()
-            for c in children.get("Microsoft.Web/sites/config", [])
-        )
-        ai = any(k in settings for k in ("APPINSIGHTS_INSTRUMENTATIONKEY", "APPLICATIONINSIGHTS_CONNECTION_STRING"))
-        f = azure_function_app(
-            design,
-            f"function:{path}#{name}",
-            name,
-            path,
-            lines.get("Microsoft.Web/sites"),
-            {
-                "function_name": name,
-                "runtime": _runtime(sc, settings),
-                "concurrency_limit": sc.get("functionAppScaleLimit"),
-                "environment": settings,
-                "tracing": "Active" if ai else None,
-                "vpc": {"subnet": "network config"} if vnet else None,
-                "https_only": props.get("httpsOnly") is True,
-                "min_tls": sc.get("minTlsVersion"),
-                "framework": "arm",
-            },
-        )
-        cors: Raw = sc["cors"] if isinstance(sc.get("cors"), dict) else {}
-        azure_http_route(
-            design,
-            f,
-            f"route:{path}#{name} HTTP triggers",
-            name,
-            auth_on=auth_on,
-            cors_origins=cors.get("allowedOrigins") or [],
-            public=props.get("publicNetworkAccess") != "Disabled",
-        )
-    return n
+    by_type: dict[str, list[Raw]] = {}
+    for r in doc["resources"]:
+        if isinstance(r, dict):
+            by_type.setdefault(str(r.get("type")), []).append(r)
+    ctx = ArmTemplate(design, path, ArmValues(doc), lines, by_type)
+    for typ, handler in HANDLERS.items():
+        for r in ctx.of(typ):
+            handler(ctx, r)
+    return ctx.functions
