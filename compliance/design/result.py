@@ -13,7 +13,7 @@ from typing import Any, NotRequired, TypedDict
 from compliance.design.model import Design
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """One predicate judged on one element."""
 
