@@ -10,7 +10,16 @@ from datetime import date
 from typing import Any, TypedDict
 
 from compliance.design.iam import STORE_SERVICES, Permissions, RoleSummary, access_to
-from compliance.design.model import Classification, Design, Element, Props, Ref, Unknown, route_element
+from compliance.design.model import (
+    Classification,
+    Design,
+    Element,
+    FunctionProps,
+    Ref,
+    Unknown,
+    function_element,
+    route_element,
+)
 from compliance.kb.designdata import design_data
 
 #: environment variable names and literal values that look like credentials
@@ -47,7 +56,7 @@ class AzureFunctionApp(TypedDict):
 def azure_function_app(design: Design, eid: str, name: str, file: str, line: int | None, app: AzureFunctionApp) -> Element:
     """An Azure Function App as a function element. Timeouts live in host.json and the AWS-only features do not
     exist there, whatever reads the app; fresh values each call, so no element shares a mutable value."""
-    props: Props = {
+    props: FunctionProps = {
         "function_name": app["function_name"],
         "runtime": app["runtime"],
         "timeout": Unknown("functionTimeout is set in host.json"),
@@ -71,7 +80,7 @@ def azure_function_app(design: Design, eid: str, name: str, file: str, line: int
         "framework": app["framework"],
         "role_id": None,
     }
-    return design.add(Element(eid, "function", name, "azure", file, line, props))
+    return design.add(function_element(eid, name, "azure", file, line, props))
 
 
 def azure_http_route(

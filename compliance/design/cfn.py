@@ -18,11 +18,13 @@ from compliance.design.iam import Permissions, add_managed, as_text, expand_sam_
 from compliance.design.model import (
     Design,
     Element,
+    FunctionProps,
     Props,
     Raw,
     Ref,
     StoreProps,
     Unknown,
+    function_element,
     role_element,
     route_element,
     source_element,
@@ -341,8 +343,9 @@ class CfnContext:
     def eid(self, kind: str, name: str) -> str:
         return f"{kind}:{self.path}#{name}"
 
-    def el(self, kind: str, name: str, props: Props) -> Element:
-        return self.design.add(Element(self.eid(kind, name), kind, name, "aws", self.path, self.lines.get(name), props))
+    def function(self, name: str, props: FunctionProps) -> Element:
+        eid = self.eid("function", name)
+        return self.design.add(function_element(eid, name, "aws", self.path, self.lines.get(name), props))
 
     def store(self, name: str, props: StoreProps) -> Element:
         eid = self.eid("datastore", name)
@@ -665,7 +668,7 @@ def _fn_by_ref(ctx: CfnContext, v: Any) -> Element | None:
     return None
 
 
-def _common_function(props: Raw) -> Props:
+def _common_function(props: Raw) -> FunctionProps:
     env = props.get("Environment")
     variables = env.get("Variables") if isinstance(env, dict) else None
     if isinstance(env, Unknown):
@@ -763,7 +766,7 @@ def _sam_function(ctx: CfnContext, name: str, props: Raw) -> None:
             ),
         }
     p["framework"] = "sam"
-    f = ctx.el("function", name, p)
+    f = ctx.function(name, p)
     events = props.get("Events") or {}
     if isinstance(events, dict):
         for ename, ev in events.items():
@@ -777,7 +780,7 @@ def _lambda_function(ctx: CfnContext, name: str, props: Raw) -> None:
     t = _ref_target(props.get("Role"))
     p["role_id"] = ctx.eid("role", t) if t else None
     p["framework"] = "cloudformation"
-    ctx.el("function", name, p)
+    ctx.function(name, p)
 
 
 # --------------------------------------------------------------------------------------------------- APIs

@@ -47,6 +47,41 @@ Raw = dict[str, Any]
 Props = dict[str, Any]
 
 
+class FunctionProps(TypedDict):
+    """A function as a reader records it, in provider-neutral terms (``design/build.py`` then adds ``role``,
+    ``public``, ``triggers``, ``secret_env_names``, ``runtime_deprecated`` ...). Values the design leaves open
+    are :class:`Unknown`; references to other resources are :class:`Ref` or ``${...}`` text."""
+
+    function_name: Any  # physical name
+    runtime: Any  # None for container images
+    timeout: Any  # seconds
+    memory: Any  # MB
+    concurrency_limit: Any  # reserved concurrency / max instances; None when not set
+    environment: Any  # variables: dict | Unknown
+    env_kms_key: Any
+    tracing: Any  # "Active" | "PassThrough" | None
+    vpc: Any  # {"subnets": ...} | None | Unknown
+    dlq: Any
+    on_failure: Any  # on-failure destination
+    layers: Any
+    code_signing: Any
+    published: Any  # versions or aliases published: bool; None until the reader decides
+    url: Any  # function URL: {"auth", "cors_origins"} | None
+    log: Any  # log group: {"name", "retention", "kms_key", "subscription"} | None
+    alarms: int
+    invoke_permissions: list[Any]  # {"principal", "conditioned"[, "url_auth"]}
+    framework: NotRequired[str]  # sam | cloudformation | serverless | terraform | arm
+    role_id: NotRequired[str | None]  # the execution role's element id
+    role_note: NotRequired[str]
+    log_group_name: NotRequired[Any]  # CloudFormation LoggingConfig.LogGroup
+    public_invoke: NotRequired[bool]  # a resource policy lets anyone invoke it
+    secret_env: NotRequired[Any]  # Google: secret environment variables
+    ingress: NotRequired[Any]  # Google: ingress settings
+    retry: NotRequired[Any]  # Google: retry on failure
+    https_only: NotRequired[Any]  # Google and Azure
+    min_tls: NotRequired[Any]  # Azure
+
+
 class StoreProps(TypedDict):
     """A data store as a reader records it (``design/build.py`` adds classification, sensitive, phi, emits_events)."""
 
@@ -98,6 +133,10 @@ class RoleProps(TypedDict):
     generated: bool  # made by SAM or the Serverless Framework, not written in the template
     trust: list[Any]
     boundary: NotRequired[Any]
+
+
+def function_element(eid: str, name: str, provider: str, file: str, line: int | None, props: FunctionProps) -> Element:
+    return Element(eid, "function", name, provider, file, line, dict(props))
 
 
 def store_element(eid: str, name: str, provider: str, file: str, line: int | None, props: StoreProps) -> Element:

@@ -23,13 +23,14 @@ from compliance.design.iam import Permissions, Statement, add_managed, as_text, 
 from compliance.design.model import (
     Design,
     Element,
-    Props,
+    FunctionProps,
     Raw,
     Ref,
     RoleProps,
     RouteProps,
     StoreProps,
     Unknown,
+    function_element,
     role_element,
     route_element,
     source_element,
@@ -206,8 +207,9 @@ class TfBuild:
     def eid(self, kind: str, addr: str) -> str:
         return f"{kind}:{self.path}#{addr}"
 
-    def el(self, kind: str, addr: str, provider: str, props: Props) -> Element:
-        return self.design.add(Element(self.eid(kind, addr), kind, addr, provider, self.path, self.mod.lines.get(addr), props))
+    def function(self, addr: str, provider: str, props: FunctionProps) -> Element:
+        eid = self.eid("function", addr)
+        return self.design.add(function_element(eid, addr, provider, self.path, self.mod.lines.get(addr), props))
 
     def store(self, addr: str, props: StoreProps) -> Element:
         eid = self.eid("datastore", addr)
@@ -567,7 +569,7 @@ def _lambda_function(ctx: TfBuild, r: TfResource) -> None:
     logging_group = block("logging_config", "log_group")
     if lg is None and isinstance(logging_group, str):
         lg = ctx.log_groups.get(logging_group)
-    props: Props = {
+    props: FunctionProps = {
         "function_name": fname,
         "runtime": None if image else V(b.get("runtime", '"?"')) if b.get("runtime") is not None else Unknown("runtime not set"),
         "timeout": V(b.get("timeout", 3)),
@@ -597,15 +599,21 @@ def _lambda_function(ctx: TfBuild, r: TfResource) -> None:
         },
         "framework": "terraform",
     }
-    for k in ("timeout", "memory"):
-        if isinstance(props[k], str):
-            try:
-                props[k] = int(props[k])
-            except ValueError:
-                props[k] = Unknown(f"{k} not a number")
+    props["timeout"] = _number(props["timeout"], "timeout")
+    props["memory"] = _number(props["memory"], "memory")
     role = ctx.target(b.get("role"))
     props["role_id"] = ctx.eid("role", role) if role else None
-    ctx.el("function", addr, "aws", props)
+    ctx.function(addr, "aws", props)
+
+
+def _number(v: Any, what: str) -> Any:
+    """A number written as text ("30") as an int; other text is unknown."""
+    if not isinstance(v, str):
+        return v
+    try:
+        return int(v)
+    except ValueError:
+        return Unknown(f"{what} not a number")
 
 
 def _lambda_function_url(ctx: TfBuild, r: TfResource) -> None:
@@ -742,8 +750,7 @@ def _gcp_function(ctx: TfBuild, r: TfResource) -> None:
     http = not trig if gen2 else bool(V(b.get("trigger_http")))
     ingress = V(sc.get("ingress_settings"))
     env = V(sc.get("environment_variables")) or {}
-    f = ctx.el(
-        "function",
+    f = ctx.function(
         addr,
         "gcp",
         {
