@@ -9,9 +9,12 @@ except that a setting built with ``listKeys(...)`` is known to carry an account 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from compliance.design.model import Design, Element, Unknown, azure_function_fixed
+from compliance.design.build import azure_function_app, azure_http_route
+from compliance.design.model import Design, Raw, Unknown
 
 _PARAM = re.compile(r"^\[\s*parameters\('([^']+)'\)\s*\]$")
 _VAR = re.compile(r"^\[\s*variables\('([^']+)'\)\s*\]$")
@@ -25,7 +28,7 @@ def is_arm(doc: Any) -> bool:
 
 
 class ArmValues:
-    def __init__(self, doc: dict[str, Any]) -> None:
+    def __init__(self, doc: Raw) -> None:
         self.params = doc.get("parameters") or {}
         self.vars = doc.get("variables") or {}
 
@@ -62,7 +65,7 @@ class ArmValues:
         return str(v)
 
 
-def _runtime(site_config: dict[str, Any], settings: dict[str, Any]) -> Any:
+def _runtime(site_config: Raw, settings: Raw) -> Any:
     fx = site_config.get("linuxFxVersion")
     if isinstance(fx, str) and "|" in fx:
         lang, _, ver = fx.partition("|")
@@ -77,100 +80,103 @@ def _runtime(site_config: dict[str, Any], settings: dict[str, Any]) -> Any:
     return Unknown("runtime version not set in the template")
 
 
-def read_arm(doc: dict[str, Any], text: str, path: str, design: Design) -> int:
-    vals = ArmValues(doc)
+@dataclass
+class ArmTemplate:
+    """One ARM template being read: what every handler shares."""
+
+    design: Design
+    path: str
+    vals: ArmValues
+    lines: dict[str, int]  # resource type -> line of its first "type"
+    by_type: dict[str, list[Raw]]
+    functions: int = 0
+
+    def of(self, typ: str) -> list[Raw]:
+        return self.by_type.get(typ, [])
+
+
+def _site(ctx: ArmTemplate, r: Raw) -> None:
+    """``Microsoft.Web/sites`` of kind functionapp: an Azure Function App and its HTTP triggers."""
+    vals, path = ctx.vals, ctx.path
+    kind = vals.value(r.get("kind"))
+    raw_kind = str(r.get("kind", ""))
+    if "functionapp" not in (kind if isinstance(kind, str) else raw_kind):
+        return
+    ctx.functions += 1
+    name = vals.name(r.get("name"))
+    props = vals.value(r.get("properties") or {})
+    props = props if isinstance(props, dict) else {}
+    sc: Raw = props["siteConfig"] if isinstance(props.get("siteConfig"), dict) else {}
+    settings: Raw = {}
+    for item in sc.get("appSettings") or []:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            raw = next(
+                (
+                    x.get("value")
+                    for x in (r.get("properties") or {}).get("siteConfig", {}).get("appSettings", [])
+                    if isinstance(x, dict) and x.get("name") == item["name"]
+                ),
+                None,
+            )
+            val = item.get("value")
+            if isinstance(raw, str) and "listKeys(" in raw:
+                val = "AccountKey=<listKeys() in the template>"  # an account key written into the setting
+            settings[item["name"]] = val
+    prefix = str(r.get("name", ""))[:-1] if str(r.get("name", "")).endswith("]") else str(r.get("name"))
+    vnet = bool(props.get("virtualNetworkSubnetId")) or any(
+        prefix.replace("[", "").split(",")[0] in str(c.get("name")) or "functionAppName" in str(c.get("name"))
+        for c in ctx.of("Microsoft.Web/sites/networkConfig")
+    )
+    auth_on = any(
+        "authsettings" in str(c.get("name")).lower() and "true" in str(c.get("properties")).lower()
+        for c in ctx.of("Microsoft.Web/sites/config")
+    )
+    ai = any(k in settings for k in ("APPINSIGHTS_INSTRUMENTATIONKEY", "APPLICATIONINSIGHTS_CONNECTION_STRING"))
+    f = azure_function_app(
+        ctx.design,
+        f"function:{path}#{name}",
+        name,
+        path,
+        ctx.lines.get("Microsoft.Web/sites"),
+        {
+            "function_name": name,
+            "runtime": _runtime(sc, settings),
+            "concurrency_limit": sc.get("functionAppScaleLimit"),
+            "environment": settings,
+            "tracing": "Active" if ai else None,
+            "vpc": {"subnet": "network config"} if vnet else None,
+            "https_only": props.get("httpsOnly") is True,
+            "min_tls": sc.get("minTlsVersion"),
+            "framework": "arm",
+        },
+    )
+    cors: Raw = sc["cors"] if isinstance(sc.get("cors"), dict) else {}
+    azure_http_route(
+        ctx.design,
+        f,
+        f"route:{path}#{name} HTTP triggers",
+        name,
+        auth_on=auth_on,
+        cors_origins=cors.get("allowedOrigins") or [],
+        public=props.get("publicNetworkAccess") != "Disabled",
+    )
+
+
+#: resource type -> handler (child resources such as ``sites/config`` are read by their parent's handler)
+HANDLERS: dict[str, Callable[[ArmTemplate, Raw], None]] = {"Microsoft.Web/sites": _site}
+
+
+def read_arm(doc: Raw, text: str, path: str, design: Design) -> int:
+    """Read one ARM template through :data:`HANDLERS`; returns how many function apps it found."""
     lines = {
         m.group(1): i for i, ln in enumerate(text.splitlines(), start=1) for m in [re.search(r'"type"\s*:\s*"([^"]+)"', ln)] if m
     }
-    resources = [r for r in doc["resources"] if isinstance(r, dict)]
-    children: dict[str, list[dict[str, Any]]] = {}
-    for r in resources:
-        children.setdefault(str(r.get("type")), []).append(r)
-    n = 0
-    for r in children.get("Microsoft.Web/sites", []):
-        kind = vals.value(r.get("kind"))
-        raw_kind = str(r.get("kind", ""))
-        if "functionapp" not in (kind if isinstance(kind, str) else raw_kind):
-            continue
-        n += 1
-        name = vals.name(r.get("name"))
-        props = vals.value(r.get("properties") or {})
-        props = props if isinstance(props, dict) else {}
-        sc: dict[str, Any] = props["siteConfig"] if isinstance(props.get("siteConfig"), dict) else {}
-        settings: dict[str, Any] = {}
-        for item in sc.get("appSettings") or []:
-            if isinstance(item, dict) and isinstance(item.get("name"), str):
-                raw = next(
-                    (
-                        x.get("value")
-                        for x in (r.get("properties") or {}).get("siteConfig", {}).get("appSettings", [])
-                        if isinstance(x, dict) and x.get("name") == item["name"]
-                    ),
-                    None,
-                )
-                val = item.get("value")
-                if isinstance(raw, str) and "listKeys(" in raw:
-                    val = "AccountKey=<listKeys() in the template>"  # an account key written into the setting
-                settings[item["name"]] = val
-        prefix = str(r.get("name", ""))[:-1] if str(r.get("name", "")).endswith("]") else str(r.get("name"))
-        vnet = bool(props.get("virtualNetworkSubnetId")) or any(
-            prefix.replace("[", "").split(",")[0] in str(c.get("name")) or "functionAppName" in str(c.get("name"))
-            for c in children.get("Microsoft.Web/sites/networkConfig", [])
-        )
-        auth_on = any(
-            "authsettings" in str(c.get("name")).lower() and "true" in str(c.get("properties")).lower()
-            for c in children.get("Microsoft.Web/sites/config", [])
-        )
-        ai = any(k in settings for k in ("APPINSIGHTS_INSTRUMENTATIONKEY", "APPLICATIONINSIGHTS_CONNECTION_STRING"))
-        eid = f"function:{path}#{name}"
-        f = design.add(
-            Element(
-                eid,
-                "function",
-                name,
-                "azure",
-                path,
-                lines.get("Microsoft.Web/sites"),
-                {
-                    "function_name": name,
-                    "runtime": _runtime(sc, settings),
-                    **azure_function_fixed(),
-                    "concurrency_limit": sc.get("functionAppScaleLimit"),
-                    "environment": settings,
-                    "tracing": "Active" if ai else None,
-                    "vpc": {"subnet": "network config"} if vnet else None,
-                    "https_only": props.get("httpsOnly") is True,
-                    "min_tls": sc.get("minTlsVersion"),
-                    "framework": "arm",
-                    "role_id": None,
-                },
-            )
-        )
-        cors: dict[str, Any] = sc["cors"] if isinstance(sc.get("cors"), dict) else {}
-        rid = f"route:{path}#{name} HTTP triggers"
-        design.add(
-            Element(
-                rid,
-                "route",
-                f"{name} HTTP triggers",
-                "azure",
-                path,
-                f.line,
-                {
-                    "type": "http-trigger",
-                    "api": name,
-                    "api_kind": "azure-http",
-                    "path": "/api/*",
-                    "method": "ANY",
-                    "auth": "APP_SERVICE_AUTH" if auth_on else Unknown("HTTP trigger authLevel is set in function code"),
-                    "validated": False,
-                    "throttled": False,
-                    "waf": False,
-                    "cors_origins": cors.get("allowedOrigins") or [],
-                    "public": props.get("publicNetworkAccess") != "Disabled",
-                    "function": name,
-                },
-            )
-        )
-        design.link(rid, f.id, "invokes")
-    return n
+    by_type: dict[str, list[Raw]] = {}
+    for r in doc["resources"]:
+        if isinstance(r, dict):
+            by_type.setdefault(str(r.get("type")), []).append(r)
+    ctx = ArmTemplate(design, path, ArmValues(doc), lines, by_type)
+    for typ, handler in HANDLERS.items():
+        for r in ctx.of(typ):
+            handler(ctx, r)
+    return ctx.functions

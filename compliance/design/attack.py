@@ -3,27 +3,13 @@ KB, the controls (in scope) and HIPAA safeguards it puts at risk."""
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
-from typing import TYPE_CHECKING, Any
-
-import yaml
-
-from compliance.design.model import Design, Element
+from compliance.design.model import Design, Element, LinkAttrs
+from compliance.design.result import AttackPath, PathStep
+from compliance.kb.designdata import design_data
 from compliance.kb.load import KB
 from compliance.kb.model import EdgeKind, NodeKind
-
-if TYPE_CHECKING:
-    from compliance.design.check import DesignResult
-
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-
-
-@cache
-def path_kinds() -> dict[str, dict[str, Any]]:
-    text = resources.files("compliance.design").joinpath("data/attack-paths.yaml").read_text(encoding="utf-8")
-    data: dict[str, dict[str, Any]] = yaml.safe_load(text)
-    return data
+from compliance.kb.query import control_sort_key
+from compliance.vocab import severity_order
 
 
 def _maps(kb: KB) -> dict[str, tuple[set[str], set[str]]]:
@@ -43,8 +29,6 @@ def _maps(kb: KB) -> dict[str, tuple[set[str], set[str]]]:
 def _at_risk(
     maps: dict[str, tuple[set[str], set[str]]], mitigations: list[str], in_scope: dict[str, list[str]]
 ) -> tuple[list[str], list[str]]:
-    from compliance.kb.query import control_sort_key
-
     controls: set[str] = set()
     hipaa: set[str] = set()
     for m in mitigations:
@@ -58,7 +42,11 @@ def _at_risk(
 MAX_LISTED = 50
 
 
-def _writable(links: list[tuple[Element, dict[str, Any]]]) -> tuple[str, list[str], list[str], bool] | None:
+#: (strongest level, store names, actions, any unclassified) for the sensitive stores a role can change
+Writable = tuple[str, list[str], list[str], bool]
+
+
+def _writable(links: list[tuple[Element, LinkAttrs]]) -> Writable | None:
     """(strongest level, store names, actions, any unclassified) for the sensitive stores a role can change."""
     rows = [(st, a) for st, a in links if a.get("level") in ("write", "admin") and st.props.get("sensitive") is not False]
     if not rows:
@@ -68,44 +56,42 @@ def _writable(links: list[tuple[Element, dict[str, Any]]]) -> tuple[str, list[st
     return level, sorted(st.name for st, _a in rows), actions, any(st.props.get("sensitive") is None for st, _a in rows)
 
 
-def _step(el: Element, note: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": el.kind, "name": el.name}
+def _step(el: Element, note: str | None = None) -> PathStep:
+    out: PathStep = {"kind": el.kind, "name": el.name}
     if note:
         out["note"] = note
     return out
 
 
-def attack_paths(
-    design: Design, kb: KB, res: DesignResult, in_scope: dict[str, list[str]], safeguards: set[str]
-) -> list[dict[str, Any]]:
-    kinds = path_kinds()
+def attack_paths(design: Design, kb: KB, in_scope: dict[str, list[str]]) -> list[AttackPath]:
+    """Every attack path through the design; the controls at risk are those of ``in_scope`` (all when empty)."""
+    kinds = design_data().attack_paths
     els = design.elements
     maps = _maps(kb)
     risk_cache: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
-    role_access: dict[str, Any] = {}
-    out: list[dict[str, Any]] = []
+    role_access: dict[str, Writable | None] = {}
+    # role -> the data stores it can access, with the link's level and actions
+    access: dict[str, list[tuple[Element, LinkAttrs]]] = {}
+    for link in design.links:
+        if link.kind == "can-access" and link.src in els and link.dst in els:
+            access.setdefault(link.src, []).append((els[link.dst], link.attrs))
+    out: list[AttackPath] = []
     g = design.graph()  # the architecture graph: event source -> function -> role -> data store
 
     def into_of(fid: str) -> list[Element]:
         return [els[u] for u, _v, k in g.in_edges(fid, data="kind") if k in ("invokes", "triggers")]
 
-    def access_of(rid: str) -> list[tuple[Element, dict[str, Any]]]:
-        if rid not in g:
-            return []
-        return [(els[v], data) for _u, v, data in g.out_edges(rid, data=True) if data.get("kind") == "can-access"]
-
-    def add(
-        kind: str, severity: str, chain: list[dict[str, Any]], function: Element, extra: dict[str, Any] | None = None
-    ) -> None:
+    def add(kind: str, severity: str, chain: list[PathStep], function: Element) -> AttackPath:
+        """Record a path of ``kind``; the caller sets the kind's own keys on the row returned."""
         spec = kinds[kind]
-        breaks = [m for m in spec["breaks_with"] if m in kb.nodes]
+        breaks = [m for m in spec.breaks_with if m in kb.nodes]
         key = tuple(breaks)
         if key not in risk_cache:
             risk_cache[key] = _at_risk(maps, breaks, in_scope)
         controls, hipaa = risk_cache[key]
-        row = {
+        row: AttackPath = {
             "kind": kind,
-            "title": spec["title"],
+            "title": spec.title,
             "severity": severity,
             "function": function.name,
             "file": function.file,
@@ -114,11 +100,11 @@ def attack_paths(
             "controls_at_risk": controls,
             "safeguards_at_risk": hipaa,
         }
-        row.update(extra or {})
         out.append(row)
+        return row
 
     for f in sorted(design.of_kind("function"), key=lambda e: e.id):
-        entries: list[tuple[dict[str, Any], bool]] = []  # (step, unauthenticated)
+        entries: list[tuple[PathStep, bool]] = []  # (step, unauthenticated)
         for s in into_of(f.id):
             if s.props.get("public") is True:
                 auth = s.props.get("auth")
@@ -132,9 +118,9 @@ def attack_paths(
             entries.append(({"kind": "resource-policy", "name": f"{f.name} invoke permission", "note": "principal *"}, True))
         role = f.props.get("role") or {}
         rid = f.props.get("role_id")
-        role_step = {"kind": "role", "name": els[rid].name if rid in els else "execution role"}
+        role_name = els[rid].name if rid in els else "execution role"
         if str(rid) not in role_access:
-            role_access[str(rid)] = _writable(access_of(str(rid)))
+            role_access[str(rid)] = _writable(access.get(str(rid), []))
         summary_ = role_access[str(rid)]
         if summary_ is not None:
             level, names, actions, unclassified = summary_
@@ -142,30 +128,28 @@ def attack_paths(
             note = f"{level} access" + ("; unclassified stores treated as sensitive" if unclassified else "")
             for entry, unauth in entries:
                 severity = ("critical" if level == "admin" else "high") if unauth else "medium"
-                chain = [
+                chain: list[PathStep] = [
                     entry,
                     _step(f),
-                    {**role_step, "note": ", ".join(actions[:6])},
+                    {"kind": "role", "name": role_name, "note": ", ".join(actions[:6])},
                     {"kind": "datastore", "name": shown, "note": note},
                 ]
-                extra = {
-                    "access": level,
-                    "datastores": names[:MAX_LISTED],
-                    "datastore_count": len(names),
-                    "unauthenticated": unauth,
-                }
-                add("public-data-access", severity, chain, f, extra)
+                row = add("public-data-access", severity, chain, f)
+                row["access"] = level
+                row["datastores"] = names[:MAX_LISTED]
+                row["datastore_count"] = len(names)
+                row["unauthenticated"] = unauth
         wild = [a for a in role.get("actions", []) if isinstance(a, str) and (a == "*" or a.endswith(":*"))]
         star = [a for a in role.get("star_resource_actions", []) if isinstance(a, str)]
         if wild or star:
             sev = "critical" if "*" in wild else "high"
             note = ", ".join(sorted(set(wild + star))[:8])
-            add("wildcard-permissions", sev, [_step(f), {**role_step, "note": note}], f, {"actions": sorted(set(wild + star))})
+            row = add("wildcard-permissions", sev, [_step(f), {"kind": "role", "name": role_name, "note": note}], f)
+            row["actions"] = sorted(set(wild + star))
         secrets = [s for s in f.props.get("secret_env_names", []) if isinstance(s, str)]
         if secrets:
-            add(
-                "plain-secret", "high", [_step(f), {"kind": "environment", "name": ", ".join(secrets)}], f, {"variables": secrets}
-            )
+            row = add("plain-secret", "high", [_step(f), {"kind": "environment", "name": ", ".join(secrets)}], f)
+            row["variables"] = secrets
         if f.props.get("runtime_deprecated") is True:
             add(
                 "deprecated-runtime",
@@ -184,7 +168,7 @@ def attack_paths(
             add("denial-of-wallet", "medium", [entries[0][0], _step(f, "no reserved concurrency")], f)
     out.sort(
         key=lambda p: (
-            SEVERITY_ORDER.get(p["severity"], 9),
+            severity_order(p["severity"]),
             p["kind"],
             p["file"],
             p["function"],

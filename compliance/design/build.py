@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from datetime import date
-from functools import cache
-from importlib import resources
-from typing import Any
+from typing import Any, TypedDict
 
-import yaml
-
-from compliance.design.iam import STORE_SERVICES, Permissions, access_to
-from compliance.design.model import Design, Element, Ref, Unknown
+from compliance.design.iam import STORE_SERVICES, Permissions, RoleSummary, access_to
+from compliance.design.model import (
+    Classification,
+    Design,
+    Element,
+    FunctionProps,
+    Ref,
+    Unknown,
+    function_element,
+    route_element,
+)
+from compliance.kb.designdata import design_data
 
 #: environment variable names and literal values that look like credentials
 SECRET_NAME = re.compile(r"(?i)(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth[_-]?key|access[_-]?key)")
@@ -29,11 +36,90 @@ SECRET_REFERENCE = re.compile(
 )
 
 
-@cache
-def runtime_table() -> dict[str, dict[str, date]]:
-    text = resources.files("compliance.design").joinpath("data/runtimes.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)
-    return {prov: {str(k): v for k, v in table.items()} for prov, table in raw.items()}
+# ------------------------------------------------------------------ constructors two readers share
+
+
+class AzureFunctionApp(TypedDict):
+    """What the ARM and Terraform readers find on an Azure Function App resource."""
+
+    function_name: Any  # str | Unknown
+    runtime: Any  # "language|version" | Unknown
+    concurrency_limit: Any  # int | None | Unknown
+    environment: dict[str, Any]  # app settings
+    tracing: str | None  # "Active" when Application Insights is wired
+    vpc: Any  # a subnet reference or None
+    https_only: bool
+    min_tls: Any
+    framework: str  # "arm" | "terraform"
+
+
+def azure_function_app(design: Design, eid: str, name: str, file: str, line: int | None, app: AzureFunctionApp) -> Element:
+    """An Azure Function App as a function element. Timeouts live in host.json and the AWS-only features do not
+    exist there, whatever reads the app; fresh values each call, so no element shares a mutable value."""
+    props: FunctionProps = {
+        "function_name": app["function_name"],
+        "runtime": app["runtime"],
+        "timeout": Unknown("functionTimeout is set in host.json"),
+        "memory": None,
+        "env_kms_key": None,
+        "dlq": None,
+        "on_failure": None,
+        "layers": [],
+        "code_signing": None,
+        "published": None,
+        "url": None,
+        "log": None,
+        "alarms": 0,
+        "invoke_permissions": [],
+        "concurrency_limit": app["concurrency_limit"],
+        "environment": app["environment"],
+        "tracing": app["tracing"],
+        "vpc": app["vpc"],
+        "https_only": app["https_only"],
+        "min_tls": app["min_tls"],
+        "framework": app["framework"],
+        "role_id": None,
+    }
+    return design.add(function_element(eid, name, "azure", file, line, props))
+
+
+def azure_http_route(
+    design: Design, function: Element, rid: str, api: str, *, auth_on: bool, cors_origins: Any, public: bool
+) -> Element:
+    """The HTTP triggers of an Azure Function App, as one route (their authLevel is in function code)."""
+    route = design.add(
+        route_element(
+            rid,
+            f"{api} HTTP triggers",
+            "azure",
+            function.file,
+            function.line,
+            {
+                "type": "http-trigger",
+                "api": api,
+                "api_kind": "azure-http",
+                "path": "/api/*",
+                "method": "ANY",
+                "auth": "APP_SERVICE_AUTH" if auth_on else Unknown("HTTP trigger authLevel is set in function code"),
+                "validated": False,
+                "throttled": False,
+                "waf": False,
+                "cors_origins": cors_origins,
+                "public": public,
+                "function": api,
+            },
+        )
+    )
+    design.link(rid, function.id, "invokes")
+    return route
+
+
+# ------------------------------------------------------------------ derived properties
+
+
+def runtime_table() -> Mapping[str, Mapping[str, date]]:
+    """Deprecated runtimes per provider (``compliance/design/data/runtimes.yaml``, typed and validated with the KB)."""
+    return design_data().runtimes
 
 
 def runtime_status(provider: str, runtime: Any, today: date) -> Any:
@@ -78,7 +164,7 @@ def plain_secret_env(env: Any) -> list[Any]:
     return out
 
 
-def classification_of(el: Element, classes: dict[str, Any]) -> dict[str, Any]:
+def classification_of(el: Element, classes: Classification) -> dict[str, Any]:
     """Data classification of a store: sckb.yaml (by logical id or physical name), then tags."""
     out: dict[str, Any] = {}
     default = classes.get("default")
@@ -138,17 +224,17 @@ def _candidates(perms: Permissions, stores: list[Element], index: dict[str, list
     return [out[k] for k in sorted(out)]
 
 
-def finish(design: Design, roles: dict[str, Permissions], classes: dict[str, Any], today: date) -> None:
+def finish(design: Design, roles: dict[str, Permissions], classes: Classification, today: date) -> None:
     """Derive what every predicate and the attack-path search need from what the readers recorded."""
     funcs = design.of_kind("function")
-    props_cache: dict[str, dict[str, Any]] = {}
+    props_cache: dict[str, RoleSummary] = {}
     # role sharing
     role_use = Counter(f.props.get("role_id") for f in funcs if f.props.get("role_id"))
     for f in funcs:
         rid = f.props.get("role_id")
         perms = roles.get(rid) if rid else None
         if perms is None:
-            role_props: dict[str, Any] = {
+            role_props: RoleSummary = {
                 "actions": [Unknown("execution role not in the design")],
                 "resources": [Unknown("execution role not in the design")],
                 "managed": [],
@@ -158,7 +244,7 @@ def finish(design: Design, roles: dict[str, Permissions], classes: dict[str, Any
         else:
             if rid not in props_cache:
                 props_cache[str(rid)] = perms.props()
-            role_props = dict(props_cache[str(rid)])
+            role_props = props_cache[str(rid)].copy()
         role_props["shared_by"] = role_use.get(rid, 1) if rid else Unknown("no execution role found")
         role_el = design.elements.get(rid) if rid else None
         if role_el is not None and rid is not None:

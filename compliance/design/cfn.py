@@ -6,14 +6,30 @@ Also used for the ``resources:`` section of Serverless Framework files.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import networkx as nx
 
 from compliance.design.iam import Permissions, add_managed, as_text, expand_sam_policy, parse_document
-from compliance.design.model import Design, Element, Ref, Unknown
+from compliance.design.model import (
+    Design,
+    Element,
+    FunctionProps,
+    Props,
+    Raw,
+    Ref,
+    StoreProps,
+    Unknown,
+    function_element,
+    role_element,
+    route_element,
+    source_element,
+    store_element,
+)
 from compliance.errors import InputError
 
 PSEUDO = {
@@ -56,9 +72,9 @@ _SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
 class Resolver:
     """Evaluates the intrinsic functions a design check can evaluate statically."""
 
-    params: dict[str, Any]
-    resources: dict[str, Any]
-    mappings: dict[str, Any]
+    params: Raw
+    resources: Raw
+    mappings: Raw
     warnings: set[str] = field(default_factory=set)
     #: extra name -> value substitutions (Serverless Framework has none; kept for Fn::Sub variable maps)
 
@@ -168,7 +184,7 @@ class Resolver:
         return Unknown(f"unknown intrinsic {k}")
 
 
-def _d(v: Any) -> dict[str, Any]:
+def _d(v: Any) -> Raw:
     """``v`` when it is a mapping, else an empty one."""
     return v if isinstance(v, dict) else {}
 
@@ -210,7 +226,7 @@ def _refs_in(v: Any, names: set[str], out: set[str], depth: int = 0) -> None:
             _refs_in(x, names, out, depth + 1)
 
 
-def check_cycles(resources: dict[str, Any], path: Path | str, lines: dict[str, int]) -> None:
+def check_cycles(resources: Raw, path: Path | str, lines: dict[str, int]) -> None:
     """CloudFormation rejects circular dependencies; so do we, with a one-line error naming the cycle."""
     names = set(resources)
     g = nx.DiGraph()
@@ -280,23 +296,107 @@ def _cors_origins(v: Any) -> Any:
     return [Unknown("CORS settings not readable")]
 
 
+#: The Serverless Framework's functions, which its reader hands over in SAM form (no SAM ``Globals`` apply).
+SLS_FUNCTION = "Serverless::Function"
+
+
+@dataclass(frozen=True, slots=True)
+class BodyRoute:
+    """A route of an OpenAPI/Swagger API body."""
+
+    path: str
+    method: str
+    function: str | None  # logical id of the function its integration names
+    auth: str | None  # AUTHORIZER, NONE (explicitly off), or None (the API's default)
+    validated: bool
+    mock: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    """What routes inherit from their API: default authorizer, throttling, WAF, CORS, routes from the body."""
+
+    kind: str  # rest | http
+    default_auth: Any
+    api_key: bool
+    throttled: bool
+    waf: bool
+    public: bool
+    cors_origins: list[Any]
+    body: tuple[BodyRoute, ...]
+
+
 @dataclass
 class CfnContext:
-    """One template being read."""
+    """One template being read: what every handler shares, and indexes (built on first use) over resource types
+    that handlers of other types look things up in."""
 
     design: Design
     roles: dict[str, Permissions]
     path: str
-    res: dict[str, Any]  # resolved resources: logical id -> {"Type", "Properties", ...}
+    res: Raw  # resolved resources: logical id -> {"Type", "Properties", ...}
     lines: dict[str, int]
     r: Resolver
-    globals_: dict[str, Any]
+    globals_: Raw
+    by_type: dict[str, list[tuple[str, Raw]]] = field(default_factory=dict)
 
     def eid(self, kind: str, name: str) -> str:
         return f"{kind}:{self.path}#{name}"
 
-    def el(self, kind: str, name: str, props: dict[str, Any]) -> Element:
-        return self.design.add(Element(self.eid(kind, name), kind, name, "aws", self.path, self.lines.get(name), props))
+    def function(self, name: str, props: FunctionProps) -> Element:
+        eid = self.eid("function", name)
+        return self.design.add(function_element(eid, name, "aws", self.path, self.lines.get(name), props))
+
+    def store(self, name: str, props: StoreProps) -> Element:
+        eid = self.eid("datastore", name)
+        return self.design.add(store_element(eid, name, "aws", self.path, self.lines.get(name), props))
+
+    def of(self, typ: str) -> list[tuple[str, Raw]]:
+        return self.by_type.get(typ, [])
+
+    # ---- indexes
+    @cached_property
+    def bucket_policies(self) -> dict[Any, list[Any]]:
+        out: dict[Any, list[Any]] = {}
+        for _n, p in self.of("AWS::S3::BucketPolicy"):
+            out.setdefault(as_text(p.get("Bucket")), []).append(p.get("PolicyDocument"))
+        return out
+
+    @cached_property
+    def queue_policies(self) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {}
+        for _n, p in self.of("AWS::SQS::QueuePolicy"):
+            for q in p.get("Queues") or []:
+                out.setdefault(str(q), []).append(p.get("PolicyDocument"))
+        return out
+
+    @cached_property
+    def topic_policies(self) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {}
+        for _n, p in self.of("AWS::SNS::TopicPolicy"):
+            for t in p.get("Topics") or []:
+                out.setdefault(str(t), []).append(p.get("PolicyDocument"))
+        return out
+
+    @cached_property
+    def rotated_secrets(self) -> set[str | None]:
+        return {_ref_target(p.get("SecretId")) for _n, p in self.of("AWS::SecretsManager::RotationSchedule")}
+
+    @cached_property
+    def apis(self) -> dict[str, ApiSettings]:
+        return _apis(self)
+
+    @cached_property
+    def rest_paths(self) -> Raw:
+        return {n: p.get("PathPart", "") for n, p in self.of("AWS::ApiGateway::Resource")}
+
+    @cached_property
+    def http_integrations(self) -> Raw:
+        return {n: as_text(p.get("IntegrationUri")) for n, p in self.of("AWS::ApiGatewayV2::Integration")}
+
+
+#: (context, logical id, resolved properties)
+Handler = Callable[[CfnContext, str, Raw], None]
 
 
 def read_template(
@@ -305,7 +405,7 @@ def read_template(
     path: str,
     design: Design,
     roles: dict[str, Permissions],
-    extra_functions: list[tuple[str, dict[str, Any]]] | None = None,
+    extra_functions: list[tuple[str, Raw]] | None = None,
 ) -> CfnContext:
     """Read one CloudFormation/SAM document. ``extra_functions`` lets the Serverless reader add its
     functions (already in SAM-like form) so both share one resolver and one set of resources."""
@@ -318,7 +418,7 @@ def read_template(
     check_cycles(resources, path, lines)
     params = doc.get("Parameters") or {}
     r = Resolver(params if isinstance(params, dict) else {}, resources, doc.get("Mappings") or {})
-    resolved: dict[str, Any] = {}
+    resolved: Raw = {}
     for name, res in resources.items():
         if not isinstance(res, dict) or "Type" not in res:
             design.warnings.append(f"{path}: resource {name} has no Type; skipped")
@@ -326,39 +426,235 @@ def read_template(
         resolved[str(name)] = {"Type": res["Type"], "Properties": r.resolve(res.get("Properties") or {})}
     glob = doc.get("Globals") or {}
     ctx = CfnContext(design, roles, path, resolved, lines, r, r.resolve(glob) if isinstance(glob, dict) else {})
-    _read_resources(ctx, [(n, r.resolve(p)) for n, p in (extra_functions or [])])
+    for name, res in ctx.res.items():
+        props = res["Properties"] if isinstance(res["Properties"], dict) else {}
+        ctx.by_type.setdefault(str(res["Type"]), []).append((name, props))
+    ctx.by_type[SLS_FUNCTION] = [(n, r.resolve(p)) for n, p in (extra_functions or [])]
+    for typ, handler in HANDLERS.items():
+        for name, props in ctx.of(typ):
+            handler(ctx, name, props)
+        after = AFTER.get(typ)
+        if after is not None:
+            after(ctx)
     for w in sorted(r.warnings):
         design.warnings.append(f"{path}: {w}")
     return ctx
 
 
-# ------------------------------------------------------------------------------------------------ resources
+# ---------------------------------------------------------------------------------------------- data stores
 
 
-def _read_resources(ctx: CfnContext, extra_functions: list[tuple[str, dict[str, Any]]]) -> None:
-    by_type: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for name, res in ctx.res.items():
-        props = res["Properties"] if isinstance(res["Properties"], dict) else {}
-        by_type.setdefault(str(res["Type"]), []).append((name, props))
-    _stores(ctx, by_type)
-    _roles(ctx, by_type)
-    apis = _apis(ctx, by_type)
-    gfun = _d(ctx.globals_.get("Function"))
-    for name, props in by_type.get("AWS::Serverless::Function", []):
-        merged = dict(gfun)
-        merged.update(props)
-        genv = (gfun.get("Environment") or {}).get("Variables") if isinstance(gfun.get("Environment"), dict) else None
-        fenv = (props.get("Environment") or {}).get("Variables") if isinstance(props.get("Environment"), dict) else None
-        if isinstance(genv, dict) or isinstance(fenv, dict):
-            env = dict(genv or {})
-            env.update(fenv or {})
-            merged["Environment"] = {"Variables": env}
-        _sam_function(ctx, name, merged, apis)
-    for name, props in extra_functions:
-        _sam_function(ctx, name, props, apis)
-    for name, props in by_type.get("AWS::Lambda::Function", []):
-        _lambda_function(ctx, name, props)
-    _function_extras(ctx, by_type, apis)
+def _table(ctx: CfnContext, name: str, p: Raw) -> None:
+    sse = _d(p.get("SSESpecification"))
+    enabled = sse.get("SSEEnabled")
+    enc = (
+        ("cmk" if sse.get("KMSMasterKeyId") else "kms")
+        if enabled is True
+        else ("default" if not isinstance(enabled, Unknown) else enabled)
+    )
+    pitr = p.get("PointInTimeRecoverySpecification")
+    backup = pitr.get("PointInTimeRecoveryEnabled") is True if isinstance(pitr, dict) else False
+    ctx.store(
+        name,
+        {
+            "type": "table",
+            "name": _str(p.get("TableName", name)),
+            "encryption": enc,
+            "encryption_explicit": enabled is True,
+            "backup": backup,
+            "public": False,
+            "tags": _tags(p.get("Tags")),
+        },
+    )
+
+
+def _bucket(ctx: CfnContext, name: str, p: Raw) -> None:
+    be = p.get("BucketEncryption")
+    enc = "default"
+    explicit = False
+    if isinstance(be, dict):
+        explicit = True
+        rules = be.get("ServerSideEncryptionConfiguration") or []
+        rule = rules[0] if isinstance(rules, list) and rules else {}
+        d = rule.get("ServerSideEncryptionByDefault", {}) if isinstance(rule, dict) else {}
+        algo = d.get("SSEAlgorithm") if isinstance(d, dict) else None
+        enc = ("cmk" if d.get("KMSMasterKeyID") else "kms") if isinstance(algo, str) and "kms" in algo else "default"
+    ver = p.get("VersioningConfiguration")
+    bname = _str(p.get("BucketName", name))
+    policies = ctx.bucket_policies
+    docs = policies.get("${" + name + "}", []) + (policies.get(bname, []) if isinstance(bname, str) else [])
+    public, tls = _policy_flags(docs)
+    pab = p.get("PublicAccessBlockConfiguration")
+    ctx.store(
+        name,
+        {
+            "type": "bucket",
+            "name": bname,
+            "encryption": enc,
+            "encryption_explicit": explicit,
+            "backup": isinstance(ver, dict) and ver.get("Status") == "Enabled",
+            "public": public,
+            "public_write": public == "write",
+            "tls_enforced": tls,
+            "public_access_block": isinstance(pab, dict)
+            and all(
+                pab.get(k) is True for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+            ),
+            "tags": _tags(p.get("Tags")),
+        },
+    )
+
+
+def _queue(ctx: CfnContext, name: str, p: Raw) -> None:
+    kms = p.get("KmsMasterKeyId")
+    managed = p.get("SqsManagedSseEnabled")
+    enc = (
+        ("kms" if isinstance(kms, str) and "alias/aws/sqs" in kms else "cmk")
+        if kms
+        else ("none" if managed is False else "default")
+    )
+    public, _tls = _policy_flags(ctx.queue_policies.get("${" + name + "}", []))
+    ctx.store(
+        name,
+        {
+            "type": "queue",
+            "name": _str(p.get("QueueName", name)),
+            "encryption": enc,
+            "encryption_explicit": bool(kms) or managed is True,
+            "public": public,
+            "tags": _tags(p.get("Tags")),
+        },
+    )
+
+
+def _topic(ctx: CfnContext, name: str, p: Raw) -> None:
+    kms = p.get("KmsMasterKeyId")
+    public, _tls = _policy_flags(ctx.topic_policies.get("${" + name + "}", []))
+    ctx.store(
+        name,
+        {
+            "type": "topic",
+            "name": _str(p.get("TopicName", name)),
+            "encryption": ("kms" if isinstance(kms, str) and "alias/aws/sns" in kms else "cmk") if kms else "none",
+            "encryption_explicit": bool(kms),
+            "public": public,
+            "tags": _tags(p.get("Tags")),
+        },
+    )
+
+
+def _secret(ctx: CfnContext, name: str, p: Raw) -> None:
+    ctx.store(
+        name,
+        {
+            "type": "secret",
+            "name": _str(p.get("Name", name)),
+            "encryption": "cmk" if p.get("KmsKeyId") else "kms",
+            "encryption_explicit": True,
+            "public": False,
+            "rotation": name in ctx.rotated_secrets,
+            "tags": _tags(p.get("Tags")),
+        },
+    )
+
+
+def _stream(ctx: CfnContext, name: str, p: Raw) -> None:
+    se = p.get("StreamEncryption")
+    ctx.store(
+        name,
+        {
+            "type": "stream",
+            "name": _str(p.get("Name", name)),
+            "encryption": "cmk" if isinstance(se, dict) else "none",
+            "encryption_explicit": isinstance(se, dict),
+            "public": False,
+            "tags": _tags(p.get("Tags")),
+        },
+    )
+
+
+def _tags(v: Any) -> Raw:
+    if isinstance(v, dict):
+        return {str(k): x for k, x in v.items()}
+    if isinstance(v, list):
+        return {str(t.get("Key")): t.get("Value") for t in v if isinstance(t, dict)}
+    return {}
+
+
+def _policy_flags(docs: list[Any]) -> tuple[Any, bool]:
+    """(public: False | "read" | "write", TLS enforced) from resource policies."""
+    public: Any = False
+    tls = False
+    for doc in docs:
+        if not isinstance(doc, dict):
+            continue
+        sts = doc.get("Statement") or []
+        for st in sts if isinstance(sts, list) else [sts]:
+            if not isinstance(st, dict):
+                continue
+            pr = st.get("Principal")
+            star = pr == "*" or (isinstance(pr, dict) and pr.get("AWS") in ("*", ["*"]))
+            cond = st.get("Condition")
+            if st.get("Effect") == "Deny" and isinstance(cond, dict) and "aws:SecureTransport" in str(cond):
+                tls = True
+            if st.get("Effect") == "Allow" and star and not cond:
+                acts = st.get("Action")
+                acts = acts if isinstance(acts, list) else [acts]
+                writes = any(
+                    isinstance(a, str) and (a.endswith("*") or ":Put" in a or ":Delete" in a or ":Send" in a or ":Publish" in a)
+                    for a in acts
+                )
+                public = "write" if writes else (public or "read")
+    return public, tls
+
+
+# -------------------------------------------------------------------------------------------------- roles
+
+
+def _role(ctx: CfnContext, name: str, p: Raw) -> None:
+    perms = Permissions()
+    for pol in p.get("Policies") or []:
+        if isinstance(pol, dict):
+            sts, unk = parse_document(pol.get("PolicyDocument"), f"inline {pol.get('PolicyName', '')}".strip())
+            perms.statements.extend(sts)
+            perms.unknown.extend(unk)
+    for arn in p.get("ManagedPolicyArns") or []:
+        add_managed(arn, perms)
+    trust: list[Any] = []
+    ar = p.get("AssumeRolePolicyDocument")
+    if isinstance(ar, dict):
+        sts = ar.get("Statement") or []
+        for st in sts if isinstance(sts, list) else [sts]:
+            pr = st.get("Principal") if isinstance(st, dict) else None
+            if isinstance(pr, dict):
+                for v in pr.values():
+                    trust.extend(as_text(x) for x in (v if isinstance(v, list) else [v]))
+            elif pr is not None:
+                trust.append(as_text(pr))
+    ctx.roles[ctx.eid("role", name)] = perms
+    ctx.design.add(
+        role_element(
+            ctx.eid("role", name),
+            name,
+            "aws",
+            ctx.path,
+            ctx.lines.get(name),
+            {"trust": trust, "boundary": p.get("PermissionsBoundary"), "generated": False},
+        )
+    )
+
+
+def _role_policy(ctx: CfnContext, _name: str, p: Raw) -> None:
+    """``AWS::IAM::Policy`` / ``ManagedPolicy``: its statements go to every role of the template it names."""
+    sts, unk = parse_document(p.get("PolicyDocument"), "policy")
+    for role in p.get("Roles") or []:
+        t = _ref_target(role)
+        if t and ctx.eid("role", t) in ctx.roles:
+            ctx.roles[ctx.eid("role", t)].statements.extend(sts)
+            ctx.roles[ctx.eid("role", t)].unknown.extend(unk)
+
+
+# ---------------------------------------------------------------------------------------------- functions
 
 
 def _fn_by_ref(ctx: CfnContext, v: Any) -> Element | None:
@@ -372,7 +668,7 @@ def _fn_by_ref(ctx: CfnContext, v: Any) -> Element | None:
     return None
 
 
-def _common_function(props: dict[str, Any]) -> dict[str, Any]:
+def _common_function(props: Raw) -> FunctionProps:
     env = props.get("Environment")
     variables = env.get("Variables") if isinstance(env, dict) else None
     if isinstance(env, Unknown):
@@ -419,7 +715,22 @@ def _common_function(props: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _sam_function(ctx: CfnContext, name: str, props: dict[str, Any], apis: dict[str, dict[str, Any]]) -> None:
+def _sam_function_with_globals(ctx: CfnContext, name: str, props: Raw) -> None:
+    """``AWS::Serverless::Function``: the template's ``Globals.Function`` under its own properties (environment
+    variables merged key by key, as SAM does)."""
+    gfun = _d(ctx.globals_.get("Function"))
+    merged = dict(gfun)
+    merged.update(props)
+    genv = (gfun.get("Environment") or {}).get("Variables") if isinstance(gfun.get("Environment"), dict) else None
+    fenv = (props.get("Environment") or {}).get("Variables") if isinstance(props.get("Environment"), dict) else None
+    if isinstance(genv, dict) or isinstance(fenv, dict):
+        env = dict(genv or {})
+        env.update(fenv or {})
+        merged["Environment"] = {"Variables": env}
+    _sam_function(ctx, name, merged)
+
+
+def _sam_function(ctx: CfnContext, name: str, props: Raw) -> None:
     p = _common_function(props)
     role = props.get("Role")
     if role is not None:
@@ -436,9 +747,8 @@ def _sam_function(ctx: CfnContext, name: str, props: dict[str, Any], apis: dict[
             expand_sam_policy(item, perms)
         ctx.roles[rid] = perms
         ctx.design.add(
-            Element(
+            role_element(
                 rid,
-                "role",
                 name + "Role",
                 "aws",
                 ctx.path,
@@ -456,242 +766,30 @@ def _sam_function(ctx: CfnContext, name: str, props: dict[str, Any], apis: dict[
             ),
         }
     p["framework"] = "sam"
-    f = ctx.el("function", name, p)
+    f = ctx.function(name, p)
     events = props.get("Events") or {}
     if isinstance(events, dict):
         for ename, ev in events.items():
             if isinstance(ev, dict):
-                _sam_event(ctx, f, str(ename), ev, apis)
+                _sam_event(ctx, f, str(ename), ev)
 
 
-def _lambda_function(ctx: CfnContext, name: str, props: dict[str, Any]) -> None:
+def _lambda_function(ctx: CfnContext, name: str, props: Raw) -> None:
     p = _common_function(props)
     p["published"] = None
     t = _ref_target(props.get("Role"))
     p["role_id"] = ctx.eid("role", t) if t else None
     p["framework"] = "cloudformation"
-    ctx.el("function", name, p)
-
-
-# ---------------------------------------------------------------------------------------------- data stores
-
-
-def _stores(ctx: CfnContext, by_type: dict[str, list[tuple[str, dict[str, Any]]]]) -> None:
-    for name, p in by_type.get("AWS::DynamoDB::Table", []) + by_type.get("AWS::Serverless::SimpleTable", []):
-        sse = _d(p.get("SSESpecification"))
-        enabled = sse.get("SSEEnabled")
-        enc = (
-            ("cmk" if sse.get("KMSMasterKeyId") else "kms")
-            if enabled is True
-            else ("default" if not isinstance(enabled, Unknown) else enabled)
-        )
-        pitr = p.get("PointInTimeRecoverySpecification")
-        backup = pitr.get("PointInTimeRecoveryEnabled") is True if isinstance(pitr, dict) else False
-        ctx.el(
-            "datastore",
-            name,
-            {
-                "type": "table",
-                "name": _str(p.get("TableName", name)),
-                "encryption": enc,
-                "encryption_explicit": enabled is True,
-                "backup": backup,
-                "public": False,
-                "tags": _tags(p.get("Tags")),
-            },
-        )
-    policies: dict[Any, list[Any]] = {}
-    for _n, p in by_type.get("AWS::S3::BucketPolicy", []):
-        policies.setdefault(as_text(p.get("Bucket")), []).append(p.get("PolicyDocument"))
-    for name, p in by_type.get("AWS::S3::Bucket", []):
-        be = p.get("BucketEncryption")
-        enc = "default"
-        explicit = False
-        if isinstance(be, dict):
-            explicit = True
-            rules = be.get("ServerSideEncryptionConfiguration") or []
-            rule = rules[0] if isinstance(rules, list) and rules else {}
-            d = rule.get("ServerSideEncryptionByDefault", {}) if isinstance(rule, dict) else {}
-            algo = d.get("SSEAlgorithm") if isinstance(d, dict) else None
-            enc = ("cmk" if d.get("KMSMasterKeyID") else "kms") if isinstance(algo, str) and "kms" in algo else "default"
-        ver = p.get("VersioningConfiguration")
-        bname = _str(p.get("BucketName", name))
-        docs = policies.get("${" + name + "}", []) + (policies.get(bname, []) if isinstance(bname, str) else [])
-        public, tls = _policy_flags(docs)
-        pab = p.get("PublicAccessBlockConfiguration")
-        ctx.el(
-            "datastore",
-            name,
-            {
-                "type": "bucket",
-                "name": bname,
-                "encryption": enc,
-                "encryption_explicit": explicit,
-                "backup": isinstance(ver, dict) and ver.get("Status") == "Enabled",
-                "public": public,
-                "public_write": public == "write",
-                "tls_enforced": tls,
-                "public_access_block": isinstance(pab, dict)
-                and all(
-                    pab.get(k) is True
-                    for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
-                ),
-                "tags": _tags(p.get("Tags")),
-            },
-        )
-    qpol: dict[str, list[Any]] = {}
-    for _n, p in by_type.get("AWS::SQS::QueuePolicy", []):
-        for q in p.get("Queues") or []:
-            qpol.setdefault(str(q), []).append(p.get("PolicyDocument"))
-    for name, p in by_type.get("AWS::SQS::Queue", []):
-        kms = p.get("KmsMasterKeyId")
-        managed = p.get("SqsManagedSseEnabled")
-        enc = (
-            ("kms" if isinstance(kms, str) and "alias/aws/sqs" in kms else "cmk")
-            if kms
-            else ("none" if managed is False else "default")
-        )
-        public, _tls = _policy_flags(qpol.get("${" + name + "}", []))
-        ctx.el(
-            "datastore",
-            name,
-            {
-                "type": "queue",
-                "name": _str(p.get("QueueName", name)),
-                "encryption": enc,
-                "encryption_explicit": bool(kms) or managed is True,
-                "public": public,
-                "tags": _tags(p.get("Tags")),
-            },
-        )
-    tpol: dict[str, list[Any]] = {}
-    for _n, p in by_type.get("AWS::SNS::TopicPolicy", []):
-        for t in p.get("Topics") or []:
-            tpol.setdefault(str(t), []).append(p.get("PolicyDocument"))
-    for name, p in by_type.get("AWS::SNS::Topic", []):
-        kms = p.get("KmsMasterKeyId")
-        public, _tls = _policy_flags(tpol.get("${" + name + "}", []))
-        ctx.el(
-            "datastore",
-            name,
-            {
-                "type": "topic",
-                "name": _str(p.get("TopicName", name)),
-                "encryption": ("kms" if isinstance(kms, str) and "alias/aws/sns" in kms else "cmk") if kms else "none",
-                "encryption_explicit": bool(kms),
-                "public": public,
-                "tags": _tags(p.get("Tags")),
-            },
-        )
-    rotated = {_ref_target(p.get("SecretId")) for _n, p in by_type.get("AWS::SecretsManager::RotationSchedule", [])}
-    for name, p in by_type.get("AWS::SecretsManager::Secret", []):
-        ctx.el(
-            "datastore",
-            name,
-            {
-                "type": "secret",
-                "name": _str(p.get("Name", name)),
-                "encryption": "cmk" if p.get("KmsKeyId") else "kms",
-                "encryption_explicit": True,
-                "public": False,
-                "rotation": name in rotated,
-                "tags": _tags(p.get("Tags")),
-            },
-        )
-    for name, p in by_type.get("AWS::Kinesis::Stream", []):
-        se = p.get("StreamEncryption")
-        ctx.el(
-            "datastore",
-            name,
-            {
-                "type": "stream",
-                "name": _str(p.get("Name", name)),
-                "encryption": "cmk" if isinstance(se, dict) else "none",
-                "encryption_explicit": isinstance(se, dict),
-                "public": False,
-                "tags": _tags(p.get("Tags")),
-            },
-        )
-
-
-def _tags(v: Any) -> dict[str, Any]:
-    if isinstance(v, dict):
-        return {str(k): x for k, x in v.items()}
-    if isinstance(v, list):
-        return {str(t.get("Key")): t.get("Value") for t in v if isinstance(t, dict)}
-    return {}
-
-
-def _policy_flags(docs: list[Any]) -> tuple[Any, bool]:
-    """(public: False | "read" | "write", TLS enforced) from resource policies."""
-    public: Any = False
-    tls = False
-    for doc in docs:
-        if not isinstance(doc, dict):
-            continue
-        sts = doc.get("Statement") or []
-        for st in sts if isinstance(sts, list) else [sts]:
-            if not isinstance(st, dict):
-                continue
-            pr = st.get("Principal")
-            star = pr == "*" or (isinstance(pr, dict) and pr.get("AWS") in ("*", ["*"]))
-            cond = st.get("Condition")
-            if st.get("Effect") == "Deny" and isinstance(cond, dict) and "aws:SecureTransport" in str(cond):
-                tls = True
-            if st.get("Effect") == "Allow" and star and not cond:
-                acts = st.get("Action")
-                acts = acts if isinstance(acts, list) else [acts]
-                writes = any(
-                    isinstance(a, str) and (a.endswith("*") or ":Put" in a or ":Delete" in a or ":Send" in a or ":Publish" in a)
-                    for a in acts
-                )
-                public = "write" if writes else (public or "read")
-    return public, tls
-
-
-# -------------------------------------------------------------------------------------------------- roles
-
-
-def _roles(ctx: CfnContext, by_type: dict[str, list[tuple[str, dict[str, Any]]]]) -> None:
-    for name, p in by_type.get("AWS::IAM::Role", []):
-        perms = Permissions()
-        for pol in p.get("Policies") or []:
-            if isinstance(pol, dict):
-                sts, unk = parse_document(pol.get("PolicyDocument"), f"inline {pol.get('PolicyName', '')}".strip())
-                perms.statements.extend(sts)
-                perms.unknown.extend(unk)
-        for arn in p.get("ManagedPolicyArns") or []:
-            add_managed(arn, perms)
-        trust: list[Any] = []
-        ar = p.get("AssumeRolePolicyDocument")
-        if isinstance(ar, dict):
-            sts = ar.get("Statement") or []
-            for st in sts if isinstance(sts, list) else [sts]:
-                pr = st.get("Principal") if isinstance(st, dict) else None
-                if isinstance(pr, dict):
-                    for v in pr.values():
-                        trust.extend(as_text(x) for x in (v if isinstance(v, list) else [v]))
-                elif pr is not None:
-                    trust.append(as_text(pr))
-        rid = ctx.eid("role", name)
-        ctx.roles[rid] = perms
-        ctx.el("role", name, {"trust": trust, "boundary": p.get("PermissionsBoundary"), "generated": False})
-    for _name, p in by_type.get("AWS::IAM::Policy", []) + by_type.get("AWS::IAM::ManagedPolicy", []):
-        sts, unk = parse_document(p.get("PolicyDocument"), "policy")
-        for role in p.get("Roles") or []:
-            t = _ref_target(role)
-            if t and ctx.eid("role", t) in ctx.roles:
-                ctx.roles[ctx.eid("role", t)].statements.extend(sts)
-                ctx.roles[ctx.eid("role", t)].unknown.extend(unk)
+    ctx.function(name, p)
 
 
 # --------------------------------------------------------------------------------------------------- APIs
 
 
-def _swagger_routes(body: Any) -> list[dict[str, Any]]:
+def _swagger_routes(body: Any) -> tuple[BodyRoute, ...]:
     """Routes of an OpenAPI/Swagger body: path, method, auth, validation, target function."""
     if not isinstance(body, dict) or not isinstance(body.get("paths"), dict):
-        return []
+        return ()
     top_sec = body.get("security")
     validators = body.get("x-amazon-apigateway-request-validators") or {}
     default_v = body.get("x-amazon-apigateway-request-validator")
@@ -710,133 +808,86 @@ def _swagger_routes(body: Any) -> list[dict[str, Any]]:
             v = validators.get(vname) if isinstance(validators, dict) and isinstance(vname, str) else None
             validated = isinstance(v, dict) and bool(v.get("validateRequestBody") or v.get("validateRequestParameters"))
             out.append(
-                {
-                    "path": str(path),
-                    "method": str(method).upper(),
-                    "function": m.group(1) if m else None,
+                BodyRoute(
+                    path=str(path),
+                    method=str(method).upper(),
+                    function=m.group(1) if m else None,
                     # an explicit empty security list switches authorization off for the operation
-                    "auth": "AUTHORIZER" if sec else ("NONE" if sec == [] and "security" in op else None),
-                    "validated": validated,
-                    "mock": isinstance(integ, dict) and integ.get("type") == "mock",
-                }
+                    auth="AUTHORIZER" if sec else ("NONE" if sec == [] and "security" in op else None),
+                    validated=validated,
+                    mock=isinstance(integ, dict) and integ.get("type") == "mock",
+                )
             )
-    return out
+    return tuple(out)
 
 
-def _apis(ctx: CfnContext, by_type: dict[str, list[tuple[str, dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
+def _throttles(settings: Any) -> bool:
+    return isinstance(settings, dict) and ("ThrottlingRateLimit" in settings or "ThrottlingBurstLimit" in settings)
+
+
+def _apis(ctx: CfnContext) -> dict[str, ApiSettings]:
     """API id -> settings that routes inherit (default authorizer, throttling, WAF, CORS, routes from the body)."""
-    apis: dict[str, dict[str, Any]] = {}
     gapi = _d(ctx.globals_.get("Api"))
     ghttp = _d(ctx.globals_.get("HttpApi"))
-    waf = {
-        _ref_target(p.get("ResourceArn")) or str(p.get("ResourceArn"))
-        for _n, p in by_type.get("AWS::WAFv2::WebACLAssociation", [])
-    }
-    waf_text = " ".join(str(p.get("ResourceArn")) for _n, p in by_type.get("AWS::WAFv2::WebACLAssociation", []))
+    waf = {_ref_target(p.get("ResourceArn")) or str(p.get("ResourceArn")) for _n, p in ctx.of("AWS::WAFv2::WebACLAssociation")}
+    waf_text = " ".join(str(p.get("ResourceArn")) for _n, p in ctx.of("AWS::WAFv2::WebACLAssociation"))
     plans: set[str] = set()
-    for _n, p in by_type.get("AWS::ApiGateway::UsagePlan", []):
+    for _n, p in ctx.of("AWS::ApiGateway::UsagePlan"):
         if p.get("Throttle") or p.get("Quota"):
             for st in p.get("ApiStages") or []:
                 if isinstance(st, dict) and _ref_target(st.get("ApiId")):
                     plans.add(str(_ref_target(st.get("ApiId"))))
     stage_throttle: set[str] = set()
-    for _n, p in by_type.get("AWS::ApiGateway::Stage", []) + by_type.get("AWS::ApiGatewayV2::Stage", []):
+    for _n, p in ctx.of("AWS::ApiGateway::Stage") + ctx.of("AWS::ApiGatewayV2::Stage"):
         ms = p.get("MethodSettings") or []
-        drs = p.get("DefaultRouteSettings") or {}
-        if any(isinstance(m, dict) and ("ThrottlingRateLimit" in m or "ThrottlingBurstLimit" in m) for m in ms) or (
-            isinstance(drs, dict) and ("ThrottlingRateLimit" in drs or "ThrottlingBurstLimit" in drs)
-        ):
+        if any(_throttles(m) for m in ms) or _throttles(p.get("DefaultRouteSettings") or {}):
             t = _ref_target(p.get("RestApiId", p.get("ApiId")))
             if t:
                 stage_throttle.add(t)
 
-    def settings(name: str, p: dict[str, Any], kind: str, glob: dict[str, Any]) -> dict[str, Any]:
+    def settings(name: str, p: Raw, kind: str, glob: Raw, body_key: str = "DefinitionBody") -> ApiSettings:
         merged = dict(glob)
         merged.update(p)
         auth = _d(merged.get("Auth"))
         ms = merged.get("MethodSettings") or []
-        drs = merged.get("DefaultRouteSettings") or {}
         throttled = (
             name in plans
             or name in stage_throttle
             or bool(isinstance(auth.get("UsagePlan"), dict))
-            or any(
-                isinstance(m, dict) and ("ThrottlingRateLimit" in m or "ThrottlingBurstLimit" in m)
-                for m in (ms if isinstance(ms, list) else [])
-            )
-            or (isinstance(drs, dict) and ("ThrottlingRateLimit" in drs or "ThrottlingBurstLimit" in drs))
+            or any(_throttles(m) for m in (ms if isinstance(ms, list) else []))
+            or _throttles(merged.get("DefaultRouteSettings") or {})
         )
         endpoint = merged.get("EndpointConfiguration")
         private = (isinstance(endpoint, dict) and endpoint.get("Type") == "PRIVATE") or endpoint == "PRIVATE"
-        cors = merged.get("Cors", merged.get("CorsConfiguration"))
-        return {
-            "kind": kind,
-            "default_auth": auth.get("DefaultAuthorizer"),
-            "api_key": auth.get("ApiKeyRequired") is True,
-            "throttled": throttled,
-            "waf": name in waf or ("${" + name) in waf_text,
-            "public": not private,
-            "cors_origins": _cors_origins(cors),
-            "body": _swagger_routes(merged.get("DefinitionBody")),
-            "logical": name,
-        }
+        return ApiSettings(
+            kind=kind,
+            default_auth=auth.get("DefaultAuthorizer"),
+            api_key=auth.get("ApiKeyRequired") is True,
+            throttled=throttled,
+            waf=name in waf or ("${" + name) in waf_text,
+            public=not private,
+            cors_origins=_cors_origins(merged.get("Cors", merged.get("CorsConfiguration"))),
+            body=_swagger_routes(p.get(body_key) if body_key == "Body" else merged.get(body_key)),
+        )
 
-    for name, p in by_type.get("AWS::Serverless::Api", []):
+    apis: dict[str, ApiSettings] = {}
+    for name, p in ctx.of("AWS::Serverless::Api"):
         apis[name] = settings(name, p, "rest", gapi)
-    for name, p in by_type.get("AWS::Serverless::HttpApi", []):
+    for name, p in ctx.of("AWS::Serverless::HttpApi"):
         apis[name] = settings(name, p, "http", ghttp)
-    for name, p in by_type.get("AWS::ApiGateway::RestApi", []):
-        apis[name] = settings(name, p, "rest", {})
-        apis[name]["body"] = _swagger_routes(p.get("Body"))
-    for name, p in by_type.get("AWS::ApiGatewayV2::Api", []):
+    for name, p in ctx.of("AWS::ApiGateway::RestApi"):
+        apis[name] = settings(name, p, "rest", {}, body_key="Body")
+    for name, p in ctx.of("AWS::ApiGatewayV2::Api"):
         apis[name] = settings(name, p, "http", {})
     apis["ServerlessRestApi"] = settings("ServerlessRestApi", {}, "rest", gapi)
     apis["ServerlessHttpApi"] = settings("ServerlessHttpApi", {}, "http", ghttp)
-    # raw API Gateway methods and v2 routes
-    ctx_routes: list[tuple[str, str, str, Any, Any, bool]] = []
-    paths = {n: p.get("PathPart", "") for n, p in by_type.get("AWS::ApiGateway::Resource", [])}
-    for _n, p in by_type.get("AWS::ApiGateway::Method", []):
-        method_integ = _d(p.get("Integration"))
-        uri = as_text(method_integ.get("Uri"))
-        m = re.search(r"\$\{([A-Za-z0-9]+)(\.Arn)?\}", uri) if isinstance(uri, str) else None
-        api = _ref_target(p.get("RestApiId")) or "?"
-        ctx_routes.append(
-            (
-                api,
-                "/" + str(paths.get(_ref_target(p.get("ResourceId")) or "", "")),
-                str(p.get("HttpMethod", "ANY")),
-                m.group(1) if m else None,
-                p.get("AuthorizationType", "NONE"),
-                bool(p.get("RequestValidatorId")),
-            )
-        )
-    integrations = {n: as_text(p.get("IntegrationUri")) for n, p in by_type.get("AWS::ApiGatewayV2::Integration", [])}
-    for _n, p in by_type.get("AWS::ApiGatewayV2::Route", []):
-        target = as_text(p.get("Target"))
-        integ = None
-        if isinstance(target, str):
-            mm = re.search(r"\$\{([A-Za-z0-9]+)\}", target)
-            integ = integrations.get(mm.group(1)) if mm else None
-        m = re.search(r"\$\{([A-Za-z0-9]+)(\.Arn)?\}", integ) if isinstance(integ, str) else None
-        rk = str(p.get("RouteKey", "$default"))
-        method, _, path = rk.partition(" ")
-        ctx_routes.append(
-            (
-                _ref_target(p.get("ApiId")) or "?",
-                path or rk,
-                method if path else "ANY",
-                m.group(1) if m else None,
-                p.get("AuthorizationType", "NONE"),
-                False,
-            )
-        )
-    apis["__raw__"] = {"routes": ctx_routes}
     return apis
 
 
 def _route(
-    ctx: CfnContext, f: Element, api_name: str, api: dict[str, Any], path: str, method: str, auth: Any, validated: bool
+    ctx: CfnContext, f: Element, api_name: str, api: ApiSettings | None, path: str, method: str, auth: Any, validated: bool
 ) -> None:
+    """A route that invokes ``f``; ``api`` is None for a route whose API is not in the template."""
     rname = f"{api_name} {method} {path}"
     rid = ctx.eid("route", rname)
     if rid in ctx.design.elements:
@@ -845,9 +896,8 @@ def _route(
     if isinstance(auth, str):
         auth = auth.upper() if auth.upper() in ("NONE", "AWS_IAM") else (auth if auth else "NONE")
     ctx.design.add(
-        Element(
+        route_element(
             rid,
-            "route",
             rname,
             "aws",
             ctx.path,
@@ -855,15 +905,15 @@ def _route(
             {
                 "type": "api",
                 "api": api_name,
-                "api_kind": api.get("kind", "rest"),
+                "api_kind": api.kind if api else "rest",
                 "path": path,
                 "method": method,
                 "auth": auth,
                 "validated": validated,
-                "throttled": api.get("throttled", False),
-                "waf": api.get("waf", False),
-                "cors_origins": api.get("cors_origins", []),
-                "public": api.get("public", True),
+                "throttled": api.throttled if api else False,
+                "waf": api.waf if api else False,
+                "cors_origins": api.cors_origins if api else [],
+                "public": api.public if api else True,
                 "function": f.name,
             },
         )
@@ -871,8 +921,57 @@ def _route(
     ctx.design.link(rid, f.id, "invokes")
 
 
+def _body_routes(ctx: CfnContext) -> None:
+    """Routes from API definition bodies (SAM and raw) whose integration names a function."""
+    for api_name, api in ctx.apis.items():
+        for r in api.body:
+            if r.function and not r.mock:
+                f = ctx.design.elements.get(ctx.eid("function", r.function))
+                if f is not None:
+                    _route(ctx, f, api_name, api, r.path, r.method, r.auth or api.default_auth or "NONE", r.validated)
+
+
+_FN_IN_URI = re.compile(r"\$\{([A-Za-z0-9]+)(\.Arn)?\}")
+
+
+def _rest_method(ctx: CfnContext, _name: str, p: Raw) -> None:
+    uri = as_text(_d(p.get("Integration")).get("Uri"))
+    m = _FN_IN_URI.search(uri) if isinstance(uri, str) else None
+    f = ctx.design.elements.get(ctx.eid("function", m.group(1))) if m else None
+    if f is not None:
+        api = _ref_target(p.get("RestApiId")) or "?"
+        path = "/" + str(ctx.rest_paths.get(_ref_target(p.get("ResourceId")) or "", ""))
+        method = str(p.get("HttpMethod", "ANY"))
+        _route(
+            ctx, f, api, ctx.apis.get(api), path, method, p.get("AuthorizationType", "NONE"), bool(p.get("RequestValidatorId"))
+        )
+
+
+def _http_route(ctx: CfnContext, _name: str, p: Raw) -> None:
+    target = as_text(p.get("Target"))
+    integ = None
+    if isinstance(target, str):
+        mm = re.search(r"\$\{([A-Za-z0-9]+)\}", target)
+        integ = ctx.http_integrations.get(mm.group(1)) if mm else None
+    m = _FN_IN_URI.search(integ) if isinstance(integ, str) else None
+    f = ctx.design.elements.get(ctx.eid("function", m.group(1))) if m else None
+    if f is not None:
+        rk = str(p.get("RouteKey", "$default"))
+        method, _, path = rk.partition(" ")
+        api = _ref_target(p.get("ApiId")) or "?"
+        _route(ctx, f, api, ctx.apis.get(api), path or rk, method if path else "ANY", p.get("AuthorizationType", "NONE"), False)
+
+
+# ---------------------------------------------------------------------------------------------- event sources
+
+
+class _SourceExtra(TypedDict, total=False):
+    batch_size: Any
+    on_failure: bool
+
+
 def _source(
-    ctx: CfnContext, f: Element, ename: str, typ: str, target: Any, public: Any, auth: str = "NONE", **extra: Any
+    ctx: CfnContext, f: Element, ename: str, typ: str, target: Any, public: Any, auth: str = "NONE", **extra: Unpack[_SourceExtra]
 ) -> Element:
     sid = ctx.eid("source", f"{f.name}.{ename}")
     store = None
@@ -882,9 +981,8 @@ def _source(
     if store is not None and public is None:
         public = store.props.get("public") == "write"
     el = ctx.design.add(
-        Element(
+        source_element(
             sid,
-            "source",
             f"{f.name}.{ename}",
             "aws",
             ctx.path,
@@ -904,152 +1002,173 @@ def _source(
     return el
 
 
-def _sam_event(ctx: CfnContext, f: Element, ename: str, ev: dict[str, Any], apis: dict[str, dict[str, Any]]) -> None:
+#: (context, function, event name, event type, event properties)
+EventHandler = Callable[[CfnContext, Element, str, str, Raw], None]
+
+
+def _api_event(ctx: CfnContext, f: Element, ename: str, typ: str, p: Raw) -> None:
+    default = "ServerlessRestApi" if typ == "Api" else "ServerlessHttpApi"
+    api_name = _ref_target(p.get("RestApiId", p.get("ApiId"))) or default
+    api = ctx.apis.get(api_name, ctx.apis[default])
+    auth_cfg = _d(p.get("Auth"))
+    authz = auth_cfg.get("Authorizer")
+    path, method = str(p.get("Path", "/")), str(p.get("Method", "ANY")).upper()
+    body_hit = next((r for r in api.body if r.path == path and r.method == method), None)
+    if authz is None:
+        authz = (
+            (body_hit.auth if body_hit else None)
+            or api.default_auth
+            or ("API_KEY" if (auth_cfg.get("ApiKeyRequired") or api.api_key) else "NONE")
+        )
+    rm = p.get("RequestModel")
+    validated = bool(isinstance(rm, dict) and (rm.get("ValidateBody") or rm.get("Required"))) or bool(
+        body_hit.validated if body_hit else None
+    )
+    rp = p.get("RequestParameters")
+    if isinstance(rp, list) and any(
+        isinstance(x, dict) and any(isinstance(v, dict) and v.get("Required") for v in x.values()) for x in rp
+    ):
+        validated = True
+    _route(ctx, f, api_name, api, path, method, authz, validated)
+
+
+def _s3_event(ctx: CfnContext, f: Element, ename: str, _typ: str, p: Raw) -> None:
+    _source(ctx, f, ename, "s3", p.get("Bucket"), None)
+
+
+def _sqs_event(ctx: CfnContext, f: Element, ename: str, _typ: str, p: Raw) -> None:
+    _source(ctx, f, ename, "sqs", p.get("Queue"), None, batch_size=p.get("BatchSize"))
+
+
+def _sns_event(ctx: CfnContext, f: Element, ename: str, _typ: str, p: Raw) -> None:
+    _source(ctx, f, ename, "sns", p.get("Topic"), None)
+
+
+def _stream_event(ctx: CfnContext, f: Element, ename: str, typ: str, p: Raw) -> None:
+    dc = p.get("DestinationConfig")
+    on_failure = bool((dc or {}).get("OnFailure")) if isinstance(dc, dict) else False
+    _source(ctx, f, ename, typ.lower(), p.get("Stream"), False, on_failure=on_failure)
+    if isinstance(dc, dict) and dc.get("OnFailure"):
+        f.props["on_failure"] = dc["OnFailure"]
+
+
+def _schedule_event(ctx: CfnContext, f: Element, ename: str, _typ: str, _p: Raw) -> None:
+    _source(ctx, f, ename, "schedule", None, False, auth="INTERNAL")
+
+
+def _eventbridge_event(ctx: CfnContext, f: Element, ename: str, _typ: str, p: Raw) -> None:
+    _source(ctx, f, ename, "eventbridge", p.get("EventBusName"), False, auth="INTERNAL")
+
+
+def _cognito_event(ctx: CfnContext, f: Element, ename: str, _typ: str, p: Raw) -> None:
+    _source(ctx, f, ename, "cognito", p.get("UserPool"), True, auth="NONE")
+
+
+def _other_event(ctx: CfnContext, f: Element, ename: str, typ: str, _p: Raw) -> None:
+    _source(ctx, f, ename, typ.lower(), None, False, auth="INTERNAL")
+
+
+#: SAM event type -> handler; any other type becomes an internal source named after it
+EVENT_HANDLERS: dict[str, EventHandler] = {
+    "Api": _api_event,
+    "HttpApi": _api_event,
+    "S3": _s3_event,
+    "SQS": _sqs_event,
+    "SNS": _sns_event,
+    "DynamoDB": _stream_event,
+    "Kinesis": _stream_event,
+    "Schedule": _schedule_event,
+    "ScheduleV2": _schedule_event,
+    "EventBridgeRule": _eventbridge_event,
+    "CloudWatchEvent": _eventbridge_event,
+    "CognitoUserPool": _cognito_event,
+}
+
+
+def _sam_event(ctx: CfnContext, f: Element, ename: str, ev: Raw) -> None:
     typ = ev.get("Type")
-    p: dict[str, Any] = ev["Properties"] if isinstance(ev.get("Properties"), dict) else {}
-    if typ in ("Api", "HttpApi"):
-        api_name = _ref_target(p.get("RestApiId", p.get("ApiId"))) or (
-            "ServerlessRestApi" if typ == "Api" else "ServerlessHttpApi"
-        )
-        api = apis.get(api_name, apis["ServerlessRestApi" if typ == "Api" else "ServerlessHttpApi"])
-        auth_cfg = _d(p.get("Auth"))
-        authz = auth_cfg.get("Authorizer")
-        path, method = str(p.get("Path", "/")), str(p.get("Method", "ANY")).upper()
-        body_hit = next((r for r in api.get("body", []) if r["path"] == path and r["method"] == method), None)
-        if authz is None:
-            authz = (
-                (body_hit or {}).get("auth")
-                or api.get("default_auth")
-                or ("API_KEY" if (auth_cfg.get("ApiKeyRequired") or api.get("api_key")) else "NONE")
-            )
-        rm = p.get("RequestModel")
-        validated = bool(isinstance(rm, dict) and (rm.get("ValidateBody") or rm.get("Required"))) or bool(
-            (body_hit or {}).get("validated")
-        )
-        rp = p.get("RequestParameters")
-        if isinstance(rp, list) and any(
-            isinstance(x, dict) and any(isinstance(v, dict) and v.get("Required") for v in x.values()) for x in rp
-        ):
-            validated = True
-        _route(ctx, f, api_name, api, path, method, authz, validated)
-    elif typ == "S3":
-        _source(ctx, f, ename, "s3", p.get("Bucket"), None)
-    elif typ == "SQS":
-        _source(ctx, f, ename, "sqs", p.get("Queue"), None, batch_size=p.get("BatchSize"))
-    elif typ == "SNS":
-        _source(ctx, f, ename, "sns", p.get("Topic"), None)
-    elif typ in ("DynamoDB", "Kinesis"):
-        _source(
-            ctx,
-            f,
-            ename,
-            typ.lower(),
-            p.get("Stream"),
-            False,
-            on_failure=bool((p.get("DestinationConfig") or {}).get("OnFailure"))
-            if isinstance(p.get("DestinationConfig"), dict)
-            else False,
-        )
-        if isinstance(p.get("DestinationConfig"), dict) and p["DestinationConfig"].get("OnFailure"):
-            f.props["on_failure"] = p["DestinationConfig"]["OnFailure"]
-    elif typ in ("Schedule", "ScheduleV2"):
-        _source(ctx, f, ename, "schedule", None, False, auth="INTERNAL")
-    elif typ in ("EventBridgeRule", "CloudWatchEvent"):
-        _source(ctx, f, ename, "eventbridge", p.get("EventBusName"), False, auth="INTERNAL")
-    elif typ == "CognitoUserPool":
-        _source(ctx, f, ename, "cognito", p.get("UserPool"), True, auth="NONE")
-    elif isinstance(typ, str):
-        _source(ctx, f, ename, typ.lower(), None, False, auth="INTERNAL")
+    if not isinstance(typ, str):
+        return
+    p: Raw = ev["Properties"] if isinstance(ev.get("Properties"), dict) else {}
+    EVENT_HANDLERS.get(typ, _other_event)(ctx, f, ename, typ, p)
 
 
-def _function_extras(
-    ctx: CfnContext, by_type: dict[str, list[tuple[str, dict[str, Any]]]], apis: dict[str, dict[str, Any]]
-) -> None:
-    # routes from API definition bodies (SAM and raw) whose integration names a function
-    for api_name, api in apis.items():
-        if api_name == "__raw__":
-            continue
-        for r in api.get("body", []):
-            if r["function"] and not r["mock"]:
-                f = ctx.design.elements.get(ctx.eid("function", r["function"]))
-                if f is not None:
-                    _route(
-                        ctx,
-                        f,
-                        api_name,
-                        api,
-                        r["path"],
-                        r["method"],
-                        r["auth"] or api.get("default_auth") or "NONE",
-                        r["validated"],
-                    )
-    for api_name, path, method, fn, auth, validated in apis["__raw__"]["routes"]:
-        f = ctx.design.elements.get(ctx.eid("function", fn)) if fn else None
+def _user_pool(ctx: CfnContext, pool: str, p: Raw) -> None:
+    """A Cognito user pool's Lambda triggers: with self sign-up, anyone on the internet can fire them."""
+    admin_only = _d(p.get("AdminCreateUserConfig")).get("AllowAdminCreateUserOnly") is True
+    for trigger, target in sorted(_d(p.get("LambdaConfig")).items()):
+        f = _fn_by_ref(ctx, target)
         if f is not None:
-            _route(ctx, f, api_name, apis.get(api_name, {}), path, method, auth, validated)
-    for pool, p in by_type.get("AWS::Cognito::UserPool", []):
-        admin_only = _d(p.get("AdminCreateUserConfig")).get("AllowAdminCreateUserOnly") is True
-        for trigger, target in sorted(_d(p.get("LambdaConfig")).items()):
-            f = _fn_by_ref(ctx, target)
-            if f is not None:  # self sign-up lets anyone on the internet fire these triggers
-                auth = "INTERNAL" if admin_only else "NONE"
-                src = _source(ctx, f, f"{pool}.{trigger}", "cognito", None, not admin_only, auth=auth)
-                src.props["resource"] = f"{pool} {trigger}"
-    for _n, p in by_type.get("AWS::Lambda::Url", []):
-        f = _fn_by_ref(ctx, p.get("TargetFunctionArn"))
-        if f is not None:
-            cors = _d(p.get("Cors"))
-            f.props["url"] = {"auth": _str(p.get("AuthType", "NONE")), "cors_origins": _cors_origins(cors.get("AllowOrigins"))}
-    for _n, p in by_type.get("AWS::Lambda::Permission", []):
-        f = _fn_by_ref(ctx, p.get("FunctionName"))
-        if f is None:
-            continue
-        principal = as_text(p.get("Principal"))
-        conditioned = bool(p.get("SourceArn") or p.get("SourceAccount") or p.get("PrincipalOrgID"))
-        f.props["invoke_permissions"].append(
-            {"principal": principal, "conditioned": conditioned, "url_auth": p.get("FunctionUrlAuthType")}
-        )
-        if principal == "*" and not conditioned:
-            f.props["public_invoke"] = True
-    for _n, p in by_type.get("AWS::Lambda::EventInvokeConfig", []):
-        f = _fn_by_ref(ctx, p.get("FunctionName"))
-        dc = _d(p.get("DestinationConfig"))
-        if f is not None and isinstance(dc.get("OnFailure"), dict):
-            f.props["on_failure"] = dc["OnFailure"].get("Destination")
-    for n, p in by_type.get("AWS::Lambda::EventSourceMapping", []):
-        f = _fn_by_ref(ctx, p.get("FunctionName"))
-        if f is None:
-            continue
-        arn = p.get("EventSourceArn")
-        t = _ref_target(arn)
-        store = ctx.design.elements.get(ctx.eid("datastore", t)) if t else None
-        typ = (store.props.get("type") if store else "event-source-mapping") or "event-source-mapping"
-        _source(
-            ctx,
-            f,
-            n,
-            {"queue": "sqs", "table": "dynamodb", "stream": "kinesis"}.get(str(typ), str(typ)),
-            arn,
-            False,
-            auth="INTERNAL",
-        )
-        dc = _d(p.get("DestinationConfig"))
-        if isinstance(dc.get("OnFailure"), dict):
-            f.props["on_failure"] = dc["OnFailure"].get("Destination")
-    for _n, p in by_type.get("AWS::Lambda::Version", []) + by_type.get("AWS::Lambda::Alias", []):
-        f = _fn_by_ref(ctx, p.get("FunctionName"))
-        if f is not None:
-            f.props["published"] = True
-    # log groups: /aws/lambda/<name> or the function's LoggingConfig.LogGroup
-    groups: dict[str, dict[str, Any]] = {}
-    for n, p in by_type.get("AWS::Logs::LogGroup", []):
+            auth = "INTERNAL" if admin_only else "NONE"
+            src = _source(ctx, f, f"{pool}.{trigger}", "cognito", None, not admin_only, auth=auth)
+            src.props["resource"] = f"{pool} {trigger}"
+
+
+#: data store type -> the event source type of a mapping that reads it
+_MAPPING_SOURCES = {"queue": "sqs", "table": "dynamodb", "stream": "kinesis"}
+
+
+def _event_source_mapping(ctx: CfnContext, name: str, p: Raw) -> None:
+    f = _fn_by_ref(ctx, p.get("FunctionName"))
+    if f is None:
+        return
+    arn = p.get("EventSourceArn")
+    t = _ref_target(arn)
+    store = ctx.design.elements.get(ctx.eid("datastore", t)) if t else None
+    typ = (store.props.get("type") if store else "event-source-mapping") or "event-source-mapping"
+    _source(ctx, f, name, _MAPPING_SOURCES.get(str(typ), str(typ)), arn, False, auth="INTERNAL")
+    dc = _d(p.get("DestinationConfig"))
+    if isinstance(dc.get("OnFailure"), dict):
+        f.props["on_failure"] = dc["OnFailure"].get("Destination")
+
+
+# ------------------------------------------------------------------------------- what configures a function
+
+
+def _function_url(ctx: CfnContext, _name: str, p: Raw) -> None:
+    f = _fn_by_ref(ctx, p.get("TargetFunctionArn"))
+    if f is not None:
+        cors = _d(p.get("Cors"))
+        f.props["url"] = {"auth": _str(p.get("AuthType", "NONE")), "cors_origins": _cors_origins(cors.get("AllowOrigins"))}
+
+
+def _permission(ctx: CfnContext, _name: str, p: Raw) -> None:
+    f = _fn_by_ref(ctx, p.get("FunctionName"))
+    if f is None:
+        return
+    principal = as_text(p.get("Principal"))
+    conditioned = bool(p.get("SourceArn") or p.get("SourceAccount") or p.get("PrincipalOrgID"))
+    f.props["invoke_permissions"].append(
+        {"principal": principal, "conditioned": conditioned, "url_auth": p.get("FunctionUrlAuthType")}
+    )
+    if principal == "*" and not conditioned:
+        f.props["public_invoke"] = True
+
+
+def _event_invoke_config(ctx: CfnContext, _name: str, p: Raw) -> None:
+    f = _fn_by_ref(ctx, p.get("FunctionName"))
+    dc = _d(p.get("DestinationConfig"))
+    if f is not None and isinstance(dc.get("OnFailure"), dict):
+        f.props["on_failure"] = dc["OnFailure"].get("Destination")
+
+
+def _version_or_alias(ctx: CfnContext, _name: str, p: Raw) -> None:
+    f = _fn_by_ref(ctx, p.get("FunctionName"))
+    if f is not None:
+        f.props["published"] = True
+
+
+def _log_groups(ctx: CfnContext) -> None:
+    """Each function's log group (``/aws/lambda/<name>`` or its LoggingConfig.LogGroup); unpublished otherwise."""
+    groups: dict[str, Props] = {}  # log group id -> the function property "log"
+    for n, p in ctx.of("AWS::Logs::LogGroup"):
         groups[n] = {
             "name": as_text(p.get("LogGroupName")),
             "retention": _int(p.get("RetentionInDays")),
             "kms_key": p.get("KmsKeyId"),
             "subscription": False,
         }
-    for _n, p in by_type.get("AWS::Logs::SubscriptionFilter", []):
+    for _n, p in ctx.of("AWS::Logs::SubscriptionFilter"):
         t = _ref_target(p.get("LogGroupName"))
         for gname, g in groups.items():
             if t == gname or (isinstance(g["name"], str) and g["name"] == as_text(p.get("LogGroupName"))):
@@ -1072,12 +1191,50 @@ def _function_extras(
                 f.props["log"] = g
         if f.props.get("published") is None:
             f.props["published"] = False
-    for _n, p in by_type.get("AWS::CloudWatch::Alarm", []):
-        for d in p.get("Dimensions") or []:
-            if isinstance(d, dict) and d.get("Name") == "FunctionName":
-                f = _fn_by_ref(ctx, d.get("Value"))
-                if f is not None:
-                    f.props["alarms"] = f.props.get("alarms", 0) + 1
+
+
+def _alarm(ctx: CfnContext, _name: str, p: Raw) -> None:
+    for d in p.get("Dimensions") or []:
+        if isinstance(d, dict) and d.get("Name") == "FunctionName":
+            f = _fn_by_ref(ctx, d.get("Value"))
+            if f is not None:
+                f.props["alarms"] = f.props.get("alarms", 0) + 1
+
+
+#: resource type -> handler, run in this order: data stores and roles (what functions refer to), functions,
+#: API routes, then what triggers or configures a function. A handler may read what the handlers before it
+#: built, never what comes after.
+HANDLERS: dict[str, Handler] = {
+    "AWS::DynamoDB::Table": _table,
+    "AWS::Serverless::SimpleTable": _table,
+    "AWS::S3::Bucket": _bucket,
+    "AWS::SQS::Queue": _queue,
+    "AWS::SNS::Topic": _topic,
+    "AWS::SecretsManager::Secret": _secret,
+    "AWS::Kinesis::Stream": _stream,
+    "AWS::IAM::Role": _role,
+    "AWS::IAM::Policy": _role_policy,
+    "AWS::IAM::ManagedPolicy": _role_policy,
+    "AWS::Serverless::Function": _sam_function_with_globals,
+    SLS_FUNCTION: _sam_function,
+    "AWS::Lambda::Function": _lambda_function,
+    "AWS::ApiGateway::Method": _rest_method,
+    "AWS::ApiGatewayV2::Route": _http_route,
+    "AWS::Cognito::UserPool": _user_pool,
+    "AWS::Lambda::Url": _function_url,
+    "AWS::Lambda::Permission": _permission,
+    "AWS::Lambda::EventInvokeConfig": _event_invoke_config,
+    "AWS::Lambda::EventSourceMapping": _event_source_mapping,
+    "AWS::Lambda::Version": _version_or_alias,
+    "AWS::Lambda::Alias": _version_or_alias,
+    "AWS::CloudWatch::Alarm": _alarm,
+}
+
+#: template-wide passes, each run right after the handlers of the resource type named
+AFTER: dict[str, Callable[[CfnContext], None]] = {
+    "AWS::Lambda::Function": _body_routes,  # every function exists: routes from API bodies
+    "AWS::Lambda::Alias": _log_groups,  # every function is configured: log groups, published or not
+}
 
 
 def read_cfn_file(path: Path, shown: str, text: str, doc: Any, design: Design, roles: dict[str, Permissions]) -> None:

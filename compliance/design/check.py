@@ -14,71 +14,23 @@ Status rules (also in the README, "Design check"):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+
+from compliance.design.attack import attack_paths
 from compliance.design.model import Design, Element, Unknown
 from compliance.design.predicates import ABSENT, PRESENT, UNKNOWN, applies, explain_unknown, judge
+from compliance.design.read import read_design
+from compliance.design.result import DesignJson, DesignResult, FunctionJson, Summary, Verdict
 from compliance.kb.load import KB
 from compliance.kb.model import DesignPredicate
+from compliance.kb.scope import KBIndex, resolve
+from compliance.kb.status import NOT_ASSESSED, NOT_SATISFIED, SATISFIED, combine
 
 MET, UNMET = "met", "unmet"
-
-
-@dataclass
-class Verdict:
-    predicate: str
-    mitigation: str
-    subject: str  # element id
-    kind: str
-    name: str
-    function: str | None
-    status: str
-    severity: str
-    title: str
-    file: str
-    line: int | None
-    provider: str
-    reason: str | None = None
-    #: the subject as scanners name it (``AWS::Serverless::Function.X``, a Terraform address), for evidence
-    resource: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            k: getattr(self, k)
-            for k in (
-                "predicate",
-                "mitigation",
-                "kind",
-                "name",
-                "function",
-                "status",
-                "severity",
-                "title",
-                "file",
-                "line",
-                "provider",
-                "reason",
-                "resource",
-            )
-        }
-
-
-@dataclass
-class DesignResult:
-    path: str
-    scope: str
-    design: Design
-    verdicts: list[Verdict] = field(default_factory=list)
-    mitigations: dict[str, str] = field(default_factory=dict)
-    controls: dict[str, dict[str, Any]] = field(default_factory=dict)
-    paths: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def partial(self) -> bool:
-        return bool(self.design.warnings)
 
 
 def design_status(values: list[str]) -> str:
@@ -92,8 +44,6 @@ def design_status(values: list[str]) -> str:
 
 def control_status(children: list[str]) -> str:
     """met / unmet / unknown from the checkable mitigations' statuses, through the assessment's rule."""
-    from compliance.kb.status import NOT_ASSESSED, NOT_SATISFIED, SATISFIED, combine
-
     mapped = [{PRESENT: SATISFIED, ABSENT: NOT_SATISFIED}.get(c, NOT_ASSESSED) for c in children]
     out = combine(mapped)
     return MET if out == SATISFIED else UNMET if out == NOT_SATISFIED else UNKNOWN
@@ -155,10 +105,6 @@ def qualified_name(el: Element) -> str:
 
 
 def run_check(kb: KB, path: Path, scope: str, *, today: date, classification: Path | None = None) -> DesignResult:
-    from compliance.design.attack import attack_paths
-    from compliance.design.read import read_design
-    from compliance.kb.scope import KBIndex, resolve
-
     design = read_design(path, today=today, classification=classification)
     res = DesignResult(str(path), scope, design)
     res.verdicts = evaluate(design, predicates_of(kb))
@@ -183,11 +129,11 @@ def run_check(kb: KB, path: Path, scope: str, *, today: date, classification: Pa
             "checkable": bool(checkable),
             "not_checkable": [m for m in mits if m not in res.mitigations],
         }
-    res.paths = attack_paths(design, kb, res, sc.controls, set(sc.safeguards))
+    res.paths = attack_paths(design, kb, sc.controls)
     return res
 
 
-def summary(res: DesignResult) -> dict[str, Any]:
+def summary(res: DesignResult) -> Summary:
     def count(values: list[str], keys: tuple[str, ...]) -> dict[str, int]:
         return {k: sum(1 for v in values if v == k) for k in keys}
 
@@ -218,8 +164,8 @@ def _plain(v: Any) -> Any:
     return str(v)
 
 
-def as_json(res: DesignResult) -> dict[str, Any]:
-    funcs = []
+def as_json(res: DesignResult) -> DesignJson:
+    funcs: list[FunctionJson] = []
     for f in sorted(res.design.of_kind("function"), key=lambda e: e.id):
         funcs.append(
             {
@@ -250,8 +196,6 @@ def as_json(res: DesignResult) -> dict[str, Any]:
 def write_graphml(design: Design, path: Path) -> None:
     """The architecture graph as GraphML (node attributes kind, name, provider; edge attribute kind and, for
     store access, level and actions)."""
-    import networkx as nx
-
     g = design.graph()
     for _u, _v, data in g.edges(data=True):
         for k, val in list(data.items()):

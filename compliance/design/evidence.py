@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import orjson
 
-from compliance.design.check import DesignResult
+from compliance.design.result import DesignResult
 from compliance.design.sarif import to_sarif
+from compliance.evidence.ingest import ingest
+from compliance.evidence.mapping import Mapper
+from compliance.evidence.store import Store
+from compliance.kb.load import KB
 
 
 def write_sarif(res: DesignResult, workspace: Path, now: datetime, titles: dict[str, str] | None = None) -> Path:
@@ -23,14 +26,10 @@ def write_sarif(res: DesignResult, workspace: Path, now: datetime, titles: dict[
     return path
 
 
-def record(res: DesignResult, workspace: Path, kb: Any, now: datetime) -> str:
+def record(res: DesignResult, workspace: Path, kb: KB, now: datetime) -> str:
     """Write the SARIF file and ingest it; returns a one-line note for the user."""
     titles = {m: str(kb.nodes[m].record.title) for m in res.mitigations if m in kb.nodes}
     path = write_sarif(res, workspace, now, titles)
-    from compliance.evidence.ingest import ingest
-    from compliance.evidence.mapping import Mapper
-    from compliance.evidence.store import Store
-
     with Store.open(workspace) as store:
         summary = ingest(store, [path], mapper=Mapper(kb), now=now, fmt_name="sarif")
     errors = [r.error for r in summary.results if r.error]

@@ -8,35 +8,15 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
-from typing import Any
-
-import yaml
+from typing import Any, NotRequired, TypedDict
 
 from compliance.design.model import Ref, Unknown
+from compliance.kb.designdata import IamData, design_data
 
 
-@dataclass(frozen=True)
-class IamTables:
-    sam_templates: dict[str, list[dict[str, Any]]]
-    managed: dict[str, dict[str, Any]]
-    write_verbs: tuple[str, ...]
-    admin_verbs: tuple[str, ...]
-    star_ok: tuple[str, ...]
-
-
-@cache
-def tables() -> IamTables:
-    """The shipped IAM facts (``compliance/design/data/iam.yaml``)."""
-    text = resources.files("compliance.design").joinpath("data/iam.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)
-    return IamTables(
-        raw["sam_policy_templates"],
-        raw["managed_policies"],
-        tuple(raw["write_verbs"]),
-        tuple(raw["admin_verbs"]),
-        tuple(raw["star_resource_ok"]),
-    )
+def tables() -> IamData:
+    """The shipped IAM facts (``compliance/design/data/iam.yaml``), typed and validated with the KB."""
+    return design_data().iam
 
 
 #: resource patterns that name every resource of a service (``*``, ``arn:aws:s3:::*``, ``table/*``)
@@ -53,6 +33,21 @@ class Statement:
     not_action: bool = False
 
 
+class RoleSummary(TypedDict):
+    """A role's permissions as the function property ``role`` (predicates read ``role.actions`` ...)."""
+
+    actions: list[Any]  # str | Unknown; NotAction statements count as "*"
+    resources: list[Any]  # str | Unknown
+    managed: list[Any]  # managed policy names (str | Unknown)
+    admin_managed: list[Any]  # those that grant full control or permissions management
+    statement_count: int
+    star_resource_actions: NotRequired[list[Any]]  # actions granted on every resource
+    # set when the design is finished (design/build.py)
+    shared_by: NotRequired[Any]  # how many functions use the role (int | Unknown)
+    boundary: NotRequired[Any]
+    trust: NotRequired[list[Any]]
+
+
 @dataclass
 class Permissions:
     """Everything a role allows, flattened."""
@@ -61,7 +56,7 @@ class Permissions:
     managed: list[Any] = field(default_factory=list)  # managed policy names (str | Unknown)
     unknown: list[str] = field(default_factory=list)  # reasons parts could not be read
 
-    def props(self) -> dict[str, Any]:
+    def props(self) -> RoleSummary:
         t = tables()
         actions: list[Any] = []
         res: list[Any] = []
@@ -71,12 +66,12 @@ class Permissions:
         for r in self.unknown:
             actions.append(Unknown(r))
             res.append(Unknown(r))
-        admin = [m for m in self.managed if isinstance(m, str) and t.managed.get(m, {}).get("admin")]
+        admin = [m for m in self.managed if isinstance(m, str) and m in t.managed_policies and t.managed_policies[m].admin]
         star: list[Any] = []
         for st in self.statements:
             if any(isinstance(r, str) and _STAR_RESOURCE.search(r) for r in st.resources):
                 for a in ["*"] if st.not_action else st.actions:
-                    if isinstance(a, str) and not any(fnmatch.fnmatchcase(a, ok) for ok in t.star_ok) and a not in star:
+                    if isinstance(a, str) and not any(fnmatch.fnmatchcase(a, ok) for ok in t.star_resource_ok) and a not in star:
                         star.append(a)
         return {
             "actions": actions,
@@ -169,14 +164,14 @@ def expand_sam_policy(item: Any, perms: Permissions) -> None:
         perms.unknown.extend(unk)
         return
     for name, params in item.items():
-        tmpl = t.sam_templates.get(name)
+        tmpl = t.sam_policy_templates.get(name)
         if tmpl is None:
             perms.unknown.append(f"SAM policy template {name} not in the table")
             continue
         params = params if isinstance(params, dict) else {}
         for st in tmpl:
             resources_ = []
-            for r in st["resources"]:
+            for r in st.resources:
                 val: Any = r
                 for key in re.findall(r"\{(\w+)\}", r):
                     p = as_text(params.get(key, Unknown(f"{name} parameter {key} missing")))
@@ -185,7 +180,7 @@ def expand_sam_policy(item: Any, perms: Permissions) -> None:
                         break
                     val = val.replace("{" + key + "}", p)
                 resources_.append(val)
-            perms.statements.append(Statement(list(st["actions"]), resources_, f"SAM {name}"))
+            perms.statements.append(Statement(list(st.actions), resources_, f"SAM {name}"))
 
 
 def managed_name(arn_or_name: str) -> str:
@@ -204,15 +199,15 @@ def add_managed(value: Any, perms: Permissions) -> None:
         return
     name = managed_name(text)
     perms.managed.append(name)
-    pol = t.managed.get(name)
+    pol = t.managed_policies.get(name)
     if pol is None:
         if isinstance(value, str) and value.startswith("arn:aws:iam::aws:policy"):
             perms.unknown.append(f"managed policy {name} not in the table")
         elif not isinstance(value, Ref):
             perms.unknown.append(f"policy {name} not in the table")
         return
-    for st in pol["statements"]:
-        perms.statements.append(Statement(list(st["actions"]), list(st["resources"]), f"managed {name}"))
+    for st in pol.statements:
+        perms.statements.append(Statement(list(st.actions), list(st.resources), f"managed {name}"))
 
 
 # ------------------------------------------------------------------------------------------- access to stores

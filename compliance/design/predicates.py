@@ -18,7 +18,7 @@ import re
 from functools import cache
 from typing import Any
 
-from compliance.design.model import Element, Unknown
+from compliance.design.model import Element, Props, Unknown
 from compliance.kb.model import AllOf, AnyOf, DesignExpr, DesignPredicate, NotOf, PropertyCheck
 
 PRESENT = "present"
@@ -99,7 +99,7 @@ def _test(op: str, v: Any, want: Any) -> str:
     raise ValueError(f"unknown op {op}")
 
 
-def evaluate(expr: DesignExpr, props: dict[str, Any]) -> str:
+def evaluate(expr: DesignExpr, props: Props) -> str:
     if isinstance(expr, AllOf):
         return k_all([evaluate(e, props) for e in expr.all])
     if isinstance(expr, AnyOf):

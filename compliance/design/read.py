@@ -8,17 +8,42 @@ per folder). Bicep is not read (compile it to ARM first).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from compliance.design.arm import is_arm, read_arm
 from compliance.design.build import finish
+from compliance.design.cfn import read_template
 from compliance.design.cfnyaml import load_template_text
 from compliance.design.iam import Permissions
-from compliance.design.model import Design
+from compliance.design.model import Classification, Design
+from compliance.design.sls import read_serverless
 from compliance.errors import InputError
+
+#: (document, text, shown path, design, roles, file) -> files the document included (read no more on their own)
+Reader = Callable[[Any, str, str, Design, dict[str, Permissions], Path], set[Path]]
+
+
+def _read_cfn(doc: Any, text: str, shown: str, design: Design, roles: dict[str, Permissions], _p: Path) -> set[Path]:
+    read_template(doc, text, shown, design, roles)
+    return set()
+
+
+def _read_arm(doc: Any, text: str, shown: str, design: Design, _roles: dict[str, Permissions], _p: Path) -> set[Path]:
+    read_arm(doc, text, shown, design)
+    return set()
+
+
+def _read_sls(doc: Any, text: str, shown: str, design: Design, roles: dict[str, Permissions], p: Path) -> set[Path]:
+    return read_serverless(doc, text, shown, design, roles, base=p.parent)
+
+
+#: document kind (:func:`kind_of`) -> its reader; Terraform is read per folder (``design/tf.py``)
+READERS: dict[str, Reader] = {"cfn": _read_cfn, "arm": _read_arm, "sls": _read_sls}
 
 SKIP_DIRS = {".git", "node_modules", ".terraform", ".serverless", ".aws-sam", "__pycache__", ".venv", "cdk.out"}
 MAX_BYTES = 20_000_000
@@ -28,8 +53,6 @@ def kind_of(doc: Any) -> str | None:
     """'cfn', 'sls', 'arm' or None, by content."""
     if not isinstance(doc, dict):
         return None
-    from compliance.design.arm import is_arm
-
     if is_arm(doc):
         return "arm"
     if "service" in doc and "provider" in doc:
@@ -66,7 +89,7 @@ def _tf_dirs(root: Path) -> list[Path]:
     return dirs
 
 
-def load_classification(root: Path, explicit: Path | None) -> dict[str, Any]:
+def load_classification(root: Path, explicit: Path | None) -> Classification:
     """``sckb.yaml`` beside the template (or the folder), or an explicit file: ``{classification: {...}}`` or
     a bare mapping; ``phi: true`` at top level applies to every data store."""
     candidates = [explicit] if explicit else [(root if root.is_dir() else root.parent) / "sckb.yaml"]
@@ -85,9 +108,9 @@ def load_classification(root: Path, explicit: Path | None) -> dict[str, Any]:
         if not isinstance(cls, dict):
             raise InputError("classification must be a mapping", path=c)
         top = {k: v for k, v in cls.items() if k not in ("default", "resources")}
-        out: dict[str, Any] = {"default": dict(cls.get("default") or {}), "resources": dict(cls.get("resources") or {})}
-        out["default"].update(top)
-        return out
+        default = dict(cls.get("default") or {})
+        default.update(top)
+        return {"default": default, "resources": dict(cls.get("resources") or {})}
     return {}
 
 
@@ -130,18 +153,7 @@ def read_design(path: Path, *, today: date, classification: Path | None = None) 
         if p.resolve() in included:
             continue
         try:
-            if kind == "cfn":
-                from compliance.design.cfn import read_template
-
-                read_template(doc, text, shown, design, roles)
-            elif kind == "arm":
-                from compliance.design.arm import read_arm
-
-                read_arm(doc, text, shown, design)
-            else:
-                from compliance.design.sls import read_serverless
-
-                included |= read_serverless(doc, text, shown, design, roles, base=p.parent)
+            included |= READERS[kind](doc, text, shown, design, roles, p)
             design.files.append(shown)
             found += 1
         except InputError as exc:
@@ -150,6 +162,7 @@ def read_design(path: Path, *, today: date, classification: Path | None = None) 
             design.warnings.append(f"{exc}; skipped")
     tf_dirs = _tf_dirs(path)
     if tf_dirs:
+        # not a cycle: python-hcl2 (lark) takes ~60 ms to import, and only Terraform folders need it
         from compliance.design.tf import read_terraform_dir
 
         for d in tf_dirs:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from compliance.design.check import DesignResult, summary
+from compliance.design.check import summary
+from compliance.design.result import DesignResult
 
 
 def _function_rows(res: DesignResult) -> list[tuple[str, str, str, str]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from compliance import __version__
-from compliance.design.check import DesignResult
+from compliance.design.result import DesignResult
 
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 _KIND = {"present": "pass", "absent": "fail", "unknown": "review"}

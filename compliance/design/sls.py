@@ -8,12 +8,14 @@ SAM-like records and read together with ``resources.Resources`` by the CloudForm
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from compliance.design.cfn import read_template
+from compliance.design.cfnyaml import load_template_text
 from compliance.design.iam import Permissions, add_managed, parse_document
-from compliance.design.model import Design, Element, Unknown
+from compliance.design.model import Design, Raw, Unknown, role_element
 from compliance.errors import InputError
 
 _VAR = re.compile(r"\$\{([^{}]*)\}")
@@ -23,10 +25,10 @@ MAX_PASSES = 10
 class SlsVars:
     """Resolves ``${...}`` variables from the file itself and from ``${file(...)}`` files beside it."""
 
-    def __init__(self, doc: dict[str, Any], base: Path | None = None) -> None:
+    def __init__(self, doc: Raw, base: Path | None = None) -> None:
         self.doc = doc
         self.base = base
-        self._files: dict[str, Any] = {}
+        self._files: Raw = {}
 
     def _file(self, part: str, depth: int) -> Any:
         m = re.fullmatch(r"file\(\s*['\"]?([^)'\"]+)['\"]?\s*\)(?::(.+))?", part)
@@ -39,8 +41,6 @@ class SlsVars:
         key = str(target)
         if key not in self._files:
             try:
-                from compliance.design.cfnyaml import load_template_text
-
                 self._files[key] = load_template_text(target.read_text(encoding="utf-8"), target.name)
             except (OSError, UnicodeDecodeError, InputError) as exc:
                 self._files[key] = Unknown(f"{rel}: {exc}")
@@ -107,7 +107,7 @@ class SlsVars:
         return Unknown("variables nested too deeply")
 
 
-def _d(v: Any) -> dict[str, Any]:
+def _d(v: Any) -> Raw:
     """``v`` when it is a mapping, else an empty one."""
     return v if isinstance(v, dict) else {}
 
@@ -128,70 +128,84 @@ def _split_top(expr: str) -> list[str]:
     return out
 
 
-def _event(ev: Any, fname: str, i: int) -> tuple[str, dict[str, Any]] | None:
+def _http_event(cfg: Any) -> Raw:
+    cfg = cfg if isinstance(cfg, dict) else {"path": str(cfg).split(" ", 1)[-1], "method": str(cfg).split(" ", 1)[0]}
+    authz = cfg.get("authorizer")
+    auth = "NONE"
+    if authz:
+        auth = "AWS_IAM" if authz == "aws_iam" or (isinstance(authz, dict) and authz.get("type") == "aws_iam") else "AUTHORIZER"
+    elif cfg.get("private") is True:
+        auth = "API_KEY"
+    req: Raw = cfg["request"] if isinstance(cfg.get("request"), dict) else {}
+    validated = bool(req.get("schemas") or req.get("schema") or (isinstance(req.get("parameters"), dict) and req["parameters"]))
+    return {
+        "Type": "Api",
+        "Properties": {
+            "Path": "/" + str(cfg.get("path", "")).lstrip("/"),
+            "Method": str(cfg.get("method", "ANY")),
+            "Auth": {"Authorizer": auth},
+            "RequestModel": {"Required": validated} if validated else None,
+        },
+    }
+
+
+def _http_api_event(cfg: Any) -> Raw:
+    cfg = cfg if isinstance(cfg, dict) else {"method": "ANY", "path": str(cfg)} if cfg != "*" else {"method": "ANY", "path": "*"}
+    authz = cfg.get("authorizer")
+    return {
+        "Type": "HttpApi",
+        "Properties": {
+            "Path": str(cfg.get("path", "*")),
+            "Method": str(cfg.get("method", "ANY")),
+            "Auth": {"Authorizer": "AUTHORIZER" if authz else "NONE"},
+        },
+    }
+
+
+def _s3_event(cfg: Any) -> Raw:
+    return {"Type": "S3", "Properties": {"Bucket": cfg.get("bucket") if isinstance(cfg, dict) else cfg}}
+
+
+def _sqs_event(cfg: Any) -> Raw:
+    return {"Type": "SQS", "Properties": {"Queue": cfg.get("arn") if isinstance(cfg, dict) else cfg}}
+
+
+def _sns_event(cfg: Any) -> Raw:
+    topic = (cfg.get("arn") or cfg.get("topicName")) if isinstance(cfg, dict) else cfg
+    return {"Type": "SNS", "Properties": {"Topic": topic}}
+
+
+def _stream_event(cfg: Any) -> Raw:
+    arn = cfg.get("arn") if isinstance(cfg, dict) else cfg
+    return {"Type": "DynamoDB" if "dynamodb" in str(arn) else "Kinesis", "Properties": {"Stream": arn}}
+
+
+def _fixed(sam_type: str) -> Callable[[Any], Raw]:
+    """An event whose settings the design check does not read: only its SAM type matters."""
+    return lambda _cfg: {"Type": sam_type, "Properties": {}}
+
+
+#: Serverless Framework event kind -> its SAM form; any other kind keeps its name as the SAM type
+EVENT_KINDS: dict[str, Callable[[Any], Raw]] = {
+    "http": _http_event,
+    "httpApi": _http_api_event,
+    "s3": _s3_event,
+    "sqs": _sqs_event,
+    "sns": _sns_event,
+    "stream": _stream_event,
+    "schedule": _fixed("Schedule"),
+    "eventBridge": _fixed("EventBridgeRule"),
+    "cloudwatchEvent": _fixed("EventBridgeRule"),
+    "cognitoUserPool": _fixed("CognitoUserPool"),
+}
+
+
+def _event(ev: Any, fname: str, i: int) -> tuple[str, Raw] | None:
     if not isinstance(ev, dict) or len(ev) != 1:
         return None
     ((typ, cfg),) = ev.items()
-    name = f"{typ}{i}"
-    if typ == "http":
-        cfg = cfg if isinstance(cfg, dict) else {"path": str(cfg).split(" ", 1)[-1], "method": str(cfg).split(" ", 1)[0]}
-        authz = cfg.get("authorizer")
-        auth = "NONE"
-        if authz:
-            auth = (
-                "AWS_IAM" if authz == "aws_iam" or (isinstance(authz, dict) and authz.get("type") == "aws_iam") else "AUTHORIZER"
-            )
-        elif cfg.get("private") is True:
-            auth = "API_KEY"
-        req: dict[str, Any] = cfg["request"] if isinstance(cfg.get("request"), dict) else {}
-        validated = bool(
-            req.get("schemas") or req.get("schema") or (isinstance(req.get("parameters"), dict) and req["parameters"])
-        )
-        return name, {
-            "Type": "Api",
-            "Properties": {
-                "Path": "/" + str(cfg.get("path", "")).lstrip("/"),
-                "Method": str(cfg.get("method", "ANY")),
-                "Auth": {"Authorizer": auth},
-                "RequestModel": {"Required": validated} if validated else None,
-            },
-        }
-    if typ == "httpApi":
-        cfg = (
-            cfg
-            if isinstance(cfg, dict)
-            else {"method": "ANY", "path": str(cfg)}
-            if cfg != "*"
-            else {"method": "ANY", "path": "*"}
-        )
-        authz = cfg.get("authorizer")
-        return name, {
-            "Type": "HttpApi",
-            "Properties": {
-                "Path": str(cfg.get("path", "*")),
-                "Method": str(cfg.get("method", "ANY")),
-                "Auth": {"Authorizer": "AUTHORIZER" if authz else "NONE"},
-            },
-        }
-    if typ == "s3":
-        bucket = cfg.get("bucket") if isinstance(cfg, dict) else cfg
-        return name, {"Type": "S3", "Properties": {"Bucket": bucket}}
-    if typ == "sqs":
-        arn = cfg.get("arn") if isinstance(cfg, dict) else cfg
-        return name, {"Type": "SQS", "Properties": {"Queue": arn}}
-    if typ == "sns":
-        topic = (cfg.get("arn") or cfg.get("topicName")) if isinstance(cfg, dict) else cfg
-        return name, {"Type": "SNS", "Properties": {"Topic": topic}}
-    if typ == "stream":
-        arn = cfg.get("arn") if isinstance(cfg, dict) else cfg
-        return name, {"Type": "DynamoDB" if "dynamodb" in str(arn) else "Kinesis", "Properties": {"Stream": arn}}
-    if typ == "schedule":
-        return name, {"Type": "Schedule", "Properties": {}}
-    if typ in ("eventBridge", "cloudwatchEvent"):
-        return name, {"Type": "EventBridgeRule", "Properties": {}}
-    if typ == "cognitoUserPool":
-        return name, {"Type": "CognitoUserPool", "Properties": {}}
-    return name, {"Type": str(typ), "Properties": {}}
+    convert = EVENT_KINDS.get(typ) if isinstance(typ, str) else None
+    return f"{typ}{i}", convert(cfg) if convert is not None else _fixed(str(typ))(cfg)
 
 
 def read_serverless(
@@ -214,7 +228,7 @@ def read_serverless(
         functions = {}
     functions = functions or {}
     res_section = doc.get("resources")
-    resources_doc: dict[str, Any] = {"Resources": {}}
+    resources_doc: Raw = {"Resources": {}}
     for part in res_section if isinstance(res_section, list) else [res_section]:
         part = v.resolve(part)
         if isinstance(part, dict) and isinstance(part.get("Resources"), dict):
@@ -230,8 +244,8 @@ def read_serverless(
     shared_id = f"role:{path}#IamRoleLambdaExecution"
     tracing = _d(provider.get("tracing"))
     penv = _d(provider.get("environment"))
-    extra: list[tuple[str, dict[str, Any]]] = []
-    role_for: dict[str, Any] = {}
+    extra: list[tuple[str, Raw]] = []
+    role_for: dict[str, str] = {}
     for fname, f in functions.items():
         if not isinstance(f, dict):
             continue
@@ -239,7 +253,7 @@ def read_serverless(
         if isinstance(f.get("environment"), dict):
             env.update(f["environment"])
         tr = f.get("tracing", tracing.get("lambda"))
-        props: dict[str, Any] = {
+        props: Raw = {
             "FunctionName": f.get("name", fname),
             "Runtime": f.get("runtime", provider.get("runtime", Unknown("runtime not set"))),
             "Timeout": f.get("timeout", provider.get("timeout", 6)),
@@ -286,9 +300,8 @@ def read_serverless(
             add_managed(m, perms)
         roles[shared_id] = perms
         design.add(
-            Element(
+            role_element(
                 shared_id,
-                "role",
                 "IamRoleLambdaExecution",
                 "aws",
                 path,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from compliance.kb.core import KB
+from compliance.kb.designdata import check_design_data
 from compliance.kb.entries import Problem
 from compliance.kb.model import EDGE_ENDPOINTS, Control, EdgeKind, NodeKind, Rule, Safeguard
 
@@ -100,5 +101,5 @@ def check_coverage(kb: KB) -> list[Problem]:
 
 def validate(kb: KB) -> list[Problem]:
     """Every problem: load-time ones plus whole-KB coverage checks, sorted by file and line."""
-    problems = list(kb.problems) + check_coverage(kb)
+    problems = list(kb.problems) + check_coverage(kb) + check_design_data(kb)
     return sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.message))
