@@ -13,16 +13,16 @@ from compliance.vocab import severity_order
 
 
 def _maps(kb: KB) -> dict[str, tuple[set[str], set[str]]]:
-    """mitigation -> (controls, HIPAA safeguards) it maps to."""
+    """mitigation -> (controls, safeguards) it maps to."""
     out: dict[str, tuple[set[str], set[str]]] = {}
     for e in kb.edges.values():
         if e.kind is EdgeKind.MAPS_TO and e.target in kb.nodes:
-            controls, hipaa = out.setdefault(e.source, (set(), set()))
+            controls, safeguards = out.setdefault(e.source, (set(), set()))
             kind = kb.nodes[e.target].kind
             if kind is NodeKind.CONTROL:
                 controls.add(e.target)
             elif kind is NodeKind.SAFEGUARD:
-                hipaa.add(e.target)
+                safeguards.add(e.target)
     return out
 
 
@@ -30,12 +30,12 @@ def _at_risk(
     maps: dict[str, tuple[set[str], set[str]]], mitigations: list[str], in_scope: dict[str, list[str]]
 ) -> tuple[list[str], list[str]]:
     controls: set[str] = set()
-    hipaa: set[str] = set()
+    safeguards: set[str] = set()
     for m in mitigations:
         c, h = maps.get(m, (set(), set()))
         controls |= {x for x in c if not in_scope or x in in_scope}
-        hipaa |= h
-    return sorted(controls, key=control_sort_key), sorted(hipaa)
+        safeguards |= h
+    return sorted(controls, key=control_sort_key), sorted(safeguards)
 
 
 #: at most this many data stores are named per path (the count is always given)
@@ -88,7 +88,7 @@ def attack_paths(design: Design, kb: KB, in_scope: dict[str, list[str]]) -> list
         key = tuple(breaks)
         if key not in risk_cache:
             risk_cache[key] = _at_risk(maps, breaks, in_scope)
-        controls, hipaa = risk_cache[key]
+        controls, safeguards = risk_cache[key]
         row: AttackPath = {
             "kind": kind,
             "title": spec.title,
@@ -98,7 +98,7 @@ def attack_paths(design: Design, kb: KB, in_scope: dict[str, list[str]]) -> list
             "chain": chain,
             "breaks_with": breaks,
             "controls_at_risk": controls,
-            "safeguards_at_risk": hipaa,
+            "safeguards_at_risk": safeguards,
         }
         out.append(row)
         return row

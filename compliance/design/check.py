@@ -107,6 +107,8 @@ def qualified_name(el: Element) -> str:
 def run_check(kb: KB, path: Path, scope: str, *, today: date, classification: Path | None = None) -> DesignResult:
     design = read_design(path, today=today, classification=classification)
     res = DesignResult(str(path), scope, design)
+    if kb.frameworks:
+        res.safeguards_label = " / ".join(f.label for f in kb.frameworks.values())
     res.verdicts = evaluate(design, predicates_of(kb))
     per_mit: dict[str, list[str]] = {}
     for v in res.verdicts:

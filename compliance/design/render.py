@@ -48,7 +48,7 @@ def table(res: DesignResult, console: Any, make_table: Callable[..., Any]) -> No
     console.print(
         make_table(
             "Attack paths",
-            ["severity", "kind", "chain", "breaks with", "controls at risk", "HIPAA"],
+            ["severity", "kind", "chain", "breaks with", "controls at risk", res.safeguards_label],
             [
                 (
                     p["severity"],
@@ -95,7 +95,7 @@ def markdown(res: DesignResult) -> str:
         "",
         "## Attack paths",
         "",
-        "| severity | kind | chain | breaks with | controls at risk | HIPAA |",
+        f"| severity | kind | chain | breaks with | controls at risk | {res.safeguards_label} |",
         "|---|---|---|---|---|---|",
     ]
     for p in res.paths:

@@ -164,6 +164,8 @@ class DesignResult:
     mitigations: dict[str, str] = field(default_factory=dict)
     controls: dict[str, ControlResult] = field(default_factory=dict)
     paths: list[AttackPath] = field(default_factory=list)
+    #: how tables head the safeguards column: the KB's framework labels ("HIPAA"), read from its records
+    safeguards_label: str = "safeguards"
 
     @property
     def partial(self) -> bool:
