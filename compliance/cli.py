@@ -22,6 +22,7 @@ from compliance.errors import EXIT_INTERNAL, CheckFailed, SckbError
 
 if TYPE_CHECKING:
     from compliance.evidence.store import Store
+    from compliance.kb.core import KB
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -1193,7 +1194,7 @@ def _null() -> Any:
 # (section anchor: add this stage's commands below this line)
 
 
-def command_help_texts(kb: Any = None) -> list[tuple[str, str]]:
+def command_help_texts(kb: KB | None = None) -> list[tuple[str, str]]:
     """(command path, ``--help`` text) for every command, for the site's generated CLI reference.
 
     Rendered at a fixed width so the reference is the same on every terminal. ``kb`` gives the frameworks

@@ -74,6 +74,9 @@ SQL = re.compile(
 )
 
 
+EXECUTE = {"execute", "executemany", "executescript"}
+
+
 def test_no_sql_outside_the_store() -> None:
     problems = []
     for path in _python_files():
@@ -86,6 +89,8 @@ def test_no_sql_outside_the_store() -> None:
                 if any(n.split(".")[0] == "sqlite3" for n in names):
                     problems.append(f"{path.relative_to(ROOT)}:{node.lineno}: imports sqlite3")
         problems += [f"{path.relative_to(ROOT)}:{s.lineno}: SQL" for s in _code_strings(tree) if SQL.search(s.value)]
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)]
+        problems += [f"{path.relative_to(ROOT)}:{c.lineno}: .{c.func.attr}()" for c in calls if c.func.attr in EXECUTE]
     assert problems == []
 
 

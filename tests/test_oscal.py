@@ -19,11 +19,12 @@ import pytest
 
 from compliance import kb as kbmod
 from compliance.assess import Assessment, assess
+from compliance.assess.catalog import statements
 from compliance.errors import CheckFailed, InputError
 from compliance.evidence.model import EvidenceFile, StoredFinding
 from compliance.oscal import Validators, all_documents, errors, export
 from compliance.oscal.build import AP_FILE, AR_FILE, CDEF_FILE, POAM_FILE, kb_control_id, oscal_control_id
-from compliance.oscal.catalog import import_catalog, parse_catalog, statements
+from compliance.oscal.catalog import import_catalog, parse_catalog
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "oscal"

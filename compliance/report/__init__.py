@@ -23,12 +23,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+from compliance.assess import load_assessment
+from compliance.assess.catalog import statements
 from compliance.assess.model import Assessment
+from compliance.evidence.store import Store
+from compliance.kb.core import KB
+from compliance.kb.model import NodeKind
+from compliance.paths import templates_dir
+from compliance.report.assets import SafeFetcher
 from compliance.report.build import Options, findings_csv, from_assessment
 from compliance.report.model import Report
-from compliance.report.render import Attachment
+from compliance.report.render import Attachment, render_html, write_pdf
 
 AR_NAME = "assessment-results.json"
 CSV_NAME = "findings.csv"
@@ -44,28 +50,21 @@ class Result:
 
 
 def build(
-    kb: Any, store: Any, *, now: datetime, assessment: str | None = None, options: Options | None = None
-) -> tuple[Any, Report]:
+    kb: KB, store: Store, *, now: datetime, assessment: str | None = None, options: Options | None = None
+) -> tuple[Assessment, Report]:
     """Load the assessment (latest when ``assessment`` is None) and fill the report model."""
-    from compliance.assess import load_assessment
-    from compliance.assess.catalog import statements
-
     a = load_assessment(store, assessment)
-    workspace = getattr(store, "workspace", None)
-    stmts = statements(Path(workspace)) if workspace is not None else {}
-    files = store.files() if hasattr(store, "files") else []
-    return a, from_assessment(a, kb, now=now, options=options, evidence_files=files, statements=stmts)
+    stmts = statements(store.workspace)
+    return a, from_assessment(a, kb, now=now, options=options, evidence_files=store.files(), statements=stmts)
 
 
-def family_titles(kb: Any) -> dict[str, str]:
-    from compliance.kb.model import NodeKind
-
+def family_titles(kb: KB) -> dict[str, str]:
     return {n.id: n.record.title for n in kb.of_kind(NodeKind.FAMILY)}
 
 
 def report_pdf(
-    kb: Any,
-    store: Any,
+    kb: KB,
+    store: Store,
     *,
     out: Path,
     now: datetime,
@@ -74,14 +73,10 @@ def report_pdf(
     variant: str | None = None,
     attachments: Callable[[Assessment], Sequence[Attachment]] | None = None,
     templates: Path | None = None,
-    fetcher: Any = None,
+    fetcher: SafeFetcher | None = None,
 ) -> Result:
     """Write the PDF report of a stored assessment to ``out``. ``attachments`` makes the files to embed
     from the loaded assessment (a function, so the assessment is loaded once)."""
-    from compliance.paths import templates_dir
-    from compliance.report.assets import SafeFetcher
-    from compliance.report.render import render_html, write_pdf
-
     tdir = templates or templates_dir()
     a, model = build(kb, store, now=now, assessment=assessment, options=options)
     html = render_html(model, templates=tdir, family_titles=family_titles(kb))

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
+from compliance.assess import load_assessment as load
+from compliance.assess.model import Assessment, ControlResult
+from compliance.evidence.store import Store
 from compliance.kb import query
+from compliance.kb import status as rules
+from compliance.kb.core import KB
 from compliance.site.escape import attr, md
 from compliance.site.pages import NavItem, PageMaker, slug
 
@@ -19,18 +23,13 @@ from compliance.site.pages import NavItem, PageMaker, slug
 FINDINGS_PER_PAGE = 100
 
 
-def load_assessment(workspace: Path, assessment_id: str, kb: Any) -> Any:
+def load_assessment(workspace: Path, assessment_id: str, kb: KB) -> Assessment:
     """The stored assessment ``assessment_id`` (an id, a unique prefix or ``latest``) of the workspace."""
-    from compliance.assess import load_assessment as load
-    from compliance.evidence.store import Store
-
     with Store.open(workspace, create=False) as store:
         return load(store, None if assessment_id == "latest" else assessment_id)
 
 
-def dashboard_pages(gen: PageMaker, a: Any) -> list[NavItem]:
-    from compliance.kb import status as rules
-
+def dashboard_pages(gen: PageMaker, a: Assessment) -> list[NavItem]:
     statuses: list[str] = list(rules.STATUSES)
     nav: list[NavItem] = []
     home = gen.new_page("assessment/index.md", f"Assessment {a.id}")
@@ -57,7 +56,7 @@ def dashboard_pages(gen: PageMaker, a: Any) -> list[NavItem]:
     nav.append(home.path)
 
     # status per family
-    by_family: dict[str, list[Any]] = defaultdict(list)
+    by_family: dict[str, list[ControlResult]] = defaultdict(list)
     for cid, result in a.controls.items():
         by_family[gen.family_of(cid)].append(result)
     fam_page = gen.new_page("assessment/families.md", "Status per family")
