@@ -176,7 +176,8 @@ def test_li_saas_methods(kb: KB, shared: Path) -> None:
 
 def safeguards(kb: KB) -> dict[str, Safeguard]:
     """The HIPAA safeguards (the KB holds other frameworks' items too)."""
-    return {n.id: n.record for n in kb.of_kind(NodeKind.SAFEGUARD) if isinstance(n.record, Safeguard) and n.record.framework == "hipaa"}
+    records = (n for n in kb.of_kind(NodeKind.SAFEGUARD) if isinstance(n.record, Safeguard))
+    return {n.id: n.record for n in records if n.record.framework == "hipaa"}
 
 
 def standard_by_ref(kb: KB, shared: Path) -> dict[str, str]:
