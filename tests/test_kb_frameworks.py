@@ -77,7 +77,7 @@ def test_dangling_framework_id_is_a_file_line_error(runner: CliRunner, tmp_path:
     )
     res = runner.invoke(main, ["--kb", str(d), "kb", "validate"])
     assert res.exit_code == EXIT_CHECK_FAILED, res.output
-    assert "sg.yaml:2: safeguard X-1 names unknown framework 'no-such-framework' (known: hipaa)" in res.output
+    assert "sg.yaml:2: safeguard X-1 names unknown framework 'no-such-framework' (known: fedramp-20x-ksi, hipaa)" in res.output
 
 
 def test_duplicate_framework_needs_override(runner: CliRunner, tmp_path: Path) -> None:
@@ -92,7 +92,7 @@ def test_second_framework_validates(runner: CliRunner, tmp_path: Path) -> None:
     res = runner.invoke(main, ["--kb", str(d), "kb", "validate"])
     assert res.exit_code == 0, res.output
     base = kbmod.load([d])
-    assert list(base.frameworks) == ["hipaa", "acme-sec"]
+    assert list(base.frameworks) == ["hipaa", "fedramp-20x-ksi", "acme-sec"]
     assert [n.id for n in base.framework_items("acme-sec")] == ["ACME-4.1", "ACME-4.1.a", "ACME-5.2"]
 
 
@@ -127,7 +127,7 @@ def test_second_framework_appears_in_query_stats_and_site(runner: CliRunner, tmp
     # help: the scopes --scope accepts include the framework
     res = runner.invoke(main, ["--kb", str(d), "assess", "--help"])
     flat = " ".join(res.output.split()).replace("- ", "-")  # undo click's wrapping
-    assert "hipaa, acme-sec, serverless (repeatable)" in flat
+    assert "hipaa, fedramp-20x-ksi, acme-sec, serverless (repeatable)" in flat
     # the site: the framework's pages, its words on the safeguard pages and in the risk diagram
     content = generate(kbmod.load([d]))
     assert content.node_paths["ACME-4.1"].startswith("frameworks/acme-sec/")
