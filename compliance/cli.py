@@ -942,8 +942,8 @@ def assess_list(obj: Ctx, as_json: bool) -> None:
 @click.pass_obj
 def assess_explain(obj: Ctx, control_id: str, assessment: str | None, as_json: bool) -> None:
     """The explanation path of one control: control <- mitigations <- rules <- findings, with evidence hashes.
-    A HIPAA safeguard id (with the hipaa scope) shows the safeguard's mitigations, crosswalked controls and
-    specifications instead."""
+    A framework item id (e.g. a HIPAA safeguard, with the hipaa scope) shows the item's mitigations, crosswalked
+    controls and children instead."""
     from compliance.assess import load_assessment
     from compliance.errors import NotFoundError
 
@@ -1137,7 +1137,7 @@ def report_pdf(
 ) -> None:
     """Write the auditor's PDF report of a stored assessment: cover, contents, executive summary with
     charts, scope and method, one section per control with its explanation path and evidence citations,
-    risk register, POA&M, HIPAA view, evidence appendix.
+    risk register, POA&M, one view per framework in scope (e.g. HIPAA), evidence appendix.
 
     Same assessment, options and --now -> the same PDF. Exit codes: 0 written; 3 bad logo or output path;
     4 no such assessment or no evidence store; 5 store error."""

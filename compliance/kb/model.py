@@ -190,6 +190,12 @@ class Framework(_Record):
     #: What one item is called, singular and plural (e.g. "safeguard", "safeguards").
     item: NonEmpty
     items: NonEmpty
+    #: What a parent item (``type: standard``) is called (e.g. "standard" in HIPAA, "theme" for KSIs).
+    group: NonEmpty = "group"
+    groups: NonEmpty = "groups"
+    #: What a parent's child items are called (default: ``item``/``items``).
+    member: NonEmpty | None = None
+    members: NonEmpty | None = None
     crosswalk: Crosswalk | None = None
     source: NonEmpty
     override: bool = False

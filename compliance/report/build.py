@@ -377,7 +377,10 @@ def from_assessment(
             )
         )
 
-    frameworks = [FrameworkRef(fw.id, fw.label, fw.name, fw.item, fw.items) for fw in kb.frameworks.values()]
+    frameworks = [
+        FrameworkRef(fw.id, fw.label, fw.name, fw.item, fw.items, fw.group, fw.members or fw.items)
+        for fw in kb.frameworks.values()
+    ]
     safeguards = None
     views: list[FrameworkView] = []
     if a.safeguards:

@@ -198,6 +198,8 @@ class FrameworkRef:
     name: str  # "Security Rule": text says "HIPAA Security Rule", "Security Rule safeguards"
     item: str  # "safeguard"
     items: str  # "safeguards"
+    group: str = "group"  # "standard": what a parent item is called
+    members: str = ""  # "implementation specifications": what its children are called ("" = items)
 
 
 @dataclass(frozen=True, slots=True)

@@ -800,13 +800,16 @@ class Generator:
         for name in sorted(groups, key=natural_key):
             ids = groups[name]
             folder = self._framework_folder(ids[0])
-            gpage = self.new_page(f"{folder}/index.md", name)
             kind = self.kind(ids[0])
             one, many = KIND_LABELS[kind]
             sfw = self.kb.framework_of(ids[0]) if kind is NodeKind.SAFEGUARD else None
-            if sfw is not None:
+            count = f"{len(ids)} {md(many.lower() if len(ids) != 1 else one)}."
+            if sfw is not None:  # a framework's own words: "72 HIPAA safeguards", "76 FedRAMP 20x KSIs"
+                name = f"{sfw.label} {sfw.name}"
                 one, many = f"{sfw.label} {sfw.item}", f"{sfw.label} {sfw.items}"
-            gpage.add(f"# {md(name)}", "", f"{len(ids)} {md(many.lower() if len(ids) != 1 else one)}.", "")
+                count = f"{len(ids)} {md(many if len(ids) != 1 else one)}."
+            gpage = self.new_page(f"{folder}/index.md", name)
+            gpage.add(f"# {md(name)}", "", count, "")
             rows.append([self.page_link(page, gpage.path, name), md(many), str(len(ids))])
             if kind is NodeKind.BASELINE:
                 body = []
@@ -871,6 +874,10 @@ class Generator:
                 by_section[rec.section].append(i)
         sfw = self.kb.framework_of(ids[0]) if ids else None
         item = sfw.item if sfw is not None else KIND_LABELS[NodeKind.SAFEGUARD][0]  # the first column's heading
+        groups = sfw.groups if sfw is not None else "groups"
+        members = (sfw.members or sfw.items) if sfw is not None else "items"
+        # the required/addressable column only for a framework whose items say it
+        graded = any(self.g.nodes[i].get("requirement") for i in ids)
         nav: list[NavItem] = []
         rows = []
         for section in sorted(by_section, key=natural_key):
@@ -881,22 +888,16 @@ class Generator:
             spage.add(f"# {md(section)} {md(first.section_title)}", "")
             srows = []
             for std in by_section[section]:
-                srows.append(
-                    [
-                        self.link(spage, std),
-                        md(self.title(std)),
-                        md(self.g.nodes[std].get("requirement", "")),
-                        str(len(children.get(std, []))),
-                    ]
-                )
+                grade = [md(self.g.nodes[std].get("requirement", ""))] if graded else []
+                srows.append([self.link(spage, std), md(self.title(std)), *grade, str(len(children.get(std, [])))])
                 for spec in children.get(std, []):
-                    srows.append(
-                        [self.link(spage, spec), "↳ " + md(self.title(spec)), md(self.g.nodes[spec].get("requirement", "")), ""]
-                    )
-            spage.add(*self.table(spage, [item, "title", "requirement", "implementation specifications"], srows))
+                    grade = [md(self.g.nodes[spec].get("requirement", ""))] if graded else []
+                    srows.append([self.link(spage, spec), "↳ " + md(self.title(spec)), *grade, ""])
+            heads = [item, "title", *(["requirement"] if graded else []), members]
+            spage.add(*self.table(spage, heads, srows))
             rows.append([self.page_link(gpage, spath, section), md(first.section_title), str(len(by_section[section]))])
             nav.append({attr(f"{section} {first.section_title}"): [spath, *self.nav_tree(by_section[section], children)]})
-        gpage.add(*self.table(gpage, ["section", "title", "standards"], rows))
+        gpage.add(*self.table(gpage, ["section", "title", groups], rows))
         return nav
 
     def responsibility_page(self) -> Page:
