@@ -210,6 +210,8 @@ def _merge(kb: KB, parsed: KBFile, doc: Document, shown: str, overlay: bool) -> 
         entry = EdgeEntry(e.source_id, e.to, e.kind, origin("edges", i), e.relationship, e.rationale, e.source)
         if e.relationship is not None:
             entry.relationship = e.relationship.value
+        if e.confidence is not None:
+            entry.confidence = e.confidence.value
         _add_edge(kb, entry, override=e.override)
     for i, fw in enumerate(parsed.frameworks):
         o = origin("frameworks", i)
