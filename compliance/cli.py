@@ -403,7 +403,9 @@ def query_path(obj: Ctx, source: str, target: str, limit: int, as_json: bool) ->
     rows = []
     for p in r["paths"]:
         chain = " → ".join(n["id"] for n in p["nodes"])
-        rels = ", ".join(e.get("relationship") or e["kind"] for e in p["edges"])
+        rels = ", ".join(
+            (e.get("relationship") or e["kind"]) + (f" ({e['confidence']})" if e.get("confidence") else "") for e in p["edges"]
+        )
         rows.append((chain, rels))
     con.print(_table(f"{r['shown']} of {r['total']} paths from {r['from']} to {r['to']}", ["path", "edges"], rows))
 

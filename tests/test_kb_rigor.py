@@ -135,3 +135,10 @@ def test_confidence_is_shown_by_query_control(runner: CliRunner) -> None:
     assert rows["data-store-encryption-at-rest"]["confidence"] == "high"
     table = runner.invoke(main, ["query", "control", "SC-28"]).output
     assert "confidence" in table
+
+
+def test_confidence_is_shown_on_query_paths(runner: CliRunner) -> None:
+    res = runner.invoke(main, ["query", "path", "parameterized-queries", "SI-10", "--json"])
+    edge = json.loads(res.output)["paths"][0]["edges"][0]
+    assert (edge["relationship"], edge["confidence"]) == ("subset-of", "high")
+    assert "subset-of (high)" in runner.invoke(main, ["query", "path", "parameterized-queries", "SI-10"]).output
