@@ -356,8 +356,9 @@ def query_control(obj: Ctx, control_id: str, as_json: bool) -> None:
     con.print(f"[bold]{_cell(r['id'])}[/bold] {_cell(r['title'])}  (family {_cell(r['family'])})")
     if r["responsibility"]:
         con.print(f"responsibility: {_cell(r['responsibility']['party'])}: {_cell(r['responsibility']['rationale'])}")
-    rows = [(m["id"], m["title"], m.get("relationship"), m["risks"], m["rules"]) for m in r["mitigations"]]
-    con.print(_table("Reached by mitigations", ["mitigation", "title", "relationship", "risks", "scanner rules"], rows))
+    rows = [(m["id"], m["title"], m.get("relationship"), m.get("confidence"), m["risks"], m["rules"]) for m in r["mitigations"]]
+    cols = ["mitigation", "title", "relationship", "confidence", "risks", "scanner rules"]
+    con.print(_table("Reached by mitigations", cols, rows))
     baselines = [(b["id"], b["title"], b.get("tailoring")) for b in r["baselines"]]
     con.print(_table("Baselines", ["baseline", "title", "tailoring"], baselines))
     for fw in kb.frameworks.values():
@@ -402,7 +403,9 @@ def query_path(obj: Ctx, source: str, target: str, limit: int, as_json: bool) ->
     rows = []
     for p in r["paths"]:
         chain = " → ".join(n["id"] for n in p["nodes"])
-        rels = ", ".join(e.get("relationship") or e["kind"] for e in p["edges"])
+        rels = ", ".join(
+            (e.get("relationship") or e["kind"]) + (f" ({e['confidence']})" if e.get("confidence") else "") for e in p["edges"]
+        )
         rows.append((chain, rels))
     con.print(_table(f"{r['shown']} of {r['total']} paths from {r['from']} to {r['to']}", ["path", "edges"], rows))
 

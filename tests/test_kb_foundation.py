@@ -30,12 +30,13 @@ mitigations:
     phase: runtime
     description: An organisation-specific control.
     guidance: {aws: a, gcp: b, azure: c}
-    risks: [SAS-4]
+    risks: [{to: SAS-4, relationship: intersects-with, rationale: Narrower roles., source: Internal risk register R-4}]
     controls:
       - to: AC-6
         relationship: subset-of
         rationale: Because we say so.
         source: Internal policy 7.1
+        confidence: medium
 """
 
 
@@ -113,7 +114,7 @@ def test_duplicate_id_reported_with_both_places(runner: CliRunner, tmp_path: Pat
     d = overlay(tmp_path, "dup.yaml", GOOD_MITIGATION + GOOD_MITIGATION.replace("mitigations:\n", ""))
     code, out = validate(runner, "--kb", str(d))
     assert code == EXIT_CHECK_FAILED
-    assert "dup.yaml:13: duplicate id 'org-extra-mitigation' (first defined at" in out
+    assert "dup.yaml:14: duplicate id 'org-extra-mitigation' (first defined at" in out
     assert "dup.yaml:2)" in out
 
 
@@ -152,6 +153,7 @@ def test_overlay_restates_an_edge_with_stricter_rationale(runner: CliRunner, tmp
         relationship: subset-of
         rationale: Stricter house rationale.
         source: House standard 4.2
+        confidence: high
     """
     d = overlay(tmp_path, "edge.yaml", edge)
     code, out = validate(runner, "--kb", str(d))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -315,3 +316,18 @@ def test_citations_show_each_failing_rule_before_repeating_one(kb: Any) -> None:
     for c in both:
         assert [x.rule for x in c.citations] == ["bandit:B105"] * 4 + ["bandit:B106"]  # most severe first
         assert c.citations_more == 35
+
+
+def test_mitigation_paths_carry_the_curated_confidence(kb: Any, big: dict[str, Any]) -> None:
+    r = from_assessment(big["a"], kb, now=NOW)
+    paths = [(c.id, mp) for c in r.controls for mp in c.mitigations]
+    assert paths
+    for cid, mp in paths:
+        edge = kb.edges.get((mp.id, cid, "maps-to"))
+        assert mp.confidence == (edge.confidence if edge is not None else None)
+    assert {mp.confidence for _, mp in paths} & {"high", "medium", "low"}
+    from compliance.paths import templates_dir
+    from compliance.report.render import render_html
+
+    page = render_html(r, templates=templates_dir())
+    assert re.search(r"\[(subset-of|intersects-with|equal|superset-of), (high|medium|low)( confidence)?\]", page)

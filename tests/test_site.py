@@ -667,3 +667,13 @@ def test_unknown_assessment_is_a_one_line_error_before_any_build(tmp_path: Path,
     assert result.exit_code == 4
     assert result.output.startswith("sckb: error: ") and result.output.count("\n") == 1
     assert not out.exists() and not (tmp_path / "ws").exists()  # nothing created on the way
+
+
+def test_mapping_tables_show_the_confidence_of_mitigation_links(shipped: tuple[Any, Any]) -> None:
+    content = shipped[1]
+    page = content.pages[content.node_paths["data-store-encryption-at-rest"]].text()
+    assert "<th>relationship</th>\n<th>confidence</th>\n<th>rationale</th>" in page
+    row = next(r for r in page.split("<tr>") if ">SC-28(1)</a>" in r)
+    assert "<code>subset-of</code>" in row and "<td>high</td>" in row
+    control = content.pages[content.node_paths["SC-28"]].text()
+    assert "<th>confidence</th>" in control

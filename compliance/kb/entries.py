@@ -55,6 +55,8 @@ class EdgeEntry:
     ref: str | None = None  # the mapping's source document (``source`` in exports)
     declared_by: str | None = None  # the record whose inline field declared this edge
     override: bool = False
+    #: ``high`` / ``medium`` / ``low`` on judgement links that state one
+    confidence: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -89,6 +89,8 @@ def build_graph(kb: GraphSource) -> nx.DiGraph:
             attrs["rationale"] = e.rationale
         if e.ref:
             attrs["source"] = e.ref
+        if e.confidence:
+            attrs["confidence"] = e.confidence
         g.add_edge(e.source, e.target, **attrs)
     return g
 

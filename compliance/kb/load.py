@@ -24,6 +24,7 @@ from compliance.kb.model import (
     EDGE_ENDPOINTS,
     MAPPING_EDGES,
     NODE_SECTIONS,
+    PARTIAL_EDGES,
     Baseline,
     Control,
     Cwe,
@@ -32,6 +33,7 @@ from compliance.kb.model import (
     Link,
     Mitigation,
     Node,
+    PartialLink,
     Risk,
     Rule,
     Safeguard,
@@ -208,6 +210,8 @@ def _merge(kb: KB, parsed: KBFile, doc: Document, shown: str, overlay: bool) -> 
         entry = EdgeEntry(e.source_id, e.to, e.kind, origin("edges", i), e.relationship, e.rationale, e.source)
         if e.relationship is not None:
             entry.relationship = e.relationship.value
+        if e.confidence is not None:
+            entry.confidence = e.confidence.value
         _add_edge(kb, entry, override=e.override)
     for i, fw in enumerate(parsed.frameworks):
         o = origin("frameworks", i)
@@ -255,7 +259,21 @@ def _add_node(kb: KB, entry: NodeEntry) -> None:
 
 
 def _link_edge(src: str, dst: str, kind: EdgeKind, link: Link, o: Origin, owner: str) -> EdgeEntry:
-    return EdgeEntry(src, dst, kind, o, link.relationship.value, link.rationale, link.source, owner, link.override)
+    conf = link.confidence.value if link.confidence is not None else None
+    return EdgeEntry(src, dst, kind, o, link.relationship.value, link.rationale, link.source, owner, link.override, conf)
+
+
+def _partial_edge(src: str, dst: str, kind: EdgeKind, link: str | PartialLink, o: Origin) -> EdgeEntry:
+    """An edge from a link that may be a bare id (older form): missing fields stay None."""
+    if isinstance(link, str):
+        return EdgeEntry(src, dst, kind, o)
+    rel = link.relationship.value if link.relationship is not None else None
+    conf = link.confidence.value if link.confidence is not None else None
+    return EdgeEntry(src, dst, kind, o, rel, link.rationale, link.source, confidence=conf)
+
+
+def _to(link: str | PartialLink) -> str:
+    return link if isinstance(link, str) else link.to
 
 
 def _inline_edges(rec: Node, section: str, i: int, origin: Any) -> Iterable[EdgeEntry]:
@@ -272,11 +290,10 @@ def _inline_edges(rec: Node, section: str, i: int, origin: Any) -> Iterable[Edge
             yield EdgeEntry(rec.id, rec.standard, EdgeKind.PART_OF, origin(section, i, "standard"))
     elif isinstance(rec, Risk):
         for j, other in enumerate(rec.corresponds_to):
-            yield EdgeEntry(rec.id, other, EdgeKind.CORRESPONDS_TO, origin(section, i, "corresponds_to", j))
+            yield _partial_edge(rec.id, _to(other), EdgeKind.CORRESPONDS_TO, other, origin(section, i, "corresponds_to", j))
     elif isinstance(rec, Mitigation):
         for j, r in enumerate(rec.risks):
-            to, why = (r, None) if isinstance(r, str) else (r.to, r.rationale)
-            yield EdgeEntry(to, rec.id, EdgeKind.MITIGATED_BY, origin(section, i, "risks", j), rationale=why)
+            yield _partial_edge(_to(r), rec.id, EdgeKind.MITIGATED_BY, r, origin(section, i, "risks", j))
         for j, link in enumerate(rec.controls):
             yield _link_edge(rec.id, link.to, EdgeKind.MAPS_TO, link, origin(section, i, "controls", j), rec.id)
         for j, link in enumerate(rec.safeguards):
@@ -305,7 +322,7 @@ def _add_edge(kb: KB, edge: EdgeEntry, *, override: bool) -> None:
             )
         )
         return
-    if edge.kind in MAPPING_EDGES:
+    if edge.kind in MAPPING_EDGES and edge.kind not in PARTIAL_EDGES:  # those: rigor.check_link_fields
         missing = [
             name
             for name, v in (("relationship", edge.relationship), ("rationale", edge.rationale), ("source", edge.ref))

@@ -83,8 +83,23 @@ class EdgeKind(StrEnum):
     CORRESPONDS_TO = "corresponds-to"  # risk -> risk
 
 
-#: Edge kinds that are mappings and so need relationship, rationale and source.
-MAPPING_EDGES = frozenset({EdgeKind.MAPS_TO, EdgeKind.IMPLEMENTED_BY, EdgeKind.EVIDENCES, EdgeKind.INDICATES, EdgeKind.CROSSWALK})
+#: Edge kinds that are mappings and so need relationship, rationale and source. Risk -> mitigation and
+#: CSA <-> OWASP links are judgements between two frameworks' items too, so they need the same fields.
+MAPPING_EDGES = frozenset(
+    {
+        EdgeKind.MAPS_TO,
+        EdgeKind.IMPLEMENTED_BY,
+        EdgeKind.EVIDENCES,
+        EdgeKind.INDICATES,
+        EdgeKind.CROSSWALK,
+        EdgeKind.MITIGATED_BY,
+        EdgeKind.CORRESPONDS_TO,
+    }
+)
+
+#: Mapping edges whose older, bare form still loads (a list of ids): the loader accepts them and
+#: ``kb validate`` reports the missing fields, so other commands keep working on an old overlay.
+PARTIAL_EDGES = frozenset({EdgeKind.MITIGATED_BY, EdgeKind.CORRESPONDS_TO})
 
 #: (edge kind) -> (allowed source kinds, allowed target kinds)
 EDGE_ENDPOINTS: dict[EdgeKind, tuple[frozenset[NodeKind], frozenset[NodeKind]]] = {
@@ -116,6 +131,16 @@ class Node(_Record):
     override: bool = False
 
 
+class Confidence(StrEnum):
+    """How sure the curators are of a judgement link (NIST IR 8477 and the OSCAL mapping model both carry
+    one): ``high`` where the target's text plainly covers the source, ``medium`` for a partial or
+    interpretive reading, ``low`` for a weak link kept for completeness."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
 class Link(_Record):
     """A mapping edge declared on its source record: ``to`` is the target id."""
 
@@ -123,7 +148,20 @@ class Link(_Record):
     relationship: Relationship
     rationale: NonEmpty
     source: NonEmpty
+    #: Required on mitigation -> control/safeguard links (``kb validate``); optional elsewhere.
+    confidence: Confidence | None = None
     override: bool = False
+
+
+class PartialLink(_Record):
+    """A link in the older, partly-filled form (risk -> mitigation, CSA <-> OWASP): loading accepts it, and
+    ``kb validate`` reports each missing relationship, rationale or source as an error."""
+
+    to: Id
+    relationship: Relationship | None = None
+    rationale: str | None = None
+    source: str | None = None
+    confidence: Confidence | None = None
 
 
 class Providers(_Record):
@@ -225,20 +263,22 @@ class Risk(Node):
     description: NonEmpty
     examples: Providers | None = None
     scenarios: list[Literal["public-api", "event-pipeline", "internal-automation"]] = Field(default_factory=list)
-    corresponds_to: list[Id] = Field(default_factory=list)
+    #: CSA -> OWASP correspondences (read "this risk REL that item"); the bare id form loads but is
+    #: reported by ``kb validate`` as lacking relationship, rationale and source.
+    corresponds_to: list[Id | PartialLink] = Field(default_factory=list)
     source: NonEmpty
 
 
-class RiskLink(_Record):
-    to: Id
-    rationale: str | None = None
+#: A risk -> mitigation link, declared on the mitigation: read "mitigation REL the risk's treatment".
+RiskLink = PartialLink
 
 
 class Mitigation(Node):
     phase: Literal["code", "identity", "runtime", "event-input"]
     description: NonEmpty
     guidance: Providers
-    risks: list[Id | RiskLink] = Field(default_factory=list)
+    #: Risks this mitigation treats; the bare id form loads but ``kb validate`` reports it as incomplete.
+    risks: list[Id | PartialLink] = Field(default_factory=list)
     controls: list[Link] = Field(default_factory=list)
     safeguards: list[Link] = Field(default_factory=list)
     strategies: list[Link] = Field(default_factory=list)
@@ -271,6 +311,7 @@ class Edge(_Record):
     relationship: Relationship | None = None
     rationale: str | None = None
     source: str | None = None
+    confidence: Confidence | None = None
     override: bool = False
 
 

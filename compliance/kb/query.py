@@ -19,6 +19,8 @@ class MappingFields(TypedDict, total=False):
     relationship: str
     rationale: str
     source: str
+    #: high / medium / low, on judgement links that state one
+    confidence: str
 
 
 class LinkedNode(MappingFields):
@@ -121,6 +123,7 @@ PathEdge = TypedDict(
         "relationship": NotRequired[str],
         "rationale": NotRequired[str],
         "source": NotRequired[str],
+        "confidence": NotRequired[str],
     },
 )
 
@@ -164,6 +167,8 @@ def _edge(g: nx.DiGraph, u: str, v: str) -> MappingFields:
         out["rationale"] = str(data["rationale"])
     if "source" in data:
         out["source"] = str(data["source"])
+    if "confidence" in data:
+        out["confidence"] = str(data["confidence"])
     return out
 
 

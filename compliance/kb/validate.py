@@ -8,6 +8,7 @@ from compliance.kb.core import KB
 from compliance.kb.designdata import check_design_data
 from compliance.kb.entries import Problem
 from compliance.kb.model import EDGE_ENDPOINTS, Control, EdgeKind, NodeKind, Rule, Safeguard
+from compliance.kb.rigor import check_rigor
 
 #: Node kinds that are curated mappings: each must be connected to something.
 _CURATED_KINDS = (NodeKind.RISK, NodeKind.MITIGATION, NodeKind.STRATEGY, NodeKind.RULE, NodeKind.CWE)
@@ -100,6 +101,7 @@ def check_coverage(kb: KB) -> list[Problem]:
 
 
 def validate(kb: KB) -> list[Problem]:
-    """Every problem: load-time ones plus whole-KB coverage checks, sorted by file and line."""
-    problems = list(kb.problems) + check_coverage(kb) + check_design_data(kb)
+    """Every problem: load-time ones plus whole-KB coverage checks and the rigor rules of the mapping links
+    (:mod:`compliance.kb.rigor`), sorted by file and line."""
+    problems = list(kb.problems) + check_coverage(kb) + check_design_data(kb) + check_rigor(kb)
     return sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.message))

@@ -169,6 +169,12 @@ def _baseline_index(kb: KB) -> dict[str, list[str]]:
     return out
 
 
+def _confidence(kb: KB, mitigation: str, cid: str) -> str | None:
+    """The curated confidence of the mitigation -> control link (None when the link states none)."""
+    edge = kb.edges.get((mitigation, cid, EdgeKind.MAPS_TO.value))
+    return edge.confidence if edge is not None else None
+
+
 def _family(kb: KB, cid: str) -> str:
     entry = kb.nodes.get(cid)
     if entry is not None and isinstance(entry.record, Control):
@@ -328,6 +334,7 @@ def from_assessment(
                     rules_more=max(0, len(rs) - opt.top_rules),
                     more_failed=sum(r.failed for r in rs[opt.top_rules :]),
                     more_passed=sum(r.passed for r in rs[opt.top_rules :]),
+                    confidence=_confidence(kb, link.id, cid),
                 )
             )
         for r in c.direct:

@@ -87,6 +87,8 @@ class MitigationPath:
     rules_more: int  # rules with evidence not listed
     more_failed: int = 0  # failing findings of the rules not listed (the findings CSV has them)
     more_passed: int = 0
+    #: the curated mitigation -> control link's confidence (high / medium / low), when it states one
+    confidence: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

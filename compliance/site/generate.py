@@ -439,12 +439,16 @@ class Generator:
                     # a long group (dozens of scanner rules evidencing one mitigation) leaves out the titles, which
                     # the linked pages show, so that the page stays small; every mapping keeps its typed fields
                     with_title = len(rows) <= MAPPING_TITLES_UP_TO
-                    cols = ["", *(["title"] if with_title else []), "relationship", "rationale", "source"]
+                    # judgement links that state a confidence (mitigation -> control/safeguard) show it
+                    with_conf = any(d.get("confidence") for _, d in rows)
+                    cols = ["", *(["title"] if with_title else []), "relationship", *(["confidence"] if with_conf else [])]
+                    cols += ["rationale", "source"]
                     body = [
                         [
                             self.link(page, o),
                             *([md(self.title(o))] if with_title else []),
                             f"`{d.get('relationship', '')}`",
+                            *([md(d.get("confidence", ""))] if with_conf else []),
                             md(d.get("rationale", "")),
                             md(d.get("source", "")),
                         ]

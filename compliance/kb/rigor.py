@@ -1,0 +1,286 @@
+"""Rigor rules for curated mapping links: every link between two frameworks' items must be defensible.
+
+Each rule is a small function ``check_*(kb) -> list[Problem]`` over the loaded KB, reported by
+``sckb kb validate`` as ``file:line: message`` at the line of the offending link. Frameworks are read from
+the data (``kb.frameworks``, their crosswalks), never named here.
+
+A link's *focal* end is the record that declares it (a mitigation for its risk, control, safeguard and
+strategy links; a rule for its mitigation links; a CWE for its risk links; the ``from`` of an explicit
+edge); the *other* end is the item it names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from compliance.kb.core import KB
+from compliance.kb.entries import EdgeEntry, Problem
+from compliance.kb.model import (
+    MAPPING_EDGES,
+    PARTIAL_EDGES,
+    Control,
+    EdgeKind,
+    NodeKind,
+    Risk,
+    Rule,
+    Safeguard,
+    Strategy,
+)
+
+#: The tool whose "rules" are sckb's own design predicates (``sckb design check``).
+DESIGN_TOOL = "sckb-design"
+#: Words a source may carry besides a document's name without naming a basis for the claim.
+_FILLER = {"sckb", "judgement", "judgment", "basis", "id", "as", "quoted", "by", "secondary", "sources", "the", "of"}
+#: Document-name words of the control catalogue and the strategy publications (not frameworks: those are data).
+_CATALOGUE_WORDS = {"nist", "sp", "800-53", "rev", "5", "r5", "rev5", "800-204", "800-204a", "800-204b", "800-204c", "800-204d"}
+_WORD = re.compile(r"[a-z0-9][a-z0-9_.()\-]*[a-z0-9)]|[a-z0-9]")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
+
+
+def _ends(edge: EdgeEntry) -> tuple[str, str]:
+    """(focal, other): the record that declares the link and the item it names."""
+    if edge.declared_by is not None and edge.declared_by == edge.target:
+        return edge.target, edge.source
+    return edge.source, edge.target
+
+
+def _mapping_links(kb: KB) -> list[EdgeEntry]:
+    return [e for e in kb.edges.values() if e.kind in MAPPING_EDGES]
+
+
+def _at(edge: EdgeEntry, message: str, severity: str = "error") -> Problem:
+    return Problem(edge.origin.file, edge.origin.line, message, severity)
+
+
+def _label(edge: EdgeEntry) -> str:
+    focal, other = _ends(edge)
+    return f"{edge.kind.value} link {focal} -> {other}"
+
+
+def framework_key(kb: KB, node_id: str) -> str:
+    """Which framework (catalogue, taxonomy) an item belongs to, for "per framework" rules."""
+    entry = kb.nodes.get(node_id)
+    if entry is None:
+        return "?"
+    rec = entry.record
+    if isinstance(rec, Safeguard):
+        return f"safeguard:{rec.framework}"
+    if isinstance(rec, Risk):
+        return f"risk:{rec.taxonomy}"
+    if isinstance(rec, Strategy):
+        return f"strategy:{rec.publication}"
+    return entry.kind.value
+
+
+def nests(kb: KB, a: str, b: str) -> bool:
+    """True when one item contains the other: the same id, a control and its own enhancement (at any depth),
+    or a framework item and its own parent item (a standard and its implementation specification)."""
+    return a == b or b in _ancestors(kb, a) or a in _ancestors(kb, b)
+
+
+def _ancestors(kb: KB, node_id: str) -> set[str]:
+    """The parents of a control or framework item, up to the top (its family or standard excluded)."""
+    out: set[str] = set()
+    cur = node_id
+    while True:
+        entry = kb.nodes.get(cur)
+        rec = entry.record if entry is not None else None
+        nxt = rec.parent if isinstance(rec, Control) else rec.standard if isinstance(rec, Safeguard) else None
+        if nxt is None or nxt == cur or nxt in out:
+            return out
+        out.add(nxt)
+        cur = nxt
+
+
+# ----------------------------------------------------------------------------- rules
+
+
+def check_link_fields(kb: KB) -> list[Problem]:
+    """A risk -> mitigation or CSA <-> OWASP link without relationship, rationale or source (the bare id form
+    still loads, so an older overlay keeps working, but the link is not defensible). The other mapping kinds
+    are checked as they load."""
+    out: list[Problem] = []
+    for e in _mapping_links(kb):
+        if e.kind not in PARTIAL_EDGES:
+            continue
+        missing = [n for n, v in (("relationship", e.relationship), ("rationale", e.rationale), ("source", e.ref)) if not v]
+        if missing:
+            out.append(_at(e, f"{_label(e)} lacks {', '.join(missing)}"))
+    return out
+
+
+def check_confidence(kb: KB) -> list[Problem]:
+    """A mitigation -> control or safeguard link without a confidence (high, medium or low)."""
+    return [
+        _at(e, f"{_label(e)} lacks confidence (high, medium or low)")
+        for e in _mapping_links(kb)
+        if e.kind is EdgeKind.MAPS_TO and not e.confidence
+    ]
+
+
+def _document_words(kb: KB, node_id: str) -> set[str]:
+    """Words that only name the document an item comes from: the catalogue names, every framework's titles,
+    and the item's own record source."""
+    words = set(_CATALOGUE_WORDS) | _FILLER
+    for fw in kb.frameworks.values():
+        for text in (fw.title, fw.label, fw.name, fw.source):
+            words.update(_words(text))
+    entry = kb.nodes.get(node_id)
+    own = getattr(entry.record, "source", None) if entry is not None else None
+    if isinstance(own, str):
+        words.update(_words(own))
+    return words
+
+
+#: Link kinds whose target has citable parts (a control's statement and discussion, a rule's paragraphs).
+_CITABLE = frozenset({EdgeKind.MAPS_TO, EdgeKind.CROSSWALK})
+
+
+def check_circular_source(kb: KB) -> list[Problem]:
+    """A source that, once document names and filler are removed, is only the linked item's id: it restates
+    the target instead of naming the basis of the claim (a statement part, a publication's section). Checked
+    on links into controls and framework items, whose text has parts to cite."""
+    out: list[Problem] = []
+    for e in _mapping_links(kb):
+        if not e.ref or e.kind not in _CITABLE:
+            continue
+        _, other = _ends(e)
+        text = re.sub(r"\(id as quoted by secondary sources\)", " ", e.ref, flags=re.IGNORECASE)
+        words = _words(text)
+        target = other.casefold()
+        if target not in words:
+            continue
+        rest = [w for w in words if w != target and w not in _document_words(kb, other)]
+        if not rest:
+            out.append(_at(e, f"{_label(e)}: source {e.ref!r} only restates the target; name the basis (section, part)"))
+    return out
+
+
+def _by_focal_and_framework(kb: KB, relationship: str) -> dict[tuple[str, str, str], list[EdgeEntry]]:
+    groups: dict[tuple[str, str, str], list[EdgeEntry]] = defaultdict(list)
+    for e in _mapping_links(kb):
+        if e.relationship == relationship:
+            focal, other = _ends(e)
+            groups[(focal, e.kind.value, framework_key(kb, other))].append(e)
+    return groups
+
+
+#: Item kinds whose catalogue divides its subject into distinct items (the mitigation catalogue does not:
+#: two mitigations may overlap, so a scanner rule may sit inside both).
+_PARTITIONED = {NodeKind.CONTROL.value, "safeguard", "risk"}
+
+
+def check_contradictory_subset(kb: KB) -> list[Problem]:
+    """A node ``subset-of`` two items of one framework that do not nest: it cannot lie wholly inside both
+    (a control and its own enhancement nest; two enhancements of one control do not). Checked for links into
+    controls, framework items and risks."""
+    out: list[Problem] = []
+    for (_, _, framework), group in _by_focal_and_framework(kb, "subset-of").items():
+        if framework.split(":")[0] not in _PARTITIONED:
+            continue
+        for i, later in enumerate(group):
+            for earlier in group[:i]:
+                a, b = _ends(earlier)[1], _ends(later)[1]
+                if not nests(kb, a, b):
+                    focal = _ends(later)[0]
+                    out.append(_at(later, f"{focal} is subset-of both {a} and {b}, which do not nest; use intersects-with"))
+                    break
+    return out
+
+
+def check_multiple_equal(kb: KB) -> list[Problem]:
+    """More than one ``equal`` link from one node into one framework (it can equal at most one item)."""
+    out: list[Problem] = []
+    for group in _by_focal_and_framework(kb, "equal").values():
+        for e in group[1:]:
+            focal = _ends(e)[0]
+            out.append(_at(e, f"{focal} has {len(group)} equal links of kind {e.kind.value} into one framework"))
+    return out
+
+
+def check_design_rule_equal(kb: KB) -> list[Problem]:
+    """An sckb-design rule typed ``equal``: a design predicate sees only part of a mitigation in the design."""
+    out: list[Problem] = []
+    for e in _mapping_links(kb):
+        rec = kb.nodes[e.source].record if e.source in kb.nodes else None
+        if e.kind is EdgeKind.EVIDENCES and e.relationship == "equal" and isinstance(rec, Rule) and rec.tool == DESIGN_TOOL:
+            out.append(_at(e, f"{_label(e)} is equal, but a design predicate checks only part of a mitigation"))
+    return out
+
+
+def check_strategy_direction(kb: KB) -> list[Problem]:
+    """A strategy link typed ``subset-of`` or ``equal``: strategy links are exported strategy -> mitigation,
+    so the type would claim the whole recommendation lies inside (or is) one mitigation."""
+    return [
+        _at(
+            e,
+            f"exported as {e.source} {e.relationship} {e.target}: use intersects-with, or superset-of when the "
+            "mitigation lies within the strategy",
+        )
+        for e in _mapping_links(kb)
+        if e.kind is EdgeKind.IMPLEMENTED_BY and e.relationship in ("subset-of", "equal")
+    ]
+
+
+def _base(control_id: str) -> str:
+    return control_id.split("(")[0].strip().upper()
+
+
+def crosswalk_sets(kb: KB) -> dict[str, set[str]]:
+    """Framework item -> the base SP 800-53 controls of its crosswalk set: the union over its standard and all
+    of the standard's items (the crosswalk lists controls per standard, key activity and element)."""
+    crosswalked = {fw.id for fw in kb.frameworks.values() if fw.crosswalk is not None}
+    standard: dict[str, str] = {}
+    for entry in kb.of_kind(NodeKind.SAFEGUARD):
+        rec = entry.record
+        if isinstance(rec, Safeguard) and rec.framework in crosswalked:
+            standard[entry.id] = rec.standard or entry.id
+    by_std: dict[str, set[str]] = defaultdict(set)
+    for e in kb.edges.values():
+        if e.kind is EdgeKind.CROSSWALK and e.source in standard:
+            by_std[standard[e.source]].add(_base(e.target))
+    return {sg: by_std.get(std, set()) for sg, std in standard.items()}
+
+
+def check_crosswalk_support(kb: KB) -> list[Problem]:
+    """Warning: a mitigation -> framework item link whose mitigation shares no SP 800-53 control with the item's
+    crosswalk set (the framework's ``crosswalk`` in ``controls/frameworks.yaml``), unless the rationale says
+    why it stays (mentions the crosswalk)."""
+    sets = crosswalk_sets(kb)
+    controls: dict[str, set[str]] = defaultdict(set)
+    for e in kb.edges.values():
+        if e.kind is EdgeKind.MAPS_TO and e.target in kb.nodes and kb.nodes[e.target].kind is NodeKind.CONTROL:
+            controls[e.source].add(_base(e.target))
+    out: list[Problem] = []
+    for e in kb.edges.values():
+        if e.kind is not EdgeKind.MAPS_TO or e.target not in sets:
+            continue
+        if controls[e.source] & sets[e.target] or "crosswalk" in (e.rationale or "").casefold():
+            continue
+        fw = kb.framework_of(e.target)
+        via = f"the {fw.crosswalk.to} crosswalk" if fw is not None and fw.crosswalk is not None else "the crosswalk"
+        msg = f"{_label(e)}: the mitigation shares no control with {via} set of {e.target}, and the rationale does not say why"
+        out.append(_at(e, msg, "warning"))
+    return out
+
+
+RULES: tuple[Callable[[KB], list[Problem]], ...] = (
+    check_link_fields,
+    check_confidence,
+    check_circular_source,
+    check_contradictory_subset,
+    check_multiple_equal,
+    check_design_rule_equal,
+    check_strategy_direction,
+    check_crosswalk_support,
+)
+
+
+def check_rigor(kb: KB, rules: Iterable[Callable[[KB], list[Problem]]] = RULES) -> list[Problem]:
+    """Every rigor problem of the KB's mapping links."""
+    return [p for rule in rules for p in rule(kb)]

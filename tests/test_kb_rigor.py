@@ -1,0 +1,144 @@
+"""``sckb kb validate`` rigor rules for mapping links (compliance/kb/rigor.py): the shipped data passes them,
+and each rule reports a planted mistake at the file and line of the offending link."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from compliance import kb as kbmod
+from compliance.cli import main
+from compliance.errors import EXIT_CHECK_FAILED
+from compliance.kb.core import KB
+from compliance.kb.rigor import check_rigor, crosswalk_sets, nests
+
+# Each planted mistake sits on its own line; the comment names the rule that must report that line.
+PLANTED = """\
+mitigations:
+  - id: planted-mitigation
+    title: A mitigation with planted mistakes
+    phase: runtime
+    description: d
+    guidance: {aws: a, gcp: b, azure: c}
+    risks: [SAS-4]
+    controls:
+      - {to: AC-6, relationship: intersects-with, rationale: r, source: "NIST SP 800-53 Rev. 5, AC-6", confidence: high}
+      - {to: SC-28, relationship: subset-of, rationale: r, source: "SC-28 statement (sc-28_smt)", confidence: medium}
+      - {to: SC-8, relationship: subset-of, rationale: r, source: "SC-8 statement (sc-8_smt)", confidence: medium}
+      - {to: AC-3, relationship: equal, rationale: r, source: "AC-3 statement (ac-3_smt)", confidence: low}
+      - {to: AC-4, relationship: equal, rationale: r, source: "AC-4 statement (ac-4_smt)"}
+    safeguards:
+      - {to: "164.308(a)(7)(ii)(A)", relationship: intersects-with, rationale: r, source: "45 CFR backup plan", confidence: low}
+    strategies:
+      - {to: MS-SS-2, relationship: subset-of, rationale: r, source: "NIST SP 800-204, MS-SS-2"}
+rules:
+  - id: sckb-design:planted
+    title: A design predicate
+    tool: sckb-design
+    rule_id: planted
+    mitigations:
+      - {to: planted-mitigation, relationship: equal, rationale: r, source: s}
+    source: s
+risks:
+  - id: SAS-99
+    title: A planted risk
+    taxonomy: csa-2019
+    description: d
+    corresponds_to: [OWASP-A1]
+    source: s
+"""
+
+#: rule -> (line, text the message must contain)
+EXPECTED = {
+    "link-fields (risk -> mitigation)": (7, "mitigated-by link planted-mitigation -> SAS-4 lacks relationship, rationale"),
+    "link-fields (CSA <-> OWASP)": (31, "corresponds-to link SAS-99 -> OWASP-A1 lacks relationship, rationale, source"),
+    "confidence": (13, "maps-to link planted-mitigation -> AC-4 lacks confidence"),
+    "circular-source": (9, "only restates the target"),
+    "contradictory-subset": (11, "planted-mitigation is subset-of both SC-28 and SC-8, which do not nest"),
+    "multiple-equal": (13, "planted-mitigation has 2 equal links"),
+    "strategy-direction": (17, "exported as MS-SS-2 subset-of planted-mitigation"),
+    "design-rule-equal": (24, "is equal, but a design predicate checks only part of a mitigation"),
+    "crosswalk-support (warning)": (
+        15,
+        "warning: maps-to link planted-mitigation -> 164.308(a)(7)(ii)(A): the mitigation shares no control",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def planted_output(tmp_path_factory: pytest.TempPathFactory) -> str:
+    d = tmp_path_factory.mktemp("overlay")
+    (d / "planted.yaml").write_text(PLANTED, encoding="utf-8")
+    res = CliRunner().invoke(main, ["--kb", str(d), "kb", "validate"], env={"SCKB_NO_CACHE": "1"})
+    assert res.exit_code == EXIT_CHECK_FAILED, res.output
+    return res.output
+
+
+@pytest.mark.parametrize("rule", sorted(EXPECTED))
+def test_planted_mistake_is_reported_at_its_line(planted_output: str, rule: str) -> None:
+    line, needle = EXPECTED[rule]
+    hits = [ln for ln in planted_output.splitlines() if f"planted.yaml:{line}: " in ln and needle in ln]
+    assert hits, planted_output
+
+
+def test_nesting_subsets_and_supported_links_are_not_reported(tmp_path: Path) -> None:
+    """A control and its own enhancement nest; a framework link the crosswalk supports needs no reason."""
+    text = PLANTED.replace("to: SC-8, relationship: subset-of", "to: SC-28(1), relationship: subset-of").replace(
+        "164.308(a)(7)(ii)(A)", "164.312(a)(1)"
+    )
+    (tmp_path / "ok.yaml").write_text(text, encoding="utf-8")
+    out = CliRunner().invoke(main, ["--kb", str(tmp_path), "kb", "validate"], env={"SCKB_NO_CACHE": "1"}).output
+    assert "do not nest" not in out and "shares no control" not in out, out
+
+
+def test_bare_links_load_and_only_validate_reports_them(tmp_path: Path) -> None:
+    """The older bare form (``risks: [SAS-4]``, ``corresponds_to: [OWASP-A1]``) still loads, so other commands
+    keep working on an old overlay; ``kb validate`` reports the missing fields."""
+    (tmp_path / "planted.yaml").write_text(PLANTED, encoding="utf-8")
+    kb = kbmod.load([tmp_path])
+    assert not [p for p in kb.errors if "lacks relationship" in p.message]
+    assert ("planted-mitigation", "SAS-4") in {(e.declared_by, e.source) for e in kb.edges.values()}
+    assert [p for p in kbmod.validate(kb) if "lacks relationship" in p.message]
+
+
+def test_rationale_that_explains_missing_crosswalk_support_silences_the_warning(tmp_path: Path) -> None:
+    text = PLANTED.replace(
+        'to: "164.308(a)(7)(ii)(A)", relationship: intersects-with, rationale: r,',
+        'to: "164.308(a)(7)(ii)(A)", relationship: intersects-with, rationale: "Crosswalk shares none; kept: r.",',
+    )
+    (tmp_path / "planted.yaml").write_text(text, encoding="utf-8")
+    assert not [p for p in check_rigor(kbmod.load([tmp_path])) if "shares no control" in p.message]
+
+
+def test_shipped_links_pass_every_rigor_rule() -> None:
+    kb = kbmod.load()
+    assert [str(p) for p in check_rigor(kb)] == []
+
+
+def test_nesting_and_crosswalk_sets_follow_the_data() -> None:
+    kb: KB = kbmod.load()
+    assert nests(kb, "AC-6", "AC-6(1)") and nests(kb, "AC-6(1)", "AC-6")
+    assert not nests(kb, "AC-6(1)", "AC-6(2)") and not nests(kb, "SC-8", "SC-28")
+    assert nests(kb, "164.308(a)(7)", "164.308(a)(7)(ii)(A)")
+    assert not nests(kb, "164.308(a)(7)(ii)(A)", "164.308(a)(7)(ii)(B)")
+    sets = crosswalk_sets(kb)
+    # a specification shares the crosswalk set of its standard
+    assert "CP-9" in sets["164.308(a)(7)(ii)(A)"] and sets["164.308(a)(7)(ii)(A)"] == sets["164.308(a)(7)"]
+
+
+def test_confidence_is_shown_by_query_control(runner: CliRunner) -> None:
+    res = runner.invoke(main, ["query", "control", "SC-28", "--json"])
+    rows = {m["id"]: m for m in json.loads(res.output)["mitigations"]}
+    assert rows["data-store-encryption-at-rest"]["confidence"] == "high"
+    table = runner.invoke(main, ["query", "control", "SC-28"]).output
+    assert "confidence" in table
+
+
+def test_confidence_is_shown_on_query_paths(runner: CliRunner) -> None:
+    res = runner.invoke(main, ["query", "path", "parameterized-queries", "SI-10", "--json"])
+    edge = json.loads(res.output)["paths"][0]["edges"][0]
+    assert (edge["relationship"], edge["confidence"]) == ("subset-of", "high")
+    assert "subset-of (high)" in runner.invoke(main, ["query", "path", "parameterized-queries", "SI-10"]).output
