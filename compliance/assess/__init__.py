@@ -23,7 +23,7 @@ Stable API (used by the PDF report, the site and the OSCAL export)::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from compliance.assess import db
@@ -34,6 +34,7 @@ from compliance.assess.model import (
     AssessmentInfo,
     AssessmentSummary,
     ControlResult,
+    Determination,
     EvidenceFileRef,
     FindingRecord,
     MitigationResult,
@@ -66,8 +67,10 @@ def run(
     max_age_days: int = DEFAULT_MAX_AGE_DAYS,
     unmapped: str = "warn",
     progress: Callable[[int], None] | None = None,
+    determinations: Iterable[Determination] = (),
 ) -> Assessment:
-    """Assess the store's findings and save the result in the workspace database."""
+    """Assess the store's findings and save the result in the workspace database. ``determinations`` are the
+    assessors' (see :func:`compliance.assess.tally.apply_determinations`)."""
     blob: list[bytes] = []  # the serialisation made for the content id, stored as is
     a = assess_store(
         kb,
@@ -78,6 +81,7 @@ def run(
         unmapped=unmapped,
         progress=progress,
         blob_out=blob,
+        determinations=determinations,
     )
     db.save(store, a, blob[0] if blob else None)
     return a
@@ -91,6 +95,7 @@ __all__ = [
     "AssessmentInfo",
     "AssessmentSummary",
     "ControlResult",
+    "Determination",
     "EvidenceFileRef",
     "FindingRecord",
     "MitigationResult",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from compliance.assess.model import Assessment
+from compliance.assess.model import Assessment, Determination
 from compliance.assess.tally import (
     BATCH,
     DEFAULT_MAX_AGE_DAYS,
@@ -91,6 +91,7 @@ def assess(
     max_age_days: int = DEFAULT_MAX_AGE_DAYS,
     unmapped: str = "warn",
     progress: Callable[[int], None] | None = None,
+    determinations: Iterable[Determination] = (),
 ) -> Assessment:
     """Assess ``scopes`` against ``findings`` (store records). ``now`` is the clock (the CLI's ``--now``)."""
     check_args(unmapped, max_age_days)
@@ -102,7 +103,18 @@ def assess(
     failing: list[FindingLike] = []
     acc.feed(_record_rows(findings, failing, start_s, now_s), progress)
     kept, unmapped_ids = acc.add_failing(failing)
-    return finish(kb, acc, kept, unmapped_ids, files, scopes=scopes, now=now, max_age_days=max_age_days, unmapped=unmapped)
+    return finish(
+        kb,
+        acc,
+        kept,
+        unmapped_ids,
+        files,
+        scopes=scopes,
+        now=now,
+        max_age_days=max_age_days,
+        unmapped=unmapped,
+        determinations=determinations,
+    )
 
 
 def explain_any(a: Assessment) -> dict[str, Any]:

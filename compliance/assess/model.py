@@ -34,6 +34,47 @@ class RuleEvidence:
     methods: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # sha256 of the evidence files
     failing: list[str] = field(default_factory=list)  # identities of fresh open failing findings
+    #: the rule -> mitigation relationship (NIST IR 8477) the evidence came through (None: attestation)
+    relationship: str | None = None
+    #: whether this evidence can decide the mitigation's status (status rule 3): a ``subset-of``/``equal``
+    #: rule link or an attestation; tool-wide fallbacks, CWE fallbacks and other links are related only
+    determinative: bool = True
+    #: findings whose evidence states no scan time and were left out (status rule 1)
+    undated: int = 0
+
+
+@dataclass(slots=True)
+class Determination:
+    """An assessor's determination of a control or safeguard: it stands above the derived status."""
+
+    target: str
+    status: str
+    rationale: str
+    by: str
+    #: the role the person acts in (an OSCAL party role id, e.g. ``assessor``)
+    role: str = "assessor"
+    #: when it was made (ISO 8601, UTC)
+    date: str = ""
+    #: SP 800-53A methods the determination rests on (EXAMINE, INTERVIEW, TEST)
+    methods: list[str] = field(default_factory=list)
+    #: where it was recorded: ``cli`` or the name of the determinations file
+    source: str = "cli"
+
+
+@dataclass(slots=True)
+class Related:
+    """Evidence that speaks to an item without deciding its status (status rule 5): shown, never counted."""
+
+    #: how it reaches the item: ``link`` (an intersects-with/superset-of link), ``crosswalk``, ``cwe``,
+    #: ``tool`` (a tool-wide fallback rule), ``method`` (scanner evidence for an EXAMINE/INTERVIEW-only item),
+    #: ``rule`` (a rule linked by intersects-with/superset-of)
+    via: str
+    #: the node or rule it comes through (mitigation, control, rule id)
+    id: str
+    #: its status or outcome
+    status: str
+    #: the relationship along the way, when there is one
+    relationship: str | None = None
 
 
 @dataclass(slots=True)
@@ -50,6 +91,10 @@ class MitigationLink:
     id: str
     relationship: str | None
     status: str
+    #: a subset-of/equal link: the mitigation's status can decide the target's
+    determinative: bool = True
+    #: the target's statement parts this link covers
+    parts: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -63,6 +108,19 @@ class ControlResult:
     mitigations: list[MitigationLink] = field(default_factory=list)
     #: attestations that name this control directly
     direct: list[RuleEvidence] = field(default_factory=list)
+    #: the status the evidence gives, before any assessor's determination
+    derived_status: str = ""
+    #: the assessor's determination, which sets ``status`` when present
+    determination: Determination | None = None
+    #: the statement's parts, and those covered by satisfied determinative evidence
+    parts: list[str] = field(default_factory=list)
+    covered: list[str] = field(default_factory=list)
+    #: evidence shown but not deciding (status rule 5)
+    related: list[Related] = field(default_factory=list)
+    #: why an assessor should look although the status does not say so ("needs review")
+    review: list[str] = field(default_factory=list)
+    #: the provider statement an ``inherited`` status rests on
+    basis: str | None = None
 
 
 @dataclass(slots=True)
@@ -74,6 +132,11 @@ class SafeguardResult:
     mitigations: list[MitigationLink] = field(default_factory=list)
     controls: list[str] = field(default_factory=list)
     specifications: list[str] = field(default_factory=list)
+    derived_status: str = ""
+    determination: Determination | None = None
+    direct: list[RuleEvidence] = field(default_factory=list)
+    related: list[Related] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -231,6 +294,14 @@ class Assessment:
     unmapped: list[str]  # identities of unmapped fresh open failures
     stale_findings: int = 0
     future_findings: int = 0
+    #: the system (authorization boundary) assessed; None: the whole workspace
+    system: str | None = None
+    #: findings left out because their subject lies outside the system's boundary
+    outside_findings: int = 0
+    #: findings left out because their evidence states no scan time (status rule 1)
+    undated_findings: int = 0
+    #: whether evidence dated only at ingest was accepted as fresh (``--accept-ingest-time``)
+    accept_ingest_time: bool = False
 
     # ------------------------------------------------------------------ summaries
 
@@ -358,6 +429,10 @@ class Assessment:
             unmapped=list(d["unmapped"]),
             stale_findings=d.get("stale_findings", 0),
             future_findings=d.get("future_findings", 0),
+            system=d.get("system"),
+            outside_findings=d.get("outside_findings", 0),
+            undated_findings=d.get("undated_findings", 0),
+            accept_ingest_time=d.get("accept_ingest_time", False),
         )
 
 
@@ -373,12 +448,18 @@ def _only(cls: type[T], d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if k in names}
 
 
+def _determination(d: dict[str, Any] | None) -> Determination | None:
+    return Determination(**d) if d else None
+
+
 def _control(d: dict[str, Any]) -> ControlResult:
     return ControlResult(
         **{
             **_only(ControlResult, d),
             "mitigations": [MitigationLink(**m) for m in d["mitigations"]],
             "direct": [RuleEvidence(**r) for r in d["direct"]],
+            "determination": _determination(d.get("determination")),
+            "related": [Related(**r) for r in d.get("related", [])],
         }
     )
 
@@ -388,4 +469,12 @@ def _mitigation(d: dict[str, Any]) -> MitigationResult:
 
 
 def _safeguard(d: dict[str, Any]) -> SafeguardResult:
-    return SafeguardResult(**{**_only(SafeguardResult, d), "mitigations": [MitigationLink(**m) for m in d["mitigations"]]})
+    return SafeguardResult(
+        **{
+            **_only(SafeguardResult, d),
+            "mitigations": [MitigationLink(**m) for m in d["mitigations"]],
+            "direct": [RuleEvidence(**r) for r in d.get("direct", [])],
+            "determination": _determination(d.get("determination")),
+            "related": [Related(**r) for r in d.get("related", [])],
+        }
+    )

@@ -14,7 +14,7 @@ which the string comparisons need), it falls back to the record path.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from compliance.assess.engine import assess
-from compliance.assess.model import Assessment, FindingRecord
+from compliance.assess.model import Assessment, Determination, FindingRecord
 from compliance.assess.tally import DEFAULT_MAX_AGE_DAYS, SLOTS, STALE, Accumulator, TallyContext, check_args, finish
 from compliance.errors import InputError
 from compliance.evidence.store import Store
@@ -51,6 +51,7 @@ def assess_store(
     progress: Callable[[int], None] | None = None,
     workers: int = 2,
     blob_out: list[bytes] | None = None,
+    determinations: Iterable[Determination] = (),
 ) -> Assessment:
     """Assess the evidence store ``store``. ``workers`` threads may group the findings (the SQLite engine runs
     them in parallel); the result does not depend on it."""
@@ -65,6 +66,7 @@ def assess_store(
             progress=progress,
             workers=workers,
             blob_out=blob_out,
+            determinations=list(determinations),
         )
 
 
@@ -92,6 +94,7 @@ def _assess_store(
     progress: Callable[[int], None] | None,
     workers: int,
     blob_out: list[bytes] | None,
+    determinations: list[Determination],
 ) -> Assessment:
     if not store.can_tally():
         return assess(
@@ -103,6 +106,7 @@ def _assess_store(
             max_age_days=max_age_days,
             unmapped=unmapped,
             progress=progress,
+            determinations=determinations,
         )
     check_args(unmapped, max_age_days)
     now_s = iso(now)
@@ -150,7 +154,16 @@ def _assess_store(
     # depend on the order in which the ranges of identities came back
     acc.expand(dict(sorted(agg.items())), subjects, _decoder(shas))
     if acc.irregular:  # some time is not canonical ISO: string comparison would be wrong, take the record path
-        return assess(kb, store.findings(), store.files(), scopes=scopes, now=now, max_age_days=max_age_days, unmapped=unmapped)
+        return assess(
+            kb,
+            store.findings(),
+            store.files(),
+            scopes=scopes,
+            now=now,
+            max_age_days=max_age_days,
+            unmapped=unmapped,
+            determinations=determinations,
+        )
     if failing_error is not None:
         raise failing_error
     acc.attach_failing(failing_keys)
@@ -165,4 +178,5 @@ def _assess_store(
         max_age_days=max_age_days,
         unmapped=unmapped,
         blob_out=blob_out,
+        determinations=determinations,
     )

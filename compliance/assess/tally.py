@@ -19,6 +19,7 @@ import orjson
 from compliance.assess.model import (
     Assessment,
     ControlResult,
+    Determination,
     EvidenceFileRef,
     FindingRecord,
     MitigationLink,
@@ -390,6 +391,7 @@ def finish(
     max_age_days: int,
     unmapped: str,
     blob_out: list[bytes] | None = None,
+    determinations: Iterable[Determination] = (),
 ) -> Assessment:
     """Status rules 3 to 5 over the tallies, then observations, POA&M and the content id. When ``blob_out`` is
     given, the assessment's serialisation as :mod:`compliance.assess.db` stores it (see :func:`identify`) is
@@ -462,6 +464,7 @@ def finish(
     for sid in scope.safeguards:
         safeguard(sid)
     safeguards = {k: safeguards[k] for k in sorted(safeguards)}
+    apply_determinations(controls, safeguards, determinations, now_s)
 
     # ---- observations, POA&M, files: only what reaches the scope
     scope_mits = {ln.id for c in controls.values() for ln in c.mitigations}
@@ -524,6 +527,32 @@ def finish(
     if blob_out is not None:
         blob_out.append(blob)
     return a
+
+
+def apply_determinations(
+    controls: dict[str, ControlResult],
+    safeguards: dict[str, SafeguardResult],
+    determinations: Iterable[Determination],
+    now_s: str,
+) -> None:
+    """Assessors' determinations stand above the derived status: the latest one per item made no later than
+    ``now`` sets the item's status; the derived status stays beside it."""
+    for c in controls.values():
+        c.derived_status = c.derived_status or c.status
+    for sg in safeguards.values():
+        sg.derived_status = sg.derived_status or sg.status
+    latest: dict[str, Determination] = {}
+    for d in determinations:
+        if d.date and d.date > now_s:
+            continue
+        prev = latest.get(d.target)
+        if prev is None or (d.date, d.source) >= (prev.date, prev.source):
+            latest[d.target] = d
+    for target, d in latest.items():
+        item: ControlResult | SafeguardResult | None = controls.get(target) or safeguards.get(target)
+        if item is not None:
+            item.determination = d
+            item.status = d.status
 
 
 def identify(a: Assessment) -> bytes:

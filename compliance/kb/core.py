@@ -12,7 +12,7 @@ from typing import Any
 
 from compliance.kb.entries import EdgeEntry, NodeEntry, Origin, Problem
 from compliance.kb.graph import build_graph
-from compliance.kb.model import Control, DesignPredicate, Framework, Node, NodeKind, Responsibility, Safeguard
+from compliance.kb.model import Assurance, Control, DesignPredicate, Framework, Node, NodeKind, Responsibility, Safeguard
 
 
 @dataclass
@@ -28,6 +28,10 @@ class KB:
     framework_origins: dict[str, Origin] = field(default_factory=dict)
     #: design-check predicates (section ``design_predicates``), by predicate id
     design_predicates: dict[str, tuple[DesignPredicate, Origin]] = field(default_factory=dict)
+    #: control id -> the top-level parts of its statement (section ``statements``)
+    statements: dict[str, tuple[tuple[str, ...], Origin]] = field(default_factory=dict)
+    #: control/safeguard id -> which methods can show it satisfied (section ``assurance``)
+    assurance: dict[str, tuple[Assurance, Origin]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     _graph: Any = None
@@ -64,6 +68,18 @@ class KB:
     def record(self, node_id: str) -> Node:
         return self.nodes[node_id].record
 
+    def statement_parts(self, control_id: str) -> tuple[str, ...]:
+        """The parts a control's statement has: its listed items, else its whole statement (``ac-6_smt``)."""
+        hit = self.statements.get(control_id)
+        if hit:
+            return hit[0]
+        return (oscal_id(control_id) + "_smt",)
+
+    def methods_required(self, node_id: str) -> frozenset[str] | None:
+        """The only assessment methods that can show ``node_id`` satisfied (None: any method can)."""
+        hit = self.assurance.get(node_id)
+        return frozenset(m.value for m in hit[0].methods) if hit else None
+
     def party(self, control_id: str) -> Responsibility | None:
         """Shared-responsibility entry for a control: its own, else its parent's, else its family's."""
         hit = self.responsibility.get(control_id)
@@ -76,3 +92,12 @@ class KB:
             return self.responsibility[entry.record.parent][0]
         fam = self.responsibility.get("family:" + entry.record.family)
         return fam[0] if fam else None
+
+
+def oscal_id(control_id: str) -> str:
+    """Our control id as the OSCAL catalog spells it: ``AC-2(1)`` -> ``ac-2.1``."""
+    cid = control_id.lower()
+    if "(" in cid:
+        base, _, enh = cid.partition("(")
+        return f"{base}.{enh.rstrip(')')}"
+    return cid

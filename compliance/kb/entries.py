@@ -57,6 +57,8 @@ class EdgeEntry:
     override: bool = False
     #: ``high`` / ``medium`` / ``low`` on judgement links that state one
     confidence: str | None = None
+    #: statement parts of the target that the link covers (mitigation -> control links)
+    parts: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -227,6 +227,22 @@ def _merge(kb: KB, parsed: KBFile, doc: Document, shown: str, overlay: bool) -> 
             kb.problems.append(Problem(o.file, o.line, f"duplicate design predicate {dp.id!r} (first at {first})"))
             continue
         kb.design_predicates[dp.id] = (dp, o)
+    for i, sp in enumerate(parsed.statements):
+        o = origin("statements", i)
+        if sp.control in kb.statements and not (sp.override and overlay):
+            kb.problems.append(
+                Problem(o.file, o.line, f"duplicate statement parts for {sp.control!r} (first at {kb.statements[sp.control][1]})")
+            )
+            continue
+        kb.statements[sp.control] = (tuple(sp.parts), o)
+    for i, a in enumerate(parsed.assurance):
+        o = origin("assurance", i)
+        if a.target in kb.assurance and not (a.override and overlay):
+            kb.problems.append(
+                Problem(o.file, o.line, f"duplicate assurance entry for {a.target!r} (first at {kb.assurance[a.target][1]})")
+            )
+            continue
+        kb.assurance[a.target] = (a, o)
     for i, r in enumerate(parsed.responsibility):
         o = origin("responsibility", i)
         if (r.control is None) == (r.family is None):
@@ -260,7 +276,9 @@ def _add_node(kb: KB, entry: NodeEntry) -> None:
 
 def _link_edge(src: str, dst: str, kind: EdgeKind, link: Link, o: Origin, owner: str) -> EdgeEntry:
     conf = link.confidence.value if link.confidence is not None else None
-    return EdgeEntry(src, dst, kind, o, link.relationship.value, link.rationale, link.source, owner, link.override, conf)
+    return EdgeEntry(
+        src, dst, kind, o, link.relationship.value, link.rationale, link.source, owner, link.override, conf, tuple(link.parts)
+    )
 
 
 def _partial_edge(src: str, dst: str, kind: EdgeKind, link: str | PartialLink, o: Origin) -> EdgeEntry:

@@ -31,6 +31,8 @@ section         node kind and the edges its records declare
 ``edges``       any edge kind, stated explicitly (e.g. the HIPAA crosswalk:
                 safeguard ``crosswalk`` → control (mapping))
 ``responsibility`` FaaS shared responsibility per control or per family
+``statements``  the top-level parts of control statements (official part ids); not nodes
+``assurance``   controls/safeguards only EXAMINE or INTERVIEW evidence can satisfy; not nodes
 ``design_predicates`` how a mitigation is seen in infrastructure as code
                 (``sckb design check``); not graph nodes
 ==============  ==========================================================
@@ -150,6 +152,10 @@ class Link(_Record):
     source: NonEmpty
     #: Required on mitigation -> control/safeguard links (``kb validate``); optional elsewhere.
     confidence: Confidence | None = None
+    #: On mitigation -> control links: the parts of the control's statement this link covers, as the
+    #: official catalog names them (``ac-2_smt.d``; ``sc-28_smt`` for a statement without items). The
+    #: assessment counts a control satisfied only when its satisfied determinative links cover every part.
+    parts: list[Id] = Field(default_factory=list)
     override: bool = False
 
 
@@ -315,6 +321,38 @@ class Edge(_Record):
     override: bool = False
 
 
+class StatementParts(_Record):
+    """The top-level parts of a control's statement, as the official catalog names them (identifiers only;
+    the statement text is imported at run time by ``sckb catalog import``). A control absent from the
+    ``statements`` section has one part: its whole statement (``<oscal id>_smt``)."""
+
+    control: Id
+    parts: list[Id]
+    override: bool = False
+
+
+class Method(StrEnum):
+    """SP 800-53A assessment methods."""
+
+    EXAMINE = "EXAMINE"
+    INTERVIEW = "INTERVIEW"
+    TEST = "TEST"
+
+
+class Assurance(_Record):
+    """Which assessment methods can show a control or safeguard satisfied (section ``assurance``).
+
+    A policy, procedure, agreement or oversight requirement (every -1 control, SA-9, AC-20, a business
+    associate contract) is met by documents and people, not by a configuration a scanner can see: listing it
+    here with ``methods: [EXAMINE, INTERVIEW]`` makes scanner results (TEST) related evidence only for it."""
+
+    target: Id
+    methods: list[Method]
+    rationale: NonEmpty
+    source: NonEmpty
+    override: bool = False
+
+
 class Responsibility(_Record):
     """FaaS shared responsibility for a control (or, as a default, for a family)."""
 
@@ -402,6 +440,8 @@ class KBFile(_Record):
     cwes: list[Cwe] = Field(default_factory=list)
     edges: list[Edge] = Field(default_factory=list)
     responsibility: list[Responsibility] = Field(default_factory=list)
+    statements: list[StatementParts] = Field(default_factory=list)
+    assurance: list[Assurance] = Field(default_factory=list)
     design_predicates: list[DesignPredicate] = Field(default_factory=list)
 
 
