@@ -760,11 +760,27 @@ def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: P
     if bad:
         con.print(
             _table(
-                "Controls needing work", ["control", "title", "status", "why"], [(c.id, c.title, c.status, c.reason) for c in bad]
+                "Controls needing work",
+                ["control", "title", "status", "why"],
+                [(c.id, c.title, render.status_label(c), c.reason) for c in bad],
+            )
+        )
+    determined = render.determined_items(a)
+    if determined:
+        con.print(
+            _table(
+                "Assessor determinations",
+                ["item", "title", "status", "by", "date", "rationale"],
+                [
+                    (x.id, x.title, render.status_label(x), f"{d.by} ({d.role})", d.date[:10], d.rationale)
+                    for x in determined
+                    for d in [x.determination]
+                    if d is not None
+                ],
             )
         )
     for fw, results in render.framework_views(a, obj.kb()) if a.safeguards else []:
-        weak = [(x.id, x.title, x.status) for x in results if x.status in ("not-satisfied", "partially-satisfied")]
+        weak = [(x.id, x.title, render.status_label(x)) for x in results if x.status in ("not-satisfied", "partially-satisfied")]
         con.print(_table(f"{fw.label} {fw.items} needing work", [fw.item, "title", "status"], weak))
         counts = sorted(Counter(x.status for x in results).items())
         con.print(f"{fw.label} view: " + ", ".join(f"{k} {v}" for k, v in counts))
@@ -853,6 +869,7 @@ def assess_group(
     from rich.progress import BarColumn, Progress, TextColumn
 
     from compliance.assess import run
+    from compliance.assess.determine import stored as stored_determinations
 
     kb = obj.kb()
     with _open_store(obj) as store:
@@ -877,6 +894,7 @@ def assess_group(
                 max_age_days=max_age,
                 unmapped=unmapped_failures,
                 progress=lambda n: bar.update(task, completed=n),
+                determinations=stored_determinations(store, obj.now()),
             )
     if fmt == "table" and unmapped_failures == "warn" and a.unmapped:
         click.echo(
@@ -947,7 +965,7 @@ def assess_explain(obj: Ctx, control_id: str, assessment: str | None, as_json: b
     """The explanation path of one control: control <- mitigations <- rules <- findings, with evidence hashes.
     A framework item id (e.g. a HIPAA safeguard, with the hipaa scope) shows the item's mitigations, crosswalked
     controls and children instead."""
-    from compliance.assess import load_assessment
+    from compliance.assess import load_assessment, render
     from compliance.errors import NotFoundError
 
     with _open_store(obj) as store:
@@ -960,6 +978,7 @@ def assess_explain(obj: Ctx, control_id: str, assessment: str | None, as_json: b
             "safeguard": sg.id,
             "title": sg.title,
             "status": sg.status,
+            **render.determination_fields(sg),
             "reason": sg.reason,
             "mitigations": [{"id": m.id, "relationship": m.relationship, "status": m.status} for m in sg.mitigations],
             "controls": [{"id": c, "status": a.controls[c].status} for c in sg.controls if c in a.controls],
@@ -967,7 +986,9 @@ def assess_explain(obj: Ctx, control_id: str, assessment: str | None, as_json: b
         }
         if as_json:
             return emit_json(view)
-        click.echo(f"{sg.id} {sg.title}: {sg.status} ({sg.reason})")
+        click.echo(f"{sg.id} {sg.title}: {render.status_label(sg)} ({sg.reason})")
+        if (line := render.determination_line(sg)) is not None:
+            click.echo(f"  {line}")
         for kind in ("mitigations", "controls", "specifications"):
             for row in view[kind]:
                 click.echo(f"  <- {kind[:-1]} {row['id']}: {row['status']}")
@@ -975,9 +996,12 @@ def assess_explain(obj: Ctx, control_id: str, assessment: str | None, as_json: b
     if cid is None:
         raise NotFoundError(f"control {control_id!r} is not in assessment {a.id} (scopes: {', '.join(a.scopes)})")
     p = a.path(cid)
+    p.update(render.determination_fields(a.controls[cid]))
     if as_json:
         return emit_json(p)
-    click.echo(f"{p['control']} {p['title']}: {p['status']} ({p['reason']})")
+    click.echo(f"{p['control']} {p['title']}: {render.status_label(a.controls[cid])} ({p['reason']})")
+    if (line := render.determination_line(a.controls[cid])) is not None:
+        click.echo(f"  {line}")
     for m in p["mitigations"]:
         click.echo(f"  <- {m['id']} [{m['relationship']}]: {m['status']} ({m['reason']})")
         for r in m["rules"]:
@@ -1038,6 +1062,120 @@ def assess_diff(obj: Ctx, old: str, new: str | None, fail_on_regression: bool, a
             con.print(f"controls added: {_cell(d['added'])}; removed: {_cell(d['removed'])}")
     if fail_on_regression and d["regressions"]:
         raise click.exceptions.Exit(1)
+
+
+# ---------------------------------------------------------------- assessors' determinations (issue 21)
+
+_DETERMINED = [s for s in _ASSESS_STATUSES if s != "not-assessed"]
+
+
+@assess_group.command("determine")
+@click.argument("target", required=False)
+@click.option("--status", type=click.Choice(_DETERMINED), help="The status the assessor determines.")
+@click.option("--rationale", help="Why (what was examined, who was interviewed).")
+@click.option("--by", "by", help="Who made the determination.")
+@click.option("--role", default="assessor", show_default=True, help="The role the person acts in (an OSCAL role id).")
+@click.option(
+    "--method",
+    "methods",
+    multiple=True,
+    type=click.Choice(["EXAMINE", "INTERVIEW", "TEST"], case_sensitive=False),
+    help="SP 800-53A method it rests on (repeatable; default EXAMINE).",
+)
+@click.option(
+    "--date",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"]),
+    help="When it was made (UTC; default: the command's clock, --now).",
+)
+@click.option("--withdraw", is_flag=True, help="Withdraw TARGET's determination (recorded too; needs --rationale, --by).")
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record every determination of a YAML file (sckb-determinations: 1) instead.",
+)
+@json_option
+@click.pass_obj
+def assess_determine(
+    obj: Ctx,
+    target: str | None,
+    status: str | None,
+    rationale: str | None,
+    by: str | None,
+    role: str,
+    methods: tuple[str, ...],
+    date: datetime | None,
+    withdraw: bool,
+    file: Path | None,
+    as_json: bool,
+) -> None:
+    """Record an assessor's determination of TARGET (a control or framework item id): it sets the status of
+    later assessments, beside the status the evidence gives. The history is kept: a newer determination
+    supersedes an older one, and --withdraw records a withdrawal.
+
+    \b
+    Exit codes: 0 recorded; 2 usage; 3 bad value or bad file (the message names the option, or the file and
+    line); 4 unknown TARGET; 5 store error."""
+    from compliance.assess import determine
+
+    kb = obj.kb()
+    if file is not None:
+        if target is not None or status or rationale or by or methods or date or withdraw:
+            raise click.UsageError("--file takes no TARGET and no other determination option")
+        records = determine.read_file(kb, file, now=obj.now())
+    else:
+        if target is None:
+            raise click.UsageError("give a TARGET (a control or framework item id) or --file")
+        when = date.replace(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if date else None
+        records = [
+            determine.make(
+                kb,
+                target,
+                status=status,
+                rationale=rationale or "",
+                by=by or "",
+                now=obj.now(),
+                role=role,
+                methods=methods,
+                date=when,
+                withdraw=withdraw,
+            )
+        ]
+    with _open_store(obj, create=True) as store:
+        new = determine.record(store, records)
+    if as_json:
+        return emit_json({"recorded": new, "determinations": [determine.Entry(r, "recorded").as_dict() for r in records]})
+    for r in records:
+        what = "withdrawal of the determination" if r.status == "withdrawn" else r.status
+        click.echo(f"{r.target}: {what} by {r.by} ({r.role}) on {r.date}, methods {', '.join(r.methods)}")
+    click.echo(f"{new} new determination record(s); {len(records) - new} already recorded")
+
+
+@assess_group.command("determinations")
+@json_option
+@click.pass_obj
+def assess_determinations(obj: Ctx, as_json: bool) -> None:
+    """Every recorded determination, oldest first, with its state at the command's clock (in-effect, superseded,
+    withdrawal, future)."""
+    from compliance.assess import determine
+    from compliance.evidence.store import Store
+
+    with Store.open(obj.workspace, read_only=True) as store:
+        entries = determine.history(store.determinations(), obj.now())
+    if as_json:
+        return emit_json([e.as_dict() for e in entries])
+    _console().print(
+        _table(
+            "Determinations (oldest first)",
+            ["#", "target", "status", "state", "by", "role", "date", "methods", "source", "rationale"],
+            [
+                (r.seq, r.target, r.status, e.state, r.by, r.role, r.date, list(r.methods), r.source, r.rationale)
+                for e in entries
+                for r in (e.record,)
+            ],
+        )
+    )
+    return None
 
 
 @main.group("export")

@@ -6,12 +6,49 @@ import csv
 import io
 from typing import Any
 
-from compliance.assess.model import Assessment, SafeguardResult
+from compliance.assess.model import Assessment, ControlResult, SafeguardResult
 from compliance.kb import status as rules
 from compliance.kb.core import KB
 from compliance.kb.model import Framework
 
 FORMATS = ("table", "json", "csv", "markdown")
+
+
+def status_label(item: ControlResult | SafeguardResult) -> str:
+    """The status as tables show it: a determined item says so, with the status the evidence gave beside it
+    (``satisfied (determined; derived: partially-satisfied)``)."""
+    if item.determination is None:
+        return item.status
+    return f"{item.status} (determined; derived: {item.derived_status or 'not-assessed'})"
+
+
+def determination_fields(item: ControlResult | SafeguardResult) -> dict[str, Any]:
+    """What ``assess explain`` and the JSON rows add about an assessor's determination: the status the evidence
+    gave, and the determination (who, role, when, why, methods, where recorded), None when there is none."""
+    d = item.determination
+    return {
+        "derived_status": item.derived_status or item.status,
+        "determination": None
+        if d is None
+        else {
+            "status": d.status,
+            "rationale": d.rationale,
+            "by": d.by,
+            "role": d.role,
+            "date": d.date,
+            "methods": list(d.methods),
+            "source": d.source,
+        },
+    }
+
+
+def determination_line(item: ControlResult | SafeguardResult) -> str | None:
+    """One line saying who determined the item's status, when and why (None: not determined)."""
+    d = item.determination
+    if d is None:
+        return None
+    methods = f" [{', '.join(d.methods)}]" if d.methods else ""
+    return f"determined {d.status} by {d.by} ({d.role}) on {d.date}{methods}, recorded via {d.source}: {d.rationale}"
 
 
 def control_rows(a: Assessment) -> list[dict[str, Any]]:
@@ -30,6 +67,7 @@ def control_rows(a: Assessment) -> list[dict[str, Any]]:
                 "failing_findings": len(failing),
                 "reason": c.reason,
                 "scopes": c.scopes,
+                **determination_fields(c),
             }
         )
     return rows
@@ -50,7 +88,8 @@ def as_json(a: Assessment, gate: list[str] | None = None, *, paths: bool = False
     out: dict[str, Any] = {"assessment": a.summary(), "controls": control_rows(a)}
     if a.safeguards:
         out["safeguards"] = [
-            {"id": s.id, "title": s.title, "status": s.status, "reason": s.reason} for s in a.safeguards.values()
+            {"id": s.id, "title": s.title, "status": s.status, "reason": s.reason, **determination_fields(s)}
+            for s in a.safeguards.values()
         ]
     out["poam"] = [
         {
@@ -96,6 +135,13 @@ def as_csv(a: Assessment, kb: KB) -> str:
     return buf.getvalue()
 
 
+def determined_items(a: Assessment) -> list[ControlResult | SafeguardResult]:
+    """The controls, then the framework items, whose status an assessor determined (in assessment order)."""
+    out: list[ControlResult | SafeguardResult] = [c for c in a.controls.values() if c.determination is not None]
+    out += [s for s in a.safeguards.values() if s.determination is not None]
+    return out
+
+
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -116,9 +162,17 @@ def as_markdown(a: Assessment, gate: list[str] | None = None, *, limit: int = 50
     if bad:
         lines += ["#### Controls needing work", "", "| control | status | why |", "|---|---|---|"]
         for c in bad[:limit]:
-            lines.append(f"| {c.id} {_md(c.title)} | {c.status} | {_md(c.reason)} |")
+            lines.append(f"| {c.id} {_md(c.title)} | {status_label(c)} | {_md(c.reason)} |")
         if len(bad) > limit:
             lines.append(f"| … | | {len(bad) - limit} more |")
+        lines.append("")
+    determined = determined_items(a)
+    if determined:
+        lines += ["#### Assessor determinations", "", "| item | status | by | date | rationale |", "|---|---|---|---|---|"]
+        for x in determined:
+            d = x.determination
+            assert d is not None
+            lines.append(f"| {x.id} | {status_label(x)} | {_md(d.by)} ({_md(d.role)}) | {d.date[:10]} | {_md(d.rationale)} |")
         lines.append("")
     if a.poam:
         overdue = sum(1 for p in a.poam if p.overdue)

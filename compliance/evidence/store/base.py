@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -256,6 +256,32 @@ class AssessmentRow:
     summary: bytes
 
 
+# ---------------------------------------------------------------------- assessors' determinations (issue 21)
+#: The ``status`` of a record that withdraws the determination of its target (it is itself kept in the history).
+WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True, slots=True)
+class DeterminationRecord:
+    """One assessor's determination (or withdrawal) as the store keeps it. The history is append-only: a newer
+    record for the same target supersedes an older one, nothing is edited or deleted. The assessment stage turns
+    these into its own ``Determination`` objects (this stage must not import it)."""
+
+    target: str
+    #: a control status, or :data:`WITHDRAWN`
+    status: str
+    rationale: str
+    by: str
+    role: str
+    #: when it was made (``YYYY-MM-DDTHH:MM:SSZ``)
+    date: str
+    methods: tuple[str, ...]
+    #: ``cli`` or the name of the determinations file
+    source: str
+    #: the order of recording, given by the store (0 before it is stored)
+    seq: int = 0
+
+
 # ---------------------------------------------------------------------- the store
 _default_engine: list[type[Store]] = []
 
@@ -423,6 +449,17 @@ class Store(ABC):
     @abstractmethod
     def assessments(self) -> list[AssessmentRow]:
         """Every stored assessment, latest first."""
+
+    # ------------------------------------------------------------------ assessors' determinations (issue 21)
+    @abstractmethod
+    def add_determinations(self, records: Sequence[DeterminationRecord]) -> int:
+        """Append determinations to the history in one transaction (a record equal in every field to a stored one
+        is not stored twice); how many were new."""
+
+    @abstractmethod
+    def determinations(self) -> list[DeterminationRecord]:
+        """The whole history of determinations, in the order they were recorded (empty when there is none, also
+        on a read-only store that predates them)."""
 
     # ------------------------------------------------------------------ catalog statements
     @abstractmethod

@@ -19,6 +19,8 @@ Tables (later stages may add their own, prefixed ``assess_`` or ``design_``):
 
 ``assess_runs``, ``assess_controls``, ``assess_catalog``  assessments and catalog statements (see
                   :meth:`SQLiteStore.save_assessment`)
+``assess_determinations``  assessors' determinations, append-only history (see
+                  :meth:`SQLiteStore.add_determinations`)
 
 Every SQLite-specific thing (the connection, PRAGMAs, URIs, WAL, SQL) is in this module.
 
@@ -34,7 +36,7 @@ import hashlib
 import itertools
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -52,6 +54,7 @@ from compliance.evidence.store.base import (
     AssessmentBlob,
     AssessmentRow,
     Batch,
+    DeterminationRecord,
     EngineError,
     FailingRow,
     FileWrite,
@@ -174,6 +177,25 @@ CREATE TABLE IF NOT EXISTS assess_catalog (
     source TEXT NOT NULL
 );
 """
+
+#: Assessors' determinations (issue 21), made when first recorded: one row per determination or withdrawal, in the
+#: order recorded (``seq``); never updated or deleted. ``methods`` is space-separated. A row equal in every field to a
+#: stored one is not stored again (recording the same file twice changes nothing).
+_DETERMINATIONS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS assess_determinations (
+    seq INTEGER PRIMARY KEY,
+    target TEXT NOT NULL,
+    status TEXT NOT NULL,
+    rationale TEXT NOT NULL,
+    by_whom TEXT NOT NULL,
+    role TEXT NOT NULL,
+    date TEXT NOT NULL,
+    methods TEXT NOT NULL,
+    source TEXT NOT NULL,
+    UNIQUE (target, status, rationale, by_whom, role, date, methods, source)
+);
+"""
+_DETERMINATION_COLUMNS = "target, status, rationale, by_whom, role, date, methods, source"
 
 _UPSERT = """
 INSERT INTO identities
@@ -570,6 +592,40 @@ class SQLiteStore(Store):
             return dict(self.conn.execute("SELECT control_id, statement FROM assess_catalog").fetchall())
         except sqlite3.OperationalError:  # no catalog imported (no table yet)
             return {}
+
+    # ------------------------------------------------------------------ assessors' determinations (issue 21)
+    def add_determinations(self, records: Sequence[DeterminationRecord]) -> int:
+        conn = self.conn
+        try:
+            conn.executescript(_DETERMINATIONS_SCHEMA)
+            conn.execute("BEGIN IMMEDIATE")  # all of them or none
+            try:
+                before: int = conn.execute("SELECT count(*) FROM assess_determinations").fetchone()[0]
+                conn.executemany(
+                    f"INSERT OR IGNORE INTO assess_determinations ({_DETERMINATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+                    [(r.target, r.status, r.rationale, r.by, r.role, r.date, " ".join(r.methods), r.source) for r in records],
+                )
+                after: int = conn.execute("SELECT count(*) FROM assess_determinations").fetchone()[0]
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot record the determinations: {exc}") from exc
+        return after - before
+
+    def determinations(self) -> list[DeterminationRecord]:
+        try:
+            rows = self.conn.execute(f"SELECT seq, {_DETERMINATION_COLUMNS} FROM assess_determinations ORDER BY seq").fetchall()
+        except sqlite3.OperationalError:  # none recorded yet (no table), e.g. on a read-only open
+            return []
+        return [
+            DeterminationRecord(
+                target=t, status=st, rationale=ra, by=by, role=ro, date=da, methods=_split(me), source=so, seq=seq
+            )
+            for seq, t, st, ra, by, ro, da, me, so in rows
+        ]
 
 
 class SQLiteFileWrite(FileWrite):
