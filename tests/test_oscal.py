@@ -299,3 +299,98 @@ def test_empty_evidence_still_gives_valid_documents(fixture_kb: kbmod.KB, valida
     assert [f["target"]["target-id"] for f in result["findings"]] == ["pe-3_smt"]
     (item,) = docs[POAM_FILE]["plan-of-action-and-milestones"]["poam-items"]
     assert item["title"] == "No open findings" and item["props"][0]["name"] == "placeholder"
+
+
+# --------------------------------------------------------------------------- assessors' determinations (issue 21)
+
+
+def determined_assessment(kb: kbmod.KB) -> Assessment:
+    """The fixture assessment with AC-6 determined by an assessor (and SC-8 by a lead assessor)."""
+    from compliance.assess import Determination
+
+    a = fixture_assessment(kb)
+    raw = orjson.loads((DATA / "evidence.json").read_bytes())
+    now = datetime.fromisoformat(raw["now"].replace("Z", "+00:00"))
+    ds = [
+        Determination(
+            target="AC-6",
+            status="satisfied",
+            rationale="Reviewed every role policy with the platform lead",
+            by="Dana Reyes",
+            date=raw["now"],
+            methods=["EXAMINE", "INTERVIEW"],
+        ),
+        Determination(
+            target="SC-8",
+            status="not-satisfied",
+            rationale="TLS 1.0 still on",
+            by="Lee Park",
+            role="lead-assessor",
+            date=raw["now"],
+            methods=["INTERVIEW"],
+        ),
+    ]
+    findings = [
+        StoredFinding(
+            **{
+                **f,
+                "cwes": tuple(f["cwes"]),
+                "targets": tuple(f["targets"]),
+                "mitigations": tuple(f["mitigations"]),
+                "controls": tuple(f["controls"]),
+            }
+        )
+        for f in raw["findings"]
+    ]
+    files = [EvidenceFile(**f) for f in raw["files"]]
+    d = assess(kb, findings, files, scopes=["test-baseline", "hipaa"], now=now, determinations=ds)
+    assert d.controls["AC-6"].derived_status == a.controls["AC-6"].status != "satisfied"
+    return d
+
+
+def test_determination_is_an_assessor_finding(fixture_kb: kbmod.KB, validators: Validators) -> None:
+    from compliance.oscal import broken_references
+
+    a = determined_assessment(fixture_kb)
+    docs = all_documents(fixture_kb, a)
+    for name, doc in docs.items():
+        assert errors(doc, validators) == [], name
+    assert broken_references(docs) == []
+    check_references(docs)
+    ar = docs[AR_FILE]["assessment-results"]
+    meta = ar["metadata"]
+    assert meta["roles"] == [{"id": "assessor", "title": "Assessor"}, {"id": "lead-assessor", "title": "Lead assessor"}]
+    parties = {p["name"]: p["uuid"] for p in meta["parties"]}
+    assert sorted(parties) == ["Dana Reyes", "Lee Park"]
+    (result,) = ar["results"]
+    finding = next(f for f in result["findings"] if f["target"]["target-id"] == "ac-6_smt")
+    assert finding["target"]["status"] == {"state": "satisfied"}
+    props = {p["name"]: p["value"] for p in finding["target"]["props"]}
+    assert props == {"assessment-status": "satisfied", "derived-status": a.controls["AC-6"].derived_status}
+    assert finding["origins"] == [{"actors": [{"type": "party", "actor-uuid": parties["Dana Reyes"], "role-id": "assessor"}]}]
+    observations = {o["uuid"]: o for o in result["observations"]}
+    mine = [observations[r["observation-uuid"]] for r in finding["related-observations"]]
+    (det,) = [o for o in mine if "origins" in o]
+    assert det["methods"] == ["EXAMINE", "INTERVIEW"]
+    assert det["description"] == "Reviewed every role policy with the platform lead"
+    assert det["origins"] == finding["origins"]
+    sc8 = next(f for f in result["findings"] if f["target"]["target-id"] == "sc-8_smt")
+    assert sc8["target"]["status"]["state"] == "not-satisfied"
+    assert sc8["origins"][0]["actors"][0]["role-id"] == "lead-assessor"
+    # without determinations nothing of this appears (the golden files stay as they were)
+    plain = all_documents(fixture_kb, fixture_assessment(fixture_kb))[AR_FILE]["assessment-results"]
+    assert "parties" not in plain["metadata"] and "roles" not in plain["metadata"]
+    assert not any("origins" in f for f in plain["results"][0]["findings"])
+
+
+def test_determination_documents_load_in_compliance_trestle(fixture_kb: kbmod.KB, tmp_path: Path) -> None:
+    pytest.importorskip("trestle.oscal.assessment_results")
+    from trestle.oscal.assessment_results import AssessmentResults
+
+    export(fixture_kb, determined_assessment(fixture_kb), tmp_path)
+    ar = AssessmentResults.oscal_read(tmp_path / AR_FILE)
+    assert [r.id for r in ar.metadata.roles] == ["assessor", "lead-assessor"]
+    finding = next(f for f in ar.results[0].findings if f.target.target_id == "ac-6_smt")
+    actor = finding.origins[0].actors[0]
+    assert actor.role_id == "assessor"
+    assert actor.actor_uuid in {p.uuid for p in ar.metadata.parties}

@@ -18,6 +18,14 @@ not-satisfied): satisfied and inherited -> ``satisfied``; not-satisfied and part
 ``not-satisfied``. The sckb status itself is kept in a ``props`` entry (namespace :data:`NS`, name
 ``assessment-status``). Controls that are not-assessed get no finding: they are listed in
 ``reviewed-controls`` only, since OSCAL has no determination for "not assessed".
+
+Assessors' determinations (``sckb assess determine``) are assessor findings: each person is a ``party`` of the
+assessment results' metadata (UUID key ``party:<name>``) acting in a ``role`` (``assessor`` unless stated, listed in
+``metadata.roles``); the finding's ``origins`` name that party and role as its actor, its target status is the
+determined status, and the status the evidence gave is kept in a prop (``derived-status``). One observation per
+determination (UUID key ``determination:<control>|<date>|<by>``) carries the rationale, with the methods the
+determination rests on (EXAMINE, INTERVIEW) and the same origin. Determinations of framework items (HIPAA
+safeguards) have no OSCAL finding: the AR's findings target catalog controls only.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ import hashlib
 import uuid
 from typing import Any
 
-from compliance.assess.model import Assessment, EvidenceFileRef, Observation
+from compliance.assess.model import Assessment, ControlResult, Determination, EvidenceFileRef, Observation
 from compliance.kb import status as rules
 from compliance.kb.load import KB
 from compliance.kb.model import Mitigation, NodeKind
@@ -311,9 +319,56 @@ def _risks(a: Assessment, ids: _Uids) -> list[dict[str, Any]]:
     return out
 
 
+# ---- assessors' determinations (issue 21)
+
+
+def _party_uuid(name: str) -> str:
+    return uid("party:" + name)
+
+
+def _origin(d: Determination) -> dict[str, Any]:
+    """The assessor who made a determination, as an OSCAL origin (a party acting in a role)."""
+    return {"actors": [{"type": "party", "actor-uuid": _party_uuid(d.by), "role-id": d.role}]}
+
+
+def _determination_observation_uuid(cid: str, d: Determination) -> str:
+    return uid(f"determination:{cid}|{d.date}|{d.by}")
+
+
+def _determination_observation(ctl: ControlResult, d: Determination, now: str) -> dict[str, Any]:
+    return {
+        "uuid": _determination_observation_uuid(ctl.id, d),
+        "title": f"Assessor's determination of {ctl.id}",
+        "description": d.rationale,
+        "props": [prop("determined-status", d.status), prop("determination-source", d.source)],
+        "methods": list(d.methods) or ["EXAMINE"],
+        "types": ["finding"],
+        "origins": [_origin(d)],
+        "collected": d.date or now,
+    }
+
+
+def _determined(a: Assessment) -> list[tuple[ControlResult, Determination]]:
+    return [(c, c.determination) for c in a.controls.values() if c.determination is not None and c.status in _STATE]
+
+
+def _assessors(a: Assessment) -> dict[str, Any]:
+    """Metadata roles and parties of the assessors whose determinations the results carry (empty when none)."""
+    determined = _determined(a)
+    if not determined:
+        return {}
+    roles = sorted({d.role for _, d in determined})
+    people = sorted({d.by for _, d in determined})
+    return {
+        "roles": [{"id": r, "title": r.replace("-", " ").capitalize()} for r in roles],
+        "parties": [{"uuid": _party_uuid(p), "type": "person", "name": p} for p in people],
+    }
+
+
 def assessment_results(a: Assessment, *, ap_href: str = AP_FILE) -> dict[str, Any]:
     ids = _Uids(a)
     observations = [_observation(o, ids) for o in a.observations]
+    observations += [_determination_observation(c, d, a.now) for c, d in _determined(a)]
     risks = _risks(a, ids)
     # index: mitigation / control -> observation uuids; rule -> risk uuid
     obs_by_mit: dict[str, list[str]] = {}
@@ -341,11 +396,15 @@ def assessment_results(a: Assessment, *, ap_href: str = AP_FILE) -> dict[str, An
         for r in ctl.direct:
             if r.outcome == "fail" and r.rule in risk_rules:
                 risk_ids.add(_risk_uuid(r.rule))
+        d = ctl.determination
+        if d is not None:
+            obs.add(_determination_observation_uuid(ctl.id, d))
         target: dict[str, Any] = {
             "type": "statement-id",
             "target-id": oscal_control_id(ctl.id) + "_smt",
             "title": f"{ctl.id} {ctl.title}",
-            "props": [prop("assessment-status", ctl.status)],
+            "props": [prop("assessment-status", ctl.status)]
+            + ([prop("derived-status", ctl.derived_status or rules.NOT_ASSESSED)] if d is not None else []),
             "status": {"state": state}
             if ctl.status == rules.SATISFIED or ctl.status == rules.NOT_SATISFIED
             else {
@@ -358,9 +417,13 @@ def assessment_results(a: Assessment, *, ap_href: str = AP_FILE) -> dict[str, An
             _clean(
                 {
                     "uuid": uid(f"finding:{a.id}:{ctl.id}"),
-                    "title": f"{ctl.id}: {ctl.status}",
-                    "description": ctl.reason,
+                    "title": f"{ctl.id}: {ctl.status}" + (f" (determined by {d.by})" if d is not None else ""),
+                    "description": ctl.reason
+                    if d is None
+                    else f"Determined {d.status} by {d.by} ({d.role}) on {d.date}: {d.rationale.rstrip('.')}. "
+                    f"The evidence alone gives {ctl.derived_status or rules.NOT_ASSESSED} ({ctl.reason}).",
                     "props": [prop("responsibility", ctl.party)] if ctl.party else [],
+                    "origins": [_origin(d)] if d is not None else [],
                     "target": target,
                     "related-observations": [{"observation-uuid": u} for u in sorted(obs)],
                     "related-risks": [{"risk-uuid": u} for u in sorted(risk_ids)],
@@ -384,7 +447,7 @@ def assessment_results(a: Assessment, *, ap_href: str = AP_FILE) -> dict[str, An
     )
     doc: dict[str, Any] = {
         "uuid": uid("assessment-results:" + a.id),
-        "metadata": _metadata(a, f"sckb assessment results ({', '.join(a.scopes)})"),
+        "metadata": {**_metadata(a, f"sckb assessment results ({', '.join(a.scopes)})"), **_assessors(a)},
         "import-ap": {"href": ap_href},
         "results": [result],
     }
