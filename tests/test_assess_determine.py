@@ -411,3 +411,49 @@ def test_make_rejects_unknown_target(kb: kbmod.KB) -> None:
         determine.make(kb, "nope", status="satisfied", rationale="r", by="x", now=datetime(2026, 12, 1, tzinfo=UTC))
     r = determine.make(kb, "ac-2(1)", status="satisfied", rationale="r", by="x", now=datetime(2026, 12, 1, tzinfo=UTC))
     assert r.target == "AC-2(1)"
+
+
+# ---------------------------------------------------------------------- report
+
+
+def test_report_model_and_html_show_the_determination(runner: CliRunner, ws: Path, kb: kbmod.KB) -> None:
+    from compliance.paths import templates_dir
+    from compliance.report import build, family_titles
+    from compliance.report.render import render_html
+
+    assert determine_ac6(runner, ws).exit_code == 0
+    assess_json(runner, ws)
+    with Store.open(ws) as store:
+        _, model = build(kb, store, now=datetime(2026, 12, 1, tzinfo=UTC))
+    section = next(c for c in model.controls if c.id == "AC-6")
+    assert section.status == "satisfied" and section.derived_status == "not-satisfied"
+    assert section.determination is not None and section.determination.by == "Dana Reyes"
+    assert [(d.target, d.status, d.derived_status, d.role, d.methods) for d in model.determinations] == [
+        ("AC-6", "satisfied", "not-satisfied", "assessor", ("EXAMINE", "INTERVIEW"))
+    ]
+    page = render_html(model, templates=templates_dir(), family_titles=family_titles(kb))
+    assert 'id="determinations"' in page and 'href="#determinations"' in page
+    assert "Assessor's determination:</b> satisfied, by Dana Reyes (assessor) on 2026-12-01" in page
+    assert "interview notes 2026-11-20." in page
+
+
+def test_report_pdf_lists_every_determination(runner: CliRunner, ws: Path, tmp_path: Path) -> None:
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext missing: sudo apt-get install poppler-utils")
+    assert determine_ac6(runner, ws).exit_code == 0
+    r = sckb(
+        runner, ws, "assess", "determine", "164.312(b)", "--status", "partially-satisfied", "--rationale",
+        "Logs kept, no alerting yet.", "--by", "Lee Park", "--role", "lead-assessor", "--method", "INTERVIEW",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assess_json(runner, ws)
+    pdf = tmp_path / "report.pdf"
+    r = sckb(runner, ws, "report", "pdf", "--out", str(pdf))
+    assert r.exit_code == 0, r.output
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    section = text[text.rindex("Assessor determinations") :]
+    for expected in ("AC-6", "Dana Reyes", "assessor", "164.312(b)", "Lee Park", "lead-assessor", "Logs kept, no alerting yet."):
+        assert expected in section, expected
+    assert "determined; derived" in text

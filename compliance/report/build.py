@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from compliance.assess.model import Assessment, FindingRecord, RuleEvidence
+from compliance.assess.model import Assessment, ControlResult, FindingRecord, RuleEvidence, SafeguardResult
 from compliance.kb import status as arules
 from compliance.kb.load import KB
 from compliance.kb.model import Baseline, Control, EdgeKind, NodeKind, Risk
@@ -27,6 +27,7 @@ from compliance.report.model import (
     Citation,
     CompactControl,
     ControlSection,
+    DeterminationRow,
     EvidenceRow,
     FrameworkRef,
     FrameworkView,
@@ -158,6 +159,25 @@ def _top_citations(a: Assessment, wanted: set[str], n: int) -> tuple[dict[str, l
 
 def _item_key(x: tuple[int, str, str, str, FindingRecord]) -> tuple[int, str, str, str]:
     return x[:4]
+
+
+def _determination_row(item: ControlResult | SafeguardResult, anchor: str | None) -> DeterminationRow | None:
+    d = item.determination
+    if d is None:
+        return None
+    return DeterminationRow(
+        target=item.id,
+        title=item.title,
+        anchor=anchor,
+        status=item.status,
+        derived_status=item.derived_status or arules.NOT_ASSESSED,
+        by=d.by,
+        role=d.role,
+        date=d.date,
+        methods=tuple(d.methods),
+        rationale=clip(d.rationale) or "",
+        source=d.source,
+    )
 
 
 def _baseline_index(kb: KB) -> dict[str, list[str]]:
@@ -294,7 +314,11 @@ def from_assessment(
         return False
 
     order = sorted(a.controls, key=control_sort_key)
-    detailed = [cid for cid in order if a.controls[cid].status not in _NO_EVIDENCE or has_evidence(cid)]
+    detailed = [
+        cid
+        for cid in order
+        if a.controls[cid].status not in _NO_EVIDENCE or a.controls[cid].determination is not None or has_evidence(cid)
+    ]
     detailed_set = set(detailed)
     top, failing = _top_citations(a, detailed_set, opt.top_findings)
 
@@ -341,10 +365,11 @@ def from_assessment(
             files.update(r.files)
         cites = tuple(_citation(f) for f in top.get(cid, []))
         n_fail = failing.get(cid, 0)
+        anchor = "ctl-" + "".join(ch if ch.isalnum() else "-" for ch in cid.lower())
         sections.append(
             ControlSection(
                 id=cid,
-                anchor="ctl-" + "".join(ch if ch.isalnum() else "-" for ch in cid.lower()),
+                anchor=anchor,
                 title=c.title,
                 family=_family(kb, cid),
                 status=c.status,
@@ -360,6 +385,7 @@ def from_assessment(
                 evidence_files=len(files),
                 citations=cites,
                 citations_more=max(0, n_fail - len(cites)),
+                determination=_determination_row(c, anchor),
             )
         )
 
@@ -403,6 +429,7 @@ def from_assessment(
                     controls=tuple(s.controls),
                     mitigations=tuple(m.id for m in s.mitigations),
                     framework=fw.id if fw is not None else "",
+                    derived_status=(s.derived_status or arules.NOT_ASSESSED) if s.determination is not None else None,
                 )
             )
         for fref in frameworks:
@@ -467,8 +494,11 @@ def from_assessment(
     }
     worst = [c for c in sections if c.status in ("not-satisfied", "partially-satisfied")]
     worst.sort(key=lambda c: (c.status != "not-satisfied", -c.failing, control_sort_key(c.id)))
+    determinations = [c.determination for c in sections if c.determination is not None]
+    determinations += [row for s in a.safeguards.values() if (row := _determination_row(s, None)) is not None]
     return Report(
         meta=meta,
+        determinations=determinations,
         attention=worst[: opt.attention],
         counts={k: counts.get(k, 0) for k in STATUS_ORDER},
         satisfied_percent=a.satisfied_percent(),

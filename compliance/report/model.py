@@ -92,6 +92,25 @@ class MitigationPath:
 
 
 @dataclass(frozen=True, slots=True)
+class DeterminationRow:
+    """An assessor's determination the assessment applied: it set the item's status above the derived one."""
+
+    target: str
+    title: str
+    #: the control section it belongs to (None: a framework item, or a control without a section)
+    anchor: str | None
+    status: str
+    #: what the evidence alone gave
+    derived_status: str
+    by: str
+    role: str
+    date: str  # ISO 8601 UTC
+    methods: tuple[str, ...]
+    rationale: str
+    source: str  # ``cli`` or the determinations file's name
+
+
+@dataclass(frozen=True, slots=True)
 class ControlSection:
     """A control that gets its own section: it has evidence, or a status that needs explaining."""
 
@@ -112,6 +131,12 @@ class ControlSection:
     evidence_files: int
     citations: tuple[Citation, ...]
     citations_more: int
+    #: an assessor's determination set ``status``; ``derived_status`` is what the evidence gave (issue 21)
+    determination: DeterminationRow | None = None
+
+    @property
+    def derived_status(self) -> str | None:
+        return self.determination.derived_status if self.determination is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +214,8 @@ class SafeguardRow:
     controls: tuple[str, ...]
     mitigations: tuple[str, ...]
     framework: str  # the framework id
+    #: what the evidence gave, when an assessor's determination set ``status`` (issue 21)
+    derived_status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,3 +272,5 @@ class Report:
     attention: list[ControlSection] = field(default_factory=list)  # worst controls first, for the summary
     responsibility: dict[str, int] = field(default_factory=dict)  # party -> controls in scope
     limits: dict[str, int] = field(default_factory=dict)  # the per-section caps used
+    #: every assessor's determination the assessment applied: controls in report order, then framework items
+    determinations: list[DeterminationRow] = field(default_factory=list)
