@@ -457,3 +457,29 @@ def test_report_pdf_lists_every_determination(runner: CliRunner, ws: Path, tmp_p
     for expected in ("AC-6", "Dana Reyes", "assessor", "164.312(b)", "Lee Park", "lead-assessor", "Logs kept, no alerting yet."):
         assert expected in section, expected
     assert "determined; derived" in text
+
+
+# ---------------------------------------------------------------------- site
+
+
+def test_site_control_page_and_dashboard_show_the_determination(runner: CliRunner, ws: Path, kb: kbmod.KB) -> None:
+    from compliance.assess import load_assessment
+    from compliance.site.generate import generate
+
+    assert determine_ac6(runner, ws).exit_code == 0
+    assess_json(runner, ws)
+    with Store.open(ws) as store:
+        a = load_assessment(store)
+    content = generate(kb, assessment=a)
+    (ac6,) = [p for path, p in content.pages.items() if path.endswith("/ac-6/index.md") or path.endswith("/ac-6.md")]
+    text = ac6.text()
+    assert f"## Status in assessment {a.id}" in text
+    assert "**satisfied**, determined by an assessor; the evidence alone gives **not-satisfied**" in text
+    assert "Dana Reyes (assessor)" in text and "EXAMINE, INTERVIEW" in text
+    # a control nobody determined shows its status without a determination
+    (ac2,) = [p for path, p in content.pages.items() if path.endswith("/ac-2/index.md") or path.endswith("/ac-2.md")]
+    assert "determined by an assessor" not in ac2.text() and f"## Status in assessment {a.id}" in ac2.text()
+    listing = content.pages["assessment/determinations.md"].text()
+    assert "Dana Reyes (assessor)" in listing and "not-satisfied" in listing
+    family = content.pages["assessment/controls/ac.md"].text()
+    assert "<strong>satisfied</strong> (determined; derived: not-satisfied)" in family

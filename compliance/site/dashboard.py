@@ -11,13 +11,14 @@ from collections import defaultdict
 from pathlib import Path
 
 from compliance.assess import load_assessment as load
-from compliance.assess.model import Assessment, ControlResult
+from compliance.assess.model import Assessment, ControlResult, SafeguardResult
+from compliance.assess.render import determined_items, status_label
 from compliance.evidence.store import Store
 from compliance.kb import query
 from compliance.kb import status as rules
 from compliance.kb.core import KB
 from compliance.site.escape import attr, md
-from compliance.site.pages import NavItem, PageMaker, slug
+from compliance.site.pages import NavItem, Page, PageMaker, slug
 
 #: Findings per page of the findings list.
 FINDINGS_PER_PAGE = 100
@@ -27,6 +28,33 @@ def load_assessment(workspace: Path, assessment_id: str, kb: KB) -> Assessment:
     """The stored assessment ``assessment_id`` (an id, a unique prefix or ``latest``) of the workspace."""
     with Store.open(workspace, create=False) as store:
         return load(store, None if assessment_id == "latest" else assessment_id)
+
+
+def status_section(gen: PageMaker, page: Page, a: Assessment, node_id: str) -> list[str]:
+    """A control's or framework item's status in the assessment, for its page: the final status, and when an
+    assessor determined it, the derived status beside it with who, when and why (empty when not assessed)."""
+    item: ControlResult | SafeguardResult | None = a.controls.get(node_id) or a.safeguards.get(node_id)
+    if item is None:
+        return []
+    out = [f"## Status in assessment {md(a.id)}", ""]
+    d = item.determination
+    if d is None:
+        out += [f"**{md(item.status)}**: {md(item.reason)}", ""]
+        return out
+    derived = item.derived_status or rules.NOT_ASSESSED
+    out += [
+        f"**{md(item.status)}**, determined by an assessor; the evidence alone gives **{md(derived)}** ({md(item.reason)}).",
+        "",
+    ]
+    rows = [
+        ["Determined by", f"{md(d.by)} ({md(d.role)})"],
+        ["Date", md(d.date)],
+        ["Methods", md(", ".join(d.methods))],
+        ["Rationale", md(d.rationale)],
+        ["Recorded via", md(d.source)],
+    ]
+    out += gen.table(page, ["Determination", "Value"], rows)
+    return out
 
 
 def dashboard_pages(gen: PageMaker, a: Assessment) -> list[NavItem]:
@@ -74,12 +102,42 @@ def dashboard_pages(gen: PageMaker, a: Assessment) -> list[NavItem]:
         body = []
         for r in results:
             mits = ", ".join(f"{gen.link(cpage, m.id)} ({md(m.status)})" for m in r.mitigations)
-            body.append([gen.link(cpage, r.id), md(r.title), f"**{md(r.status)}**", md(r.reason), md(r.party or ""), mits])
+            shown = f"**{md(r.status)}**" + (f" {md(status_label(r)[len(r.status) :].strip())}" if r.determination else "")
+            body.append([gen.link(cpage, r.id), md(r.title), shown, md(r.reason), md(r.party or ""), mits])
         cpage.add(*gen.table(cpage, ["control", "title", "status", "why", "responsibility", "mitigations"], body))
         rows.append([gen.page_link(fam_page, cpage.path, fam), md(fam_title), *(str(c.get(s, 0)) for s in statuses)])
         fam_nav.append({attr(f"{fam} {fam_title}"): cpage.path})
     fam_page.add(*gen.table(fam_page, ["family", "title", *statuses], rows))
     nav.append({"Status per family": [fam_page.path, *fam_nav]})
+
+    # assessors' determinations (issue 21)
+    determined = determined_items(a)
+    if determined:
+        dpage = gen.new_page("assessment/determinations.md", "Assessor determinations")
+        dpage.add("# Assessor determinations", "")
+        dpage.add(
+            "Each determination sets the status of its item; the derived status is what the evidence alone gives. "
+            "The latest determination per item made no later than the assessment's clock applies.",
+            "",
+        )
+        body = []
+        for x in determined:
+            d = x.determination
+            if d is None:
+                continue
+            body.append(
+                [
+                    gen.link(dpage, x.id),
+                    f"**{md(x.status)}**",
+                    md(x.derived_status or rules.NOT_ASSESSED),
+                    f"{md(d.by)} ({md(d.role)})",
+                    md(d.date),
+                    md(", ".join(d.methods)),
+                    md(d.rationale),
+                ]
+            )
+        dpage.add(*gen.table(dpage, ["item", "status", "derived", "by (role)", "date", "methods", "rationale"], body))
+        nav.append({"Assessor determinations": dpage.path})
 
     # findings
     findings = sorted(a.findings.values(), key=lambda f: (f.tool, f.rule_id, f.identity))

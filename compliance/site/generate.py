@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 from compliance.kb import query
 from compliance.kb.load import KB
 from compliance.kb.model import MAPPING_EDGES, Baseline, Control, EdgeKind, NodeKind, Safeguard
-from compliance.site.dashboard import dashboard_pages
+from compliance.site.dashboard import dashboard_pages, status_section
 from compliance.site.escape import attr, md, mermaid_label
 from compliance.site.pages import NavItem, Page, natural_key, slug
 
@@ -409,6 +409,8 @@ class Generator:
             page.add(f"## {md(label)}", "")
             for key, text in mapping.items():
                 page.add(f"**{md(PROVIDER_LABELS.get(key, key))}**: {md(text)}", "")
+        if self.assessment is not None and kind in (NodeKind.CONTROL, NodeKind.SAFEGUARD):
+            page.add(*status_section(self, page, self.assessment, node_id))  # with an assessor's determination (issue 21)
         extra = self._extras.get(kind)
         if extra is not None:
             extra(self, page, node_id)
