@@ -1144,7 +1144,8 @@ def assess_determine(
     with _open_store(obj, create=True) as store:
         new = determine.record(store, records)
     if as_json:
-        return emit_json({"recorded": new, "determinations": [determine.Entry(r, "recorded").as_dict() for r in records]})
+        given = [{k: v for k, v in determine.Entry(r, "").as_dict().items() if k not in ("seq", "state")} for r in records]
+        return emit_json({"recorded": new, "determinations": given})
     for r in records:
         what = "withdrawal of the determination" if r.status == "withdrawn" else r.status
         click.echo(f"{r.target}: {what} by {r.by} ({r.role}) on {r.date}, methods {', '.join(r.methods)}")
