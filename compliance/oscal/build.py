@@ -215,10 +215,12 @@ def _inventory_item(subject: str) -> dict[str, Any]:
 
 
 def _mit_controls(a: Assessment) -> dict[str, list[str]]:
+    """mitigation -> the controls its status decides (determinative links only)."""
     out: dict[str, list[str]] = {}
     for c in a.controls.values():
         for ln in c.mitigations:
-            out.setdefault(ln.id, []).append(c.id)
+            if ln.determinative:
+                out.setdefault(ln.id, []).append(c.id)
     return out
 
 
@@ -333,10 +335,14 @@ def assessment_results(a: Assessment, *, ap_href: str = AP_FILE) -> dict[str, An
         obs = set(obs_by_ctrl.get(ctl.id, ()))
         risk_ids: set[str] = set()
         for ln in ctl.mitigations:
+            # the observations of related links are relevant too (listed, marked below); only determinative
+            # paths bring their risks, as only they decide (status rule 2)
             obs.update(obs_by_mit.get(ln.id, ()))
+            if not ln.determinative:
+                continue
             mres = a.mitigations.get(ln.id)
             for r in mres.rules if mres else []:
-                if r.outcome == "fail" and r.rule in risk_rules:
+                if r.determinative and r.outcome == "fail" and r.rule in risk_rules:
                     risk_ids.add(_risk_uuid(r.rule))
         for r in ctl.direct:
             if r.outcome == "fail" and r.rule in risk_rules:
@@ -360,7 +366,10 @@ def assessment_results(a: Assessment, *, ap_href: str = AP_FILE) -> dict[str, An
                     "uuid": uid(f"finding:{a.id}:{ctl.id}"),
                     "title": f"{ctl.id}: {ctl.status}",
                     "description": ctl.reason,
-                    "props": [prop("responsibility", ctl.party)] if ctl.party else [],
+                    "props": ([prop("responsibility", ctl.party)] if ctl.party else [])
+                    + [prop("statement-parts-covered", f"{len(ctl.covered)}/{len(ctl.parts)}")]
+                    + [prop("related-evidence", f"{r.via} {r.id} ({r.relationship or r.via}): {r.status}") for r in ctl.related]
+                    + [prop("needs-review", why) for why in ctl.review],
                     "target": target,
                     "related-observations": [{"observation-uuid": u} for u in sorted(obs)],
                     "related-risks": [{"risk-uuid": u} for u in sorted(risk_ids)],
