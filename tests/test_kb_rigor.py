@@ -33,7 +33,7 @@ mitigations:
     safeguards:
       - {to: "164.308(a)(7)(ii)(A)", relationship: intersects-with, rationale: r, source: "45 CFR backup plan", confidence: low}
     strategies:
-      - {to: MS-SS-2, relationship: subset-of, rationale: r, source: "NIST SP 800-204, MS-SS-2"}
+      - {to: MS-SS-2, relationship: superset-of, rationale: r, source: "NIST SP 800-204, MS-SS-2"}
 rules:
   - id: sckb-design:planted
     title: A design predicate

@@ -35,7 +35,11 @@ section         node kind and the edges its records declare
                 (``sckb design check``); not graph nodes
 ==============  ==========================================================
 
-*Mapping* edges carry an NIST IR 8477 relationship, a rationale and a source.
+*Mapping* edges carry an NIST IR 8477 relationship, a rationale and a source. A link reads *declaring record
+REL linked item* in YAML, and *source REL target* of the edge in the graph and every export: the two readings
+differ only for the links a mitigation declares about the records that point at it (``risks:``, giving risk
+``mitigated-by`` mitigation, and ``strategies:``, giving strategy ``implemented-by`` mitigation), whose
+relationship the loader inverts (subset-of <-> superset-of) so that an exported edge always reads the right way.
 """
 
 from __future__ import annotations
@@ -50,12 +54,34 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"^[
 
 
 class Relationship(StrEnum):
-    """NIST IR 8477 set-theory relationship: *focal* (source) REL *reference* (target)."""
+    """NIST IR 8477 set-theory relationship: *focal* (source) REL *reference* (target).
+
+    In YAML a link reads *declaring record REL linked item*. In the graph and every export it reads
+    *edge source REL edge target*; where the edge points back at the declaring record (risk -> mitigation and
+    strategy -> mitigation links are declared on the mitigation), the loader stores the :meth:`inverse`.
+    """
 
     EQUAL = "equal"
     SUBSET_OF = "subset-of"
     SUPERSET_OF = "superset-of"
     INTERSECTS_WITH = "intersects-with"
+
+    def inverse(self) -> Relationship:
+        """The same link read from the other end: subset-of <-> superset-of; equal and intersects-with stay."""
+        return _INVERSE.get(self, self)
+
+
+_INVERSE = {Relationship.SUBSET_OF: Relationship.SUPERSET_OF, Relationship.SUPERSET_OF: Relationship.SUBSET_OF}
+
+
+def invert(relationship: str | None) -> str | None:
+    """:meth:`Relationship.inverse` of a stored relationship value (None and unknown values stay as they are)."""
+    if relationship is None:
+        return None
+    try:
+        return Relationship(relationship).inverse().value
+    except ValueError:
+        return relationship
 
 
 class NodeKind(StrEnum):
@@ -277,10 +303,13 @@ class Mitigation(Node):
     phase: Literal["code", "identity", "runtime", "event-input"]
     description: NonEmpty
     guidance: Providers
-    #: Risks this mitigation treats; the bare id form loads but ``kb validate`` reports it as incomplete.
+    #: Risks this mitigation treats, read "this mitigation REL the risk's treatment" (the graph edge is risk ->
+    #: mitigation, so it carries the inverse); the bare id form loads but ``kb validate`` reports it as incomplete.
     risks: list[Id | PartialLink] = Field(default_factory=list)
     controls: list[Link] = Field(default_factory=list)
     safeguards: list[Link] = Field(default_factory=list)
+    #: SP 800-204 strategies, read "this mitigation REL the strategy" (the graph edge is strategy -> mitigation,
+    #: so it carries the inverse: a mitigation subset-of a strategy is exported "strategy superset-of mitigation").
     strategies: list[Link] = Field(default_factory=list)
 
 

@@ -6,7 +6,9 @@ the data (``kb.frameworks``, their crosswalks), never named here.
 
 A link's *focal* end is the record that declares it (a mitigation for its risk, control, safeguard and
 strategy links; a rule for its mitigation links; a CWE for its risk links; the ``from`` of an explicit
-edge); the *other* end is the item it names.
+edge); the *other* end is the item it names. Rules about the focal record read a link as the YAML states it
+(:attr:`EdgeEntry.declared_relationship`); rules about exported edges read it *source REL target*
+(:attr:`EdgeEntry.relationship`).
 """
 
 from __future__ import annotations
@@ -164,7 +166,7 @@ def check_circular_source(kb: KB) -> list[Problem]:
 def _by_focal_and_framework(kb: KB, relationship: str) -> dict[tuple[str, str, str], list[EdgeEntry]]:
     groups: dict[tuple[str, str, str], list[EdgeEntry]] = defaultdict(list)
     for e in _mapping_links(kb):
-        if e.relationship == relationship:
+        if e.declared_relationship == relationship:  # read from the focal record, as the YAML states it
             focal, other = _ends(e)
             groups[(focal, e.kind.value, framework_key(kb, other))].append(e)
     return groups
@@ -214,13 +216,14 @@ def check_design_rule_equal(kb: KB) -> list[Problem]:
 
 
 def check_strategy_direction(kb: KB) -> list[Problem]:
-    """A strategy link typed ``subset-of`` or ``equal``: strategy links are exported strategy -> mitigation,
-    so the type would claim the whole recommendation lies inside (or is) one mitigation."""
+    """A strategy link exported ``subset-of`` or ``equal``: the edge is strategy -> mitigation, so the type would
+    claim the whole recommendation lies inside (or is) one mitigation. In the YAML (declared on the mitigation,
+    read *mitigation REL strategy*) that is ``superset-of`` or ``equal``."""
     return [
         _at(
             e,
-            f"exported as {e.source} {e.relationship} {e.target}: use intersects-with, or superset-of when the "
-            "mitigation lies within the strategy",
+            f"exported as {e.source} {e.relationship} {e.target} (declared {e.target} {e.declared_relationship} "
+            f"{e.source}): declare intersects-with, or subset-of when the mitigation lies within the strategy",
         )
         for e in _mapping_links(kb)
         if e.kind is EdgeKind.IMPLEMENTED_BY and e.relationship in ("subset-of", "equal")
