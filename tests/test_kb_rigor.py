@@ -142,3 +142,56 @@ def test_confidence_is_shown_on_query_paths(runner: CliRunner) -> None:
     edge = json.loads(res.output)["paths"][0]["edges"][0]
     assert (edge["relationship"], edge["confidence"]) == ("subset-of", "high")
     assert "subset-of (high)" in runner.invoke(main, ["query", "path", "parameterized-queries", "SI-10"]).output
+
+
+# ------------------------------------------------------------------ shared responsibility (issue 14)
+
+PLANTED_RESPONSIBILITY = """\
+responsibility:
+  - {family: PE, party: provider, rationale: Planted family default., override: true}
+  - {control: SC-39, party: provider, rationale: Planted provider entry without a basis., override: true}
+  - {control: MA-1, party: shared, rationale: Planted policy control not the customer's., override: true}
+  - {control: SC-4, party: provider, rationale: Planted with a basis., basis: "AWS Shared Responsibility Model", override: true}
+"""
+
+
+@pytest.fixture(scope="module")
+def planted_responsibility(tmp_path_factory: pytest.TempPathFactory) -> str:
+    d = tmp_path_factory.mktemp("overlay-resp")
+    (d / "resp.yaml").write_text(PLANTED_RESPONSIBILITY, encoding="utf-8")
+    res = CliRunner().invoke(main, ["--kb", str(d), "kb", "validate"], env={"SCKB_NO_CACHE": "1"})
+    assert res.exit_code == EXIT_CHECK_FAILED, res.output
+    return res.output
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        (2, "family default for PE is provider"),
+        (3, "responsibility for SC-39 is provider without a basis"),
+        (4, "MA-1 (policy and procedures) resolves to shared"),
+    ],
+)
+def test_planted_responsibility_mistakes_are_reported(planted_responsibility: str, line: int, needle: str) -> None:
+    hits = [ln for ln in planted_responsibility.splitlines() if f"resp.yaml:{line}: " in ln and needle in ln]
+    assert hits, planted_responsibility
+
+
+def test_a_provider_entry_with_a_basis_passes(planted_responsibility: str) -> None:
+    assert "resp.yaml:5:" not in planted_responsibility, planted_responsibility
+
+
+def test_shipped_responsibility_provider_entries_cite_a_basis() -> None:
+    kb = kbmod.load()
+    providers = {k: r for k, (r, _) in kb.responsibility.items() if r.party == "provider"}
+    assert providers and all(not k.startswith("family:") for k in providers)
+    assert all(any(w in (r.basis or "") for w in ("Shared Responsibility", "FedRAMP")) for r in providers.values())
+
+
+def test_query_control_shows_the_basis(runner: CliRunner) -> None:
+    resp = json.loads(runner.invoke(main, ["query", "control", "PE-3(1)", "--json"]).output)["responsibility"]
+    assert (resp["party"], resp["via"]) == ("provider", "parent PE-3") and "AWS Shared Responsibility Model" in resp["basis"]
+    pe1 = json.loads(runner.invoke(main, ["query", "control", "PE-1", "--json"]).output)["responsibility"]
+    assert pe1["party"] == "customer" and "basis" not in pe1
+    table = runner.invoke(main, ["query", "control", "PE-3"]).output
+    assert "basis: AWS Shared Responsibility Model" in table

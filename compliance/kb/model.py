@@ -345,12 +345,21 @@ class Edge(_Record):
 
 
 class Responsibility(_Record):
-    """FaaS shared responsibility for a control (or, as a default, for a family)."""
+    """FaaS shared responsibility for a control (or, as a default, for a family).
+
+    ``provider`` (the control is inherited from the cloud platform) only ever comes from a per-control entry with a
+    ``basis``; a family default is ``customer`` or ``shared``; every ``-1`` control (policy and procedures) resolves to
+    ``customer``. ``sckb kb validate`` checks all three (``compliance/kb/rigor.py``).
+    """
 
     control: Id | None = None
     family: str | None = None
     party: Literal["provider", "customer", "shared"]
     rationale: NonEmpty
+    #: The provider statement the entry rests on, document and section in our own words (e.g. the AWS Shared
+    #: Responsibility Model, Microsoft's "Shared responsibility in the cloud" table, a FedRAMP customer
+    #: responsibility matrix). Required when ``party`` is ``provider``.
+    basis: NonEmpty | None = None
     override: bool = False
 
 

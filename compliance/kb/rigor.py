@@ -1,4 +1,5 @@
-"""Rigor rules for curated mapping links: every link between two frameworks' items must be defensible.
+"""Rigor rules for curated mapping links (every link between two frameworks' items must be defensible) and for
+the shared-responsibility entries that decide which controls are inherited.
 
 Each rule is a small function ``check_*(kb) -> list[Problem]`` over the loaded KB, reported by
 ``sckb kb validate`` as ``file:line: message`` at the line of the offending link. Frameworks are read from
@@ -18,13 +19,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from compliance.kb.core import KB
-from compliance.kb.entries import EdgeEntry, Problem
+from compliance.kb.entries import EdgeEntry, Origin, Problem
 from compliance.kb.model import (
     MAPPING_EDGES,
     PARTIAL_EDGES,
     Control,
     EdgeKind,
     NodeKind,
+    Responsibility,
     Risk,
     Rule,
     Safeguard,
@@ -230,6 +232,63 @@ def check_strategy_direction(kb: KB) -> list[Problem]:
     ]
 
 
+def _party_entry(kb: KB, control_id: str) -> tuple[str, Responsibility, Origin] | None:
+    """The responsibility entry a control resolves to (its own, its parent's, its family's), with its key."""
+    entry = kb.nodes.get(control_id)
+    rec = entry.record if entry is not None else None
+    keys = [control_id]
+    if isinstance(rec, Control):
+        keys += [*([rec.parent] if rec.parent else []), "family:" + rec.family]
+    for key in keys:
+        if key in kb.responsibility:
+            resp, origin = kb.responsibility[key]
+            return key, resp, origin
+    return None
+
+
+def check_provider_basis(kb: KB) -> list[Problem]:
+    """A ``provider`` responsibility entry without a ``basis`` naming the provider statement it rests on."""
+    return [
+        Problem(o.file, o.line, f"responsibility for {key} is provider without a basis (cite the provider's statement)")
+        for key, (r, o) in kb.responsibility.items()
+        if r.party == "provider" and not r.basis
+    ]
+
+
+def check_family_default_party(kb: KB) -> list[Problem]:
+    """A family default of ``provider``: a family always holds controls the customer must act on (its -1 at least),
+    so inheritance is only ever claimed control by control."""
+    return [
+        Problem(
+            o.file,
+            o.line,
+            f"family default for {r.family} is provider; use customer or shared, and name inherited controls one by one",
+        )
+        for r, o in kb.responsibility.values()
+        if r.family is not None and r.party == "provider"
+    ]
+
+
+_POLICY_CONTROL = re.compile(r"^[A-Z]{2}-1$")
+
+
+def check_policy_controls_customer(kb: KB) -> list[Problem]:
+    """A -1 control (the family's policy and procedures) that does not resolve to ``customer``."""
+    out: list[Problem] = []
+    for entry in kb.of_kind(NodeKind.CONTROL):
+        rec = entry.record
+        if not _POLICY_CONTROL.match(entry.id) or (isinstance(rec, Control) and rec.withdrawn):
+            continue
+        hit = _party_entry(kb, entry.id)
+        if hit is not None and hit[1].party != "customer":
+            key, resp, o = hit
+            via = "" if key == entry.id else f" (through {key})"
+            out.append(
+                Problem(o.file, o.line, f"{entry.id} (policy and procedures) resolves to {resp.party}{via}; it is the customer's")
+            )
+    return out
+
+
 def _base(control_id: str) -> str:
     return control_id.split("(")[0].strip().upper()
 
@@ -281,6 +340,9 @@ RULES: tuple[Callable[[KB], list[Problem]], ...] = (
     check_design_rule_equal,
     check_strategy_direction,
     check_crosswalk_support,
+    check_provider_basis,
+    check_family_default_party,
+    check_policy_controls_customer,
 )
 
 

@@ -401,6 +401,8 @@ class Generator:
             resp = self.kb.party(node_id)
             if resp is not None:
                 facts.append(("Shared responsibility", f"**{md(resp.party)}**: {md(resp.rationale)}"))
+                if resp.basis:
+                    facts.append(("Responsibility basis", md(resp.basis)))
         for label, text in paragraphs:
             page.add(f"**{md(label)}.** {md(text)}", "")
         if facts:
