@@ -299,8 +299,19 @@ class Risk(Node):
 RiskLink = PartialLink
 
 
+#: What a mitigation does about an attack or failure (a small vocabulary, after the usual control types):
+#: ``preventive`` stops it from happening (validation, least privilege, encryption, blocking a deployment);
+#: ``detective`` notices that it happens or happened (logs, trails, tracing, alarms, scans that report);
+#: ``corrective`` limits the damage or restores service afterwards (backups, retries, incident response).
+Nature = Literal["preventive", "detective", "corrective"]
+
+
 class Mitigation(Node):
     phase: Literal["code", "identity", "runtime", "event-input"]
+    #: One or more of :data:`Nature`. A scanner rule declaring ``evidence: detective`` may be ``subset-of`` or
+    #: ``equal`` only to a mitigation whose nature includes ``detective`` (``sckb kb validate``). Optional, so older
+    #: overlays still load; every shipped mitigation declares one (tests/test_kb_rigor.py).
+    nature: list[Nature] = Field(default_factory=list)
     description: NonEmpty
     guidance: Providers
     #: Risks this mitigation treats, read "this mitigation REL the risk's treatment" (the graph edge is risk ->
@@ -322,6 +333,11 @@ class Rule(Node):
     #: Other ids the same tool reports for this rule (e.g. Trivy's legacy long ids).
     aliases: list[NonEmpty] = Field(default_factory=list)
     severity: str | None = None
+    #: What a passing check shows, in the vocabulary of a mitigation's :data:`Nature`: ``detective`` for checks that
+    #: only verify that an alarm, metric filter, log, trail, tracing or monitoring setting exists. Such a rule links
+    #: ``subset-of``/``equal`` only to detective mitigations; a rule whose id or title names a metric filter or an
+    #: alarm must declare it (``sckb kb validate``).
+    evidence: Nature | None = None
     cwes: list[Id] = Field(default_factory=list)
     mitigations: list[Link] = Field(default_factory=list)
     #: Why this rule maps to no mitigation (required when ``mitigations`` is empty).

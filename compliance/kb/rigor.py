@@ -25,6 +25,7 @@ from compliance.kb.model import (
     PARTIAL_EDGES,
     Control,
     EdgeKind,
+    Mitigation,
     NodeKind,
     Responsibility,
     Risk,
@@ -207,6 +208,23 @@ def check_multiple_equal(kb: KB) -> list[Problem]:
     return out
 
 
+def check_repeated_rationale(kb: KB) -> list[Problem]:
+    """Two mapping links of one record with the same rationale (case and spacing ignored): each link needs its own
+    reason, and a copied sentence usually means one of the two links was not thought through."""
+    seen: dict[tuple[str, str], EdgeEntry] = {}
+    out: list[Problem] = []
+    for e in _mapping_links(kb):
+        if not e.rationale:
+            continue
+        focal = _ends(e)[0]
+        key = (focal, " ".join(e.rationale.casefold().split()))
+        first = seen.setdefault(key, e)
+        if first is not e:
+            other, where = _ends(first)[1], first.origin
+            out.append(_at(e, f"{_label(e)} repeats the rationale of its link to {other} ({where}); give each its own reason"))
+    return out
+
+
 def check_design_rule_equal(kb: KB) -> list[Problem]:
     """An sckb-design rule typed ``equal``: a design predicate sees only part of a mitigation in the design."""
     out: list[Problem] = []
@@ -289,6 +307,44 @@ def check_policy_controls_customer(kb: KB) -> list[Problem]:
     return out
 
 
+#: Words in a rule's id or title that say it checks a monitoring setting (a metric filter, an alarm).
+_MONITORING_RULE = re.compile(r"metric[ _-]?filters?|(?<![a-z])alarms?(?![a-z])", re.IGNORECASE)
+
+
+def check_detective_evidence(kb: KB) -> list[Problem]:
+    """A rule declaring ``evidence: detective`` linked ``subset-of`` or ``equal`` to a mitigation whose nature does not
+    include detective: a check that an alarm, log or monitoring setting exists shows detection, not prevention, so it
+    can only overlap (intersects-with) a preventive or corrective mitigation."""
+    out: list[Problem] = []
+    for e in _mapping_links(kb):
+        if e.kind is not EdgeKind.EVIDENCES or e.relationship not in ("subset-of", "equal"):
+            continue
+        rule = kb.nodes[e.source].record if e.source in kb.nodes else None
+        mit = kb.nodes[e.target].record if e.target in kb.nodes else None
+        if not isinstance(rule, Rule) or rule.evidence != "detective" or not isinstance(mit, Mitigation):
+            continue
+        if "detective" not in mit.nature:
+            nature = ", ".join(mit.nature) or "none declared"
+            msg = (
+                f"{_label(e)} is {e.relationship}, but the rule's evidence is detective and the mitigation's nature is "
+                f"{nature}; use intersects-with or link a detective mitigation"
+            )
+            out.append(_at(e, msg))
+    return out
+
+
+def check_monitoring_rule_evidence(kb: KB) -> list[Problem]:
+    """A rule whose id or title names a metric filter or an alarm without ``evidence: detective`` (keeps an alarm check
+    from being read as proof of a preventive mitigation again)."""
+    out: list[Problem] = []
+    for entry in kb.of_kind(NodeKind.RULE):
+        rec = entry.record
+        if isinstance(rec, Rule) and rec.evidence != "detective" and _MONITORING_RULE.search(f"{rec.id} {rec.title}"):
+            o = entry.origin
+            out.append(Problem(o.file, o.line, f"rule {rec.id} checks a metric filter or alarm: declare evidence: detective"))
+    return out
+
+
 def _base(control_id: str) -> str:
     return control_id.split("(")[0].strip().upper()
 
@@ -337,12 +393,15 @@ RULES: tuple[Callable[[KB], list[Problem]], ...] = (
     check_circular_source,
     check_contradictory_subset,
     check_multiple_equal,
+    check_repeated_rationale,
     check_design_rule_equal,
     check_strategy_direction,
     check_crosswalk_support,
     check_provider_basis,
     check_family_default_party,
     check_policy_controls_customer,
+    check_detective_evidence,
+    check_monitoring_rule_evidence,
 )
 
 
