@@ -355,7 +355,10 @@ def query_control(obj: Ctx, control_id: str, as_json: bool) -> None:
     con = _console()
     con.print(f"[bold]{_cell(r['id'])}[/bold] {_cell(r['title'])}  (family {_cell(r['family'])})")
     if r["responsibility"]:
-        con.print(f"responsibility: {_cell(r['responsibility']['party'])}: {_cell(r['responsibility']['rationale'])}")
+        resp = r["responsibility"]
+        con.print(f"responsibility ({_cell(resp['via'])}): {_cell(resp['party'])}: {_cell(resp['rationale'])}")
+        if "basis" in resp:
+            con.print(f"basis: {_cell(resp['basis'])}")
     rows = [(m["id"], m["title"], m.get("relationship"), m.get("confidence"), m["risks"], m["rules"]) for m in r["mitigations"]]
     cols = ["mitigation", "title", "relationship", "confidence", "risks", "scanner rules"]
     con.print(_table("Reached by mitigations", cols, rows))

@@ -214,3 +214,30 @@ def test_undated_evidence_counts_only_when_given_a_time_or_accepted(tmp_path: Pa
     assert {c["control"]: c["status"] for c in out["controls"]}["SC-28"] == "not-satisfied"
     text = sckb(ws, "assess", "--scope", "fedramp-moderate").output
     assert "1 undated finding(s) left out" in text
+
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+IAC = CORPUS.parent / "iac"
+
+
+def test_dvsa_review_cases(tmp_path: Path) -> None:
+    """One real AWS application (DVSA): bandit, cfn-lint, checkov and semgrep scans plus the design check as
+    evidence. An assessor's review rejected these statuses before the status rules: AC-20, SA-9, IA-4 and
+    AC-2(9) satisfied by IAM trust-policy passes; CM-4 through the tool-wide checkov fallback; AC-6(7) and
+    AC-6(10) by two passes on one role while function roles carried FullAccess policies; PE-1 and MA-1
+    inherited by a family default. None of them may be satisfied or inherited now."""
+    files = sorted(CORPUS.glob("*/dvsa__*"))
+    if not files or not (IAC / "dvsa").is_dir():
+        pytest.skip("../shared/corpus and ../shared/iac are not beside the checkout")
+    ws = tmp_path / "ws"
+    ingest(ws, *files)
+    r = sckb(ws, "design", "check", str(IAC / "dvsa"), "--evidence")
+    assert r.exit_code == 0, r.output
+    out = assess(ws, "fedramp-moderate", extra=("--accept-ingest-time",))
+    status = {c["control"]: c["status"] for c in out["controls"]}
+    for cid in ("AC-20", "SA-9", "IA-4", "AC-2(9)", "CM-4", "AC-6(7)", "AC-6(10)"):
+        assert status[cid] != "satisfied", (cid, out["paths"][cid]["reason"])
+    for cid in ("PE-1", "MA-1"):
+        assert status[cid] != "inherited", cid
+    # the function roles' FullAccess policies, seen by the design check, fail least privilege
+    assert status["AC-6"] == "not-satisfied"

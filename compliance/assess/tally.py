@@ -661,7 +661,7 @@ def _control(
     """Status rule 5 for one control."""
     resp = kb.party(cid)
     party = resp.party if resp is not None else None
-    basis = getattr(resp, "basis", None) if resp is not None else None
+    basis = resp.basis if resp is not None else None
     methods = kb.methods_required(cid)
     examine_only = methods is not None and "TEST" not in methods
     links = [
