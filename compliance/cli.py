@@ -355,7 +355,10 @@ def query_control(obj: Ctx, control_id: str, as_json: bool) -> None:
     con = _console()
     con.print(f"[bold]{_cell(r['id'])}[/bold] {_cell(r['title'])}  (family {_cell(r['family'])})")
     if r["responsibility"]:
-        con.print(f"responsibility: {_cell(r['responsibility']['party'])}: {_cell(r['responsibility']['rationale'])}")
+        resp = r["responsibility"]
+        con.print(f"responsibility ({_cell(resp['via'])}): {_cell(resp['party'])}: {_cell(resp['rationale'])}")
+        if "basis" in resp:
+            con.print(f"basis: {_cell(resp['basis'])}")
     rows = [(m["id"], m["title"], m.get("relationship"), m.get("confidence"), m["risks"], m["rules"]) for m in r["mitigations"]]
     cols = ["mitigation", "title", "relationship", "confidence", "risks", "scanner rules"]
     con.print(_table("Reached by mitigations", cols, rows))
@@ -789,6 +792,13 @@ def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: P
         f"{s['poam_items']} POA&M items ({s['poam_overdue']} overdue) · {s['stale_findings']} stale findings · "
         f"{s['unmapped_failures']['count']} unmapped failures ({a.unmapped_mode})"
     )
+    if s["needs_review"]:
+        con.print(f"{s['needs_review']} control(s) need review: related evidence fails (see 'sckb assess explain')")
+    if s["undated_findings"]:
+        con.print(
+            f"{s['undated_findings']} undated finding(s) left out: their files state no scan time "
+            "(give --scan-time at ingest, or assess with --accept-ingest-time)"
+        )
     if gate is not None:
         con.print("gate: passed" if not gate else "gate: FAILED: " + "; ".join(gate))
 
@@ -839,6 +849,11 @@ def _finish_gate(
     show_default=True,
     help="How failing findings that map to nothing count (fail: the gate fails).",
 )
+@click.option(
+    "--accept-ingest-time",
+    is_flag=True,
+    help="Count evidence whose file states no scan time as scanned when it was ingested (default: undated, not counted).",
+)
 @_gate_options
 @click.pass_context
 def assess_group(
@@ -846,6 +861,7 @@ def assess_group(
     scopes: tuple[str, ...],
     max_age: int,
     unmapped_failures: str,
+    accept_ingest_time: bool,
     fail_on: tuple[str, ...],
     min_satisfied: float | None,
     fmt: str,
@@ -895,6 +911,7 @@ def assess_group(
                 unmapped=unmapped_failures,
                 progress=lambda n: bar.update(task, completed=n),
                 determinations=stored_determinations(store, obj.now()),
+                accept_ingest_time=accept_ingest_time,
             )
     if fmt == "table" and unmapped_failures == "warn" and a.unmapped:
         click.echo(
@@ -980,18 +997,28 @@ def assess_explain(obj: Ctx, control_id: str, assessment: str | None, as_json: b
             "status": sg.status,
             **render.determination_fields(sg),
             "reason": sg.reason,
-            "mitigations": [{"id": m.id, "relationship": m.relationship, "status": m.status} for m in sg.mitigations],
-            "controls": [{"id": c, "status": a.controls[c].status} for c in sg.controls if c in a.controls],
+            "mitigations": [
+                {"id": m.id, "relationship": m.relationship, "determinative": m.determinative, "status": m.status}
+                for m in sg.mitigations
+            ],
+            "controls": [{"id": c, "status": a.controls[c].status, "related": True} for c in sg.controls if c in a.controls],
             "specifications": [{"id": x, "status": a.safeguards[x].status} for x in sg.specifications if x in a.safeguards],
+            "review": sg.review,
         }
         if as_json:
             return emit_json(view)
         click.echo(f"{sg.id} {sg.title}: {render.status_label(sg)} ({sg.reason})")
         if (line := render.determination_line(sg)) is not None:
             click.echo(f"  {line}")
-        for kind in ("mitigations", "controls", "specifications"):
-            for row in view[kind]:
-                click.echo(f"  <- {kind[:-1]} {row['id']}: {row['status']}")
+        for row in view["mitigations"]:
+            role = "decides" if row["determinative"] else "related"
+            click.echo(f"  <- mitigation {row['id']} [{row['relationship']}, {role}]: {row['status']}")
+        for row in view["controls"]:
+            click.echo(f"  <- control {row['id']} [crosswalk, related]: {row['status']}")
+        for row in view["specifications"]:
+            click.echo(f"  <- specification {row['id']}: {row['status']}")
+        for why in sg.review:
+            click.echo(f"  needs review: {why}")
         return None
     if cid is None:
         raise NotFoundError(f"control {control_id!r} is not in assessment {a.id} (scopes: {', '.join(a.scopes)})")
@@ -1002,11 +1029,22 @@ def assess_explain(obj: Ctx, control_id: str, assessment: str | None, as_json: b
     click.echo(f"{p['control']} {p['title']}: {render.status_label(a.controls[cid])} ({p['reason']})")
     if (line := render.determination_line(a.controls[cid])) is not None:
         click.echo(f"  {line}")
+    if p["party"] != "provider":
+        covered = ", ".join(p["covered"]) or "none"
+        click.echo(f"  statement parts covered: {len(p['covered'])} of {len(p['parts'])} ({covered})")
+    for why in p["review"]:
+        click.echo(f"  needs review: {why}")
     for m in p["mitigations"]:
-        click.echo(f"  <- {m['id']} [{m['relationship']}]: {m['status']} ({m['reason']})")
+        role = "decides" if m["determinative"] else "related"
+        parts = f", parts {' '.join(m['parts'])}" if m["parts"] else ""
+        click.echo(f"  <- {m['id']} [{m['relationship']}, {role}{parts}]: {m['status']} ({m['reason']})")
         for r in m["rules"]:
             counts = f"{r['failed']} failing, {r['passed']} passing, {r['stale']} stale"
-            click.echo(f"       <- {r['rule']} ({r['mapped_by']}): {r['outcome']}, {counts}")
+            if r["undated"]:
+                counts += f", {r['undated']} undated"
+            how = f"{r['mapped_by']}, {r['relationship']}" if r["relationship"] else r["mapped_by"]
+            related = "" if r["determinative"] else " [related]"
+            click.echo(f"       <- {r['rule']} ({how}){related}: {r['outcome']}, {counts}")
             for f in r["failing_findings"][:20]:
                 where = f" {f['file']}:{f['line'] or ''}" if f["file"] else ""
                 ev = f"evidence {f['evidence_sha256'][:16]} {f['pointer']}"

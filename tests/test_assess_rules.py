@@ -140,11 +140,81 @@ def test_rule_and_mitigation_outcomes() -> None:
     assert rules.rule_outcome(0, 5, 1) == "pass"
     assert rules.rule_outcome(0, 0, 1) == "error"
     assert rules.rule_outcome(0, 0, 0) == "none"
-    assert rules.mitigation_status(["pass", "fail"]) == rules.NOT_SATISFIED
-    assert rules.mitigation_status(["pass", "error"]) == rules.SATISFIED
-    assert rules.mitigation_status(["error"]) == rules.NOT_ASSESSED
-    assert rules.control_status([rules.NOT_SATISFIED], "provider") == rules.INHERITED
-    assert rules.control_status([rules.NOT_SATISFIED], "shared") == rules.NOT_SATISFIED
+    assert rules.mitigation_status([("pass", False), ("fail", False)]) == rules.NOT_SATISFIED
+    assert rules.mitigation_status([("pass", False), ("none", False)]) == rules.SATISFIED
+    # a determinative rule with only stale, undated or errored evidence leaves the mitigation partial
+    assert rules.mitigation_status([("pass", False), ("error", True)]) == rules.PARTIAL
+    assert rules.mitigation_status([("error", True)]) == rules.NOT_ASSESSED
+    assert rules.mitigation_status([]) == rules.NOT_ASSESSED
+
+
+def test_only_subset_of_and_equal_decide() -> None:
+    assert rules.is_determinative("subset-of") and rules.is_determinative("equal")
+    assert not rules.is_determinative("intersects-with") and not rules.is_determinative("superset-of")
+    assert not rules.is_determinative(None)
+    assert rules.evidence_decides("attestation", None)
+    assert rules.evidence_decides("rule", "subset-of")
+    assert not rules.evidence_decides("rule", "intersects-with")
+    assert not rules.evidence_decides("cwe", "subset-of")  # a CWE fallback never decides
+    # a tool-wide fallback decides with its failures only: its pass counts as no outcome
+    assert rules.evidence_decides("tool", "subset-of")
+    assert rules.counted_outcome("pass", "tool") == "none" and rules.counted_outcome("fail", "tool") == "fail"
+    assert rules.counted_outcome("pass", "rule") == "pass"
+
+
+@pytest.mark.parametrize(
+    ("links", "direct", "expected", "covered"),
+    [
+        ([], [], rules.NOT_ASSESSED, ()),
+        # a satisfied link naming one of two parts: partial, that part covered
+        ([(rules.SATISFIED, "subset-of", ["x_smt.a"])], [], rules.PARTIAL, ("x_smt.a",)),
+        # both parts named by satisfied links: satisfied
+        (
+            [(rules.SATISFIED, "subset-of", ["x_smt.a"]), (rules.SATISFIED, "subset-of", ["x_smt.b"])],
+            [],
+            rules.SATISFIED,
+            ("x_smt.a", "x_smt.b"),
+        ),
+        # an equal link covers every part
+        ([(rules.SATISFIED, "equal", [])], [], rules.SATISFIED, ("x_smt.a", "x_smt.b")),
+        # a satisfied subset-of link naming no part: partial
+        ([(rules.SATISFIED, "subset-of", [])], [], rules.PARTIAL, ()),
+        # a partially-satisfied mitigation covers nothing even when it names parts
+        ([(rules.PARTIAL, "subset-of", ["x_smt.a", "x_smt.b"])], [], rules.PARTIAL, ()),
+        # one failing determinative link is enough
+        (
+            [(rules.SATISFIED, "equal", []), (rules.NOT_SATISFIED, "subset-of", [])],
+            [],
+            rules.NOT_SATISFIED,
+            ("x_smt.a", "x_smt.b"),
+        ),
+        # a passing attestation speaks for the whole control; a failing one fails it
+        ([], ["pass"], rules.SATISFIED, ("x_smt.a", "x_smt.b")),
+        ([(rules.SATISFIED, "equal", [])], ["fail"], rules.NOT_SATISFIED, ("x_smt.a", "x_smt.b")),
+        ([(rules.NOT_ASSESSED, "subset-of", ["x_smt.a"])], [], rules.NOT_ASSESSED, ()),
+    ],
+)
+def test_covering_status(
+    links: list[tuple[str, str, list[str]]], direct: list[str], expected: str, covered: tuple[str, ...]
+) -> None:
+    got = rules.covering_status(("x_smt.a", "x_smt.b"), links, direct)
+    assert (got.status, got.covered) == (expected, covered)
+
+
+@pytest.mark.parametrize(
+    ("own", "members", "expected"),
+    [
+        (rules.NOT_ASSESSED, [rules.SATISFIED, rules.SATISFIED], rules.SATISFIED),
+        (rules.PARTIAL, [rules.SATISFIED], rules.PARTIAL),
+        (rules.SATISFIED, [rules.NOT_ASSESSED], rules.PARTIAL),
+        (rules.NOT_ASSESSED, [rules.NOT_ASSESSED], rules.NOT_ASSESSED),
+        (rules.SATISFIED, [rules.NOT_SATISFIED], rules.NOT_SATISFIED),
+        (rules.NOT_SATISFIED, [rules.SATISFIED], rules.NOT_SATISFIED),
+        (rules.PARTIAL, [], rules.PARTIAL),
+    ],
+)
+def test_group_status(own: str, members: list[str], expected: str) -> None:
+    assert rules.group_status(own, members) == expected
 
 
 def test_satisfied_percent_leaves_out_inherited_and_not_assessed() -> None:
@@ -179,9 +249,16 @@ def test_failing_least_privilege_makes_ac6_not_satisfied_with_path(kb: kbmod.KB)
     assert rule["evidence_files"] == [SHA_A]
     (f,) = rule["failing_findings"]
     assert f["identity"] == "f1" and f["evidence_sha256"] == SHA_A and f["subject"] == "orders-fn"
-    # the other AC-6 mitigation has no evidence; one failure is still enough for not-satisfied
-    assert next(m for m in path["mitigations"] if m["id"] == "no-wildcard-permissions")["status"] == rules.NOT_ASSESSED
-    assert a.controls["AC-6(1)"].status == rules.NOT_SATISFIED
+    assert lp["determinative"] is True and rule["determinative"] is True and rule["relationship"] == "subset-of"
+    # the other AC-6 mitigation is linked intersects-with: related, not deciding
+    wild = next(m for m in path["mitigations"] if m["id"] == "no-wildcard-permissions")
+    assert wild["status"] == rules.NOT_ASSESSED and wild["determinative"] is False
+    assert "least-privilege-execution-role (subset-of) is not-satisfied" in ac6.reason
+    # AC-6(1) is reached by an intersects-with link only: the failure is related evidence; it needs review
+    ac61 = a.controls["AC-6(1)"]
+    assert ac61.status == rules.NOT_ASSESSED
+    assert ac61.review == ["related mitigation least-privilege-execution-role (intersects-with) is not-satisfied"]
+    assert [(r.via, r.id, r.status) for r in ac61.related] == [("link", "least-privilege-execution-role", rules.NOT_SATISFIED)]
 
 
 def test_satisfied_partial_not_assessed_inherited(kb: kbmod.KB) -> None:
@@ -192,12 +269,18 @@ def test_satisfied_partial_not_assessed_inherited(kb: kbmod.KB) -> None:
             rec("p2", rule="CKV_AWS_2", result="pass", status="passing", mitigations=("encryption-in-transit",)),
         ],
     )
-    assert a.controls["SC-8"].status == rules.SATISFIED  # its only mitigation passes
-    assert a.controls["AC-6"].status == rules.PARTIAL  # one of two mitigations evidenced, passing
+    # SC-8's one link names its whole statement and its mitigation passes
+    assert a.controls["SC-8"].status == rules.SATISFIED
+    assert a.controls["SC-8"].covered == ["sc-8_smt"]
+    # AC-6's determinative link passes but names no statement part: evidence covers only part of AC-6
+    ac6 = a.controls["AC-6"]
+    assert ac6.status == rules.PARTIAL and ac6.parts == ["ac-6_smt"] and ac6.covered == []
+    assert "covers 0 of 1 statement part(s)" in ac6.reason
     assert a.controls["SC-28"].status == rules.NOT_ASSESSED
     assert a.controls["PE-3"].status == rules.INHERITED  # provider party
-    assert a.controls["AC-6(1)"].status == rules.SATISFIED  # reached by the passing mitigation only
-    assert a.counts() == {rules.SATISFIED: 2, rules.INHERITED: 1, rules.PARTIAL: 1, rules.NOT_SATISFIED: 0, rules.NOT_ASSESSED: 1}
+    # AC-6(1) is reached by an intersects-with link only: a pass there decides nothing either
+    assert a.controls["AC-6(1)"].status == rules.NOT_ASSESSED
+    assert a.counts() == {rules.SATISFIED: 1, rules.INHERITED: 1, rules.PARTIAL: 1, rules.NOT_SATISFIED: 0, rules.NOT_ASSESSED: 2}
 
 
 def test_stale_and_future_evidence_do_not_count(kb: kbmod.KB) -> None:
@@ -212,6 +295,23 @@ def test_stale_and_future_evidence_do_not_count(kb: kbmod.KB) -> None:
     wide = run(kb, [old], max_age_days=120)
     assert wide.controls["AC-6"].status == rules.NOT_SATISFIED
     assert wide.window_start == "2026-08-02T12:00:00Z"
+
+
+def test_undated_evidence_counts_only_when_accepted(kb: kbmod.KB) -> None:
+    undated = replace(rec("f-undated"), scan_time_source="ingest")
+    a = run(kb, [undated])
+    assert a.controls["AC-6"].status == rules.NOT_ASSESSED
+    assert a.undated_findings == 1 and a.findings == {}
+    m = a.mitigations["least-privilege-execution-role"]
+    assert m.rules[0].undated == 1 and m.reason.startswith("only undated evidence")
+    accepted = run(kb, [undated], accept_ingest_time=True)
+    assert accepted.controls["AC-6"].status == rules.NOT_SATISFIED
+    assert accepted.undated_findings == 0 and accepted.accept_ingest_time is True
+    # a dated pass with an undated rule beside it: the undated rule keeps the mitigation partial
+    other = replace(rec("p-dated", rule="CKV_AWS_1", result="pass", status="passing"), function="x")
+    given = replace(rec("f-given"), scan_time_source="given")  # --scan-time at ingest: dated
+    assert run(kb, [given]).controls["AC-6"].status == rules.NOT_SATISFIED
+    assert run(kb, [other]).mitigations["least-privilege-execution-role"].status == rules.SATISFIED
 
 
 def test_errors_and_closed_findings_decide_nothing(kb: kbmod.KB) -> None:
@@ -247,12 +347,15 @@ def test_attestations_count_with_their_method(kb: kbmod.KB) -> None:
         mapped_by="attestation",
     )
     a = run(kb, [att_ctrl, att_mit, rec("p1", result="pass", status="passing")])
-    # the attestation names SC-28 itself, so SC-28's unevidenced mitigation does not make it partial
+    # the attestation names SC-28 itself: it speaks for the whole control
     assert a.controls["SC-28"].status == rules.SATISFIED
+    assert a.controls["SC-28"].covered == ["sc-28_smt"]
     assert a.path("SC-28")["attestations"][0]["methods"] == ["EXAMINE"]
     failing = run(kb, [replace(att_ctrl, result="fail", status="open")])
     assert failing.controls["SC-28"].status == rules.NOT_SATISFIED
-    assert a.controls["AC-6"].status == rules.SATISFIED  # both mitigations now pass
+    # both mitigations pass, but no-wildcard-permissions is linked intersects-with and least privilege names no part
+    assert a.controls["AC-6"].status == rules.PARTIAL
+    assert a.mitigations["no-wildcard-permissions"].status == rules.SATISFIED
     methods = {o.rule: o.methods for o in a.observations}
     assert methods["sckb-attestation:role-interview"] == ["INTERVIEW"]
 
@@ -270,11 +373,11 @@ def test_unmapped_failure_modes(kb: kbmod.KB) -> None:
 def test_gate(kb: kbmod.KB) -> None:
     a = run(kb, [rec("f1"), rec("p2", rule="CKV_AWS_2", result="pass", status="passing", mitigations=("encryption-in-transit",))])
     assert a.gate([], None) == []
-    assert a.gate([rules.NOT_SATISFIED], None) == ["2 control(s) not-satisfied"]
+    assert a.gate([rules.NOT_SATISFIED], None) == ["1 control(s) not-satisfied"]
     assert a.gate([rules.PARTIAL], None) == []
-    assert a.satisfied_percent() == pytest.approx(33.33)
-    assert a.gate([], 30.0) == []
-    assert a.gate([], 50.0) == ["satisfied 33.33% < 50.00%"]
+    assert a.satisfied_percent() == pytest.approx(50.0)
+    assert a.gate([], 50.0) == []
+    assert a.gate([], 60.0) == ["satisfied 50.00% < 60.00%"]
 
 
 def test_hipaa_view_combines_mitigations_crosswalk_and_specifications(kb: kbmod.KB) -> None:
@@ -288,6 +391,16 @@ def test_hipaa_view_combines_mitigations_crosswalk_and_specifications(kb: kbmod.
     assert std.status == rules.PARTIAL  # its mitigation passes, its specification is not assessed
     b = run(kb, [rec("f1")], scopes=["hipaa"])
     assert b.safeguards["164.312(a)(1)"].status == rules.NOT_SATISFIED
+    # the crosswalk is related only: SC-28 failing through an attestation does not fail the specification
+    att = rec(
+        "att-f", tool="sckb-attestation", rule="r", mitigations=(), method="EXAMINE", targets=("SC-28",), mapped_by="attestation"
+    )
+    c = run(kb, [att], scopes=["hipaa"])
+    assert c.controls["SC-28"].status == rules.NOT_SATISFIED
+    spec_c = c.safeguards["164.312(a)(2)(iv)"]
+    assert spec_c.status == rules.NOT_ASSESSED
+    assert spec_c.review == ["crosswalked control SC-28 is not-satisfied"]
+    assert [(r.via, r.id) for r in spec_c.related] == [("crosswalk", "SC-28")]
 
 
 def test_scopes_combine_and_unknown_scope_is_not_found(kb: kbmod.KB) -> None:
@@ -317,7 +430,7 @@ def test_poam_groups_by_rule_with_due_dates(kb: kbmod.KB) -> None:
     assert lp.first_seen == "2026-10-01T00:00:00Z" and lp.due == "2026-10-31T00:00:00Z"
     assert lp.overdue is True
     assert lp.findings == ["f1", "f2"] and lp.subjects == ["b-fn", "orders-fn"]
-    assert lp.controls == ["AC-6", "AC-6(1)"]
+    assert lp.controls == ["AC-6"]  # AC-6(1) is reached by a related link only
     tls = items["checkov:CKV_AWS_2"]
     assert (tls.window_days, tls.due, tls.overdue) == (180, "2027-04-30T00:00:00Z", False)
 

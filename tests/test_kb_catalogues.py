@@ -280,7 +280,12 @@ def test_every_fedramp_high_control_has_a_party(kb: KB) -> None:
     ("cid", "party", "words"),
     [
         ("PE-3", "provider", "data centres"),
-        ("PE-3(1)", "provider", "data centres"),  # through the family
+        ("PE-3(1)", "provider", "data centres"),  # through the parent
+        ("PE-1", "customer", "Policy and procedures"),  # every -1 is the customer's, whatever the family
+        ("MA-1", "customer", "Policy and procedures"),
+        ("MP-1", "customer", "Policy and procedures"),
+        ("PE-17", "customer", "work sites"),
+        ("MP-6", "shared", "media"),  # through the family default, never provider
         ("SI-2", "shared", "dependencies"),
         ("SI-2(2)", "shared", "dependencies"),  # through the parent
         ("MA-4", "provider", "maintain"),

@@ -3,6 +3,7 @@ and each rule reports a planted mistake at the file and line of the offending li
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -13,7 +14,10 @@ from compliance import kb as kbmod
 from compliance.cli import main
 from compliance.errors import EXIT_CHECK_FAILED
 from compliance.kb.core import KB
+from compliance.kb.model import Mitigation, NodeKind, Rule
 from compliance.kb.rigor import check_rigor, crosswalk_sets, nests
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # Each planted mistake sits on its own line; the comment names the rule that must report that line.
 PLANTED = """\
@@ -33,7 +37,7 @@ mitigations:
     safeguards:
       - {to: "164.308(a)(7)(ii)(A)", relationship: intersects-with, rationale: r, source: "45 CFR backup plan", confidence: low}
     strategies:
-      - {to: MS-SS-2, relationship: subset-of, rationale: r, source: "NIST SP 800-204, MS-SS-2"}
+      - {to: MS-SS-2, relationship: superset-of, rationale: r, source: "NIST SP 800-204, MS-SS-2"}
 rules:
   - id: sckb-design:planted
     title: A design predicate
@@ -142,3 +146,146 @@ def test_confidence_is_shown_on_query_paths(runner: CliRunner) -> None:
     edge = json.loads(res.output)["paths"][0]["edges"][0]
     assert (edge["relationship"], edge["confidence"]) == ("subset-of", "high")
     assert "subset-of (high)" in runner.invoke(main, ["query", "path", "parameterized-queries", "SI-10"]).output
+
+
+# ------------------------------------------------------------------ shared responsibility (issue 14)
+
+PLANTED_RESPONSIBILITY = """\
+responsibility:
+  - {family: PE, party: provider, rationale: Planted family default., override: true}
+  - {control: SC-39, party: provider, rationale: Planted provider entry without a basis., override: true}
+  - {control: MA-1, party: shared, rationale: Planted policy control not the customer's., override: true}
+  - {control: SC-4, party: provider, rationale: Planted with a basis., basis: "AWS Shared Responsibility Model", override: true}
+"""
+
+
+@pytest.fixture(scope="module")
+def planted_responsibility(tmp_path_factory: pytest.TempPathFactory) -> str:
+    d = tmp_path_factory.mktemp("overlay-resp")
+    (d / "resp.yaml").write_text(PLANTED_RESPONSIBILITY, encoding="utf-8")
+    res = CliRunner().invoke(main, ["--kb", str(d), "kb", "validate"], env={"SCKB_NO_CACHE": "1"})
+    assert res.exit_code == EXIT_CHECK_FAILED, res.output
+    return res.output
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        (2, "family default for PE is provider"),
+        (3, "responsibility for SC-39 is provider without a basis"),
+        (4, "MA-1 (policy and procedures) resolves to shared"),
+    ],
+)
+def test_planted_responsibility_mistakes_are_reported(planted_responsibility: str, line: int, needle: str) -> None:
+    hits = [ln for ln in planted_responsibility.splitlines() if f"resp.yaml:{line}: " in ln and needle in ln]
+    assert hits, planted_responsibility
+
+
+def test_a_provider_entry_with_a_basis_passes(planted_responsibility: str) -> None:
+    assert "resp.yaml:5:" not in planted_responsibility, planted_responsibility
+
+
+def test_shipped_responsibility_provider_entries_cite_a_basis() -> None:
+    kb = kbmod.load()
+    providers = {k: r for k, (r, _) in kb.responsibility.items() if r.party == "provider"}
+    assert providers and all(not k.startswith("family:") for k in providers)
+    assert all(any(w in (r.basis or "") for w in ("Shared Responsibility", "FedRAMP")) for r in providers.values())
+
+
+def test_query_control_shows_the_basis(runner: CliRunner) -> None:
+    resp = json.loads(runner.invoke(main, ["query", "control", "PE-3(1)", "--json"]).output)["responsibility"]
+    assert (resp["party"], resp["via"]) == ("provider", "parent PE-3") and "AWS Shared Responsibility Model" in resp["basis"]
+    pe1 = json.loads(runner.invoke(main, ["query", "control", "PE-1", "--json"]).output)["responsibility"]
+    assert pe1["party"] == "customer" and "basis" not in pe1
+    table = runner.invoke(main, ["query", "control", "PE-3"]).output
+    assert "basis: AWS Shared Responsibility Model" in table
+
+
+# ------------------------------------------------------------------ evidence nature, repeated rationales, design rules
+
+PLANTED_EVIDENCE = """\
+mitigations:
+  - id: planted-bare
+    title: A mitigation without the newer fields
+    phase: runtime
+    description: d
+    guidance: {aws: a, gcp: b, azure: c}
+rules:
+  - id: planted:root-alarm
+    title: A CloudWatch alarm exists for root usage
+    tool: planted
+    rule_id: root-alarm
+    mitigations:
+      - {to: alerting-on-anomalies, relationship: intersects-with, rationale: An alarm is part of alerting., source: s}
+    source: s
+  - id: planted:access-logging
+    title: Access logging is enabled
+    tool: planted
+    rule_id: access-logging
+    evidence: detective
+    mitigations:
+      - {to: centralized-logging-to-siem, relationship: subset-of, rationale: Logging is what it checks., source: s}
+      - {to: least-privilege-execution-role, relationship: subset-of, rationale: Logs show who acted., source: s}
+      - {to: waf-on-public-endpoints, relationship: intersects-with, rationale: Logs show who acted., source: s}
+    source: s
+"""
+
+
+@pytest.fixture(scope="module")
+def planted_evidence(tmp_path_factory: pytest.TempPathFactory) -> str:
+    d = tmp_path_factory.mktemp("overlay-evidence")
+    (d / "ev.yaml").write_text(PLANTED_EVIDENCE, encoding="utf-8")
+    res = CliRunner().invoke(main, ["--kb", str(d), "kb", "validate"], env={"SCKB_NO_CACHE": "1"})
+    assert res.exit_code == EXIT_CHECK_FAILED, res.output
+    return res.output
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        (8, "rule planted:root-alarm checks a metric filter or alarm: declare evidence: detective"),
+        (22, "least-privilege-execution-role is subset-of, but the rule's evidence is detective"),
+        (23, "repeats the rationale of its link to least-privilege-execution-role"),
+    ],
+)
+def test_planted_evidence_mistakes_are_reported(planted_evidence: str, line: int, needle: str) -> None:
+    hits = [ln for ln in planted_evidence.splitlines() if f"ev.yaml:{line}: " in ln and needle in ln]
+    assert hits, planted_evidence
+
+
+def test_a_detective_rule_may_be_subset_of_a_detective_mitigation(planted_evidence: str) -> None:
+    assert "ev.yaml:21:" not in planted_evidence, planted_evidence
+    assert "nature" not in " ".join(ln for ln in planted_evidence.splitlines() if "ev.yaml:2:" in ln)  # still loads
+
+
+def test_every_shipped_mitigation_has_a_nature_and_alarm_rules_are_detective() -> None:
+    kb = kbmod.load()
+    mitigations = [n.record for n in kb.of_kind(NodeKind.MITIGATION)]
+    assert mitigations and all(isinstance(m, Mitigation) and m.nature for m in mitigations)
+    rules = {n.id: n.record for n in kb.of_kind(NodeKind.RULE) if isinstance(n.record, Rule)}
+    metric_filters = [r for rid, r in rules.items() if rid.startswith("prowler:cloudwatch_log_metric_filter_")]
+    assert len(metric_filters) >= 10 and all(r.evidence == "detective" for r in metric_filters)
+    # a detective check never proves a preventive mitigation
+    for e in kb.edges.values():
+        rule = rules.get(e.source)
+        if rule is not None and rule.evidence == "detective" and e.relationship in ("subset-of", "equal"):
+            mit = kb.record(e.target)
+            assert isinstance(mit, Mitigation) and "detective" in mit.nature, (e.source, e.target)
+
+
+def test_generated_design_rule_links_are_never_equal() -> None:
+    """tools/gen_design_rules.py writes only subset-of links, whatever the predicates, and the committed file is its
+    output (so no design rule link is equal in the shipped KB)."""
+    spec = importlib.util.spec_from_file_location("gen_design_rules", ROOT / "tools" / "gen_design_rules.py")
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    predicates = [{"id": "p1", "mitigation": "alerting-on-anomalies"}, {"id": "p2", "mitigation": "api-authentication"}]
+    text = gen.render(predicates, {"alerting-on-anomalies": ["detective"], "api-authentication": ["preventive"]})
+    assert "relationship: equal" not in text and text.count("relationship: subset-of") == 2
+    assert text.count("\n    evidence: detective\n") == 1
+    shipped = (ROOT / "mappings" / "rules" / "sckb-design.yaml").read_text(encoding="utf-8")
+    assert "relationship: equal" not in shipped and "relationship: subset-of" in shipped
+    kb = kbmod.load()
+    design = [e for e in kb.edges.values() if e.source.startswith("sckb-design:")]
+    assert design and {e.relationship for e in design} == {"subset-of"}

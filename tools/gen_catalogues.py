@@ -678,13 +678,16 @@ FAMILY_PARTY: dict[str, tuple[str, str]] = {
         "The customer handles incidents in its functions and data; the provider only handles incidents in the platform and notifies customers.",
     ),
     "MA": (
-        "provider",
-        "There is no customer hardware or operating system to maintain: the provider maintains the servers behind the functions.",
+        "shared",
+        "The provider maintains the servers and networks behind the functions; the customer keeps up what it runs on them (code, dependencies, its admin workstations). Controls the provider covers alone are listed one by one.",
     ),
-    "MP": ("provider", "Physical storage media live in the provider's data centres, which handle, sanitise and destroy them."),
+    "MP": (
+        "shared",
+        "Data-centre storage media are the provider's to handle and destroy; media the customer copies data onto (exports, laptops, backups it keeps) are its own.",
+    ),
     "PE": (
-        "provider",
-        "The cloud provider runs the data centres: physical access, power, fire and environmental protection are its controls.",
+        "shared",
+        "The provider guards its data centres; the customer guards its own offices and the devices its staff administer the system from. Data-centre controls are listed one by one.",
     ),
     "PL": (
         "customer",
@@ -712,12 +715,59 @@ FAMILY_PARTY: dict[str, tuple[str, str]] = {
     ),
 }
 
-#: Per-control entries where the control differs from its family default.
-CONTROL_PARTY: dict[str, tuple[str, str]] = {
-    # policy and procedure controls of shared families: the customer writes its own
+#: The provider statements a ``provider`` entry rests on (document and section, described in our own words).
+#: Every provider entry names one of them as its ``basis`` (``sckb kb validate`` requires it).
+BASIS_FACILITIES = (
+    "AWS Shared Responsibility Model (aws.amazon.com/compliance/shared-responsibility-model), 'security of the cloud': "
+    "AWS answers for the facilities, hardware and host infrastructure its services run on; Microsoft Learn, Shared "
+    "responsibility in the cloud, division-of-responsibility table: physical datacenter, network and hosts stay with "
+    "Microsoft for every service type; Google Cloud Architecture Framework, Shared responsibilities and shared fate on "
+    "Google Cloud: Google secures the underlying infrastructure, hardware and data centres"
+)
+BASIS_PLATFORM = (
+    "AWS Lambda Developer Guide, Security in AWS Lambda (with the AWS Shared Responsibility Model): for a managed "
+    "service AWS runs the infrastructure, operating system and platform, customers their code, data and settings; "
+    "Microsoft Learn, Shared responsibility in the cloud, table rows for PaaS: the provider keeps the operating "
+    "system and runtime hosts; Google Cloud Architecture Framework, Shared responsibilities and shared fate: for "
+    "managed and serverless services Google also runs the platform layer"
+)
+BASIS_NETWORK = (
+    "AWS Shared Responsibility Model, 'security of the cloud': the networking and global infrastructure of the "
+    "regions is AWS's; Microsoft Learn, Shared responsibility in the cloud, table row for physical network (always "
+    "the provider's); Google Cloud Architecture Framework, Shared responsibilities and shared fate: network "
+    "infrastructure is Google's"
+)
+BASIS_CRYPTO = (
+    "AWS FIPS 140 compliance page and the FedRAMP package of each provider (customer responsibility matrix, SC-13 "
+    "and IA-7 rows): the service endpoints use the provider's validated modules; Microsoft Learn, Shared "
+    "responsibility in the cloud (platform services); Google Cloud FIPS 140 validated cryptography page"
+)
+
+#: Per-control entries where the control differs from its family default: (party, rationale), or
+#: (party, rationale, basis) for a provider entry.
+CONTROL_PARTY: dict[str, tuple[str, ...]] = {
+    # policy and procedure controls (-1): every family's are the customer organisation's own documents
     **{
         f"{f}-1": ("customer", "Policy and procedures for this family are the customer organisation's own documents.")
-        for f in ("AC", "AU", "CM", "CP", "IA", "SC", "SI")
+        for f in sorted(FAMILY_PARTY)
+    },
+    # data-centre controls: the provider's alone (the customer's own offices fall under PE-17 and the family default)
+    **{
+        f"PE-{n}": (
+            "provider",
+            "The provider runs the data centres behind the functions: their buildings, power, cooling and physical access.",
+            BASIS_FACILITIES,
+        )
+        for n in (2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 20, 21, 22, 23)
+    },
+    "PE-17": ("customer", "Alternate work sites (staff working from home or elsewhere) are the customer's to set rules for."),
+    **{
+        f"MA-{n}": (
+            "provider",
+            "The provider maintains the hardware and hosts behind the functions, with its own tools, staff, remote sessions and schedule.",
+            BASIS_FACILITIES,
+        )
+        for n in (2, 3, 4, 5, 6, 7)
     },
     "AC-2": ("customer", "The customer creates, reviews and removes the IAM principals, app users and roles of its system."),
     "AC-5": ("customer", "Separating duties among deployers, operators and approvers is a customer decision."),
@@ -729,32 +779,32 @@ CONTROL_PARTY: dict[str, tuple[str, str]] = {
     "AC-14": ("customer", "Which function endpoints may be called without identification is the customer's choice."),
     "AC-18": (
         "provider",
-        "There is no wireless access into the serverless platform; the provider secures its data-centre networks.",
-    ),
+        "There is no wireless access into the serverless platform; the provider secures its data-centre networks.", BASIS_NETWORK),
     "AC-19": ("customer", "Mobile devices used by the customer's staff to administer the system are the customer's."),
     "AC-20": ("customer", "Use of external systems by the customer's staff and functions is governed by the customer."),
     "AC-21": ("customer", "Decisions to share information processed by the functions are the customer's."),
     "AC-22": ("customer", "Content the customer's functions publish is reviewed by the customer."),
-    "AU-4": ("provider", "The managed log service scales its storage; the customer does not size audit storage."),
+    "AU-4": ("provider", "The managed log service scales its storage; the customer does not size audit storage.", BASIS_PLATFORM),
     "AU-6": ("customer", "Reviewing and analysing the function and API logs is the customer's task."),
-    "AU-8": ("provider", "Log time stamps come from the provider's synchronised clocks."),
+    "AU-8": ("provider", "Log time stamps come from the provider's synchronised clocks.", BASIS_PLATFORM),
     "AU-11": ("customer", "The customer sets log retention periods on its log groups and sinks."),
     "AU-16": ("customer", "Coordinating audit information across organisations is the customer's."),
     "CA-8": ("customer", "The customer penetration-tests its own functions and APIs within the provider's testing rules."),
     "CM-10": ("customer", "Licences and usage restrictions of the software the customer deploys are the customer's."),
     "CM-11": ("customer", "Which packages and layers go into a deployment package is decided by the customer."),
-    "CP-1": ("customer", "Contingency policy and procedures are the customer's."),
     "CP-2": ("customer", "The contingency plan for the serverless system (regions, redeploy, data restore) is the customer's."),
     "CP-3": ("customer", "Contingency training of the customer's staff is the customer's."),
     "CP-4": ("customer", "The customer tests failover and redeployment of its functions and data."),
-    "CP-8": ("provider", "Telecommunications services to the data centres are arranged by the provider."),
+    "CP-8": ("provider", "Telecommunications services to the data centres are arranged by the provider.", BASIS_NETWORK),
     "IA-3": (
         "provider",
-        "Devices inside the provider's infrastructure are identified by the provider; functions have no customer devices.",
-    ),
+        "Devices inside the provider's infrastructure are identified by the provider; functions have no customer devices.", BASIS_FACILITIES),
     "IA-4": ("customer", "The customer manages identifiers of its users, roles and service accounts."),
-    "IA-6": ("provider", "The provider's sign-in pages and APIs obscure authenticator feedback."),
-    "IA-7": ("provider", "The provider's endpoints and key services use validated cryptographic modules."),
+    "IA-6": (
+        "shared",
+        "The provider's consoles and sign-in services hide authenticator feedback; sign-in pages the customer builds into its application must too.",
+    ),
+    "IA-7": ("provider", "The provider's endpoints and key services use validated cryptographic modules.", BASIS_CRYPTO),
     "IA-8": (
         "customer",
         "Authenticating the application's external users (authorizers, identity pools) is configured by the customer.",
@@ -764,10 +814,6 @@ CONTROL_PARTY: dict[str, tuple[str, str]] = {
     "IR-4": (
         "shared",
         "The provider handles incidents in the platform and informs customers; the customer handles incidents in its functions and data.",
-    ),
-    "MP-1": (
-        "shared",
-        "The customer's media policy covers its own devices and exports; the provider's covers data-centre media.",
     ),
     "RA-5": (
         "shared",
@@ -785,30 +831,29 @@ CONTROL_PARTY: dict[str, tuple[str, str]] = {
         "shared",
         "The platform separates the control plane from function execution; the customer keeps admin functions apart from user-facing ones.",
     ),
-    "SC-3": ("provider", "Isolation of the security functions of the platform (hypervisor, sandbox) is the provider's."),
+    "SC-3": ("provider", "Isolation of the security functions of the platform (hypervisor, sandbox) is the provider's.", BASIS_PLATFORM),
     "SC-4": (
         "provider",
-        "The provider isolates memory and temporary storage between tenants and between executions it does not reuse.",
-    ),
+        "The provider isolates memory and temporary storage between tenants and between executions it does not reuse.", BASIS_PLATFORM),
     "SC-6": ("shared", "The provider guarantees account quotas; the customer reserves and limits concurrency per function."),
-    "SC-10": ("provider", "Network connections of the platform are ended by the provider's front ends and timeouts."),
-    "SC-15": ("provider", "The platform has no collaborative computing devices; the provider's facilities are its own."),
+    "SC-10": ("provider", "Network connections of the platform are ended by the provider's front ends and timeouts.", BASIS_NETWORK),
+    "SC-15": ("provider", "The platform has no collaborative computing devices; the provider's facilities are its own.", BASIS_FACILITIES),
     "SC-17": (
         "shared",
         "The provider issues certificates for its endpoints; the customer obtains and rotates certificates for custom domains.",
     ),
     "SC-18": ("customer", "Mobile code served or run by the customer's application is the customer's."),
-    "SC-20": ("provider", "The provider's DNS service signs and serves authoritative answers; the customer only sets records."),
-    "SC-21": ("provider", "Recursive DNS resolution for functions is provided by the platform."),
-    "SC-22": ("provider", "The provider runs redundant, separated name servers."),
-    "SC-24": ("provider", "The platform decides how its execution environments fail."),
-    "SC-39": ("provider", "Each execution runs in its own isolated sandbox managed by the provider."),
-    "SC-45": ("provider", "Clock synchronisation of the execution hosts is the provider's."),
+    "SC-20": ("provider", "The provider's DNS service signs and serves authoritative answers; the customer only sets records.", BASIS_NETWORK),
+    "SC-21": ("provider", "Recursive DNS resolution for functions is provided by the platform.", BASIS_NETWORK),
+    "SC-22": ("provider", "The provider runs redundant, separated name servers.", BASIS_NETWORK),
+    "SC-24": ("provider", "The platform decides how its execution environments fail.", BASIS_PLATFORM),
+    "SC-39": ("provider", "Each execution runs in its own isolated sandbox managed by the provider.", BASIS_PLATFORM),
+    "SC-45": ("provider", "Clock synchronisation of the execution hosts is the provider's.", BASIS_PLATFORM),
     "SI-5": ("customer", "The customer subscribes to and acts on advisories for its runtime versions and dependencies."),
     "SI-10": ("customer", "Validating event input is done in the customer's function code."),
     "SI-11": ("customer", "What error messages the functions return is decided by the customer's code."),
     "SI-12": ("customer", "Retention of the data and outputs the functions produce is the customer's."),
-    "SI-16": ("provider", "Memory protection of the execution environment is provided by the platform."),
+    "SI-16": ("provider", "Memory protection of the execution environment is provided by the platform.", BASIS_PLATFORM),
     "SR-11": (
         "shared",
         "The provider checks the authenticity of its hardware and runtime; the customer checks the packages and images it deploys.",
@@ -824,13 +869,19 @@ def gen_responsibility(rows: list[dict[str, str]], out: Path) -> None:
     parent = {r["control_id"]: r["parent_id"] for r in rows}
     fams = sorted({r["family_id"] for r in rows})
     assert set(FAMILY_PARTY) == set(fams), set(fams) ^ set(FAMILY_PARTY)
-    for cid in CONTROL_PARTY:
+    # provider only ever comes from a per-control entry that cites the provider statement it rests on
+    assert all(p != "provider" for p, _ in FAMILY_PARTY.values()), "a family default may be customer or shared only"
+    for cid, entry in CONTROL_PARTY.items():
         assert cid in ids, cid
+        assert (entry[0] == "provider") == (len(entry) == 3), f"{cid}: basis on provider entries, and only there"
+    for f in fams:
+        assert CONTROL_PARTY[f"{f}-1"][0] == "customer", f"{f}-1 (policy and procedures) is the customer's"
     lines = [f"  - {flow({'family': f, 'party': p, 'rationale': why})}" for f, (p, why) in sorted(FAMILY_PARTY.items())]
-    lines += [
-        f"  - {flow({'control': c, 'party': p, 'rationale': why})}"
-        for c, (p, why) in sorted(CONTROL_PARTY.items(), key=lambda kv: _ctl_key(kv[0]))
-    ]
+    for c, entry in sorted(CONTROL_PARTY.items(), key=lambda kv: _ctl_key(kv[0])):
+        rec = {"control": c, "party": entry[0], "rationale": entry[1]}
+        if len(entry) == 3:
+            rec["basis"] = entry[2]
+        lines.append(f"  - {flow(rec)}")
     high = [r["control_id"] for r in rows if r["fedramp_high"] == "x"]
     unresolved = [c for c in high if c not in CONTROL_PARTY and parent[c] not in CONTROL_PARTY and c[:2] not in FAMILY_PARTY]
     assert not unresolved, unresolved
@@ -843,10 +894,21 @@ def gen_responsibility(rows: list[dict[str, str]], out: Path) -> None:
             "the control, then its parent control, then its family; every FedRAMP High control resolves.",
             "provider = inherited from the cloud provider; customer = the organisation deploying the",
             "functions; shared = both must act.",
+            "Rules (checked by sckb kb validate): a family default is customer or shared, never provider;",
+            "provider comes only from a per-control entry, and every such entry has a basis naming the",
+            "provider statement it rests on (document and section, in our words); every -1 control (policy",
+            "and procedures) is the customer's. 2026-12-07 (issue 14): MA, MP and PE were provider by",
+            "family default (so PE-1 and MA-1 read inherited); now shared, with the data-centre PE and MA",
+            "controls listed as provider one by one, PE-17 (alternate work sites) and every -1 customer,",
+            "and IA-6 shared (sign-in pages of the customer's own application).",
         ]
     )
     write(out / "mappings" / "responsibility.yaml", text + "responsibility:\n" + "\n".join(lines) + "\n")
-    print(f"  responsibility: {len(FAMILY_PARTY)} families, {len(CONTROL_PARTY)} controls; FedRAMP High {len(high)} all resolve")
+    n_provider = sum(1 for e in CONTROL_PARTY.values() if e[0] == "provider")
+    print(
+        f"  responsibility: {len(FAMILY_PARTY)} families, {len(CONTROL_PARTY)} controls ({n_provider} provider, each with a basis);"
+        f" FedRAMP High {len(high)} all resolve"
+    )
 
 
 # ----------------------------------------------------------------------------- main

@@ -16,7 +16,25 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def render(predicates: list[dict[str, object]]) -> str:
+#: The only relationship a generated design rule link may have: a predicate checks part of its mitigation, never all of
+#: it, so ``equal`` is wrong (``sckb kb validate`` rejects it too; tests/test_kb_rigor.py checks this generator).
+RELATIONSHIP = "subset-of"
+
+
+def natures() -> dict[str, list[str]]:
+    """Mitigation id -> its ``nature`` list, from mappings/mitigations/*.yaml."""
+    out: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "mappings" / "mitigations").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for m in data.get("mitigations", []):
+            out[str(m["id"])] = [str(n) for n in m.get("nature", [])]
+    return out
+
+
+def render(predicates: list[dict[str, object]], nature: dict[str, list[str]] | None = None) -> str:
+    """The rules file. A mitigation that is only detective (tracing, log retention, alarms) gets ``evidence:
+    detective``: its predicates only see that a monitoring setting exists."""
+    nature = nature or {}
     by_mit: dict[str, list[str]] = {}
     for p in predicates:
         by_mit.setdefault(str(p["mitigation"]), []).append(str(p["id"]))
@@ -26,6 +44,7 @@ def render(predicates: list[dict[str, object]]) -> str:
         "# with ruleId = the mitigation id; these rules map those results to their mitigation.",
         "# Review 2026-12-07: all links subset-of (were equal): each predicate checks only the part of its mitigation",
         "# that infrastructure as code shows (e.g. that an alarm exists, not that it is routed and acted on).",
+        "# Rules of mitigations whose nature is only detective carry evidence: detective (2026-12-07, issue 21).",
         "rules:",
     ]
     for mit in sorted(by_mit):
@@ -35,9 +54,10 @@ def render(predicates: list[dict[str, object]]) -> str:
             "    tool: sckb-design",
             f"    rule_id: {mit}",
             f"    title: Design check of {mit}",
+            *(["    evidence: detective"] if nature.get(mit) == ["detective"] else []),
             "    mitigations:",
             f"      - to: {mit}",
-            "        relationship: subset-of",
+            f"        relationship: {RELATIONSHIP}",
             f"        rationale: The design predicates ({preds}) check the part of this mitigation that the"
             " infrastructure as code declares; runtime behaviour and process are outside them.",
             "        source: sckb mappings/design-predicates.yaml",
@@ -49,7 +69,7 @@ def render(predicates: list[dict[str, object]]) -> str:
 def main() -> int:
     data = yaml.safe_load((ROOT / "mappings" / "design-predicates.yaml").read_text(encoding="utf-8"))
     out = ROOT / "mappings" / "rules" / "sckb-design.yaml"
-    text = render(data["design_predicates"])
+    text = render(data["design_predicates"], natures())
     if "--check" in sys.argv:
         return 0 if out.read_text(encoding="utf-8") == text else 1
     out.write_text(text, encoding="utf-8")

@@ -68,6 +68,7 @@ def run(
     unmapped: str = "warn",
     progress: Callable[[int], None] | None = None,
     determinations: Iterable[Determination] = (),
+    accept_ingest_time: bool = False,
 ) -> Assessment:
     """Assess the store's findings and save the result in the workspace database. ``determinations`` are the
     assessors' (see :func:`compliance.assess.tally.apply_determinations`)."""
@@ -82,6 +83,7 @@ def run(
         progress=progress,
         blob_out=blob,
         determinations=determinations,
+        accept_ingest_time=accept_ingest_time,
     )
     db.save(store, a, blob[0] if blob else None)
     return a

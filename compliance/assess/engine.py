@@ -50,14 +50,17 @@ __all__ = [
 ]
 
 
-def _record_rows(findings: Iterable[FindingLike], failing: list[FindingLike], start_s: str, now_s: str) -> Iterator[list[Row]]:
+def _record_rows(
+    findings: Iterable[FindingLike], failing: list[FindingLike], start_s: str, now_s: str, accept_ingest_time: bool
+) -> Iterator[list[Row]]:
     """Batches of rows from store records; the fresh open failures are also collected into ``failing``."""
     batch: list[Row] = []
     for r in findings:
         last = r.last_seen
         if len(last) != 20 or last[-1] != "Z":
             last = norm_time(last)
-        slot = slot_of(r.result, r.status, last, start_s, now_s)
+        undated = not accept_ingest_time and r.scan_time_source == "ingest"
+        slot = slot_of(r.result, r.status, last, start_s, now_s, undated)
         if slot == FAIL:
             failing.append(r)
         batch.append(
@@ -92,16 +95,18 @@ def assess(
     unmapped: str = "warn",
     progress: Callable[[int], None] | None = None,
     determinations: Iterable[Determination] = (),
+    accept_ingest_time: bool = False,
 ) -> Assessment:
-    """Assess ``scopes`` against ``findings`` (store records). ``now`` is the clock (the CLI's ``--now``)."""
+    """Assess ``scopes`` against ``findings`` (store records). ``now`` is the clock (the CLI's ``--now``);
+    ``accept_ingest_time`` counts evidence dated only at ingest as dated (status rule 1)."""
     check_args(unmapped, max_age_days)
     now_s = iso(now)
     start_s = iso(now - timedelta(days=max_age_days))
-    ctx = TallyContext(kb, start_s, now_s)
+    ctx = TallyContext(kb, start_s, now_s, accept_ingest_time)
     resolve(kb, scopes)  # fail early on an unknown scope
     acc = Accumulator(ctx)
     failing: list[FindingLike] = []
-    acc.feed(_record_rows(findings, failing, start_s, now_s), progress)
+    acc.feed(_record_rows(findings, failing, start_s, now_s, accept_ingest_time), progress)
     kept, unmapped_ids = acc.add_failing(failing)
     return finish(
         kb,

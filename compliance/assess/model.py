@@ -7,7 +7,7 @@ and the OSCAL export read these objects; none of them re-decides a status.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypedDict, TypeVar
 
 from compliance.evidence.model import StoredFinding
@@ -253,6 +253,12 @@ class AssessmentSummary(TypedDict):
     findings_failing: int
     stale_findings: int
     future_findings: int
+    undated_findings: int
+    accept_ingest_time: bool
+    system: str | None
+    outside_findings: int
+    needs_review: int
+    determined: int
     evidence_files: int
     stale_files: list[str]
     poam_items: int
@@ -339,6 +345,8 @@ class Assessment:
                     "id": link.id,
                     "title": m.title if m else link.id,
                     "relationship": link.relationship,
+                    "determinative": link.determinative,
+                    "parts": link.parts,
                     "status": link.status,
                     "reason": m.reason if m else "",
                     "rules": [self._rule_path(r) for r in (m.rules if m else [])],
@@ -348,8 +356,15 @@ class Assessment:
             "control": c.id,
             "title": c.title,
             "status": c.status,
+            "derived_status": c.derived_status or c.status,
+            "determination": asdict(c.determination) if c.determination is not None else None,
             "reason": c.reason,
             "party": c.party,
+            "basis": c.basis,
+            "parts": c.parts,
+            "covered": c.covered,
+            "review": c.review,
+            "related": [asdict(r) for r in c.related],
             "mitigations": mits,
             "attestations": [self._rule_path(r) for r in c.direct],
         }
@@ -359,11 +374,14 @@ class Assessment:
         return {
             "rule": r.rule,
             "mapped_by": r.mapped_by,
+            "relationship": r.relationship,
+            "determinative": r.determinative,
             "outcome": r.outcome,
             "passed": r.passed,
             "failed": r.failed,
             "errors": r.errors,
             "stale": r.stale,
+            "undated": r.undated,
             "methods": r.methods,
             "evidence_files": r.files,
             "failing_findings": [
@@ -396,6 +414,12 @@ class Assessment:
             "findings_failing": len(self.findings),
             "stale_findings": self.stale_findings,
             "future_findings": self.future_findings,
+            "undated_findings": self.undated_findings,
+            "accept_ingest_time": self.accept_ingest_time,
+            "system": self.system,
+            "outside_findings": self.outside_findings,
+            "needs_review": sum(1 for c in self.controls.values() if c.review),
+            "determined": sum(1 for c in self.controls.values() if c.determination is not None),
             "evidence_files": len(self.files),
             "stale_files": sorted(f.sha256 for f in self.files if not f.fresh),
             "poam_items": len(self.poam),

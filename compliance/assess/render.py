@@ -62,7 +62,10 @@ def control_rows(a: Assessment) -> list[dict[str, Any]]:
                 "control": c.id,
                 "title": c.title,
                 "status": c.status,
+                "derived_status": c.derived_status or c.status,
                 "party": c.party or "",
+                "parts_covered": f"{len(c.covered)}/{len(c.parts)}",
+                "needs_review": c.review,
                 "mitigations": [ln.id for ln in c.mitigations],
                 "failing_findings": len(failing),
                 "reason": c.reason,
@@ -88,7 +91,14 @@ def as_json(a: Assessment, gate: list[str] | None = None, *, paths: bool = False
     out: dict[str, Any] = {"assessment": a.summary(), "controls": control_rows(a)}
     if a.safeguards:
         out["safeguards"] = [
-            {"id": s.id, "title": s.title, "status": s.status, "reason": s.reason, **determination_fields(s)}
+            {
+                "id": s.id,
+                "title": s.title,
+                "status": s.status,
+                "reason": s.reason,
+                "needs_review": s.review,
+                **determination_fields(s),
+            }
             for s in a.safeguards.values()
         ]
     out["poam"] = [
@@ -182,4 +192,9 @@ def as_markdown(a: Assessment, gate: list[str] | None = None, *, limit: int = 50
     stale = [f for f in a.files if not f.fresh]
     if stale:
         lines.append(f"Stale evidence files (older than {a.max_age_days} days): {len(stale)}.")
+    if a.undated_findings:
+        lines.append(f"Undated findings left out (no scan time stated; see --accept-ingest-time): {a.undated_findings}.")
+    review = sum(1 for c in a.controls.values() if c.review)
+    if review:
+        lines.append(f"Controls needing review (related evidence fails): {review}.")
     return "\n".join(lines).rstrip() + "\n"

@@ -23,7 +23,7 @@ import orjson
 
 from compliance.assess.engine import assess
 from compliance.assess.model import Assessment, Determination, FindingRecord
-from compliance.assess.tally import DEFAULT_MAX_AGE_DAYS, SLOTS, STALE, Accumulator, TallyContext, check_args, finish
+from compliance.assess.tally import DEFAULT_MAX_AGE_DAYS, STALE, Accumulator, TallyContext, check_args, finish, slot_codes
 from compliance.errors import InputError
 from compliance.evidence.store import Store
 from compliance.kb.load import KB
@@ -52,6 +52,7 @@ def assess_store(
     workers: int = 2,
     blob_out: list[bytes] | None = None,
     determinations: Iterable[Determination] = (),
+    accept_ingest_time: bool = False,
 ) -> Assessment:
     """Assess the evidence store ``store``. ``workers`` threads may group the findings (the SQLite engine runs
     them in parallel); the result does not depend on it."""
@@ -67,6 +68,7 @@ def assess_store(
             workers=workers,
             blob_out=blob_out,
             determinations=list(determinations),
+            accept_ingest_time=accept_ingest_time,
         )
 
 
@@ -95,6 +97,7 @@ def _assess_store(
     workers: int,
     blob_out: list[bytes] | None,
     determinations: list[Determination],
+    accept_ingest_time: bool,
 ) -> Assessment:
     if not store.can_tally():
         return assess(
@@ -107,13 +110,14 @@ def _assess_store(
             unmapped=unmapped,
             progress=progress,
             determinations=determinations,
+            accept_ingest_time=accept_ingest_time,
         )
     check_args(unmapped, max_age_days)
     now_s = iso(now)
     start_s = iso(now - timedelta(days=max_age_days))
     resolve(kb, scopes)
-    acc = Accumulator(TallyContext(kb, start_s, now_s))
-    groups = store.tally_groups(start_s, now_s, SLOTS, workers)
+    acc = Accumulator(TallyContext(kb, start_s, now_s, accept_ingest_time))
+    groups = store.tally_groups(start_s, now_s, slot_codes(accept_ingest_time), workers)
     kept: dict[str, FindingRecord] = {}
     unmapped_ids: list[str] = []
     failing_keys: dict[tuple[str, str], list[str]] = {}
@@ -123,7 +127,9 @@ def _assess_store(
         failing_error: InputError | None = None
         try:
             # a canonical window is a string range (non-canonical times send everything to the record path below)
-            kept, unmapped_ids, failing_keys = acc.add_failing_rows(store.open_failures(start_s, now_s), shas)
+            kept, unmapped_ids, failing_keys = acc.add_failing_rows(
+                store.open_failures(start_s, now_s, dated_only=not accept_ingest_time), shas
+            )
         except InputError as exc:  # a bad first_seen: an error unless the record path is taken anyway
             failing_error = exc
         agg: dict[tuple[Any, ...], list[Any]] = {}
@@ -163,6 +169,7 @@ def _assess_store(
             max_age_days=max_age_days,
             unmapped=unmapped,
             determinations=determinations,
+            accept_ingest_time=accept_ingest_time,
         )
     if failing_error is not None:
         raise failing_error

@@ -26,10 +26,12 @@ from compliance.assess.model import (
     MitigationResult,
     Observation,
     PoamItem,
+    Related,
     RuleEvidence,
     SafeguardResult,
 )
 from compliance.errors import InputError, StoreError
+from compliance.evidence.mapping import Mapper
 from compliance.evidence.model import StoredFinding
 from compliance.evidence.store import FailingRow, SlotCodes
 from compliance.kb import status as rules
@@ -47,10 +49,18 @@ DEFAULT_WINDOW = 180
 DEFAULT_MAX_AGE_DAYS = 30
 
 # tally slots (status rule 1's outcomes; the first five index a tally's counts)
-PASS, FAIL, ERROR, CLOSED, INFO, STALE, FUTURE, IRREGULAR = range(8)
+PASS, FAIL, ERROR, CLOSED, INFO, STALE, FUTURE, IRREGULAR, UNDATED = range(9)
 OUTCOME_SLOT = {"pass": PASS, "fail": FAIL, "error": ERROR, "closed": CLOSED, "info": INFO}
-#: The slots as the store computes them while grouping.
-SLOTS = SlotCodes(PASS, FAIL, ERROR, CLOSED, INFO, STALE, FUTURE, IRREGULAR)
+
+
+def slot_codes(accept_ingest_time: bool) -> SlotCodes:
+    """The slots as the store computes them while grouping (undated evidence has its own slot unless the
+    user accepts the ingest time as the scan time)."""
+    return SlotCodes(PASS, FAIL, ERROR, CLOSED, INFO, STALE, FUTURE, IRREGULAR, None if accept_ingest_time else UNDATED)
+
+
+#: The slots when undated evidence is not accepted (the default).
+SLOTS = slot_codes(False)
 
 #: A finding record the record path reads: the store's :class:`StoredFinding`.
 FindingLike = StoredFinding
@@ -87,14 +97,14 @@ class RuleTally:
     __slots__ = ("counts", "failing", "files", "mapped_by", "methods", "tool")
 
     def __init__(self, tool: str, mapped_by: str) -> None:
-        self.counts = [0, 0, 0, 0, 0, 0, 0]
+        self.counts = [0, 0, 0, 0, 0, 0, 0, 0, 0]
         self.files: set[str] = set()
         self.methods: set[str] = set()
         self.failing: list[str] = []
         self.tool = tool
         self.mapped_by = mapped_by
 
-    def evidence(self, rule: str) -> RuleEvidence:
+    def evidence(self, rule: str, relationship: str | None) -> RuleEvidence:
         c = self.counts
         return RuleEvidence(
             rule=rule,
@@ -111,6 +121,9 @@ class RuleTally:
             methods=sorted(self.methods),
             files=sorted(self.files),
             failing=sorted(self.failing),
+            relationship=relationship,
+            determinative=rules.evidence_decides(self.mapped_by, relationship),
+            undated=c[UNDATED],
         )
 
 
@@ -135,21 +148,24 @@ Row = tuple[Any, ...]
 BATCH = 65536
 
 
-def slot_of(result: str, status: str, last: str, start_s: str, now_s: str) -> int:
-    """Status rule 1 as a tally slot (stale and future first)."""
+def slot_of(result: str, status: str, last: str, start_s: str, now_s: str, undated: bool = False) -> int:
+    """Status rule 1 as a tally slot (stale, future and undated first)."""
     if last < start_s:
         return STALE
     if last > now_s:
         return FUTURE
+    if undated:
+        return UNDATED
     return OUTCOME_SLOT[rules.finding_outcome(result, status)]
 
 
 class TallyContext:
     """What the accumulation needs to know about the run."""
 
-    def __init__(self, kb: KB, start_s: str, now_s: str) -> None:
+    def __init__(self, kb: KB, start_s: str, now_s: str, accept_ingest_time: bool = False) -> None:
         self.start_s = start_s
         self.now_s = now_s
+        self.accept_ingest_time = accept_ingest_time
         self.control_ids = {k for k, e in kb.nodes.items() if e.kind.value == "control"}
 
 
@@ -163,6 +179,7 @@ class Accumulator:
         self.file_fresh: dict[str, bool] = {}
         self.stale = 0
         self.future = 0
+        self.undated = 0
         self.n = 0
         #: a row's time was not canonical ISO (only the SQL reader yields such rows; it then falls back)
         self.irregular = False
@@ -223,14 +240,17 @@ class Accumulator:
             # engine derives controls from mitigations through the current KB)
             ctrls = tuple(t for t in targets if t in control_ids) if targets else ()
             keys = [(m, rule) for m in mits] + [("control:" + c, rule) for c in ctrls]
-            if slot == STALE:
-                self.stale += count
+            if slot in (STALE, UNDATED):
+                if slot == STALE:
+                    self.stale += count
+                else:
+                    self.undated += count
                 file_fresh.setdefault(sha, False)
                 for key in keys:
                     t = tallies.get(key)
                     if t is None:
                         t = tallies[key] = RuleTally(tool, mapped_by)
-                    t.counts[STALE] += count
+                    t.counts[slot] += count
                     t.files.add(sha)
                 continue
             file_fresh[sha] = True
@@ -400,17 +420,25 @@ def finish(
     scope = resolve(kb, scopes, idx)
     now_s, start_s = acc.ctx.now_s, acc.ctx.start_s
     tallies, groups, file_fresh = acc.tallies, acc.groups, acc.file_fresh
-    stale_n, future_n = acc.stale, acc.future
+    stale_n, future_n, undated_n = acc.stale, acc.future, acc.undated
 
-    # ---- rule 2 and 3: mitigations
+    # ---- rules 2 to 4: rule evidence and mitigations
+    mapper = Mapper(kb)
     by_mit: dict[str, list[RuleEvidence]] = {}
     direct: dict[str, list[RuleEvidence]] = {}
     for (target, rule), t in sorted(tallies.items()):
-        ev = t.evidence(rule)
         if target.startswith("control:"):
-            direct.setdefault(target[8:], []).append(ev)
-        else:
-            by_mit.setdefault(target, []).append(ev)
+            direct.setdefault(target[8:], []).append(t.evidence(rule, None))
+            continue
+        node = (
+            mapper.rule_node(t.tool, rule[len(t.tool) + 1 :])
+            if t.mapped_by == "rule"
+            else t.tool + ":*"
+            if t.mapped_by == "tool"
+            else None
+        )
+        rel = idx.rule_links.get((node, target)) if node is not None else None
+        by_mit.setdefault(target, []).append(t.evidence(rule, rel))
     mit_ids = sorted(
         {m for links in idx.control_mitigations.values() for m, _ in links}
         | set(by_mit)
@@ -419,45 +447,26 @@ def finish(
     mitigations: dict[str, MitigationResult] = {}
     for m in mit_ids:
         evs = by_mit.get(m, [])
-        status = rules.mitigation_status(e.outcome for e in evs)
+        status = rules.mitigation_status(
+            (rules.counted_outcome(e.outcome, e.mapped_by), _incomplete(e)) for e in evs if e.determinative
+        )
         mitigations[m] = MitigationResult(m, title_of(kb, m), status, _mit_reason(status, evs), evs)
 
-    # ---- rule 4: controls
+    # ---- rule 5: controls
     controls: dict[str, ControlResult] = {}
     for cid, in_scopes in scope.controls.items():
-        links = [MitigationLink(m, rel, mitigations[m].status) for m, rel in idx.control_mitigations.get(cid, [])]
-        att = direct.get(cid, [])
-        children = rules.control_children([ln.status for ln in links], [rules.mitigation_status([e.outcome]) for e in att])
-        resp = kb.party(cid)
-        party = resp.party if resp is not None else None
-        status = rules.control_status(children, party)
-        controls[cid] = ControlResult(
-            id=cid,
-            title=title_of(kb, cid),
-            status=status,
-            reason=_control_reason(status, links, att, party),
-            party=party,
-            scopes=in_scopes,
-            mitigations=links,
-            direct=att,
-        )
+        controls[cid] = _control(kb, idx, cid, in_scopes, mitigations, direct.get(cid, []))
 
-    # ---- rule 5: safeguards (framework views)
+    # ---- rule 6: framework items
     safeguards: dict[str, SafeguardResult] = {}
 
     def safeguard(sid: str, trail: frozenset[str] = frozenset()) -> SafeguardResult:
         hit = safeguards.get(sid)
         if hit is not None:
             return hit
-        links = [MitigationLink(m, rel, mitigations[m].status) for m, rel in idx.safeguard_mitigations.get(sid, [])]
-        ctrls = idx.safeguard_controls.get(sid, [])
         specs = [s for s in idx.safeguard_specs.get(sid, []) if s not in trail]
-        children = [ln.status for ln in links]
-        children += [controls[c].status for c in ctrls if c in controls]
-        children += [safeguard(s, trail | {sid}).status for s in specs]
-        status = rules.combine(children)
-        reason = f"{status}: from {len(links)} mitigation(s), {len(ctrls)} crosswalked control(s), {len(specs)} specification(s)"
-        res = SafeguardResult(sid, title_of(kb, sid), status, reason, links, list(ctrls), specs)
+        members = [safeguard(s, trail | {sid}) for s in specs]
+        res = _safeguard(kb, idx, sid, mitigations, direct.get(sid, []), controls, members)
         safeguards[sid] = res
         return res
 
@@ -522,6 +531,8 @@ def finish(
         unmapped=sorted(unmapped_ids) if unmapped != "ignore" else [],
         stale_findings=stale_n,
         future_findings=future_n,
+        undated_findings=undated_n,
+        accept_ingest_time=acc.ctx.accept_ingest_time,
     )
     blob = identify(a)
     if blob_out is not None:
@@ -574,29 +585,218 @@ def content_id(a: Assessment) -> str:
     return "A-" + hashlib.sha256(blob).hexdigest()[:16]
 
 
+def _incomplete(e: RuleEvidence) -> bool:
+    """Status rule 3: evidence without a fresh pass or fail (only stale, undated or errored results)."""
+    return e.outcome in ("error", "none") and bool(e.stale or e.undated or e.errors)
+
+
 def _mit_reason(status: str, evs: list[RuleEvidence]) -> str:
-    failing = [f"{e.rule} ({e.failed} failing)" for e in evs if e.outcome == "fail"]
-    passing = [e.rule for e in evs if e.outcome == "pass"]
+    det = [e for e in evs if e.determinative]
+    failing = [f"{e.rule} ({e.failed} failing)" for e in det if e.outcome == "fail"]
+    passing = [e.rule for e in det if rules.counted_outcome(e.outcome, e.mapped_by) == "pass"]
+    incomplete = [e.rule for e in det if _incomplete(e)]
+    related = [e for e in evs if not e.determinative and e.outcome in ("fail", "pass")]
+    related += [e for e in det if e.outcome == "pass" and not rules.pass_counts(e.mapped_by)]
+    tail = ""
+    if related:
+        tail = f"; {len(related)} related rule(s) shown, not counted ({_via(related[0])})"
     if status == rules.NOT_SATISFIED:
-        return "failing: " + ", ".join(failing)
+        return "failing: " + ", ".join(failing) + tail
     if status == rules.SATISFIED:
-        return "passing: " + ", ".join(passing)
-    stale = sum(e.stale for e in evs)
-    errors = sum(e.errors for e in evs)
+        return "passing: " + ", ".join(passing) + tail
+    if status == rules.PARTIAL:
+        return "passing: " + ", ".join(passing) + "; without a fresh outcome: " + ", ".join(incomplete) + tail
+    stale = sum(e.stale for e in det)
+    undated = sum(e.undated for e in det)
+    errors = sum(e.errors for e in det)
     if stale:
-        return f"only stale evidence ({stale} finding(s) older than the window)"
+        return f"only stale evidence ({stale} finding(s) older than the window)" + tail
+    if undated:
+        return f"only undated evidence ({undated} finding(s) whose scan time is unknown)" + tail
     if errors:
-        return f"only errors ({errors} check(s) could not run)"
+        return f"only errors ({errors} check(s) could not run)" + tail
+    if related:
+        return "no determinative evidence" + tail
     return "no evidence"
 
 
-def _control_reason(status: str, links: list[MitigationLink], att: list[RuleEvidence], party: str | None) -> str:
+def _via(e: RuleEvidence) -> str:
+    """How a rule's evidence reaches its mitigation, when it is related only."""
+    if e.mapped_by == "tool":
+        return f"{e.rule} through the tool-wide fallback"
+    if e.mapped_by == "cwe":
+        return f"{e.rule} through its CWE"
+    return f"{e.rule} {e.relationship or 'untyped'}"
+
+
+def _related_of(kb: KB, mitigations: dict[str, MitigationResult], links: list[MitigationLink]) -> tuple[list[Related], list[str]]:
+    """Status rules 5 and 7: related evidence of an item and why it needs review."""
+    related: list[Related] = []
+    review: list[str] = []
+    for ln in links:
+        m = mitigations[ln.id]
+        if not ln.determinative:
+            if ln.status in (rules.SATISFIED, rules.PARTIAL, rules.NOT_SATISFIED):
+                related.append(Related("link", ln.id, ln.status, ln.relationship))
+                if ln.status == rules.NOT_SATISFIED:
+                    review.append(f"related mitigation {ln.id} ({ln.relationship or 'untyped'}) is not-satisfied")
+            continue
+        for e in m.rules:
+            if not e.determinative and e.outcome in ("fail", "pass"):
+                via = "tool" if e.mapped_by == "tool" else "cwe" if e.mapped_by == "cwe" else "rule"
+                related.append(Related(via, e.rule, e.outcome, e.relationship))
+                if e.outcome == "fail":
+                    review.append(f"{_via(e)} fails for {ln.id}")
+    return related, review
+
+
+def _control(
+    kb: KB,
+    idx: KBIndex,
+    cid: str,
+    in_scopes: list[str],
+    mitigations: dict[str, MitigationResult],
+    att: list[RuleEvidence],
+) -> ControlResult:
+    """Status rule 5 for one control."""
+    resp = kb.party(cid)
+    party = resp.party if resp is not None else None
+    basis = resp.basis if resp is not None else None
+    methods = kb.methods_required(cid)
+    examine_only = methods is not None and "TEST" not in methods
+    links = [
+        MitigationLink(
+            m,
+            rel,
+            mitigations[m].status,
+            rules.is_determinative(rel) and not examine_only,
+            list(idx.link_parts.get((m, cid), ())),
+        )
+        for m, rel in idx.control_mitigations.get(cid, [])
+    ]
+    allowed = [e for e in att if methods is None or set(e.methods) & methods]
+    parts = kb.statement_parts(cid)
+    decided = rules.covering_status(
+        parts, [(ln.status, ln.relationship, ln.parts) for ln in links if ln.determinative], [e.outcome for e in allowed]
+    )
+    related, review = _related_of(kb, mitigations, links)
+    if examine_only:
+        review = [r for r in review if not r.startswith("related mitigation")]
+        for ln in links:
+            if ln.status == rules.NOT_SATISFIED:
+                review.append(f"{ln.id} is not-satisfied (scanner evidence; only {'/'.join(sorted(methods or ()))} can decide)")
+    status = rules.INHERITED if party == "provider" else decided.status
+    return ControlResult(
+        id=cid,
+        title=title_of(kb, cid),
+        status=status,
+        reason=_reason(status, decided, links, allowed, party, basis, parts, examine_only),
+        party=party,
+        scopes=in_scopes,
+        mitigations=links,
+        direct=att,
+        derived_status=status,
+        parts=list(parts),
+        covered=list(decided.covered),
+        related=related,
+        review=review,
+        basis=basis,
+    )
+
+
+def _safeguard(
+    kb: KB,
+    idx: KBIndex,
+    sid: str,
+    mitigations: dict[str, MitigationResult],
+    att: list[RuleEvidence],
+    controls: dict[str, ControlResult],
+    members: list[SafeguardResult],
+) -> SafeguardResult:
+    """Status rule 6 for one framework item."""
+    methods = kb.methods_required(sid)
+    examine_only = methods is not None and "TEST" not in methods
+    links = [
+        MitigationLink(
+            m,
+            rel,
+            mitigations[m].status,
+            rules.is_determinative(rel) and not examine_only,
+            list(idx.link_parts.get((m, sid), ())),
+        )
+        for m, rel in idx.safeguard_mitigations.get(sid, [])
+    ]
+    allowed = [e for e in att if methods is None or set(e.methods) & methods]
+    own = rules.covering_status(
+        (sid,), [(ln.status, ln.relationship, ln.parts) for ln in links if ln.determinative], [e.outcome for e in allowed]
+    )
+    status = rules.group_status(own.status, [s.status for s in members])
+    related, review = _related_of(kb, mitigations, links)
+    ctrls = idx.safeguard_controls.get(sid, [])
+    for c in ctrls:
+        cr = controls.get(c)
+        if cr is None:
+            continue
+        related.append(Related("crosswalk", c, cr.status, None))
+        if cr.status == rules.NOT_SATISFIED:
+            review.append(f"crosswalked control {c} is not-satisfied")
+    det = [ln for ln in links if ln.determinative]
+    what = f"{len(det)} determinative mitigation(s)"
+    if allowed:
+        what += f", {len(allowed)} attestation(s)"
+    if members:
+        what += f", {len(members)} member item(s) ({', '.join(f'{s.id}={s.status}' for s in members)})"
+    reason = (
+        f"{status}: from {what}; {len(ctrls)} crosswalked control(s) and {len(links) - len(det)} other link(s) are related only"
+    )
+    return SafeguardResult(
+        sid,
+        title_of(kb, sid),
+        status,
+        reason,
+        links,
+        list(ctrls),
+        [s.id for s in members],
+        derived_status=status,
+        direct=att,
+        related=related,
+        review=review,
+    )
+
+
+def _reason(
+    status: str,
+    decided: rules.Decided,
+    links: list[MitigationLink],
+    att: list[RuleEvidence],
+    party: str | None,
+    basis: str | None,
+    parts: tuple[str, ...],
+    examine_only: bool,
+) -> str:
+    """A control's status in words (status rule 5)."""
     if status == rules.INHERITED:
-        return f"provider responsibility ({party}): inherited from the FaaS platform"
+        return "inherited: the provider implements it" + (f" ({basis})" if basis else "")
+    det = [ln for ln in links if ln.determinative]
+    failing = [f"{ln.id} ({ln.relationship}) is not-satisfied" for ln in det if ln.status == rules.NOT_SATISFIED]
+    failing += [f"attestation {e.rule} fails" for e in att if e.outcome == "fail"]
+    if status == rules.NOT_SATISFIED:
+        return "not-satisfied: " + "; ".join(failing)
+    passing = [f"attestation {e.rule} passes ({'/'.join(e.methods)})" for e in att if e.outcome == "pass"]
+    passing += [f"{ln.id} ({ln.relationship}) is {ln.status}" for ln in det if ln.status in (rules.SATISFIED, rules.PARTIAL)]
+    if status == rules.SATISFIED:
+        return "satisfied: every statement part is covered: " + "; ".join(passing)
+    if status == rules.PARTIAL:
+        n = len(decided.covered)
+        named = f" ({', '.join(decided.covered)})" if n else ""
+        return f"partially-satisfied: {'; '.join(passing)}; covers {n} of {len(parts)} statement part(s){named}"
+    if examine_only:
+        return "not-assessed: only EXAMINE or INTERVIEW evidence (an attestation or a determination) can decide this control"
     if not links and not att:
-        return "no mitigation in the KB reaches this control"
-    parts = [f"{ln.id}={ln.status}" for ln in links] + [f"{e.rule}={e.outcome} (attestation)" for e in att]
-    return f"{status}: " + ", ".join(parts)
+        return "not-assessed: no mitigation in the KB reaches this control"
+    if not det and not att:
+        return f"not-assessed: {len(links)} mitigation(s) reach it by related links only; none can decide it"
+    return "not-assessed: no determinative evidence with a fresh outcome"
 
 
 def remediation_days(severity: str | None) -> int:
@@ -625,7 +825,8 @@ def _poam(
     mit_controls: dict[str, set[str]] = {}
     for c in controls.values():
         for ln in c.mitigations:
-            mit_controls.setdefault(ln.id, set()).add(c.id)
+            if ln.determinative:  # a POA&M item names the controls its weakness decides (status rule 2)
+                mit_controls.setdefault(ln.id, set()).add(c.id)
     items: list[PoamItem] = []
     for rule, fs in sorted(groups.items()):
         # one pass over the rule's findings; severities in order of first appearance, so that max() keeps the

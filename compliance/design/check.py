@@ -28,7 +28,7 @@ from compliance.design.result import DesignJson, DesignResult, FunctionJson, Sum
 from compliance.kb.load import KB
 from compliance.kb.model import DesignPredicate
 from compliance.kb.scope import KBIndex, resolve
-from compliance.kb.status import NOT_ASSESSED, NOT_SATISFIED, SATISFIED, combine
+from compliance.kb.status import NOT_ASSESSED, NOT_SATISFIED, SATISFIED, combine, is_determinative
 
 MET, UNMET = "met", "unmet"
 
@@ -119,7 +119,8 @@ def run_check(kb: KB, path: Path, scope: str, *, today: date, classification: Pa
     targets: list[tuple[str, list[tuple[str, str | None]]]] = [(c, idx.control_mitigations.get(c, [])) for c in sc.controls]
     targets += [(s, idx.safeguard_mitigations.get(s, [])) for s in sc.safeguards]
     for cid, links in targets:
-        mits = sorted({m for m, _rel in links})
+        # only determinative links (subset-of/equal) decide, as in the assessment (status rule 2)
+        mits = sorted({m for m, rel in links if is_determinative(rel)})
         checkable = {m: res.mitigations[m] for m in mits if m in res.mitigations}
         entry = kb.nodes.get(cid)
         res.controls[cid] = {

@@ -107,6 +107,11 @@ class Mapper:
                 return hit
         return None
 
+    def rule_node(self, tool: str, rule_id: str) -> str | None:
+        """The KB rule node a tool's rule id resolves to (aliases and folder prefixes included), if any."""
+        hit = self._rule(tool, rule_id)
+        return hit[0] if hit is not None else None
+
     def map(self, tool: str, rule_id: str, cwes: tuple[str, ...]) -> Mapping:
         key = (tool, rule_id, cwes)
         hit = self._cache.get(key)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from compliance.kb.model import EdgeKind, Node, NodeKind
+from compliance.kb.model import EdgeKind, Node, NodeKind, invert
 
 
 class Origin(NamedTuple):
@@ -50,6 +50,7 @@ class EdgeEntry:
     target: str
     kind: EdgeKind
     origin: Origin
+    #: read *source REL target* of this edge (the loader inverts a link declared on the edge's target)
     relationship: str | None = None
     rationale: str | None = None
     ref: str | None = None  # the mapping's source document (``source`` in exports)
@@ -59,6 +60,16 @@ class EdgeEntry:
     confidence: str | None = None
     #: statement parts of the target that the link covers (mitigation -> control links)
     parts: tuple[str, ...] = ()
+
+    @property
+    def inverted(self) -> bool:
+        """True when the record that declared the link is the edge's target, so the YAML reads the other way."""
+        return self.declared_by is not None and self.declared_by == self.target and self.declared_by != self.source
+
+    @property
+    def declared_relationship(self) -> str | None:
+        """The relationship as written in the YAML: *declaring record REL linked item*."""
+        return invert(self.relationship) if self.inverted else self.relationship
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -50,6 +50,7 @@ _SCALAR_FIELDS = (
     "tool",
     "rule_id",
     "severity",
+    "evidence",
     "type",
     "section",
     "requirement",
@@ -68,6 +69,9 @@ def node_attrs(kb: GraphSource, node_id: str) -> dict[str, Any]:
         value = getattr(rec, name, None)
         if value is not None and value != "":
             attrs[name] = value
+    nature = getattr(rec, "nature", None)
+    if nature:  # a mitigation's nature: a list, exported as one comma-separated value
+        attrs["nature"] = ",".join(nature)
     if entry.kind is NodeKind.CONTROL:
         resp = kb.party(node_id)
         if resp is not None:

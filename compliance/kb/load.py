@@ -34,6 +34,7 @@ from compliance.kb.model import (
     Mitigation,
     Node,
     PartialLink,
+    Relationship,
     Risk,
     Rule,
     Safeguard,
@@ -274,20 +275,27 @@ def _add_node(kb: KB, entry: NodeEntry) -> None:
     kb.nodes[entry.id] = entry
 
 
+def _edge_relationship(rel: Relationship | None, src: str, owner: str) -> str | None:
+    """The link's relationship read *source REL target* of the edge: a link the edge's target declared (YAML reads
+    *declaring record REL linked item*) is inverted, subset-of <-> superset-of."""
+    if rel is None:
+        return None
+    return rel.value if owner == src else rel.inverse().value
+
+
 def _link_edge(src: str, dst: str, kind: EdgeKind, link: Link, o: Origin, owner: str) -> EdgeEntry:
     conf = link.confidence.value if link.confidence is not None else None
-    return EdgeEntry(
-        src, dst, kind, o, link.relationship.value, link.rationale, link.source, owner, link.override, conf, tuple(link.parts)
-    )
+    rel = _edge_relationship(link.relationship, src, owner)
+    return EdgeEntry(src, dst, kind, o, rel, link.rationale, link.source, owner, link.override, conf, tuple(link.parts))
 
 
-def _partial_edge(src: str, dst: str, kind: EdgeKind, link: str | PartialLink, o: Origin) -> EdgeEntry:
+def _partial_edge(src: str, dst: str, kind: EdgeKind, link: str | PartialLink, o: Origin, owner: str) -> EdgeEntry:
     """An edge from a link that may be a bare id (older form): missing fields stay None."""
     if isinstance(link, str):
-        return EdgeEntry(src, dst, kind, o)
-    rel = link.relationship.value if link.relationship is not None else None
+        return EdgeEntry(src, dst, kind, o, declared_by=owner)
+    rel = _edge_relationship(link.relationship, src, owner)
     conf = link.confidence.value if link.confidence is not None else None
-    return EdgeEntry(src, dst, kind, o, rel, link.rationale, link.source, confidence=conf)
+    return EdgeEntry(src, dst, kind, o, rel, link.rationale, link.source, owner, confidence=conf)
 
 
 def _to(link: str | PartialLink) -> str:
@@ -308,10 +316,11 @@ def _inline_edges(rec: Node, section: str, i: int, origin: Any) -> Iterable[Edge
             yield EdgeEntry(rec.id, rec.standard, EdgeKind.PART_OF, origin(section, i, "standard"))
     elif isinstance(rec, Risk):
         for j, other in enumerate(rec.corresponds_to):
-            yield _partial_edge(rec.id, _to(other), EdgeKind.CORRESPONDS_TO, other, origin(section, i, "corresponds_to", j))
+            o = origin(section, i, "corresponds_to", j)
+            yield _partial_edge(rec.id, _to(other), EdgeKind.CORRESPONDS_TO, other, o, rec.id)
     elif isinstance(rec, Mitigation):
         for j, r in enumerate(rec.risks):
-            yield _partial_edge(_to(r), rec.id, EdgeKind.MITIGATED_BY, r, origin(section, i, "risks", j))
+            yield _partial_edge(_to(r), rec.id, EdgeKind.MITIGATED_BY, r, origin(section, i, "risks", j), rec.id)
         for j, link in enumerate(rec.controls):
             yield _link_edge(rec.id, link.to, EdgeKind.MAPS_TO, link, origin(section, i, "controls", j), rec.id)
         for j, link in enumerate(rec.safeguards):

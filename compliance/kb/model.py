@@ -37,7 +37,11 @@ section         node kind and the edges its records declare
                 (``sckb design check``); not graph nodes
 ==============  ==========================================================
 
-*Mapping* edges carry an NIST IR 8477 relationship, a rationale and a source.
+*Mapping* edges carry an NIST IR 8477 relationship, a rationale and a source. A link reads *declaring record
+REL linked item* in YAML, and *source REL target* of the edge in the graph and every export: the two readings
+differ only for the links a mitigation declares about the records that point at it (``risks:``, giving risk
+``mitigated-by`` mitigation, and ``strategies:``, giving strategy ``implemented-by`` mitigation), whose
+relationship the loader inverts (subset-of <-> superset-of) so that an exported edge always reads the right way.
 """
 
 from __future__ import annotations
@@ -52,12 +56,34 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"^[
 
 
 class Relationship(StrEnum):
-    """NIST IR 8477 set-theory relationship: *focal* (source) REL *reference* (target)."""
+    """NIST IR 8477 set-theory relationship: *focal* (source) REL *reference* (target).
+
+    In YAML a link reads *declaring record REL linked item*. In the graph and every export it reads
+    *edge source REL edge target*; where the edge points back at the declaring record (risk -> mitigation and
+    strategy -> mitigation links are declared on the mitigation), the loader stores the :meth:`inverse`.
+    """
 
     EQUAL = "equal"
     SUBSET_OF = "subset-of"
     SUPERSET_OF = "superset-of"
     INTERSECTS_WITH = "intersects-with"
+
+    def inverse(self) -> Relationship:
+        """The same link read from the other end: subset-of <-> superset-of; equal and intersects-with stay."""
+        return _INVERSE.get(self, self)
+
+
+_INVERSE = {Relationship.SUBSET_OF: Relationship.SUPERSET_OF, Relationship.SUPERSET_OF: Relationship.SUBSET_OF}
+
+
+def invert(relationship: str | None) -> str | None:
+    """:meth:`Relationship.inverse` of a stored relationship value (None and unknown values stay as they are)."""
+    if relationship is None:
+        return None
+    try:
+        return Relationship(relationship).inverse().value
+    except ValueError:
+        return relationship
 
 
 class NodeKind(StrEnum):
@@ -279,14 +305,28 @@ class Risk(Node):
 RiskLink = PartialLink
 
 
+#: What a mitigation does about an attack or failure (a small vocabulary, after the usual control types):
+#: ``preventive`` stops it from happening (validation, least privilege, encryption, blocking a deployment);
+#: ``detective`` notices that it happens or happened (logs, trails, tracing, alarms, scans that report);
+#: ``corrective`` limits the damage or restores service afterwards (backups, retries, incident response).
+Nature = Literal["preventive", "detective", "corrective"]
+
+
 class Mitigation(Node):
     phase: Literal["code", "identity", "runtime", "event-input"]
+    #: One or more of :data:`Nature`. A scanner rule declaring ``evidence: detective`` may be ``subset-of`` or
+    #: ``equal`` only to a mitigation whose nature includes ``detective`` (``sckb kb validate``). Optional, so older
+    #: overlays still load; every shipped mitigation declares one (tests/test_kb_rigor.py).
+    nature: list[Nature] = Field(default_factory=list)
     description: NonEmpty
     guidance: Providers
-    #: Risks this mitigation treats; the bare id form loads but ``kb validate`` reports it as incomplete.
+    #: Risks this mitigation treats, read "this mitigation REL the risk's treatment" (the graph edge is risk ->
+    #: mitigation, so it carries the inverse); the bare id form loads but ``kb validate`` reports it as incomplete.
     risks: list[Id | PartialLink] = Field(default_factory=list)
     controls: list[Link] = Field(default_factory=list)
     safeguards: list[Link] = Field(default_factory=list)
+    #: SP 800-204 strategies, read "this mitigation REL the strategy" (the graph edge is strategy -> mitigation,
+    #: so it carries the inverse: a mitigation subset-of a strategy is exported "strategy superset-of mitigation").
     strategies: list[Link] = Field(default_factory=list)
 
 
@@ -299,6 +339,11 @@ class Rule(Node):
     #: Other ids the same tool reports for this rule (e.g. Trivy's legacy long ids).
     aliases: list[NonEmpty] = Field(default_factory=list)
     severity: str | None = None
+    #: What a passing check shows, in the vocabulary of a mitigation's :data:`Nature`: ``detective`` for checks that
+    #: only verify that an alarm, metric filter, log, trail, tracing or monitoring setting exists. Such a rule links
+    #: ``subset-of``/``equal`` only to detective mitigations; a rule whose id or title names a metric filter or an
+    #: alarm must declare it (``sckb kb validate``).
+    evidence: Nature | None = None
     cwes: list[Id] = Field(default_factory=list)
     mitigations: list[Link] = Field(default_factory=list)
     #: Why this rule maps to no mitigation (required when ``mitigations`` is empty).
@@ -354,12 +399,21 @@ class Assurance(_Record):
 
 
 class Responsibility(_Record):
-    """FaaS shared responsibility for a control (or, as a default, for a family)."""
+    """FaaS shared responsibility for a control (or, as a default, for a family).
+
+    ``provider`` (the control is inherited from the cloud platform) only ever comes from a per-control entry with a
+    ``basis``; a family default is ``customer`` or ``shared``; every ``-1`` control (policy and procedures) resolves to
+    ``customer``. ``sckb kb validate`` checks all three (``compliance/kb/rigor.py``).
+    """
 
     control: Id | None = None
     family: str | None = None
     party: Literal["provider", "customer", "shared"]
     rationale: NonEmpty
+    #: The provider statement the entry rests on, document and section in our own words (e.g. the AWS Shared
+    #: Responsibility Model, Microsoft's "Shared responsibility in the cloud" table, a FedRAMP customer
+    #: responsibility matrix). Required when ``party`` is ``provider``.
+    basis: NonEmpty | None = None
     override: bool = False
 
 

@@ -66,6 +66,10 @@ class ControlMitigation(MappingFields):
 class ResponsibilityRef(TypedDict):
     party: str
     rationale: str
+    #: the provider statement a ``provider`` entry rests on (document and section)
+    basis: NotRequired[str]
+    #: where the party comes from: the control's own entry, its parent control's, or its family default
+    via: str
 
 
 class BaselineRef(TypedDict):
@@ -262,6 +266,12 @@ def control(kb: KB, control_id: str) -> ControlResult:
             row["tailoring"] = brec.tailoring[cid]
         baselines.append(row)
     resp = kb.party(cid)
+    responsibility: ResponsibilityRef | None = None
+    if resp is not None:
+        via = "control" if resp.control == cid else "family" if resp.family is not None else f"parent {resp.control}"
+        responsibility = ResponsibilityRef(party=resp.party, rationale=resp.rationale, via=via)
+        if resp.basis:
+            responsibility["basis"] = resp.basis
     return ControlResult(
         id=cid,
         kind="control",
@@ -270,7 +280,7 @@ def control(kb: KB, control_id: str) -> ControlResult:
         parent=rec.parent,
         withdrawn=rec.withdrawn,
         enhancements=_by_kind(g, [cid], EdgeKind.ENHANCEMENT_OF, incoming=True),
-        responsibility=ResponsibilityRef(party=resp.party, rationale=resp.rationale) if resp else None,
+        responsibility=responsibility,
         mitigations=mit_rows,
         risks=sorted({r for mrow in mit_rows for r in mrow["risks"]}),
         rules=sorted({r for mrow in mit_rows for r in mrow["rules"]}),

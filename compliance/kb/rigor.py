@@ -1,4 +1,5 @@
-"""Rigor rules for curated mapping links: every link between two frameworks' items must be defensible.
+"""Rigor rules for curated mapping links (every link between two frameworks' items must be defensible) and for
+the shared-responsibility entries that decide which controls are inherited.
 
 Each rule is a small function ``check_*(kb) -> list[Problem]`` over the loaded KB, reported by
 ``sckb kb validate`` as ``file:line: message`` at the line of the offending link. Frameworks are read from
@@ -6,7 +7,9 @@ the data (``kb.frameworks``, their crosswalks), never named here.
 
 A link's *focal* end is the record that declares it (a mitigation for its risk, control, safeguard and
 strategy links; a rule for its mitigation links; a CWE for its risk links; the ``from`` of an explicit
-edge); the *other* end is the item it names.
+edge); the *other* end is the item it names. Rules about the focal record read a link as the YAML states it
+(:attr:`EdgeEntry.declared_relationship`); rules about exported edges read it *source REL target*
+(:attr:`EdgeEntry.relationship`).
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from compliance.kb.core import KB
-from compliance.kb.entries import EdgeEntry, Problem
+from compliance.kb.entries import EdgeEntry, Origin, Problem
 from compliance.kb.model import (
     MAPPING_EDGES,
     PARTIAL_EDGES,
     Control,
     EdgeKind,
+    Mitigation,
     NodeKind,
+    Responsibility,
     Risk,
     Rule,
     Safeguard,
@@ -164,7 +169,7 @@ def check_circular_source(kb: KB) -> list[Problem]:
 def _by_focal_and_framework(kb: KB, relationship: str) -> dict[tuple[str, str, str], list[EdgeEntry]]:
     groups: dict[tuple[str, str, str], list[EdgeEntry]] = defaultdict(list)
     for e in _mapping_links(kb):
-        if e.relationship == relationship:
+        if e.declared_relationship == relationship:  # read from the focal record, as the YAML states it
             focal, other = _ends(e)
             groups[(focal, e.kind.value, framework_key(kb, other))].append(e)
     return groups
@@ -203,6 +208,23 @@ def check_multiple_equal(kb: KB) -> list[Problem]:
     return out
 
 
+def check_repeated_rationale(kb: KB) -> list[Problem]:
+    """Two mapping links of one record with the same rationale (case and spacing ignored): each link needs its own
+    reason, and a copied sentence usually means one of the two links was not thought through."""
+    seen: dict[tuple[str, str], EdgeEntry] = {}
+    out: list[Problem] = []
+    for e in _mapping_links(kb):
+        if not e.rationale:
+            continue
+        focal = _ends(e)[0]
+        key = (focal, " ".join(e.rationale.casefold().split()))
+        first = seen.setdefault(key, e)
+        if first is not e:
+            other, where = _ends(first)[1], first.origin
+            out.append(_at(e, f"{_label(e)} repeats the rationale of its link to {other} ({where}); give each its own reason"))
+    return out
+
+
 def check_design_rule_equal(kb: KB) -> list[Problem]:
     """An sckb-design rule typed ``equal``: a design predicate sees only part of a mitigation in the design."""
     out: list[Problem] = []
@@ -214,17 +236,113 @@ def check_design_rule_equal(kb: KB) -> list[Problem]:
 
 
 def check_strategy_direction(kb: KB) -> list[Problem]:
-    """A strategy link typed ``subset-of`` or ``equal``: strategy links are exported strategy -> mitigation,
-    so the type would claim the whole recommendation lies inside (or is) one mitigation."""
+    """A strategy link exported ``subset-of`` or ``equal``: the edge is strategy -> mitigation, so the type would
+    claim the whole recommendation lies inside (or is) one mitigation. In the YAML (declared on the mitigation,
+    read *mitigation REL strategy*) that is ``superset-of`` or ``equal``."""
     return [
         _at(
             e,
-            f"exported as {e.source} {e.relationship} {e.target}: use intersects-with, or superset-of when the "
-            "mitigation lies within the strategy",
+            f"exported as {e.source} {e.relationship} {e.target} (declared {e.target} {e.declared_relationship} "
+            f"{e.source}): declare intersects-with, or subset-of when the mitigation lies within the strategy",
         )
         for e in _mapping_links(kb)
         if e.kind is EdgeKind.IMPLEMENTED_BY and e.relationship in ("subset-of", "equal")
     ]
+
+
+def _party_entry(kb: KB, control_id: str) -> tuple[str, Responsibility, Origin] | None:
+    """The responsibility entry a control resolves to (its own, its parent's, its family's), with its key."""
+    entry = kb.nodes.get(control_id)
+    rec = entry.record if entry is not None else None
+    keys = [control_id]
+    if isinstance(rec, Control):
+        keys += [*([rec.parent] if rec.parent else []), "family:" + rec.family]
+    for key in keys:
+        if key in kb.responsibility:
+            resp, origin = kb.responsibility[key]
+            return key, resp, origin
+    return None
+
+
+def check_provider_basis(kb: KB) -> list[Problem]:
+    """A ``provider`` responsibility entry without a ``basis`` naming the provider statement it rests on."""
+    return [
+        Problem(o.file, o.line, f"responsibility for {key} is provider without a basis (cite the provider's statement)")
+        for key, (r, o) in kb.responsibility.items()
+        if r.party == "provider" and not r.basis
+    ]
+
+
+def check_family_default_party(kb: KB) -> list[Problem]:
+    """A family default of ``provider``: a family always holds controls the customer must act on (its -1 at least),
+    so inheritance is only ever claimed control by control."""
+    return [
+        Problem(
+            o.file,
+            o.line,
+            f"family default for {r.family} is provider; use customer or shared, and name inherited controls one by one",
+        )
+        for r, o in kb.responsibility.values()
+        if r.family is not None and r.party == "provider"
+    ]
+
+
+_POLICY_CONTROL = re.compile(r"^[A-Z]{2}-1$")
+
+
+def check_policy_controls_customer(kb: KB) -> list[Problem]:
+    """A -1 control (the family's policy and procedures) that does not resolve to ``customer``."""
+    out: list[Problem] = []
+    for entry in kb.of_kind(NodeKind.CONTROL):
+        rec = entry.record
+        if not _POLICY_CONTROL.match(entry.id) or (isinstance(rec, Control) and rec.withdrawn):
+            continue
+        hit = _party_entry(kb, entry.id)
+        if hit is not None and hit[1].party != "customer":
+            key, resp, o = hit
+            via = "" if key == entry.id else f" (through {key})"
+            out.append(
+                Problem(o.file, o.line, f"{entry.id} (policy and procedures) resolves to {resp.party}{via}; it is the customer's")
+            )
+    return out
+
+
+#: Words in a rule's id or title that say it checks a monitoring setting (a metric filter, an alarm).
+_MONITORING_RULE = re.compile(r"metric[ _-]?filters?|(?<![a-z])alarms?(?![a-z])", re.IGNORECASE)
+
+
+def check_detective_evidence(kb: KB) -> list[Problem]:
+    """A rule declaring ``evidence: detective`` linked ``subset-of`` or ``equal`` to a mitigation whose nature does not
+    include detective: a check that an alarm, log or monitoring setting exists shows detection, not prevention, so it
+    can only overlap (intersects-with) a preventive or corrective mitigation."""
+    out: list[Problem] = []
+    for e in _mapping_links(kb):
+        if e.kind is not EdgeKind.EVIDENCES or e.relationship not in ("subset-of", "equal"):
+            continue
+        rule = kb.nodes[e.source].record if e.source in kb.nodes else None
+        mit = kb.nodes[e.target].record if e.target in kb.nodes else None
+        if not isinstance(rule, Rule) or rule.evidence != "detective" or not isinstance(mit, Mitigation):
+            continue
+        if "detective" not in mit.nature:
+            nature = ", ".join(mit.nature) or "none declared"
+            msg = (
+                f"{_label(e)} is {e.relationship}, but the rule's evidence is detective and the mitigation's nature is "
+                f"{nature}; use intersects-with or link a detective mitigation"
+            )
+            out.append(_at(e, msg))
+    return out
+
+
+def check_monitoring_rule_evidence(kb: KB) -> list[Problem]:
+    """A rule whose id or title names a metric filter or an alarm without ``evidence: detective`` (keeps an alarm check
+    from being read as proof of a preventive mitigation again)."""
+    out: list[Problem] = []
+    for entry in kb.of_kind(NodeKind.RULE):
+        rec = entry.record
+        if isinstance(rec, Rule) and rec.evidence != "detective" and _MONITORING_RULE.search(f"{rec.id} {rec.title}"):
+            o = entry.origin
+            out.append(Problem(o.file, o.line, f"rule {rec.id} checks a metric filter or alarm: declare evidence: detective"))
+    return out
 
 
 def _base(control_id: str) -> str:
@@ -275,9 +393,15 @@ RULES: tuple[Callable[[KB], list[Problem]], ...] = (
     check_circular_source,
     check_contradictory_subset,
     check_multiple_equal,
+    check_repeated_rationale,
     check_design_rule_equal,
     check_strategy_direction,
     check_crosswalk_support,
+    check_provider_basis,
+    check_family_default_party,
+    check_policy_controls_customer,
+    check_detective_evidence,
+    check_monitoring_rule_evidence,
 )
 
 

@@ -31,6 +31,10 @@ class KBIndex:
     safeguard_mitigations: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
     safeguard_controls: dict[str, list[str]] = field(default_factory=dict)
     safeguard_specs: dict[str, list[str]] = field(default_factory=dict)
+    #: (mitigation, control or safeguard) -> the statement parts the maps-to link names
+    link_parts: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    #: (rule node, mitigation) -> the relationship of the rule's ``evidences`` link
+    rule_links: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
     @classmethod
     def build(cls, kb: KB) -> KBIndex:
@@ -41,10 +45,14 @@ class KBIndex:
                 continue
             if e.kind is EdgeKind.MAPS_TO:
                 target = kinds[e.target]
+                if e.parts:
+                    idx.link_parts[(e.source, e.target)] = e.parts
                 if target is NodeKind.CONTROL:
                     idx.control_mitigations.setdefault(e.target, []).append((e.source, e.relationship))
                 elif target is NodeKind.SAFEGUARD:
                     idx.safeguard_mitigations.setdefault(e.target, []).append((e.source, e.relationship))
+            elif e.kind is EdgeKind.EVIDENCES:
+                idx.rule_links[(e.source, e.target)] = e.relationship
             elif e.kind is EdgeKind.CROSSWALK:
                 idx.safeguard_controls.setdefault(e.source, []).append(e.target)
             elif e.kind is EdgeKind.PART_OF and kinds[e.source] is NodeKind.SAFEGUARD:

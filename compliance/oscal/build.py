@@ -223,10 +223,12 @@ def _inventory_item(subject: str) -> dict[str, Any]:
 
 
 def _mit_controls(a: Assessment) -> dict[str, list[str]]:
+    """mitigation -> the controls its status decides (determinative links only)."""
     out: dict[str, list[str]] = {}
     for c in a.controls.values():
         for ln in c.mitigations:
-            out.setdefault(ln.id, []).append(c.id)
+            if ln.determinative:
+                out.setdefault(ln.id, []).append(c.id)
     return out
 
 
@@ -388,10 +390,14 @@ def assessment_results(a: Assessment, *, ap_href: str = AP_FILE) -> dict[str, An
         obs = set(obs_by_ctrl.get(ctl.id, ()))
         risk_ids: set[str] = set()
         for ln in ctl.mitigations:
+            # the observations of related links are relevant too (listed, marked below); only determinative
+            # paths bring their risks, as only they decide (status rule 2)
             obs.update(obs_by_mit.get(ln.id, ()))
+            if not ln.determinative:
+                continue
             mres = a.mitigations.get(ln.id)
             for r in mres.rules if mres else []:
-                if r.outcome == "fail" and r.rule in risk_rules:
+                if r.determinative and r.outcome == "fail" and r.rule in risk_rules:
                     risk_ids.add(_risk_uuid(r.rule))
         for r in ctl.direct:
             if r.outcome == "fail" and r.rule in risk_rules:
@@ -422,7 +428,10 @@ def assessment_results(a: Assessment, *, ap_href: str = AP_FILE) -> dict[str, An
                     if d is None
                     else f"Determined {d.status} by {d.by} ({d.role}) on {d.date}: {d.rationale.rstrip('.')}. "
                     f"The evidence alone gives {ctl.derived_status or rules.NOT_ASSESSED} ({ctl.reason}).",
-                    "props": [prop("responsibility", ctl.party)] if ctl.party else [],
+                    "props": ([prop("responsibility", ctl.party)] if ctl.party else [])
+                    + [prop("statement-parts-covered", f"{len(ctl.covered)}/{len(ctl.parts)}")]
+                    + [prop("related-evidence", f"{r.via} {r.id} ({r.relationship or r.via}): {r.status}") for r in ctl.related]
+                    + [prop("needs-review", why) for why in ctl.review],
                     "origins": [_origin(d)] if d is not None else [],
                     "target": target,
                     "related-observations": [{"observation-uuid": u} for u in sorted(obs)],

@@ -359,6 +359,8 @@ def from_assessment(
                     more_failed=sum(r.failed for r in rs[opt.top_rules :]),
                     more_passed=sum(r.passed for r in rs[opt.top_rules :]),
                     confidence=_confidence(kb, link.id, cid),
+                    determinative=link.determinative,
+                    parts=tuple(link.parts),
                 )
             )
         for r in c.direct:
@@ -385,6 +387,9 @@ def from_assessment(
                 evidence_files=len(files),
                 citations=cites,
                 citations_more=max(0, n_fail - len(cites)),
+                parts=tuple(c.parts),
+                covered=tuple(c.covered),
+                review=tuple(c.review),
                 determination=_determination_row(c, anchor),
             )
         )
@@ -489,6 +494,9 @@ def from_assessment(
         "poam": len(poam),
         "poam_overdue": sum(1 for p in poam if p.overdue),
         "stale_findings": a.stale_findings,
+        "undated_findings": a.undated_findings,
+        "accept_ingest_time": a.accept_ingest_time,
+        "needs_review": sum(1 for c in a.controls.values() if c.review),
         "unmapped": len(a.unmapped),
         "safeguards": len(a.safeguards),
     }

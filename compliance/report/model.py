@@ -89,6 +89,10 @@ class MitigationPath:
     more_passed: int = 0
     #: the curated mitigation -> control link's confidence (high / medium / low), when it states one
     confidence: str | None = None
+    #: whether the link can decide the control (subset-of/equal) or is related evidence only
+    determinative: bool = True
+    #: the statement parts the link names
+    parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,11 @@ class ControlSection:
     evidence_files: int
     citations: tuple[Citation, ...]
     citations_more: int
+    #: the statement's parts and those covered by satisfied determinative evidence
+    parts: tuple[str, ...] = ()
+    covered: tuple[str, ...] = ()
+    #: why an assessor should look although the status does not say so
+    review: tuple[str, ...] = ()
     #: an assessor's determination set ``status``; ``derived_status`` is what the evidence gave (issue 21)
     determination: DeterminationRow | None = None
 

@@ -65,6 +65,20 @@ def mermaid_js() -> Path | None:
     return None
 
 
+#: Markers in the site's hand-written pages, replaced by text generated from the source of truth.
+STATUS_MARKER = "<!-- sckb:status-rules -->"
+
+
+def _fill_markers(docs: Path) -> None:
+    """Put the status rules (:func:`compliance.kb.status.rules_markdown`) where a page asks for them."""
+    from compliance.kb.status import rules_markdown
+
+    for md_file in sorted(docs.rglob("*.md")):
+        text = md_file.read_text(encoding="utf-8")
+        if STATUS_MARKER in text:
+            md_file.write_text(text.replace(STATUS_MARKER, rules_markdown()), encoding="utf-8")
+
+
 def write_project(content: SiteContent, build_dir: Path, *, source: Path | None = None) -> tuple[Path, bool]:
     """Write the MkDocs project (copy of ``site/`` plus generated pages) into ``build_dir``.
     Returns the config file to build and whether mermaid is served locally."""
@@ -73,6 +87,7 @@ def write_project(content: SiteContent, build_dir: Path, *, source: Path | None 
         raise InputError("no mkdocs.yml in the site folder", path=src)
     shutil.copytree(src, build_dir, dirs_exist_ok=True)
     docs = build_dir / "docs"
+    _fill_markers(docs)
     for path, page in content.pages.items():
         target = docs / path
         target.parent.mkdir(parents=True, exist_ok=True)

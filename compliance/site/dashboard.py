@@ -101,10 +101,17 @@ def dashboard_pages(gen: PageMaker, a: Assessment) -> list[NavItem]:
         cpage.add(f"# {md(fam)} {md(fam_title)}: control status", "")
         body = []
         for r in results:
-            mits = ", ".join(f"{gen.link(cpage, m.id)} ({md(m.status)})" for m in r.mitigations)
+            # determinative links decide; related ones are shown, marked, never deciding (status rule 2)
+            mits = ", ".join(
+                f"{gen.link(cpage, m.id)} ({md(m.status)}{'' if m.determinative else ', related'})" for m in r.mitigations
+            )
+            why = md(r.reason) + "".join(f"<br>needs review: {md(x)}" for x in r.review)
+            covered = f"{len(r.covered)}/{len(r.parts)}" if r.parts and r.party != "provider" else ""
             shown = f"**{md(r.status)}**" + (f" {md(status_label(r)[len(r.status) :].strip())}" if r.determination else "")
-            body.append([gen.link(cpage, r.id), md(r.title), shown, md(r.reason), md(r.party or ""), mits])
-        cpage.add(*gen.table(cpage, ["control", "title", "status", "why", "responsibility", "mitigations"], body))
+            body.append([gen.link(cpage, r.id), md(r.title), shown, why, covered, md(r.party or ""), mits])
+        cpage.add(
+            *gen.table(cpage, ["control", "title", "status", "why", "parts covered", "responsibility", "mitigations"], body)
+        )
         rows.append([gen.page_link(fam_page, cpage.path, fam), md(fam_title), *(str(c.get(s, 0)) for s in statuses)])
         fam_nav.append({attr(f"{fam} {fam_title}"): cpage.path})
     fam_page.add(*gen.table(fam_page, ["family", "title", *statuses], rows))

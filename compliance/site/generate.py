@@ -401,6 +401,8 @@ class Generator:
             resp = self.kb.party(node_id)
             if resp is not None:
                 facts.append(("Shared responsibility", f"**{md(resp.party)}**: {md(resp.rationale)}"))
+                if resp.basis:
+                    facts.append(("Responsibility basis", md(resp.basis)))
         for label, text in paragraphs:
             page.add(f"**{md(label)}.** {md(text)}", "")
         if facts:
@@ -433,7 +435,11 @@ class Generator:
                 rows = sorted(groups[kind_value], key=lambda r: natural_key(r[0]))
                 phrase = EDGE_PHRASES[kind][0 if direction == "outgoing" else 1]
                 this = self.kind_label(node_id)
-                page.add(f"**This {md(this)} {md(phrase)}** ({len(rows)}, edge `{kind_value}`, {direction})", "")
+                # a mapping's relationship reads edge source REL edge target, whichever end this page is
+                reads = ""
+                if kind in MAPPING_EDGES:
+                    reads = "; relationship reads *" + ("this REL row" if direction == "outgoing" else "row REL this") + "*"
+                page.add(f"**This {md(this)} {md(phrase)}** ({len(rows)}, edge `{kind_value}`, {direction}{reads})", "")
                 if len(rows) > COMPACT_AFTER and kind not in MAPPING_EDGES:
                     page.add(" · ".join(self.link(page, other) for other, _ in rows), "")
                     continue

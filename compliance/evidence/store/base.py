@@ -174,6 +174,8 @@ class SlotCodes(NamedTuple):
     stale: int
     future: int
     irregular: int  # a time that is not canonical ISO 8601 (``YYYY-MM-DDTHH:MM:SSZ``)
+    #: evidence dated only at ingest (``scan_time_source`` ``ingest``); None: such evidence counts as dated
+    undated: int | None = None
 
 
 class GroupRow(NamedTuple):
@@ -430,8 +432,9 @@ class Store(ABC):
         window [``start``, ``now``] (canonical ISO times) as ``slots`` codes. ``workers`` may read in parallel."""
 
     @abstractmethod
-    def open_failures(self, start: str, now: str) -> Iterator[FailingRow]:
-        """The open findings whose latest observation failed, last seen within [``start``, ``now``]."""
+    def open_failures(self, start: str, now: str, dated_only: bool = False) -> Iterator[FailingRow]:
+        """The open findings whose latest observation failed, last seen within [``start``, ``now``] (with
+        ``dated_only``, only those whose evidence states its scan time or was given one at ingest)."""
 
     # ------------------------------------------------------------------ assessments
     @abstractmethod

@@ -249,6 +249,7 @@ _NEEDED = {
         "id",
         "file_id",
         "result",
+        "scan_time_source",
         "method",
         "targets",
         "function",
@@ -276,7 +277,8 @@ def _slot_sql(start_s: str, now_s: str, s: SlotCodes) -> str:
     return (
         f"CASE WHEN length(i.last_seen) != 20 OR substr(i.last_seen, 20) != 'Z' THEN {int(s.irregular)}"
         f" WHEN i.last_seen < '{start_s}' THEN {int(s.stale)} WHEN i.last_seen > '{now_s}' THEN {int(s.future)}"
-        f" WHEN o.result = 'fail' THEN (CASE WHEN i.status = 'open' THEN {int(s.failed)} ELSE {int(s.closed)} END)"
+        + (f" WHEN o.scan_time_source = 'ingest' THEN {int(s.undated)}" if s.undated is not None else "")
+        + f" WHEN o.result = 'fail' THEN (CASE WHEN i.status = 'open' THEN {int(s.failed)} ELSE {int(s.closed)} END)"
         f" WHEN o.result = 'pass' THEN {int(s.passed)} WHEN o.result = 'error' THEN {int(s.error)} ELSE {int(s.info)} END"
     )
 
@@ -511,8 +513,9 @@ class SQLiteStore(Store):
     def tally_groups(self, start: str, now: str, slots: SlotCodes, workers: int = 1) -> SQLiteGroupScan:
         return SQLiteGroupScan(self.conn, _groups_sql(start, now, slots), workers)
 
-    def open_failures(self, start: str, now: str) -> Iterator[FailingRow]:
-        return map(FailingRow._make, self.conn.execute(_FAILING_SQL, (start, now)))
+    def open_failures(self, start: str, now: str, dated_only: bool = False) -> Iterator[FailingRow]:
+        sql = _FAILING_SQL + (" AND o.scan_time_source != 'ingest'" if dated_only else "")
+        return map(FailingRow._make, self.conn.execute(sql, (start, now)))
 
     # ------------------------------------------------------------------ assessments
     def _ensure_assess(self) -> None:
