@@ -8,7 +8,7 @@ and the OSCAL export read these objects; none of them re-decides a status.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, TypedDict, TypeVar
+from typing import Any, NotRequired, TypedDict, TypeVar
 
 from compliance.evidence.model import StoredFinding
 from compliance.kb import status as rules
@@ -257,6 +257,9 @@ class AssessmentSummary(TypedDict):
     stale_files: list[str]
     poam_items: int
     poam_overdue: int
+    #: only for an assessment of a system (``--system``): its name and the findings left outside its boundary
+    system: NotRequired[str]
+    outside_findings: NotRequired[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,10 +271,18 @@ class AssessmentInfo:
     now: str
     scopes: tuple[str, ...]
     counts: dict[str, int]  # controls per status
+    system: str | None = None  # the system assessed (``--system``); None: the whole workspace
 
     def as_dict(self) -> dict[str, object]:
         """As ``sckb assess list --json`` prints it."""
-        return {"id": self.id, "seq": self.seq, "now": self.now, "scopes": list(self.scopes), "counts": self.counts}
+        return {
+            "id": self.id,
+            "seq": self.seq,
+            "now": self.now,
+            "scopes": list(self.scopes),
+            "counts": self.counts,
+            "system": self.system,
+        }
 
 
 @dataclass(slots=True)
@@ -383,6 +394,13 @@ class Assessment:
         }
 
     def summary(self) -> AssessmentSummary:
+        s = self._summary()
+        if self.system is not None:  # only then: a workspace-wide assessment's summary stays as it was
+            s["system"] = self.system
+            s["outside_findings"] = self.outside_findings
+        return s
+
+    def _summary(self) -> AssessmentSummary:
         return {
             "id": self.id,
             "now": self.now,

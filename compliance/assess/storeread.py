@@ -26,6 +26,7 @@ from compliance.assess.model import Assessment, Determination, FindingRecord
 from compliance.assess.tally import DEFAULT_MAX_AGE_DAYS, SLOTS, STALE, Accumulator, TallyContext, check_args, finish
 from compliance.errors import InputError
 from compliance.evidence.store import Store
+from compliance.evidence.system import System
 from compliance.kb.load import KB
 from compliance.kb.scope import resolve
 from compliance.vocab import iso
@@ -52,9 +53,25 @@ def assess_store(
     workers: int = 2,
     blob_out: list[bytes] | None = None,
     determinations: Iterable[Determination] = (),
+    system: System | None = None,
 ) -> Assessment:
     """Assess the evidence store ``store``. ``workers`` threads may group the findings (the SQLite engine runs
-    them in parallel); the result does not depend on it."""
+    them in parallel); the result does not depend on it. With ``system``, only the findings inside its boundary
+    count: the record path reads every finding and the boundary decides (see :mod:`compliance.evidence.system`)."""
+    if system is not None:
+        with _gc_paused():
+            return assess(
+                kb,
+                store.findings(),
+                store.files(),
+                scopes=scopes,
+                now=now,
+                max_age_days=max_age_days,
+                unmapped=unmapped,
+                progress=progress,
+                determinations=determinations,
+                system=system,
+            )
     with _gc_paused():
         return _assess_store(
             kb,

@@ -256,6 +256,18 @@ class AssessmentRow:
     summary: bytes
 
 
+# ---------------------------------------------------------------------- systems (issue 21)
+@dataclass(frozen=True, slots=True)
+class SystemRow:
+    """One stored system (authorization boundary): its name, its validated record as JSON (see
+    :class:`compliance.evidence.system.System`), the file it was added from and when (``--now``)."""
+
+    name: str
+    data: bytes
+    source: str
+    added_at: str
+
+
 # ---------------------------------------------------------------------- the store
 _default_engine: list[type[Store]] = []
 
@@ -432,3 +444,26 @@ class Store(ABC):
     @abstractmethod
     def statements(self) -> dict[str, str]:
         """control id -> statement text (empty when no catalog was imported)."""
+
+    # ------------------------------------------------------------------ systems (issue 21)
+    @abstractmethod
+    def put_system(self, row: SystemRow, *, replace: bool = False) -> bool:
+        """Store a system; an existing one of that name is replaced only with ``replace`` (else a
+        :class:`~compliance.errors.InputError`). Whether one was replaced."""
+
+    @abstractmethod
+    def systems(self) -> list[SystemRow]:
+        """Every stored system, by name (empty when none was added, also in a read-only store)."""
+
+    def system(self, name: str) -> SystemRow:
+        """The system ``name``; a :class:`NotFoundError` listing the known ones when there is none."""
+        rows = self.systems()
+        for row in rows:
+            if row.name == name:
+                return row
+        known = ", ".join(r.name for r in rows) or "none; add one with 'sckb system add FILE'"
+        raise NotFoundError(f"no system {name!r} in this workspace (known: {known})")
+
+    @abstractmethod
+    def remove_system(self, name: str) -> None:
+        """Forget the system ``name`` (a :class:`NotFoundError` when there is none)."""

@@ -19,6 +19,8 @@ Tables (later stages may add their own, prefixed ``assess_`` or ``design_``):
 
 ``assess_runs``, ``assess_controls``, ``assess_catalog``  assessments and catalog statements (see
                   :meth:`SQLiteStore.save_assessment`)
+``systems``       the systems (authorization boundaries) of the workspace, by name (made when the first is
+                  added; a store without the table has no systems)
 
 Every SQLite-specific thing (the connection, PRAGMAs, URIs, WAL, SQL) is in this module.
 
@@ -42,7 +44,7 @@ from urllib.parse import quote
 
 import orjson
 
-from compliance.errors import NotFoundError, StoreError
+from compliance.errors import InputError, NotFoundError, StoreError
 from compliance.evidence.model import EvidenceFile, StoredFinding
 from compliance.evidence.store.base import (
     FILE_COLUMNS,
@@ -61,6 +63,7 @@ from compliance.evidence.store.base import (
     NewFile,
     SlotCodes,
     Store,
+    SystemRow,
     VerifyProblem,
     chain_digest,
     hash_file,
@@ -172,6 +175,17 @@ CREATE TABLE IF NOT EXISTS assess_catalog (
     title TEXT NOT NULL,
     statement TEXT NOT NULL,
     source TEXT NOT NULL
+);
+"""
+
+#: Systems (issue 21), made when the first is added (``sckb system add``): one row per system, its validated
+#: record as JSON (``data``), the file it came from and the time it was added.
+_SYSTEMS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS systems (
+    name TEXT PRIMARY KEY,
+    data BLOB NOT NULL,
+    source TEXT NOT NULL,
+    added_at TEXT NOT NULL
 );
 """
 
@@ -570,6 +584,40 @@ class SQLiteStore(Store):
             return dict(self.conn.execute("SELECT control_id, statement FROM assess_catalog").fetchall())
         except sqlite3.OperationalError:  # no catalog imported (no table yet)
             return {}
+
+    # ------------------------------------------------------------------ systems (issue 21)
+    def put_system(self, row: SystemRow, *, replace: bool = False) -> bool:
+        conn = self.conn
+        try:
+            conn.executescript(_SYSTEMS_SCHEMA)
+            with conn:
+                had = conn.execute("SELECT 1 FROM systems WHERE name = ?", (row.name,)).fetchone() is not None
+                if had and not replace:
+                    raise InputError(
+                        f"system {row.name!r} is already in this workspace (add --replace to replace it)", path=row.source
+                    )
+                conn.execute(
+                    "INSERT OR REPLACE INTO systems (name, data, source, added_at) VALUES (?,?,?,?)",
+                    (row.name, row.data, row.source, row.added_at),
+                )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot store the system: {exc}") from exc
+        return had
+
+    def systems(self) -> list[SystemRow]:
+        try:
+            rows = self.conn.execute("SELECT name, data, source, added_at FROM systems ORDER BY name").fetchall()
+        except sqlite3.OperationalError:  # no system added yet (no table)
+            return []
+        return [SystemRow(name, bytes(data), source, added_at) for name, data, source, added_at in rows]
+
+    def remove_system(self, name: str) -> None:
+        self.system(name)  # NotFoundError listing the known ones
+        try:
+            with self.conn:
+                self.conn.execute("DELETE FROM systems WHERE name = ?", (name,))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot remove the system: {exc}") from exc
 
 
 class SQLiteFileWrite(FileWrite):
