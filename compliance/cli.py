@@ -838,6 +838,14 @@ def system_show(obj: Ctx, name: str, as_json: bool) -> None:
     )
 
 
+@system_group.command("schema")
+def system_schema() -> None:
+    """Print the JSON Schema of a system file (generated from the model)."""
+    from compliance.evidence.system import System
+
+    emit_json(System.model_json_schema())
+
+
 @system_group.command("remove")
 @click.argument("name")
 @click.pass_obj

@@ -23,7 +23,16 @@ import orjson
 
 from compliance.assess.engine import assess
 from compliance.assess.model import Assessment, Determination, FindingRecord
-from compliance.assess.tally import DEFAULT_MAX_AGE_DAYS, SLOTS, STALE, Accumulator, TallyContext, check_args, finish
+from compliance.assess.tally import (
+    DEFAULT_MAX_AGE_DAYS,
+    SLOTS,
+    STALE,
+    Accumulator,
+    TallyContext,
+    check_args,
+    finish,
+    identify,
+)
 from compliance.errors import InputError
 from compliance.evidence.store import Store
 from compliance.evidence.system import System
@@ -57,21 +66,7 @@ def assess_store(
 ) -> Assessment:
     """Assess the evidence store ``store``. ``workers`` threads may group the findings (the SQLite engine runs
     them in parallel); the result does not depend on it. With ``system``, only the findings inside its boundary
-    count: the record path reads every finding and the boundary decides (see :mod:`compliance.evidence.system`)."""
-    if system is not None:
-        with _gc_paused():
-            return assess(
-                kb,
-                store.findings(),
-                store.files(),
-                scopes=scopes,
-                now=now,
-                max_age_days=max_age_days,
-                unmapped=unmapped,
-                progress=progress,
-                determinations=determinations,
-                system=system,
-            )
+    count: the store filters them through the boundary's matcher (see :mod:`compliance.evidence.system`)."""
     with _gc_paused():
         return _assess_store(
             kb,
@@ -84,6 +79,7 @@ def assess_store(
             workers=workers,
             blob_out=blob_out,
             determinations=list(determinations),
+            system=system,
         )
 
 
@@ -112,6 +108,7 @@ def _assess_store(
     workers: int,
     blob_out: list[bytes] | None,
     determinations: list[Determination],
+    system: System | None = None,
 ) -> Assessment:
     if not store.can_tally():
         return assess(
@@ -124,13 +121,16 @@ def _assess_store(
             unmapped=unmapped,
             progress=progress,
             determinations=determinations,
+            system=system,
         )
     check_args(unmapped, max_age_days)
     now_s = iso(now)
     start_s = iso(now - timedelta(days=max_age_days))
     resolve(kb, scopes)
     acc = Accumulator(TallyContext(kb, start_s, now_s))
-    groups = store.tally_groups(start_s, now_s, SLOTS, workers)
+    # a system's boundary filters in the store, through the matcher (issue 21)
+    inside = system.boundary.matcher().inside_fields if system is not None else None
+    groups = store.tally_groups(start_s, now_s, SLOTS, workers, inside)
     kept: dict[str, FindingRecord] = {}
     unmapped_ids: list[str] = []
     failing_keys: dict[tuple[str, str], list[str]] = {}
@@ -140,7 +140,7 @@ def _assess_store(
         failing_error: InputError | None = None
         try:
             # a canonical window is a string range (non-canonical times send everything to the record path below)
-            kept, unmapped_ids, failing_keys = acc.add_failing_rows(store.open_failures(start_s, now_s), shas)
+            kept, unmapped_ids, failing_keys = acc.add_failing_rows(store.open_failures(start_s, now_s, inside), shas)
         except InputError as exc:  # a bad first_seen: an error unless the record path is taken anyway
             failing_error = exc
         agg: dict[tuple[Any, ...], list[Any]] = {}
@@ -180,11 +180,12 @@ def _assess_store(
             max_age_days=max_age_days,
             unmapped=unmapped,
             determinations=determinations,
+            system=system,
         )
     if failing_error is not None:
         raise failing_error
     acc.attach_failing(failing_keys)
-    return finish(
+    a = finish(
         kb,
         acc,
         kept,
@@ -197,3 +198,9 @@ def _assess_store(
         blob_out=blob_out,
         determinations=determinations,
     )
+    if system is not None:  # recorded on the assessment, so part of its content id (and of the stored bytes)
+        a.system, a.outside_findings = system.name, store.identity_count() - n
+        blob = identify(a)
+        if blob_out is not None:
+            blob_out[:] = [blob]
+    return a

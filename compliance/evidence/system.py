@@ -44,7 +44,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -69,20 +69,21 @@ class _Strict(BaseModel):
 class Boundary(_Strict):
     """Where the system ends (every list optional; see the module docstring for how findings are matched)."""
 
-    #: cloud providers the system runs on
-    providers: tuple[Literal["aws", "gcp", "azure"], ...] = ()
-    #: AWS account ids, GCP project ids, Azure subscription ids
-    accounts: tuple[str, ...] = ()
-    #: cloud regions
-    regions: tuple[str, ...] = ()
-    #: IaC and code paths or globs, relative to the repository root
-    paths: tuple[str, ...] = ()
-    #: source repositories (recorded; findings do not name one today)
-    repositories: tuple[str, ...] = ()
-    #: globs over resource ids, ARNs, IaC addresses and function names
-    resources: tuple[str, ...] = ()
-    #: ``key=value`` patterns over resource tags (recorded; findings do not carry tags today)
-    tags: tuple[str, ...] = ()
+    providers: tuple[Literal["aws", "gcp", "azure"], ...] = Field(default=(), description="cloud providers the system runs on")
+    accounts: tuple[str, ...] = Field(default=(), description="AWS account ids, GCP project ids, Azure subscription ids")
+    regions: tuple[str, ...] = Field(default=(), description="cloud regions ('global' resources are in every region)")
+    paths: tuple[str, ...] = Field(
+        default=(), description="IaC and code paths or globs, relative to the repository root, as scanners report files"
+    )
+    repositories: tuple[str, ...] = Field(
+        default=(), description="source repositories (recorded; no finding names a repository today)"
+    )
+    resources: tuple[str, ...] = Field(
+        default=(), description="globs over resource ids, ARNs, IaC addresses and function names ('*' matches anything)"
+    )
+    tags: tuple[str, ...] = Field(
+        default=(), description="key=value patterns over resource tags (recorded; no finding carries tags today)"
+    )
 
     @field_validator("accounts", "regions", "paths", "repositories", "resources", "tags", mode="before")
     @classmethod
@@ -90,7 +91,7 @@ class Boundary(_Strict):
         if isinstance(v, list):
             for item in v:
                 if isinstance(item, bool) or not isinstance(item, (str, int)):
-                    raise ValueError("each entry must be a string")
+                    raise ValueError(f"each entry must be a string (quote {item!r}: YAML did not read it as text)")
             return tuple(str(item).strip() for item in v)
         return v
 
@@ -122,10 +123,9 @@ class Boundary(_Strict):
 class System(_Strict):
     """A system (authorization boundary) as its file states it."""
 
-    #: the system's name (how ``--system`` refers to it)
-    name: str = Field(pattern=_NAME)
-    description: str = ""
-    boundary: Boundary
+    name: str = Field(pattern=_NAME, description="the system's name, as --system refers to it")
+    description: str = Field(default="", description="what the system is, in a sentence")
+    boundary: Boundary = Field(description="where the system ends: which findings belong to it")
 
     def to_json(self) -> bytes:
         """The stored form (sorted keys: the same file gives the same bytes)."""
@@ -174,6 +174,16 @@ class SubjectLike(Protocol):
     def file(self) -> str | None: ...
     @property
     def method(self) -> str: ...
+
+
+class _Fields(NamedTuple):
+    provider: str | None
+    account: str | None
+    region: str | None
+    resource: str | None
+    function: str | None
+    file: str | None
+    method: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,9 +301,28 @@ class Matcher:
         self.resources = _alternation(_glob_regex(r) for r in boundary.resources)
         #: no account, path or resource to match: a listed provider or region is the positive match
         self.broad = not (boundary.accounts or boundary.paths or boundary.resources)
+        self._seen: dict[tuple[str | None, ...], bool] = {}
 
     def inside(self, f: SubjectLike) -> bool:
         return self.verdict(f)[0]
+
+    def inside_fields(
+        self,
+        provider: str | None,
+        account: str | None,
+        region: str | None,
+        resource: str | None,
+        function: str | None,
+        file: str | None,
+        method: str,
+    ) -> bool:
+        """:meth:`inside` over the subject's fields (the store's ``SubjectFilter``), remembered per distinct subject:
+        many findings share one."""
+        key = (provider, account, region, resource, function, file, method)
+        hit = self._seen.get(key)
+        if hit is None:
+            hit = self._seen[key] = self.verdict(_Fields(*key))[0]
+        return hit
 
     def verdict(self, f: SubjectLike) -> tuple[bool, str]:
         """Whether ``f`` is inside the boundary, and why (a short phrase)."""

@@ -219,6 +219,11 @@ class FailingRow(NamedTuple):
     mapped_by: str
 
 
+#: A filter over a finding's subject (issue 21: a system's boundary), called with its latest observation's
+#: provider, account, region, resource, function, file and method; true keeps the finding.
+SubjectFilter = Callable[[str | None, str | None, str | None, str | None, str | None, str | None, str], bool]
+
+
 class GroupScan(ABC):
     """The group rows of one assessment, being read (perhaps by threads, started at once)."""
 
@@ -411,13 +416,17 @@ class Store(ABC):
         """file id (as group and failing rows give it) -> sha256."""
 
     @abstractmethod
-    def tally_groups(self, start: str, now: str, slots: SlotCodes, workers: int = 1) -> GroupScan:
+    def tally_groups(
+        self, start: str, now: str, slots: SlotCodes, workers: int = 1, inside: SubjectFilter | None = None
+    ) -> GroupScan:
         """Every finding identity's latest observation, grouped by tally key, with status rule 1 applied for the
-        window [``start``, ``now``] (canonical ISO times) as ``slots`` codes. ``workers`` may read in parallel."""
+        window [``start``, ``now``] (canonical ISO times) as ``slots`` codes. ``workers`` may read in parallel.
+        With ``inside`` (a system's boundary), only the findings whose subject it accepts."""
 
     @abstractmethod
-    def open_failures(self, start: str, now: str) -> Iterator[FailingRow]:
-        """The open findings whose latest observation failed, last seen within [``start``, ``now``]."""
+    def open_failures(self, start: str, now: str, inside: SubjectFilter | None = None) -> Iterator[FailingRow]:
+        """The open findings whose latest observation failed, last seen within [``start``, ``now``] (with
+        ``inside``, only those whose subject it accepts)."""
 
     # ------------------------------------------------------------------ assessments
     @abstractmethod

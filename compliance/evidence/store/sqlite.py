@@ -63,6 +63,7 @@ from compliance.evidence.store.base import (
     NewFile,
     SlotCodes,
     Store,
+    SubjectFilter,
     SystemRow,
     VerifyProblem,
     chain_digest,
@@ -254,6 +255,15 @@ _NEEDED = {
     },
     "files": {"id", "sha256"},
 }
+
+
+#: A system's boundary as an SQL condition over the latest observation (issue 21): the function is registered on
+#: each connection that runs it (:func:`_register_inside`).
+_INSIDE_SQL = "sckb_inside(o.provider, o.account, o.region, o.resource, o.function, o.file, o.method)"
+
+
+def _register_inside(conn: sqlite3.Connection, inside: SubjectFilter) -> None:
+    conn.create_function("sckb_inside", 7, inside, deterministic=True)
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -500,11 +510,16 @@ class SQLiteStore(Store):
     def file_shas(self) -> dict[int, str]:
         return dict(self.conn.execute("SELECT id, sha256 FROM files"))
 
-    def tally_groups(self, start: str, now: str, slots: SlotCodes, workers: int = 1) -> SQLiteGroupScan:
-        return SQLiteGroupScan(self.conn, _groups_sql(start, now, slots), workers)
+    def tally_groups(
+        self, start: str, now: str, slots: SlotCodes, workers: int = 1, inside: SubjectFilter | None = None
+    ) -> SQLiteGroupScan:
+        return SQLiteGroupScan(self.conn, _groups_sql(start, now, slots), workers, inside)
 
-    def open_failures(self, start: str, now: str) -> Iterator[FailingRow]:
-        return map(FailingRow._make, self.conn.execute(_FAILING_SQL, (start, now)))
+    def open_failures(self, start: str, now: str, inside: SubjectFilter | None = None) -> Iterator[FailingRow]:
+        if inside is None:
+            return map(FailingRow._make, self.conn.execute(_FAILING_SQL, (start, now)))
+        _register_inside(self.conn, inside)
+        return map(FailingRow._make, self.conn.execute(_FAILING_SQL + " AND " + _INSIDE_SQL, (start, now)))
 
     # ------------------------------------------------------------------ assessments
     def _ensure_assess(self) -> None:
@@ -745,11 +760,13 @@ def _split_points(conn: sqlite3.Connection, parts: int) -> list[str]:
     return points
 
 
-def _read_part(path: str, sql: str, args: tuple[str, ...], out: list[Any]) -> None:
+def _read_part(path: str, sql: str, args: tuple[str, ...], out: list[Any], inside: SubjectFilter | None = None) -> None:
     """Run one range of the groups query on a connection of its own (a worker thread: SQLite releases the GIL)."""
     try:
         conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=30)
         try:
+            if inside is not None:
+                _register_inside(conn, inside)
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.execute("PRAGMA cache_size=-65536")
             out.append(list(map(GroupRow._make, conn.execute(sql, args).fetchall())))
@@ -764,8 +781,11 @@ class SQLiteGroupScan(GroupScan):
     file and the connection has nothing uncommitted (each range is grouped on its own; the caller merges).
     The threads start at once; :meth:`batches` waits for them."""
 
-    def __init__(self, conn: sqlite3.Connection, sql: str, workers: int) -> None:
-        self.conn, self.sql = conn, sql.replace("/*where*/", "")
+    def __init__(self, conn: sqlite3.Connection, sql: str, workers: int, inside: SubjectFilter | None = None) -> None:
+        only = [_INSIDE_SQL] if inside is not None else []  # a system's boundary (issue 21)
+        if inside is not None:
+            _register_inside(conn, inside)
+        self.conn, self.sql = conn, sql.replace("/*where*/", " WHERE " + only[0] if only else "")
         self.path = _db_path(conn)
         points = _split_points(conn, workers) if workers > 1 and self.path and not conn.in_transaction else []
         self.results: list[list[Any]] = []
@@ -774,12 +794,12 @@ class SQLiteGroupScan(GroupScan):
             return
         bounds: list[str | None] = [None, *points, None]
         for lo, hi in itertools.pairwise(bounds):
-            where = " AND ".join(w for w, b in (("i.identity >= ?", lo), ("i.identity < ?", hi)) if b is not None)
+            where = " AND ".join([*(w for w, b in (("i.identity >= ?", lo), ("i.identity < ?", hi)) if b is not None), *only])
             args = tuple(b for b in (lo, hi) if b is not None)
             out: list[Any] = []
             self.results.append(out)
             part_sql = sql.replace("/*where*/", " WHERE " + where)
-            self.threads.append(threading.Thread(target=_read_part, args=(self.path, part_sql, args, out), daemon=True))
+            self.threads.append(threading.Thread(target=_read_part, args=(self.path, part_sql, args, out, inside), daemon=True))
         for t in self.threads:
             t.start()
 
