@@ -337,11 +337,14 @@ def test_assess_with_and_without_a_system(runner: CliRunner, ws: Path, tmp_path:
     assert orders["assessment"]["evidence_files"] == 1 < whole["assessment"]["evidence_files"]
     assert orders["assessment"]["findings_failing"] < whole["assessment"]["findings_failing"]
 
+    md = sckb(runner, ws, "assess", "--scope", "fedramp-moderate", "--system", "orders", "--format", "markdown").output
+    assert f"System: orders · {orders['assessment']['outside_findings']} finding(s) outside its boundary" in md
+    assert "System:" not in sckb(runner, ws, "assess", "--scope", "fedramp-moderate", "--format", "markdown").output
     table = sckb(runner, ws, "assess", "--scope", "fedramp-moderate", "--system", "orders").output
     assert f"system orders: {orders['assessment']['outside_findings']} finding(s) outside its boundary" in table
 
     listed = orjson.loads(sckb(runner, ws, "assess", "list", "--json").output)
-    assert [r["system"] for r in listed] == ["orders", "phi-app", None]  # the table run re-saved the orders one
+    assert [r["system"] for r in listed] == ["orders", None, "phi-app"]  # re-saving an assessment makes it the latest
     assert "(workspace)" in sckb(runner, ws, "assess", "list").output
 
 
