@@ -622,8 +622,10 @@ class SQLiteStore(Store):
     def systems(self) -> list[SystemRow]:
         try:
             rows = self.conn.execute("SELECT name, data, source, added_at FROM systems ORDER BY name").fetchall()
-        except sqlite3.OperationalError:  # no system added yet (no table)
-            return []
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):  # no system added yet
+                return []
+            raise StoreError(f"cannot read the systems: {exc}") from exc
         return [SystemRow(name, bytes(data), source, added_at) for name, data, source, added_at in rows]
 
     def remove_system(self, name: str) -> None:
