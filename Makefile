@@ -43,11 +43,13 @@ demo: system-run $(STAMP)
 	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 evidence ingest examples/phi-app/evidence
 	$(SCKB) --workspace $(OUT)/workspace evidence verify
 	$(SCKB) --workspace $(OUT)/workspace evidence list --status open
-	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 assess --scope fedramp-moderate --scope hipaa --summary-out $(OUT)/assessment.md
+	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 system add examples/phi-app/system.yaml
+	$(SCKB) --workspace $(OUT)/workspace system show phi-app
+	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 assess --system phi-app --scope fedramp-moderate --scope hipaa --summary-out $(OUT)/assessment.md
 	$(SCKB) --workspace $(OUT)/workspace assess explain AC-6
-	$(SCKB) --workspace $(OUT)/workspace export oscal --out $(OUT)/oscal
-	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 report pdf --out $(OUT)/report.pdf --system-name "PHI demo app" --organization "Example Health" --pdf-variant pdf/a-3b --attach
-	$(SCKB) --workspace $(OUT)/workspace site build --out $(OUT)/site --assessment latest
+	$(SCKB) --workspace $(OUT)/workspace export oscal --system phi-app --out $(OUT)/oscal
+	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 report pdf --system phi-app --out $(OUT)/report.pdf --system-name "PHI demo app" --organization "Example Health" --pdf-variant pdf/a-3b --attach
+	$(SCKB) --workspace $(OUT)/workspace site build --system phi-app --out $(OUT)/site --assessment latest
 	@echo "demo outputs are in $(OUT)/"
 
 # render the report's first pages to PNG for a person to look at (needs poppler-utils: pdftoppm)

@@ -6,6 +6,8 @@
   100,000 observations, against a bare orjson dump of the same document;               goal <= 10 s
 - load the official SP 800-53 catalog (statements extracted), against a bare orjson parse of the
   same file;                                                                           goal <= 1.5x baseline
+- the same assessment with ``--system`` (issue 21: every finding matched against a boundary), against the
+  assessment without a system
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from compliance.assess import assess, run
 from compliance.assess.model import Assessment, EvidenceFileRef, Observation
 from compliance.evidence.store import Store
 from compliance.evidence.store.sqlite import FINDING_SQL
+from compliance.evidence.system import Boundary, System
 from compliance.kb.model import NodeKind, Rule
 from compliance.oscal.build import assessment_results
 from compliance.oscal.catalog import parse_catalog
@@ -180,6 +183,20 @@ def bench_assess(kb: kbmod.KB) -> None:
         # the threads that group the findings in SQLite: on a 2-vCPU machine of SMT siblings they add CPU time)
         report("  same, CPU time", c_assess, "s", baseline=c_bare, baseline_name="bare read CPU time", goal="<= 5 s")
         report("assess peak RSS (includes generating the rows)", peak_rss_mb(), "MB")
+        # with a system (issue 21): every finding is read and matched against the boundary (the record path)
+        system = System(name="bench", boundary=Boundary(providers=("aws",), paths=("template.yaml",)))
+        t0, c0 = time.perf_counter(), time.process_time()
+        a = run(kb, store, scopes=["fedramp-high"], now=NOW, system=system)
+        t_system, c_system = time.perf_counter() - t0, time.process_time() - c0
+        print(f"   ({a.outside_findings:,} findings outside the system; {a.counts()})", flush=True)
+        report(
+            f"assess fedramp-high --system over {N_FINDINGS:,} findings (incl. save)",
+            t_system,
+            "s",
+            baseline=t_assess,
+            baseline_name="the same without a system",
+        )
+        report("  same, CPU time", c_system, "s", baseline=c_assess, baseline_name="CPU time without a system")
 
 
 def _big_assessment(kb: kbmod.KB) -> Assessment:

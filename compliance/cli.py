@@ -618,13 +618,28 @@ def _finding_row(f: Any) -> tuple[Any, ...]:
 
 @evidence_group.command("list")
 @_finding_filters
+@click.option("--system", "system_name", metavar="NAME", help="Only findings inside this system's boundary (see 'sckb system').")
+@click.option("--outside", is_flag=True, help="With --system: only the findings outside its boundary instead.")
 @json_option
 @click.pass_obj
 def evidence_list(
-    obj: Ctx, tool: str | None, rule: str | None, mitigation: str | None, control: str | None, status: str | None, as_json: bool
+    obj: Ctx,
+    tool: str | None,
+    rule: str | None,
+    mitigation: str | None,
+    control: str | None,
+    status: str | None,
+    system_name: str | None,
+    outside: bool,
+    as_json: bool,
 ) -> None:
     """List finding identities (latest observation, first/last seen, status, mitigations)."""
+    if outside and system_name is None:
+        raise click.UsageError("--outside needs --system NAME")
     found = _stored_findings(obj, status=status, tool=tool, rule=rule, mitigation=mitigation, control=control)
+    if system_name is not None:
+        inside = _load_system(obj, system_name).boundary.matcher().inside
+        found = [f for f in found if inside(f) != outside]
     if as_json:
         return emit_json([f.as_dict() for f in found])
     cols = ["id", "tool", "rule", "status", "severity", "subject", "mitigations", "last seen"]
@@ -726,6 +741,139 @@ def evidence_verify(obj: Ctx, as_json: bool) -> None:
 _ASSESS_STATUSES = ["satisfied", "not-satisfied", "partially-satisfied", "not-assessed", "inherited"]
 
 
+# ---------------------------------------------------------------- systems (issue 21)
+
+
+def _load_system(obj: Ctx, name: str) -> Any:
+    """The stored system ``name`` (NotFoundError listing the known ones)."""
+    from compliance.evidence.store import Store
+    from compliance.evidence.system import System
+
+    with Store.open(obj.workspace, read_only=True) as store:
+        return System.from_json(store.system(name).data)
+
+
+@main.group("system")
+def system_group() -> None:
+    """Systems (authorization boundaries): which findings an assessment of a system counts."""
+
+
+@system_group.command("add")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Replace a system of the same name already in the workspace.")
+@click.pass_obj
+def system_add(obj: Ctx, file: Path, replace: bool) -> None:
+    """Add the system described by FILE (YAML: name, description, boundary) to the workspace.
+
+    Exit codes: 0 added; 3 the file is invalid (file:line named) or the system exists (use --replace); 5 store error."""
+    from compliance.evidence.store import Store, SystemRow
+    from compliance.evidence.system import load_system
+    from compliance.vocab import iso
+
+    system = load_system(file)
+    with Store.open(obj.workspace) as store:
+        replaced = store.put_system(SystemRow(system.name, system.to_json(), str(file), iso(obj.now())), replace=replace)
+    click.echo(f"{'replaced' if replaced else 'added'} system {system.name} from {file}", err=True)
+
+
+def _system_dict(row: Any) -> dict[str, Any]:
+    from compliance.evidence.system import System
+
+    return {**System.from_json(row.data).model_dump(mode="json"), "source": row.source, "added_at": row.added_at}
+
+
+@system_group.command("list")
+@json_option
+@click.pass_obj
+def system_list(obj: Ctx, as_json: bool) -> None:
+    """The workspace's systems, by name."""
+    from compliance.evidence.store import Store
+
+    with Store.open(obj.workspace, read_only=True) as store:
+        rows = [_system_dict(r) for r in store.systems()]
+    if as_json:
+        return emit_json(rows)
+    b = "boundary"
+    _console().print(
+        _table(
+            f"{len(rows)} systems",
+            ["name", "description", "providers", "accounts", "regions", "paths", "resources", "added"],
+            [
+                (
+                    r["name"],
+                    r["description"],
+                    r[b]["providers"],
+                    r[b]["accounts"],
+                    r[b]["regions"],
+                    r[b]["paths"],
+                    r[b]["resources"],
+                    r["added_at"],
+                )
+                for r in rows
+            ],
+        )
+    )
+
+
+@system_group.command("show")
+@click.argument("name")
+@json_option
+@click.pass_obj
+def system_show(obj: Ctx, name: str, as_json: bool) -> None:
+    """One system: its boundary and how many of the workspace's findings lie inside and outside it."""
+    from compliance.evidence.store import Store
+    from compliance.evidence.system import System
+
+    with Store.open(obj.workspace, read_only=True) as store:
+        row = store.system(name)
+        inside = System.from_json(row.data).boundary.matcher().inside
+        counts = Counter(inside(f) for f in store.findings())
+    data = {**_system_dict(row), "findings": {"inside": counts[True], "outside": counts[False]}}
+    if as_json:
+        return emit_json(data)
+    con = _console()
+    con.print(f"[bold]system {_cell(name)}[/bold]  {_cell(data['description'])}")
+    con.print(_table("Boundary", ["field", "values"], [(k, v) for k, v in data["boundary"].items()]))
+    con.print(f"from {_cell(row.source)}, added {row.added_at}")
+    con.print(
+        f"{counts[True]} findings inside, {counts[False]} outside "
+        f"(list them: sckb evidence list --system {_cell(name)} [--outside])"
+    )
+
+
+@system_group.command("schema")
+def system_schema() -> None:
+    """Print the JSON Schema of a system file (generated from the model)."""
+    from compliance.evidence.system import System
+
+    emit_json(System.model_json_schema())
+
+
+@system_group.command("remove")
+@click.argument("name")
+@click.pass_obj
+def system_remove(obj: Ctx, name: str) -> None:
+    """Forget a system (its stored assessments stay). Exit codes: 0 removed; 4 no such system."""
+    with _open_store(obj) as store:
+        store.remove_system(name)
+    click.echo(f"removed system {name}", err=True)
+
+
+def _system_option(help_text: str) -> Callable[[F], F]:
+    return click.option("--system", "boundary", metavar="NAME", help=help_text)
+
+
+def _resolve_for_system(obj: Ctx, assessment: str | None, system_name: str | None) -> str | None:
+    """The assessment id a renderer uses: unchanged without --system; with it, the latest of that system, or
+    the one named after checking it is of that system."""
+    if system_name is None:
+        return assessment
+    from compliance.assess import resolve_assessment
+
+    with _open_store(obj) as store:
+        return resolve_assessment(store, assessment, system=system_name)
+
+
 def _open_store(obj: Ctx, *, create: bool = False) -> Store:
     from compliance.evidence.store import Store
 
@@ -758,6 +906,11 @@ def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: P
     con = _console()
     s = a.summary()
     con.print(f"[bold]assessment {_cell(a.id)}[/bold]  scopes: {_cell(a.scopes)}  window: {a.window_start} .. {a.now}")
+    if a.system is not None:
+        con.print(
+            f"system {_cell(a.system)}: {a.outside_findings} finding(s) outside its boundary not counted "
+            f"(sckb evidence list --system {_cell(a.system)} --outside)"
+        )
     con.print(_table("Controls by status", ["status", "controls"], [(k, v) for k, v in s["counts"].items()]))
     bad = [c for c in a.controls.values() if c.status in ("not-satisfied", "partially-satisfied")]
     if bad:
@@ -854,6 +1007,7 @@ def _finish_gate(
     is_flag=True,
     help="Count evidence whose file states no scan time as scanned when it was ingested (default: undated, not counted).",
 )
+@_system_option("Assess only the findings inside this system's boundary (see 'sckb system add'); recorded in the assessment.")
 @_gate_options
 @click.pass_context
 def assess_group(
@@ -862,6 +1016,7 @@ def assess_group(
     max_age: int,
     unmapped_failures: str,
     accept_ingest_time: bool,
+    boundary: str | None,
     fail_on: tuple[str, ...],
     min_satisfied: float | None,
     fmt: str,
@@ -889,6 +1044,11 @@ def assess_group(
 
     kb = obj.kb()
     with _open_store(obj) as store:
+        system = None
+        if boundary is not None:
+            from compliance.evidence.system import System
+
+            system = System.from_json(store.system(boundary).data)
         show = sys.stderr.isatty()
         n_total = store.identity_count() if show else None
         from rich.console import Console
@@ -912,6 +1072,7 @@ def assess_group(
                 progress=lambda n: bar.update(task, completed=n),
                 determinations=stored_determinations(store, obj.now()),
                 accept_ingest_time=accept_ingest_time,
+                system=system,
             )
     if fmt == "table" and unmapped_failures == "warn" and a.unmapped:
         click.echo(
@@ -955,11 +1116,12 @@ def assess_list(obj: Ctx, as_json: bool) -> None:
     _console().print(
         _table(
             "Assessments (latest first)",
-            ["id", "now", "scopes", "satisfied", "not-satisfied", "partial", "not-assessed", "inherited"],
+            ["id", "now", "system", "scopes", "satisfied", "not-satisfied", "partial", "not-assessed", "inherited"],
             [
                 (
                     r.id,
                     r.now,
+                    r.system or "(workspace)",
                     list(r.scopes),
                     r.counts["satisfied"],
                     r.counts["not-satisfied"],
@@ -1233,8 +1395,11 @@ def export_group() -> None:
 @click.option(
     "--copy-evidence/--no-copy-evidence", default=True, show_default=True, help="Copy raw evidence files into OUT/evidence/."
 )
+@_system_option("Export the latest assessment of this system (an --assessment of another system is refused).")
 @click.pass_obj
-def export_oscal(obj: Ctx, assessment: str | None, out: Path, schema_dir: Path | None, copy_evidence: bool) -> None:
+def export_oscal(
+    obj: Ctx, assessment: str | None, out: Path, schema_dir: Path | None, copy_evidence: bool, boundary: str | None
+) -> None:
     """Write OSCAL 1.1.3 JSON: assessment plan, assessment results, POA&M and component definition.
 
     Same assessment and --now -> byte-identical files. Exit codes: 0 written; 1 a document failed the
@@ -1243,6 +1408,7 @@ def export_oscal(obj: Ctx, assessment: str | None, out: Path, schema_dir: Path |
     from compliance.oscal import export
 
     kb = obj.kb()
+    assessment = _resolve_for_system(obj, assessment, boundary)
     with _open_store(obj) as store:
         a = load_assessment(store, assessment)
         written = export(kb, a, out, schema_dir=schema_dir, locker=store.locker_path if copy_evidence else None)
@@ -1301,11 +1467,13 @@ def report_group() -> None:
     help="Archival PDF/A-3b (allows the attachments) or accessible, tagged PDF/UA-1.",
 )
 @click.option("--attach", is_flag=True, help="Embed the OSCAL assessment results JSON and a CSV of every failing finding.")
+@_system_option("Report the latest assessment of this system (an --assessment of another system is refused).")
 @json_option
 @click.pass_obj
 def report_pdf(
     obj: Ctx,
     assessment: str | None,
+    boundary: str | None,
     out: Path,
     title: str,
     system_name: str | None,
@@ -1325,9 +1493,10 @@ def report_pdf(
     from compliance.report import report_pdf as make
     from compliance.report.assets import logo_data_uri
 
+    assessment = _resolve_for_system(obj, assessment, boundary)
     opts = Options(
         title=title,
-        system_name=system_name,
+        system_name=system_name if system_name is not None else boundary,
         organization=organization,
         logo=logo_data_uri(logo) if logo is not None else None,
     )
@@ -1412,10 +1581,12 @@ def _site_progress() -> Any:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
 
 
-def _build_site(obj: Ctx, out: Path, assessment: str | None) -> Any:
+def _build_site(obj: Ctx, out: Path, assessment: str | None, boundary: str | None = None) -> Any:
     from compliance.site import build_site
 
     kb = obj.kb()
+    if boundary is not None:  # dashboards of the latest assessment of that system (or the one named, if of it)
+        assessment = _resolve_for_system(obj, None if assessment == "latest" else assessment, boundary)
     dashboard = None
     if assessment is not None:
         from compliance.site.dashboard import load_assessment
@@ -1444,11 +1615,12 @@ def _build_site(obj: Ctx, out: Path, assessment: str | None) -> Any:
 @click.option(
     "--assessment", "assessment", metavar="ID", help="Add dashboard pages for this assessment (status, findings, POA&M)."
 )
+@_system_option("Dashboards of the latest assessment of this system (an --assessment of another system is refused).")
 @json_option
 @click.pass_obj
-def site_build(obj: Ctx, out: Path, assessment: str | None, as_json: bool) -> None:
+def site_build(obj: Ctx, out: Path, assessment: str | None, boundary: str | None, as_json: bool) -> None:
     """Generate a page for every KB node, with its relations both ways, and build the static site."""
-    result = _build_site(obj, out, assessment)
+    result = _build_site(obj, out, assessment, boundary)
     summary = {"out": str(result.out), "pages": result.pages, "mermaid_local": result.mermaid_local}
     if as_json:
         return emit_json(summary)
@@ -1462,8 +1634,9 @@ def site_build(obj: Ctx, out: Path, assessment: str | None, as_json: bool) -> No
 @click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on (0 picks a free one).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--assessment", "assessment", metavar="ID", help="Add dashboard pages for this assessment.")
+@_system_option("Dashboards of the latest assessment of this system (an --assessment of another system is refused).")
 @click.pass_obj
-def site_serve(obj: Ctx, port: int, host: str, assessment: str | None) -> None:
+def site_serve(obj: Ctx, port: int, host: str, assessment: str | None, boundary: str | None) -> None:
     """Build the site into a temporary folder and serve it over HTTP until interrupted (Ctrl-C)."""
     import tempfile
 
@@ -1471,7 +1644,7 @@ def site_serve(obj: Ctx, port: int, host: str, assessment: str | None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="sckb-site-") as tmp:
         out = Path(tmp) / "site"
-        _build_site(obj, out, assessment)
+        _build_site(obj, out, assessment, boundary)
         serve_forever(out, host, port, announce=lambda url: click.echo(f"serving the guidance site at {url} (Ctrl-C stops)"))
 
 

@@ -44,6 +44,7 @@ from compliance.assess.model import (
 )
 from compliance.assess.storeread import assess_store
 from compliance.evidence.store import Store
+from compliance.evidence.system import System
 from compliance.kb import status as rules
 from compliance.kb.load import KB
 
@@ -51,6 +52,12 @@ from compliance.kb.load import KB
 def load_assessment(store: Store, id: str | None = None) -> Assessment:
     """The assessment ``id`` (an id, a unique prefix, or None/"latest" for the latest)."""
     return db.load(store, id)
+
+
+def resolve_assessment(store: Store, id: str | None = None, *, system: str | None = None) -> str:
+    """The full id of an assessment (an id, a unique prefix, or None/"latest"). With ``system``: None/"latest" is
+    the latest assessment of that system, and a named one must be of it (else :class:`NotFoundError`)."""
+    return db.resolve_for_system(store, id, system)
 
 
 def list_assessments(store: Store) -> list[AssessmentInfo]:
@@ -69,9 +76,11 @@ def run(
     progress: Callable[[int], None] | None = None,
     determinations: Iterable[Determination] = (),
     accept_ingest_time: bool = False,
+    system: System | None = None,
 ) -> Assessment:
     """Assess the store's findings and save the result in the workspace database. ``determinations`` are the
-    assessors' (see :func:`compliance.assess.tally.apply_determinations`)."""
+    assessors' (see :func:`compliance.assess.tally.apply_determinations`); with ``system`` only the findings
+    inside its boundary count."""
     blob: list[bytes] = []  # the serialisation made for the content id, stored as is
     a = assess_store(
         kb,
@@ -84,6 +93,7 @@ def run(
         blob_out=blob,
         determinations=determinations,
         accept_ingest_time=accept_ingest_time,
+        system=system,
     )
     db.save(store, a, blob[0] if blob else None)
     return a
@@ -108,6 +118,7 @@ __all__ = [
     "diff",
     "list_assessments",
     "load_assessment",
+    "resolve_assessment",
     "rules",
     "run",
 ]

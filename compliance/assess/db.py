@@ -11,7 +11,7 @@ from __future__ import annotations
 import orjson
 
 from compliance.assess.model import Assessment, AssessmentInfo
-from compliance.errors import StoreError
+from compliance.errors import NotFoundError, StoreError
 from compliance.evidence.store import AssessmentBlob, Store
 
 
@@ -61,5 +61,27 @@ def listing(store: Store) -> list[AssessmentInfo]:
     out: list[AssessmentInfo] = []
     for row in store.assessments():
         s = orjson.loads(row.summary)
-        out.append(AssessmentInfo(id=row.id, seq=row.seq, now=row.now, scopes=row.scopes, counts=s["counts"]))
+        out.append(
+            AssessmentInfo(id=row.id, seq=row.seq, now=row.now, scopes=row.scopes, counts=s["counts"], system=s.get("system"))
+        )
     return out
+
+
+def resolve_for_system(store: Store, ident: str | None, system: str | None) -> str:
+    """The full id of the assessment a renderer should use. Without ``system``: as :func:`resolve_id`. With it:
+    ``None`` or ``latest`` is the latest assessment of that system; an id (or prefix) must be one of it."""
+    if system is None:
+        return store.resolve_assessment(ident)
+    store.system(system)  # an unknown system: NotFoundError listing the known ones
+    rows = store.assessments()
+    if ident is None or ident == "latest":
+        for row in rows:
+            if orjson.loads(row.summary).get("system") == system:
+                return row.id
+        raise NotFoundError(f"no assessment of system {system!r} yet: run 'sckb assess --system {system} --scope ...'")
+    full = store.resolve_assessment(ident)
+    of = next((orjson.loads(r.summary).get("system") for r in rows if r.id == full), None)
+    if of != system:
+        what = f"of system {of!r}" if of else "of the whole workspace (no --system)"
+        raise NotFoundError(f"assessment {full} is {what}, not of system {system!r}")
+    return full

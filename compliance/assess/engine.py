@@ -31,6 +31,7 @@ from compliance.assess.tally import (
     remediation_days,
     slot_of,
 )
+from compliance.evidence.system import System
 from compliance.kb.load import KB
 from compliance.kb.scope import resolve
 from compliance.vocab import iso
@@ -51,11 +52,22 @@ __all__ = [
 
 
 def _record_rows(
-    findings: Iterable[FindingLike], failing: list[FindingLike], start_s: str, now_s: str, accept_ingest_time: bool
+    findings: Iterable[FindingLike],
+    failing: list[FindingLike],
+    start_s: str,
+    now_s: str,
+    inside: Callable[[FindingLike], bool] | None = None,
+    outside: list[int] | None = None,
+    accept_ingest_time: bool = False,
 ) -> Iterator[list[Row]]:
-    """Batches of rows from store records; the fresh open failures are also collected into ``failing``."""
+    """Batches of rows from store records; the fresh open failures are also collected into ``failing``. With
+    ``inside`` (a system's boundary), only the records it accepts count; the others are counted in ``outside[0]``."""
     batch: list[Row] = []
     for r in findings:
+        if inside is not None and not inside(r):
+            if outside is not None:
+                outside[0] += 1
+            continue
         last = r.last_seen
         if len(last) != 20 or last[-1] != "Z":
             last = norm_time(last)
@@ -96,8 +108,10 @@ def assess(
     progress: Callable[[int], None] | None = None,
     determinations: Iterable[Determination] = (),
     accept_ingest_time: bool = False,
+    system: System | None = None,
 ) -> Assessment:
-    """Assess ``scopes`` against ``findings`` (store records). ``now`` is the clock (the CLI's ``--now``);
+    """Assess ``scopes`` against ``findings`` (store records). ``now`` is the clock (the CLI's ``--now``). With
+    ``system``, only the findings inside its boundary count (the others are counted in ``outside_findings``);
     ``accept_ingest_time`` counts evidence dated only at ingest as dated (status rule 1)."""
     check_args(unmapped, max_age_days)
     now_s = iso(now)
@@ -106,9 +120,11 @@ def assess(
     resolve(kb, scopes)  # fail early on an unknown scope
     acc = Accumulator(ctx)
     failing: list[FindingLike] = []
-    acc.feed(_record_rows(findings, failing, start_s, now_s, accept_ingest_time), progress)
+    inside = system.boundary.matcher().inside if system is not None else None
+    outside = [0]
+    acc.feed(_record_rows(findings, failing, start_s, now_s, inside, outside, accept_ingest_time), progress)
     kept, unmapped_ids = acc.add_failing(failing)
-    return finish(
+    a = finish(
         kb,
         acc,
         kept,
@@ -120,6 +136,10 @@ def assess(
         unmapped=unmapped,
         determinations=determinations,
     )
+    if system is not None:  # recorded on the assessment, so part of its content id
+        a.system, a.outside_findings = system.name, outside[0]
+        identify(a)
+    return a
 
 
 def explain_any(a: Assessment) -> dict[str, Any]:

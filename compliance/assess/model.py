@@ -8,7 +8,7 @@ and the OSCAL export read these objects; none of them re-decides a status.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, TypedDict, TypeVar
+from typing import Any, NotRequired, TypedDict, TypeVar
 
 from compliance.evidence.model import StoredFinding
 from compliance.kb import status as rules
@@ -255,14 +255,15 @@ class AssessmentSummary(TypedDict):
     future_findings: int
     undated_findings: int
     accept_ingest_time: bool
-    system: str | None
-    outside_findings: int
     needs_review: int
     determined: int
     evidence_files: int
     stale_files: list[str]
     poam_items: int
     poam_overdue: int
+    #: only for an assessment of a system (``--system``): its name and the findings left outside its boundary
+    system: NotRequired[str]
+    outside_findings: NotRequired[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,10 +275,18 @@ class AssessmentInfo:
     now: str
     scopes: tuple[str, ...]
     counts: dict[str, int]  # controls per status
+    system: str | None = None  # the system assessed (``--system``); None: the whole workspace
 
     def as_dict(self) -> dict[str, object]:
         """As ``sckb assess list --json`` prints it."""
-        return {"id": self.id, "seq": self.seq, "now": self.now, "scopes": list(self.scopes), "counts": self.counts}
+        return {
+            "id": self.id,
+            "seq": self.seq,
+            "now": self.now,
+            "scopes": list(self.scopes),
+            "counts": self.counts,
+            "system": self.system,
+        }
 
 
 @dataclass(slots=True)
@@ -401,6 +410,13 @@ class Assessment:
         }
 
     def summary(self) -> AssessmentSummary:
+        s = self._summary()
+        if self.system is not None:  # only then: a workspace-wide assessment's summary stays as it was
+            s["system"] = self.system
+            s["outside_findings"] = self.outside_findings
+        return s
+
+    def _summary(self) -> AssessmentSummary:
         return {
             "id": self.id,
             "now": self.now,
@@ -416,8 +432,6 @@ class Assessment:
             "future_findings": self.future_findings,
             "undated_findings": self.undated_findings,
             "accept_ingest_time": self.accept_ingest_time,
-            "system": self.system,
-            "outside_findings": self.outside_findings,
             "needs_review": sum(1 for c in self.controls.values() if c.review),
             "determined": sum(1 for c in self.controls.values() if c.determination is not None),
             "evidence_files": len(self.files),

@@ -160,6 +160,9 @@ def as_markdown(a: Assessment, gate: list[str] | None = None, *, limit: int = 50
     counts = a.counts()
     lines = [f"### sckb assessment `{a.id}`", ""]
     lines.append(f"Scopes: {', '.join(a.scopes)} · evidence window {a.window_start[:10]} to {a.now[:10]} ({a.max_age_days} days)")
+    if a.system is not None:  # only then: a workspace-wide summary stays as it was
+        lines.append("")
+        lines.append(f"System: {_md(a.system)} · {a.outside_findings} finding(s) outside its boundary not counted")
     lines.append("")
     if gate is not None:
         lines.append("**Gate: passed**" if not gate else "**Gate: FAILED** — " + "; ".join(gate))

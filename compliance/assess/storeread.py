@@ -23,9 +23,19 @@ import orjson
 
 from compliance.assess.engine import assess
 from compliance.assess.model import Assessment, Determination, FindingRecord
-from compliance.assess.tally import DEFAULT_MAX_AGE_DAYS, STALE, Accumulator, TallyContext, check_args, finish, slot_codes
+from compliance.assess.tally import (
+    DEFAULT_MAX_AGE_DAYS,
+    STALE,
+    Accumulator,
+    TallyContext,
+    check_args,
+    finish,
+    identify,
+    slot_codes,
+)
 from compliance.errors import InputError
 from compliance.evidence.store import Store
+from compliance.evidence.system import System
 from compliance.kb.load import KB
 from compliance.kb.scope import resolve
 from compliance.vocab import iso
@@ -53,9 +63,11 @@ def assess_store(
     blob_out: list[bytes] | None = None,
     determinations: Iterable[Determination] = (),
     accept_ingest_time: bool = False,
+    system: System | None = None,
 ) -> Assessment:
     """Assess the evidence store ``store``. ``workers`` threads may group the findings (the SQLite engine runs
-    them in parallel); the result does not depend on it."""
+    them in parallel); the result does not depend on it. With ``system``, only the findings inside its boundary
+    count: the store filters them through the boundary's matcher (see :mod:`compliance.evidence.system`)."""
     with _gc_paused():
         return _assess_store(
             kb,
@@ -69,6 +81,7 @@ def assess_store(
             blob_out=blob_out,
             determinations=list(determinations),
             accept_ingest_time=accept_ingest_time,
+            system=system,
         )
 
 
@@ -98,6 +111,7 @@ def _assess_store(
     blob_out: list[bytes] | None,
     determinations: list[Determination],
     accept_ingest_time: bool,
+    system: System | None = None,
 ) -> Assessment:
     if not store.can_tally():
         return assess(
@@ -111,13 +125,16 @@ def _assess_store(
             progress=progress,
             determinations=determinations,
             accept_ingest_time=accept_ingest_time,
+            system=system,
         )
     check_args(unmapped, max_age_days)
     now_s = iso(now)
     start_s = iso(now - timedelta(days=max_age_days))
     resolve(kb, scopes)
     acc = Accumulator(TallyContext(kb, start_s, now_s, accept_ingest_time))
-    groups = store.tally_groups(start_s, now_s, slot_codes(accept_ingest_time), workers)
+    # a system's boundary filters in the store, through the matcher (issue 21)
+    inside = system.boundary.matcher().inside_fields if system is not None else None
+    groups = store.tally_groups(start_s, now_s, slot_codes(accept_ingest_time), workers, inside)
     kept: dict[str, FindingRecord] = {}
     unmapped_ids: list[str] = []
     failing_keys: dict[tuple[str, str], list[str]] = {}
@@ -128,7 +145,7 @@ def _assess_store(
         try:
             # a canonical window is a string range (non-canonical times send everything to the record path below)
             kept, unmapped_ids, failing_keys = acc.add_failing_rows(
-                store.open_failures(start_s, now_s, dated_only=not accept_ingest_time), shas
+                store.open_failures(start_s, now_s, inside, dated_only=not accept_ingest_time), shas
             )
         except InputError as exc:  # a bad first_seen: an error unless the record path is taken anyway
             failing_error = exc
@@ -170,11 +187,12 @@ def _assess_store(
             unmapped=unmapped,
             determinations=determinations,
             accept_ingest_time=accept_ingest_time,
+            system=system,
         )
     if failing_error is not None:
         raise failing_error
     acc.attach_failing(failing_keys)
-    return finish(
+    a = finish(
         kb,
         acc,
         kept,
@@ -187,3 +205,9 @@ def _assess_store(
         blob_out=blob_out,
         determinations=determinations,
     )
+    if system is not None:  # recorded on the assessment, so part of its content id (and of the stored bytes)
+        a.system, a.outside_findings = system.name, store.identity_count() - n
+        blob = identify(a)
+        if blob_out is not None:
+            blob_out[:] = [blob]
+    return a

@@ -221,6 +221,11 @@ class FailingRow(NamedTuple):
     mapped_by: str
 
 
+#: A filter over a finding's subject (issue 21: a system's boundary), called with its latest observation's
+#: provider, account, region, resource, function, file and method; true keeps the finding.
+SubjectFilter = Callable[[str | None, str | None, str | None, str | None, str | None, str | None, str], bool]
+
+
 class GroupScan(ABC):
     """The group rows of one assessment, being read (perhaps by threads, started at once)."""
 
@@ -282,6 +287,18 @@ class DeterminationRecord:
     source: str
     #: the order of recording, given by the store (0 before it is stored)
     seq: int = 0
+
+
+# ---------------------------------------------------------------------- systems (issue 21)
+@dataclass(frozen=True, slots=True)
+class SystemRow:
+    """One stored system (authorization boundary): its name, its validated record as JSON (see
+    :class:`compliance.evidence.system.System`), the file it was added from and when (``--now``)."""
+
+    name: str
+    data: bytes
+    source: str
+    added_at: str
 
 
 # ---------------------------------------------------------------------- the store
@@ -427,14 +444,20 @@ class Store(ABC):
         """file id (as group and failing rows give it) -> sha256."""
 
     @abstractmethod
-    def tally_groups(self, start: str, now: str, slots: SlotCodes, workers: int = 1) -> GroupScan:
+    def tally_groups(
+        self, start: str, now: str, slots: SlotCodes, workers: int = 1, inside: SubjectFilter | None = None
+    ) -> GroupScan:
         """Every finding identity's latest observation, grouped by tally key, with status rule 1 applied for the
-        window [``start``, ``now``] (canonical ISO times) as ``slots`` codes. ``workers`` may read in parallel."""
+        window [``start``, ``now``] (canonical ISO times) as ``slots`` codes. ``workers`` may read in parallel.
+        With ``inside`` (a system's boundary), only the findings whose subject it accepts."""
 
     @abstractmethod
-    def open_failures(self, start: str, now: str, dated_only: bool = False) -> Iterator[FailingRow]:
+    def open_failures(
+        self, start: str, now: str, inside: SubjectFilter | None = None, dated_only: bool = False
+    ) -> Iterator[FailingRow]:
         """The open findings whose latest observation failed, last seen within [``start``, ``now``] (with
-        ``dated_only``, only those whose evidence states its scan time or was given one at ingest)."""
+        ``inside``, only those whose subject it accepts; with ``dated_only``, only those whose evidence states its
+        scan time or was given one at ingest)."""
 
     # ------------------------------------------------------------------ assessments
     @abstractmethod
@@ -472,3 +495,26 @@ class Store(ABC):
     @abstractmethod
     def statements(self) -> dict[str, str]:
         """control id -> statement text (empty when no catalog was imported)."""
+
+    # ------------------------------------------------------------------ systems (issue 21)
+    @abstractmethod
+    def put_system(self, row: SystemRow, *, replace: bool = False) -> bool:
+        """Store a system; an existing one of that name is replaced only with ``replace`` (else a
+        :class:`~compliance.errors.InputError`). Whether one was replaced."""
+
+    @abstractmethod
+    def systems(self) -> list[SystemRow]:
+        """Every stored system, by name (empty when none was added, also in a read-only store)."""
+
+    def system(self, name: str) -> SystemRow:
+        """The system ``name``; a :class:`NotFoundError` listing the known ones when there is none."""
+        rows = self.systems()
+        for row in rows:
+            if row.name == name:
+                return row
+        known = ", ".join(r.name for r in rows) or "none; add one with 'sckb system add FILE'"
+        raise NotFoundError(f"no system {name!r} in this workspace (known: {known})")
+
+    @abstractmethod
+    def remove_system(self, name: str) -> None:
+        """Forget the system ``name`` (a :class:`NotFoundError` when there is none)."""

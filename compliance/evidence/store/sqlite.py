@@ -21,6 +21,8 @@ Tables (later stages may add their own, prefixed ``assess_`` or ``design_``):
                   :meth:`SQLiteStore.save_assessment`)
 ``assess_determinations``  assessors' determinations, append-only history (see
                   :meth:`SQLiteStore.add_determinations`)
+``systems``       the systems (authorization boundaries) of the workspace, by name (made when the first is
+                  added; a store without the table has no systems)
 
 Every SQLite-specific thing (the connection, PRAGMAs, URIs, WAL, SQL) is in this module.
 
@@ -44,7 +46,7 @@ from urllib.parse import quote
 
 import orjson
 
-from compliance.errors import NotFoundError, StoreError
+from compliance.errors import InputError, NotFoundError, StoreError
 from compliance.evidence.model import EvidenceFile, StoredFinding
 from compliance.evidence.store.base import (
     FILE_COLUMNS,
@@ -64,6 +66,8 @@ from compliance.evidence.store.base import (
     NewFile,
     SlotCodes,
     Store,
+    SubjectFilter,
+    SystemRow,
     VerifyProblem,
     chain_digest,
     hash_file,
@@ -196,6 +200,16 @@ CREATE TABLE IF NOT EXISTS assess_determinations (
 );
 """
 _DETERMINATION_COLUMNS = "target, status, rationale, by_whom, role, date, methods, source"
+#: Systems (issue 21), made when the first is added (``sckb system add``): one row per system, its validated
+#: record as JSON (``data``), the file it came from and the time it was added.
+_SYSTEMS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS systems (
+    name TEXT PRIMARY KEY,
+    data BLOB NOT NULL,
+    source TEXT NOT NULL,
+    added_at TEXT NOT NULL
+);
+"""
 
 _UPSERT = """
 INSERT INTO identities
@@ -263,6 +277,15 @@ _NEEDED = {
     },
     "files": {"id", "sha256"},
 }
+
+
+#: A system's boundary as an SQL condition over the latest observation (issue 21): the function is registered on
+#: each connection that runs it (:func:`_register_inside`).
+_INSIDE_SQL = "sckb_inside(o.provider, o.account, o.region, o.resource, o.function, o.file, o.method)"
+
+
+def _register_inside(conn: sqlite3.Connection, inside: SubjectFilter) -> None:
+    conn.create_function("sckb_inside", 7, inside, deterministic=True)
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -510,12 +533,19 @@ class SQLiteStore(Store):
     def file_shas(self) -> dict[int, str]:
         return dict(self.conn.execute("SELECT id, sha256 FROM files"))
 
-    def tally_groups(self, start: str, now: str, slots: SlotCodes, workers: int = 1) -> SQLiteGroupScan:
-        return SQLiteGroupScan(self.conn, _groups_sql(start, now, slots), workers)
+    def tally_groups(
+        self, start: str, now: str, slots: SlotCodes, workers: int = 1, inside: SubjectFilter | None = None
+    ) -> SQLiteGroupScan:
+        return SQLiteGroupScan(self.conn, _groups_sql(start, now, slots), workers, inside)
 
-    def open_failures(self, start: str, now: str, dated_only: bool = False) -> Iterator[FailingRow]:
+    def open_failures(
+        self, start: str, now: str, inside: SubjectFilter | None = None, dated_only: bool = False
+    ) -> Iterator[FailingRow]:
         sql = _FAILING_SQL + (" AND o.scan_time_source != 'ingest'" if dated_only else "")
-        return map(FailingRow._make, self.conn.execute(sql, (start, now)))
+        if inside is None:
+            return map(FailingRow._make, self.conn.execute(sql, (start, now)))
+        _register_inside(self.conn, inside)
+        return map(FailingRow._make, self.conn.execute(sql + " AND " + _INSIDE_SQL, (start, now)))
 
     # ------------------------------------------------------------------ assessments
     def _ensure_assess(self) -> None:
@@ -629,6 +659,42 @@ class SQLiteStore(Store):
             )
             for seq, t, st, ra, by, ro, da, me, so in rows
         ]
+
+    # ------------------------------------------------------------------ systems (issue 21)
+    def put_system(self, row: SystemRow, *, replace: bool = False) -> bool:
+        conn = self.conn
+        try:
+            conn.executescript(_SYSTEMS_SCHEMA)
+            with conn:
+                had = conn.execute("SELECT 1 FROM systems WHERE name = ?", (row.name,)).fetchone() is not None
+                if had and not replace:
+                    raise InputError(
+                        f"system {row.name!r} is already in this workspace (add --replace to replace it)", path=row.source
+                    )
+                conn.execute(
+                    "INSERT OR REPLACE INTO systems (name, data, source, added_at) VALUES (?,?,?,?)",
+                    (row.name, row.data, row.source, row.added_at),
+                )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot store the system: {exc}") from exc
+        return had
+
+    def systems(self) -> list[SystemRow]:
+        try:
+            rows = self.conn.execute("SELECT name, data, source, added_at FROM systems ORDER BY name").fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):  # no system added yet
+                return []
+            raise StoreError(f"cannot read the systems: {exc}") from exc
+        return [SystemRow(name, bytes(data), source, added_at) for name, data, source, added_at in rows]
+
+    def remove_system(self, name: str) -> None:
+        self.system(name)  # NotFoundError listing the known ones
+        try:
+            with self.conn:
+                self.conn.execute("DELETE FROM systems WHERE name = ?", (name,))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot remove the system: {exc}") from exc
 
 
 class SQLiteFileWrite(FileWrite):
@@ -756,11 +822,13 @@ def _split_points(conn: sqlite3.Connection, parts: int) -> list[str]:
     return points
 
 
-def _read_part(path: str, sql: str, args: tuple[str, ...], out: list[Any]) -> None:
+def _read_part(path: str, sql: str, args: tuple[str, ...], out: list[Any], inside: SubjectFilter | None = None) -> None:
     """Run one range of the groups query on a connection of its own (a worker thread: SQLite releases the GIL)."""
     try:
         conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=30)
         try:
+            if inside is not None:
+                _register_inside(conn, inside)
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.execute("PRAGMA cache_size=-65536")
             out.append(list(map(GroupRow._make, conn.execute(sql, args).fetchall())))
@@ -775,8 +843,11 @@ class SQLiteGroupScan(GroupScan):
     file and the connection has nothing uncommitted (each range is grouped on its own; the caller merges).
     The threads start at once; :meth:`batches` waits for them."""
 
-    def __init__(self, conn: sqlite3.Connection, sql: str, workers: int) -> None:
-        self.conn, self.sql = conn, sql.replace("/*where*/", "")
+    def __init__(self, conn: sqlite3.Connection, sql: str, workers: int, inside: SubjectFilter | None = None) -> None:
+        only = [_INSIDE_SQL] if inside is not None else []  # a system's boundary (issue 21)
+        if inside is not None:
+            _register_inside(conn, inside)
+        self.conn, self.sql = conn, sql.replace("/*where*/", " WHERE " + only[0] if only else "")
         self.path = _db_path(conn)
         points = _split_points(conn, workers) if workers > 1 and self.path and not conn.in_transaction else []
         self.results: list[list[Any]] = []
@@ -785,12 +856,12 @@ class SQLiteGroupScan(GroupScan):
             return
         bounds: list[str | None] = [None, *points, None]
         for lo, hi in itertools.pairwise(bounds):
-            where = " AND ".join(w for w, b in (("i.identity >= ?", lo), ("i.identity < ?", hi)) if b is not None)
+            where = " AND ".join([*(w for w, b in (("i.identity >= ?", lo), ("i.identity < ?", hi)) if b is not None), *only])
             args = tuple(b for b in (lo, hi) if b is not None)
             out: list[Any] = []
             self.results.append(out)
             part_sql = sql.replace("/*where*/", " WHERE " + where)
-            self.threads.append(threading.Thread(target=_read_part, args=(self.path, part_sql, args, out), daemon=True))
+            self.threads.append(threading.Thread(target=_read_part, args=(self.path, part_sql, args, out, inside), daemon=True))
         for t in self.threads:
             t.start()
 
