@@ -322,7 +322,7 @@ statements:
 assurance:
   - {target: SAS-4, methods: [EXAMINE], rationale: r, source: s}
   - {target: NOPE-1, methods: [INTERVIEW], rationale: r, source: s}
-  - {target: AC-1, methods: [], rationale: r, source: s}
+  - {target: AC-2, methods: [], rationale: r, source: s}
 """
 
 #: rule -> (line, text the message must contain)
@@ -346,7 +346,7 @@ PARTS_EXPECTED = {
     "statements: duplicate": (21, "statement parts of AC-6(10) list ac-6.10_smt.a more than once"),
     "assurance: not a control": (23, "assurance target 'SAS-4' is a risk, not a control or framework item"),
     "assurance: unknown": (24, "assurance target 'NOPE-1' is unknown id, not a control or framework item"),
-    "assurance: no method": (25, "assurance entry for AC-1 names no method"),
+    "assurance: no method": (25, "assurance entry for AC-2 names no method"),
 }
 
 
@@ -421,4 +421,4 @@ mitigations:
 """
     (tmp_path / "o.yaml").write_text(text, encoding="utf-8")
     (after,) = check_parts_gap(kbmod.load([tmp_path]))
-    assert "AC-6, " not in after.message and "AU-6, " in after.message
+    assert "AC-6, " not in after.message and "AU-12, " in after.message
