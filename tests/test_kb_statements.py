@@ -3,13 +3,17 @@ mitigation -> control links cover (``parts:`` in mappings/mitigations/*.yaml).""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from compliance import kb as kbmod
+from compliance.cli import main
+from compliance.errors import EXIT_NOT_FOUND
 from compliance.kb.core import KB
 from compliance.kb.model import EdgeKind, NodeKind
 
@@ -96,3 +100,45 @@ def test_shipped_links_name_only_their_controls_parts(kb: KB) -> None:
         assert e.kind is EdgeKind.MAPS_TO and kb.nodes[e.target].kind is NodeKind.CONTROL
         assert e.relationship in ("subset-of", "equal"), (e.source, e.target)
         assert set(e.parts) <= set(kb.statement_parts(e.target)), (e.source, e.target, e.parts)
+
+
+# ------------------------------------------------------------------ query control / query mitigation show the parts
+
+
+def test_query_control_json_shows_statement_and_link_parts(runner: CliRunner) -> None:
+    res = runner.invoke(main, ["query", "control", "CM-6", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["statement_parts"] == ["cm-6_smt.a", "cm-6_smt.b", "cm-6_smt.c", "cm-6_smt.d"]
+    assert data["parts_named"] == ["cm-6_smt.b"]
+    rows = {m["id"]: m for m in data["mitigations"]}
+    assert rows["configuration-drift-monitoring"]["parts"] == ["cm-6_smt.b"]
+    assert "parts" not in rows["policy-as-code-at-deploy"]  # a link that covers no part whole names none
+
+
+def test_query_control_table_shows_parts(runner: CliRunner) -> None:
+    res = runner.invoke(main, ["query", "control", "CM-6"], env={"COLUMNS": "300"})
+    assert res.exit_code == 0, res.output
+    assert "statement parts: cm-6_smt.a, cm-6_smt.b (covered by a link), cm-6_smt.c, cm-6_smt.d" in res.output
+    assert "parts covered" in res.output
+    row = next(ln for ln in res.output.splitlines() if "configuration-drift-monitoring" in ln)
+    assert "cm-6_smt.b" in row
+
+
+def test_query_mitigation_shows_parts_per_control_link(runner: CliRunner) -> None:
+    res = runner.invoke(main, ["query", "mitigation", "encryption-in-transit", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["kind"] == "mitigation" and data["phase"] == "runtime"
+    controls = {c["id"]: c for c in data["controls"]}
+    assert controls["SC-8"]["parts"] == ["sc-8_smt"] and controls["SC-8(1)"]["parts"] == ["sc-8.1_smt"]
+    assert controls["SC-13"]["relationship"] == "intersects-with" and "parts" not in controls["SC-13"]
+    assert {r["id"] for r in data["risks"]} >= {"SAS-3"} and data["rules"]
+    table = runner.invoke(main, ["query", "mitigation", "encryption-in-transit"], env={"COLUMNS": "300"}).output
+    assert next(ln for ln in table.splitlines() if "│ SC-8(1)" in ln).count("sc-8.1_smt") == 1
+
+
+def test_query_mitigation_unknown_id_is_not_found(runner: CliRunner) -> None:
+    res = runner.invoke(main, ["query", "mitigation", "no-such-mitigation"])
+    assert res.exit_code == EXIT_NOT_FOUND
+    assert "no mitigation with id 'no-such-mitigation'" in res.output
