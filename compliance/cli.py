@@ -301,7 +301,7 @@ def kb_schema() -> None:
 
 @main.group("query")
 def query_group() -> None:
-    """Ask the graph: what a risk reaches, what reaches a control, baseline coverage, paths."""
+    """Ask the graph: what a risk reaches, what reaches a control, a mitigation's links, baseline coverage, paths."""
 
 
 @query_group.command("risk")
@@ -359,13 +359,44 @@ def query_control(obj: Ctx, control_id: str, as_json: bool) -> None:
         con.print(f"responsibility ({_cell(resp['via'])}): {_cell(resp['party'])}: {_cell(resp['rationale'])}")
         if "basis" in resp:
             con.print(f"basis: {_cell(resp['basis'])}")
-    rows = [(m["id"], m["title"], m.get("relationship"), m.get("confidence"), m["risks"], m["rules"]) for m in r["mitigations"]]
-    cols = ["mitigation", "title", "relationship", "confidence", "risks", "scanner rules"]
+    named = set(r["parts_named"])
+    parts = [f"{p} (covered by a link)" if p in named else p for p in r["statement_parts"]]
+    con.print(f"statement parts: {_cell(parts)}")
+    rows = [
+        (m["id"], m["title"], m.get("relationship"), m.get("confidence"), m.get("parts", []), m["risks"], m["rules"])
+        for m in r["mitigations"]
+    ]
+    cols = ["mitigation", "title", "relationship", "confidence", "parts covered", "risks", "scanner rules"]
     con.print(_table("Reached by mitigations", cols, rows))
     baselines = [(b["id"], b["title"], b.get("tailoring")) for b in r["baselines"]]
     con.print(_table("Baselines", ["baseline", "title", "tailoring"], baselines))
     for fw in kb.frameworks.values():
         con.print(f"{fw.label} {fw.items} (crosswalk): {_cell(query.of_framework(kb, r['safeguards'], fw.id))}")
+
+
+@query_group.command("mitigation")
+@click.argument("mitigation_id")
+@json_option
+@click.pass_obj
+def query_mitigation(obj: Ctx, mitigation_id: str, as_json: bool) -> None:
+    """A mitigation's risks, controls (with the statement parts each link covers), framework items and rules."""
+    from compliance.kb import query
+
+    kb = obj.kb()
+    r = query.mitigation(kb, mitigation_id)
+    if as_json:
+        return emit_json(r)
+    con = _console()
+    con.print(f"[bold]{_cell(r['id'])}[/bold] {_cell(r['title'])}  (phase {_cell(r['phase'])})")
+    if r["risks"]:
+        con.print(f"risks: {_cell([x['id'] for x in r['risks']])}")
+    rows = [(c["id"], c["title"], c.get("relationship"), c.get("confidence"), c.get("parts", [])) for c in r["controls"]]
+    con.print(_table("Controls", ["control", "title", "relationship", "confidence", "parts covered"], rows))
+    items = [(s["id"], s["title"], s.get("relationship"), s.get("confidence")) for s in r["safeguards"]]
+    if items:
+        labels = ", ".join(f"{fw.label} {fw.items}" for fw in kb.frameworks.values())
+        con.print(_table(f"Framework items ({labels})", ["item", "title", "relationship", "confidence"], items))
+    con.print(f"scanner rules: {_cell(r['rules'])}")
 
 
 @query_group.command("baseline")

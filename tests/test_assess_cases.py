@@ -175,25 +175,33 @@ def test_a_tool_wide_fallback_pass_counts_for_nothing_but_its_failure_counts(tmp
 
 
 def test_a_passing_subset_check_is_partial_and_an_attestation_covers_the_control(tmp_path: Path, kb: kbmod.KB) -> None:
-    """A passing CKV_AWS_27 shows part of SC-28 (encryption of one kind of store): partially-satisfied, not
-    satisfied. An EXAMINE attestation naming SC-28 speaks for the whole control: satisfied."""
+    """A passing CKV_AWS_355 shows part of AC-6 (no-wildcard-permissions, whose link names no statement part: least
+    privilege also covers people): partially-satisfied, not satisfied. An EXAMINE attestation naming AC-6 speaks for
+    the whole control: satisfied. (SC-28, by contrast, is satisfied by a passing CKV_AWS_27 alone: the
+    data-store-encryption-at-rest link names its whole statement, sc-28_smt.)"""
     ws = tmp_path / "ws"
-    ingest(ws, sarif(tmp_path / "checkov.sarif", "checkov", [("CKV_AWS_27", "pass", "template.yaml")]))
+    ingest(ws, sarif(tmp_path / "checkov.sarif", "checkov", [("CKV_AWS_355", "pass", "template.yaml")]))
     out = assess(ws, "fedramp-moderate")
-    sc28 = next(c for c in out["controls"] if c["control"] == "SC-28")
-    assert sc28["status"] == "partially-satisfied"
+    ac6 = next(c for c in out["controls"] if c["control"] == "AC-6")
+    assert ac6["status"] == "partially-satisfied"
+    assert out["paths"]["AC-6"]["covered"] == [] and out["paths"]["AC-6"]["parts"] == ["ac-6_smt"]
     att = tmp_path / "att.yaml"
     att.write_text(
-        "sckb-attestation: 1\nattestations:\n  - id: at-rest-review\n    control: SC-28\n"
-        "    statement: Every data store was examined for encryption at rest.\n"
+        "sckb-attestation: 1\nattestations:\n  - id: least-privilege-review\n    control: AC-6\n"
+        "    statement: Every role and every person's access was examined for least privilege.\n"
         "    who: A. Assessor\n    when: 2026-11-29\n    method: EXAMINE\n",
         encoding="utf-8",
     )
     ingest(ws, att)
     out = assess(ws, "fedramp-moderate")
-    sc28 = next(c for c in out["controls"] if c["control"] == "SC-28")
-    assert sc28["status"] == "satisfied"
-    assert out["paths"]["SC-28"]["covered"] == out["paths"]["SC-28"]["parts"] == ["sc-28_smt"]
+    ac6 = next(c for c in out["controls"] if c["control"] == "AC-6")
+    assert ac6["status"] == "satisfied"
+    assert out["paths"]["AC-6"]["covered"] == out["paths"]["AC-6"]["parts"] == ["ac-6_smt"]
+    ws2 = tmp_path / "ws2"
+    ingest(ws2, sarif(tmp_path / "checkov27.sarif", "checkov", [("CKV_AWS_27", "pass", "template.yaml")]))
+    out = assess(ws2, "fedramp-moderate")
+    assert next(c for c in out["controls"] if c["control"] == "SC-28")["status"] == "satisfied"
+    assert out["paths"]["SC-28"]["covered"] == ["sc-28_smt"]
 
 
 def test_undated_evidence_counts_only_when_given_a_time_or_accepted(tmp_path: Path) -> None:

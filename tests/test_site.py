@@ -672,8 +672,24 @@ def test_unknown_assessment_is_a_one_line_error_before_any_build(tmp_path: Path,
 def test_mapping_tables_show_the_confidence_of_mitigation_links(shipped: tuple[Any, Any]) -> None:
     content = shipped[1]
     page = content.pages[content.node_paths["data-store-encryption-at-rest"]].text()
-    assert "<th>relationship</th>\n<th>confidence</th>\n<th>rationale</th>" in page
+    # (the parts column sits between: this mitigation's control links name statement parts)
+    assert "<th>relationship</th>\n<th>confidence</th>\n<th>parts covered</th>\n<th>rationale</th>" in page
     row = next(r for r in page.split("<tr>") if ">SC-28(1)</a>" in r)
     assert "<code>subset-of</code>" in row and "<td>high</td>" in row
     control = content.pages[content.node_paths["SC-28"]].text()
     assert "<th>confidence</th>" in control
+
+
+def test_mapping_tables_and_control_pages_show_statement_parts(shipped: tuple[Any, Any]) -> None:
+    content = shipped[1]
+    page = content.pages[content.node_paths["encryption-in-transit"]].text()
+    row = next(r for r in page.split("<tr>") if ">SC-8(1)</a>" in r)
+    assert "<code>sc-8.1_smt</code>" in row
+    related = next(r for r in page.split("<tr>") if ">SC-13</a>" in r)  # an intersects-with link covers no part
+    assert "_smt" not in related
+    control = content.pages[content.node_paths["AC-2"]].text()
+    assert "Statement parts" in control and "<code>ac-2_smt.a</code>" in control and "<code>ac-2_smt.l</code>" in control
+    covered = content.pages[content.node_paths["SC-28"]].text()
+    assert "<code>sc-28_smt</code> (covered)" in covered
+    policy = content.pages[content.node_paths["AC-1"]].text()
+    assert "EXAMINE or INTERVIEW evidence" in policy

@@ -95,6 +95,8 @@ def build_graph(kb: GraphSource) -> nx.DiGraph:
             attrs["source"] = e.ref
         if e.confidence:
             attrs["confidence"] = e.confidence
+        if e.parts:
+            attrs["parts"] = list(e.parts)
         g.add_edge(e.source, e.target, **attrs)
     return g
 

@@ -10,7 +10,7 @@ import networkx as nx
 from compliance.errors import NotFoundError
 from compliance.kb.graph import explain_graph
 from compliance.kb.load import KB
-from compliance.kb.model import Baseline, Control, EdgeKind, NodeKind
+from compliance.kb.model import Baseline, Control, EdgeKind, Mitigation, NodeKind
 
 
 class MappingFields(TypedDict, total=False):
@@ -21,6 +21,8 @@ class MappingFields(TypedDict, total=False):
     source: str
     #: high / medium / low, on judgement links that state one
     confidence: str
+    #: the statement parts a mitigation -> control link covers (official part ids), when it names any
+    parts: list[str]
 
 
 class LinkedNode(MappingFields):
@@ -92,6 +94,22 @@ class ControlResult(TypedDict):
     rules: list[str]
     safeguards: list[str]
     baselines: list[BaselineRef]
+    #: the top-level parts of the control's statement (official part ids; ``<id>_smt`` when it has no items)
+    statement_parts: list[str]
+    #: the statement parts that some subset-of/equal mitigation link names (covered once its evidence holds)
+    parts_named: list[str]
+
+
+class MitigationResult(TypedDict):
+    id: str
+    kind: Literal["mitigation"]
+    title: str
+    phase: str
+    risks: list[LinkedNode]
+    #: control links, each with its relationship, confidence and the statement parts it covers
+    controls: list[LinkedNode]
+    safeguards: list[LinkedNode]
+    rules: list[str]
 
 
 class BaselineControl(TypedDict):
@@ -128,6 +146,7 @@ PathEdge = TypedDict(
         "rationale": NotRequired[str],
         "source": NotRequired[str],
         "confidence": NotRequired[str],
+        "parts": NotRequired[list[str]],
     },
 )
 
@@ -173,6 +192,8 @@ def _edge(g: nx.DiGraph, u: str, v: str) -> MappingFields:
         out["source"] = str(data["source"])
     if "confidence" in data:
         out["confidence"] = str(data["confidence"])
+    if data.get("parts"):
+        out["parts"] = [str(p) for p in data["parts"]]
     return out
 
 
@@ -272,6 +293,8 @@ def control(kb: KB, control_id: str) -> ControlResult:
         responsibility = ResponsibilityRef(party=resp.party, rationale=resp.rationale, via=via)
         if resp.basis:
             responsibility["basis"] = resp.basis
+    statement = list(kb.statement_parts(cid))
+    named = {p for m in mit_rows if m.get("relationship") in ("subset-of", "equal") for p in m.get("parts", [])}
     return ControlResult(
         id=cid,
         kind="control",
@@ -286,7 +309,33 @@ def control(kb: KB, control_id: str) -> ControlResult:
         rules=sorted({r for mrow in mit_rows for r in mrow["rules"]}),
         safeguards=_by_kind(g, [cid], EdgeKind.CROSSWALK, incoming=True),
         baselines=baselines,
+        statement_parts=statement,
+        parts_named=[p for p in statement if p in named],
     )
+
+
+def mitigation(kb: KB, mitigation_id: str) -> MitigationResult:
+    """A mitigation's links: the risks it treats, the controls (with the statement parts each link covers) and
+    framework items it maps to, and the scanner rules that evidence it."""
+    mid = _require(kb, mitigation_id, NodeKind.MITIGATION)
+    g = kb.graph
+    rec = kb.record(mid)
+    assert isinstance(rec, Mitigation)
+    return MitigationResult(
+        id=mid,
+        kind="mitigation",
+        title=rec.title,
+        phase=rec.phase,
+        risks=[_linked_in(g, r, mid) for r in _by_kind(g, [mid], EdgeKind.MITIGATED_BY, incoming=True)],
+        controls=[_linked(g, mid, c) for c in sorted(_controls_of(g, mid), key=control_sort_key)],
+        safeguards=[_linked(g, mid, s) for s in _safeguards_of(g, mid)],
+        rules=_by_kind(g, [mid], EdgeKind.EVIDENCES, incoming=True),
+    )
+
+
+def _linked_in(g: nx.DiGraph, u: str, v: str) -> LinkedNode:
+    """``u`` as it reaches ``v`` (an incoming link): id, title and the mapping's fields."""
+    return LinkedNode(id=u, title=_title(g, u), **_edge(g, u, v))
 
 
 def baseline(kb: KB, baseline_id: str) -> BaselineResult:

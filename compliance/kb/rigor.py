@@ -15,14 +15,15 @@ edge); the *other* end is the item it names. Rules about the focal record read a
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 
-from compliance.kb.core import KB
+from compliance.kb.core import KB, oscal_id
 from compliance.kb.entries import EdgeEntry, Origin, Problem
 from compliance.kb.model import (
     MAPPING_EDGES,
     PARTIAL_EDGES,
+    Baseline,
     Control,
     EdgeKind,
     Mitigation,
@@ -387,6 +388,113 @@ def check_crosswalk_support(kb: KB) -> list[Problem]:
     return out
 
 
+# ----------------------------------------------------------------------------- statement parts and assurance
+
+#: Relationships that let a mitigation -> control link decide a status (the others are related evidence only).
+_DETERMINATIVE = frozenset({"subset-of", "equal"})
+#: The baseline whose determinative links have been read for the statement parts they cover (issue 21):
+#: ``check_parts_gap`` lists its controls that such links reach without naming any part.
+PARTS_BASELINE = "fedramp-moderate"
+
+
+def _part_owner(part: str) -> str | None:
+    """The OSCAL control id a statement part id belongs to (``ac-2_smt.d`` -> ``ac-2``), None if it is no part id."""
+    head, sep, _ = part.partition("_smt")
+    return head if sep and head else None
+
+
+def _is_control(kb: KB, node_id: str) -> bool:
+    entry = kb.nodes.get(node_id)
+    return entry is not None and entry.kind is NodeKind.CONTROL
+
+
+def check_link_parts(kb: KB) -> list[Problem]:
+    """``parts:`` on a link: only on mitigation -> control links, never on a related (intersects-with, superset-of)
+    link, each part once, and each one a top-level part of the linked control's statement (``kb.statement_parts``)."""
+    out: list[Problem] = []
+    for e in kb.edges.values():
+        if not e.parts:
+            continue
+        named = ", ".join(e.parts)
+        if e.kind is not EdgeKind.MAPS_TO or not _is_control(kb, e.target):
+            out.append(
+                _at(e, f"{_label(e)} names statement parts ({named}), but parts belong only on mitigation -> control links")
+            )
+            continue
+        if e.relationship not in _DETERMINATIVE:
+            out.append(
+                _at(e, f"{_label(e)} is {e.relationship} and names parts ({named}): a related link covers no part; drop them")
+            )
+        for part in sorted(p for p, n in Counter(e.parts).items() if n > 1):
+            out.append(_at(e, f"{_label(e)} names part {part} more than once"))
+        own = kb.statement_parts(e.target)
+        for part in dict.fromkeys(e.parts):
+            owner = _part_owner(part)
+            if owner is None:
+                out.append(_at(e, f"{_label(e)}: {part!r} is not a statement part id (like {own[0]})"))
+            elif owner != oscal_id(e.target):
+                out.append(_at(e, f"{_label(e)}: part {part} belongs to control {owner}, not {e.target}"))
+            elif part not in own:
+                out.append(_at(e, f"{_label(e)}: {part} is not a top-level part of the {e.target} statement ({', '.join(own)})"))
+    return out
+
+
+def check_statements(kb: KB) -> list[Problem]:
+    """A ``statements`` entry for an id that is not a control, or whose parts are not that control's or repeat."""
+    out: list[Problem] = []
+    for cid, (parts, o) in kb.statements.items():
+        if not _is_control(kb, cid):
+            out.append(Problem(o.file, o.line, f"statement parts for unknown control {cid!r}"))
+            continue
+        for part in sorted(p for p, n in Counter(parts).items() if n > 1):
+            out.append(Problem(o.file, o.line, f"statement parts of {cid} list {part} more than once"))
+        strays = [p for p in dict.fromkeys(parts) if _part_owner(p) != oscal_id(cid)]
+        if strays:
+            out.append(Problem(o.file, o.line, f"statement parts of {cid} name parts of another control: {', '.join(strays)}"))
+    return out
+
+
+def check_assurance(kb: KB) -> list[Problem]:
+    """An ``assurance`` entry whose target is not a control or framework item, or that names no method."""
+    out: list[Problem] = []
+    for target, (rec, o) in kb.assurance.items():
+        entry = kb.nodes.get(target)
+        if entry is None or entry.kind not in (NodeKind.CONTROL, NodeKind.SAFEGUARD):
+            what = "unknown id" if entry is None else f"a {entry.kind.value}"
+            out.append(Problem(o.file, o.line, f"assurance target {target!r} is {what}, not a control or framework item"))
+        if not rec.methods:
+            out.append(Problem(o.file, o.line, f"assurance entry for {target} names no method"))
+    return out
+
+
+def check_parts_gap(kb: KB, baseline: str = PARTS_BASELINE) -> list[Problem]:
+    """Warning: the baseline's controls that a determinative mitigation link reaches while no link into them names
+    a statement part, so scanner evidence cannot show them satisfied yet (controls listed under ``assurance`` are
+    left out: only documents and people can). One warning, at the baseline's record."""
+    entry = kb.nodes.get(baseline)
+    if entry is None or entry.kind is not NodeKind.BASELINE:
+        return []
+    members = {e.source for e in kb.edges.values() if e.kind is EdgeKind.MEMBER_OF and e.target == baseline}
+    reached: set[str] = set()
+    named: set[str] = set()
+    for e in kb.edges.values():
+        if e.kind is EdgeKind.MAPS_TO and e.target in members and e.relationship in _DETERMINATIVE:
+            reached.add(e.target)
+            if e.parts:
+                named.add(e.target)
+    rec = entry.record
+    order = rec.members if isinstance(rec, Baseline) else sorted(members)
+    # controls only documents and people can show satisfied (section ``assurance``) need no parts
+    gap = [c for c in order if c in reached and c not in named and c not in kb.assurance]
+    if not gap:
+        return []
+    msg = (
+        f"{len(gap)} {entry.record.title} controls are reached by subset-of/equal mitigation links of which none "
+        f"names a statement part (parts:): {', '.join(gap)}"
+    )
+    return [Problem(entry.origin.file, entry.origin.line, msg, "warning")]
+
+
 RULES: tuple[Callable[[KB], list[Problem]], ...] = (
     check_link_fields,
     check_confidence,
@@ -402,6 +510,10 @@ RULES: tuple[Callable[[KB], list[Problem]], ...] = (
     check_policy_controls_customer,
     check_detective_evidence,
     check_monitoring_rule_evidence,
+    check_link_parts,
+    check_statements,
+    check_assurance,
+    check_parts_gap,
 )
 
 

@@ -398,6 +398,19 @@ class Generator:
             else:
                 facts.append((label, md(value)))
         if kind is NodeKind.CONTROL:
+            # the statement's parts; those a subset-of/equal mitigation link covers are marked
+            covered = {
+                p
+                for _, _, d in self.g.in_edges(node_id, data=True)
+                if d.get("relationship") in ("subset-of", "equal")
+                for p in d.get("parts", ())
+            }
+            parts = [f"`{p}`" + (" (covered)" if p in covered else "") for p in self.kb.statement_parts(node_id)]
+            facts.append(("Statement parts", ", ".join(parts)))
+        if node_id in self.kb.assurance:
+            methods = sorted(self.kb.methods_required(node_id) or ())
+            facts.append(("Shown satisfied only by", md(" or ".join(methods) + " evidence")))
+        if kind is NodeKind.CONTROL:
             resp = self.kb.party(node_id)
             if resp is not None:
                 facts.append(("Shared responsibility", f"**{md(resp.party)}**: {md(resp.rationale)}"))
@@ -449,14 +462,17 @@ class Generator:
                     with_title = len(rows) <= MAPPING_TITLES_UP_TO
                     # judgement links that state a confidence (mitigation -> control/safeguard) show it
                     with_conf = any(d.get("confidence") for _, d in rows)
+                    # control links that name the statement parts they cover show them
+                    with_parts = any(d.get("parts") for _, d in rows)
                     cols = ["", *(["title"] if with_title else []), "relationship", *(["confidence"] if with_conf else [])]
-                    cols += ["rationale", "source"]
+                    cols += [*(["parts covered"] if with_parts else []), "rationale", "source"]
                     body = [
                         [
                             self.link(page, o),
                             *([md(self.title(o))] if with_title else []),
                             f"`{d.get('relationship', '')}`",
                             *([md(d.get("confidence", ""))] if with_conf else []),
+                            *([", ".join(f"`{p}`" for p in d.get("parts", ()))] if with_parts else []),
                             md(d.get("rationale", "")),
                             md(d.get("source", "")),
                         ]
