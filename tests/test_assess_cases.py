@@ -177,8 +177,9 @@ def test_a_tool_wide_fallback_pass_counts_for_nothing_but_its_failure_counts(tmp
 def test_a_passing_subset_check_is_partial_and_an_attestation_covers_the_control(tmp_path: Path, kb: kbmod.KB) -> None:
     """A passing CKV_AWS_355 shows part of AC-6 (no-wildcard-permissions, whose link names no statement part: least
     privilege also covers people): partially-satisfied, not satisfied. An EXAMINE attestation naming AC-6 speaks for
-    the whole control: satisfied. (SC-28, by contrast, is satisfied by a passing CKV_AWS_27 alone: the
-    data-store-encryption-at-rest link names its whole statement, sc-28_smt.)"""
+    the whole control: satisfied. SC-28's link from data-store-encryption-at-rest names its whole statement
+    (sc-28_smt), but a passing CKV_AWS_27 shows one queue: without the design check's inventory it is partial; with
+    design evidence that every store of the design is encrypted, SC-28 is satisfied."""
     ws = tmp_path / "ws"
     ingest(ws, sarif(tmp_path / "checkov.sarif", "checkov", [("CKV_AWS_355", "pass", "template.yaml")]))
     out = assess(ws, "fedramp-moderate")
@@ -199,6 +200,12 @@ def test_a_passing_subset_check_is_partial_and_an_attestation_covers_the_control
     assert out["paths"]["AC-6"]["covered"] == out["paths"]["AC-6"]["parts"] == ["ac-6_smt"]
     ws2 = tmp_path / "ws2"
     ingest(ws2, sarif(tmp_path / "checkov27.sarif", "checkov", [("CKV_AWS_27", "pass", "template.yaml")]))
+    out = assess(ws2, "fedramp-moderate")
+    assert next(c for c in out["controls"] if c["control"] == "SC-28")["status"] == "partially-satisfied"
+    dse = next(m for m in out["paths"]["SC-28"]["mitigations"] if m["id"] == "data-store-encryption-at-rest")
+    assert dse["status"] == "partially-satisfied" and "no design inventory" in dse["reason"]
+    design = [("data-store-encryption-at-rest", "pass", "template.yaml"), ("data-store-encryption-at-rest", "pass", "t2.yaml")]
+    ingest(ws2, sarif(tmp_path / "design.sarif", "sckb-design", design))
     out = assess(ws2, "fedramp-moderate")
     assert next(c for c in out["controls"] if c["control"] == "SC-28")["status"] == "satisfied"
     assert out["paths"]["SC-28"]["covered"] == ["sc-28_smt"]

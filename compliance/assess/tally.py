@@ -37,6 +37,7 @@ from compliance.evidence.store import FailingRow, SlotCodes
 from compliance.kb import status as rules
 from compliance.kb.load import KB
 from compliance.kb.query import control_sort_key
+from compliance.kb.rigor import DESIGN_TOOL
 from compliance.kb.scope import KBIndex, resolve, title_of
 from compliance.vocab import iso, worst_severity
 
@@ -444,13 +445,24 @@ def finish(
         | set(by_mit)
         | {m for links in idx.safeguard_mitigations.values() for m, _ in links}
     )
+    # mitigations the design check can see: their inventory is every element of that kind in the design
+    inventory = {p.mitigation: p.subject for p, _o in kb.design_predicates.values()}
     mitigations: dict[str, MitigationResult] = {}
     for m in mit_ids:
         evs = by_mit.get(m, [])
         status = rules.mitigation_status(
             (rules.counted_outcome(e.outcome, e.mapped_by), _incomplete(e)) for e in evs if e.determinative
         )
-        mitigations[m] = MitigationResult(m, title_of(kb, m), status, _mit_reason(status, evs), evs)
+        reason = _mit_reason(status, evs)
+        if status == rules.SATISFIED and m in inventory:
+            whole = any(e.tool == DESIGN_TOOL and e.determinative and e.outcome == "pass" for e in evs)
+            status = rules.covered_by_inventory(status, whole)
+            if not whole:
+                reason += (
+                    f"; but no design inventory shows every {inventory[m]} of the system covered "
+                    "(run 'sckb design check --evidence')"
+                )
+        mitigations[m] = MitigationResult(m, title_of(kb, m), status, reason, evs)
 
     # ---- rule 5: controls
     controls: dict[str, ControlResult] = {}

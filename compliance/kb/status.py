@@ -33,7 +33,10 @@ and how peer tools decide (a requirement fails when a check mapped to *that* req
 4. **Mitigation status** from its determinative rules: ``not-satisfied`` if any fails (one open failure is
    enough: a mitigation is only as good as its weakest checked subject); else, when some pass,
    ``satisfied`` if every determinative rule that has evidence passes, ``partially-satisfied`` if some are
-   incomplete; else ``not-assessed``.
+   incomplete; else ``not-assessed``. Passes show only the subjects they name, so for a mitigation the design
+   check can see (it has design predicates), ``satisfied`` also needs the design check's evidence to pass: it
+   walks every element of that kind in the design, the system's inventory. Without it the mitigation is
+   ``partially-satisfied``.
 
 5. **Control status** from the evidence that decides it (rule 2): the mitigations linked ``subset-of`` or
    ``equal`` and the attestations naming the control.
@@ -170,6 +173,12 @@ def mitigation_status(outcomes: Iterable[tuple[str, bool]]) -> str:
     if "pass" in seen:
         return PARTIAL if incomplete else SATISFIED
     return NOT_ASSESSED
+
+
+def covered_by_inventory(status: str, inventory_passes: bool) -> str:
+    """Rule 4: a satisfied mitigation the design check can see stays satisfied only when the design evidence over
+    the whole inventory passes too."""
+    return PARTIAL if status == SATISFIED and not inventory_passes else status
 
 
 @dataclass(frozen=True, slots=True)
