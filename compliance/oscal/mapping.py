@@ -115,7 +115,7 @@ class MappingExport:
 
 
 def _prop(name: str, value: str) -> dict[str, str]:
-    return {"name": name, "ns": NS, "value": " ".join(value.split())}
+    return {"name": name, "ns": NS, "value": _line(value)}
 
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:
@@ -133,14 +133,19 @@ def _describe(kb: KB, key: str, known: dict[str, ResourceInfo]) -> ResourceInfo:
     return ResourceInfo(key=key, title=name or key)
 
 
+def _line(text: str) -> str:
+    """One line (a title or citation in OSCAL holds no line break)."""
+    return " ".join(text.split())
+
+
 def _resource(info: ResourceInfo, kind: str) -> dict[str, Any]:
     return _clean(
         {
             "uuid": uid("mapping-resource:" + info.key),
-            "title": info.title,
+            "title": _line(info.title),
             "description": info.description,
             "props": [_prop("framework-key", info.key), _prop("node-kind", kind)],
-            "citation": {"text": info.source} if info.source else None,
+            "citation": {"text": _line(info.source)} if info.source else None,
             "rlinks": [{"href": info.href}] if info.href else None,
         }
     )
