@@ -21,11 +21,12 @@ from compliance import kb as kbmod
 from compliance.cli import main
 from compliance.errors import EXIT_INPUT
 from compliance.kb.core import oscal_id
-from compliance.kb.model import MAPPING_EDGES, EdgeKind
+from compliance.kb.model import MAPPING_EDGES, EdgeKind, Relationship
 from compliance.kb.rigor import framework_key
 from compliance.oscal.mapping import (
     FIXED_LAST_MODIFIED,
     MATCHING_RATIONALES,
+    OSCAL_RELATIONSHIP,
     RELATIONSHIPS,
     mapping_collection,
     resources_data,
@@ -176,30 +177,37 @@ def test_confidence_and_rationale_come_from_the_link(shipped: kbmod.KB, doc: dic
     by_key = {(_props(m, "link-kind")[0], m["sources"][0]["id-ref"], m["targets"][0]["id-ref"]): m for m in _maps(doc)}
     links = [e for e in shipped.edges.values() if e.kind is EdgeKind.MAPS_TO]
     assert links
-    categories = Counter()
+    categories: Counter[str | None] = Counter()
     for e in links:
         tgt = oscal_id(e.target) if framework_key(shipped, e.target) == "control" else e.target
         m = by_key[(e.kind.value, e.source, tgt)]
         assert m["confidence-score"] == {"category": e.confidence}
         assert m["remarks"] == e.rationale and _props(m, "source") == [e.ref]
-        assert m["relationship"] == e.relationship
+        assert m["relationship"] == OSCAL_RELATIONSHIP[Relationship(e.relationship or "")]
         categories[e.confidence] += 1
     assert set(categories) == {"high", "medium", "low"}
     crosswalk = next(m for m in _maps(doc) if _props(m, "link-kind") == ["crosswalk"])
     assert "confidence-score" not in crosswalk
 
 
-def test_a_risk_link_reads_from_the_mitigation_so_the_map_states_the_converse(shipped: kbmod.KB, doc: dict[str, Any]) -> None:
-    subset = [e for e in shipped.edges.values() if e.kind is EdgeKind.MITIGATED_BY and e.relationship == "subset-of"]
-    assert subset
+def test_maps_read_source_rel_target_and_keep_the_yaml_reading_of_inverted_links(shipped: kbmod.KB, doc: dict[str, Any]) -> None:
     by_key = {(_props(m, "link-kind")[0], m["sources"][0]["id-ref"], m["targets"][0]["id-ref"]): m for m in _maps(doc)}
-    for e in subset:
-        m = by_key[("mitigated-by", e.source, e.target)]  # graph direction: risk -> mitigation
-        assert m["relationship"] == "superset-of"  # risk superset-of mitigation == mitigation subset-of risk
-        assert _props(m, "curated-relationship") == [f"{e.target} subset-of {e.source}"]
-    # links read source -> target keep their type and carry no such prop
+    inverted = [e for e in shipped.edges.values() if e.kind in MAPPING_EDGES and e.inverted]
+    assert {e.kind for e in inverted} == {EdgeKind.MITIGATED_BY, EdgeKind.IMPLEMENTED_BY}
+    flipped = 0
+    for e in inverted:
+        m = by_key[(e.kind.value, e.source, e.target)]  # graph direction: risk/strategy -> mitigation
+        assert m["relationship"] == OSCAL_RELATIONSHIP[Relationship(e.relationship or "")]
+        assert _props(m, "declared-relationship") == [f"{e.target} {e.declared_relationship} {e.source}"]
+        flipped += e.relationship != e.declared_relationship
+    assert flipped > 0
+    # a known link: the YAML says "secret-rotation subset-of SAS-7"; the map reads SAS-7 superset-of secret-rotation
+    known = by_key[("mitigated-by", "SAS-7", "secret-rotation")]
+    assert known["relationship"] == "superset-of"
+    assert _props(known, "declared-relationship") == ["secret-rotation subset-of SAS-7"]
+    # links read the same way in YAML and graph carry no such prop
     evid = next(m for m in _maps(doc) if _props(m, "link-kind") == ["evidences"] and m["relationship"] == "subset-of")
-    assert _props(evid, "curated-relationship") == []
+    assert _props(evid, "declared-relationship") == []
 
 
 def test_parts_equal_and_bare_links_from_an_overlay(runner: CliRunner, tmp_path: Path) -> None:
@@ -216,7 +224,7 @@ def test_parts_equal_and_bare_links_from_an_overlay(runner: CliRunner, tmp_path:
     assert mine["ac-2"]["confidence-score"] == {"category": "high"}
     # IR 8477 equal (same meaning) is the model's equivalent-to; the curated word is kept
     assert mine["ac-2.1"]["relationship"] == "equivalent-to"
-    assert _props(mine["ac-2.1"], "curated-relationship") == ["export-test-mitigation equal AC-2(1)"]
+    assert _props(mine["ac-2.1"], "declared-relationship") == ["export-test-mitigation equal AC-2(1)"]
     assert "covers-statement-part" not in json.dumps(mine["ac-2.1"])
     # the bare risk link states no relationship: it is left out, and the command says so
     assert not any(m["targets"][0]["id-ref"] == "export-test-mitigation" and m["sources"][0]["id-ref"] == "SAS-1" for m in maps)

@@ -86,15 +86,6 @@ def invert(relationship: str | None) -> str | None:
         return relationship
 
 
-#: The same relationship read the other way round (NIST IR 8477: A subset-of B means B superset-of A).
-CONVERSE: dict[Relationship, Relationship] = {
-    Relationship.EQUAL: Relationship.EQUAL,
-    Relationship.SUBSET_OF: Relationship.SUPERSET_OF,
-    Relationship.SUPERSET_OF: Relationship.SUBSET_OF,
-    Relationship.INTERSECTS_WITH: Relationship.INTERSECTS_WITH,
-}
-
-
 class NodeKind(StrEnum):
     FAMILY = "family"
     CONTROL = "control"
@@ -133,11 +124,6 @@ MAPPING_EDGES = frozenset(
         EdgeKind.CORRESPONDS_TO,
     }
 )
-
-#: Mapping edges whose relationship reads *target REL source*: a risk link is declared on the mitigation and reads
-#: "mitigation REL the treatment the risk needs", though the graph (and ``kb export``) orients it risk -> mitigation.
-#: Every other mapping edge reads *source REL target* (strategy links included: "strategy REL mitigation").
-READ_FROM_TARGET = frozenset({EdgeKind.MITIGATED_BY})
 
 #: Mapping edges whose older, bare form still loads (a list of ids): the loader accepts them and
 #: ``kb validate`` reports the missing fields, so other commands keep working on an old overlay.

@@ -11,10 +11,10 @@ Shape (field names and required fields of the OSCAL 1.2 control mapping model, a
   (:data:`compliance.kb.model.MAPPING_EDGES`), its ``source-resource`` and ``target-resource`` pointing to
   those resources (``type: catalog``, ``href: #<resource uuid>``);
 - one ``map`` per link, in the graph's direction (source -> target, as ``kb export`` writes json and csv):
-  ``relationship`` is the link's NIST IR 8477 type in OSCAL's spelling (:data:`OSCAL_RELATIONSHIP`; IR 8477's
-  ``equal``, sameness of meaning, is OSCAL's ``equivalent-to``). A link whose relationship reads the other way
-  (:data:`compliance.kb.model.READ_FROM_TARGET`: a mitigation's risk links) gets the converse type, so
-  ``source REL target`` holds; the curated type is kept in a prop. ``confidence-score`` carries the link's
+  ``relationship`` is the edge's NIST IR 8477 type, which the loader stores read *source REL target*, in OSCAL's
+  spelling (:data:`OSCAL_RELATIONSHIP`; IR 8477's ``equal``, sameness of meaning, is OSCAL's ``equivalent-to``).
+  A link declared on the edge's target (a mitigation's ``risks:`` and ``strategies:``) reads the other way in
+  YAML; its map keeps that declared reading in a prop. ``confidence-score`` carries the link's
   ``high``/``medium``/``low`` as the model's category, ``remarks`` its rationale, props its kind and its source
   document, and the target item of a mitigation -> control link one prop per statement part it covers.
 
@@ -44,7 +44,7 @@ from compliance import __version__
 from compliance.errors import InputError
 from compliance.kb.core import KB, oscal_id
 from compliance.kb.entries import EdgeEntry
-from compliance.kb.model import CONVERSE, MAPPING_EDGES, READ_FROM_TARGET, Relationship
+from compliance.kb.model import MAPPING_EDGES, Relationship
 from compliance.kb.rigor import framework_key
 from compliance.oscal.build import NS, uid
 
@@ -160,13 +160,13 @@ def _item(node_id: str, info: ResourceInfo, parts: tuple[str, ...] = ()) -> dict
 
 
 def _map(e: EdgeEntry, src: ResourceInfo, tgt: ResourceInfo, matching: str | None) -> dict[str, Any]:
-    curated = Relationship(e.relationship or "")  # links without one were left out before
-    stated = CONVERSE[curated] if e.kind in READ_FROM_TARGET else curated
-    token = OSCAL_RELATIONSHIP[stated]
+    token = OSCAL_RELATIONSHIP[Relationship(e.relationship or "")]  # links without one were left out before
     props = [_prop("link-kind", e.kind.value)]
-    if token != curated.value:
-        focal, other = (e.target, e.source) if e.kind in READ_FROM_TARGET else (e.source, e.target)
-        props.append(_prop("curated-relationship", f"{focal} {curated.value} {other}"))
+    declared = e.declared_relationship or ""
+    if e.inverted:
+        props.append(_prop("declared-relationship", f"{e.target} {declared} {e.source}"))
+    elif token != declared:
+        props.append(_prop("declared-relationship", f"{e.source} {declared} {e.target}"))
     if e.ref:
         props.append(_prop("source", e.ref))
     return _clean(
