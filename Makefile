@@ -6,8 +6,12 @@ SCKB   := $(VENV)/bin/sckb
 OUT    ?= out
 STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
+# compliance-trestle 5 (OSCAL 1.2) in a venv of its own: .venv pins trestle 3.12 (OSCAL 1.1.3)
+T5_VENV  ?= .venv-trestle5
+T5_STAMP := $(T5_VENV)/.installed
+T5_LOCK  := requirements-trestle5.lock
 
-.PHONY: demo test lint bench venv clean report-look lock system-run system-test
+.PHONY: demo test lint bench venv venv-trestle5 clean report-look lock system-run system-test
 
 # the exact versions (with hashes) in requirements.lock; sckb itself on top, editable, with no
 # dependency resolution of its own, so what is installed is what the lock says
@@ -19,11 +23,23 @@ $(STAMP): pyproject.toml $(LOCK)
 
 venv: $(STAMP)
 
-# refresh requirements.lock from pyproject.toml's ranges (newest versions that satisfy them)
+# the second venv: only the test that loads `kb export --format oscal-mapping` with trestle 5's mapping model
+# uses it (it is skipped, with the reason, when the venv is absent); pinned and hash-checked like the main one
+$(T5_STAMP): $(T5_LOCK)
+	@test -x $(T5_VENV)/bin/python || $(PYTHON) -m venv $(T5_VENV)
+	$(T5_VENV)/bin/python -m pip install -q --require-hashes --no-deps -r $(T5_LOCK)
+	@touch $(T5_STAMP)
+
+venv-trestle5: $(T5_STAMP)
+
+# refresh requirements.lock from pyproject.toml's ranges (newest versions that satisfy them), and
+# requirements-trestle5.lock from requirements-trestle5.in
 lock:
 	@test -x $(VENV)/bin/uv || { test -x $(PY) || $(PYTHON) -m venv $(VENV); $(PY) -m pip install -q uv; }
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
 	  --generate-hashes --upgrade --quiet --custom-compile-command "make lock" -o $(LOCK)
+	$(VENV)/bin/uv pip compile requirements-trestle5.in --universal --python-version 3.11 \
+	  --generate-hashes --upgrade --quiet --custom-compile-command "make lock" -o $(T5_LOCK)
 
 # Debian packages from tools/system-packages.tsv (installed as root, otherwise the command is printed)
 system-run:
@@ -65,7 +81,7 @@ screenshots: $(STAMP)
 	@test -f $(OUT)/site/index.html || $(SCKB) site build --out $(OUT)/site
 	$(PY) -m compliance.site.screenshot $(OUT)/site $(OUT)/screenshots
 
-test: system-test $(STAMP)
+test: system-test $(STAMP) $(T5_STAMP)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)

@@ -45,6 +45,10 @@ class Ctx:
             self._now = datetime.now(UTC).replace(microsecond=0)
         return self._now
 
+    def injected_now(self) -> datetime | None:
+        """``--now`` when given (outputs that must not depend on the wall clock use a fixed time otherwise)."""
+        return self._now
+
     def kb(self) -> Any:
         if self._kb is None:
             import os
@@ -266,21 +270,34 @@ def kb_validate(obj: Ctx, against: Path | None, as_json: bool) -> None:
 
 
 @kb_group.command("export")
-@click.option("--format", "fmt", type=click.Choice(["json", "graphml", "csv"]), default="json", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "graphml", "csv", "oscal-mapping"]), default="json", show_default=True
+)
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    help="Output file (json, graphml) or folder (csv). json/graphml go to stdout when omitted.",
+    help="Output file (json, graphml, oscal-mapping) or folder (csv). Files go to stdout when omitted.",
 )
 @click.pass_obj
 def kb_export(obj: Ctx, fmt: str, out: Path | None) -> None:
     """Export the whole graph for other tools (nodes: id, kind, title; edges: from, to, kind,
-    and relationship, rationale, source on mapping edges)."""
+    and relationship, rationale, source on mapping edges).
+
+    oscal-mapping: the mapping links as an OSCAL 1.2 mapping collection, one mapping per pair of
+    catalogues; last-modified is --now (1970-01-01 without it), so the same KB gives the same file."""
     from compliance.kb.export import export
 
     if fmt == "csv" and out is None:
         raise click.UsageError("--format csv needs --out FOLDER")
-    result = export(obj.kb(), fmt, out)
+    result: bytes | list[Path]
+    if fmt == "oscal-mapping":
+        from compliance.oscal.mapping import write_mapping_collection
+
+        result, skipped = write_mapping_collection(obj.kb(), out, now=obj.injected_now())
+        if skipped:
+            click.echo(f"left out {len(skipped)} link(s) stating no relationship, e.g. {skipped[0]}", err=True)
+    else:
+        result = export(obj.kb(), fmt, out)
     if isinstance(result, bytes):
         sys.stdout.buffer.write(result)
     else:
