@@ -9,7 +9,8 @@ rule relationships into a "CWE" taxonomy (KICS). Scan time: ``invocations[0].end
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from compliance.evidence.parsing import (
     as_int,
     canonical_tool,
     cwes,
+    function_of,
     iso_time,
     pointer,
     provider_from_rule,
@@ -81,6 +83,7 @@ class Sarif:
         rules = [_rule(rule, taxa) for rule in driver.get("rules") or []]
         by_id = {rl[0]: rl for rl in rules if rl[0]}
         prefix_sev = _PREFIX_SEVERITY.get(tool)
+        subject = _SUBJECT.get(tool)
         source = "file" if when else "ingest"
         # OSCAL method of the evidence: a run (or result) may say EXAMINE / INTERVIEW, e.g. sckb design check
         run_method = _method((run.get("properties") or {}).get("method")) or "TEST"
@@ -133,12 +136,71 @@ class Sarif:
             result = _KIND.get(kind.lower(), "info") if isinstance(kind, str) else "fail"
             file, line, logical = _location(res)
             msg = get("message")
+            if subject is not None:
+                logical, line = subject(res, logical, line)
             method = (_method(props.get("method")) if props else None) or run_method
             yield Finding(
-                tool, version, when, source, rule_id, title, sev, result, logical, None, file, line,
+                tool, version, when, source, rule_id, title, sev, result, logical,
+                function_of(logical) if subject is not None else None, file, line,
                 prov, None, None, found_cwes,
                 f"{base}/{i}", text(msg.get("text") if isinstance(msg, dict) else msg), method,
             )  # fmt: skip
+
+
+_SNIPPET_TF = re.compile(r'^\s*(resource|data|module|provider)\s+"([^"]+)"(?:\s+"([^"]+)")?')
+_SNIPPET_KEY = re.compile(r"^\s*([A-Za-z0-9_.-]+)\s*:\s*(?:#.*)?$")
+_SNIPPET_TYPE = re.compile(r"^\s+Type\s*:\s*['\"]?([A-Za-z0-9:]+)")
+
+
+def _checkov_subject(res: dict[str, Any], logical: str | None, line: int | None) -> tuple[str | None, int | None]:
+    """Checkov's SARIF names no resource per result (its JSON, JUnit and CycloneDX do): the resource is read
+    from the code snippet, in checkov's own spelling: a CloudFormation/SAM/Serverless ``Type.LogicalId`` (or the
+    bare key, e.g. a Serverless function), a Terraform ``type.name``, a module call's name, ``provider.default``.
+    A snippet of another shape (ARM JSON, Bicep) leaves the resource unknown."""
+    if logical:
+        return logical, line
+    for loc in res.get("locations") or ():
+        snippet = (((loc or {}).get("physicalLocation") or {}).get("region") or {}).get("snippet") or {}
+        lines = str(snippet.get("text") or "").splitlines()
+        if not lines:
+            continue
+        tf = _SNIPPET_TF.match(lines[0])
+        if tf:
+            kind, a, b = tf.groups()
+            return (f"{a}.default" if kind == "provider" else a if kind == "module" or not b else f"{a}.{b}"), line
+        key = _SNIPPET_KEY.match(lines[0])
+        if key:
+            indent = len(lines[0]) - len(lines[0].lstrip())
+            for nxt in lines[1:]:
+                if nxt.strip() and len(nxt) - len(nxt.lstrip()) <= indent:
+                    break
+                typ = _SNIPPET_TYPE.match(nxt)
+                if typ:
+                    return f"{typ.group(1)}.{key.group(1)}", line
+            return key.group(1), line
+        break
+    return None, line
+
+
+_TRIVY_PACKAGE = re.compile(r"^Package: (.+)\nInstalled Version: (.+)$", re.M)
+
+
+def _trivy_subject(res: dict[str, Any], logical: str | None, line: int | None) -> tuple[str | None, int | None]:
+    """Trivy's SARIF puts a vulnerable package in the message text and a dummy ``1:1`` region on it; its JSON
+    names the package and no line. The package becomes the resource (``name@version``, as the JSON parser
+    spells it) and the dummy line is dropped."""
+    msg = res.get("message")
+    found = _TRIVY_PACKAGE.search(str(msg.get("text") or "")) if isinstance(msg, dict) else None
+    if found is None:
+        return logical, line
+    return f"{found.group(1).strip()}@{found.group(2).strip()}", None
+
+
+#: Per tool: how its SARIF results name what the tool's other formats name (see prepare.SUBJECT_KEYS).
+_SUBJECT: dict[str, Callable[[dict[str, Any], str | None, int | None], tuple[str | None, int | None]]] = {
+    "checkov": _checkov_subject,
+    "trivy": _trivy_subject,
+}
 
 
 def _method(value: Any) -> str | None:
@@ -201,8 +263,6 @@ def _location(res: dict[str, Any]) -> tuple[str | None, int | None, str | None]:
                 return None, None, None
             art = phys.get("artifactLocation")
             uri = relpath(art.get("uri")) if art else None
-            if uri and uri.startswith("file://"):
-                uri = uri[len("file://") :]
             region = phys.get("region")
             line = region.get("startLine") if region else None
             return uri, line if type(line) is int else as_int(line), None
@@ -215,8 +275,6 @@ def _location(res: dict[str, Any]) -> tuple[str | None, int | None, str | None]:
         phys = loc.get("physicalLocation")
         if phys and uri is None and line is None:
             uri = relpath((phys.get("artifactLocation") or {}).get("uri"))
-            if uri and uri.startswith("file://"):
-                uri = uri[len("file://") :]
             line = as_int((phys.get("region") or {}).get("startLine"))
         if logical is None:
             for ll in loc.get("logicalLocations") or ():
