@@ -130,8 +130,9 @@ def subject_of(
     return f"a\0{provider or ''}\0{account or ''}\0{region or ''}"
 
 
-def location_of(file: str | None, provider: str | None, account: str | None, region: str | None, resource: str | None,
-                function: str | None) -> str:  # fmt: skip
+def location_of(
+    file: str | None, provider: str | None, account: str | None, region: str | None, resource: str | None, function: str | None
+) -> str:
     """The location key: the scope a later scan of the same tool must cover to close the finding."""
     if file:
         return file
