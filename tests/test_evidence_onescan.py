@@ -55,6 +55,12 @@ SCANS = [
     ("checkov", "tf-aws-lambda", ("checkov-json", "checkov-sarif", "checkov-junit-xml", "cyclonedx-json")),
     ("checkov", "sp-lambda-vpc-secrets-sls", ("checkov-json", "checkov-sarif", "checkov-junit-xml", "cyclonedx-json")),
     ("checkov", "sp-s3-lambda-dynamodb-terraform", ("checkov-json", "checkov-sarif", "checkov-junit-xml")),
+    ("checkov", "azarm-function-app-linux-consumption", ("checkov-json", "checkov-sarif", "checkov-junit-xml")),
+    (
+        "checkov",
+        "azarm-function-app-storage-private-endpoints",
+        ("checkov-json", "checkov-sarif", "checkov-junit-xml", "cyclonedx-json"),
+    ),
     ("checkov", "sp-apigw-s3-lambda-sls-py", ("checkov-json", "checkov-sarif", "checkov-junit-xml")),
     ("cfn-lint", "dvsa", ("cfn-lint-json", "cfn-lint-sarif", "cfn-lint-junit-xml")),
     ("bandit", "dvsa", ("bandit-json", "bandit-sarif")),
@@ -196,6 +202,35 @@ def test_checkov_json_and_sarif_by_hand_collapse_per_resource(tmp_path: Path) ->
     opened = _open(ws, "checkov")
     assert len(opened) == 3
     assert {f.observations for f in opened} == {2}
+
+
+def _arm(rule: str, line: int, name: str) -> dict[str, Any]:
+    snippet = f'    {{\n      "type": "Microsoft.Web/sites",\n      "name": "[variables(\'{name}\')]",\n'
+    return _result(rule, "azuredeploy.json", line, snippet)
+
+
+def test_checkov_arm_sarif_takes_the_rule_help_resource_only_when_it_can_be_no_other(tmp_path: Path) -> None:
+    """An ARM snippet does not show checkov's resource name; the rule's help text names one result's resource.
+    It is used for a rule with one such result; two ARM sites failing one rule stay apart by line."""
+    site_a, site_b = "Microsoft.Web/sites.[format('a-{0}', x)]", "Microsoft.Web/sites.[format('b-{0}', x)]"
+    src = _checkov(
+        tmp_path / "c.json",
+        [("CKV_AZURE_1", site_a, "/azuredeploy.json", 10), ("CKV_AZURE_2", site_a, "/azuredeploy.json", 10),
+         ("CKV_AZURE_2", site_b, "/azuredeploy.json", 40)],
+    )  # fmt: skip
+    arm = [_arm("CKV_AZURE_1", 10, "a"), _arm("CKV_AZURE_2", 10, "a"), _arm("CKV_AZURE_2", 40, "b")]
+    doc = orjson.loads(_sarif(tmp_path / "c.sarif", "Checkov", arm).read_bytes())
+    doc["runs"][0]["tool"]["driver"]["rules"] = [
+        {"id": "CKV_AZURE_1", "help": {"text": f"a check\nResource: {site_a}"}},
+        {"id": "CKV_AZURE_2", "help": {"text": f"a check\nResource: {site_a}"}},
+    ]
+    (tmp_path / "c.sarif").write_bytes(orjson.dumps(doc))
+    ws = tmp_path / "ws"
+    _ingest(ws, src, tmp_path / "c.sarif")
+    opened = {(f.rule_id, f.resource, f.line): f.observations for f in _open(ws, "checkov")}
+    assert opened[("CKV_AZURE_1", site_a, 10)] == 2  # the help named the only ARM result of the rule
+    # the rule with two ARM results: the help could be either, so the SARIF results stay by line
+    assert sorted(v for k, v in opened.items() if k[0] == "CKV_AZURE_2") == [1, 1, 1, 1]
 
 
 def test_same_cve_in_two_packages_of_one_lock_file_stays_distinct(tmp_path: Path) -> None:
@@ -377,7 +412,12 @@ CORPUS_TIMES = [
     ("semgrep-json", "dvsa__semgrep.json", None),
     ("bandit-json", "dvsa__bandit.json", "generated_at"),
     ("bandit-sarif", "dvsa__bandit.sarif", "endTimeUtc"),
+    ("checkov-junit-xml", "dvsa__results_junitxml.xml", None),
+    ("semgrep-sarif", "dvsa__semgrep.sarif", None),
     ("cyclonedx-json", "dvsa__results_cyclonedx.json", "timestamp"),
+    ("trivy-json", "trivy__pip.json.golden", "CreatedAt"),
+    ("prowler-ocsf-json", "prowler__example_output_aws.ocsf.json", "time_dt"),
+    ("asff-json", "defectdojo-asff__many_vulns.json", "UpdatedAt"),
 ]
 
 
@@ -393,3 +433,29 @@ def test_corpus_files_state_their_scan_time_or_say_they_do_not(tmp_path: Path, f
     else:
         assert row["scan_time_source"] == "file" and row["scan_time"] != "2026-11-30T09:00:00Z"
         assert row["scan_time"][:10] in path.read_text()
+
+
+def test_cli_scan_time_is_recorded_as_given(tmp_path: Path) -> None:
+    undated = _checkov(tmp_path / "c.json", [("CKV_AWS_1", "AWS::S3::Bucket.A", "/t.yaml", 1)])
+    ws = tmp_path / "ws"
+    args = [
+        "--workspace",
+        str(ws),
+        "--now",
+        "2026-11-30",
+        "evidence",
+        "ingest",
+        str(undated),
+        "--scan-time",
+        "2026-11-28T06:00:00",
+    ]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    (row,) = _files(ws).values()
+    assert (row["scan_time"], row["scan_time_source"], row["ingested_at"]) == (
+        "2026-11-28T06:00:00Z",
+        "given",
+        "2026-11-30T00:00:00Z",
+    )
+    bad = CliRunner().invoke(main, ["--workspace", str(ws), "evidence", "ingest", str(undated), "--scan-time", "yesterday"])
+    assert bad.exit_code == 2 and "--scan-time" in bad.output
