@@ -459,3 +459,18 @@ def test_cli_scan_time_is_recorded_as_given(tmp_path: Path) -> None:
     )
     bad = CliRunner().invoke(main, ["--workspace", str(ws), "evidence", "ingest", str(undated), "--scan-time", "yesterday"])
     assert bad.exit_code == 2 and "--scan-time" in bad.output
+
+
+def test_given_scan_time_reaches_the_peer_processes(tmp_path: Path) -> None:
+    """Peer processes share a batch: they date undated findings with the given time as well."""
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for n in range(6):
+        _checkov(batch / f"c{n}.json", [("CKV_AWS_1", f"AWS::S3::Bucket.B{n}", f"/s{n}/t.yaml", 1)])
+    with Store.open(tmp_path / "ws") as store:
+        summary = ingest(
+            store, [batch], mapper=Mapper(None), now=NOW, jobs=2, peer_bytes=0, scan_time=datetime(2026, 11, 22, tzinfo=UTC)
+        )
+        assert summary.errors == 0 and summary.files == 6
+        assert {(f.scan_time, f.scan_time_source) for f in store.findings()} == {("2026-11-22T00:00:00Z", "given")}
+        assert {(f.scan_time, f.scan_time_source) for f in store.files()} == {("2026-11-22T00:00:00Z", "given")}
