@@ -593,12 +593,27 @@ def evidence_formats(as_json: bool) -> None:
     default=None,
     help="Processes that share a large batch of files (default: one per CPU, at most 4). The store is the same.",
 )
+@click.option(
+    "--scan-time",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"]),
+    default=None,
+    help="When the scans ran (UTC), for files that do not say; recorded as scan time source 'given'.",
+)
 @json_option
 @click.pass_obj
-def evidence_ingest(obj: Ctx, paths: tuple[Path, ...], fmt: str | None, strict: bool, jobs: int | None, as_json: bool) -> None:
+def evidence_ingest(
+    obj: Ctx,
+    paths: tuple[Path, ...],
+    fmt: str | None,
+    strict: bool,
+    jobs: int | None,
+    scan_time: datetime | None,
+    as_json: bool,
+) -> None:
     """Ingest evidence files or folders into the store (one transaction per file, committed in path order).
 
-    Bad files are reported one line each and skipped; the exit code is 3 if any file failed.
+    Bad files are reported one line each and skipped; the exit code is 3 if any file failed. A file that states
+    no scan time is dated with --scan-time (source 'given') or else the time of ingest (source 'ingest').
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -630,7 +645,7 @@ def evidence_ingest(obj: Ctx, paths: tuple[Path, ...], fmt: str | None, strict: 
                 progress.console.print(f"sckb: error: {res.error}", markup=False, highlight=False, soft_wrap=True)
 
         summary = ingest(
-            store, paths, mapper=mapper, now=obj.now(), fmt_name=fmt, strict=strict, jobs=jobs,
+            store, paths, mapper=mapper, now=obj.now(), fmt_name=fmt, strict=strict, jobs=jobs, scan_time=scan_time,
             on_file=on_file, on_start=lambda p: progress.update(task, description=Path(p).name[:40]), on_progress=on_progress,
         )  # fmt: skip
     if as_json:

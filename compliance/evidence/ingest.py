@@ -22,7 +22,7 @@ import shutil
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -133,10 +133,15 @@ class Ingester:
         formats: list[Format] | None = None,
         worker_bytes: int = WORKER_BYTES,
         clean_tmp: bool = True,
+        scan_time: datetime | None = None,
     ) -> None:
         self.store = store
         self.mapper = mapper
         self.now_iso = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        #: the time a file that states none is dated with, and its scan_time_source: the user's --scan-time
+        #: ("given") or else the time of the ingest ("ingest")
+        given = scan_time.astimezone(UTC) if scan_time is not None and scan_time.tzinfo else scan_time
+        self.undated = (given.strftime("%Y-%m-%dT%H:%M:%SZ"), "given") if given is not None else (self.now_iso, "ingest")
         self.stream_threshold = stream_threshold
         self.formats = formats if formats is not None else registry()
         self._seq = 0
@@ -164,7 +169,7 @@ class Ingester:
             known = {f.name: f for f in [*registry(), *self.formats]}
             if known.get(fmt.name) is not fmt:
                 return None
-            self._worker = ParseWorker(known, self.mapper, self.now_iso)
+            self._worker = ParseWorker(known, self.mapper, *self.undated)
             self._finalizer = weakref.finalize(self, self._worker.close)
         return self._worker
 
@@ -320,7 +325,7 @@ class Ingester:
         helper = self._helper(pending.fmt, pending.ctx)
         if helper is not None:
             return helper.batches(pending.fmt.name, pending.ctx, tally)
-        return prepare(pending.fmt.parse(pending.ctx.path, pending.ctx), pending.ctx, tally, self.mapper, self.now_iso)
+        return prepare(pending.fmt.parse(pending.ctx.path, pending.ctx), pending.ctx, tally, self.mapper, *self.undated)
 
     # ------------------------------------------------------------------ transaction
     def _write(
@@ -348,7 +353,7 @@ class Ingester:
         elif tally.latest_time:
             file_time = tally.latest_time
         else:
-            file_time, file_time_source = now, "ingest"
+            file_time, file_time_source = self.undated
         # coverage and closing: findings of this tool in the covered locations that this scan no longer reports
         tx.cover(tool, list(tools or {tool: 0}), sorted(tally.locs | ctx.covered), scope_prefix, file_time)
         counts = tally.counts
@@ -414,16 +419,20 @@ def ingest(
     jobs: int | None = None,
     peer_bytes: int = PEER_BYTES,
     worker_bytes: int = WORKER_BYTES,
+    scan_time: datetime | None = None,
 ) -> Summary:
     """Ingest every file below ``paths``, committed in that order. Bad files are reported per file; with
     ``strict`` the batch stops at the first bad file (files already ingested stay).
 
     ``jobs`` processes share the work (default :func:`default_jobs`) when the files under the streaming size
     add up to ``peer_bytes`` or more: see :mod:`compliance.evidence.peer`. The store is the same either way.
-    Files of ``worker_bytes`` or more are streamed by this process, parsed by a helper process."""
+    Files of ``worker_bytes`` or more are streamed by this process, parsed by a helper process.
+
+    ``scan_time`` (the user's ``--scan-time``) dates the findings of files that state no scan time of their own,
+    with ``scan_time_source`` "given"; without it they are dated ``now``, "ingest". A time the file states wins."""
     if jobs is not None and jobs < 1:
         raise ValueError(f"jobs must be 1 or more, not {jobs}")
-    ing = Ingester(store, mapper, now, stream_threshold=stream_threshold, worker_bytes=worker_bytes)
+    ing = Ingester(store, mapper, now, stream_threshold=stream_threshold, worker_bytes=worker_bytes, scan_time=scan_time)
     files = list(expand(paths))
     sizes = [_size(f) for f, _ in files]
     plan = peer.Plan.make(sizes, default_jobs() if jobs is None else jobs, ing.worker_bytes, peer_bytes)
@@ -453,7 +462,7 @@ def ingest(
     results: Iterator[tuple[int, FileResult | None]]
     peers = []
     if plan.peers:
-        settings = peer.Settings(str(store.workspace), mapper, now, stream_threshold, fmt_name, os.getpid())
+        settings = peer.Settings(str(store.workspace), mapper, now, stream_threshold, fmt_name, os.getpid(), scan_time)
         peers = peer.spawn(plan.peers, settings)
         if not peers:
             plan = peer.Plan.make(sizes, 1, ing.worker_bytes, peer_bytes)

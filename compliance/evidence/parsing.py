@@ -15,6 +15,7 @@ import functools
 import io
 import itertools
 import re
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -787,14 +788,34 @@ def as_int(value: Any) -> int | None:
     return None
 
 
+_URI_SCHEME = re.compile(r"^file:(?://[^/]*)?(?=/)|^file:", re.I)
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+@functools.lru_cache(maxsize=65536)
+def _canonical_path(s: str) -> str:
+    if ":" in s and s[:5].lower() == "file:":
+        s = _URI_SCHEME.sub("", s, count=1)
+    if "%" in s and _PERCENT.search(s):
+        s = urllib.parse.unquote(s)
+    s = s.replace("\\", "/")
+    while "//" in s:
+        s = s.replace("//", "/")
+    while s.startswith(("./", "../", "/")):
+        s = s[1:] if s[0] == "/" else s[s.index("/") + 1 :]
+    return s
+
+
 def relpath(value: Any) -> str | None:
-    """A scanner-reported path, normalised: forward slashes, no leading ``./``."""
+    """A scanner-reported path in the one spelling every format of a scan agrees on: no URI scheme
+    (``file://``), percent-escapes decoded, forward slashes, no repeated slashes, and no leading ``/``,
+    ``./`` or ``../`` (checkov JSON says ``/template.yaml`` or ``/../../main.tf`` where its SARIF says
+    ``template.yaml`` and ``main.tf``; bandit JSON says ``./app.py`` where its SARIF says ``app.py``)."""
     s = text(value)
     if s is None:
         return None
-    s = s.replace("\\", "/")
-    while s.startswith("./"):
-        s = s[2:]
+    if s[0] in "./\\" or "%" in s or "\\" in s or "//" in s or s[:5].lower() == "file:":
+        return _canonical_path(s) or None
     return s
 
 

@@ -52,6 +52,7 @@ class Settings:
     stream_threshold: int
     fmt_name: str | None
     parent: int
+    scan_time: datetime | None = None
 
 
 class Peer:

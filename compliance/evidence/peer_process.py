@@ -36,7 +36,7 @@ def serve() -> None:
         with Store.open(Path(settings.workspace), create=False) as store:
             ing = Ingester(
                 store, settings.mapper, settings.now, stream_threshold=settings.stream_threshold, worker_bytes=1 << 62,
-                clean_tmp=False,
+                clean_tmp=False, scan_time=settings.scan_time,
             )  # fmt: skip
             for msg in _messages(fd_in):
                 if msg[0] == "job":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import operator
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,27 +61,93 @@ class FileResult:
         }
 
 
+#: How the findings of a tool are told apart, chosen from what every output format of that tool states about a
+#: finding, so that the JSON, SARIF, JUnit and CycloneDX outputs of one scan give one identity per finding:
+#:
+#: - ``location``: the file and the start line. cfn-lint, bandit, semgrep, kics, gitleaks and trivy state both in
+#:   every format; a resource that only some formats name is left out. A finding with a package (``name@version``)
+#:   and no line (an SCA vulnerability) is told apart by file and package instead.
+#: - ``resource``: the file and the resource, the resource as :func:`resource_key` spells it. Checkov's CycloneDX
+#:   and its JUnit passes give no line, and its SARIF names the resource only in the code snippet (the SARIF
+#:   parser reads it from there); a finding without a resource falls back to file and line.
+#:
+#: Tools not named here (one output format each, or formats that all name the resource) keep the general order:
+#: resource and file, else the function, else file and line, else the attestation's targets, else the account.
+SUBJECT_KEYS: dict[str, str] = {
+    "checkov": "resource",
+    "cfn-lint": "location",
+    "bandit": "location",
+    "semgrep": "location",
+    "kics": "location",
+    "gitleaks": "location",
+    "trivy": "location",
+}
+
+#: Terraform module path prefixes (``module.a.`` or ``module.a["k"].``) and an instance index (``[0]``, ``["k"]``)
+_MODULE_PREFIX = re.compile(r"^(?:module\.[\w-]+(?:\[[^\]]*\])?\.)+")
+_INSTANCE = re.compile(r"(?<=[\w-])\[[^\[\]]*\]$")
+
+
+@functools.lru_cache(maxsize=65536)
+def resource_key(resource: str) -> str:
+    """A resource as every format of one IaC scan can spell it: a Terraform address without its module path
+    and instance index (``module.m.aws_lambda_function.this[0]`` -> ``aws_lambda_function.this``), since a
+    SARIF code snippet shows the block, not which module call or count instance reached it. Other resource
+    names (CloudFormation ``Type.LogicalId``, ARM ``type.name``) are kept as they are."""
+    key = _MODULE_PREFIX.sub("", resource) if resource.startswith("module.") else resource
+    return _INSTANCE.sub("", key) if key.endswith("]") else key
+
+
+def subject_of(
+    tool: str,
+    resource: str | None,
+    function: str | None,
+    file: str | None,
+    line: int | None,
+    provider: str | None,
+    account: str | None,
+    region: str | None,
+    targets: tuple[str, ...],
+) -> str:
+    """The canonical subject of a finding (see :data:`SUBJECT_KEYS`)."""
+    keys = SUBJECT_KEYS.get(tool)
+    if keys is not None and file and not targets:
+        if keys == "location":
+            if line is not None or not resource:
+                return f"l\0{file}\0{line if line is not None else ''}"
+            return f"r\0{resource}\0{file}"
+        if resource:  # "resource"
+            return f"r\0{resource_key(resource)}\0{file}"
+        return f"l\0{file}\0{line if line is not None else ''}"
+    if resource:
+        return f"r\0{resource}\0{file or ''}"
+    if function:
+        return f"f\0{function}"
+    if file:
+        return f"l\0{file}\0{line or ''}"
+    if targets:
+        return "t\0" + "\0".join(targets)
+    return f"a\0{provider or ''}\0{account or ''}\0{region or ''}"
+
+
+def location_of(
+    file: str | None, provider: str | None, account: str | None, region: str | None, resource: str | None, function: str | None
+) -> str:
+    """The location key: the scope a later scan of the same tool must cover to close the finding."""
+    if file:
+        return file
+    if account or region:
+        return f"{provider or ''}:{account or ''}:{region or ''}"
+    return resource or function or ""
+
+
 def identity_of(f: Finding) -> tuple[str, str]:
-    """(identity, location key). The location is the scope a later scan of the same tool must cover to
-    close the finding. The identity is 32 hex digits: 8 from a hash of tool + location, then 24 from a hash
-    of tool + rule + subject. Findings of one file or account thus sit together in the identity index, so a
-    scan's upserts touch a few regions of it instead of pages all over a large store."""
-    if f.resource:
-        subject = f"r\0{f.resource}\0{f.file or ''}"
-    elif f.function:
-        subject = f"f\0{f.function}"
-    elif f.file:
-        subject = f"l\0{f.file}\0{f.line or ''}"
-    elif f.targets:
-        subject = "t\0" + "\0".join(f.targets)
-    else:
-        subject = f"a\0{f.provider or ''}\0{f.account or ''}\0{f.region or ''}"
-    if f.file:
-        loc = f.file
-    elif f.account or f.region:
-        loc = f"{f.provider or ''}:{f.account or ''}:{f.region or ''}"
-    else:
-        loc = f.resource or f.function or ""
+    """(identity, location key). The identity is 32 hex digits: 8 from a hash of tool + location, then 24 from a
+    hash of tool + rule + canonical subject (:func:`subject_of`). Findings of one file or account thus sit
+    together in the identity index, so a scan's upserts touch a few regions of it instead of pages all over a
+    large store."""
+    subject = subject_of(f.tool, f.resource, f.function, f.file, f.line, f.provider, f.account, f.region, f.targets)
+    loc = location_of(f.file, f.provider, f.account, f.region, f.resource, f.function)
     ident = scope_prefix(f.tool, loc) + hashlib.sha256(f"{f.tool}\0{f.rule_id}\0{subject}".encode()).hexdigest()[:24]
     return ident, loc
 
@@ -125,9 +192,12 @@ class Pending:
         self.extra.clear()
 
 
-def prepare(findings: Iterable[Any], ctx: ParseContext, tally: Tally, mapper: Mapper, now: str) -> Iterator[Batch]:
+def prepare(
+    findings: Iterable[Any], ctx: ParseContext, tally: Tally, mapper: Mapper, now: str, now_source: str = "ingest"
+) -> Iterator[Batch]:
     """A file's findings as batches of rows: identity, location key and mapping per finding (no database
-    work); ``tally`` adds them up. ``now`` dates findings whose file gives no scan time."""
+    work); ``tally`` adds them up. ``now`` dates findings whose file gives no scan time, with ``now_source`` as
+    their ``scan_time_source``: "ingest" (the time of the ingest) or "given" (the user's ``--scan-time``)."""
     counts, locs, by_tool = tally.counts, tally.locs, tally.by_tool
     latest_time, time_source = "", "ingest"
     mapped = n = 0
@@ -146,16 +216,7 @@ def prepare(findings: Iterable[Any], ctx: ParseContext, tally: Tally, mapper: Ma
                 provider, account, region, cwes, ptr, message, method, targets,
             ) = f  # fmt: skip
             # identity and location key: identity_of(f), inlined
-            if resource:
-                subject = f"r\0{resource}\0{file or ''}"
-            elif function:
-                subject = f"f\0{function}"
-            elif file:
-                subject = f"l\0{file}\0{line or ''}"
-            elif targets:
-                subject = "t\0" + "\0".join(targets)
-            else:
-                subject = f"a\0{provider or ''}\0{account or ''}\0{region or ''}"
+            subject = subject_of(tool, resource, function, file, line, provider, account, region, targets)
             if file:
                 loc = file
             elif account or region:
@@ -170,7 +231,7 @@ def prepare(findings: Iterable[Any], ctx: ParseContext, tally: Tally, mapper: Ma
                 if scan_time > latest_time:
                     latest_time, time_source = scan_time, src
             else:
-                scan_time, src = now, "ingest"
+                scan_time, src = now, now_source
             add_obs(
                 [
                     None, None, ident, tool, tool_version, scan_time, src, rule_id, rule_title, sev, result, resource,

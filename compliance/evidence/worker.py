@@ -37,7 +37,7 @@ from compliance.evidence.store import Batch
 class ParseWorker:
     """One forked helper process that parses the files it is sent, one at a time."""
 
-    def __init__(self, formats: dict[str, Format], mapper: Mapper, now: str) -> None:
+    def __init__(self, formats: dict[str, Format], mapper: Mapper, now: str, now_source: str = "ingest") -> None:
         job_r, job_w = os.pipe()
         out_r, out_w = os.pipe()
         grow(out_w)
@@ -48,7 +48,7 @@ class ParseWorker:
             code = 0
             try:
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the ingesting process's to handle
-                _serve(job_r, out_w, formats, mapper, now)
+                _serve(job_r, out_w, formats, mapper, now, now_source)
             except BaseException:
                 code = 1
             os._exit(code)
@@ -126,7 +126,7 @@ class _Sender:
         self._queue.put((kind, data))
 
 
-def _serve(job_fd: int, out_fd: int, formats: dict[str, Format], mapper: Mapper, now: str) -> None:
+def _serve(job_fd: int, out_fd: int, formats: dict[str, Format], mapper: Mapper, now: str, now_source: str) -> None:
     gc.disable()  # the parse allocates no cycles; the helper exits without tearing anything down
     out = _Sender(out_fd)
     while True:
@@ -138,7 +138,7 @@ def _serve(job_fd: int, out_fd: int, formats: dict[str, Format], mapper: Mapper,
         ctx = ParseContext(Path(path), display, size=size, sniff=sniff, stream_threshold=threshold)
         tally = Tally()
         try:
-            for batch in prepare(formats[fmt_name].parse(ctx.path, ctx), ctx, tally, mapper, now):
+            for batch in prepare(formats[fmt_name].parse(ctx.path, ctx), ctx, tally, mapper, now, now_source):
                 try:
                     out.send(b"F", orjson.dumps(batch))
                 except TypeError:  # a value JSON cannot carry as it is (e.g. a lone surrogate): send it pickled

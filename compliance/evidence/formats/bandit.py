@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from compliance.evidence.model import Finding
 from compliance.evidence.parsing import ParseContext, Sniff, as_int, cwes, iso_time, make, pointer, relpath, severity, text
@@ -42,7 +43,7 @@ class BanditJson:
                 title=text(r.get("test_name")),
                 severity=severity(r.get("issue_severity")),
                 file=relpath(r.get("filename")),
-                line=as_int(r.get("line_number")),
+                line=_start_line(r),
                 cwes=cwes(r.get("issue_cwe")),
                 message=text(r.get("issue_text")),
             )
@@ -57,6 +58,14 @@ class BanditJson:
                 file=relpath(e.get("filename")) if isinstance(e, dict) else None,
                 message=text(e.get("reason")) if isinstance(e, dict) else text(e),
             )
+
+
+def _start_line(r: dict[str, Any]) -> int | None:
+    """Where the flagged code starts: the first of ``line_range`` (bandit's SARIF gives that as ``startLine``;
+    ``line_number`` is the line the check fired on, the last line of a call spread over several)."""
+    span = r.get("line_range")
+    first = as_int(span[0]) if isinstance(span, list) and span else None
+    return first if first is not None else as_int(r.get("line_number"))
 
 
 FORMAT = BanditJson()

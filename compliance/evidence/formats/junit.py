@@ -36,7 +36,7 @@ from compliance.evidence.parsing import (
 _CHECKOV = re.compile(r"^\[(\w+)\]\[([A-Za-z0-9_]+)\]\s*(.*)$", re.S)
 _LEADING_ID = re.compile(r"^([A-Z]\d{4})\s+(.*)$", re.S)
 _AT = re.compile(r" at (.+?):(\d+):\d+$")
-_RES = re.compile(r"Resource:\s*(\S+)")
+_RES = re.compile(r"^Resource:[ \t]*(.+?)[ \t]*$", re.M)
 _FILE = re.compile(r"File:\s*(\S+?):?\s+(\d+)")
 
 
@@ -105,12 +105,10 @@ class JUnitXml:
         children = [c for c in el if _local(c.tag) in ("failure", "error", "skipped")]
         common: dict[str, Any] = {"time": when, "title": text(title), "severity": sev, "provider": provider_from_rule(rule_id)}
         file_attr = relpath(el.get("file"))
-        if tool == "checkov" and classname and file_attr:
-            resource = (
-                classname[len(file_attr.lstrip("/")) :].lstrip(".")
-                if classname.lstrip("/").startswith(file_attr.lstrip("/"))
-                else classname
-            )
+        if tool == "checkov" and classname and file_attr:  # classname: "<file>.<resource>", file: "<file>"
+            raw_file = (el.get("file") or "").lstrip("/")
+            bare = classname.lstrip("/")
+            resource = bare[len(raw_file) :].lstrip(".") if raw_file and bare.startswith(raw_file) else classname
         else:
             resource = None
         if not children:

@@ -9,7 +9,8 @@ rule relationships into a "CWE" taxonomy (KICS). Scan time: ``invocations[0].end
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from compliance.evidence.parsing import (
     as_int,
     canonical_tool,
     cwes,
+    function_of,
     iso_time,
     pointer,
     provider_from_rule,
@@ -81,6 +83,8 @@ class Sarif:
         rules = [_rule(rule, taxa) for rule in driver.get("rules") or []]
         by_id = {rl[0]: rl for rl in rules if rl[0]}
         prefix_sev = _PREFIX_SEVERITY.get(tool)
+        maker = _SUBJECT.get(tool)
+        subject = maker(run, driver) if maker is not None else None
         source = "file" if when else "ingest"
         # OSCAL method of the evidence: a run (or result) may say EXAMINE / INTERVIEW, e.g. sckb design check
         run_method = _method((run.get("properties") or {}).get("method")) or "TEST"
@@ -133,12 +137,125 @@ class Sarif:
             result = _KIND.get(kind.lower(), "info") if isinstance(kind, str) else "fail"
             file, line, logical = _location(res)
             msg = get("message")
+            if subject is not None:
+                logical, line = subject(res, logical, line)
             method = (_method(props.get("method")) if props else None) or run_method
             yield Finding(
-                tool, version, when, source, rule_id, title, sev, result, logical, None, file, line,
+                tool, version, when, source, rule_id, title, sev, result, logical,
+                function_of(logical) if subject is not None else None, file, line,
                 prov, None, None, found_cwes,
                 f"{base}/{i}", text(msg.get("text") if isinstance(msg, dict) else msg), method,
             )  # fmt: skip
+
+
+_Subject = Callable[[dict[str, Any], str | None, int | None], tuple[str | None, int | None]]
+
+_SNIPPET_TF = re.compile(r'^\s*(resource|data|module|provider)\s+"([^"]+)"(?:\s+"([^"]+)")?')
+_SNIPPET_BICEP = re.compile(r"^\s*resource\s+([A-Za-z_]\w*)\s+'([^'@]+)@[^']*'")
+_SNIPPET_KEY = re.compile(r"^\s*([A-Za-z0-9_.-]+)\s*:\s*(?:#.*)?$")
+_SNIPPET_TYPE = re.compile(r"^\s+Type\s*:\s*['\"]?([A-Za-z0-9:]+)")
+_SNIPPET_JSON_TYPE = re.compile(r'"type"\s*:\s*"([^"]+)"')
+_HELP_RESOURCE = re.compile(r"^Resource:[ \t]*(.+?)[ \t]*$", re.M)
+
+
+def _snippet(res: dict[str, Any]) -> str:
+    for loc in res.get("locations") or ():
+        region = ((loc or {}).get("physicalLocation") or {}).get("region") or {}
+        text_ = (region.get("snippet") or {}).get("text")
+        if text_:
+            return str(text_)
+    return ""
+
+
+def _snippet_resource(snippet: str) -> str | None:
+    """The resource a checkov code snippet shows, in checkov's own spelling: a CloudFormation/SAM/Serverless
+    ``Type.LogicalId`` (or the bare key, e.g. a Serverless function), a Terraform ``type.name``, a module call's
+    name, ``provider.default``, a Bicep ``type.symbolicName``. None for an ARM JSON block (checkov names
+    those by their evaluated ``name``, which the snippet does not show)."""
+    lines = snippet.splitlines()
+    if not lines:
+        return None
+    tf = _SNIPPET_TF.match(lines[0])
+    if tf:
+        kind, a, b = tf.groups()
+        return f"{a}.default" if kind == "provider" else a if kind == "module" or not b else f"{a}.{b}"
+    bicep = _SNIPPET_BICEP.match(lines[0])
+    if bicep:
+        return f"{bicep.group(2)}.{bicep.group(1)}"
+    key = _SNIPPET_KEY.match(lines[0])
+    if key:
+        indent = len(lines[0]) - len(lines[0].lstrip())
+        for nxt in lines[1:]:
+            if nxt.strip() and len(nxt) - len(nxt.lstrip()) <= indent:
+                break
+            typ = _SNIPPET_TYPE.match(nxt)
+            if typ:
+                return f"{typ.group(1)}.{key.group(1)}"
+        return key.group(1)
+    return None
+
+
+def _checkov_subject(run: dict[str, Any], driver: dict[str, Any]) -> _Subject:
+    """Checkov's SARIF names no resource per result (its JSON, JUnit and CycloneDX do): the resource is read
+    from the code snippet (:func:`_snippet_resource`). For a snippet that does not show it (ARM JSON), the
+    rule's help text, which names the resource of one result of the rule, is used when that can only be this
+    result: the run's only result of the rule whose snippet shows no resource, of the type the help names,
+    and the help does not name a resource another result's snippet shows. (A SARIF too big to read whole is
+    streamed, and only the snippets are read.)"""
+    helps: dict[str, str] = {}
+    results = run.get("results")
+    if isinstance(results, list):
+        shown: dict[str, set[str]] = {}
+        unshown: dict[str, list[str]] = {}
+        for r in results:
+            if isinstance(r, dict) and isinstance(r.get("ruleId"), str):
+                snip = _snippet(r)
+                found = _snippet_resource(snip)
+                if found is None:
+                    unshown.setdefault(r["ruleId"], []).append(snip)
+                else:
+                    shown.setdefault(r["ruleId"], set()).add(found)
+        for rule in driver.get("rules") or ():
+            rid = rule.get("id") if isinstance(rule, dict) else None
+            help_ = _HELP_RESOURCE.search(str((rule.get("help") or {}).get("text") or "")) if rid else None
+            snips = unshown.get(rid or "") or []
+            if help_ and len(snips) == 1 and help_.group(1) not in shown.get(rid or "", ()):
+                typ = _SNIPPET_JSON_TYPE.search(snips[0])
+                if typ and help_.group(1).startswith(typ.group(1) + "."):
+                    helps[str(rid)] = help_.group(1)
+
+    def subject(res: dict[str, Any], logical: str | None, line: int | None) -> tuple[str | None, int | None]:
+        if logical:
+            return logical, line
+        return _snippet_resource(_snippet(res)) or helps.get(str(res.get("ruleId"))), line
+
+    return subject
+
+
+_TRIVY_PACKAGE = re.compile(r"^Package: (.+)\nInstalled Version: (.+)$", re.M)
+
+
+def _trivy_package(res: dict[str, Any], logical: str | None, line: int | None) -> tuple[str | None, int | None]:
+    """Trivy's SARIF puts a vulnerable package in the message text and a dummy ``1:1`` region on it; its JSON
+    names the package and no line. The package becomes the resource (``name@version``, as the JSON parser
+    spells it) and the dummy line is dropped."""
+    msg = res.get("message")
+    found = _TRIVY_PACKAGE.search(str(msg.get("text") or "")) if isinstance(msg, dict) else None
+    if found is None:
+        return logical, line
+    return f"{found.group(1).strip()}@{found.group(2).strip()}", None
+
+
+def _trivy_subject(run: dict[str, Any], driver: dict[str, Any]) -> _Subject:
+    return _trivy_package
+
+
+#: Per tool: how its SARIF results name what the tool's other formats name (see prepare.SUBJECT_KEYS); made
+#: once per run from the run (its results when it was read whole) and its driver.
+_SUBJECT: dict[str, Callable[[dict[str, Any], dict[str, Any]], _Subject]] = {
+    "checkov": _checkov_subject,
+    "trivy": _trivy_subject,
+}
 
 
 def _method(value: Any) -> str | None:
@@ -201,8 +318,6 @@ def _location(res: dict[str, Any]) -> tuple[str | None, int | None, str | None]:
                 return None, None, None
             art = phys.get("artifactLocation")
             uri = relpath(art.get("uri")) if art else None
-            if uri and uri.startswith("file://"):
-                uri = uri[len("file://") :]
             region = phys.get("region")
             line = region.get("startLine") if region else None
             return uri, line if type(line) is int else as_int(line), None
@@ -215,8 +330,6 @@ def _location(res: dict[str, Any]) -> tuple[str | None, int | None, str | None]:
         phys = loc.get("physicalLocation")
         if phys and uri is None and line is None:
             uri = relpath((phys.get("artifactLocation") or {}).get("uri"))
-            if uri and uri.startswith("file://"):
-                uri = uri[len("file://") :]
             line = as_int((phys.get("region") or {}).get("startLine"))
         if logical is None:
             for ll in loc.get("logicalLocations") or ():

@@ -28,7 +28,9 @@ import orjson
 from compliance.errors import NotFoundError, StoreError
 from compliance.evidence.model import OBSERVATION_FIELDS, EvidenceFile, StoredFinding
 
-SCHEMA_VERSION = 1
+#: The store's layout and meaning. 2: finding identities from the canonical subject (one identity per finding
+#: across the JSON, SARIF, JUnit and CycloneDX outputs of one scan) and ``scan_time_source`` "given".
+SCHEMA_VERSION = 2
 GENESIS = "0" * 64
 
 #: Observation columns, in table order (after ``id`` and ``file_id``), as digested.

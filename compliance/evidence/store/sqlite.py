@@ -340,7 +340,9 @@ class SQLiteStore(Store):
             raise NotFoundError(f"{workspace}: no evidence store here (run 'sckb evidence ingest' first)")
         if read_only:
             try:
-                return cls(workspace, sqlite3.connect(f"file:{quote(str(db))}?mode=ro", uri=True, check_same_thread=False))
+                conn = sqlite3.connect(f"file:{quote(str(db))}?mode=ro", uri=True, check_same_thread=False)
+                _check_schema(conn, db)
+                return cls(workspace, conn)
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"{db}: cannot open the evidence store: {exc}") from None
         try:
@@ -353,13 +355,9 @@ class SQLiteStore(Store):
             conn.execute("PRAGMA foreign_keys=OFF")
             conn.execute("PRAGMA cache_size=-65536")
             conn.execute("PRAGMA temp_store=MEMORY")
+            _check_schema(conn, db)  # before anything is written: an older store is left exactly as it is
             conn.executescript(_SCHEMA)
-            row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if row is None:
-                conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            elif row[0] != str(SCHEMA_VERSION):
-                conn.close()
-                raise StoreError(f"{db}: store schema {row[0]} is not supported (this sckb reads {SCHEMA_VERSION})")
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{db}: cannot open the evidence store: {exc}") from None
         except OSError as exc:
@@ -801,6 +799,23 @@ class SQLiteFileWrite(FileWrite):
             (self.file_id, *fvalues, chain),
         )
         self.conn.executemany("INSERT INTO attachments VALUES (?, ?, ?, ?)", [(self.file_id, *a) for a in attachments])
+
+
+def _check_schema(conn: sqlite3.Connection, db: Path) -> None:
+    """Refuse a store of another schema version (the connection is closed): its finding identities were made
+    another way, and mixing them would count one finding twice. Nothing in it is changed."""
+    has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+    row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone() if has_meta else None
+    if row is None or row[0] == str(SCHEMA_VERSION):
+        return
+    conn.close()
+    if row[0].isdigit() and int(row[0]) < SCHEMA_VERSION:
+        raise StoreError(
+            f"{db}: this evidence store was written by an older sckb (store schema {row[0]}; this sckb reads "
+            f"{SCHEMA_VERSION}, with finding identities made another way): ingest the evidence again into a new "
+            "workspace (this store is left unchanged)"
+        )
+    raise StoreError(f"{db}: store schema {row[0]} is not supported (this sckb reads {SCHEMA_VERSION})")
 
 
 def _db_path(conn: sqlite3.Connection) -> str | None:
