@@ -56,7 +56,9 @@ demo: system-run $(STAMP)
 	$(SCKB) kb export --format csv --out $(OUT)/kb-csv
 	$(SCKB) query risk SAS-4
 	rm -rf $(OUT)/workspace
-	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 evidence ingest examples/phi-app/evidence
+	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 evidence ingest examples/phi-app/evidence --scan-time 2026-11-30T09:30:00Z
+	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 design check examples/phi-app/template.yaml --evidence
+	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 assess determine --file examples/phi-app/determinations.yaml
 	$(SCKB) --workspace $(OUT)/workspace evidence verify
 	$(SCKB) --workspace $(OUT)/workspace evidence list --status open
 	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 system add examples/phi-app/system.yaml
