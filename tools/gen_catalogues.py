@@ -836,7 +836,11 @@ CONTROL_PARTY: dict[str, tuple[str, ...]] = {
         "provider",
         "The provider isolates memory and temporary storage between tenants and between executions it does not reuse.", BASIS_PLATFORM),
     "SC-6": ("shared", "The provider guarantees account quotas; the customer reserves and limits concurrency per function."),
-    "SC-10": ("provider", "Network connections of the platform are ended by the provider's front ends and timeouts.", BASIS_NETWORK),
+    "SC-10": (
+        "shared",
+        "The provider's front ends end idle platform connections; the customer sets the session and idle timeouts of its "
+        "own APIs and application sessions.",
+    ),
     "SC-15": ("provider", "The platform has no collaborative computing devices; the provider's facilities are its own.", BASIS_FACILITIES),
     "SC-17": (
         "shared",
