@@ -793,7 +793,9 @@ _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
 @functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=65536)
 def _canonical_path(s: str) -> str:
+    # cached: a scan names the same few files on every one of its findings
     if ":" in s and s[:5].lower() == "file:":
         s = _URI_SCHEME.sub("", s, count=1)
     if "%" in s and _PERCENT.search(s):
