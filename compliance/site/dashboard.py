@@ -105,7 +105,10 @@ def dashboard_pages(gen: PageMaker, a: Assessment) -> list[NavItem]:
             mits = ", ".join(
                 f"{gen.link(cpage, m.id)} ({md(m.status)}{'' if m.determinative else ', related'})" for m in r.mitigations
             )
-            why = md(r.reason) + "".join(f"<br>needs review: {md(x)}" for x in r.review)
+            why = md(r.reason) + "".join(f"; needs review: {md(x)}" for x in r.review)
+            det = r.determination
+            if det is not None:  # the assessor's reason first; the evidence's beside it
+                why = md(f"determined by {det.by} ({det.role}, {det.date[:10]}): {det.rationale}") + f"; evidence: {why}"
             covered = f"{len(r.covered)}/{len(r.parts)}" if r.parts and r.party != "provider" else ""
             shown = f"**{md(r.status)}**" + (f" {md(status_label(r)[len(r.status) :].strip())}" if r.determination else "")
             body.append([gen.link(cpage, r.id), md(r.title), shown, why, covered, md(r.party or ""), mits])
