@@ -298,7 +298,7 @@ def test_different_lines_and_rules_stay_distinct(tmp_path: Path) -> None:
         ("/template.yml", "template.yml"),
         ("./src/app.py", "src/app.py"),
         ("../../main.tf", "main.tf"),
-        ("file:///work/src/a%20b.py", "work/src/a b.py"),
+        ("file:///srv/src/a%20b.py", "srv/src/a b.py"),
         ("src\\lambda\\main.tf", "src/lambda/main.tf"),
         ("src//x.py", "src/x.py"),
         ("plain/path.py", "plain/path.py"),
