@@ -7,6 +7,7 @@ code and prints one line; ``-v`` adds the traceback.
 from __future__ import annotations
 
 import sys
+import textwrap
 import traceback
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -1428,17 +1429,29 @@ def assess_determinations(obj: Ctx, as_json: bool) -> None:
         entries = determine.history(store.determinations(), obj.now())
     if as_json:
         return emit_json([e.as_dict() for e in entries])
-    _console().print(
-        _table(
-            "Determinations (oldest first)",
-            ["#", "target", "status", "state", "by", "role", "date", "methods", "source", "rationale"],
-            [
-                (r.seq, r.target, r.status, e.state, r.by, r.role, r.date, list(r.methods), r.source, r.rationale)
-                for e in entries
-                for r in (e.record,)
-            ],
+    con = _console()
+    if con.width >= 140:
+        con.print(
+            _table(
+                "Determinations (oldest first)",
+                ["#", "target", "status", "state", "by", "role", "date", "methods", "source", "rationale"],
+                [
+                    (r.seq, r.target, r.status, e.state, r.by, r.role, r.date, list(r.methods), r.source, r.rationale)
+                    for e in entries
+                    for r in (e.record,)
+                ],
+            )
         )
-    )
+        return None
+    # a narrow terminal: one block per record, so the rationale stays readable
+    click.echo("Determinations (oldest first)")
+    for e in entries:
+        r = e.record
+        click.echo(f"{r.seq:>3}  {r.target}  {r.status}  ({e.state})")
+        who = f"by {r.by} ({r.role}) on {r.date[:10]}, {', '.join(r.methods)}; from {r.source}"
+        width = max(40, con.width - 5)
+        for line in [*textwrap.wrap(who, width=width), *textwrap.wrap(r.rationale, width=width)]:
+            click.echo(f"     {line}")
     return None
 
 

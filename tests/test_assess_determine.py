@@ -483,3 +483,17 @@ def test_site_control_page_and_dashboard_show_the_determination(runner: CliRunne
     assert "Dana Reyes (assessor)" in listing and "not-satisfied" in listing
     family = content.pages["assessment/controls/ac.md"].text()
     assert "<strong>satisfied</strong> (determined; derived: not-satisfied)" in family
+
+
+def test_cli_list_fits_a_narrow_terminal(ws: Path) -> None:
+    """At 80 columns the history is one block per record, every line within the width, the rationale whole."""
+    narrow = CliRunner(env={"COLUMNS": "80"})
+    assert determine_ac6(narrow, ws).exit_code == 0
+    r = sckb(narrow, ws, "assess", "determinations")
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[0] == "Determinations (oldest first)"
+    assert all(len(line) <= 80 for line in lines)
+    assert lines[1].split() == ["1", "AC-6", "satisfied", "(in-effect)"]
+    shown = " ".join(line.strip() for line in lines[2:])
+    assert " ".join(RATIONALE.split()) in shown
