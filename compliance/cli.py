@@ -1495,6 +1495,34 @@ def export_oscal(
         click.echo("schema check: all documents valid", err=True)
 
 
+@export_group.command("poam")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["fedramp-xlsx"]),
+    default="fedramp-xlsx",
+    show_default=True,
+    help="fedramp-xlsx: the FedRAMP POA&M template's sheets and columns.",
+)
+@click.option("--assessment", help="Assessment id or prefix (default: the latest).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The .xlsx file to write.")
+@_system_option("Export the latest assessment of this system (an --assessment of another system is refused).")
+@click.pass_obj
+def export_poam(obj: Ctx, fmt: str, assessment: str | None, out: Path, boundary: str | None) -> None:
+    """Write the assessment's POA&M items as a spreadsheet in the FedRAMP POA&M template layout.
+
+    Same assessment -> byte-identical file. Exit codes: 0 written; 3 the file cannot be written; 4 no such
+    assessment; 5 store error."""
+    from compliance.assess import load_assessment
+    from compliance.report.poam_xlsx import export_fedramp_xlsx
+
+    assessment = _resolve_for_system(obj, assessment, boundary)
+    with _open_store(obj) as store:
+        a = load_assessment(store, assessment)
+    export_fedramp_xlsx(a, out)
+    click.echo(f"wrote {out} ({len(a.poam)} open POA&M item(s), format {fmt})", err=True)
+
+
 @main.group("catalog")
 def catalog_group() -> None:
     """Control statements from the official SP 800-53 OSCAL catalog."""

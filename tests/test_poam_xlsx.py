@@ -1,0 +1,130 @@
+"""``sckb export poam --format fedramp-xlsx``: the assessment's POA&M items in the FedRAMP POA&M template layout
+(sheets, header row, one row per item), byte-identical across exports, one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from compliance.cli import main
+from compliance.report.poam_xlsx import CLOSED_SHEET, COLUMNS, OPEN_SHEET
+from tests.test_assess_cases import NOW, assess, ingest, sarif, sckb
+
+openpyxl = pytest.importorskip("openpyxl")
+
+#: The FedRAMP Rev. 5 POA&M template's item columns, spelled out independently of the module's constant.
+TEMPLATE_HEADER = [
+    "POAM ID", "Controls", "Weakness Name", "Weakness Description", "Weakness Detector Source",
+    "Weakness Source Identifier", "Asset Identifier", "Point of Contact", "Resources Required",
+    "Overall Remediation Plan", "Original Detection Date", "Scheduled Completion Date", "Planned Milestones",
+    "Milestone Changes", "Status Date", "Vendor Dependency", "Last Vendor Check-in Date",
+    "Vendor Dependent Product Name", "Original Risk Rating", "Adjusted Risk Rating", "Risk Adjustment",
+    "False Positive", "Operational Requirement", "Deviation Rationale", "Supporting Documents", "Comments",
+    "Auto-Approve", "Binding Operational Directive 22-01 tracking", "Binding Operational Directive 22-01 Due Date",
+    "CVE", "Service Name",
+]  # fmt: skip
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    ingest(
+        ws,
+        sarif(
+            tmp_path / "checkov.sarif",
+            "checkov",
+            [("CKV_AWS_27", "fail", "template.yaml"), ("CKV_AWS_27", "fail", "other.yaml"), ("CKV_AWS_173", "fail", "fn.yaml")],
+        ),
+    )
+    assess(ws, "fedramp-moderate")
+    return ws
+
+
+def export(ws: Path, out: Path, *extra: str) -> Any:
+    return sckb(ws, "export", "poam", "--format", "fedramp-xlsx", "--out", str(out), *extra)
+
+
+def rows(path: Path, sheet: str) -> list[list[Any]]:
+    wb = openpyxl.load_workbook(path)
+    return [["" if v is None else v for v in r] for r in wb[sheet].iter_rows(values_only=True)]
+
+
+def test_sheets_and_header_follow_the_template(ws: Path, tmp_path: Path) -> None:
+    out = tmp_path / "poam.xlsx"
+    r = export(ws, out)
+    assert r.exit_code == 0, r.output
+    assert list(COLUMNS) == TEMPLATE_HEADER
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == [OPEN_SHEET, CLOSED_SHEET] == ["Open POA&M Items", "Closed POA&M Items"]
+    assert rows(out, OPEN_SHEET)[0] == TEMPLATE_HEADER
+    closed = rows(out, CLOSED_SHEET)
+    assert closed == [TEMPLATE_HEADER]
+
+
+def test_one_row_per_poam_item_with_known_values(ws: Path, tmp_path: Path) -> None:
+    out = tmp_path / "poam.xlsx"
+    assert export(ws, out).exit_code == 0
+    items = {p["rule"]: p for p in orjson_poam(ws)}
+    body = [dict(zip(TEMPLATE_HEADER, r, strict=True)) for r in rows(out, OPEN_SHEET)[1:]]
+    assert len(body) == len(items) == 2
+    by_id = {b["POAM ID"]: b for b in body}
+    assert set(by_id) == {"SCKB-checkov:CKV_AWS_27", "SCKB-checkov:CKV_AWS_173"}
+    q = by_id["SCKB-checkov:CKV_AWS_27"]
+    p = items["checkov:CKV_AWS_27"]
+    assert q["Weakness Detector Source"] == "checkov"
+    assert q["Weakness Source Identifier"] == "CKV_AWS_27"
+    assert q["Weakness Name"] == p["title"]
+    assert "2 open failing finding(s)" in q["Weakness Description"]
+    assert q["Asset Identifier"].split("\n") == p["subjects"]
+    assert "SC-28" in q["Controls"].split(", ")
+    assert q["Controls"].split(", ") == p["controls"]
+    assert q["Original Detection Date"] == p["first_seen"][:10]
+    assert q["Scheduled Completion Date"] == p["due"][:10]
+    assert q["Status Date"] == NOW
+    expected_rating = {"critical": "High", "high": "High", "medium": "Moderate", "low": "Low", "info": "Low"}
+    assert q["Original Risk Rating"] == expected_rating[p["severity"]]
+    for col in ("Point of Contact", "Planned Milestones", "Adjusted Risk Rating", "False Positive", "Deviation Rationale"):
+        assert q[col] == ""
+
+
+def orjson_poam(ws: Path) -> list[dict[str, Any]]:
+    from compliance.assess import load_assessment
+    from compliance.evidence.store import Store
+
+    with Store.open(ws) as store:
+        a = load_assessment(store, None)
+    return [
+        {"rule": p.rule, "title": p.title, "subjects": p.subjects, "controls": p.controls, "first_seen": p.first_seen,
+         "due": p.due, "severity": p.severity}
+        for p in a.poam
+    ]  # fmt: skip
+
+
+def test_two_exports_are_byte_identical(ws: Path, tmp_path: Path) -> None:
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    assert export(ws, a).exit_code == 0
+    assert export(ws, b).exit_code == 0
+    assert a.read_bytes() == b.read_bytes()
+    props = openpyxl.load_workbook(a).properties
+    assert props.created.isoformat()[:10] == NOW
+    assert props.modified.isoformat()[:10] == NOW
+
+
+def test_unwritable_output_is_one_line_exit_3(ws: Path, tmp_path: Path) -> None:
+    out = tmp_path / "missing-dir" / "poam.xlsx"
+    r = CliRunner().invoke(main, ["--workspace", str(ws), "export", "poam", "--out", str(out)])
+    assert r.exit_code == 3, r.output
+    assert "Traceback" not in r.output
+    assert str(out) in r.output
+    assert len(r.output.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_no_assessment_is_not_found(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ingest(ws, sarif(tmp_path / "c.sarif", "checkov", [("CKV_AWS_27", "fail", "template.yaml")]))
+    r = export(ws, tmp_path / "p.xlsx", "--assessment", "nope")
+    assert r.exit_code == 4, r.output
