@@ -1009,6 +1009,11 @@ def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: P
         f"{s['poam_items']} POA&M items ({s['poam_overdue']} overdue) · {s['stale_findings']} stale findings · "
         f"{s['unmapped_failures']['count']} unmapped failures ({a.unmapped_mode})"
     )
+    if "remediation_policy" in s:
+        con.print(
+            f"POA&M due dates: remediation policy {s['remediation_policy']} · "
+            f"{s.get('poam_kev', 0)} item(s) name a CISA KEV vulnerability"
+        )
     if s["needs_review"]:
         con.print(f"{s['needs_review']} control(s) need review: related evidence fails (see 'sckb assess explain')")
     if s["undated_findings"]:
@@ -1071,6 +1076,18 @@ def _finish_gate(
     is_flag=True,
     help="Count evidence whose file states no scan time as scanned when it was ingested (default: undated, not counted).",
 )
+@click.option(
+    "--remediation-policy",
+    "remediation_policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Remediation windows YAML (days per rating) dating POA&M items; default: the shipped FedRAMP windows.",
+)
+@click.option(
+    "--kev",
+    "kev_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CISA Known Exploited Vulnerabilities catalogue JSON: an item naming a listed CVE is due by its KEV date if earlier.",
+)
 @_system_option("Assess only the findings inside this system's boundary (see 'sckb system add'); recorded in the assessment.")
 @_gate_options
 @click.pass_context
@@ -1080,6 +1097,8 @@ def assess_group(
     max_age: int,
     unmapped_failures: str,
     accept_ingest_time: bool,
+    remediation_policy: Path | None,
+    kev_file: Path | None,
     boundary: str | None,
     fail_on: tuple[str, ...],
     min_satisfied: float | None,
@@ -1094,7 +1113,8 @@ def assess_group(
     with its explanation path (control <- mitigation <- rule <- findings). See README "Assessment and OSCAL".
     \b
     Exit codes: 0 assessed (gate passed); 1 a --fail-on / --min-satisfied / --unmapped-failures fail gate
-    failed; 2 usage; 3 --summary-out not writable; 4 unknown scope or no evidence store; 5 store error.
+    failed; 2 usage; 3 --summary-out not writable, or a bad --remediation-policy / --kev file; 4 unknown scope
+    or no evidence store; 5 store error.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -1105,7 +1125,10 @@ def assess_group(
 
     from compliance.assess import run
     from compliance.assess.determine import stored as stored_determinations
+    from compliance.assess.policy import load_kev, load_policy
 
+    policy = load_policy(remediation_policy) if remediation_policy is not None else None
+    kev = load_kev(kev_file) if kev_file is not None else None
     kb = obj.kb()
     with _open_store(obj) as store:
         system = None
@@ -1137,6 +1160,8 @@ def assess_group(
                 determinations=stored_determinations(store, obj.now()),
                 accept_ingest_time=accept_ingest_time,
                 system=system,
+                policy=policy,
+                kev=kev,
             )
     if fmt == "table" and unmapped_failures == "warn" and a.unmapped:
         click.echo(

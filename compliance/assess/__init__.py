@@ -42,6 +42,7 @@ from compliance.assess.model import (
     PoamItem,
     SafeguardResult,
 )
+from compliance.assess.policy import KevCatalog, RemediationPolicy
 from compliance.assess.storeread import assess_store
 from compliance.evidence.store import Store
 from compliance.evidence.system import System
@@ -77,6 +78,8 @@ def run(
     determinations: Iterable[Determination] = (),
     accept_ingest_time: bool = False,
     system: System | None = None,
+    policy: RemediationPolicy | None = None,
+    kev: KevCatalog | None = None,
 ) -> Assessment:
     """Assess the store's findings and save the result in the workspace database. ``determinations`` are the
     assessors' (see :func:`compliance.assess.tally.apply_determinations`); with ``system`` only the findings
@@ -94,6 +97,8 @@ def run(
         determinations=determinations,
         accept_ingest_time=accept_ingest_time,
         system=system,
+        policy=policy,
+        kev=kev,
     )
     db.save(store, a, blob[0] if blob else None)
     return a

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import orjson
 
-from compliance.assess.model import Assessment, AssessmentInfo
+from compliance.assess.model import Assessment, AssessmentInfo, dump
 from compliance.errors import NotFoundError, StoreError
 from compliance.evidence.store import AssessmentBlob, Store
 
@@ -20,7 +20,7 @@ def _blob(a: Assessment) -> bytes:
     beside it, and :func:`load` puts it back)."""
     saved, a.id = a.id, ""
     try:
-        return orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+        return dump(a)
     finally:
         a.id = saved
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from compliance.assess.model import Assessment, Determination
+from compliance.assess.policy import KevCatalog, RemediationPolicy
 from compliance.assess.tally import (
     BATCH,
     DEFAULT_MAX_AGE_DAYS,
@@ -109,6 +110,8 @@ def assess(
     determinations: Iterable[Determination] = (),
     accept_ingest_time: bool = False,
     system: System | None = None,
+    policy: RemediationPolicy | None = None,
+    kev: KevCatalog | None = None,
 ) -> Assessment:
     """Assess ``scopes`` against ``findings`` (store records). ``now`` is the clock (the CLI's ``--now``). With
     ``system``, only the findings inside its boundary count (the others are counted in ``outside_findings``);
@@ -135,6 +138,8 @@ def assess(
         max_age_days=max_age_days,
         unmapped=unmapped,
         determinations=determinations,
+        policy=policy,
+        kev=kev,
     )
     if system is not None:  # recorded on the assessment, so part of its content id
         a.system, a.outside_findings = system.name, outside[0]

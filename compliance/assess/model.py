@@ -225,6 +225,32 @@ class PoamItem:
     controls: list[str]
     mitigations: list[str]
     observations: list[str]  # Observation.key
+    #: why ``due`` is what it is ("window high 30 days", "CISA KEV due date"); empty when the assessment was made
+    #: with neither ``--remediation-policy`` nor ``--kev`` (the default policy's window, see ``window_days``)
+    due_basis: str = ""
+    #: whether a finding names a CVE in the CISA KEV catalogue given (``--kev``); its ids and earliest due date
+    kev: bool = False
+    kev_cves: list[str] = field(default_factory=list)
+    kev_due: str | None = None
+
+
+#: The serialised defaults of fields added after assessments were first stored (orjson writes a dataclass's
+#: fields in declaration order, so they close their object): :func:`dump` leaves them out, so an assessment made
+#: without the new options serialises, and so is identified, exactly as before.
+_NEW_DEFAULTS: tuple[tuple[bytes, bytes], ...] = (
+    (b',"due_basis":"","kev":false,"kev_cves":[],"kev_due":null}', b"}"),
+    (b',"remediation_policy":null}', b"}"),
+)
+
+
+def dump(a: Assessment) -> bytes:
+    """The assessment's stored serialisation (orjson, keys sorted), new fields left out while at their default."""
+    import orjson
+
+    blob = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+    for old, new in _NEW_DEFAULTS:
+        blob = blob.replace(old, new)
+    return blob
 
 
 class SummaryWindow(TypedDict):
@@ -264,6 +290,9 @@ class AssessmentSummary(TypedDict):
     #: only for an assessment of a system (``--system``): its name and the findings left outside its boundary
     system: NotRequired[str]
     outside_findings: NotRequired[int]
+    #: only when assessed with ``--remediation-policy`` or ``--kev``: the policy's name; POA&M items due by KEV
+    remediation_policy: NotRequired[str]
+    poam_kev: NotRequired[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +346,8 @@ class Assessment:
     undated_findings: int = 0
     #: whether evidence dated only at ingest was accepted as fresh (``--accept-ingest-time``)
     accept_ingest_time: bool = False
+    #: the remediation policy's name, when one was given (``--remediation-policy``) or KEV dates applied
+    remediation_policy: str | None = None
 
     # ------------------------------------------------------------------ summaries
 
@@ -414,6 +445,9 @@ class Assessment:
         if self.system is not None:  # only then: a workspace-wide assessment's summary stays as it was
             s["system"] = self.system
             s["outside_findings"] = self.outside_findings
+        if self.remediation_policy is not None:  # likewise: only with --remediation-policy or --kev
+            s["remediation_policy"] = self.remediation_policy
+            s["poam_kev"] = sum(1 for p in self.poam if p.kev)
         return s
 
     def _summary(self) -> AssessmentSummary:
@@ -471,6 +505,7 @@ class Assessment:
             outside_findings=d.get("outside_findings", 0),
             undated_findings=d.get("undated_findings", 0),
             accept_ingest_time=d.get("accept_ingest_time", False),
+            remediation_policy=d.get("remediation_policy"),
         )
 
 

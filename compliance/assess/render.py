@@ -109,6 +109,7 @@ def as_json(a: Assessment, gate: list[str] | None = None, *, paths: bool = False
             "due": p.due,
             "overdue": p.overdue,
             "findings": len(p.findings),
+            **({"due_basis": p.due_basis, "kev": p.kev, "kev_due": p.kev_due} if a.remediation_policy is not None else {}),
         }
         for p in a.poam
     ]
@@ -190,6 +191,9 @@ def as_markdown(a: Assessment, gate: list[str] | None = None, *, limit: int = 50
     if a.poam:
         overdue = sum(1 for p in a.poam if p.overdue)
         lines.append(f"POA&M: {len(a.poam)} open item(s), {overdue} overdue.")
+        if a.remediation_policy is not None:
+            kev = sum(1 for p in a.poam if p.kev)
+            lines.append(f"POA&M due dates by remediation policy {a.remediation_policy}; {kev} item(s) on the CISA KEV list.")
     if a.unmapped:
         lines.append(f"Unmapped failing findings: {len(a.unmapped)} ({a.unmapped_mode}).")
     stale = [f for f in a.files if not f.fresh]

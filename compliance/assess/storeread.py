@@ -23,6 +23,7 @@ import orjson
 
 from compliance.assess.engine import assess
 from compliance.assess.model import Assessment, Determination, FindingRecord
+from compliance.assess.policy import KevCatalog, RemediationPolicy
 from compliance.assess.tally import (
     DEFAULT_MAX_AGE_DAYS,
     STALE,
@@ -64,6 +65,8 @@ def assess_store(
     determinations: Iterable[Determination] = (),
     accept_ingest_time: bool = False,
     system: System | None = None,
+    policy: RemediationPolicy | None = None,
+    kev: KevCatalog | None = None,
 ) -> Assessment:
     """Assess the evidence store ``store``. ``workers`` threads may group the findings (the SQLite engine runs
     them in parallel); the result does not depend on it. With ``system``, only the findings inside its boundary
@@ -82,6 +85,8 @@ def assess_store(
             determinations=list(determinations),
             accept_ingest_time=accept_ingest_time,
             system=system,
+            policy=policy,
+            kev=kev,
         )
 
 
@@ -112,6 +117,8 @@ def _assess_store(
     determinations: list[Determination],
     accept_ingest_time: bool,
     system: System | None = None,
+    policy: RemediationPolicy | None = None,
+    kev: KevCatalog | None = None,
 ) -> Assessment:
     if not store.can_tally():
         return assess(
@@ -126,6 +133,8 @@ def _assess_store(
             determinations=determinations,
             accept_ingest_time=accept_ingest_time,
             system=system,
+            policy=policy,
+            kev=kev,
         )
     check_args(unmapped, max_age_days)
     now_s = iso(now)
@@ -188,6 +197,8 @@ def _assess_store(
             determinations=determinations,
             accept_ingest_time=accept_ingest_time,
             system=system,
+            policy=policy,
+            kev=kev,
         )
     if failing_error is not None:
         raise failing_error
@@ -204,6 +215,8 @@ def _assess_store(
         unmapped=unmapped,
         blob_out=blob_out,
         determinations=determinations,
+        policy=policy,
+        kev=kev,
     )
     if system is not None:  # recorded on the assessment, so part of its content id (and of the stored bytes)
         a.system, a.outside_findings = system.name, store.identity_count() - n

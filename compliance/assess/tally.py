@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-import orjson
-
 from compliance.assess.model import (
     Assessment,
     ControlResult,
@@ -29,7 +27,9 @@ from compliance.assess.model import (
     Related,
     RuleEvidence,
     SafeguardResult,
+    dump,
 )
+from compliance.assess.policy import KevCatalog, RemediationPolicy, default_policy
 from compliance.errors import InputError, StoreError
 from compliance.evidence.mapping import Mapper
 from compliance.evidence.model import StoredFinding
@@ -41,11 +41,14 @@ from compliance.kb.rigor import DESIGN_TOOL
 from compliance.kb.scope import KBIndex, resolve, title_of
 from compliance.vocab import iso, worst_severity
 
-#: FedRAMP continuous-monitoring remediation windows in days, by severity. FedRAMP names high,
-#: moderate and low; ``critical`` takes the high window, ``medium`` is moderate, and ``info`` or a
-#: missing severity takes the low window.
-REMEDIATION_DAYS: dict[str, int] = {"critical": 30, "high": 30, "medium": 90, "moderate": 90, "low": 180, "info": 180}
-DEFAULT_WINDOW = 180
+#: The shipped remediation policy (``data/remediation-policy.yaml``: FedRAMP continuous-monitoring windows).
+DEFAULT_POLICY: RemediationPolicy = default_policy()
+#: Its windows in days by severity, every spelling it knows (ratings and aliases).
+REMEDIATION_DAYS: dict[str, int] = {
+    **DEFAULT_POLICY.windows,
+    **{a: DEFAULT_POLICY.windows[r] for a, r in DEFAULT_POLICY.aliases.items()},
+}
+DEFAULT_WINDOW = DEFAULT_POLICY.default
 
 DEFAULT_MAX_AGE_DAYS = 30
 
@@ -413,10 +416,14 @@ def finish(
     unmapped: str,
     blob_out: list[bytes] | None = None,
     determinations: Iterable[Determination] = (),
+    policy: RemediationPolicy | None = None,
+    kev: KevCatalog | None = None,
 ) -> Assessment:
     """Status rules 3 to 5 over the tallies, then observations, POA&M and the content id. When ``blob_out`` is
     given, the assessment's serialisation as :mod:`compliance.assess.db` stores it (see :func:`identify`) is
-    appended to it."""
+    appended to it. ``policy`` (default: :data:`DEFAULT_POLICY`) dates the POA&M items; ``kev`` brings forward
+    the due date of an item whose findings name a known exploited CVE. With either, the policy's name and each
+    item's due basis are recorded."""
     idx = KBIndex.build(kb)
     scope = resolve(kb, scopes, idx)
     now_s, start_s = acc.ctx.now_s, acc.ctx.start_s
@@ -524,7 +531,8 @@ def finish(
     ]
     file_refs.sort(key=lambda f: f.sha256)
 
-    poam = _poam(kept, controls, scope_mits, now, observations)
+    recorded = policy is not None or kev is not None
+    poam = _poam(kept, controls, scope_mits, now, observations, policy or DEFAULT_POLICY, kev, recorded)
     findings_sorted = {k: kept[k] for k in sorted(kept)}
     a = Assessment(
         id="",
@@ -545,6 +553,7 @@ def finish(
         future_findings=future_n,
         undated_findings=undated_n,
         accept_ingest_time=acc.ctx.accept_ingest_time,
+        remediation_policy=(policy or DEFAULT_POLICY).name if recorded else None,
     )
     blob = identify(a)
     if blob_out is not None:
@@ -582,7 +591,7 @@ def identify(a: Assessment) -> bytes:
     """Set ``a.id`` to :func:`content_id` and return the serialisation it hashed (the assessment with an empty
     id), which is what :func:`compliance.assess.db.save` stores: one serialisation instead of two."""
     a.id = ""
-    blob = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+    blob = dump(a)
     a.id = "A-" + hashlib.sha256(blob).hexdigest()[:16]
     return blob
 
@@ -591,7 +600,7 @@ def content_id(a: Assessment) -> str:
     """The assessment id: a hash of everything it decided (so the same inputs give the same id)."""
     saved, a.id = a.id, ""
     try:
-        blob = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+        blob = dump(a)
     finally:
         a.id = saved
     return "A-" + hashlib.sha256(blob).hexdigest()[:16]
@@ -811,8 +820,11 @@ def _reason(
     return "not-assessed: no determinative evidence with a fresh outcome"
 
 
-def remediation_days(severity: str | None) -> int:
-    return REMEDIATION_DAYS.get((severity or "").lower(), DEFAULT_WINDOW)
+def remediation_days(severity: str | None, policy: RemediationPolicy | None = None) -> int:
+    return (policy or DEFAULT_POLICY).days(severity)
+
+
+_TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def _poam(
@@ -821,7 +833,12 @@ def _poam(
     scope_mits: set[str],
     now: datetime,
     observations: list[Observation],
+    policy: RemediationPolicy,
+    kev: KevCatalog | None = None,
+    recorded: bool = False,
 ) -> list[PoamItem]:
+    """One item per rule with fresh open failures in scope, due ``policy``'s window after first seen, or by the
+    KEV catalogue's date when that is earlier. ``recorded``: keep the due basis on the item."""
     groups: dict[str, list[FindingRecord]] = {}
     for f in kept.values():
         if not scope_mits.isdisjoint(f.mitigations) or not controls.keys().isdisjoint(f.controls):
@@ -850,7 +867,10 @@ def _poam(
         title_set: set[str] = set()
         subject_set: set[str] = set()
         idents: list[str] = []
+        texts: list[str | None] = []
         for f in fs:
+            if kev is not None:
+                texts += (f.rule_id, f.title, f.message)
             sevs[f.severity or ""] = None
             if f.first_seen < first:
                 first = f.first_seen
@@ -863,8 +883,16 @@ def _poam(
                 subject_set.add(f.subject)
             idents.append(f.identity)
         worst = worst_severity(list(sevs))
-        days = remediation_days(worst)
-        due_dt = datetime.strptime(first, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) + timedelta(days=days)
+        days = policy.days(worst)
+        due_dt = datetime.strptime(first, _TIME).replace(tzinfo=UTC) + timedelta(days=days)
+        basis = f"window {policy.rating(worst) or 'default'} {days} days" if recorded else ""
+        cves = kev.match(texts) if kev is not None else []
+        kev_due: str | None = None
+        if kev is not None and cves:
+            kev_due = min(kev.due[c] for c in cves)
+            kev_dt = datetime.strptime(kev_due + "T00:00:00Z", _TIME).replace(tzinfo=UTC)
+            if kev_dt < due_dt:
+                due_dt, basis = kev_dt, "CISA KEV due date"
         mits = sorted(mit_set & scope_mits)
         ctrls.update(c for m in mits for c in mit_controls.get(m, ()))
         titles = sorted(title_set)
@@ -882,6 +910,10 @@ def _poam(
                 controls=sorted(ctrls, key=control_sort_key),
                 mitigations=mits,
                 observations=sorted(obs_by_rule.get(rule, [])),
+                due_basis=basis,
+                kev=bool(cves),
+                kev_cves=cves,
+                kev_due=kev_due,
             )
         )
     return items

@@ -34,7 +34,7 @@ import hashlib
 import uuid
 from typing import Any
 
-from compliance.assess.model import Assessment, ControlResult, Determination, EvidenceFileRef, Observation
+from compliance.assess.model import Assessment, ControlResult, Determination, EvidenceFileRef, Observation, PoamItem
 from compliance.kb import status as rules
 from compliance.kb.load import KB
 from compliance.kb.model import Mitigation, NodeKind
@@ -468,6 +468,19 @@ def assessment_results(a: Assessment, *, ap_href: str = AP_FILE) -> dict[str, An
 # --------------------------------------------------------------------------- POA&M
 
 
+def _due_props(a: Assessment, p: PoamItem) -> list[dict[str, str]]:
+    """How a POA&M item's due date was set: only when assessed with a remediation policy or a KEV catalogue."""
+    if a.remediation_policy is None:
+        return []
+    out = [prop("remediation-policy", a.remediation_policy), prop("due-basis", p.due_basis)]
+    if p.kev:
+        out.append(prop("kev", "true"))
+        if p.kev_due is not None:
+            out.append(prop("kev-due-date", p.kev_due))
+        out += [prop("kev-cve", c) for c in p.kev_cves]
+    return out
+
+
 def poam(a: Assessment, *, ar_href: str = AR_FILE) -> dict[str, Any]:
     by_key = {o.key: o for o in a.observations}
     used_obs = sorted({k for p in a.poam for k in p.observations if k in by_key})
@@ -482,7 +495,12 @@ def poam(a: Assessment, *, ar_href: str = AR_FILE) -> dict[str, Any]:
                     "uuid": uid("poam-item:" + p.rule),
                     "title": p.title,
                     "description": f"Remediate {len(p.findings)} open failing finding(s) of {p.rule} "
-                    f"(severity {p.severity}): due {p.due[:10]}, {p.window_days} days after first seen {p.first_seen[:10]}"
+                    f"(severity {p.severity}): due {p.due[:10]}, "
+                    + (
+                        f"{p.window_days} days after first seen {p.first_seen[:10]}"
+                        if not p.due_basis
+                        else f"first seen {p.first_seen[:10]}, by {p.due_basis}"
+                    )
                     + (" — OVERDUE." if p.overdue else "."),
                     "props": [
                         prop("severity", p.severity),
@@ -490,6 +508,7 @@ def poam(a: Assessment, *, ar_href: str = AR_FILE) -> dict[str, Any]:
                         prop("due-date", p.due),
                         prop("remediation-window-days", p.window_days),
                         prop("overdue", "true" if p.overdue else "false"),
+                        *_due_props(a, p),
                     ],
                     "links": [{"href": f"{ar_href}#{risk_uuid}", "rel": "related", "text": "risk in the assessment results"}],
                     "related-observations": [{"observation-uuid": ids.obs[k]} for k in p.observations if k in by_key],

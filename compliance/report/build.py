@@ -412,6 +412,8 @@ def from_assessment(
                 subjects=tuple(clip(x, 200) or "" for x in p.subjects[: opt.top_subjects]),
                 subjects_more=max(0, len(p.subjects) - opt.top_subjects),
                 controls=tuple(p.controls),
+                kev=p.kev,
+                due_basis=p.due_basis,
             )
         )
 
@@ -483,6 +485,7 @@ def from_assessment(
         unmapped_mode=a.unmapped_mode,
         catalog_imported=bool(statements),
         logo=opt.logo,
+        remediation_policy=a.remediation_policy,
     )
     totals = {
         "controls": len(a.controls),

@@ -42,6 +42,8 @@ class Meta:
     unmapped_mode: str
     catalog_imported: bool
     logo: str | None = None  # a data: URI (validated, size-limited) or None
+    #: the remediation policy that dated the POA&M (only when assessed with --remediation-policy or --kev)
+    remediation_policy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +214,9 @@ class PoamRow:
     subjects: tuple[str, ...]
     subjects_more: int
     controls: tuple[str, ...]
+    #: on the CISA KEV list (``--kev``), and why the item is due when it is (empty: the default window)
+    kev: bool = False
+    due_basis: str = ""
 
 
 @dataclass(frozen=True, slots=True)
