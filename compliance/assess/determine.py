@@ -42,13 +42,13 @@ from compliance.evidence.parsing import iso_time
 from compliance.evidence.store import WITHDRAWN, DeterminationRecord, Store
 from compliance.kb import status as rules
 from compliance.kb.core import KB
-from compliance.kb.model import NodeKind
+from compliance.kb.model import Method, NodeKind
 from compliance.vocab import iso
 
 #: The statuses an assessor may determine (not-assessed is what no determination means).
-STATUSES = (rules.SATISFIED, rules.NOT_SATISFIED, rules.PARTIAL, rules.INHERITED)
+STATUSES = rules.DETERMINABLE
 #: SP 800-53A assessment methods a determination may rest on.
-METHODS = ("EXAMINE", "INTERVIEW", "TEST")
+METHODS = tuple(m.value for m in Method)
 #: The method recorded when none is given (an assessor's determination rests on documents at least).
 DEFAULT_METHODS = ("EXAMINE",)
 DEFAULT_ROLE = "assessor"

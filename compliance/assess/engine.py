@@ -127,7 +127,7 @@ def assess(
     outside = [0]
     acc.feed(_record_rows(findings, failing, start_s, now_s, inside, outside, accept_ingest_time), progress)
     kept, unmapped_ids = acc.add_failing(failing)
-    a = finish(
+    return finish(
         kb,
         acc,
         kept,
@@ -140,11 +140,9 @@ def assess(
         determinations=determinations,
         policy=policy,
         kev=kev,
+        system=system.name if system is not None else None,
+        outside_findings=outside[0],
     )
-    if system is not None:  # recorded on the assessment, so part of its content id
-        a.system, a.outside_findings = system.name, outside[0]
-        identify(a)
-    return a
 
 
 def explain_any(a: Assessment) -> dict[str, Any]:

@@ -31,7 +31,6 @@ from compliance.assess.tally import (
     TallyContext,
     check_args,
     finish,
-    identify,
     slot_codes,
 )
 from compliance.errors import InputError
@@ -120,7 +119,8 @@ def _assess_store(
     policy: RemediationPolicy | None = None,
     kev: KevCatalog | None = None,
 ) -> Assessment:
-    if not store.can_tally():
+    def record_path() -> Assessment:
+        """The same assessment from the store's records, one by one (see the module docstring)."""
         return assess(
             kb,
             store.findings(),
@@ -136,6 +136,9 @@ def _assess_store(
             policy=policy,
             kev=kev,
         )
+
+    if not store.can_tally():
+        return record_path()
     check_args(unmapped, max_age_days)
     now_s = iso(now)
     start_s = iso(now - timedelta(days=max_age_days))
@@ -186,24 +189,11 @@ def _assess_store(
     # depend on the order in which the ranges of identities came back
     acc.expand(dict(sorted(agg.items())), subjects, _decoder(shas))
     if acc.irregular:  # some time is not canonical ISO: string comparison would be wrong, take the record path
-        return assess(
-            kb,
-            store.findings(),
-            store.files(),
-            scopes=scopes,
-            now=now,
-            max_age_days=max_age_days,
-            unmapped=unmapped,
-            determinations=determinations,
-            accept_ingest_time=accept_ingest_time,
-            system=system,
-            policy=policy,
-            kev=kev,
-        )
+        return record_path()
     if failing_error is not None:
         raise failing_error
     acc.attach_failing(failing_keys)
-    a = finish(
+    return finish(
         kb,
         acc,
         kept,
@@ -217,10 +207,6 @@ def _assess_store(
         determinations=determinations,
         policy=policy,
         kev=kev,
+        system=system.name if system is not None else None,
+        outside_findings=store.identity_count() - n if system is not None else 0,
     )
-    if system is not None:  # recorded on the assessment, so part of its content id (and of the stored bytes)
-        a.system, a.outside_findings = system.name, store.identity_count() - n
-        blob = identify(a)
-        if blob_out is not None:
-            blob_out[:] = [blob]
-    return a

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -418,8 +419,11 @@ def finish(
     determinations: Iterable[Determination] = (),
     policy: RemediationPolicy | None = None,
     kev: KevCatalog | None = None,
+    system: str | None = None,
+    outside_findings: int = 0,
 ) -> Assessment:
-    """Status rules 3 to 5 over the tallies, then observations, POA&M and the content id. When ``blob_out`` is
+    """Status rules 3 to 5 over the tallies, then observations, POA&M and the content id. ``system`` and
+    ``outside_findings`` record an assessment of one system (part of the content id). When ``blob_out`` is
     given, the assessment's serialisation as :mod:`compliance.assess.db` stores it (see :func:`identify`) is
     appended to it. ``policy`` (default: :data:`DEFAULT_POLICY`) dates the POA&M items; ``kev`` brings forward
     the due date of an item whose findings name a known exploited CVE. With either, the policy's name and each
@@ -554,6 +558,8 @@ def finish(
         undated_findings=undated_n,
         accept_ingest_time=acc.ctx.accept_ingest_time,
         remediation_policy=(policy or DEFAULT_POLICY).name if recorded else None,
+        system=system,
+        outside_findings=outside_findings if system is not None else 0,
     )
     blob = identify(a)
     if blob_out is not None:
@@ -650,7 +656,7 @@ def _via(e: RuleEvidence) -> str:
     return f"{e.rule} {e.relationship or 'untyped'}"
 
 
-def _related_of(kb: KB, mitigations: dict[str, MitigationResult], links: list[MitigationLink]) -> tuple[list[Related], list[str]]:
+def _related_of(mitigations: dict[str, MitigationResult], links: list[MitigationLink]) -> tuple[list[Related], list[str]]:
     """Status rules 5 and 7: related evidence of an item and why it needs review."""
     related: list[Related] = []
     review: list[str] = []
@@ -671,6 +677,58 @@ def _related_of(kb: KB, mitigations: dict[str, MitigationResult], links: list[Mi
     return related, review
 
 
+@dataclass(slots=True)
+class _Decision:
+    """What status rules 2 and 5 give one control or framework item, before its own additions."""
+
+    links: list[MitigationLink]
+    allowed: list[RuleEvidence]
+    decided: rules.Decided
+    related: list[Related]
+    review: list[str]
+    examine_only: bool
+
+
+def _decide(
+    kb: KB,
+    item: str,
+    pairs: list[tuple[str, str | None]],
+    idx: KBIndex,
+    mitigations: dict[str, MitigationResult],
+    att: list[RuleEvidence],
+    parts: tuple[str, ...],
+) -> _Decision:
+    """Rules 2 and 5 for a control or framework item: its links (determinative unless only EXAMINE/INTERVIEW
+    can decide it), the attestations whose method may decide it, the covering status, related evidence and
+    review reasons."""
+    methods = kb.methods_required(item)
+    examine_only = methods is not None and "TEST" not in methods
+    links = [
+        MitigationLink(
+            m,
+            rel,
+            mitigations[m].status,
+            rules.is_determinative(rel) and not examine_only,
+            list(idx.link_parts.get((m, item), ())),
+        )
+        for m, rel in pairs
+    ]
+    allowed = [e for e in att if methods is None or set(e.methods) & methods]
+    decided = rules.covering_status(
+        parts, [(ln.status, ln.relationship, ln.parts) for ln in links if ln.determinative], [e.outcome for e in allowed]
+    )
+    related, review = _related_of(mitigations, links)
+    if examine_only:
+        review = [r for r in review if not r.startswith("related mitigation")]
+        only = "/".join(sorted(methods or ()))
+        review += [
+            f"{ln.id} is not-satisfied (scanner evidence; only {only} can decide)"
+            for ln in links
+            if ln.status == rules.NOT_SATISFIED
+        ]
+    return _Decision(links, allowed, decided, related, review, examine_only)
+
+
 def _control(
     kb: KB,
     idx: KBIndex,
@@ -683,35 +741,15 @@ def _control(
     resp = kb.party(cid)
     party = resp.party if resp is not None else None
     basis = resp.basis if resp is not None else None
-    methods = kb.methods_required(cid)
-    examine_only = methods is not None and "TEST" not in methods
-    links = [
-        MitigationLink(
-            m,
-            rel,
-            mitigations[m].status,
-            rules.is_determinative(rel) and not examine_only,
-            list(idx.link_parts.get((m, cid), ())),
-        )
-        for m, rel in idx.control_mitigations.get(cid, [])
-    ]
-    allowed = [e for e in att if methods is None or set(e.methods) & methods]
     parts = kb.statement_parts(cid)
-    decided = rules.covering_status(
-        parts, [(ln.status, ln.relationship, ln.parts) for ln in links if ln.determinative], [e.outcome for e in allowed]
-    )
-    related, review = _related_of(kb, mitigations, links)
-    if examine_only:
-        review = [r for r in review if not r.startswith("related mitigation")]
-        for ln in links:
-            if ln.status == rules.NOT_SATISFIED:
-                review.append(f"{ln.id} is not-satisfied (scanner evidence; only {'/'.join(sorted(methods or ()))} can decide)")
+    d = _decide(kb, cid, idx.control_mitigations.get(cid, []), idx, mitigations, att, parts)
+    links, allowed, decided, related, review = d.links, d.allowed, d.decided, d.related, d.review
     status = rules.INHERITED if party == "provider" else decided.status
     return ControlResult(
         id=cid,
         title=title_of(kb, cid),
         status=status,
-        reason=_reason(status, decided, links, allowed, party, basis, parts, examine_only),
+        reason=_reason(status, decided, links, allowed, party, basis, parts, d.examine_only),
         party=party,
         scopes=in_scopes,
         mitigations=links,
@@ -735,24 +773,9 @@ def _safeguard(
     members: list[SafeguardResult],
 ) -> SafeguardResult:
     """Status rule 6 for one framework item."""
-    methods = kb.methods_required(sid)
-    examine_only = methods is not None and "TEST" not in methods
-    links = [
-        MitigationLink(
-            m,
-            rel,
-            mitigations[m].status,
-            rules.is_determinative(rel) and not examine_only,
-            list(idx.link_parts.get((m, sid), ())),
-        )
-        for m, rel in idx.safeguard_mitigations.get(sid, [])
-    ]
-    allowed = [e for e in att if methods is None or set(e.methods) & methods]
-    own = rules.covering_status(
-        (sid,), [(ln.status, ln.relationship, ln.parts) for ln in links if ln.determinative], [e.outcome for e in allowed]
-    )
-    status = rules.group_status(own.status, [s.status for s in members])
-    related, review = _related_of(kb, mitigations, links)
+    d = _decide(kb, sid, idx.safeguard_mitigations.get(sid, []), idx, mitigations, att, (sid,))
+    links, allowed, related, review = d.links, d.allowed, d.related, d.review
+    status = rules.group_status(d.decided.status, [s.status for s in members])
     ctrls = idx.safeguard_controls.get(sid, [])
     for c in ctrls:
         cr = controls.get(c)

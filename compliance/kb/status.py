@@ -87,7 +87,7 @@ INHERITED = "inherited"
 STATUSES = (SATISFIED, INHERITED, PARTIAL, NOT_SATISFIED, NOT_ASSESSED)
 
 #: What an assessor may determine (rule 8).
-DETERMINABLE = (SATISFIED, PARTIAL, NOT_SATISFIED, INHERITED)
+DETERMINABLE = (SATISFIED, NOT_SATISFIED, PARTIAL, INHERITED)
 
 #: How an unmapped failure counts (rule 9).
 UNMAPPED_MODES = ("ignore", "warn", "fail")
@@ -100,9 +100,6 @@ DETERMINATIVE = frozenset({"subset-of", "equal"})
 
 #: How a finding was mapped at ingest (``mapped_by``) when only a related path can follow from it.
 RELATED_MAPPINGS = frozenset({"cwe"})
-
-#: Methods that show a document or a person, not a configuration (rule 5).
-EXAMINE_METHODS = frozenset({"EXAMINE", "INTERVIEW"})
 
 
 def rules_markdown() -> str:

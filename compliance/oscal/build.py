@@ -36,6 +36,7 @@ from typing import Any
 
 from compliance.assess.model import Assessment, ControlResult, Determination, EvidenceFileRef, Observation, PoamItem
 from compliance.kb import status as rules
+from compliance.kb.core import oscal_id
 from compliance.kb.load import KB
 from compliance.kb.model import Mitigation, NodeKind
 from compliance.kb.query import control_sort_key
@@ -77,11 +78,8 @@ def uid(key: str) -> str:
     return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
-def oscal_control_id(cid: str) -> str:
-    """``AC-6(1)`` -> ``ac-6.1`` (OSCAL catalog ids)."""
-    base, _, enh = cid.partition("(")
-    out = base.lower()
-    return f"{out}.{enh.rstrip(')')}" if enh else out
+#: ``AC-6(1)`` -> ``ac-6.1`` (OSCAL catalog ids): the KB's one spelling of it.
+oscal_control_id = oscal_id
 
 
 def kb_control_id(oscal_id: str) -> str:
