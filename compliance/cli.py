@@ -704,10 +704,27 @@ def evidence_list(
     if system_name is not None:
         inside = _load_system(obj, system_name).boundary.matcher().inside
         found = [f for f in found if inside(f) != outside]
+    triaged = _triage_of(obj, found)
     if as_json:
-        return emit_json([f.as_dict() for f in found])
+        return emit_json([{**f.as_dict(), "triage": [d.as_dict() for d in triaged.get(f.identity, {}).values()]} for f in found])
     cols = ["id", "tool", "rule", "status", "severity", "subject", "mitigations", "last seen"]
-    _console().print(_table(f"{len(found)} findings", cols, [_finding_row(f) for f in found]))
+    rows = [_finding_row(f) for f in found]
+    if triaged:
+        cols.append("triage")
+        rows = [(*r, ", ".join(sorted(triaged.get(f.identity, {})))) for r, f in zip(rows, found, strict=True)]
+    _console().print(_table(f"{len(found)} findings", cols, rows))
+
+
+def _triage_of(obj: Ctx, found: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    """identity -> kind -> triage decision in effect at the command's clock, for the findings that have any."""
+    from compliance.evidence import triage
+    from compliance.evidence.store import Store
+
+    with Store.open(obj.workspace, create=False) as store:
+        effect = triage.in_effect(store.triage(), obj.now())
+    if not effect.by_target:
+        return {}
+    return triage.for_findings(effect, ((f.identity, f"{f.tool}:{f.rule_id}") for f in found))
 
 
 @evidence_group.command("unmapped")
@@ -739,15 +756,20 @@ def evidence_show(obj: Ctx, identity: str, as_json: bool) -> None:
     with Store.open(obj.workspace, create=False) as store:
         f = store.finding(identity)
         history = store.history(f.identity)
-    data = {**f.as_dict(), "history": history}
+    decisions = _triage_of(obj, [f]).get(f.identity, {})
+    data = {**f.as_dict(), "history": history, "triage": [d.as_dict() for d in decisions.values()]}
     if as_json:
         return emit_json(data)
     con = _console()
     for key, value in data.items():
-        if key != "history":
+        if key not in ("history", "triage"):
             con.print(f"[bold]{key}[/bold]: {_cell(value)}")
     obs = [(h["scan_time"], h["result"], h["file"], h["pointer"]) for h in history]
     con.print(_table("Observations", ["scan time", "result", "file", "pointer"], obs))
+    for d in decisions.values():
+        approved = f"approved by {d.approved_by}" if d.approved_by else "not approved"
+        expiry = f", expires {d.expires[:10]}" if d.expires else ""
+        con.print(f"[bold]triage[/bold]: {d.kind} by {d.by} on {d.date[:10]} ({approved}{expiry}): {d.rationale}")
 
 
 @evidence_group.command("files")
@@ -806,6 +828,161 @@ _ASSESS_STATUSES = ["satisfied", "not-satisfied", "partially-satisfied", "not-as
 
 
 # ---------------------------------------------------------------- systems (issue 21)
+
+
+_TRIAGE_KINDS = (
+    "false-positive",
+    "risk-adjustment",
+    "operational-requirement",
+    "risk-acceptance",
+    "vendor-dependency",
+    "remediation-plan",
+)
+_DAY = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"])
+
+
+def _day(value: datetime | None) -> str | None:
+    return value.replace(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+
+
+@evidence_group.command("triage")
+@click.argument("finding", required=False, metavar="ID")
+@click.option("--rule", help="Decide about every finding of a rule (tool:rule_id) instead of one finding ID.")
+@click.option("--kind", type=click.Choice(_TRIAGE_KINDS), help="What is decided.")
+@click.option("--rationale", help="Why.")
+@click.option("--by", "by", help="Who decided.")
+@click.option("--approved-by", help="Who approved it (the authorizing official or delegate); needed for it to count.")
+@click.option("--date", type=_DAY, help="When it was decided (UTC; default: the command's clock, --now).")
+@click.option("--expires", type=_DAY, help="When it stops counting (required for risk-acceptance).")
+@click.option("--poc", help="Point of contact for the POA&M item.")
+@click.option(
+    "--document",
+    "documents",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Supporting document, copied into the locker (repeatable).",
+)
+@click.option("--adjusted-rating", help="risk-adjustment: the adjusted rating (high, moderate, low ...).")
+@click.option("--product", help="vendor-dependency: the vendor's product the fix waits on.")
+@click.option("--last-checkin", type=_DAY, help="vendor-dependency: the last check-in with the vendor.")
+@click.option("--plan", help="remediation-plan: the overall remediation plan.")
+@click.option("--milestone", "milestones", multiple=True, metavar="DATE:TEXT", help="remediation-plan: a milestone (repeatable).")
+@click.option("--resources", help="remediation-plan: resources required.")
+@click.option("--withdraw", is_flag=True, help="Withdraw the target's --kind decision (recorded too; needs --rationale, --by).")
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record every decision of a YAML file (sckb-triage: 1).",
+)
+@json_option
+@click.pass_obj
+def evidence_triage(
+    obj: Ctx,
+    finding: str | None,
+    rule: str | None,
+    kind: str | None,
+    rationale: str | None,
+    by: str | None,
+    approved_by: str | None,
+    date: datetime | None,
+    expires: datetime | None,
+    poc: str | None,
+    documents: tuple[Path, ...],
+    adjusted_rating: str | None,
+    product: str | None,
+    last_checkin: datetime | None,
+    plan: str | None,
+    milestones: tuple[str, ...],
+    resources: str | None,
+    withdraw: bool,
+    file: Path | None,
+    as_json: bool,
+) -> None:
+    """Record a triage decision about finding ID (an identity or unique prefix) or every finding of --rule:
+    false positive, risk adjustment, operational requirement, risk acceptance, vendor dependency or remediation
+    plan. It follows the finding through later scans, changes the POA&M (and, for an approved false positive,
+    the status) of later assessments, and is kept for good: a newer decision supersedes, --withdraw withdraws.
+
+    \b
+    Exit codes: 0 recorded; 2 usage; 3 bad value or bad file (the message names the option, or the file and
+    line); 4 no evidence store; 5 store error."""
+    from compliance.evidence import triage
+
+    now = obj.now()
+    with _open_store(obj) as store:
+        if file is not None:
+            if finding or rule or kind or rationale or by or documents or milestones or withdraw:
+                raise click.UsageError("--file takes no ID and no other decision option")
+            checked = [triage.check(store, d, now=now, source=file.name, bad=bad) for d, bad in triage.read_file(file)]
+        else:
+            if kind is None:
+                raise click.UsageError("give --kind (or --file)")
+            ms: list[dict[str, str]] = []
+            for m in milestones:
+                when, sep, text = m.partition(":")
+                if not sep:
+                    raise triage.option_error(f"milestone {m!r} is not DATE:TEXT", "milestones")
+                ms.append({"date": when.strip(), "description": text.strip()})
+            details = {
+                "adjusted_rating": adjusted_rating,
+                "product": product,
+                "last_checkin": _day(last_checkin),
+                "plan": plan,
+                "milestones": ms or None,
+                "resources": resources,
+            }
+            draft = triage.Draft(
+                kind=kind,
+                rationale=rationale or "",
+                by=by or "",
+                finding=finding,
+                rule=rule,
+                approved_by=approved_by,
+                date=_day(date),
+                expires=_day(expires),
+                poc=poc,
+                documents=list(documents),
+                withdraw=withdraw,
+                details={k: v for k, v in details.items() if v is not None},
+            )
+            checked = [triage.check(store, draft, now=now, source="cli", bad=triage.option_error)]
+        new = triage.record(store, checked)
+    if as_json:
+        return emit_json({"recorded": new, "decisions": [triage.Entry(r, "").as_dict() | {"state": None} for r, _ in checked]})
+    for r, docs in checked:
+        what = f"withdrawal of the {r.kind} decision" if r.withdrawn else r.kind
+        approved = f", approved by {r.approved_by}" if r.approved_by else ""
+        click.echo(f"{r.target}: {what} by {r.by} on {r.date[:10]}{approved}" + (f" ({len(docs)} document(s))" if docs else ""))
+    click.echo(f"{new} new triage record(s); {len(checked) - new} already recorded")
+    return None
+
+
+@evidence_group.command("triaged")
+@json_option
+@click.pass_obj
+def evidence_triaged(obj: Ctx, as_json: bool) -> None:
+    """Every recorded triage decision, oldest first, with its state at the command's clock (in-effect,
+    superseded, withdrawal, expired, future)."""
+    from compliance.evidence import triage
+    from compliance.evidence.store import Store
+
+    with Store.open(obj.workspace, read_only=True) as store:
+        entries = triage.history(store.triage(), obj.now())
+    if as_json:
+        return emit_json([e.as_dict() for e in entries])
+    con = _console()
+    click.echo(f"Triage decisions (oldest first): {len(entries)}")
+    width = max(40, con.width - 5)
+    for e in entries:
+        r = e.record
+        click.echo(f"{r.seq:>3}  {r.kind}  {r.target}  ({e.state})")
+        approved = f"; approved by {r.approved_by}" if r.approved_by else "; not approved"
+        expiry = f"; expires {r.expires[:10]}" if r.expires else ""
+        who = f"by {r.by} on {r.date[:10]}{approved}{expiry}; from {r.source}"
+        for line in [*textwrap.wrap(who, width=width), *textwrap.wrap(r.rationale, width=width)]:
+            click.echo(f"     {line}")
+    return None
 
 
 def _load_system(obj: Ctx, name: str) -> Any:
@@ -1014,6 +1191,12 @@ def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: P
             f"POA&M due dates: remediation policy {s['remediation_policy']} · "
             f"{s.get('poam_kev', 0)} item(s) name a CISA KEV vulnerability"
         )
+    if a.closed_poam:
+        con.print(f"{len(a.closed_poam)} closed POA&M item(s) (sckb export poam)")
+    for line in render.conmon_lines(a):
+        con.print(line, highlight=False)
+    for note in a.triage_notes:
+        click.echo(f"sckb: warning: triage: {note}", err=True)
     if s["needs_review"]:
         con.print(f"{s['needs_review']} control(s) need review: related evidence fails (see 'sckb assess explain')")
     if s["undated_findings"]:
@@ -1023,6 +1206,21 @@ def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: P
         )
     if gate is not None:
         con.print("gate: passed" if not gate else "gate: FAILED: " + "; ".join(gate))
+
+
+def _attack_notes(kb: KB, path: Path, scope: str, now: datetime) -> list[Any]:
+    """The design's attack paths as POA&M context (the element names each runs through)."""
+    from compliance.assess.triage import AttackNote
+    from compliance.design.check import run_check
+
+    res = run_check(kb, path, scope, today=now.date())
+    return [
+        AttackNote(
+            frozenset({p["function"], *(step["name"] for step in p["chain"])}),
+            f"{p['severity']} {p['kind']}: {p['title']} ({' -> '.join(step['name'] for step in p['chain'])})",
+        )
+        for p in res.paths
+    ]
 
 
 def _gate_options(f: F) -> F:
@@ -1088,6 +1286,21 @@ def _finish_gate(
     type=click.Path(dir_okay=False, path_type=Path),
     help="CISA Known Exploited Vulnerabilities catalogue JSON: an item naming a listed CVE is due by its KEV date if earlier.",
 )
+@click.option(
+    "--previous",
+    default="auto",
+    show_default=True,
+    metavar="ID|auto|none",
+    help="The assessment whose POA&M this one continues (closed items, month-to-month changes); auto: the latest "
+    "earlier one of the same system and scopes.",
+)
+@click.option(
+    "--design",
+    "design_path",
+    type=click.Path(exists=True, path_type=Path),
+    help="A design (template or folder) whose attack paths are noted on the POA&M items they run through.",
+)
+@click.option("--no-triage", is_flag=True, help="Ignore the recorded triage decisions (see 'sckb evidence triage').")
 @_system_option("Assess only the findings inside this system's boundary (see 'sckb system add'); recorded in the assessment.")
 @_gate_options
 @click.pass_context
@@ -1099,6 +1312,9 @@ def assess_group(
     accept_ingest_time: bool,
     remediation_policy: Path | None,
     kev_file: Path | None,
+    previous: str,
+    design_path: Path | None,
+    no_triage: bool,
     boundary: str | None,
     fail_on: tuple[str, ...],
     min_satisfied: float | None,
@@ -1130,6 +1346,7 @@ def assess_group(
     policy = load_policy(remediation_policy) if remediation_policy is not None else None
     kev = load_kev(kev_file) if kev_file is not None else None
     kb = obj.kb()
+    attack = _attack_notes(kb, design_path, scopes[0], obj.now()) if design_path is not None else []
     with _open_store(obj) as store:
         system = None
         if boundary is not None:
@@ -1162,6 +1379,9 @@ def assess_group(
                 system=system,
                 policy=policy,
                 kev=kev,
+                previous=None if previous == "none" else previous,
+                attack_paths=attack,
+                use_triage=not no_triage,
             )
     if fmt == "table" and unmapped_failures == "warn" and a.unmapped:
         click.echo(
@@ -1349,6 +1569,16 @@ def assess_diff(obj: Ctx, old: str, new: str | None, fail_on_regression: bool, a
         )
         if d["added"] or d["removed"]:
             con.print(f"controls added: {_cell(d['added'])}; removed: {_cell(d['removed'])}")
+        pd = d["poam"]
+        con.print(
+            f"POA&M (continuous monitoring): {len(pd['new'])} new, {len(pd['closed'])} closed, {len(pd['changed'])} changed, "
+            f"{len(pd['overdue'])} overdue, {len(pd['deviated'])} deviated"
+        )
+        for label in ("new", "closed", "overdue", "deviated"):
+            if pd[label]:
+                con.print(f"  {label}: {', '.join(pd[label])}")
+        for rule, what in pd["changed"].items():
+            con.print(f"  changed {rule}: {'; '.join(what)}")
     if fail_on_regression and d["regressions"]:
         raise click.exceptions.Exit(1)
 

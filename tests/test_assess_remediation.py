@@ -94,7 +94,7 @@ aliases:
   critical: high
   medium: moderate
   error: high
-default: 30
+unrated: low
 """
 
 
@@ -108,9 +108,10 @@ def test_the_shipped_policy_holds_the_fedramp_windows() -> None:
         90,
         180,
         180,
-        180,
-        180,
+        30,  # unrated (missing or an unknown word): the policy's unrated rating, high
+        30,
     ]
+    assert p.unrated == "high" and p.vendor_checkin_days == 30
     assert "FedRAMP" in p.source
 
 
@@ -118,7 +119,7 @@ def test_default_windows_unchanged_and_nothing_recorded(ws: Path) -> None:
     out = assess(ws)
     item = only_item(out)
     sev = item["severity"]
-    assert days_after_first_seen(item) == {"critical": 30, "high": 30, "medium": 90, "low": 180}.get(sev, 180)
+    assert days_after_first_seen(item) == {"critical": 30, "high": 30, "medium": 90, "low": 180}.get(sev, 30)
     assert "remediation_policy" not in out["assessment"] and "due_basis" not in item
     # the same assessment again: same id (content unchanged by the new, unset fields)
     assert assess(ws)["assessment"]["id"] == out["assessment"]["id"]
@@ -146,6 +147,8 @@ def test_an_override_policy_changes_due_dates_and_is_recorded(ws: Path, tmp_path
         (POLICY + "extra: 1\n", 12, "unknown key 'extra'"),
         ("name: x\nsource: y\nwindows: [\n", 4, ""),
         (POLICY.replace("name: strict-internal\n", ""), None, "name: a non-empty string"),
+        (POLICY.replace("unrated: low", "unrated: soon"), 11, "unrated: 'soon' is not a rating"),
+        (POLICY.replace("unrated: low", "default: 30"), 11, "replaced by 'unrated: <rating>'"),
     ],
 )
 def test_a_bad_policy_file_is_one_line_naming_file_and_line(

@@ -228,7 +228,9 @@ def test_remediation_windows_follow_fedramp_conmon() -> None:
     assert remediation_days("high") == 30
     assert remediation_days("medium") == 90
     assert remediation_days("low") == 180
-    assert remediation_days(None) == 180
+    # an unrated weakness takes the policy's unrated rating (high): it never waits longer for want of a rating
+    assert remediation_days(None) == 30
+    assert remediation_days("unknown-word") == 30
 
 
 # ----------------------------------------------------------------------------- the engine

@@ -44,10 +44,14 @@ from compliance.assess.model import (
 )
 from compliance.assess.policy import KevCatalog, RemediationPolicy
 from compliance.assess.storeread import assess_store
+from compliance.assess.triage import AttackNote, TriageContext
+from compliance.errors import InputError, NotFoundError
 from compliance.evidence.store import Store
 from compliance.evidence.system import System
+from compliance.evidence.triage import in_effect as triage_in_effect
 from compliance.kb import status as rules
 from compliance.kb.load import KB
+from compliance.vocab import iso
 
 
 def load_assessment(store: Store, id: str | None = None) -> Assessment:
@@ -80,10 +84,24 @@ def run(
     system: System | None = None,
     policy: RemediationPolicy | None = None,
     kev: KevCatalog | None = None,
+    previous: str | None = "auto",
+    attack_paths: Iterable[AttackNote] = (),
+    use_triage: bool = True,
 ) -> Assessment:
     """Assess the store's findings and save the result in the workspace database. ``determinations`` are the
     assessors' (see :func:`compliance.assess.tally.apply_determinations`); with ``system`` only the findings
-    inside its boundary count."""
+    inside its boundary count. The store's triage decisions apply (unless ``use_triage`` is false), and the POA&M
+    is compared with ``previous``: ``auto`` (the latest earlier assessment of the same system and scopes), an
+    assessment id, or None (no comparison). ``attack_paths`` (from a design check) are noted on POA&M items."""
+    triage = triage_context(
+        store,
+        now=now,
+        scopes=scopes,
+        system=system.name if system is not None else None,
+        previous=previous,
+        attack_paths=attack_paths,
+        use_triage=use_triage,
+    )
     blob: list[bytes] = []  # the serialisation made for the content id, stored as is
     a = assess_store(
         kb,
@@ -99,9 +117,55 @@ def run(
         system=system,
         policy=policy,
         kev=kev,
+        triage=triage,
     )
     db.save(store, a, blob[0] if blob else None)
     return a
+
+
+def triage_context(
+    store: Store,
+    *,
+    now: datetime,
+    scopes: list[str],
+    system: str | None,
+    previous: str | None = "auto",
+    attack_paths: Iterable[AttackNote] = (),
+    use_triage: bool = True,
+) -> TriageContext:
+    """What the POA&M of an assessment at ``now`` needs from the store besides the evidence (see :func:`run`)."""
+    ctx = TriageContext(attack_paths=list(attack_paths))
+    if use_triage:
+        ctx.effect = triage_in_effect(store.triage(), now)
+    prev_id = _previous_id(store, now, scopes, system) if previous == "auto" else previous
+    if prev_id is None:
+        return ctx
+    prev = db.load(store, prev_id)
+    if prev.system != system:
+        of, wanted = prev.system or "the whole workspace", system or "the whole workspace"
+        raise InputError(f"--previous {prev_id}: that assessment is of {of}, not of {wanted}")
+    ctx.previous_id, ctx.previous_now = prev.id, prev.now
+    ctx.previous_open, ctx.previous_closed = prev.poam, prev.closed_poam
+    for p in prev.poam:
+        for ident in p.findings:
+            try:
+                ctx.finding_status[ident] = store.finding(ident).status
+            except NotFoundError:
+                ctx.finding_status[ident] = "missing"
+    return ctx
+
+
+def _previous_id(store: Store, now: datetime, scopes: list[str], system: str | None) -> str | None:
+    """The latest stored assessment made before ``now`` of the same system and scopes."""
+    import orjson
+
+    now_s = iso(now)
+    best: tuple[str, int, str] | None = None
+    for row in store.assessments():
+        same = row.now < now_s and set(row.scopes) == set(scopes) and orjson.loads(row.summary).get("system") == system
+        if same and (best is None or (row.now, row.seq) > best[:2]):
+            best = (row.now, row.seq, row.id)
+    return best[2] if best is not None else None
 
 
 __all__ = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from compliance.assess.model import Assessment
+from compliance.assess.triage import item_changes
 from compliance.kb import status as rules
 from compliance.kb.query import control_sort_key
 
@@ -28,6 +29,16 @@ class FindingChange(TypedDict):
     first_seen: str
 
 
+class PoamDiff(TypedDict):
+    """The POA&M part of a diff (the continuous-monitoring view): item ids (rules) per change."""
+
+    new: list[str]
+    closed: list[str]
+    overdue: list[str]
+    deviated: list[str]
+    changed: dict[str, list[str]]
+
+
 class AssessmentDiff(TypedDict):
     """What :func:`diff` returns (``sckb assess diff --json``)."""
 
@@ -39,6 +50,27 @@ class AssessmentDiff(TypedDict):
     opened: list[FindingChange]
     closed: list[FindingChange]
     regressions: int
+    poam: PoamDiff
+
+
+def poam_diff(old: Assessment, new: Assessment) -> PoamDiff:
+    """POA&M items new in ``new``, closed since ``old`` (open there, not open now), overdue and deviated in
+    ``new``, and what changed on items open in both."""
+    before = {p.rule: p for p in old.poam}
+    now_open = {p.rule for p in new.poam}
+    changed: dict[str, list[str]] = {}
+    for p in new.poam:
+        if p.rule in before:
+            what = item_changes(before[p.rule], p)
+            if what:
+                changed[p.rule] = what
+    return {
+        "new": sorted(now_open - set(before)),
+        "closed": sorted(set(before) - now_open),
+        "overdue": sorted(p.rule for p in new.poam if p.overdue),
+        "deviated": sorted(p.rule for p in new.poam if p.triage is not None and p.triage.deviated),
+        "changed": changed,
+    }
 
 
 def diff(old: Assessment, new: Assessment) -> AssessmentDiff:
@@ -72,4 +104,5 @@ def diff(old: Assessment, new: Assessment) -> AssessmentDiff:
         "opened": [row(new, i) for i in opened],
         "closed": [row(old, i) for i in closed],
         "regressions": sum(1 for c in changed if c["regression"]),
+        "poam": poam_diff(old, new),
     }

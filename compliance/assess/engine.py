@@ -32,6 +32,7 @@ from compliance.assess.tally import (
     remediation_days,
     slot_of,
 )
+from compliance.assess.triage import TriageContext
 from compliance.evidence.system import System
 from compliance.kb.load import KB
 from compliance.kb.scope import resolve
@@ -112,6 +113,7 @@ def assess(
     system: System | None = None,
     policy: RemediationPolicy | None = None,
     kev: KevCatalog | None = None,
+    triage: TriageContext | None = None,
 ) -> Assessment:
     """Assess ``scopes`` against ``findings`` (store records). ``now`` is the clock (the CLI's ``--now``). With
     ``system``, only the findings inside its boundary count (the others are counted in ``outside_findings``);
@@ -140,6 +142,7 @@ def assess(
         determinations=determinations,
         policy=policy,
         kev=kev,
+        triage=triage,
         system=system.name if system is not None else None,
         outside_findings=outside[0],
     )

@@ -210,6 +210,71 @@ class EvidenceFileRef:
 
 
 @dataclass(slots=True)
+class TriageNote:
+    """A triage decision as a POA&M item records it (see :mod:`compliance.evidence.triage`)."""
+
+    kind: str
+    target: str
+    rationale: str
+    by: str
+    date: str
+    approved_by: str | None = None
+    expires: str | None = None
+    source: str = "cli"
+    seq: int = 0
+    #: the findings of the item it applies to (all of them when it is about the rule)
+    findings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Milestone:
+    date: str
+    description: str
+
+
+@dataclass(slots=True)
+class PoamTriage:
+    """What triage, the rating policy and the design say about a POA&M item (issue 22). Present on every item of an
+    assessment made with triage, a rating policy, or a previous assessment to compare with."""
+
+    #: the policy rating of the item's worst severity, and where the severity came from: ``tool`` (the finding),
+    #: ``kb-rule`` (the KB rule's severity: the tool stated none) or ``unrated`` (neither: the policy's unrated
+    #: rating applies until someone rates it)
+    original_rating: str
+    rating_source: str
+    #: the approved adjusted rating (dates the item), or the one requested
+    adjusted_rating: str | None = None
+    #: per deviation kind: ``pending`` (requested) or ``approved``; absent: none requested
+    deviations: dict[str, str] = field(default_factory=dict)
+    #: OSCAL risk status: open, investigating, remediating, deviation-requested, deviation-approved, closed
+    status: str = "open"
+    vendor_product: str | None = None
+    last_vendor_checkin: str | None = None
+    plan: str | None = None
+    milestones: list[Milestone] = field(default_factory=list)
+    #: earlier milestone sets, replaced since ("<date recorded>: <milestones>")
+    milestone_changes: list[str] = field(default_factory=list)
+    resources: str | None = None
+    poc: str | None = None
+    #: (name, sha256) of the supporting documents, in the locker
+    documents: list[list[str]] = field(default_factory=list)
+    decisions: list[TriageNote] = field(default_factory=list)
+    #: findings of the rule closed as approved false positives (no longer on the item)
+    false_positives: list[str] = field(default_factory=list)
+    #: attack paths the design check found through the item's subjects (context, never a change of rating)
+    attack_paths: list[str] = field(default_factory=list)
+    #: why the item is not counted overdue although its due date passed (approved deviation, vendor check-in)
+    overdue_waived: str | None = None
+    #: for a closed item: when and why it was closed
+    closed: str | None = None
+    closure: str | None = None
+
+    @property
+    def deviated(self) -> bool:
+        return bool(self.deviations)
+
+
+@dataclass(slots=True)
 class PoamItem:
     """One open failing finding group (all fresh open failures of one rule in scope)."""
 
@@ -232,15 +297,34 @@ class PoamItem:
     kev: bool = False
     kev_cves: list[str] = field(default_factory=list)
     kev_due: str | None = None
+    #: triage, rating and design context (None: the assessment was made without any of them)
+    triage: PoamTriage | None = None
 
 
 #: The serialised defaults of fields added after assessments were first stored (orjson writes a dataclass's
 #: fields in declaration order, so they close their object): :func:`dump` leaves them out, so an assessment made
 #: without the new options serialises, and so is identified, exactly as before.
 _NEW_DEFAULTS: tuple[tuple[bytes, bytes], ...] = (
+    (b',"triage":null}', b"}"),
     (b',"due_basis":"","kev":false,"kev_cves":[],"kev_due":null}', b"}"),
+    (b',"closed_poam":[],"conmon":null,"triage_notes":[]}', b"}"),
     (b',"remediation_policy":null}', b"}"),
 )
+
+
+@dataclass(slots=True)
+class ConMon:
+    """What changed in the POA&M since the previous assessment of the same system (the monthly continuous
+    monitoring report): item ids (rules) per change."""
+
+    previous: str
+    previous_now: str
+    new: list[str] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+    overdue: list[str] = field(default_factory=list)
+    deviated: list[str] = field(default_factory=list)
+    #: rule -> what changed (findings added/removed, rating, due date, deviation, milestones)
+    changed: dict[str, list[str]] = field(default_factory=dict)
 
 
 def dump(a: Assessment) -> bytes:
@@ -348,6 +432,12 @@ class Assessment:
     accept_ingest_time: bool = False
     #: the remediation policy's name, when one was given (``--remediation-policy``) or KEV dates applied
     remediation_policy: str | None = None
+    #: POA&M items closed: carried from the previous assessment's closed items, plus those closed since
+    closed_poam: list[PoamItem] = field(default_factory=list)
+    #: the month-to-month comparison with the previous assessment of the same system
+    conmon: ConMon | None = None
+    #: what triage did not apply and why (expired decisions, stale vendor check-ins)
+    triage_notes: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ summaries
 
@@ -497,7 +587,7 @@ class Assessment:
             findings={k: FindingRecord(**v) for k, v in d["findings"].items()},
             observations=[Observation(**o) for o in d["observations"]],
             files=[EvidenceFileRef(**f) for f in d["files"]],
-            poam=[PoamItem(**p) for p in d["poam"]],
+            poam=[_poam_item(p) for p in d["poam"]],
             unmapped=list(d["unmapped"]),
             stale_findings=d.get("stale_findings", 0),
             future_findings=d.get("future_findings", 0),
@@ -506,6 +596,9 @@ class Assessment:
             undated_findings=d.get("undated_findings", 0),
             accept_ingest_time=d.get("accept_ingest_time", False),
             remediation_policy=d.get("remediation_policy"),
+            closed_poam=[_poam_item(p) for p in d.get("closed_poam", [])],
+            conmon=ConMon(**d["conmon"]) if d.get("conmon") else None,
+            triage_notes=list(d.get("triage_notes", [])),
         )
 
 
@@ -519,6 +612,20 @@ def _count(items: Any) -> dict[str, int]:
 def _only(cls: type[T], d: dict[str, Any]) -> dict[str, Any]:
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     return {k: v for k, v in d.items() if k in names}
+
+
+def _poam_item(d: dict[str, Any]) -> PoamItem:
+    t = d.get("triage")
+    triage = None
+    if t:
+        triage = PoamTriage(
+            **{
+                **_only(PoamTriage, t),
+                "milestones": [Milestone(**m) for m in t.get("milestones", [])],
+                "decisions": [TriageNote(**n) for n in t.get("decisions", [])],
+            }
+        )
+    return PoamItem(**{**_only(PoamItem, d), "triage": triage})
 
 
 def _determination(d: dict[str, Any] | None) -> Determination | None:

@@ -22,7 +22,7 @@ from compliance.kb.yamlio import Document, load_yaml
 
 DEFAULT_POLICY_FILE = Path(__file__).parent / "data" / "remediation-policy.yaml"
 
-_KEYS = {"name", "source", "windows", "aliases", "default"}
+_KEYS = {"name", "source", "windows", "aliases", "default", "unrated", "vendor_checkin_days"}
 _CVE = re.compile(r"\bCVE-\d{4}-\d{4,}\b", re.IGNORECASE)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -35,13 +35,21 @@ class RemediationPolicy:
     source: str
     windows: dict[str, int]
     aliases: dict[str, str] = field(default_factory=dict)
-    default: int = 180
+    #: the rating of a weakness nobody rated (neither the tool nor the KB rule states a severity)
+    unrated: str = "high"
+    #: a vendor dependency keeps its item from counting overdue while the last check-in is this recent
+    vendor_checkin_days: int = 30
 
     def rating(self, severity: str | None) -> str | None:
         """The policy's rating of ``severity`` (None: unknown or missing)."""
         s = (severity or "").lower()
         s = self.aliases.get(s, s)
         return s if s in self.windows else None
+
+    @property
+    def default(self) -> int:
+        """The window of an unknown or missing rating (the unrated rating's)."""
+        return self.windows[self.unrated]
 
     def days(self, severity: str | None) -> int:
         r = self.rating(severity)
@@ -81,8 +89,16 @@ def load_policy(path: Path) -> RemediationPolicy:
         if not isinstance(v, str) or v.lower() not in wins:
             raise _fail(doc, ("aliases", k), f"aliases.{k}: {v!r} is not a rating in windows ({', '.join(sorted(wins))})")
         aliases[str(k).lower()] = v.lower()
-    default = _days(doc, ("default",), d["default"]) if "default" in d else max(wins.values())
-    return RemediationPolicy(d["name"].strip(), " ".join(d["source"].split()), wins, aliases, default)
+    if "default" in d:
+        raise _fail(
+            doc, ("default",), "default: replaced by 'unrated: <rating>' (the rating, and so the window, of an unrated weakness)"
+        )
+    unrated = str(d.get("unrated", max(wins, key=lambda r: (-wins[r], r)))).lower()
+    unrated = aliases.get(unrated, unrated)
+    if unrated not in wins:
+        raise _fail(doc, ("unrated",), f"unrated: {d.get('unrated')!r} is not a rating in windows ({', '.join(sorted(wins))})")
+    checkin = _days(doc, ("vendor_checkin_days",), d.get("vendor_checkin_days", 30))
+    return RemediationPolicy(d["name"].strip(), " ".join(d["source"].split()), wins, aliases, unrated, checkin)
 
 
 def default_policy() -> RemediationPolicy:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import asdict
 from typing import Any
 
-from compliance.assess.model import Assessment, ControlResult, SafeguardResult
+from compliance.assess.model import Assessment, ControlResult, PoamItem, SafeguardResult
 from compliance.kb import status as rules
 from compliance.kb.core import KB
 from compliance.kb.model import Framework
@@ -110,9 +111,19 @@ def as_json(a: Assessment, gate: list[str] | None = None, *, paths: bool = False
             "overdue": p.overdue,
             "findings": len(p.findings),
             **({"due_basis": p.due_basis, "kev": p.kev, "kev_due": p.kev_due} if a.remediation_policy is not None else {}),
+            **poam_triage_fields(p),
         }
         for p in a.poam
     ]
+    if a.closed_poam:
+        out["poam_closed"] = [
+            {"rule": p.rule, "severity": p.severity, "first_seen": p.first_seen, "due": p.due, **poam_triage_fields(p)}
+            for p in a.closed_poam
+        ]
+    if a.conmon is not None:
+        out["conmon"] = asdict(a.conmon)
+    if a.triage_notes:
+        out["triage_notes"] = a.triage_notes
     if a.unmapped:
         out["unmapped_failures"] = a.unmapped
     if gate is not None:
@@ -120,6 +131,50 @@ def as_json(a: Assessment, gate: list[str] | None = None, *, paths: bool = False
     if paths:
         out["paths"] = {cid: a.path(cid) for cid in a.controls}
     return out
+
+
+def poam_triage_fields(p: PoamItem) -> dict[str, Any]:
+    """A POA&M item's rating, triage and closure fields (as ``assess --format json`` prints them)."""
+    t = p.triage
+    if t is None:
+        return {}
+    out: dict[str, Any] = {
+        "original_rating": t.original_rating,
+        "rating_source": t.rating_source,
+        "adjusted_rating": t.adjusted_rating,
+        "risk_status": t.status,
+        "deviations": t.deviations,
+    }
+    if t.decisions:
+        out["decisions"] = [asdict(d) for d in t.decisions]
+    for key in ("vendor_product", "last_vendor_checkin", "plan", "resources", "poc", "overdue_waived", "closed", "closure"):
+        value = getattr(t, key)
+        if value is not None:
+            out[key] = value
+    if t.milestones:
+        out["milestones"] = [asdict(m) for m in t.milestones]
+    if t.false_positives:
+        out["false_positives"] = t.false_positives
+    if t.attack_paths:
+        out["attack_paths"] = t.attack_paths
+    return out
+
+
+def conmon_lines(a: Assessment) -> list[str]:
+    """The month-to-month POA&M changes in a few lines (empty without a previous assessment)."""
+    c = a.conmon
+    if c is None:
+        return []
+    lines = [
+        f"Since {c.previous[:14]} ({c.previous_now[:10]}): {len(c.new)} new, {len(c.closed)} closed, "
+        f"{len(c.changed)} changed, {len(c.overdue)} overdue, {len(c.deviated)} deviated POA&M item(s)."
+    ]
+    for label, rules_ in (("new", c.new), ("closed", c.closed), ("overdue", c.overdue), ("deviated", c.deviated)):
+        if rules_:
+            lines.append(f"  {label}: {', '.join(rules_)}")
+    for rule, what in c.changed.items():
+        lines.append(f"  changed {rule}: {'; '.join(what)}")
+    return lines
 
 
 def as_csv(a: Assessment, kb: KB) -> str:
@@ -194,6 +249,14 @@ def as_markdown(a: Assessment, gate: list[str] | None = None, *, limit: int = 50
         if a.remediation_policy is not None:
             kev = sum(1 for p in a.poam if p.kev)
             lines.append(f"POA&M due dates by remediation policy {a.remediation_policy}; {kev} item(s) on the CISA KEV list.")
+    if a.closed_poam:
+        lines.append(f"POA&M: {len(a.closed_poam)} closed item(s).")
+    conmon = conmon_lines(a)
+    if conmon:
+        lines += ["", "#### Continuous monitoring: POA&M changes", "", *[f"- {x.strip()}" for x in conmon]]
+        lines.append("")
+    for note in a.triage_notes:
+        lines.append(f"Triage: {_md(note)}")
     if a.unmapped:
         lines.append(f"Unmapped failing findings: {len(a.unmapped)} ({a.unmapped_mode}).")
     stale = [f for f in a.files if not f.fresh]

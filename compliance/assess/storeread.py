@@ -33,6 +33,7 @@ from compliance.assess.tally import (
     finish,
     slot_codes,
 )
+from compliance.assess.triage import TriageContext
 from compliance.errors import InputError
 from compliance.evidence.store import Store
 from compliance.evidence.system import System
@@ -66,6 +67,7 @@ def assess_store(
     system: System | None = None,
     policy: RemediationPolicy | None = None,
     kev: KevCatalog | None = None,
+    triage: TriageContext | None = None,
 ) -> Assessment:
     """Assess the evidence store ``store``. ``workers`` threads may group the findings (the SQLite engine runs
     them in parallel); the result does not depend on it. With ``system``, only the findings inside its boundary
@@ -86,6 +88,7 @@ def assess_store(
             system=system,
             policy=policy,
             kev=kev,
+            triage=triage,
         )
 
 
@@ -118,6 +121,7 @@ def _assess_store(
     system: System | None = None,
     policy: RemediationPolicy | None = None,
     kev: KevCatalog | None = None,
+    triage: TriageContext | None = None,
 ) -> Assessment:
     def record_path() -> Assessment:
         """The same assessment from the store's records, one by one (see the module docstring)."""
@@ -135,6 +139,7 @@ def _assess_store(
             system=system,
             policy=policy,
             kev=kev,
+            triage=triage,
         )
 
     if not store.can_tally():
@@ -207,6 +212,7 @@ def _assess_store(
         determinations=determinations,
         policy=policy,
         kev=kev,
+        triage=triage,
         system=system.name if system is not None else None,
         outside_findings=store.identity_count() - n if system is not None else 0,
     )

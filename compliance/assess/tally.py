@@ -31,6 +31,15 @@ from compliance.assess.model import (
     dump,
 )
 from compliance.assess.policy import KevCatalog, RemediationPolicy, default_policy
+from compliance.assess.triage import (
+    TriageContext,
+    close_and_compare,
+    closed_item,
+    decorate,
+    drop_false_positives,
+    expired_notes,
+    rating,
+)
 from compliance.errors import InputError, StoreError
 from compliance.evidence.mapping import Mapper
 from compliance.evidence.model import StoredFinding
@@ -421,13 +430,19 @@ def finish(
     kev: KevCatalog | None = None,
     system: str | None = None,
     outside_findings: int = 0,
+    triage: TriageContext | None = None,
 ) -> Assessment:
     """Status rules 3 to 5 over the tallies, then observations, POA&M and the content id. ``system`` and
     ``outside_findings`` record an assessment of one system (part of the content id). When ``blob_out`` is
     given, the assessment's serialisation as :mod:`compliance.assess.db` stores it (see :func:`identify`) is
     appended to it. ``policy`` (default: :data:`DEFAULT_POLICY`) dates the POA&M items; ``kev`` brings forward
     the due date of an item whose findings name a known exploited CVE. With either, the policy's name and each
-    item's due basis are recorded."""
+    item's due basis are recorded. ``triage`` brings triage decisions, the previous assessment and attack paths
+    (:mod:`compliance.assess.triage`)."""
+    tctx = triage or TriageContext()
+    dismissed = drop_false_positives(kept, tctx.effect)
+    if dismissed:
+        _dismiss(acc, dismissed, unmapped_ids)
     idx = KBIndex.build(kb)
     scope = resolve(kb, scopes, idx)
     now_s, start_s = acc.ctx.now_s, acc.ctx.start_s
@@ -536,7 +551,31 @@ def finish(
     file_refs.sort(key=lambda f: f.sha256)
 
     recorded = policy is not None or kev is not None
-    poam = _poam(kept, controls, scope_mits, now, observations, policy or DEFAULT_POLICY, kev, recorded)
+    pol = policy or DEFAULT_POLICY
+    notes = expired_notes(tctx.effect)
+
+    def kb_severity(rule: str) -> str | None:
+        tool, rule_id = rule.split(":", 1)
+        node = mapper.rule_node(tool, rule_id)
+        entry = kb.nodes.get(node) if node is not None else None
+        sev = getattr(entry.record, "severity", None) if entry is not None else None
+        return sev if isinstance(sev, str) else None
+
+    poam, by_rule = _poam(kept, controls, scope_mits, now, observations, pol, kev, recorded, kb_severity)
+    fp_by_rule: dict[str, list[str]] = {}
+    for ident, f in dismissed.items():
+        fp_by_rule.setdefault(f.rule, []).append(ident)
+    for item in poam:
+        decorate(item, by_rule[item.rule], tctx, pol, now, kb_severity(item.rule), fp_by_rule.get(item.rule, []), notes)
+    open_rules = {p.rule for p in poam}
+    fp_items: list[PoamItem] = []
+    if dismissed:
+        gone, gone_by_rule = _poam(dismissed, controls, scope_mits, now, observations, pol, kev, recorded, kb_severity)
+        for item in gone:
+            if item.rule not in open_rules:
+                decorate(item, gone_by_rule[item.rule], tctx, pol, now, kb_severity(item.rule), [], notes)
+                fp_items.append(closed_item(item, now_s, "false positive (approved)", fp_by_rule[item.rule]))
+    closed_poam, conmon = close_and_compare(poam, fp_items, tctx, now_s, notes)
     findings_sorted = {k: kept[k] for k in sorted(kept)}
     a = Assessment(
         id="",
@@ -560,6 +599,9 @@ def finish(
         remediation_policy=(policy or DEFAULT_POLICY).name if recorded else None,
         system=system,
         outside_findings=outside_findings if system is not None else 0,
+        closed_poam=closed_poam,
+        conmon=conmon,
+        triage_notes=notes,
     )
     blob = identify(a)
     if blob_out is not None:
@@ -843,6 +885,27 @@ def _reason(
     return "not-assessed: no determinative evidence with a fresh outcome"
 
 
+def _dismiss(acc: Accumulator, dismissed: dict[str, FindingRecord], unmapped_ids: list[str]) -> None:
+    """Take approved false positives out of the tallies (triage rule 1): each stops being a failure of its rule
+    for every mitigation and control it reached, and of its evidence file's group; it is counted as closed."""
+    for ident, f in dismissed.items():
+        for key in [(m, f.rule) for m in f.mitigations] + [("control:" + c, f.rule) for c in f.controls]:
+            t = acc.tallies.get(key)
+            if t is None:
+                continue
+            if t.counts[FAIL] > 0:
+                t.counts[FAIL] -= 1
+                t.counts[CLOSED] += 1
+            if ident in t.failing:
+                t.failing.remove(ident)
+        g = acc.groups.get((f.file_sha256, f.rule))
+        if g is not None and g.counts[1] > 0:
+            g.counts[1] -= 1
+            g.counts[3] += 1
+    if unmapped_ids:
+        unmapped_ids[:] = [i for i in unmapped_ids if i not in dismissed]
+
+
 def remediation_days(severity: str | None, policy: RemediationPolicy | None = None) -> int:
     return (policy or DEFAULT_POLICY).days(severity)
 
@@ -859,9 +922,11 @@ def _poam(
     policy: RemediationPolicy,
     kev: KevCatalog | None = None,
     recorded: bool = False,
-) -> list[PoamItem]:
-    """One item per rule with fresh open failures in scope, due ``policy``'s window after first seen, or by the
-    KEV catalogue's date when that is earlier. ``recorded``: keep the due basis on the item."""
+    kb_severity: Callable[[str], str | None] | None = None,
+) -> tuple[list[PoamItem], dict[str, list[FindingRecord]]]:
+    """One item per rule with fresh open failures in scope, due ``policy``'s window of its rating (triage rule 2)
+    after first seen, or by the KEV catalogue's date when that is earlier. ``recorded``: keep the due basis on the
+    item. Also returns each item's findings by rule."""
     groups: dict[str, list[FindingRecord]] = {}
     for f in kept.values():
         if not scope_mits.isdisjoint(f.mitigations) or not controls.keys().isdisjoint(f.controls):
@@ -906,9 +971,10 @@ def _poam(
                 subject_set.add(f.subject)
             idents.append(f.identity)
         worst = worst_severity(list(sevs))
-        days = policy.days(worst)
+        rated, rated_by = rating(policy, list(sevs), kb_severity(rule) if kb_severity is not None else None)
+        days = policy.windows[rated]
         due_dt = datetime.strptime(first, _TIME).replace(tzinfo=UTC) + timedelta(days=days)
-        basis = f"window {policy.rating(worst) or 'default'} {days} days" if recorded else ""
+        basis = f"window {rated} {days} days" + ("" if rated_by == "tool" else f" ({rated_by})") if recorded else ""
         cves = kev.match(texts) if kev is not None else []
         kev_due: str | None = None
         if kev is not None and cves:
@@ -939,4 +1005,4 @@ def _poam(
                 kev_due=kev_due,
             )
         )
-    return items
+    return items, groups

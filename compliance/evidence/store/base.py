@@ -291,6 +291,37 @@ class DeterminationRecord:
     seq: int = 0
 
 
+# ---------------------------------------------------------------------- triage decisions (issue 22)
+@dataclass(frozen=True, slots=True)
+class TriageRecord:
+    """One triage decision about findings (or its withdrawal) as the store keeps it: append-only like
+    determinations; a newer record of the same target and kind supersedes an older one. What the kind's own
+    fields mean is :mod:`compliance.evidence.triage`'s business: the store keeps them as JSON (``details``)."""
+
+    #: a finding identity, or ``rule:<tool>:<rule_id>`` for every finding of a rule
+    target: str
+    #: the decision's kind (:data:`compliance.evidence.triage.KINDS`)
+    kind: str
+    #: this record withdraws the target's decision of this kind
+    withdrawn: bool
+    rationale: str
+    by: str
+    #: when it was made (``YYYY-MM-DDTHH:MM:SSZ``)
+    date: str
+    #: when it stops counting (``YYYY-MM-DDTHH:MM:SSZ``), if ever
+    expires: str | None
+    #: who approved it (the authorizing official or their delegate), if anyone yet
+    approved_by: str | None
+    #: the kind's own fields as JSON with sorted keys (adjusted rating, vendor product, milestones ...)
+    details: str
+    #: supporting documents: (name as given, SHA-256 of the locker copy)
+    documents: tuple[tuple[str, str], ...]
+    #: ``cli`` or the name of the triage file
+    source: str
+    #: the order of recording, given by the store (0 before it is stored)
+    seq: int = 0
+
+
 # ---------------------------------------------------------------------- systems (issue 21)
 @dataclass(frozen=True, slots=True)
 class SystemRow:
@@ -488,6 +519,16 @@ class Store(ABC):
     def determinations(self) -> list[DeterminationRecord]:
         """The whole history of determinations, in the order they were recorded (empty when there is none, also
         on a read-only store that predates them)."""
+
+    # ------------------------------------------------------------------ triage decisions (issue 22)
+    @abstractmethod
+    def add_triage(self, records: Sequence[TriageRecord]) -> int:
+        """Append triage decisions in one transaction (a record equal in every field to a stored one is not stored
+        twice; their documents must already be in the locker); how many were new."""
+
+    @abstractmethod
+    def triage(self) -> list[TriageRecord]:
+        """Every triage decision ever recorded, in the order recorded (empty when there is none)."""
 
     # ------------------------------------------------------------------ catalog statements
     @abstractmethod

@@ -21,6 +21,8 @@ Tables (later stages may add their own, prefixed ``assess_`` or ``design_``):
                   :meth:`SQLiteStore.save_assessment`)
 ``assess_determinations``  assessors' determinations, append-only history (see
                   :meth:`SQLiteStore.add_determinations`)
+``triage``        triage decisions about findings, append-only history (see :meth:`SQLiteStore.add_triage`;
+                  their supporting documents are in the locker)
 ``systems``       the systems (authorization boundaries) of the workspace, by name (made when the first is
                   added; a store without the table has no systems)
 
@@ -68,6 +70,7 @@ from compliance.evidence.store.base import (
     Store,
     SubjectFilter,
     SystemRow,
+    TriageRecord,
     VerifyProblem,
     chain_digest,
     hash_file,
@@ -200,6 +203,26 @@ CREATE TABLE IF NOT EXISTS assess_determinations (
 );
 """
 _DETERMINATION_COLUMNS = "target, status, rationale, by_whom, role, date, methods, source"
+#: Triage decisions (issue 22), made when the first is recorded: one row per decision or withdrawal, in the order
+#: recorded; never updated or deleted. ``details`` and ``documents`` are JSON. Equal rows are stored once.
+_TRIAGE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS triage (
+    seq INTEGER PRIMARY KEY,
+    target TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    withdrawn INTEGER NOT NULL,
+    rationale TEXT NOT NULL,
+    by_whom TEXT NOT NULL,
+    date TEXT NOT NULL,
+    expires TEXT,
+    approved_by TEXT,
+    details TEXT NOT NULL,
+    documents TEXT NOT NULL,
+    source TEXT NOT NULL,
+    UNIQUE (target, kind, withdrawn, rationale, by_whom, date, expires, approved_by, details, documents, source)
+);
+"""
+_TRIAGE_COLUMNS = "target, kind, withdrawn, rationale, by_whom, date, expires, approved_by, details, documents, source"
 #: Systems (issue 21), made when the first is added (``sckb system add``): one row per system, its validated
 #: record as JSON (``data``), the file it came from and the time it was added.
 _SYSTEMS_SCHEMA = """
@@ -485,6 +508,13 @@ class SQLiteStore(Store):
             if not path.is_file() or hash_file(path)[0] != psha:
                 problems.append(VerifyProblem("locker", f"attachment {ppath} ({psha[:12]})", "locker copy missing or changed"))
             known.add(psha)
+        for tseq, tdocs in self._triage_documents():
+            for dname, dsha in tdocs:
+                path = self.locker_path(dsha)
+                if not path.is_file() or hash_file(path)[0] != dsha:
+                    where = f"triage record {tseq} document {dname} ({dsha[:12]})"
+                    problems.append(VerifyProblem("locker", where, "locker copy missing or changed"))
+                known.add(dsha)
         # derived state must agree with the observations
         for ident, first, last in self.conn.execute(
             "SELECT i.identity, i.first_seen, i.last_seen FROM identities i LEFT JOIN "
@@ -502,7 +532,8 @@ class SQLiteStore(Store):
         return problems
 
     def locker_names(self) -> set[str]:
-        return {r[0] for r in self.conn.execute("SELECT sha256 FROM files UNION SELECT sha256 FROM attachments")}
+        names = {r[0] for r in self.conn.execute("SELECT sha256 FROM files UNION SELECT sha256 FROM attachments")}
+        return names | {sha for _seq, docs in self._triage_documents() for _name, sha in docs}
 
     def last_chain(self) -> str:
         row = self.conn.execute("SELECT chain FROM files ORDER BY id DESC LIMIT 1").fetchone()
@@ -657,6 +688,56 @@ class SQLiteStore(Store):
             )
             for seq, t, st, ra, by, ro, da, me, so in rows
         ]
+
+    # ------------------------------------------------------------------ triage decisions (issue 22)
+    def add_triage(self, records: Sequence[TriageRecord]) -> int:
+        conn = self.conn
+        rows = [
+            (r.target, r.kind, int(r.withdrawn), r.rationale, r.by, r.date, r.expires, r.approved_by, r.details,
+             orjson.dumps([list(d) for d in r.documents]).decode(), r.source)
+            for r in records
+        ]  # fmt: skip
+        try:
+            conn.executescript(_TRIAGE_SCHEMA)
+            conn.execute("BEGIN IMMEDIATE")  # all of them or none
+            try:
+                before: int = conn.execute("SELECT count(*) FROM triage").fetchone()[0]
+                # UNIQUE treats NULLs as distinct, so equal rows with a NULL expiry are filtered here
+                fresh = [r for r in rows if not self._has_triage(r)]
+                conn.executemany(f"INSERT OR IGNORE INTO triage ({_TRIAGE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", fresh)
+                after: int = conn.execute("SELECT count(*) FROM triage").fetchone()[0]
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot record the triage decisions: {exc}") from exc
+        return after - before
+
+    def _has_triage(self, row: tuple[Any, ...]) -> bool:
+        where = " AND ".join(f"{c.strip()} IS ?" for c in _TRIAGE_COLUMNS.split(","))
+        return self.conn.execute(f"SELECT 1 FROM triage WHERE {where}", row).fetchone() is not None
+
+    def _triage_documents(self) -> list[tuple[int, list[tuple[str, str]]]]:
+        try:
+            rows = self.conn.execute("SELECT seq, documents FROM triage WHERE documents != '[]' ORDER BY seq").fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [(seq, [(str(n), str(h)) for n, h in orjson.loads(docs)]) for seq, docs in rows]
+
+    def triage(self) -> list[TriageRecord]:
+        try:
+            rows = self.conn.execute(f"SELECT seq, {_TRIAGE_COLUMNS} FROM triage ORDER BY seq").fetchall()
+        except sqlite3.OperationalError:  # none recorded yet (no table)
+            return []
+        return [
+            TriageRecord(
+                target=t, kind=k, withdrawn=bool(w), rationale=ra, by=by, date=da, expires=ex, approved_by=ap,
+                details=de, documents=tuple((str(n), str(h)) for n, h in orjson.loads(do)), source=so, seq=seq,
+            )
+            for seq, t, k, w, ra, by, da, ex, ap, de, do, so in rows
+        ]  # fmt: skip
 
     # ------------------------------------------------------------------ systems (issue 21)
     def put_system(self, row: SystemRow, *, replace: bool = False) -> bool:
