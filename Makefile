@@ -59,11 +59,12 @@ demo: system-run $(STAMP)
 	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 evidence ingest examples/phi-app/evidence --scan-time 2026-11-30T09:30:00Z
 	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 design check examples/phi-app/template.yaml --evidence
 	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 assess determine --file examples/phi-app/determinations.yaml
+	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 evidence triage --file examples/phi-app/triage.yaml
 	$(SCKB) --workspace $(OUT)/workspace evidence verify
 	$(SCKB) --workspace $(OUT)/workspace evidence list --status open
 	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 system add examples/phi-app/system.yaml
 	$(SCKB) --workspace $(OUT)/workspace system show phi-app
-	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 assess --system phi-app --scope fedramp-moderate --scope hipaa --summary-out $(OUT)/assessment.md
+	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 assess --system phi-app --scope fedramp-moderate --scope hipaa --design examples/phi-app/template.yaml --summary-out $(OUT)/assessment.md
 	$(SCKB) --workspace $(OUT)/workspace assess explain AC-6
 	$(SCKB) --workspace $(OUT)/workspace export oscal --system phi-app --out $(OUT)/oscal
 	$(SCKB) --workspace $(OUT)/workspace export poam --system phi-app --out $(OUT)/poam.xlsx

@@ -1574,7 +1574,7 @@ def assess_diff(obj: Ctx, old: str, new: str | None, fail_on_regression: bool, a
             f"POA&M (continuous monitoring): {len(pd['new'])} new, {len(pd['closed'])} closed, {len(pd['changed'])} changed, "
             f"{len(pd['overdue'])} overdue, {len(pd['deviated'])} deviated"
         )
-        for label in ("new", "closed", "overdue", "deviated"):
+        for label in ("new", "closed", "unverified", "overdue", "deviated"):
             if pd[label]:
                 con.print(f"  {label}: {', '.join(pd[label])}")
         for rule, what in pd["changed"].items():

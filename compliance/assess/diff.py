@@ -34,6 +34,8 @@ class PoamDiff(TypedDict):
 
     new: list[str]
     closed: list[str]
+    #: open in the old assessment, not open in the new one, yet not closed: its evidence went stale
+    unverified: list[str]
     overdue: list[str]
     deviated: list[str]
     changed: dict[str, list[str]]
@@ -54,10 +56,12 @@ class AssessmentDiff(TypedDict):
 
 
 def poam_diff(old: Assessment, new: Assessment) -> PoamDiff:
-    """POA&M items new in ``new``, closed since ``old`` (open there, not open now), overdue and deviated in
-    ``new``, and what changed on items open in both."""
+    """POA&M items new in ``new``, closed since ``old`` (open there, closed now), gone unverified (open there,
+    neither open nor closed now: no fresh evidence), overdue and deviated in ``new``, and what changed on items
+    open in both."""
     before = {p.rule: p for p in old.poam}
     now_open = {p.rule for p in new.poam}
+    now_closed = {p.rule for p in new.closed_poam}
     changed: dict[str, list[str]] = {}
     for p in new.poam:
         if p.rule in before:
@@ -66,7 +70,8 @@ def poam_diff(old: Assessment, new: Assessment) -> PoamDiff:
                 changed[p.rule] = what
     return {
         "new": sorted(now_open - set(before)),
-        "closed": sorted(set(before) - now_open),
+        "closed": sorted((set(before) - now_open) & now_closed),
+        "unverified": sorted(set(before) - now_open - now_closed),
         "overdue": sorted(p.rule for p in new.poam if p.overdue),
         "deviated": sorted(p.rule for p in new.poam if p.triage is not None and p.triage.deviated),
         "changed": changed,

@@ -234,9 +234,14 @@ def close_and_compare(
     previous assessment. ``fp_items`` are items whose findings all turned out approved false positives."""
     open_rules = {p.rule for p in items}
     closed: dict[str, PoamItem] = {p.rule: p for p in ctx.previous_closed if p.rule not in open_rules}
+    prev_closed = {p.rule: p for p in ctx.previous_closed}
     for p in fp_items:
+        old = prev_closed.get(p.rule)
+        if old is not None and old.triage is not None and p.triage is not None:
+            p.triage.closed = old.triage.closed  # closed when first found false, not again every month
         closed[p.rule] = p
-    closed_now: list[str] = [p.rule for p in fp_items]
+    was_closed = {p.rule for p in ctx.previous_closed}
+    closed_now: list[str] = [p.rule for p in fp_items if p.rule not in was_closed]
     for prev in ctx.previous_open:
         if prev.rule in open_rules or prev.rule in closed:
             continue

@@ -565,10 +565,10 @@ def history(records: Sequence[TriageRecord], now: datetime) -> list[Entry]:
     latest = {id(r) for r in _latest(records, now_s).values()}
     out: list[Entry] = []
     for r in records:
-        if r.withdrawn:
-            state = "withdrawal"
-        elif r.date > now_s:
+        if r.date > now_s:
             state = "future"
+        elif r.withdrawn:
+            state = "withdrawal"
         elif id(r) not in latest:
             state = "superseded"
         elif r.expires is not None and r.expires <= now_s:

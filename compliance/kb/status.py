@@ -14,7 +14,10 @@ and how peer tools decide (a requirement fails when a check mapped to *that* req
    ingested, ``scan_time_source`` ``ingest``) is *undated*: it counts for nothing unless the user accepts the
    ingest time (``--accept-ingest-time``), and the report lists it under its limitations. A fresh finding is
    ``fail`` (failed, still open), ``pass``, ``error`` (the check could not run), ``closed`` (failed before, no
-   longer reported) or ``info`` (counts for nothing).
+   longer reported) or ``info`` (counts for nothing). A failing finding the team triaged as a false positive
+   counts as ``closed`` once the false positive is approved (``approved_by``) and until it expires; before
+   approval it still fails (``sckb evidence triage``). No other triage decision changes an outcome: an
+   accepted or adjusted risk is still a weakness, tracked on the POA&M.
 
 2. **Which evidence decides.** Evidence reaches an item along a path of links. Only a *determinative* path
    decides a status: every NIST IR 8477 relationship along it is ``subset-of`` or ``equal`` (the evidence
