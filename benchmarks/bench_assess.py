@@ -16,7 +16,7 @@ import hashlib
 import random
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -183,6 +183,19 @@ def bench_assess(kb: kbmod.KB) -> None:
         # the threads that group the findings in SQLite: on a 2-vCPU machine of SMT siblings they add CPU time)
         report("  same, CPU time", c_assess, "s", baseline=c_bare, baseline_name="bare read CPU time", goal="<= 5 s")
         report("assess peak RSS (includes generating the rows)", peak_rss_mb(), "MB")
+        # the next month's assessment (issue 22): it loads the previous one and checks its items' findings in the store
+        t0 = time.perf_counter()
+        nxt = run(kb, store, scopes=["fedramp-high"], now=NOW + timedelta(hours=1))
+        t_next = time.perf_counter() - t0
+        assert nxt.conmon is not None and nxt.conmon.previous == a.id
+        print(f"   ({len(nxt.poam):,} POA&M items continued, {len(nxt.closed_poam):,} closed)", flush=True)
+        report(
+            "assess continuing the previous POA&M (loads it, compares)",
+            t_next,
+            "s",
+            baseline=t_assess,
+            baseline_name="the first assessment",
+        )
         # with a system (issue 21): every finding is read and matched against the boundary (the record path)
         system = System(name="bench", boundary=Boundary(providers=("aws",), paths=("template.yaml",)))
         t0, c0 = time.perf_counter(), time.process_time()

@@ -390,3 +390,37 @@ def test_a_bad_triage_file_names_file_and_line(ws: Path, tmp_path: Path, edit: A
     lines = r.output.strip().splitlines()
     assert len(lines) == 1 and f"{path}:{line}:" in lines[0] and needle in lines[0], lines
     assert orjson.loads(ok(sckb(ws, "evidence", "triaged", "--json")).stdout) == []
+
+
+# ----------------------------------------------------------------------------- the original risk rating
+
+
+def test_the_original_rating_comes_from_the_tool_else_the_kb_rule_else_unrated(tmp_path: Path) -> None:
+    """trivy's JSON states a severity; a SARIF result without a level states none, so the KB rule's own severity
+    (trivy AVD-AWS-0003 is LOW in trivy-checks) rates it; checkov JSON states none and its KB rule has none."""
+    from datetime import UTC, datetime
+
+    from compliance import kb as kbmod
+    from compliance.assess import assess
+    from compliance.evidence.model import StoredFinding
+
+    def rec(ident: str, tool: str, rule_id: str, severity: str | None, mitigation: str) -> StoredFinding:
+        return StoredFinding(
+            identity=ident, tool=tool, tool_version="1", scan_time=SCAN1, scan_time_source="file", rule_id=rule_id,
+            rule_title=None, severity=severity, result="fail", resource=f"res-{ident}", function=None,
+            file="template.yaml", line=1, provider="aws", account=None, region=None, cwes=(), pointer="/0",
+            message=None, method="TEST", targets=(), first_seen=SCAN1, last_seen=SCAN1, status="open",
+            file_sha256="a" * 64, mitigations=(mitigation,), controls=(), mapped_by="rule", observations=1,
+        )  # fmt: skip
+
+    kb = kbmod.load()
+    records = [
+        rec("01", "trivy", "AVD-AWS-0003", None, "distributed-tracing"),
+        rec("02", "checkov", "CKV_AWS_1", None, "least-privilege-execution-role"),
+        rec("03", "checkov", "CKV_AWS_7", "medium", "key-management-and-rotation"),
+    ]
+    a = assess(kb, records, [], scopes=["fedramp-moderate"], now=datetime(2026, 12, 1, tzinfo=UTC))
+    got = {p.rule: (p.triage.original_rating, p.triage.rating_source, p.window_days) for p in a.poam if p.triage}
+    assert got["trivy:AVD-AWS-0003"] == ("low", "kb-rule", 180)
+    assert got["checkov:CKV_AWS_1"] == ("high", "unrated", 30)
+    assert got["checkov:CKV_AWS_7"] == ("moderate", "tool", 90)

@@ -42,6 +42,7 @@ from compliance.assess.triage import (
 )
 from compliance.errors import InputError, StoreError
 from compliance.evidence.mapping import Mapper
+from compliance.evidence.parsing import severity as normalise_severity
 from compliance.evidence.model import StoredFinding
 from compliance.evidence.store import FailingRow, SlotCodes
 from compliance.kb import status as rules
@@ -559,7 +560,11 @@ def finish(
         node = mapper.rule_node(tool, rule_id)
         entry = kb.nodes.get(node) if node is not None else None
         sev = getattr(entry.record, "severity", None) if entry is not None else None
-        return sev if isinstance(sev, str) else None
+        if not isinstance(sev, str) or not sev.strip():
+            return None
+        # the KB keeps the tool's own word ("WARNING", "failure (F)", "MEDIUM (older doc) / LOW (later)"): its
+        # first word, read as the parsers read a finding's severity
+        return normalise_severity(sev.split()[0].strip("(),"))
 
     poam, by_rule = _poam(kept, controls, scope_mits, now, observations, pol, kev, recorded, kb_severity)
     fp_by_rule: dict[str, list[str]] = {}
