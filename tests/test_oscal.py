@@ -463,6 +463,15 @@ def test_triaged_poam_is_valid_and_carries_triage(tmp_path: Path, validators: Va
     ]
     assert planned["required-assets"][0]["description"] == "2 engineer days"
     assert planned["origins"][0]["actors"][0]["actor-uuid"] == parties["lee.park@example.org"]
+    # the supporting document: a back-matter resource (FedRAMP type evidence) with its SHA-256, linked from the risk
+    (doc_link,) = plan["links"]
+    assert doc_link["rel"] == "evidence" and doc_link["text"] == "dr-27.txt"
+    resources = {r["uuid"]: r for r in poam["back-matter"]["resources"]}
+    doc = resources[doc_link["href"][1:]]
+    assert _props(doc, FEDRAMP_NS)["type"] == ["evidence"]
+    sha = doc["rlinks"][0]["hashes"][0]["value"]
+    assert (tmp_path / "oscal" / doc["rlinks"][0]["href"]).read_text() == "deviation request evidence\n"
+    assert len(sha) == 64
     assert [r["lifecycle"] for r in plan["remediations"]].count("recommendation") <= 1
     (entry,) = plan["risk-log"]["entries"]
     assert entry["status-change"] == "remediating" and entry["start"] == "2026-12-01T00:00:00Z"
@@ -518,3 +527,19 @@ def test_triaged_poam_loads_in_compliance_trestle(tmp_path: Path) -> None:
     statuses = {r.status.__root__.__root__ for r in poam.risks}
     assert statuses >= {"closed", "remediating", "deviation-approved"}
     assert poam.metadata.parties is not None and len(poam.metadata.parties) == 3
+
+
+def test_poam_system_id_names_the_system(fixture_kb: kbmod.KB) -> None:
+    """An assessment of a system (--system) identifies that system; other systems and the workspace differ."""
+    from dataclasses import replace
+
+    from compliance.oscal.build import poam
+
+    a = fixture_assessment(fixture_kb)
+    ids = {
+        name: poam(replace(a, system=name))["plan-of-action-and-milestones"]["system-id"]["id"]
+        for name in ("Orders API", "Billing API")
+    }
+    workspace = poam(a)["plan-of-action-and-milestones"]["system-id"]["id"]
+    assert ids["Orders API"] == uid("system:Orders API")
+    assert len({*ids.values(), workspace}) == 3

@@ -742,6 +742,28 @@ def _risk_log(p: PoamItem) -> list[dict[str, Any]]:
     return sorted(entries, key=lambda e: (e["start"], e["uuid"]))
 
 
+def triage_documents(a: Assessment) -> list[tuple[str, str]]:
+    """(sha256, name) of every supporting document the POA&M's triage decisions name, once each, sorted."""
+    docs = {sha: name for p in (*a.poam, *a.closed_poam) if p.triage is not None for name, sha in p.triage.documents}
+    return sorted(docs.items())
+
+
+def _document_uuid(sha: str) -> str:
+    return uid("document:" + sha)
+
+
+def _document_resource(sha: str, name: str) -> dict[str, Any]:
+    """A supporting document as a back-matter resource: FedRAMP's ``type`` ``evidence`` prop (POA&M guide 4.5.5),
+    copied beside the documents like the raw evidence."""
+    return {
+        "uuid": _document_uuid(sha),
+        "title": name,
+        "description": "A supporting document of a triage decision, as kept in the sckb evidence locker.",
+        "props": [{"name": "type", "ns": FEDRAMP_NS, "value": "evidence"}],
+        "rlinks": [{"href": evidence_href(sha, name), "hashes": [{"algorithm": "SHA-256", "value": sha}]}],
+    }
+
+
 def _poam_risk(p: PoamItem, obs_uuid: dict[str, str], kb: KB | None) -> dict[str, Any]:
     """The POA&M's risk of an item: the results' risk plus what triage says (status, ratings, deviations, plan,
     log). An item without triage (an assessment stored before triage existed) keeps the results' risk."""
@@ -777,6 +799,7 @@ def _poam_risk(p: PoamItem, obs_uuid: dict[str, str], kb: KB | None) -> dict[str
         if d.kind in MITIGATING
     ]
     risk["remediations"] = _remediations(p, kb)
+    risk["links"] = [{"href": f"#{_document_uuid(sha)}", "rel": "evidence", "text": name} for name, sha in t.documents]
     log = _risk_log(p)
     if log:
         risk["risk-log"] = {"entries": log}
@@ -835,6 +858,7 @@ def poam(a: Assessment, *, ar_href: str = AR_FILE, kb: KB | None = None) -> dict
     items = [_poam_item(a, p, ids, ar_href) for p in everything]
     files = {o.file_sha256 for k in used_obs for o in [by_key[k]]}
     resources = [_evidence_resource(f) for f in a.files if f.sha256 in files]
+    resources += [_document_resource(sha, name) for sha, name in triage_documents(a)]
     resources.append(
         {
             "uuid": uid("assessment-results-ref:" + a.id),

@@ -7,7 +7,8 @@
 - POA&M: items point to observations and risks that exist both in the POA&M and in the AR (a closed item's risk:
   in the POA&M only); links to the AR name one of its risks; every party a risk names (characterization actors,
   remediation origins, risk-log ``logged-by``) and every responsible party is in the metadata, every tool actor is
-  a local component, and a risk-log entry's related response is a remediation of the same risk.
+  a local component, every document a risk links to is a back-matter resource, and a risk-log entry's related
+  response is a remediation of the same risk.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ def _poam_parties(poam: dict[str, Any]) -> list[str]:
     parties = {p["uuid"] for p in meta.get("parties", [])}
     roles = {r["id"] for r in meta.get("roles", [])}
     tools = {c["uuid"] for c in poam.get("local-definitions", {}).get("components", [])}
+    resources = {r["uuid"] for r in poam.get("back-matter", {}).get("resources", [])}
     bad = [
         f"{POAM_FILE}: responsible party {u} of role {rp['role-id']} is not a metadata party"
         for rp in meta.get("responsible-parties", [])
@@ -122,6 +124,11 @@ def _poam_parties(poam: dict[str, Any]) -> list[str]:
             known = parties if actor["type"] == "party" else tools if actor["type"] == "tool" else None
             if known is not None and actor["actor-uuid"] not in known:
                 bad.append(f"{where} names unknown {actor['type']} {actor['actor-uuid']}")
+        bad += [
+            f"{where} links to unknown resource {link['href']}"
+            for link in risk.get("links", [])
+            if link["href"].startswith("#") and link["href"][1:] not in resources
+        ]
         responses = {r["uuid"] for r in risk.get("remediations", [])}
         for entry in risk.get("risk-log", {}).get("entries", []):
             bad += [
