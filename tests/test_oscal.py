@@ -472,7 +472,9 @@ def test_triaged_poam_is_valid_and_carries_triage(tmp_path: Path, validators: Va
     sha = doc["rlinks"][0]["hashes"][0]["value"]
     assert (tmp_path / "oscal" / doc["rlinks"][0]["href"]).read_text() == "deviation request evidence\n"
     assert len(sha) == 64
-    assert [r["lifecycle"] for r in plan["remediations"]].count("recommendation") <= 1
+    # the KB's recommendation: the mitigations the failing rule says are missing
+    (rec,) = [r for r in plan["remediations"] if r["lifecycle"] == "recommendation"]
+    assert _props(rec)["mitigation"] and all(f"({m})" in rec["description"] for m in _props(rec)["mitigation"])
     (entry,) = plan["risk-log"]["entries"]
     assert entry["status-change"] == "remediating" and entry["start"] == "2026-12-01T00:00:00Z"
     assert entry["logged-by"] == [{"party-uuid": parties["Sam Ortiz"], "role-id": "triage-decision-maker"}]
