@@ -32,3 +32,13 @@ def worst_severity(severities: list[str]) -> str:
 def iso(dt: datetime) -> str:
     """UTC ISO 8601 with a Z, seconds precision: the one timestamp format sckb writes."""
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+#: Prefix of a POA&M item's id (the FedRAMP template's "POAM ID"; the OSCAL POA&M's FedRAMP ``POAM-ID`` prop).
+POAM_ID_PREFIX = "SCKB-"
+
+
+def poam_id(rule: str) -> str:
+    """The one POA&M item id of a rule (``tool:rule_id``): the same in every assessment and every output (the
+    spreadsheet, the OSCAL POA&M, the PDF and the site), since sckb keeps one POA&M item per rule."""
+    return POAM_ID_PREFIX + rule

@@ -23,7 +23,7 @@ from compliance.assess.catalog import statements
 from compliance.errors import CheckFailed, InputError
 from compliance.evidence.model import EvidenceFile, StoredFinding
 from compliance.oscal import Validators, all_documents, errors, export
-from compliance.oscal.build import AP_FILE, AR_FILE, CDEF_FILE, POAM_FILE, kb_control_id, oscal_control_id
+from compliance.oscal.build import AP_FILE, AR_FILE, CDEF_FILE, POAM_FILE, kb_control_id, oscal_control_id, uid
 from compliance.oscal.catalog import import_catalog, parse_catalog
 
 HERE = Path(__file__).resolve().parent
@@ -113,12 +113,14 @@ def check_references(docs: dict[str, dict[str, Any]]) -> None:
             assert rr["risk-uuid"] in risks
     # POA&M -> AR observations and risks (and its own copies resolve too)
     poam_obs = {o["uuid"] for o in poam.get("observations", [])}
-    poam_risks = {r["uuid"] for r in poam.get("risks", [])}
+    poam_risks = {r["uuid"]: r for r in poam.get("risks", [])}
     for item in poam["poam-items"]:
         for ro in item.get("related-observations", []):
             assert ro["observation-uuid"] in observations and ro["observation-uuid"] in poam_obs
         for rr in item.get("related-risks", []):
-            assert rr["risk-uuid"] in risks and rr["risk-uuid"] in poam_risks
+            # a closed item's risk is in the POA&M only: the results list the risks open now
+            assert rr["risk-uuid"] in poam_risks
+            assert rr["risk-uuid"] in risks or poam_risks[rr["risk-uuid"]]["status"] == "closed"
         for link in item.get("links", []):
             href, _, frag = link["href"].partition("#")
             assert href == AR_FILE and frag in risks
@@ -394,3 +396,152 @@ def test_determination_documents_load_in_compliance_trestle(fixture_kb: kbmod.KB
     actor = finding.origins[0].actors[0]
     assert actor.role_id == "assessor"
     assert actor.actor_uuid in {p.uuid for p in ar.metadata.parties}
+
+
+# ---- the POA&M from triage (issue 22): system id, people, risk status, ratings, plan, log, closed items
+
+FEDRAMP_NS = "https://fedramp.gov/ns/oscal"
+
+
+def triaged_export(tmp_path: Path) -> dict[str, dict[str, Any]]:
+    from tests import poam_triage
+    from tests.test_assess_cases import sckb
+
+    ws = poam_triage.triaged_workspace(tmp_path)
+    out = tmp_path / "oscal"
+    r = sckb(ws, "export", "oscal", "--out", str(out), "--schema-dir", str(SCHEMAS))
+    assert r.exit_code == 0, r.output
+    return {name: orjson.loads((out / name).read_bytes()) for name in DOCS}
+
+
+def _props(obj: dict[str, Any], ns: str | None = None) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for p in obj.get("props", []):
+        if ns is None or p.get("ns") == ns:
+            out.setdefault(p["name"], []).append(p["value"])
+    return out
+
+
+def test_triaged_poam_is_valid_and_carries_triage(tmp_path: Path, validators: Validators) -> None:
+    from tests import poam_triage as tri
+
+    docs = triaged_export(tmp_path)
+    for name, doc in docs.items():
+        assert errors(doc, validators) == [], name
+    check_references(docs)
+    poam = docs[POAM_FILE]["plan-of-action-and-milestones"]
+    # the system: a UUIDv5 (RFC 4122) of the workspace (no --system)
+    assert poam["system-id"]["identifier-type"] == "https://ietf.org/rfc/rfc4122"
+    assert poam["system-id"]["id"] == uid("system:workspace")
+    # one party per person, each in the roles triage gave them
+    meta = poam["metadata"]
+    parties = {p["name"]: p["uuid"] for p in meta["parties"]}
+    assert set(parties) == {"Sam Ortiz", "Dana Reyes (AO)", "lee.park@example.org"}
+    assert next(p for p in meta["parties"] if p["name"] == "lee.park@example.org")["email-addresses"] == ["lee.park@example.org"]
+    roles = {rp["role-id"]: set(rp["party-uuids"]) for rp in meta["responsible-parties"]}
+    assert roles["remediation-poc"] == {parties["lee.park@example.org"]}
+    assert roles["deviation-approver"] == {parties["Dana Reyes (AO)"]}
+    assert roles["triage-decision-maker"] == {parties["Sam Ortiz"]}
+    assert {r["id"] for r in meta["roles"]} == set(roles)
+
+    items = {_props(i, FEDRAMP_NS)["POAM-ID"][0]: i for i in poam["poam-items"]}
+    risks = {r["uuid"]: r for r in poam["risks"]}
+
+    def risk_of(rule: str) -> dict[str, Any]:
+        (rr,) = items["SCKB-" + rule]["related-risks"]
+        return risks[rr["risk-uuid"]]
+
+    # the plan: status remediating, deadline, milestones as tasks on their dates, resources, the POC as origin
+    plan = risk_of(tri.PLANNED)
+    assert plan["status"] == "remediating"
+    assert plan["deadline"].startswith("20")
+    (planned,) = [r for r in plan["remediations"] if r["lifecycle"] == "planned"]
+    assert planned["description"] == "Encrypt the queues with the customer-managed key"
+    assert [(t["type"], t["title"], t["timing"]["on-date"]["date"]) for t in planned["tasks"]] == [
+        ("milestone", "Key policy in the template", "2026-12-15T00:00:00Z"),
+        ("milestone", "Queues encrypted and verified", "2027-01-10T00:00:00Z"),
+    ]
+    assert planned["required-assets"][0]["description"] == "2 engineer days"
+    assert planned["origins"][0]["actors"][0]["actor-uuid"] == parties["lee.park@example.org"]
+    # the supporting document: a back-matter resource (FedRAMP type evidence) with its SHA-256, linked from the risk
+    (doc_link,) = plan["links"]
+    assert doc_link["rel"] == "evidence" and doc_link["text"] == "dr-27.txt"
+    resources = {r["uuid"]: r for r in poam["back-matter"]["resources"]}
+    doc = resources[doc_link["href"][1:]]
+    assert _props(doc, FEDRAMP_NS)["type"] == ["evidence"]
+    sha = doc["rlinks"][0]["hashes"][0]["value"]
+    assert (tmp_path / "oscal" / doc["rlinks"][0]["href"]).read_text() == "deviation request evidence\n"
+    assert len(sha) == 64
+    # the KB's recommendation: the mitigations the failing rule says are missing
+    (rec,) = [r for r in plan["remediations"] if r["lifecycle"] == "recommendation"]
+    assert _props(rec)["mitigation"] and all(f"({m})" in rec["description"] for m in _props(rec)["mitigation"])
+    (entry,) = plan["risk-log"]["entries"]
+    assert entry["status-change"] == "remediating" and entry["start"] == "2026-12-01T00:00:00Z"
+    assert entry["logged-by"] == [{"party-uuid": parties["Sam Ortiz"], "role-id": "triage-decision-maker"}]
+    assert entry["related-responses"] == [{"response-uuid": planned["uuid"]}]
+
+    # the adjustment: FedRAMP deviation props, initial and adjusted ratings, mitigating factors, one log entry each
+    adj = risk_of(tri.ADJUSTED)
+    assert adj["status"] == "deviation-approved"
+    fed = _props(adj, FEDRAMP_NS)
+    assert fed["risk-adjustment"] == ["approved"] and fed["operational-requirement"] == ["pending"]
+    assert "false-positive" not in fed
+    facets = {
+        f["props"][0]["value"]: f["value"] for c in adj["characterizations"] for f in c["facets"] if f["name"] == "risk-rating"
+    }
+    assert facets["adjusted"] == "low" and facets["initial"] in ("high", "moderate", "low")
+    assert {m["description"] for m in adj["mitigating-factors"]} == {
+        "Only reachable from the VPC",
+        "The function must keep its current runtime",
+    }
+    log = {e["title"]: e for e in adj["risk-log"]["entries"]}
+    assert log["Risk adjustment approved"]["status-change"] == "deviation-approved"
+    assert log["Operational requirement requested"]["status-change"] == "deviation-requested"
+    assert "Dana Reyes (AO)" in log["Risk adjustment approved"]["description"]
+
+    # the vendor dependency: FedRAMP's tracking prop and a vendor check-in log entry
+    vendor = risk_of(tri.VENDOR)
+    assert _props(vendor, FEDRAMP_NS)["vendor-dependency"] == ["tracking"]
+    assert _props(vendor)["vendor-product"] == ["Lambda runtime 3.x"]
+    checkin = [e for e in vendor["risk-log"]["entries"] if e["title"] == "Vendor check-in"]
+    assert [e["start"] for e in checkin] == ["2026-11-28T00:00:00Z"]
+
+    # the approved false positive closed its item: a closed risk, a closing log entry, no link into the results
+    fp_item = items["SCKB-" + tri.FALSE_POSITIVE]
+    fp = risk_of(tri.FALSE_POSITIVE)
+    assert fp["status"] == "closed"
+    assert _props(fp, FEDRAMP_NS)["false-positive"] == ["approved"]
+    assert fp["risk-log"]["entries"][-1]["status-change"] == "closed"
+    assert "links" not in fp_item
+    ar_risks = {r["uuid"] for r in docs[AR_FILE]["assessment-results"]["results"][0].get("risks", [])}
+    assert fp["uuid"] not in ar_risks
+
+
+def test_triaged_poam_loads_in_compliance_trestle(tmp_path: Path) -> None:
+    pytest.importorskip("trestle.oscal.poam")
+    from trestle.oscal.poam import PlanOfActionAndMilestones
+
+    _need_shared()
+    triaged_export(tmp_path)
+    poam = PlanOfActionAndMilestones.oscal_read(tmp_path / "oscal" / POAM_FILE)
+    assert poam.system_id is not None and poam.system_id.id
+    assert poam.risks is not None
+    statuses = {r.status.__root__.__root__ for r in poam.risks}
+    assert statuses >= {"closed", "remediating", "deviation-approved"}
+    assert poam.metadata.parties is not None and len(poam.metadata.parties) == 3
+
+
+def test_poam_system_id_names_the_system(fixture_kb: kbmod.KB) -> None:
+    """An assessment of a system (--system) identifies that system; other systems and the workspace differ."""
+    from dataclasses import replace
+
+    from compliance.oscal.build import poam
+
+    a = fixture_assessment(fixture_kb)
+    ids = {
+        name: poam(replace(a, system=name))["plan-of-action-and-milestones"]["system-id"]["id"]
+        for name in ("Orders API", "Billing API")
+    }
+    workspace = poam(a)["plan-of-action-and-milestones"]["system-id"]["id"]
+    assert ids["Orders API"] == uid("system:Orders API")
+    assert len({*ids.values(), workspace}) == 3

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from compliance.cli import main
 from compliance.report.poam_xlsx import CLOSED_SHEET, COLUMNS, OPEN_SHEET
+from tests import poam_triage as tri
 from tests.test_assess_cases import NOW, assess, ingest, sarif, sckb
 
 openpyxl = pytest.importorskip("openpyxl")
@@ -86,8 +87,11 @@ def test_one_row_per_poam_item_with_known_values(ws: Path, tmp_path: Path) -> No
     assert q["Status Date"] == NOW
     expected_rating = {"critical": "High", "high": "High", "medium": "Moderate", "low": "Low", "info": "Low"}
     assert q["Original Risk Rating"] == expected_rating[p["severity"]]
-    for col in ("Point of Contact", "Planned Milestones", "Adjusted Risk Rating", "False Positive", "Deviation Rationale"):
+    # nothing triaged: the triage columns say so (No) or stay empty
+    for col in ("Point of Contact", "Planned Milestones", "Adjusted Risk Rating", "Deviation Rationale", "Comments"):
         assert q[col] == ""
+    for col in ("Vendor Dependency", "Risk Adjustment", "False Positive", "Operational Requirement"):
+        assert q[col] == "No"
 
 
 def orjson_poam(ws: Path) -> list[dict[str, Any]]:
@@ -128,3 +132,78 @@ def test_no_assessment_is_not_found(tmp_path: Path) -> None:
     ingest(ws, sarif(tmp_path / "c.sarif", "checkov", [("CKV_AWS_27", "fail", "template.yaml")]))
     r = export(ws, tmp_path / "p.xlsx", "--assessment", "nope")
     assert r.exit_code == 4, r.output
+
+
+# ---- columns filled from triage (issue 22)
+
+
+@pytest.fixture
+def triaged(tmp_path: Path) -> Path:
+    return tri.triaged_workspace(tmp_path)
+
+
+def by_poam_id(path: Path, sheet: str) -> dict[str, dict[str, Any]]:
+    body = rows(path, sheet)
+    assert body[0] == TEMPLATE_HEADER
+    return {r[0]: dict(zip(TEMPLATE_HEADER, r, strict=True)) for r in body[1:]}
+
+
+def test_triage_fills_the_template_columns(triaged: Path, tmp_path: Path) -> None:
+    out = tmp_path / "poam.xlsx"
+    assert export(triaged, out).exit_code == 0
+    open_ = by_poam_id(out, OPEN_SHEET)
+    assert set(open_) == {f"SCKB-{r}" for r in (tri.PLANNED, tri.ADJUSTED, tri.VENDOR)}
+
+    plan = open_["SCKB-" + tri.PLANNED]
+    assert plan["Point of Contact"] == "lee.park@example.org"
+    assert plan["Resources Required"] == "2 engineer days"
+    assert plan["Overall Remediation Plan"] == "Encrypt the queues with the customer-managed key"
+    assert plan["Planned Milestones"].split("\n") == [
+        "(1) 2026-12-15: Key policy in the template",
+        "(2) 2027-01-10: Queues encrypted and verified",
+    ]
+    # the first plan's milestone, replaced by the second plan, is a milestone change
+    assert plan["Milestone Changes"].startswith("(1) 2026-11-20: ")
+    assert "Old step" in plan["Milestone Changes"]
+    [doc] = plan["Supporting Documents"].split("\n")
+    assert doc.startswith("dr-27.txt (sha256:") and len(doc) == len("dr-27.txt (sha256:)") + 12
+    assert plan["Status Date"] == NOW
+    assert (plan["Vendor Dependency"], plan["Risk Adjustment"], plan["False Positive"]) == ("No", "No", "No")
+
+    adj = open_["SCKB-" + tri.ADJUSTED]
+    assert adj["Original Risk Rating"] in ("High", "Moderate", "Low")
+    assert adj["Adjusted Risk Rating"] == "Low"
+    assert adj["Risk Adjustment"] == "Yes"  # approved
+    assert adj["Operational Requirement"] == "Pending"  # requested, not approved
+    rationale = adj["Deviation Rationale"].split("\n")
+    assert len(rationale) == 2
+    assert any(r.startswith("Risk Adjustment: Only reachable from the VPC") and "Dana Reyes (AO)" in r for r in rationale)
+    assert any(r.startswith("Operational Requirement: The function must keep") and "pending" in r for r in rationale)
+
+    vendor = open_["SCKB-" + tri.VENDOR]
+    assert vendor["Vendor Dependency"] == "Yes"
+    assert vendor["Last Vendor Check-in Date"] == "2026-11-28"
+    assert vendor["Vendor Dependent Product Name"] == "Lambda runtime 3.x"
+    assert vendor["Adjusted Risk Rating"] == ""
+
+
+def test_closed_items_fill_the_closed_sheet(triaged: Path, tmp_path: Path) -> None:
+    out = tmp_path / "poam.xlsx"
+    assert export(triaged, out).exit_code == 0
+    closed = by_poam_id(out, CLOSED_SHEET)
+    assert list(closed) == ["SCKB-" + tri.FALSE_POSITIVE]
+    fp = closed["SCKB-" + tri.FALSE_POSITIVE]
+    assert fp["False Positive"] == "Yes"
+    assert fp["Status Date"] == NOW  # the day it was closed
+    assert fp["Weakness Source Identifier"] == "B105"
+    assert fp["Deviation Rationale"].startswith("False Positive: A test placeholder")
+    assert "Closed 2026-12-01" in fp["Comments"]
+    # the same id never appears on both sheets
+    assert not set(closed) & set(by_poam_id(out, OPEN_SHEET))
+
+
+def test_triaged_exports_are_byte_identical(triaged: Path, tmp_path: Path) -> None:
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    assert export(triaged, a).exit_code == 0
+    assert export(triaged, b).exit_code == 0
+    assert a.read_bytes() == b.read_bytes()

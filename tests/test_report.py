@@ -294,3 +294,63 @@ def _has_colour(png: Path) -> bool:
     with Image.open(png) as im:
         saturation = im.convert("RGB").convert("HSV").getchannel("S").histogram()
     return sum(saturation[120:]) > 300
+
+
+# --------------------------------------------------------------------------- the POA&M section from triage (issue 22)
+
+
+@pytest.fixture(scope="module")
+def triaged_pdf(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A triaged workspace assessed twice (the second time after the operational requirement was approved, compared
+    with the first), and the PDF of the second assessment."""
+    from tests import poam_triage as tri
+    from tests.test_assess_cases import sckb as sckb_cases
+
+    tmp = tmp_path_factory.mktemp("report-poam")
+    ws = tri.triaged_workspace(tmp)
+    first = orjson.loads(_ok(sckb_cases(ws, "assess", "list", "--json")).output)[-1]["id"]
+    _ok(sckb_cases(ws, "evidence", "triage", "--rule", tri.ADJUSTED, "--kind", "operational-requirement",
+                   "--rationale", "The function must keep its current runtime", "--by", "Sam Ortiz",
+                   "--approved-by", "Dana Reyes (AO)"))  # fmt: skip
+    _ok(sckb_cases(ws, "assess", "--scope", "fedramp-moderate", "--previous", first))
+    out = tmp / "report.pdf"
+    _ok(sckb_cases(ws, "report", "pdf", "--out", str(out)))
+    return {"pdf": out, "first": first}
+
+
+def _poam_pages(pdf: Path) -> str:
+    """The text of the POA&M section, from its introduction on (not the table of contents' entries)."""
+    text = spaced(pdftotext(pdf))
+    return text[text.index("5 Plan of action and milestones One item per failing rule") :]
+
+
+@needs_poppler
+def test_poam_section_shows_the_triage_columns(triaged_pdf: dict[str, Any]) -> None:
+    from tests import poam_triage as tri
+
+    text = squash(_poam_pages(triaged_pdf["pdf"]))
+    for rule in (tri.PLANNED, tri.ADJUSTED, tri.VENDOR):
+        assert squash("SCKB-" + rule) in text
+    # ratings: original -> adjusted; status, deviations, point of contact, vendor and milestones under the item
+    assert squash("→low") in text
+    assert squash("Status deviation-approved · Deviation operational requirement approved, risk adjustment approved") in text
+    assert squash("Status remediating · POC lee.park@example.org") in text
+    assert squash("(1) 2026-12-15: Key policy in the template; (2) 2027-01-10: Queues encrypted and verified") in text
+    assert squash("Vendor Lambda runtime 3.x (last check-in 2026-11-28)") in text
+    assert "DEVIATION" in text
+
+
+@needs_poppler
+def test_poam_section_lists_closed_items_and_the_months_changes(triaged_pdf: dict[str, Any]) -> None:
+    from tests import poam_triage as tri
+
+    text = _poam_pages(triaged_pdf["pdf"])
+    closed = text[text.index("5.1 Closed items") : text.index("5.2 Continuous monitoring")]
+    assert "SCKB-" + tri.FALSE_POSITIVE in closed
+    assert "false positive (approved)" in closed
+    conmon = text[text.index("5.2 Continuous monitoring: changes since") :]
+    assert triaged_pdf["first"] in conmon
+    assert "0 new, " in conmon
+    changed = squash(conmon)
+    assert squash(f"SCKB-{tri.ADJUSTED}: deviations: operational-requirement approved, risk-adjustment approved") in changed
+    assert squash(f"Deviated SCKB-{tri.ADJUSTED}") in changed

@@ -693,3 +693,25 @@ def test_mapping_tables_and_control_pages_show_statement_parts(shipped: tuple[An
     assert "<code>sc-28_smt</code> (covered)" in covered
     policy = content.pages[content.node_paths["AC-1"]].text()
     assert "EXAMINE or INTERVIEW evidence" in policy
+
+
+def test_dashboard_poam_page_shows_triage_and_closed_items(shipped: tuple[Any, Any], tmp_path: Path) -> None:
+    """The POA&M page of a triaged assessment: POAM IDs, ratings (original -> adjusted), risk status, deviations,
+    then the closed items (issue 22)."""
+    from compliance.assess import load_assessment
+    from compliance.evidence.store import Store
+    from tests import poam_triage as tri
+
+    ws = tri.triaged_workspace(tmp_path)
+    with Store.open(ws, create=False) as store:
+        a = load_assessment(store)
+    page = generate(shipped[0], assessment=a).pages["assessment/poam.md"].text()
+    text = html.unescape(re.sub(r"<[^>]+>", "", markdown.markdown(page.split("---", 2)[2], extensions=["tables"])))
+    open_part, _, closed_part = text.partition("Closed items")
+    for rule in (tri.PLANNED, tri.ADJUSTED, tri.VENDOR):
+        assert f"SCKB-{rule}" in open_part
+    assert "→ low" in open_part
+    assert "deviation-approved" in open_part and "risk-adjustment approved" in open_part
+    assert "operational-requirement pending" in open_part
+    assert f"SCKB-{tri.FALSE_POSITIVE}" in closed_part and f"SCKB-{tri.FALSE_POSITIVE}" not in open_part
+    assert "false positive (approved)" in closed_part

@@ -12,6 +12,19 @@ UUID keys (namespace :data:`NAMESPACE`):
 - risks and POA&M items: ``risk:<tool>:<rule>`` / ``poam-item:<tool>:<rule>``;
 - subjects: ``subject:<function, resource or file>``; evidence resources: ``evidence:<sha256>``;
 - component definition: ``component:<platform>``, ``requirement:<platform>:<control>``.
+- POA&M triage: ``system:<system name>`` (or ``system:workspace``) for the ``system-id``; ``party:<name>`` for
+  each person; ``tool:<tool>`` for the scanners (local components, the actors of the original rating);
+  ``remediation:<lifecycle>:<rule>``, ``milestone:<rule>|<date>|<text>``, ``required-asset:<rule>``,
+  ``mitigating-factor:<rule>|<kind>``, ``risk-log:<rule>|<kind>|<target>|<seq>`` (and ``|vendor-check-in|<date>``,
+  ``|closed|<date>``).
+
+The POA&M (:func:`poam`) follows the Guide to OSCAL-based FedRAMP Plan of Action and Milestones
+(GSA/fedramp-automation, "POA&M Template to OSCAL Mapping"): the POAM ID as FedRAMP's ``POAM-ID`` prop on each
+item (4.2), the controls as ``impacted-control-id`` (4.2.1), initial and adjusted rating facets with a ``state``
+prop (4.2.4, 4.5.3), the KB's mitigations as a ``recommendation`` and the team's plan as a ``planned`` response
+whose milestones are ``milestone`` tasks on their date (4.3, 4.3.1), a ``risk-log`` entry per decision, vendor
+check-in and closure (4.4, 4.6), FedRAMP's ``false-positive`` / ``operational-requirement`` / ``risk-adjustment``
+/ ``vendor-dependency`` risk props (4.5.1-4.5.4) and closed items kept as risks with status ``closed`` (4.6).
 
 Mapping of sckb statuses onto an OSCAL finding's ``target.status.state`` (which only knows satisfied and
 not-satisfied): satisfied and inherited -> ``satisfied``; not-satisfied and partially-satisfied ->
@@ -40,6 +53,7 @@ from compliance.kb.core import oscal_id
 from compliance.kb.load import KB
 from compliance.kb.model import Mitigation, NodeKind
 from compliance.kb.query import control_sort_key
+from compliance.vocab import poam_id
 
 OSCAL_VERSION = "1.1.3"
 #: Namespace for every sckb UUIDv5.
@@ -292,31 +306,28 @@ def _observation(o: Observation, ids: _Uids) -> dict[str, Any]:
     return doc
 
 
+def _risk(p: PoamItem, obs_uuid: dict[str, str]) -> dict[str, Any]:
+    """The risk of one POA&M item as the assessment results state it (the POA&M adds triage, see :func:`_poam_risk`)."""
+    related = [{"observation-uuid": obs_uuid[k]} for k in p.observations if k in obs_uuid]
+    return {
+        "uuid": _risk_uuid(p.rule),
+        "title": p.title,
+        "description": f"{len(p.findings)} open failing finding(s) of {p.rule} on {len(p.subjects)} subject(s).",
+        "statement": "Mitigations "
+        + ", ".join(p.mitigations or ["(none)"])
+        + " are not in place for: "
+        + ", ".join(p.subjects[:20])
+        + (" ..." if len(p.subjects) > 20 else "")
+        + f". Controls affected: {', '.join(p.controls) or '(none)'}.",
+        "props": [prop("severity", p.severity), prop("first-seen", p.first_seen)],
+        "status": "open",
+        "deadline": p.due,
+        "related-observations": related,
+    }
+
+
 def _risks(a: Assessment, ids: _Uids) -> list[dict[str, Any]]:
-    obs_uuid = ids.obs
-    out = []
-    for p in a.poam:
-        related = [{"observation-uuid": obs_uuid[k]} for k in p.observations if k in obs_uuid]
-        out.append(
-            _clean(
-                {
-                    "uuid": _risk_uuid(p.rule),
-                    "title": p.title,
-                    "description": f"{len(p.findings)} open failing finding(s) of {p.rule} on {len(p.subjects)} subject(s).",
-                    "statement": "Mitigations "
-                    + ", ".join(p.mitigations or ["(none)"])
-                    + " are not in place for: "
-                    + ", ".join(p.subjects[:20])
-                    + (" ..." if len(p.subjects) > 20 else "")
-                    + f". Controls affected: {', '.join(p.controls) or '(none)'}.",
-                    "props": [prop("severity", p.severity), prop("first-seen", p.first_seen)],
-                    "status": "open",
-                    "deadline": p.due,
-                    "related-observations": related,
-                }
-            )
-        )
-    return out
+    return [_clean(_risk(p, ids.obs)) for p in a.poam]
 
 
 # ---- assessors' determinations (issue 21)
@@ -479,43 +490,375 @@ def _due_props(a: Assessment, p: PoamItem) -> list[dict[str, str]]:
     return out
 
 
-def poam(a: Assessment, *, ar_href: str = AR_FILE) -> dict[str, Any]:
-    by_key = {o.key: o for o in a.observations}
-    used_obs = sorted({k for p in a.poam for k in p.observations if k in by_key})
-    ids = _Uids(a)
-    risks = _risks(a, ids)
-    items = []
-    for p in a.poam:
-        risk_uuid = _risk_uuid(p.rule)
-        items.append(
-            _clean(
+#: Namespace of FedRAMP's OSCAL extensions. Used only for the props FedRAMP defines for a POA&M (Guide to OSCAL-based
+#: FedRAMP Plan of Action and Milestones, GSA/fedramp-automation, section 4.2 "POAM-ID", 4.2.1
+#: "impacted-control-id", 4.4 the vendor check-in entry, 4.5.1-4.5.4 "false-positive", "operational-requirement",
+#: "risk-adjustment" and "vendor-dependency"); everything else sckb says is in :data:`NS`.
+FEDRAMP_NS = "https://fedramp.gov/ns/oscal"
+#: Triage deviation kind -> the risk prop that reports it and its namespace (FedRAMP's where FedRAMP defines one;
+#: a risk acceptance is sckb's). The value is the deviation's state: ``pending`` or ``approved`` (FedRAMP's words).
+DEVIATION_PROPS: dict[str, tuple[str, str]] = {
+    "false-positive": ("false-positive", FEDRAMP_NS),
+    "operational-requirement": ("operational-requirement", FEDRAMP_NS),
+    "risk-adjustment": ("risk-adjustment", FEDRAMP_NS),
+    "risk-acceptance": ("risk-acceptance", NS),
+}
+#: Deviation kinds that are mitigating factors of the risk (a false positive is not: it says there is no risk).
+MITIGATING = ("risk-adjustment", "operational-requirement", "risk-acceptance")
+#: The roles people play in the POA&M (metadata roles; the parties are the people triage names): which triage field
+#: names them -> (role id, title).
+TRIAGE_ROLES: dict[str, tuple[str, str]] = {
+    "poc": ("remediation-poc", "Point of contact for remediation"),
+    "by": ("triage-decision-maker", "Maker of a triage decision"),
+    "approved_by": ("deviation-approver", "Approver of a deviation (authorizing official or delegate)"),
+}
+#: A triage decision's OSCAL risk status change when it is logged (deviations: requested or approved).
+_LOGGED_STATUS = {"remediation-plan": "remediating", "vendor-dependency": "remediating"}
+#: How the system is identified (OSCAL system-id: a UUID, RFC 4122).
+SYSTEM_ID_TYPE = "https://ietf.org/rfc/rfc4122"
+#: The system-id key of a workspace-wide assessment (no ``--system``).
+WORKSPACE_SYSTEM = "workspace"
+
+
+def system_id(a: Assessment) -> dict[str, str]:
+    """The POA&M's ``system-id``: UUIDv5 of the system's name (``system:<name>``), or of the workspace."""
+    return {"identifier-type": SYSTEM_ID_TYPE, "id": uid("system:" + (a.system or WORKSPACE_SYSTEM))}
+
+
+def _stamp(value: str) -> str:
+    """A date or timestamp as an OSCAL date-time (a bare date is midnight UTC)."""
+    return value if "T" in value else value + "T00:00:00Z"
+
+
+def _label(kind: str) -> str:
+    return kind.replace("-", " ").capitalize()
+
+
+def _tool_uuid(tool: str) -> str:
+    return uid("tool:" + tool)
+
+
+def _people(items: list[PoamItem]) -> dict[str, set[str]]:
+    """role id -> the names of the people who play it on any item."""
+    out: dict[str, set[str]] = {}
+    for p in items:
+        t = p.triage
+        if t is None:
+            continue
+        if t.poc:
+            out.setdefault(TRIAGE_ROLES["poc"][0], set()).add(t.poc)
+        for d in t.decisions:
+            out.setdefault(TRIAGE_ROLES["by"][0], set()).add(d.by)
+            if d.approved_by:
+                out.setdefault(TRIAGE_ROLES["approved_by"][0], set()).add(d.approved_by)
+    return out
+
+
+def _party(name: str) -> dict[str, Any]:
+    party: dict[str, Any] = {"uuid": _party_uuid(name), "type": "person", "name": name}
+    if "@" in name and " " not in name.strip():
+        party["email-addresses"] = [name.strip()]
+    return party
+
+
+def _poam_people(items: list[PoamItem]) -> dict[str, Any]:
+    """Metadata roles, parties (one per distinct person) and responsible parties of the POA&M (empty when nobody)."""
+    people = _people(items)
+    if not people:
+        return {}
+    titles = dict(TRIAGE_ROLES.values())
+    names = sorted({n for ns in people.values() for n in ns})
+    return {
+        "roles": [{"id": r, "title": titles[r]} for r in sorted(people)],
+        "parties": [_party(n) for n in names],
+        "responsible-parties": [{"role-id": r, "party-uuids": sorted(_party_uuid(n) for n in people[r])} for r in sorted(people)],
+    }
+
+
+def _tools(items: list[PoamItem]) -> list[dict[str, Any]]:
+    """The scanners whose ratings the risks characterize, as local components (the characterizations' actors)."""
+    tools = sorted({p.rule.partition(":")[0] for p in items if p.triage is not None})
+    return [
+        {
+            "uuid": _tool_uuid(t),
+            "type": "software",
+            "title": t,
+            "description": f"The {t} scanner, whose findings sckb ingested.",
+            "status": {"state": "operational"},
+        }
+        for t in tools
+    ]
+
+
+def _characterizations(p: PoamItem) -> list[dict[str, Any]]:
+    """The original rating (from the tool, through the remediation policy) and, when adjusted, the adjusted one (by
+    the people who decided and approved it): FedRAMP's initial/adjusted facet ``state`` (POA&M guide 4.2.4, 4.5.3)."""
+    t = p.triage
+    assert t is not None
+    out: list[dict[str, Any]] = [
+        {
+            "props": [prop("rating-source", t.rating_source)],
+            "origin": {"actors": [{"type": "tool", "actor-uuid": _tool_uuid(p.rule.partition(":")[0])}]},
+            "facets": [
                 {
-                    "uuid": uid("poam-item:" + p.rule),
-                    "title": p.title,
-                    "description": f"Remediate {len(p.findings)} open failing finding(s) of {p.rule} "
-                    f"(severity {p.severity}): due {p.due[:10]}, "
-                    + (
-                        f"{p.window_days} days after first seen {p.first_seen[:10]}"
-                        if not p.due_basis
-                        else f"first seen {p.first_seen[:10]}, by {p.due_basis}"
-                    )
-                    + (" — OVERDUE." if p.overdue else "."),
-                    "props": [
-                        prop("severity", p.severity),
-                        prop("first-seen", p.first_seen),
-                        prop("due-date", p.due),
-                        prop("remediation-window-days", p.window_days),
-                        prop("overdue", "true" if p.overdue else "false"),
-                        *_due_props(a, p),
-                    ],
-                    "links": [{"href": f"{ar_href}#{risk_uuid}", "rel": "related", "text": "risk in the assessment results"}],
-                    "related-observations": [{"observation-uuid": ids.obs[k]} for k in p.observations if k in by_key],
-                    "related-risks": [{"risk-uuid": risk_uuid}],
-                }
-            )
+                    "name": "risk-rating",
+                    "system": NS,
+                    "value": t.original_rating,
+                    "props": [{"name": "state", "value": "initial"}],
+                },
+                {"name": "severity", "system": NS, "value": p.severity},
+            ],
+        }
+    ]
+    ra = next((d for d in t.decisions if d.kind == "risk-adjustment"), None)
+    if t.adjusted_rating is not None and ra is not None:
+        actors = [{"type": "party", "actor-uuid": _party_uuid(ra.by), "role-id": TRIAGE_ROLES["by"][0]}]
+        if ra.approved_by:
+            actors.append({"type": "party", "actor-uuid": _party_uuid(ra.approved_by), "role-id": TRIAGE_ROLES["approved_by"][0]})
+        out.append(
+            {
+                "props": [prop("deviation-state", t.deviations.get("risk-adjustment", "pending"))],
+                "origin": {"actors": actors},
+                "facets": [
+                    {
+                        "name": "risk-rating",
+                        "system": NS,
+                        "value": t.adjusted_rating,
+                        "props": [{"name": "state", "value": "adjusted"}],
+                    }
+                ],
+            }
         )
+    return out
+
+
+def _remediations(p: PoamItem, kb: KB | None) -> list[dict[str, Any]]:
+    """The KB's recommendation (the mitigations the rule's failure says are missing), the team's plan with its
+    milestones as tasks (FedRAMP POA&M guide 4.3, 4.3.1), and for a closed item what closed it."""
+    t = p.triage
+    assert t is not None
+    out: list[dict[str, Any]] = []
+    mits = [kb.nodes[m].record for m in p.mitigations if kb is not None and m in kb.nodes]
+    recs = [m for m in mits if isinstance(m, Mitigation)]
+    if recs:
+        out.append(
+            {
+                "uuid": uid("remediation:recommendation:" + p.rule),
+                "lifecycle": "recommendation",
+                "title": "Mitigations the knowledge base recommends",
+                "description": "\n\n".join(f"{m.title} ({m.id}): {m.description}" for m in recs),
+                "props": [prop("mitigation", m.id) for m in recs],
+            }
+        )
+    if t.plan or t.milestones:
+        planner = t.poc or next((d.by for d in t.decisions if d.kind == "remediation-plan"), None)
+        plan: dict[str, Any] = {
+            "uuid": _planned_uuid(p.rule),
+            "lifecycle": "planned",
+            "title": "Remediation plan",
+            "description": t.plan or "Milestones only (no overall plan recorded).",
+        }
+        if planner:
+            plan["origins"] = [
+                {"actors": [{"type": "party", "actor-uuid": _party_uuid(planner), "role-id": TRIAGE_ROLES["poc"][0]}]}
+            ]
+        if t.resources:
+            plan["required-assets"] = [{"uuid": uid("required-asset:" + p.rule), "description": t.resources}]
+        if t.milestones:
+            plan["tasks"] = [
+                {
+                    "uuid": uid(f"milestone:{p.rule}|{m.date}|{m.description}"),
+                    "type": "milestone",
+                    "title": m.description,
+                    "timing": {"on-date": {"date": _stamp(m.date)}},
+                }
+                for m in t.milestones
+            ]
+        if t.milestone_changes:
+            plan["remarks"] = "Milestones replaced since: " + "; ".join(t.milestone_changes)
+        out.append(plan)
+    if t.closed is not None:
+        out.append(
+            {
+                "uuid": uid("remediation:completed:" + p.rule),
+                "lifecycle": "completed",
+                "title": "Closure",
+                "description": t.closure or "Closed.",
+            }
+        )
+    return out
+
+
+def _planned_uuid(rule: str) -> str:
+    return uid("remediation:planned:" + rule)
+
+
+def _risk_log(p: PoamItem) -> list[dict[str, Any]]:
+    """One entry per triage decision (who, when, why, the status it moved the risk to), each vendor check-in and the
+    closure (FedRAMP POA&M guide 4.4, 4.5.4, 4.6)."""
+    t = p.triage
+    assert t is not None
+    entries: list[dict[str, Any]] = []
+    for d in t.decisions:
+        deviation = d.kind in DEVIATION_PROPS
+        state = ("approved" if d.approved_by else "requested") if deviation else "recorded"
+        text = d.rationale.rstrip() + ("" if d.rationale.rstrip().endswith((".", "!", "?")) else ".")
+        text += f" Approved by {d.approved_by}." if d.approved_by else ""
+        text += f" Expires {d.expires[:10]}." if d.expires else ""
+        entry: dict[str, Any] = {
+            "uuid": uid(f"risk-log:{p.rule}|{d.kind}|{d.target}|{d.seq}"),
+            "title": f"{_label(d.kind)} {state}",
+            "description": text,
+            "start": _stamp(d.date),
+            "props": [prop("decision-kind", d.kind), prop("decision-target", d.target)],
+            "logged-by": [{"party-uuid": _party_uuid(d.by), "role-id": TRIAGE_ROLES["by"][0]}],
+            "status-change": ("deviation-approved" if d.approved_by else "deviation-requested")
+            if deviation
+            else _LOGGED_STATUS.get(d.kind, "open"),
+        }
+        if d.kind == "remediation-plan" and (t.plan or t.milestones):
+            entry["related-responses"] = [{"response-uuid": _planned_uuid(p.rule)}]
+        entries.append(entry)
+    if t.vendor_product and t.last_vendor_checkin:
+        entries.append(
+            {
+                "uuid": uid(f"risk-log:{p.rule}|vendor-check-in|{t.last_vendor_checkin}"),
+                "title": "Vendor check-in",
+                "description": f"Last check-in with the vendor of {t.vendor_product}.",
+                "start": _stamp(t.last_vendor_checkin),
+                "props": [{"name": "vendor-dependency", "ns": FEDRAMP_NS, "value": "vendor-check-in"}],
+            }
+        )
+    if t.closed is not None:
+        entries.append(
+            {
+                "uuid": uid(f"risk-log:{p.rule}|closed|{t.closed}"),
+                "title": "Risk closed",
+                "description": t.closure or "Closed.",
+                "start": _stamp(t.closed),
+                "status-change": "closed",
+            }
+        )
+    return sorted(entries, key=lambda e: (e["start"], e["uuid"]))
+
+
+def triage_documents(a: Assessment) -> list[tuple[str, str]]:
+    """(sha256, name) of every supporting document the POA&M's triage decisions name, once each, sorted."""
+    docs = {sha: name for p in (*a.poam, *a.closed_poam) if p.triage is not None for name, sha in p.triage.documents}
+    return sorted(docs.items())
+
+
+def _document_uuid(sha: str) -> str:
+    return uid("document:" + sha)
+
+
+def _document_resource(sha: str, name: str) -> dict[str, Any]:
+    """A supporting document as a back-matter resource: FedRAMP's ``type`` ``evidence`` prop (POA&M guide 4.5.5),
+    copied beside the documents like the raw evidence."""
+    return {
+        "uuid": _document_uuid(sha),
+        "title": name,
+        "description": "A supporting document of a triage decision, as kept in the sckb evidence locker.",
+        "props": [{"name": "type", "ns": FEDRAMP_NS, "value": "evidence"}],
+        "rlinks": [{"href": evidence_href(sha, name), "hashes": [{"algorithm": "SHA-256", "value": sha}]}],
+    }
+
+
+def _poam_risk(p: PoamItem, obs_uuid: dict[str, str], kb: KB | None) -> dict[str, Any]:
+    """The POA&M's risk of an item: the results' risk plus what triage says (status, ratings, deviations, plan,
+    log). An item without triage (an assessment stored before triage existed) keeps the results' risk."""
+    risk = _risk(p, obs_uuid)
+    risk["props"] += [{"name": "impacted-control-id", "ns": FEDRAMP_NS, "value": oscal_control_id(c)} for c in p.controls]
+    t = p.triage
+    if t is None:
+        return _clean(risk)
+    if t.closed is not None:
+        n = len(p.findings) or len(t.false_positives)
+        risk["description"] = f"{n} failing finding(s) of {p.rule}; closed {t.closed[:10]}: {t.closure or 'closed'}."
+    risk["status"] = t.status
+    for kind, state in sorted(t.deviations.items()):
+        name, ns = DEVIATION_PROPS[kind]
+        risk["props"].append({"name": name, "ns": ns, "value": state})
+    if t.vendor_product:
+        risk["props"] += [
+            {"name": "vendor-dependency", "ns": FEDRAMP_NS, "value": "tracking"},
+            prop("vendor-product", t.vendor_product),
+        ]
+        if t.last_vendor_checkin:
+            risk["props"].append(prop("last-vendor-check-in", t.last_vendor_checkin))
+    if t.overdue_waived:
+        risk["props"].append(prop("overdue-waived", t.overdue_waived))
+    risk["characterizations"] = _characterizations(p)
+    risk["mitigating-factors"] = [
+        {
+            "uuid": uid(f"mitigating-factor:{p.rule}|{d.kind}"),
+            "description": d.rationale,
+            "props": [prop("decision-kind", d.kind), prop("deviation-state", t.deviations.get(d.kind, "pending"))],
+        }
+        for d in t.decisions
+        if d.kind in MITIGATING
+    ]
+    risk["remediations"] = _remediations(p, kb)
+    risk["links"] = [{"href": f"#{_document_uuid(sha)}", "rel": "evidence", "text": name} for name, sha in t.documents]
+    log = _risk_log(p)
+    if log:
+        risk["risk-log"] = {"entries": log}
+    return _clean(risk)
+
+
+def _poam_item(a: Assessment, p: PoamItem, ids: _Uids, ar_href: str) -> dict[str, Any]:
+    risk_uuid = _risk_uuid(p.rule)
+    t = p.triage
+    closed = t is not None and t.closed is not None
+    if closed:
+        assert t is not None and t.closed is not None
+        description = f"Closed {t.closed[:10]}: {t.closure or 'closed'} (was due {p.due[:10]})."
+    else:
+        description = (
+            f"Remediate {len(p.findings)} open failing finding(s) of {p.rule} (severity {p.severity}): due {p.due[:10]}, "
+            + (
+                f"{p.window_days} days after first seen {p.first_seen[:10]}"
+                if not p.due_basis
+                else f"first seen {p.first_seen[:10]}, by {p.due_basis}"
+            )
+            + (" — OVERDUE." if p.overdue else ".")
+        )
+    item: dict[str, Any] = {
+        "uuid": uid("poam-item:" + p.rule),
+        "title": p.title,
+        "description": description,
+        "props": [
+            {"name": "POAM-ID", "ns": FEDRAMP_NS, "value": poam_id(p.rule)},
+            prop("severity", p.severity),
+            prop("first-seen", p.first_seen),
+            prop("due-date", p.due),
+            prop("remediation-window-days", p.window_days),
+            prop("overdue", "true" if p.overdue else "false"),
+            *_due_props(a, p),
+        ],
+        "related-observations": [{"observation-uuid": ids.obs[k]} for k in p.observations if k in ids.obs],
+        "related-risks": [{"risk-uuid": risk_uuid}],
+    }
+    if closed:
+        item["props"].append(prop("closed", "true"))
+    else:
+        # a closed item's risk is in this POA&M only: the assessment results list the risks found open now
+        item["links"] = [{"href": f"{ar_href}#{risk_uuid}", "rel": "related", "text": "risk in the assessment results"}]
+    return _clean(item)
+
+
+def poam(a: Assessment, *, ar_href: str = AR_FILE, kb: KB | None = None) -> dict[str, Any]:
+    """The OSCAL POA&M: one poam-item and one risk per open item, then one per closed item (risk status closed).
+    With ``kb``, each risk carries the KB's recommended mitigations."""
+    by_key = {o.key: o for o in a.observations}
+    everything = [*a.poam, *a.closed_poam]
+    used_obs = sorted({k for p in everything for k in p.observations if k in by_key})
+    ids = _Uids(a)
+    risks = [_poam_risk(p, ids.obs, kb) for p in everything]
+    items = [_poam_item(a, p, ids, ar_href) for p in everything]
     files = {o.file_sha256 for k in used_obs for o in [by_key[k]]}
     resources = [_evidence_resource(f) for f in a.files if f.sha256 in files]
+    resources += [_document_resource(sha, name) for sha, name in triage_documents(a)]
     resources.append(
         {
             "uuid": uid("assessment-results-ref:" + a.id),
@@ -524,10 +867,16 @@ def poam(a: Assessment, *, ar_href: str = AR_FILE) -> dict[str, Any]:
             "rlinks": [{"href": ar_href}],
         }
     )
+    tools = _tools(everything)
     doc = _clean(
         {
             "uuid": uid("poam:" + a.id),
-            "metadata": _metadata(a, f"sckb plan of action and milestones ({', '.join(a.scopes)})"),
+            "metadata": {
+                **_metadata(a, f"sckb plan of action and milestones ({', '.join(a.scopes)})"),
+                **_poam_people(everything),
+            },
+            "system-id": system_id(a),
+            "local-definitions": {"components": tools} if tools else {},
             "observations": [_observation(by_key[k], ids) for k in used_obs],
             "risks": risks,
             "poam-items": items,
@@ -604,6 +953,6 @@ def all_documents(kb: KB, a: Assessment) -> dict[str, dict[str, Any]]:
     return {
         AP_FILE: assessment_plan(a),
         AR_FILE: assessment_results(a),
-        POAM_FILE: poam(a),
+        POAM_FILE: poam(a, kb=kb),
         CDEF_FILE: component_definition(kb, a),
     }

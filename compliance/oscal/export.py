@@ -12,7 +12,7 @@ import orjson
 from compliance.assess.model import Assessment
 from compliance.errors import CheckFailed, InputError
 from compliance.kb.load import KB
-from compliance.oscal.build import all_documents, evidence_href
+from compliance.oscal.build import all_documents, evidence_href, triage_documents
 from compliance.oscal.refs import broken_references
 from compliance.oscal.validate import Validators, validate
 
@@ -57,11 +57,12 @@ def export(
             path.write_bytes(dumps(doc))
             written.append(path)
         if locker is not None:
-            for f in a.files:
-                src = locker(f.sha256)
+            # the evidence files, then the triage decisions' supporting documents (the POA&M's back-matter names both)
+            for sha, name in [(f.sha256, f.name) for f in a.files] + triage_documents(a):
+                src = locker(sha)
                 if src is None or not src.is_file():
                     continue
-                dst = out / evidence_href(f.sha256, f.name)
+                dst = out / evidence_href(sha, name)
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 if not dst.exists():
                     shutil.copyfile(src, dst)

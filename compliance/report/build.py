@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from compliance.assess.model import Assessment, ControlResult, FindingRecord, RuleEvidence, SafeguardResult
+from compliance.assess.model import Assessment, ControlResult, FindingRecord, PoamItem, RuleEvidence, SafeguardResult
 from compliance.kb import status as arules
 from compliance.kb.load import KB
 from compliance.kb.model import Baseline, Control, EdgeKind, NodeKind, Risk
@@ -26,6 +26,7 @@ from compliance.report.model import (
     Chart,
     Citation,
     CompactControl,
+    ConmonView,
     ControlSection,
     DeterminationRow,
     EvidenceRow,
@@ -39,7 +40,7 @@ from compliance.report.model import (
     RulePath,
     SafeguardRow,
 )
-from compliance.vocab import iso, severity_order
+from compliance.vocab import iso, poam_id, severity_order
 
 #: The risk taxonomy of the risk register (the KB's records of the CSA serverless risks).
 RISK_TAXONOMY = "csa-2019"
@@ -285,6 +286,57 @@ def _risks(kb: KB, a: Assessment) -> list[RiskRow]:
     return out
 
 
+def _poam_row(number: int, p: PoamItem, opt: Options) -> PoamRow:
+    """One POA&M item as the report's table shows it, with its triage when the assessment has any."""
+    t = p.triage
+    row = PoamRow(
+        number=number,
+        rule=p.rule,
+        title=clip(p.title, 300) or "",
+        severity=p.severity,
+        first_seen=p.first_seen,
+        due=p.due,
+        overdue=p.overdue,
+        findings=len(p.findings),
+        subjects=tuple(clip(x, 200) or "" for x in p.subjects[: opt.top_subjects]),
+        subjects_more=max(0, len(p.subjects) - opt.top_subjects),
+        controls=tuple(p.controls),
+        kev=p.kev,
+        due_basis=p.due_basis,
+        poam_id=poam_id(p.rule),
+    )
+    if t is None:
+        return row
+    return replace(
+        row,
+        original_rating=t.original_rating,
+        adjusted_rating=t.adjusted_rating or "",
+        status=t.status,
+        deviations=tuple(f"{k.replace('-', ' ')} {v}" for k, v in sorted(t.deviations.items())),
+        poc=clip(t.poc, 120) or "",
+        milestones=tuple(clip(f"{m.date}: {m.description}", 200) or "" for m in t.milestones),
+        vendor=f"{t.vendor_product} (last check-in {t.last_vendor_checkin or 'never'})" if t.vendor_product else "",
+        overdue_waived=t.overdue_waived or "",
+        closed=t.closed or "",
+        closure=clip(t.closure, 300) or "",
+    )
+
+
+def _conmon(a: Assessment) -> ConmonView | None:
+    c = a.conmon
+    if c is None:
+        return None
+    return ConmonView(
+        previous=c.previous,
+        previous_date=c.previous_now,
+        new=tuple(poam_id(r) for r in c.new),
+        closed=tuple(poam_id(r) for r in c.closed),
+        overdue=tuple(poam_id(r) for r in c.overdue),
+        deviated=tuple(poam_id(r) for r in c.deviated),
+        changed=tuple((poam_id(r), "; ".join(what)) for r, what in sorted(c.changed.items())),
+    )
+
+
 def from_assessment(
     a: Assessment,
     kb: KB,
@@ -397,25 +449,8 @@ def from_assessment(
     risks = _risks(kb, a)
     charts = _charts(kb, a, baselines_of, risks)
 
-    poam = []
-    for i, p in enumerate(a.poam, 1):
-        poam.append(
-            PoamRow(
-                number=i,
-                rule=p.rule,
-                title=clip(p.title, 300) or "",
-                severity=p.severity,
-                first_seen=p.first_seen,
-                due=p.due,
-                overdue=p.overdue,
-                findings=len(p.findings),
-                subjects=tuple(clip(x, 200) or "" for x in p.subjects[: opt.top_subjects]),
-                subjects_more=max(0, len(p.subjects) - opt.top_subjects),
-                controls=tuple(p.controls),
-                kev=p.kev,
-                due_basis=p.due_basis,
-            )
-        )
+    poam = [_poam_row(i, p, opt) for i, p in enumerate(a.poam, 1)]
+    closed_poam = [_poam_row(i, p, opt) for i, p in enumerate(a.closed_poam, 1)]
 
     frameworks = [
         FrameworkRef(fw.id, fw.label, fw.name, fw.item, fw.items, fw.group, fw.members or fw.items)
@@ -496,6 +531,8 @@ def from_assessment(
         "stale_files": sum(1 for f in a.files if not f.fresh),
         "poam": len(poam),
         "poam_overdue": sum(1 for p in poam if p.overdue),
+        "poam_deviated": sum(1 for p in poam if p.deviated),
+        "poam_closed": len(closed_poam),
         "stale_findings": a.stale_findings,
         "undated_findings": a.undated_findings,
         "accept_ingest_time": a.accept_ingest_time,
@@ -519,6 +556,8 @@ def from_assessment(
         compact=compact,
         risks=risks,
         poam=poam,
+        closed_poam=closed_poam,
+        conmon=_conmon(a),
         safeguards=safeguards,
         views=views,
         frameworks=frameworks,

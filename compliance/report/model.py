@@ -217,6 +217,48 @@ class PoamRow:
     #: on the CISA KEV list (``--kev``), and why the item is due when it is (empty: the default window)
     kev: bool = False
     due_basis: str = ""
+    #: the item's POAM ID (the same in the spreadsheet, the OSCAL POA&M and the site)
+    poam_id: str = ""
+    #: triage (issue 22): the policy rating before and after an adjustment, the OSCAL risk status, the deviations
+    #: ("risk adjustment approved"), point of contact, milestones ("2026-12-15: text"); empty without triage
+    original_rating: str = ""
+    adjusted_rating: str = ""
+    status: str = ""
+    deviations: tuple[str, ...] = ()
+    poc: str = ""
+    milestones: tuple[str, ...] = ()
+    vendor: str = ""
+    #: why a past-due item is not counted overdue (an approved deviation, a recent vendor check-in)
+    overdue_waived: str = ""
+    #: a closed item: when and why
+    closed: str = ""
+    closure: str = ""
+
+    @property
+    def deviated(self) -> bool:
+        return bool(self.deviations)
+
+    @property
+    def details(self) -> bool:
+        """Whether the row has a triage line to show under it (an untriaged open item has none)."""
+        return bool(self.deviations or self.poc or self.milestones or self.vendor or self.overdue_waived) or self.status not in (
+            "",
+            "open",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConmonView:
+    """The month-to-month POA&M changes (the continuous monitoring section): POAM IDs per change."""
+
+    previous: str
+    previous_date: str
+    new: tuple[str, ...]
+    closed: tuple[str, ...]
+    overdue: tuple[str, ...]
+    deviated: tuple[str, ...]
+    #: (POAM ID, what changed)
+    changed: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,3 +330,6 @@ class Report:
     limits: dict[str, int] = field(default_factory=dict)  # the per-section caps used
     #: every assessor's determination the assessment applied: controls in report order, then framework items
     determinations: list[DeterminationRow] = field(default_factory=list)
+    #: POA&M items closed (carried from month to month) and the changes since the previous assessment
+    closed_poam: list[PoamRow] = field(default_factory=list)
+    conmon: ConmonView | None = None

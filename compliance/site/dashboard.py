@@ -11,7 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from compliance.assess import load_assessment as load
-from compliance.assess.model import Assessment, ControlResult, SafeguardResult
+from compliance.assess.model import Assessment, ControlResult, PoamItem, SafeguardResult
 from compliance.assess.render import determined_items, status_label
 from compliance.evidence.store import Store
 from compliance.kb import query
@@ -19,9 +19,23 @@ from compliance.kb import status as rules
 from compliance.kb.core import KB
 from compliance.site.escape import attr, md
 from compliance.site.pages import NavItem, Page, PageMaker, slug
+from compliance.vocab import poam_id
 
 #: Findings per page of the findings list.
 FINDINGS_PER_PAGE = 100
+
+
+def _rating(p: PoamItem) -> str:
+    """Original rating, and the adjusted one after an arrow (the severity when the item has no triage)."""
+    if p.triage is None:
+        return md(p.severity)
+    t = p.triage
+    return md(t.original_rating) + (f" &rarr; {md(t.adjusted_rating)}" if t.adjusted_rating else "")
+
+
+def _deviations(p: PoamItem) -> str:
+    """``risk-adjustment approved, operational-requirement pending`` (empty: none requested)."""
+    return ", ".join(f"{k} {v}" for k, v in sorted(p.triage.deviations.items())) if p.triage else ""
 
 
 def load_assessment(workspace: Path, assessment_id: str, kb: KB) -> Assessment:
@@ -183,7 +197,7 @@ def dashboard_pages(gen: PageMaker, a: Assessment) -> list[NavItem]:
         find_nav.append({attr(fpage.title): path})
     nav.extend(find_nav)
 
-    # POA&M
+    # POA&M (issue 22: the triage columns, then the closed items)
     ppage = gen.new_page("assessment/poam.md", "POA&M")
     ppage.add("# Plan of action and milestones", "")
     if not a.poam:
@@ -191,9 +205,11 @@ def dashboard_pages(gen: PageMaker, a: Assessment) -> list[NavItem]:
     else:
         body = [
             [
-                gen.link(ppage, p.rule, p.rule),
+                gen.link(ppage, p.rule, poam_id(p.rule)),
                 md(p.title),
-                md(p.severity),
+                _rating(p),
+                md(p.triage.status if p.triage else "open"),
+                md(_deviations(p)),
                 md(p.first_seen),
                 md(p.due) + (" **overdue**" if p.overdue else ""),
                 str(len(p.findings)),
@@ -201,6 +217,21 @@ def dashboard_pages(gen: PageMaker, a: Assessment) -> list[NavItem]:
             ]
             for p in a.poam
         ]
-        ppage.add(*gen.table(ppage, ["rule", "title", "severity", "first seen", "due", "findings", "controls"], body))
+        cols = ["POAM ID", "title", "rating", "status", "deviation", "first seen", "due", "findings", "controls"]
+        ppage.add(*gen.table(ppage, cols, body))
+    if a.closed_poam:
+        ppage.add("## Closed items", "")
+        closed = [
+            [
+                gen.link(ppage, p.rule, poam_id(p.rule)),
+                md(p.title),
+                _rating(p),
+                md(p.first_seen),
+                md((p.triage.closed or "") if p.triage else ""),
+                md((p.triage.closure or "") if p.triage else ""),
+            ]
+            for p in a.closed_poam
+        ]
+        ppage.add(*gen.table(ppage, ["POAM ID", "title", "rating", "first seen", "closed", "why"], closed))
     nav.append({"POA&amp;M": ppage.path})
     return nav
