@@ -230,6 +230,13 @@ NIST_PROFILE = (
     "usnistgov/oscal-content v1.3.0, nist.gov/SP800-53/rev5/json/NIST_SP-800-53_rev5_{}-baseline_profile.json (5.1.1+u4)"
 )
 FEDRAMP_PROFILE = "GSA/fedramp-automation, dist/content/rev5/baselines/json/FedRAMP_rev5_{}-baseline_profile.json (2024-09-24)"
+#: where the publishers keep those profiles (the repositories and folders above, on their default branches)
+NIST_PROFILE_HREF = (
+    "https://raw.githubusercontent.com/usnistgov/oscal-content/main/nist.gov/SP800-53/rev5/json/NIST_SP-800-53_rev5_{}-baseline_profile.json"
+)
+FEDRAMP_PROFILE_HREF = (
+    "https://raw.githubusercontent.com/GSA/fedramp-automation/master/dist/content/rev5/baselines/json/FedRAMP_rev5_{}-baseline_profile.json"
+)
 
 #: (our id, title, framework, CSV column, official profile title, source file level)
 BASELINES = [
@@ -284,11 +291,13 @@ def gen_baselines(rows: list[dict[str, str]], out: Path) -> None:
     for bid, title, framework, col, official, level in BASELINES:
         members = [r["control_id"] for r in rows if r[col] == "x"]
         src = (NIST_PROFILE if framework.startswith("nist") else FEDRAMP_PROFILE).format(level)
+        href = (NIST_PROFILE_HREF if framework.startswith("nist") else FEDRAMP_PROFILE_HREF).format(level)
         rec: dict[str, Any] = {
             "id": bid,
             "title": title,
             "framework": framework,
             "official_title": official,
+            "profile": href,
             "source": src,
             "members": members,
         }
@@ -302,7 +311,8 @@ def gen_baselines(rows: list[dict[str, str]], out: Path) -> None:
             "Membership: the official OSCAL baseline profiles named in each 'source' (include-controls with-ids).",
             "LI-SaaS 'tailoring': the FedRAMP 'method' prop per control (ASSESS, ATTEST, CONDITIONAL, NSO, FED).",
             "'official_title' is the profile's metadata title; 'sckb kb validate --against DIR' uses it to",
-            "recognise the profile and reports every membership difference.",
+            "recognise the profile and reports every membership difference. 'profile' is where the publisher keeps",
+            "that profile (the import-profile of 'sckb export ssp').",
         ]
     )
     write(out / "controls" / "baselines.yaml", text + "baselines:\n" + "\n".join(parts) + "\n")
