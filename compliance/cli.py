@@ -1549,23 +1549,40 @@ def export_poam(obj: Ctx, fmt: str, assessment: str | None, out: Path, boundary:
 
 
 @export_group.command("ssp")
-@click.option("--design", "design_path", required=True, type=click.Path(path_type=Path), help="Template or IaC folder (as for 'design check').")
+@click.option(
+    "--design",
+    "design_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Template or IaC folder (as for 'design check').",
+)
 @click.option(
     "--scope",
     required=True,
-    help="The baseline whose official OSCAL profile the plan imports: fedramp-low|moderate|high|li-saas, nist-low|moderate|high|privacy.",
+    help="The baseline whose official OSCAL profile the plan imports (a KB baseline id, e.g. fedramp-moderate, nist-high).",
 )
-@click.option("--system", "system_name", metavar="NAME", help="A system stored with 'sckb system add' (its file needs an ssp: block).")
 @click.option(
-    "--system-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A system file, read directly (instead of --system)."
+    "--system", "system_name", metavar="NAME", help="A system stored with 'sckb system add' (its file needs an ssp: block)."
 )
-@click.option("--assessment", help="Link statements to this assessment's observations and take its statuses (id, prefix or 'latest').")
+@click.option(
+    "--system-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A system file, read directly (instead of --system).",
+)
+@click.option(
+    "--assessment", help="Link statements to this assessment's observations and take its statuses (id, prefix or 'latest')."
+)
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The SSP JSON file to write.")
 @click.option(
-    "--markdown", type=click.Path(dir_okay=False, path_type=Path), help="Also write the statements a person must write, as a checklist."
+    "--markdown",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the statements a person must write, as a checklist.",
 )
 @click.option(
-    "--classification", type=click.Path(path_type=Path), default=None, help="Data classification file (default: sckb.yaml beside the template)."
+    "--classification",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Data classification file (default: sckb.yaml beside the template).",
 )
 @click.option(
     "--schema-dir",
@@ -1626,9 +1643,19 @@ def export_ssp(
         write_ssp(result, out, markdown=markdown, schema_dir=schema_dir)
     counts = result.counts()
     if as_json:
-        return emit_json({"out": str(out), "markdown": str(markdown) if markdown else None, "controls": len(result.controls), **counts, "placeholders": len(result.placeholders)})
+        return emit_json(
+            {
+                "out": str(out),
+                "markdown": str(markdown) if markdown else None,
+                "controls": len(result.controls),
+                **counts,
+                "placeholders": len(result.placeholders),
+            }
+        )
     done = ", ".join(f"{n} {s}" for s, n in counts["status"].items() if n)
-    click.echo(f"wrote {out}: {len(result.controls)} controls ({done}); {len(result.placeholders)} placeholder(s) to write", err=True)
+    click.echo(
+        f"wrote {out}: {len(result.controls)} controls ({done}); {len(result.placeholders)} placeholder(s) to write", err=True
+    )
     if markdown is not None:
         click.echo(f"wrote {markdown} (the placeholders as a checklist)", err=True)
 

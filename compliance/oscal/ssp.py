@@ -25,7 +25,7 @@ design check judged for those mitigations.
 Implementation status of the control (in this order): a baseline tailoring that exempts it (``NSO``, ``FED`` in
 FedRAMP LI-SaaS) -> ``not-applicable``; ``provider`` -> ``implemented`` (inherited); the assessment's status when
 it has one other than not-assessed (satisfied -> ``implemented``, or ``alternative`` when an assessor's
-determination made it satisfied against the evidence; partially-satisfied -> ``partial``; not-satisfied ->
+determination made it satisfied where the evidence gave not-satisfied or partially-satisfied; partially-satisfied -> ``partial``; not-satisfied ->
 ``planned``; inherited -> ``implemented``); a control only EXAMINE/INTERVIEW evidence can show -> no status (a
 person states it); else the design check (met -> ``implemented``; unmet -> ``partial`` when a deciding mitigation
 is present, else ``planned``; unknown -> no status). An element's status: every verdict present ->
@@ -56,7 +56,7 @@ from typing import Any
 from compliance.assess.model import Assessment
 from compliance.design.check import MET, UNMET
 from compliance.design.model import Element
-from compliance.design.predicates import ABSENT, PRESENT
+from compliance.design.predicates import ABSENT, PRESENT, UNKNOWN
 from compliance.design.result import DesignResult, Verdict
 from compliance.errors import InputError, NotFoundError
 from compliance.evidence.system import Impact, SspInfo, System
@@ -76,7 +76,10 @@ STATES = ("implemented", "partial", "planned", "alternative", "not-applicable")
 NOT_STATED = "not-stated"
 #: Baseline tailoring values that exempt a control from the system (FedRAMP LI-SaaS: not a security objective of
 #: the offering; a federal agency's responsibility).
-EXEMPT_TAILORING = {"NSO": "not a security objective under the baseline's tailoring", "FED": "the federal agency's responsibility under the baseline's tailoring"}
+EXEMPT_TAILORING = {
+    "NSO": "not a security objective under the baseline's tailoring",
+    "FED": "the federal agency's responsibility under the baseline's tailoring",
+}
 #: Methods people provide evidence with: a control only these can show needs a person's statement.
 PEOPLE = frozenset({"EXAMINE", "INTERVIEW"})
 #: The system's status as a component's (component status has no ``under-major-modification``).
@@ -164,9 +167,10 @@ def _where(el: Element) -> str:
 class _Components:
     """The design's elements as SSP components: functions, data stores, APIs (routes grouped by their API)."""
 
-    def __init__(self, res: DesignResult, key: str) -> None:
+    def __init__(self, res: DesignResult, key: str, state: str) -> None:
         d = res.design
         self.key = key
+        self.state = state
         #: element id -> component uuid (routes map to their API's; roles to no component)
         self.of_element: dict[str, str] = {}
         self.docs: list[dict[str, Any]] = []
@@ -205,7 +209,7 @@ class _Components:
                 "title": title,
                 "description": desc,
                 "props": [prop("element-kind", kind or el.kind), prop("provider", el.provider), prop("source-file", el.file)],
-                "status": {"state": "operational"},
+                "status": {"state": self.state},
             }
         )
 
@@ -303,6 +307,16 @@ def _element_state(statuses: Iterable[str]) -> str | None:
     return None
 
 
+#: How a deciding mitigation's design status reads in a statement (before its guidance for the platform).
+_SEEN = {
+    PRESENT: "in place: the design shows it",
+    ABSENT: "planned: the design lacks it",
+    UNKNOWN: "the design leaves it open; intended",
+}
+
+#: Derived statuses an assessor's "satisfied" overrules: the evidence had an outcome and it was not enough.
+_AGAINST = frozenset({rules.NOT_SATISFIED, rules.PARTIAL})
+
 _ASSESSED = {
     rules.SATISFIED: "implemented",
     rules.PARTIAL: "partial",
@@ -328,7 +342,9 @@ def build_ssp(
     info = ssp_info(system, source)
     baseline = baseline_of(kb, scope)
     key = f"ssp:{system.name}"
-    comps = _Components(res, key)
+    status_state = info.status
+    comp_state = _COMPONENT_STATE.get(status_state, status_state)
+    comps = _Components(res, key, comp_state)
     providers = sorted({e.provider for e in res.design.elements.values() if e.provider in PLATFORMS}) or ["aws"]
     result = SspResult(document={})
     placeholders = result.placeholders
@@ -339,7 +355,9 @@ def build_ssp(
     responsible: dict[str, list[str]] = {}
     for c in info.contacts:
         pu = uid(f"{key}:party:{c.name}")
-        parties.setdefault(pu, _clean({"uuid": pu, "type": "person", "name": c.name, "email-addresses": [c.email] if c.email else []}))
+        parties.setdefault(
+            pu, _clean({"uuid": pu, "type": "person", "name": c.name, "email-addresses": [c.email] if c.email else []})
+        )
         roles[c.role] = c.role.replace("-", " ").capitalize()
         responsible.setdefault(c.role, []).append(pu)
     leveraged: dict[str, dict[str, Any]] = {}
@@ -348,7 +366,13 @@ def build_ssp(
         pu = uid(f"{key}:party:{la.party}")
         parties.setdefault(pu, {"uuid": pu, "type": "organization", "name": la.party})
         lu = uid(f"{key}:leveraged-authorization:{la.provider}:{la.title}")
-        doc = {"uuid": lu, "title": la.title, "party-uuid": pu, "date-authorized": la.date_authorized.isoformat(), "props": [prop("provider", la.provider)]}
+        doc = {
+            "uuid": lu,
+            "title": la.title,
+            "party-uuid": pu,
+            "date-authorized": la.date_authorized.isoformat(),
+            "props": [prop("provider", la.provider)],
+        }
         if la.link:
             doc["links"] = [{"href": la.link, "rel": "reference"}]
         lev_docs.append(doc)
@@ -361,7 +385,10 @@ def build_ssp(
         u = uid(f"{key}:component:platform:{p}")
         platform_uuid[p] = u
         lev = leveraged.get(p)
-        desc = f"{PLATFORMS[p]}, the managed FaaS platform the functions run on, with the provider's data centres, hosts and runtime."
+        desc = (
+            f"{PLATFORMS[p]}, the managed FaaS platform the functions run on, with the provider's data centres, hosts "
+            "and runtime."
+        )
         props = [prop("implementation-point", "external", ns=False)]
         if lev is not None:
             props.append(prop("leveraged-authorization-uuid", lev["uuid"], ns=False))
@@ -375,7 +402,8 @@ def build_ssp(
                     f"Leveraged authorization of {PLATFORMS[p]}",
                     "customer",
                     "the controls the provider implements are inherited from its authorization, which only you can name",
-                    f"add to the system file: ssp.leveraged_authorizations: - {{provider: {p}, title: ..., party: ..., date_authorized: YYYY-MM-DD}}",
+                    "add to the system file: ssp.leveraged_authorizations: "
+                    f"- {{provider: {p}, title: ..., party: ..., date_authorized: YYYY-MM-DD}}",
                 )
             )
         platform_docs.append(
@@ -385,7 +413,7 @@ def build_ssp(
                 "title": PLATFORMS[p],
                 "description": desc,
                 "props": props,
-                "status": {"state": "operational"},
+                "status": {"state": comp_state},
             }
         )
     this_uuid = uid(f"{key}:component:this-system")
@@ -408,7 +436,9 @@ def build_ssp(
     access: dict[str, list[tuple[str, str, list[str]]]] = {}
     for src, dst, kind, attrs in res.design.links:
         if kind == "can-access" and dst in res.design.elements:
-            access.setdefault(src, []).append((str(attrs.get("level", "access")), res.design.elements[dst].name, list(attrs.get("actions", []))))
+            access.setdefault(src, []).append(
+                (str(attrs.get("level", "access")), res.design.elements[dst].name, list(attrs.get("actions", [])))
+            )
     for role in sorted(res.design.of_kind("role"), key=lambda e: e.id):
         roles.setdefault(EXECUTION_ROLE, "Function execution role")
         fns = sorted(comps.labels[u] for u in set(comps.role_functions.get(role.id, [])))
@@ -439,7 +469,13 @@ def build_ssp(
             }
         )
         placeholders.append(
-            Placeholder("system", "Users of the system", "customer", "neither the system file nor the design names users", "add ssp.users: - {title: ..., role: ..., privileges: [...]}")
+            Placeholder(
+                "system",
+                "Users of the system",
+                "customer",
+                "neither the system file nor the design names users",
+                "add ssp.users: - {title: ..., role: ..., privileges: [...]}",
+            )
         )
 
     # diagram and descriptions
@@ -481,11 +517,25 @@ def build_ssp(
         verdicts_by_mit.setdefault(v.mitigation, []).append(v)
     obs = control_observations(assessment) if assessment is not None else {}
     ar_res = uid(f"{key}:resource:assessment-results") if assessment is not None else None
-    ctx = _Ctx(kb, key, baseline, res, idx, mits, verdicts_by_mit, comps, assessment, obs, providers, platform_uuid, leveraged, this_uuid, result)
+    ctx = _Ctx(
+        kb,
+        key,
+        baseline,
+        res,
+        idx,
+        mits,
+        verdicts_by_mit,
+        comps,
+        assessment,
+        obs,
+        providers,
+        platform_uuid,
+        leveraged,
+        this_uuid,
+        result,
+    )
     requirements = [_requirement(ctx, cid, scopes) for cid, scopes in scope.controls.items()]
 
-    status_state = info.status
-    comp_state = _COMPONENT_STATE.get(status_state, status_state)
     this_system = {
         "uuid": this_uuid,
         "type": "this-system",
@@ -493,8 +543,6 @@ def build_ssp(
         "description": system.description,
         "status": {"state": comp_state},
     }
-    for c in comps.docs:
-        c["status"] = {"state": comp_state}
     resources: list[dict[str, Any]] = [
         {
             "uuid": diagram_res,
@@ -522,7 +570,8 @@ def build_ssp(
         )
     si = info
     impacts = {
-        o: max((getattr(t, o) for t in si.information_types), key=_LEVELS.index) for o in ("confidentiality", "integrity", "availability")
+        o: max((getattr(t, o) for t in si.information_types), key=_LEVELS.index)
+        for o in ("confidentiality", "integrity", "availability")
     }
     metadata = _clean(
         {
@@ -537,12 +586,14 @@ def build_ssp(
             "responsible-parties": [{"role-id": r, "party-uuids": sorted(set(ps))} for r, ps in sorted(responsible.items())],
         }
     )
-    ssp = {
+    ssp: dict[str, Any] = {
         "uuid": uid(f"{key}:document"),
         "metadata": metadata,
         "import-profile": {"href": baseline.profile, "remarks": f"{baseline.title}: the official profile its publisher keeps."},
         "system-characteristics": {
-            "system-ids": [{"id": si.id}] if si.id else [{"identifier-type": "https://ietf.org/rfc/rfc4122", "id": uid(f"system:{system.name}")}],
+            "system-ids": [{"id": si.id}]
+            if si.id
+            else [{"identifier-type": "https://ietf.org/rfc/rfc4122", "id": uid(f"system:{system.name}")}],
             "system-name": system.name,
             "description": system.description,
             "security-sensitivity-level": f"fips-199-{si.sensitivity}",
@@ -564,7 +615,8 @@ def build_ssp(
             "status": {"state": status_state},
             "authorization-boundary": {"description": boundary_text, "diagrams": [diagram("boundary", "Authorization boundary")]},
             "data-flow": {"description": flow_text, "diagrams": [diagram("data-flow", "Data flow")]},
-            "responsible-parties": [{"role-id": r, "party-uuids": sorted(set(ps))} for r, ps in sorted(responsible.items())] or None,
+            "responsible-parties": [{"role-id": r, "party-uuids": sorted(set(ps))} for r, ps in sorted(responsible.items())]
+            or None,
         },
         "system-implementation": _clean(
             {
@@ -633,7 +685,7 @@ def _requirement(ctx: _Ctx, cid: str, scopes: list[str]) -> dict[str, Any]:
     elif ctl is not None and ctl.status in _ASSESSED:
         state = _ASSESSED[ctl.status]
         remark = f"Assessment {a.id if a else ''}: {ctl.status} ({ctl.reason})."
-        if ctl.status == rules.SATISFIED and ctl.determination is not None and ctl.derived_status != rules.SATISFIED:
+        if ctl.status == rules.SATISFIED and ctl.determination is not None and ctl.derived_status in _AGAINST:
             state = "alternative"
             remark = (
                 f"Determined satisfied by {ctl.determination.by} although the evidence alone gives "
@@ -674,7 +726,11 @@ def _requirement(ctx: _Ctx, cid: str, scopes: list[str]) -> dict[str, Any]:
                 if party == "provider"
                 else f"{PLATFORMS[providers[0]]} implements the provider's part; the system implements the rest"
             )
-            + (f" through the leveraged authorization {lev['title']}." if lev else " (the platform's authorization is not stated yet)."),
+            + (
+                f" through the leveraged authorization {lev['title']}."
+                if lev
+                else " (the platform's authorization is not stated yet)."
+            ),
             "props": [prop("responsibility", party)],
             "inherited": [inherited],
         }
@@ -696,7 +752,8 @@ def _requirement(ctx: _Ctx, cid: str, scopes: list[str]) -> dict[str, Any]:
 
     if party != "provider":
         links = [
-            {"href": f"{AR_FILE}#{u}", "rel": "evidence", "text": "observation in the assessment results"} for u in obs.get(cid, [])
+            {"href": f"{AR_FILE}#{u}", "rel": "evidence", "text": "observation in the assessment results"}
+            for u in obs.get(cid, [])
         ]
         placeholder_reason = (
             "only documents and people can show it (a policy, procedure, plan, training or agreement)"
@@ -706,16 +763,25 @@ def _requirement(ctx: _Ctx, cid: str, scopes: list[str]) -> dict[str, Any]:
             else None
         )
         if placeholder_reason is not None:
-            desc = f"{PLACEHOLDER} {cid} {title}: describe how the organisation meets it, who owns it and how often it is reviewed."
-            result.placeholders.append(
-                Placeholder(cid, title, party, placeholder_reason, "the implementation statement, its owner and review cycle")
+            write = (
+                "name the document or practice that meets it, who owns it and how often it is reviewed"
+                if people_only
+                else "describe the mechanism that meets it and where it is configured"
             )
+            related = sorted({m for m, _rel in idx.control_mitigations.get(cid, []) if m in mits and m not in deciding})
+            hint = f" Related sckb mitigations (they inform, they do not decide): {', '.join(related)}." if related else ""
+            desc = f"{PLACEHOLDER} {cid} {title}: {write}.{hint}"
+            result.placeholders.append(Placeholder(cid, title, party, placeholder_reason, write))
         else:
             parts = []
             for m in deciding:
                 mit = mits[m]
                 seen = res.mitigations.get(m)
-                how = {PRESENT: "shown by the design", ABSENT: "missing in the design"}.get(seen or "", "not visible in the design" if seen is None else "left open by the design")
+                how = (
+                    _SEEN.get(seen or "", "the design cannot show it; intended")
+                    if seen is not None
+                    else "the design cannot show it; intended"
+                )
                 guidance = " ".join(getattr(mit.guidance, p) for p in providers)
                 parts.append(f"{mit.title} ({how}): {guidance}")
             desc = "\n\n".join(parts) if parts else f"{title}: not applicable under the baseline's tailoring."
