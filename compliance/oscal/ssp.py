@@ -23,12 +23,12 @@ an ``inherited`` entry (the provider statement the KB cites); ``shared`` -> the 
 design check judged for those mitigations.
 
 Implementation status of the control (in this order): a baseline tailoring that exempts it (``NSO``, ``FED`` in
-FedRAMP LI-SaaS) -> ``not-applicable``; ``provider`` -> ``implemented`` (inherited); the assessment's status when
-it has one other than not-assessed (satisfied -> ``implemented``, or ``alternative`` when an assessor's
-determination made it satisfied where the evidence gave not-satisfied or partially-satisfied; partially-satisfied -> ``partial``; not-satisfied ->
-``planned``; inherited -> ``implemented``); a control only EXAMINE/INTERVIEW evidence can show -> no status (a
-person states it); else the design check (met -> ``implemented``; unmet -> ``partial`` when a deciding mitigation
-is present, else ``planned``; unknown -> no status). An element's status: every verdict present ->
+FedRAMP LI-SaaS) -> ``not-applicable``; ``provider`` -> ``implemented`` (inherited); the assessment's status when it
+has one other than not-assessed (satisfied -> ``implemented``, or ``alternative`` when an assessor's determination
+made it satisfied where the evidence gave not-satisfied or partially-satisfied; partially-satisfied -> ``partial``;
+not-satisfied -> ``planned``; inherited -> ``implemented``); a control only EXAMINE/INTERVIEW evidence can show ->
+no status (a person states it); else the design check (met -> ``implemented``; unmet -> ``partial`` when a deciding
+mitigation is present, else ``planned``; unknown -> no status). An element's status: every verdict present ->
 ``implemented``; an absent one -> ``partial`` if another is present, else ``planned``; otherwise no status.
 
 Placeholders: where only a person can write the statement (policies, procedures, plans, training, agreements: the
