@@ -1574,6 +1574,12 @@ def export_poam(obj: Ctx, fmt: str, assessment: str | None, out: Path, boundary:
 )
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The SSP JSON file to write.")
 @click.option(
+    "--results-href",
+    default="assessment-results.json",
+    show_default=True,
+    help="Where 'export oscal' wrote the assessment results, relative to --out (the evidence links point there).",
+)
+@click.option(
     "--markdown",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the statements a person must write, as a checklist.",
@@ -1599,6 +1605,7 @@ def export_ssp(
     system_file: Path | None,
     assessment: str | None,
     out: Path,
+    results_href: str,
     markdown: Path | None,
     classification: Path | None,
     schema_dir: Path | None,
@@ -1639,7 +1646,7 @@ def export_ssp(
             a = load_assessment(store, _resolve_for_system(obj, assessment, system_name))
     with Console(stderr=True).status("reading the design and writing the plan…"):
         res = run_check(kb, design_path, scope, today=obj.now().date(), classification=classification)
-        result = build_ssp(kb, res, sc, system, source=source, now=iso(obj.now()), assessment=a)
+        result = build_ssp(kb, res, sc, system, source=source, now=iso(obj.now()), assessment=a, ar_href=results_href)
         write_ssp(result, out, markdown=markdown, schema_dir=schema_dir)
     counts = result.counts()
     if as_json:

@@ -270,6 +270,10 @@ def test_same_inputs_give_the_same_bytes(demo: Path, tmp_path: Path) -> None:
     assert (
         (tmp_path / "one.json").read_bytes() == (tmp_path / "two.json").read_bytes() == (demo / "out" / "ssp.json").read_bytes()
     )
+    moved = sckb(r, demo / "ws", *args, "--out", str(tmp_path / "m.json"), "--results-href", "oscal/assessment-results.json")
+    hrefs = [ln["href"] for req in ssp_of(tmp_path / "m.json")["control-implementation"]["implemented-requirements"]
+             for bc in req["by-components"] for ln in bc.get("links", [])]  # fmt: skip
+    assert moved.exit_code == 0 and hrefs and all(h.startswith("oscal/assessment-results.json#") for h in hrefs)
     summary = json.loads(two.stdout)
     assert summary["controls"] == sum(summary["status"].values()) == sum(summary["responsibility"].values())
 

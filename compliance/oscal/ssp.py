@@ -337,8 +337,10 @@ def build_ssp(
     source: str,
     now: str,
     assessment: Assessment | None = None,
+    ar_href: str = AR_FILE,
 ) -> SspResult:
-    """The SSP of ``system`` for the controls of ``scope`` (see the module docstring for every rule)."""
+    """The SSP of ``system`` for the controls of ``scope`` (see the module docstring for every rule). ``ar_href``
+    is where the assessment results written by ``sckb export oscal`` are, relative to the plan."""
     info = ssp_info(system, source)
     baseline = baseline_of(kb, scope)
     key = f"ssp:{system.name}"
@@ -533,6 +535,7 @@ def build_ssp(
         leveraged,
         this_uuid,
         result,
+        ar_href,
     )
     requirements = [_requirement(ctx, cid, scopes) for cid, scopes in scope.controls.items()]
 
@@ -565,7 +568,7 @@ def build_ssp(
                 "title": f"Assessment results {assessment.id}",
                 "description": "The assessment results ('sckb export oscal') whose observations the statements link to.",
                 "props": [prop("assessment-id", assessment.id)],
-                "rlinks": [{"href": AR_FILE}],
+                "rlinks": [{"href": ar_href}],
             }
         )
     si = info
@@ -658,6 +661,7 @@ class _Ctx:
     leveraged: dict[str, dict[str, Any]]
     this_uuid: str
     result: SspResult
+    ar_href: str
 
 
 def _requirement(ctx: _Ctx, cid: str, scopes: list[str]) -> dict[str, Any]:
@@ -752,7 +756,7 @@ def _requirement(ctx: _Ctx, cid: str, scopes: list[str]) -> dict[str, Any]:
 
     if party != "provider":
         links = [
-            {"href": f"{AR_FILE}#{u}", "rel": "evidence", "text": "observation in the assessment results"}
+            {"href": f"{ctx.ar_href}#{u}", "rel": "evidence", "text": "observation in the assessment results"}
             for u in obs.get(cid, [])
         ]
         placeholder_reason = (
