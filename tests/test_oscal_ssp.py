@@ -429,3 +429,24 @@ def test_every_iac_project_gives_a_valid_plan(
     titles = {c.title for c in plan.system_implementation.components}
     assert {f"Function {f.name}" for f in functions} <= titles
     assert len(plan.control_implementation.implemented_requirements) == len(resolve(kb, ["fedramp-moderate"]).controls)
+
+
+def test_tailoring_exemptions_and_a_given_profile(tmp_path: Path, kb: kbmod.KB, minimal_system: System) -> None:
+    from compliance.oscal.ssp import ImportedProfile, baseline_profile
+
+    res = run_check(kb, EXAMPLE / "template.yaml", "fedramp-li-saas", today=date(2026, 12, 1))
+    scope = resolve(kb, ["fedramp-li-saas"])
+    official = baseline_profile(kb, scope)
+    exempt = sorted(c for c, t in official.tailoring.items() if t and set(t) <= {"NSO", "FED"})
+    assert "AC-8" in exempt  # [FED] in the LI-SaaS profile
+    result = build_ssp(kb, res, scope, minimal_system, source="s.yaml", now=NOW + "T00:00:00Z")
+    for cid in exempt:
+        assert result.controls[cid][0] == "not-applicable", cid
+    mixed = next(c for c, t in official.tailoring.items() if "NSO" in t and not set(t) <= {"NSO", "FED"})
+    assert result.controls[mixed][0] != "not-applicable"
+    # a profile given by the caller (the seam for tailored profiles) replaces the official one
+    mine = ImportedProfile("profiles/ours/profile.json", "Our tailored LI-SaaS")
+    doc = build_ssp(kb, res, scope, minimal_system, source="s.yaml", now=NOW + "T00:00:00Z", profile=mine).document
+    assert doc["system-security-plan"]["import-profile"]["href"] == "profiles/ours/profile.json"
+    assert all(s != "not-applicable" for s, _ in build_ssp(
+        kb, res, scope, minimal_system, source="s.yaml", now=NOW + "T00:00:00Z", profile=mine).controls.values())  # fmt: skip

@@ -15,6 +15,10 @@ NAME`` counts only the findings inside it::
       resources: ["AWS::*.Patient*", "arn:aws:lambda:*:function:phi-*"]   # globs over resource ids and functions
       tags: ["app=phi-*"]              # key=value patterns
 
+An optional ``ssp:`` block (:class:`SspInfo`) holds what only the owner can state in a system security plan
+(sensitivity, SP 800-60 information types, the platform's authorization, contacts, users); ``sckb export ssp``
+reads it and names the field to write when one is missing.
+
 Membership (:meth:`Boundary.verdict`): a finding is **inside** when
 
 1. nothing it names contradicts the boundary: a provider (``aws``, ``gcp``, ``azure``; stated by the finding,

@@ -120,13 +120,23 @@ class SspResult:
         }
 
 
-def baseline_of(kb: KB, scope: Scope) -> Baseline:
-    """The one baseline of the scope with an official OSCAL profile (the SSP imports exactly one profile)."""
-    found = []
+@dataclass(frozen=True, slots=True)
+class ImportedProfile:
+    """The profile an SSP imports: where it is, what to call it, and its per-control tailoring values."""
+
+    href: str
+    title: str
+    tailoring: dict[str, list[str]] = field(default_factory=dict)
+
+
+def baseline_profile(kb: KB, scope: Scope) -> ImportedProfile:
+    """The official OSCAL profile of the scope's one baseline that has one (an SSP imports exactly one profile)."""
+    found: list[ImportedProfile] = []
     for name in scope.names:
         entry = kb.nodes.get(name)
-        if entry is not None and entry.kind is NodeKind.BASELINE and isinstance(entry.record, Baseline) and entry.record.profile:
-            found.append(entry.record)
+        rec = entry.record if entry is not None else None
+        if isinstance(rec, Baseline) and rec.profile:
+            found.append(ImportedProfile(rec.profile, rec.title, dict(rec.tailoring)))
     if len(found) != 1:
         usable = sorted(
             n.id for n in kb.of_kind(NodeKind.BASELINE) if isinstance(n.record, Baseline) and n.record.profile is not None
@@ -338,11 +348,13 @@ def build_ssp(
     now: str,
     assessment: Assessment | None = None,
     ar_href: str = AR_FILE,
+    profile: ImportedProfile | None = None,
 ) -> SspResult:
     """The SSP of ``system`` for the controls of ``scope`` (see the module docstring for every rule). ``ar_href``
-    is where the assessment results written by ``sckb export oscal`` are, relative to the plan."""
+    is where the assessment results written by ``sckb export oscal`` are, relative to the plan. ``profile``: the
+    profile to import when it is not the official one of the scope's baseline (:func:`baseline_profile`)."""
     info = ssp_info(system, source)
-    baseline = baseline_of(kb, scope)
+    baseline = profile or baseline_profile(kb, scope)
     key = f"ssp:{system.name}"
     status_state = info.status
     comp_state = _COMPONENT_STATE.get(status_state, status_state)
@@ -592,7 +604,7 @@ def build_ssp(
     ssp: dict[str, Any] = {
         "uuid": uid(f"{key}:document"),
         "metadata": metadata,
-        "import-profile": {"href": baseline.profile, "remarks": f"{baseline.title}: the official profile its publisher keeps."},
+        "import-profile": {"href": baseline.href, "remarks": f"{baseline.title}."},
         "system-characteristics": {
             "system-ids": [{"id": si.id}]
             if si.id
@@ -648,7 +660,7 @@ class _Ctx:
 
     kb: KB
     key: str
-    baseline: Baseline
+    baseline: ImportedProfile
     res: DesignResult
     idx: KBIndex
     mits: dict[str, Mitigation]
@@ -895,4 +907,14 @@ def write_ssp(result: SspResult, out: Path, *, markdown: Path | None = None, sch
     return written
 
 
-__all__ = ["NS", "PLACEHOLDER", "Placeholder", "SspResult", "baseline_of", "build_ssp", "placeholders_markdown", "write_ssp"]
+__all__ = [
+    "NS",
+    "PLACEHOLDER",
+    "ImportedProfile",
+    "Placeholder",
+    "SspResult",
+    "baseline_profile",
+    "build_ssp",
+    "placeholders_markdown",
+    "write_ssp",
+]
