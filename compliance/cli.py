@@ -1715,6 +1715,12 @@ def report_group() -> None:
     help="Archival PDF/A-3b (allows the attachments) or accessible, tagged PDF/UA-1.",
 )
 @click.option("--attach", is_flag=True, help="Embed the OSCAL assessment results JSON and a CSV of every failing finding.")
+@click.option(
+    "--ssp",
+    "ssp_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A system security plan from 'export ssp': summarise its controls by implementation status and responsibility.",
+)
 @_system_option("Report the latest assessment of this system (an --assessment of another system is refused).")
 @json_option
 @click.pass_obj
@@ -1729,6 +1735,7 @@ def report_pdf(
     logo: Path | None,
     pdf_variant: str | None,
     attach: bool,
+    ssp_file: Path | None,
     as_json: bool,
 ) -> None:
     """Write the auditor's PDF report of a stored assessment: cover, contents, executive summary with
@@ -1754,7 +1761,15 @@ def report_pdf(
         with con.status("rendering the PDF report", spinner="dots") if sys.stderr.isatty() else _null():
             atts = _report_attachments if attach else None
             res = make(
-                kb, store, out=out, now=obj.now(), assessment=assessment, options=opts, variant=pdf_variant, attachments=atts
+                kb,
+                store,
+                out=out,
+                now=obj.now(),
+                assessment=assessment,
+                options=opts,
+                variant=pdf_variant,
+                attachments=atts,
+                ssp=ssp_file,
             )
     info = {
         "out": str(res.out),

@@ -26,6 +26,7 @@ from compliance.kb.core import oscal_id
 from compliance.kb.model import Baseline
 from compliance.kb.scope import resolve
 from compliance.oscal import Validators, errors
+from compliance.oscal.build import NS
 from compliance.oscal.ssp import PLACEHOLDER, build_ssp
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -450,3 +451,31 @@ def test_tailoring_exemptions_and_a_given_profile(tmp_path: Path, kb: kbmod.KB, 
     assert doc["system-security-plan"]["import-profile"]["href"] == "profiles/ours/profile.json"
     assert all(s != "not-applicable" for s, _ in build_ssp(
         kb, res, scope, minimal_system, source="s.yaml", now=NOW + "T00:00:00Z", profile=mine).controls.values())  # fmt: skip
+
+
+def test_the_pdf_report_summarises_a_given_plan(demo: Path, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    from compliance.report import ssp_summary
+
+    plan = demo / "out" / "ssp.json"
+    summary = ssp_summary(plan)
+    ssp = ssp_of(plan)
+    reqs = ssp["control-implementation"]["implemented-requirements"]
+    assert summary.controls == len(reqs) == sum(total for _, _, total in summary.rows)
+    assert summary.parties == ["provider", "shared", "customer"]
+    implemented = next(cells for status, cells, _ in summary.rows if status == "implemented")
+    provider = sum(1 for r in reqs if {"name": "responsibility", "ns": NS, "value": "provider"} in r["props"])
+    assert implemented[0] == provider  # every provider control is implemented (inherited)
+    assert summary.placeholders == (demo / "todo.md").read_text().count("- [ ] ")
+    res = sckb(
+        CliRunner(), demo / "ws", "report", "pdf", "--system", "phi-app", "--ssp", str(plan), "--out", str(tmp_path / "r.pdf")
+    )
+    assert res.exit_code == 0, res.output
+    text = " ".join(p.extract_text() for p in PdfReader(tmp_path / "r.pdf").pages[:8])
+    assert "System security plan" in text and f"{summary.placeholders} statements in the plan are placeholders" in text
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"catalog": {}}')
+    res = sckb(CliRunner(), demo / "ws", "report", "pdf", "--ssp", str(bad), "--out", str(tmp_path / "x.pdf"))
+    assert res.exit_code == 3 and "not an OSCAL system security plan" in res.output
+    assert not (tmp_path / "x.pdf").exists()

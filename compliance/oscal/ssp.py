@@ -594,7 +594,7 @@ def build_ssp(
             "last-modified": now,
             "version": now[:10],
             "oscal-version": OSCAL_VERSION,
-            "props": [prop("scope", " ".join(scope.names)), prop("design", res.path)]
+            "props": [prop("scope", " ".join(scope.names)), prop("design", res.path), prop("placeholders", len(placeholders))]
             + ([prop("assessment-id", assessment.id)] if assessment is not None else []),
             "roles": [{"id": r, "title": t} for r, t in sorted(roles.items())],
             "parties": [parties[p] for p in sorted(parties)],
@@ -840,7 +840,9 @@ def _requirement(ctx: _Ctx, cid: str, scopes: list[str]) -> dict[str, Any]:
     return {
         "uuid": uid(f"{rk}:requirement"),
         "control-id": oscal_id(cid),
-        "props": [prop("responsibility", party)] + [prop("scope", s) for s in scopes],
+        # the control's status and responsibility, in one place for readers of the plan (the PDF report's summary)
+        "props": [prop("responsibility", party), prop("implementation-status", state or NOT_STATED)]
+        + [prop("scope", s) for s in scopes],
         "by-components": by_components,
     }
 

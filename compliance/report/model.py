@@ -265,6 +265,21 @@ class EvidenceRow:
     findings: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class SspSummary:
+    """A system security plan given with the report (``report pdf --ssp``): its controls by implementation status
+    (rows) and responsibility (columns), read from the plan's own props."""
+
+    file: str
+    system: str
+    profile: str
+    #: (status, controls per party in :attr:`parties` order, total)
+    rows: list[tuple[str, list[int], int]]
+    parties: list[str]
+    placeholders: int
+    controls: int
+
+
 @dataclass(slots=True)
 class Report:
     meta: Meta
@@ -288,3 +303,5 @@ class Report:
     limits: dict[str, int] = field(default_factory=dict)  # the per-section caps used
     #: every assessor's determination the assessment applied: controls in report order, then framework items
     determinations: list[DeterminationRow] = field(default_factory=list)
+    #: the system security plan given with ``--ssp`` (None: none given)
+    ssp: SspSummary | None = None
