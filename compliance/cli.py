@@ -1611,7 +1611,7 @@ def export_ssp(
     schema_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """Write an OSCAL 1.1.3 system security plan for the design PATH under one baseline.
+    """Write an OSCAL 1.1.3 system security plan for the design at --design under one baseline (--scope).
 
     Placeholders mark what only a person can write (policies, procedures, training); --markdown lists them.
     Same inputs and --now -> byte-identical file. Exit codes: 0 written; 1 the plan failed the schema check (nothing

@@ -151,7 +151,8 @@ def ssp_info(system: System, source: str) -> SspInfo:
     if system.ssp is None:
         raise InputError(
             "ssp: missing: add an 'ssp:' block with sensitivity (low|moderate|high) and information_types "
-            "(title, id, confidentiality, integrity, availability); 'sckb system schema' lists every field",
+            "(title, id, confidentiality, integrity, availability); 'sckb system schema' lists every field "
+            "(a stored system takes the change with 'sckb system add --replace')",
             path=source,
         )
     if not system.description.strip():
