@@ -1778,6 +1778,125 @@ def export_poam(obj: Ctx, fmt: str, assessment: str | None, out: Path, boundary:
     click.echo(f"wrote {out} ({len(a.poam)} open POA&M item(s), format {fmt})", err=True)
 
 
+@export_group.command("ssp")
+@click.option(
+    "--design",
+    "design_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Template or IaC folder (as for 'design check').",
+)
+@click.option(
+    "--scope",
+    required=True,
+    help="The baseline whose official OSCAL profile the plan imports (a KB baseline id, e.g. fedramp-moderate, nist-high).",
+)
+@click.option(
+    "--system", "system_name", metavar="NAME", help="A system stored with 'sckb system add' (its file needs an ssp: block)."
+)
+@click.option(
+    "--system-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A system file, read directly (instead of --system).",
+)
+@click.option(
+    "--assessment", help="Link statements to this assessment's observations and take its statuses (id, prefix or 'latest')."
+)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The SSP JSON file to write.")
+@click.option(
+    "--results-href",
+    default="assessment-results.json",
+    show_default=True,
+    help="Where 'export oscal' wrote the assessment results, relative to --out (the evidence links point there).",
+)
+@click.option(
+    "--markdown",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the statements a person must write, as a checklist.",
+)
+@click.option(
+    "--classification",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Data classification file (default: sckb.yaml beside the template).",
+)
+@click.option(
+    "--schema-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of the NIST OSCAL 1.1.3 JSON schemas: validate the plan before writing (needs jsonschema-rs).",
+)
+@json_option
+@click.pass_obj
+def export_ssp(
+    obj: Ctx,
+    design_path: Path,
+    scope: str,
+    system_name: str | None,
+    system_file: Path | None,
+    assessment: str | None,
+    out: Path,
+    results_href: str,
+    markdown: Path | None,
+    classification: Path | None,
+    schema_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Write an OSCAL 1.1.3 system security plan for the design at --design under one baseline (--scope).
+
+    Placeholders mark what only a person can write (policies, procedures, training); --markdown lists them.
+    Same inputs and --now -> byte-identical file. Exit codes: 0 written; 1 the plan failed the schema check (nothing
+    written); 2 neither or both of --system and --system-file; 3 a bad design or system file (the field to write is
+    named); 4 unknown scope, system or assessment; 5 store error."""
+    from rich.console import Console
+
+    from compliance.design.check import run_check
+    from compliance.evidence.system import load_system
+    from compliance.kb.scope import resolve
+    from compliance.oscal.ssp import build_ssp, write_ssp
+    from compliance.vocab import iso
+
+    if (system_name is None) == (system_file is None):
+        raise click.UsageError("give one of --system NAME or --system-file FILE")
+    kb = obj.kb()
+    sc = resolve(kb, [scope])
+    a = None
+    if system_file is not None:
+        system, source = load_system(system_file), str(system_file)
+    else:
+        from compliance.evidence.store import Store
+        from compliance.evidence.system import System
+
+        with Store.open(obj.workspace, read_only=True) as store:
+            row = store.system(str(system_name))
+        system, source = System.from_json(row.data), row.source
+    if assessment is not None:
+        from compliance.assess import load_assessment
+
+        with _open_store(obj) as store:
+            a = load_assessment(store, _resolve_for_system(obj, assessment, system_name))
+    with Console(stderr=True).status("reading the design and writing the plan…"):
+        res = run_check(kb, design_path, scope, today=obj.now().date(), classification=classification)
+        result = build_ssp(kb, res, sc, system, source=source, now=iso(obj.now()), assessment=a, ar_href=results_href)
+        write_ssp(result, out, markdown=markdown, schema_dir=schema_dir)
+    counts = result.counts()
+    if as_json:
+        return emit_json(
+            {
+                "out": str(out),
+                "markdown": str(markdown) if markdown else None,
+                "controls": len(result.controls),
+                **counts,
+                "placeholders": len(result.placeholders),
+            }
+        )
+    done = ", ".join(f"{n} {s}" for s, n in counts["status"].items() if n)
+    click.echo(
+        f"wrote {out}: {len(result.controls)} controls ({done}); {len(result.placeholders)} placeholder(s) to write", err=True
+    )
+    if markdown is not None:
+        click.echo(f"wrote {markdown} (the placeholders as a checklist)", err=True)
+
+
 @main.group("catalog")
 def catalog_group() -> None:
     """Control statements from the official SP 800-53 OSCAL catalog."""
@@ -1826,6 +1945,12 @@ def report_group() -> None:
     help="Archival PDF/A-3b (allows the attachments) or accessible, tagged PDF/UA-1.",
 )
 @click.option("--attach", is_flag=True, help="Embed the OSCAL assessment results JSON and a CSV of every failing finding.")
+@click.option(
+    "--ssp",
+    "ssp_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A system security plan from 'export ssp': summarise its controls by implementation status and responsibility.",
+)
 @_system_option("Report the latest assessment of this system (an --assessment of another system is refused).")
 @json_option
 @click.pass_obj
@@ -1840,6 +1965,7 @@ def report_pdf(
     logo: Path | None,
     pdf_variant: str | None,
     attach: bool,
+    ssp_file: Path | None,
     as_json: bool,
 ) -> None:
     """Write the auditor's PDF report of a stored assessment: cover, contents, executive summary with
@@ -1865,7 +1991,15 @@ def report_pdf(
         with con.status("rendering the PDF report", spinner="dots") if sys.stderr.isatty() else _null():
             atts = _report_attachments if attach else None
             res = make(
-                kb, store, out=out, now=obj.now(), assessment=assessment, options=opts, variant=pdf_variant, attachments=atts
+                kb,
+                store,
+                out=out,
+                now=obj.now(),
+                assessment=assessment,
+                options=opts,
+                variant=pdf_variant,
+                attachments=atts,
+                ssp=ssp_file,
             )
     info = {
         "out": str(res.out),

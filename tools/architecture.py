@@ -39,7 +39,11 @@ STAGES = (
     Stage("evidence", "scanner output → normalised findings in the workspace store (the one owner of SQL)", ("kb",)),
     Stage("design", "SAM/CloudFormation, Serverless, Terraform, ARM → design predicates, controls met", ("kb", "evidence")),
     Stage("assess", "findings through the graph → control status, POA&M items", ("kb", "evidence")),
-    Stage("oscal", "assessment → OSCAL 1.1.3; KB links → OSCAL 1.2 mappings", ("kb", "evidence", "design", "assess")),
+    Stage(
+        "oscal",
+        "assessment, design → OSCAL 1.1.3 (AP, AR, POA&M, SSP); KB links → OSCAL 1.2 mappings",
+        ("kb", "evidence", "design", "assess"),
+    ),
     Stage("report", "assessment → the auditor's PDF (WeasyPrint)", ("kb", "evidence", "design", "assess")),
     Stage("site", "KB (and an assessment) → the guidance site (MkDocs)", ("kb", "evidence", "design", "assess")),
     Stage("cli", "the `sckb` command: maps exceptions to exit codes, prints", ("*",)),

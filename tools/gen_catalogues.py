@@ -230,6 +230,9 @@ NIST_PROFILE = (
     "usnistgov/oscal-content v1.3.0, nist.gov/SP800-53/rev5/json/NIST_SP-800-53_rev5_{}-baseline_profile.json (5.1.1+u4)"
 )
 FEDRAMP_PROFILE = "GSA/fedramp-automation, dist/content/rev5/baselines/json/FedRAMP_rev5_{}-baseline_profile.json (2024-09-24)"
+#: where the publishers keep those profiles (the repositories and folders above, on their default branches)
+NIST_PROFILE_HREF = "https://raw.githubusercontent.com/usnistgov/oscal-content/main/nist.gov/SP800-53/rev5/json/NIST_SP-800-53_rev5_{}-baseline_profile.json"
+FEDRAMP_PROFILE_HREF = "https://raw.githubusercontent.com/GSA/fedramp-automation/master/dist/content/rev5/baselines/json/FedRAMP_rev5_{}-baseline_profile.json"
 
 #: (our id, title, framework, CSV column, official profile title, source file level)
 BASELINES = [
@@ -284,11 +287,13 @@ def gen_baselines(rows: list[dict[str, str]], out: Path) -> None:
     for bid, title, framework, col, official, level in BASELINES:
         members = [r["control_id"] for r in rows if r[col] == "x"]
         src = (NIST_PROFILE if framework.startswith("nist") else FEDRAMP_PROFILE).format(level)
+        href = (NIST_PROFILE_HREF if framework.startswith("nist") else FEDRAMP_PROFILE_HREF).format(level)
         rec: dict[str, Any] = {
             "id": bid,
             "title": title,
             "framework": framework,
             "official_title": official,
+            "profile": href,
             "source": src,
             "members": members,
         }
@@ -302,7 +307,8 @@ def gen_baselines(rows: list[dict[str, str]], out: Path) -> None:
             "Membership: the official OSCAL baseline profiles named in each 'source' (include-controls with-ids).",
             "LI-SaaS 'tailoring': the FedRAMP 'method' prop per control (ASSESS, ATTEST, CONDITIONAL, NSO, FED).",
             "'official_title' is the profile's metadata title; 'sckb kb validate --against DIR' uses it to",
-            "recognise the profile and reports every membership difference.",
+            "recognise the profile and reports every membership difference. 'profile' is where the publisher keeps",
+            "that profile (the import-profile of 'sckb export ssp').",
         ]
     )
     write(out / "controls" / "baselines.yaml", text + "baselines:\n" + "\n".join(parts) + "\n")
@@ -779,7 +785,9 @@ CONTROL_PARTY: dict[str, tuple[str, ...]] = {
     "AC-14": ("customer", "Which function endpoints may be called without identification is the customer's choice."),
     "AC-18": (
         "provider",
-        "There is no wireless access into the serverless platform; the provider secures its data-centre networks.", BASIS_NETWORK),
+        "There is no wireless access into the serverless platform; the provider secures its data-centre networks.",
+        BASIS_NETWORK,
+    ),
     "AC-19": ("customer", "Mobile devices used by the customer's staff to administer the system are the customer's."),
     "AC-20": ("customer", "Use of external systems by the customer's staff and functions is governed by the customer."),
     "AC-21": ("customer", "Decisions to share information processed by the functions are the customer's."),
@@ -798,7 +806,9 @@ CONTROL_PARTY: dict[str, tuple[str, ...]] = {
     "CP-8": ("provider", "Telecommunications services to the data centres are arranged by the provider.", BASIS_NETWORK),
     "IA-3": (
         "provider",
-        "Devices inside the provider's infrastructure are identified by the provider; functions have no customer devices.", BASIS_FACILITIES),
+        "Devices inside the provider's infrastructure are identified by the provider; functions have no customer devices.",
+        BASIS_FACILITIES,
+    ),
     "IA-4": ("customer", "The customer manages identifiers of its users, roles and service accounts."),
     "IA-6": (
         "shared",
@@ -831,23 +841,37 @@ CONTROL_PARTY: dict[str, tuple[str, ...]] = {
         "shared",
         "The platform separates the control plane from function execution; the customer keeps admin functions apart from user-facing ones.",
     ),
-    "SC-3": ("provider", "Isolation of the security functions of the platform (hypervisor, sandbox) is the provider's.", BASIS_PLATFORM),
+    "SC-3": (
+        "provider",
+        "Isolation of the security functions of the platform (hypervisor, sandbox) is the provider's.",
+        BASIS_PLATFORM,
+    ),
     "SC-4": (
         "provider",
-        "The provider isolates memory and temporary storage between tenants and between executions it does not reuse.", BASIS_PLATFORM),
+        "The provider isolates memory and temporary storage between tenants and between executions it does not reuse.",
+        BASIS_PLATFORM,
+    ),
     "SC-6": ("shared", "The provider guarantees account quotas; the customer reserves and limits concurrency per function."),
     "SC-10": (
         "shared",
         "The provider's front ends end idle platform connections; the customer sets the session and idle timeouts of its "
         "own APIs and application sessions.",
     ),
-    "SC-15": ("provider", "The platform has no collaborative computing devices; the provider's facilities are its own.", BASIS_FACILITIES),
+    "SC-15": (
+        "provider",
+        "The platform has no collaborative computing devices; the provider's facilities are its own.",
+        BASIS_FACILITIES,
+    ),
     "SC-17": (
         "shared",
         "The provider issues certificates for its endpoints; the customer obtains and rotates certificates for custom domains.",
     ),
     "SC-18": ("customer", "Mobile code served or run by the customer's application is the customer's."),
-    "SC-20": ("provider", "The provider's DNS service signs and serves authoritative answers; the customer only sets records.", BASIS_NETWORK),
+    "SC-20": (
+        "provider",
+        "The provider's DNS service signs and serves authoritative answers; the customer only sets records.",
+        BASIS_NETWORK,
+    ),
     "SC-21": ("provider", "Recursive DNS resolution for functions is provided by the platform.", BASIS_NETWORK),
     "SC-22": ("provider", "The provider runs redundant, separated name servers.", BASIS_NETWORK),
     "SC-24": ("provider", "The platform decides how its execution environments fail.", BASIS_PLATFORM),

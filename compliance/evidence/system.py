@@ -15,6 +15,10 @@ NAME`` counts only the findings inside it::
       resources: ["AWS::*.Patient*", "arn:aws:lambda:*:function:phi-*"]   # globs over resource ids and functions
       tags: ["app=phi-*"]              # key=value patterns
 
+An optional ``ssp:`` block (:class:`SspInfo`) holds what only the owner can state in a system security plan
+(sensitivity, SP 800-60 information types, the platform's authorization, contacts, users); ``sckb export ssp``
+reads it and names the field to write when one is missing.
+
 Membership (:meth:`Boundary.verdict`): a finding is **inside** when
 
 1. nothing it names contradicts the boundary: a provider (``aws``, ``gcp``, ``azure``; stated by the finding,
@@ -43,6 +47,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Literal, NamedTuple, Protocol
 
@@ -120,16 +125,93 @@ class Boundary(_Strict):
         return Matcher(self)
 
 
+#: FIPS 199 impact levels (a security objective's, an information type's, the system's sensitivity).
+Impact = Literal["low", "moderate", "high"]
+
+
+class InformationType(_Strict):
+    """An information type the system stores, processes or transmits, as NIST SP 800-60 Vol. 2 names it."""
+
+    title: str = Field(min_length=1, description="the information type's name, e.g. 'Health Care Delivery Services'")
+    id: str = Field(min_length=1, description="its SP 800-60 Vol. 2 identifier, e.g. 'D.14.1'")
+    description: str = Field(default="", description="how the system uses it")
+    confidentiality: Impact = Field(description="FIPS 199 confidentiality impact: low, moderate or high")
+    integrity: Impact = Field(description="FIPS 199 integrity impact: low, moderate or high")
+    availability: Impact = Field(description="FIPS 199 availability impact: low, moderate or high")
+
+
+class LeveragedAuthorization(_Strict):
+    """An authorization of the cloud platform the system runs on, as the system owner states it (sckb never guesses
+    one): the controls the KB gives to the provider are inherited from it."""
+
+    provider: Literal["aws", "gcp", "azure"] = Field(description="the platform it covers")
+    title: str = Field(min_length=1, description="the authorized offering and level, as its package names it")
+    party: str = Field(min_length=1, description="the organisation that holds the authorization")
+    date_authorized: date = Field(description="when it was granted (YYYY-MM-DD)")
+    link: str | None = Field(default=None, description="where the authorization is listed (e.g. its FedRAMP Marketplace page)")
+
+
+class Contact(_Strict):
+    """A person or team responsible for the system, in an OSCAL role (``system-owner``, ``authorizing-official`` ...)."""
+
+    role: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="OSCAL role id, e.g. system-owner")
+    name: str = Field(min_length=1)
+    email: str | None = None
+
+
+class SystemUserType(_Strict):
+    """A kind of user of the system (people or services), for the SSP's ``users``."""
+
+    title: str = Field(min_length=1, description="e.g. 'Clinician', 'Administrator'")
+    role: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="OSCAL role id the users act in")
+    description: str = ""
+    privileges: tuple[str, ...] = Field(default=(), description="what they may do, one phrase each")
+
+
+class SspInfo(_Strict):
+    """What only the system owner can say in a system security plan (``sckb export ssp``): the rest comes from the
+    design, the KB and the assessment."""
+
+    id: str | None = Field(default=None, description="the system's identifier (default: its name)")
+    sensitivity: Impact = Field(description="security sensitivity level (FIPS 199): low, moderate or high")
+    status: Literal["operational", "under-development", "under-major-modification", "disposition", "other"] = "operational"
+    information_types: tuple[InformationType, ...] = Field(min_length=1, description="SP 800-60 information types")
+    leveraged_authorizations: tuple[LeveragedAuthorization, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+    users: tuple[SystemUserType, ...] = ()
+
+
+#: What to write for a field the SSP needs (the one-line error of a missing field says it).
+SSP_HINTS: dict[str, str] = {
+    "ssp": "add an 'ssp:' block with sensitivity and information_types (sckb system schema shows every field)",
+    "sensitivity": "write 'sensitivity: low|moderate|high' (the FIPS 199 level of the system)",
+    "information_types": "list the SP 800-60 information types: '- {title: ..., id: D.14.1, confidentiality: moderate, "
+    "integrity: moderate, availability: low}'",
+    "title": "write the name it is known by",
+    "id": "write its SP 800-60 Vol. 2 identifier, e.g. 'id: D.14.1'",
+    "confidentiality": "write 'confidentiality: low|moderate|high'",
+    "integrity": "write 'integrity: low|moderate|high'",
+    "availability": "write 'availability: low|moderate|high'",
+    "provider": "write 'provider: aws|gcp|azure'",
+    "party": "write the organisation that holds the authorization",
+    "date_authorized": "write the date it was granted, 'date_authorized: YYYY-MM-DD'",
+    "role": "write an OSCAL role id such as system-owner",
+    "name": "write the person's or team's name",
+}
+
+
 class System(_Strict):
     """A system (authorization boundary) as its file states it."""
 
     name: str = Field(pattern=_NAME, description="the system's name, as --system refers to it")
     description: str = Field(default="", description="what the system is, in a sentence")
     boundary: Boundary = Field(description="where the system ends: which findings belong to it")
+    ssp: SspInfo | None = Field(default=None, description="what a system security plan needs from the owner (sckb export ssp)")
 
     def to_json(self) -> bytes:
-        """The stored form (sorted keys: the same file gives the same bytes)."""
-        return orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+        """The stored form (sorted keys: the same file gives the same bytes; no ``ssp`` key when there is none, so
+        a system stored before the block existed keeps its bytes)."""
+        return orjson.dumps(self.model_dump(mode="json", exclude_none=True), option=orjson.OPT_SORT_KEYS)
 
     @classmethod
     def from_json(cls, data: bytes) -> System:
@@ -151,7 +233,8 @@ def load_system(path: Path) -> System:
         if err["type"] == "extra_forbidden":
             msg = f"unknown key {loc[-1]!r}"
         elif err["type"] == "missing":
-            msg = "missing"
+            hint = SSP_HINTS.get(str(loc[-1])) if loc[:1] == ("ssp",) else None
+            msg = f"missing: {hint}" if hint else "missing"
             loc = loc[:-1]
         raise InputError(f"{where}: {msg}", path=path, line=doc.line_of(loc) or 1) from None
 

@@ -227,6 +227,9 @@ class Baseline(Node):
     #: Metadata title of the official OSCAL profile for this baseline (release numbers ignored when
     #: matching); lets ``kb validate --against`` recognise the profile by its content.
     official_title: str | None = None
+    #: Where the publisher keeps the official OSCAL profile of this baseline (a URL): a system security plan's
+    #: ``import-profile`` (``sckb export ssp``). None: no official OSCAL profile exists for it.
+    profile: str | None = None
     #: Per-control tailoring (FedRAMP LI-SaaS method: ASSESS, ATTEST, CONDITIONAL, NSO, FED).
     tailoring: dict[str, list[NonEmpty]] = Field(default_factory=dict)
 

@@ -376,12 +376,9 @@ def _assessors(a: Assessment) -> dict[str, Any]:
     }
 
 
-def assessment_results(a: Assessment, *, ap_href: str = AP_FILE) -> dict[str, Any]:
-    ids = _Uids(a)
-    observations = [_observation(o, ids) for o in a.observations]
-    observations += [_determination_observation(c, d, a.now) for c, d in _determined(a)]
-    risks = _risks(a, ids)
-    # index: mitigation / control -> observation uuids; rule -> risk uuid
+def _control_observations(a: Assessment, ids: _Uids) -> dict[str, set[str]]:
+    """control id -> the uuids of the observations its finding relates: those naming the control, those of every
+    mitigation linked to it (related links too: listed, they decide nothing) and its determination's."""
     obs_by_mit: dict[str, list[str]] = {}
     obs_by_ctrl: dict[str, list[str]] = {}
     for o in a.observations:
@@ -390,18 +387,39 @@ def assessment_results(a: Assessment, *, ap_href: str = AP_FILE) -> dict[str, An
             obs_by_mit.setdefault(m, []).append(u)
         for c in o.controls:
             obs_by_ctrl.setdefault(c, []).append(u)
+    out: dict[str, set[str]] = {}
+    for ctl in a.controls.values():
+        obs = set(obs_by_ctrl.get(ctl.id, ()))
+        for ln in ctl.mitigations:
+            obs.update(obs_by_mit.get(ln.id, ()))
+        if ctl.determination is not None:
+            obs.add(_determination_observation_uuid(ctl.id, ctl.determination))
+        out[ctl.id] = obs
+    return out
+
+
+def control_observations(a: Assessment) -> dict[str, list[str]]:
+    """control id -> the sorted uuids of the assessment results' observations about it (the same uuids
+    :func:`assessment_results` writes; a system security plan links its statements to them)."""
+    return {c: sorted(u) for c, u in _control_observations(a, _Uids(a)).items() if u}
+
+
+def assessment_results(a: Assessment, *, ap_href: str = AP_FILE) -> dict[str, Any]:
+    ids = _Uids(a)
+    observations = [_observation(o, ids) for o in a.observations]
+    observations += [_determination_observation(c, d, a.now) for c, d in _determined(a)]
+    risks = _risks(a, ids)
+    related = _control_observations(a, ids)
     risk_rules = {p.rule for p in a.poam}
     findings = []
     for ctl in a.controls.values():
         state = _STATE.get(ctl.status)
         if state is None:
             continue
-        obs = set(obs_by_ctrl.get(ctl.id, ()))
+        obs = related[ctl.id]
         risk_ids: set[str] = set()
         for ln in ctl.mitigations:
-            # the observations of related links are relevant too (listed, marked below); only determinative
-            # paths bring their risks, as only they decide (status rule 2)
-            obs.update(obs_by_mit.get(ln.id, ()))
+            # only determinative paths bring their risks, as only they decide (status rule 2)
             if not ln.determinative:
                 continue
             mres = a.mitigations.get(ln.id)
@@ -412,8 +430,6 @@ def assessment_results(a: Assessment, *, ap_href: str = AP_FILE) -> dict[str, An
             if r.outcome == "fail" and r.rule in risk_rules:
                 risk_ids.add(_risk_uuid(r.rule))
         d = ctl.determination
-        if d is not None:
-            obs.add(_determination_observation_uuid(ctl.id, d))
         target: dict[str, Any] = {
             "type": "statement-id",
             "target-id": oscal_control_id(ctl.id) + "_smt",

@@ -32,7 +32,7 @@ from compliance.kb.core import KB
 from compliance.kb.model import NodeKind
 from compliance.paths import templates_dir
 from compliance.report.assets import SafeFetcher
-from compliance.report.build import Options, findings_csv, from_assessment
+from compliance.report.build import Options, findings_csv, from_assessment, ssp_summary
 from compliance.report.model import Report
 from compliance.report.render import Attachment, render_html, write_pdf
 
@@ -50,12 +50,22 @@ class Result:
 
 
 def build(
-    kb: KB, store: Store, *, now: datetime, assessment: str | None = None, options: Options | None = None
+    kb: KB,
+    store: Store,
+    *,
+    now: datetime,
+    assessment: str | None = None,
+    options: Options | None = None,
+    ssp: Path | None = None,
 ) -> tuple[Assessment, Report]:
-    """Load the assessment (latest when ``assessment`` is None) and fill the report model."""
+    """Load the assessment (latest when ``assessment`` is None) and fill the report model (with the summary of the
+    system security plan ``ssp``, when given)."""
     a = load_assessment(store, assessment)
     stmts = statements(store.workspace)
-    return a, from_assessment(a, kb, now=now, options=options, evidence_files=store.files(), statements=stmts)
+    model = from_assessment(a, kb, now=now, options=options, evidence_files=store.files(), statements=stmts)
+    if ssp is not None:
+        model.ssp = ssp_summary(ssp)
+    return a, model
 
 
 def family_titles(kb: KB) -> dict[str, str]:
@@ -74,11 +84,13 @@ def report_pdf(
     attachments: Callable[[Assessment], Sequence[Attachment]] | None = None,
     templates: Path | None = None,
     fetcher: SafeFetcher | None = None,
+    ssp: Path | None = None,
 ) -> Result:
     """Write the PDF report of a stored assessment to ``out``. ``attachments`` makes the files to embed
-    from the loaded assessment (a function, so the assessment is loaded once)."""
+    from the loaded assessment (a function, so the assessment is loaded once); ``ssp``: a system security plan
+    to summarise (section 2)."""
     tdir = templates or templates_dir()
-    a, model = build(kb, store, now=now, assessment=assessment, options=options)
+    a, model = build(kb, store, now=now, assessment=assessment, options=options, ssp=ssp)
     html = render_html(model, templates=tdir, family_titles=family_titles(kb))
     atts = list(attachments(a)) if attachments is not None else []
     fetcher = fetcher or SafeFetcher(tdir)
@@ -106,4 +118,5 @@ __all__ = [
     "findings_csv",
     "from_assessment",
     "report_pdf",
+    "ssp_summary",
 ]

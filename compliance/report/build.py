@@ -12,9 +12,13 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import orjson
+
 from compliance.assess.model import Assessment, ControlResult, FindingRecord, PoamItem, RuleEvidence, SafeguardResult
+from compliance.errors import InputError
 from compliance.kb import status as arules
 from compliance.kb.load import KB
 from compliance.kb.model import Baseline, Control, EdgeKind, NodeKind, Risk
@@ -39,6 +43,7 @@ from compliance.report.model import (
     RiskRow,
     RulePath,
     SafeguardRow,
+    SspSummary,
 )
 from compliance.vocab import iso, poam_id, severity_order
 
@@ -635,3 +640,41 @@ def findings_csv(a: Assessment) -> bytes:
             ]
         )
     return buf.getvalue().encode("utf-8")
+
+
+#: OSCAL's implementation states, in the order the SSP summary lists them ("not-stated": a person states it).
+SSP_STATES = ("implemented", "partial", "planned", "alternative", "not-applicable", "not-stated")
+SSP_PARTIES = ("provider", "shared", "customer")
+
+
+def ssp_summary(path: Path) -> SspSummary:
+    """Controls by implementation status and responsibility of a system security plan ``sckb export ssp`` wrote (read
+    from each implemented requirement's ``implementation-status`` and ``responsibility`` props)."""
+    try:
+        doc = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=path) from exc
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"not JSON: {exc}", path=path) from exc
+    ssp = doc.get("system-security-plan") if isinstance(doc, dict) else None
+    if not isinstance(ssp, dict):
+        raise InputError("not an OSCAL system security plan (no system-security-plan object)", path=path, pointer="")
+    counts: dict[tuple[str, str], int] = {}
+    reqs = ssp.get("control-implementation", {}).get("implemented-requirements", [])
+    for req in reqs:
+        props = {p.get("name"): p.get("value") for p in req.get("props", [])}
+        key = (str(props.get("implementation-status", "not-stated")), str(props.get("responsibility", "unknown")))
+        counts[key] = counts.get(key, 0) + 1
+    parties = [p for p in SSP_PARTIES if any(k[1] == p for k in counts)] + sorted({k[1] for k in counts} - set(SSP_PARTIES))
+    states = [s for s in SSP_STATES if any(k[0] == s for k in counts)] + sorted({k[0] for k in counts} - set(SSP_STATES))
+    rows = [(st, [counts.get((st, p), 0) for p in parties], sum(counts.get((st, p), 0) for p in parties)) for st in states]
+    meta = {p.get("name"): p.get("value") for p in ssp.get("metadata", {}).get("props", [])}
+    return SspSummary(
+        file=path.name,
+        system=str(ssp.get("system-characteristics", {}).get("system-name", "")),
+        profile=str(ssp.get("import-profile", {}).get("href", "")),
+        rows=rows,
+        parties=parties,
+        placeholders=int(meta.get("placeholders", 0) or 0),
+        controls=len(reqs),
+    )

@@ -307,6 +307,21 @@ class EvidenceRow:
     findings: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class SspSummary:
+    """A system security plan given with the report (``report pdf --ssp``): its controls by implementation status
+    (rows) and responsibility (columns), read from the plan's own props."""
+
+    file: str
+    system: str
+    profile: str
+    #: (status, controls per party in :attr:`parties` order, total)
+    rows: list[tuple[str, list[int], int]]
+    parties: list[str]
+    placeholders: int
+    controls: int
+
+
 @dataclass(slots=True)
 class Report:
     meta: Meta
@@ -333,3 +348,5 @@ class Report:
     #: POA&M items closed (carried from month to month) and the changes since the previous assessment
     closed_poam: list[PoamRow] = field(default_factory=list)
     conmon: ConmonView | None = None
+    #: the system security plan given with ``--ssp`` (None: none given)
+    ssp: SspSummary | None = None
