@@ -927,15 +927,35 @@ def _system_option(help_text: str) -> Callable[[F], F]:
     return click.option("--system", "boundary", metavar="NAME", help=help_text)
 
 
-def _resolve_for_system(obj: Ctx, assessment: str | None, system_name: str | None) -> str | None:
-    """The assessment id a renderer uses: unchanged without --system; with it, the latest of that system, or
-    the one named after checking it is of that system."""
-    if system_name is None:
+def profile_option(help_text: str) -> Callable[[F], F]:
+    """``--profile FILE`` (a tailored baseline: a user's OSCAL profile), passed as ``profile_file``; give the
+    command's kwarg to :func:`_load_profile`."""
+    return click.option(
+        "--profile", "profile_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE", help=help_text
+    )
+
+
+def _load_profile(obj: Ctx, path: Path | None) -> Any:
+    """The resolved profile (None without ``--profile``); its notes (what resolution ignored) go to stderr."""
+    if path is None:
+        return None
+    from compliance.kb.profile import load_profile
+
+    resolved = load_profile(obj.kb(), path)
+    for note in resolved.info.notes:
+        click.echo(f"sckb: note: {path}: {note}", err=True)
+    return resolved
+
+
+def _resolve_for_system(obj: Ctx, assessment: str | None, system_name: str | None, profile: Any = None) -> str | None:
+    """The assessment id a renderer uses: unchanged without --system and --profile; with them, the latest of
+    that system (made with that profile), or the one named after checking it is."""
+    if system_name is None and profile is None:
         return assessment
     from compliance.assess import resolve_assessment
 
     with _open_store(obj) as store:
-        return resolve_assessment(store, assessment, system=system_name)
+        return resolve_assessment(store, assessment, system=system_name, profile=profile)
 
 
 def _open_store(obj: Ctx, *, create: bool = False) -> Store:
@@ -970,6 +990,12 @@ def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: P
     con = _console()
     s = a.summary()
     con.print(f"[bold]assessment {_cell(a.id)}[/bold]  scopes: {_cell(a.scopes)}  window: {a.window_start} .. {a.now}")
+    if a.profile is not None:
+        p = a.profile
+        con.print(
+            f"tailored baseline {_cell(p.title)} ({_cell(p.file)}, sha256 {p.sha256[:12]}): {p.controls} controls, "
+            f"{len(p.parameters)} parameter setting(s), {len(p.alterations)} alteration(s)"
+        )
     if a.system is not None:
         con.print(
             f"system {_cell(a.system)}: {a.outside_findings} finding(s) outside its boundary not counted "
@@ -1089,6 +1115,7 @@ def _finish_gate(
     help="CISA Known Exploited Vulnerabilities catalogue JSON: an item naming a listed CVE is due by its KEV date if earlier.",
 )
 @_system_option("Assess only the findings inside this system's boundary (see 'sckb system add'); recorded in the assessment.")
+@profile_option("Tailored baseline: an OSCAL profile (JSON/YAML) whose controls are the scope (with any --scope: the union).")
 @_gate_options
 @click.pass_context
 def assess_group(
@@ -1100,6 +1127,7 @@ def assess_group(
     remediation_policy: Path | None,
     kev_file: Path | None,
     boundary: str | None,
+    profile_file: Path | None,
     fail_on: tuple[str, ...],
     min_satisfied: float | None,
     fmt: str,
@@ -1113,13 +1141,13 @@ def assess_group(
     with its explanation path (control <- mitigation <- rule <- findings). See README "Assessment and OSCAL".
     \b
     Exit codes: 0 assessed (gate passed); 1 a --fail-on / --min-satisfied / --unmapped-failures fail gate
-    failed; 2 usage; 3 --summary-out not writable, or a bad --remediation-policy / --kev file; 4 unknown scope
-    or no evidence store; 5 store error.
+    failed; 2 usage; 3 --summary-out not writable, or a bad --remediation-policy / --kev / --profile file; 4
+    unknown scope or no evidence store; 5 store error.
     """
     if ctx.invoked_subcommand is not None:
         return
-    if not scopes:
-        raise click.UsageError("give at least one --scope (or a subcommand: diff, show, list, explain)")
+    if not scopes and profile_file is None:
+        raise click.UsageError("give at least one --scope or a --profile (or a subcommand: diff, show, list, explain)")
     obj: Ctx = ctx.obj
     from rich.progress import BarColumn, Progress, TextColumn
 
@@ -1130,6 +1158,7 @@ def assess_group(
     policy = load_policy(remediation_policy) if remediation_policy is not None else None
     kev = load_kev(kev_file) if kev_file is not None else None
     kb = obj.kb()
+    profile = _load_profile(obj, profile_file)
     with _open_store(obj) as store:
         system = None
         if boundary is not None:
@@ -1162,6 +1191,7 @@ def assess_group(
                 system=system,
                 policy=policy,
                 kev=kev,
+                profile=profile,
             )
     if fmt == "table" and unmapped_failures == "warn" and a.unmapped:
         click.echo(
@@ -1497,19 +1527,26 @@ def export_group() -> None:
     "--copy-evidence/--no-copy-evidence", default=True, show_default=True, help="Copy raw evidence files into OUT/evidence/."
 )
 @_system_option("Export the latest assessment of this system (an --assessment of another system is refused).")
+@profile_option("Export the latest assessment made with this tailored baseline (same profile content); see 'assess --profile'.")
 @click.pass_obj
 def export_oscal(
-    obj: Ctx, assessment: str | None, out: Path, schema_dir: Path | None, copy_evidence: bool, boundary: str | None
+    obj: Ctx,
+    assessment: str | None,
+    out: Path,
+    schema_dir: Path | None,
+    copy_evidence: bool,
+    boundary: str | None,
+    profile_file: Path | None,
 ) -> None:
     """Write OSCAL 1.1.3 JSON: assessment plan, assessment results, POA&M and component definition.
 
     Same assessment and --now -> byte-identical files. Exit codes: 0 written; 1 a document failed the
-    schema check (nothing written); 4 no such assessment; 5 store error."""
+    schema check (nothing written); 3 a bad --profile file; 4 no such assessment; 5 store error."""
     from compliance.assess import load_assessment
     from compliance.oscal import export
 
     kb = obj.kb()
-    assessment = _resolve_for_system(obj, assessment, boundary)
+    assessment = _resolve_for_system(obj, assessment, boundary, _load_profile(obj, profile_file))
     with _open_store(obj) as store:
         a = load_assessment(store, assessment)
         written = export(kb, a, out, schema_dir=schema_dir, locker=store.locker_path if copy_evidence else None)
@@ -1532,16 +1569,17 @@ def export_oscal(
 @click.option("--assessment", help="Assessment id or prefix (default: the latest).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The .xlsx file to write.")
 @_system_option("Export the latest assessment of this system (an --assessment of another system is refused).")
+@profile_option("Export the latest assessment made with this tailored baseline (same profile content); see 'assess --profile'.")
 @click.pass_obj
-def export_poam(obj: Ctx, fmt: str, assessment: str | None, out: Path, boundary: str | None) -> None:
+def export_poam(obj: Ctx, fmt: str, assessment: str | None, out: Path, boundary: str | None, profile_file: Path | None) -> None:
     """Write the assessment's POA&M items as a spreadsheet in the FedRAMP POA&M template layout.
 
-    Same assessment -> byte-identical file. Exit codes: 0 written; 3 the file cannot be written; 4 no such
-    assessment; 5 store error."""
+    Same assessment -> byte-identical file. Exit codes: 0 written; 3 the file cannot be written, or a bad
+    --profile file; 4 no such assessment; 5 store error."""
     from compliance.assess import load_assessment
     from compliance.report.poam_xlsx import export_fedramp_xlsx
 
-    assessment = _resolve_for_system(obj, assessment, boundary)
+    assessment = _resolve_for_system(obj, assessment, boundary, _load_profile(obj, profile_file))
     with _open_store(obj) as store:
         a = load_assessment(store, assessment)
     export_fedramp_xlsx(a, out)
@@ -1790,11 +1828,12 @@ def design_group() -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option(
     "--scope",
-    default="fedramp-moderate",
-    show_default=True,
+    default=None,
     cls=_FrameworkHelp,
-    help="Baseline or framework: fedramp-low|moderate|high|li-saas, nist-low|moderate|high, {frameworks}serverless.",
+    help="Baseline or framework: fedramp-low|moderate|high|li-saas, nist-low|moderate|high, {frameworks}serverless "
+    "[default: fedramp-moderate, or none with --profile].",
 )
+@profile_option("Tailored baseline: an OSCAL profile (JSON/YAML) whose controls are the scope (with --scope: the union).")
 @click.option(
     "--classification",
     type=click.Path(path_type=Path),
@@ -1819,7 +1858,8 @@ def design_group() -> None:
 def design_check(
     obj: Ctx,
     path: Path,
-    scope: str,
+    scope: str | None,
+    profile_file: Path | None,
     classification: Path | None,
     as_markdown: bool,
     as_evidence: bool,
@@ -1833,8 +1873,11 @@ def design_check(
     from compliance.design.check import run_check, write_graphml
     from compliance.design.render import markdown, table
 
+    profile = _load_profile(obj, profile_file)
+    if scope is None and profile is None:
+        scope = "fedramp-moderate"
     with Console(stderr=True).status("reading the design and evaluating predicates…"):
-        res = run_check(obj.kb(), path, scope, today=obj.now().date(), classification=classification)
+        res = run_check(obj.kb(), path, scope, today=obj.now().date(), classification=classification, profile=profile)
     if graphml is not None:
         write_graphml(res.design, graphml)
     if as_evidence:

@@ -48,6 +48,7 @@ from compliance.evidence.store import Store
 from compliance.evidence.system import System
 from compliance.kb import status as rules
 from compliance.kb.load import KB
+from compliance.kb.profile import ResolvedProfile
 
 
 def load_assessment(store: Store, id: str | None = None) -> Assessment:
@@ -55,9 +56,14 @@ def load_assessment(store: Store, id: str | None = None) -> Assessment:
     return db.load(store, id)
 
 
-def resolve_assessment(store: Store, id: str | None = None, *, system: str | None = None) -> str:
+def resolve_assessment(
+    store: Store, id: str | None = None, *, system: str | None = None, profile: ResolvedProfile | None = None
+) -> str:
     """The full id of an assessment (an id, a unique prefix, or None/"latest"). With ``system``: None/"latest" is
-    the latest assessment of that system, and a named one must be of it (else :class:`NotFoundError`)."""
+    the latest assessment of that system, and a named one must be of it (else :class:`NotFoundError`). With
+    ``profile`` likewise: the assessment must have been made with that profile (same content)."""
+    if profile is not None:
+        return db.resolve_for_profile(store, id, system, profile.info)
     return db.resolve_for_system(store, id, system)
 
 
@@ -80,6 +86,7 @@ def run(
     system: System | None = None,
     policy: RemediationPolicy | None = None,
     kev: KevCatalog | None = None,
+    profile: ResolvedProfile | None = None,
 ) -> Assessment:
     """Assess the store's findings and save the result in the workspace database. ``determinations`` are the
     assessors' (see :func:`compliance.assess.tally.apply_determinations`); with ``system`` only the findings
@@ -99,6 +106,7 @@ def run(
         system=system,
         policy=policy,
         kev=kev,
+        profile=profile,
     )
     db.save(store, a, blob[0] if blob else None)
     return a

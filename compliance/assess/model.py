@@ -12,6 +12,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 from compliance.evidence.model import StoredFinding
 from compliance.kb import status as rules
+from compliance.kb.profile import ProfileInfo
 
 T = TypeVar("T")
 
@@ -238,6 +239,7 @@ class PoamItem:
 #: fields in declaration order, so they close their object): :func:`dump` leaves them out, so an assessment made
 #: without the new options serialises, and so is identified, exactly as before.
 _NEW_DEFAULTS: tuple[tuple[bytes, bytes], ...] = (
+    (b',"profile":null}', b"}"),
     (b',"due_basis":"","kev":false,"kev_cves":[],"kev_due":null}', b"}"),
     (b',"remediation_policy":null}', b"}"),
 )
@@ -262,6 +264,19 @@ class SummaryWindow(TypedDict):
 class UnmappedFailures(TypedDict):
     mode: str
     count: int
+
+
+class ProfileSummary(TypedDict):
+    """The tailored baseline in :class:`AssessmentSummary` (``--profile``)."""
+
+    title: str
+    file: str
+    sha256: str
+    scope: str
+    controls: int
+    parameters: int
+    alterations: int
+    notes: list[str]
 
 
 class AssessmentSummary(TypedDict):
@@ -293,6 +308,8 @@ class AssessmentSummary(TypedDict):
     #: only when assessed with ``--remediation-policy`` or ``--kev``: the policy's name; POA&M items due by KEV
     remediation_policy: NotRequired[str]
     poam_kev: NotRequired[int]
+    #: only when assessed with ``--profile``: the tailored baseline
+    profile: NotRequired[ProfileSummary]
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,6 +365,8 @@ class Assessment:
     accept_ingest_time: bool = False
     #: the remediation policy's name, when one was given (``--remediation-policy``) or KEV dates applied
     remediation_policy: str | None = None
+    #: the tailored baseline (``--profile``): its title, file name, content hash, parameters and alterations
+    profile: ProfileInfo | None = None
 
     # ------------------------------------------------------------------ summaries
 
@@ -448,6 +467,17 @@ class Assessment:
         if self.remediation_policy is not None:  # likewise: only with --remediation-policy or --kev
             s["remediation_policy"] = self.remediation_policy
             s["poam_kev"] = sum(1 for p in self.poam if p.kev)
+        if self.profile is not None:  # likewise: only with --profile
+            s["profile"] = {
+                "title": self.profile.title,
+                "file": self.profile.file,
+                "sha256": self.profile.sha256,
+                "scope": self.profile.scope,
+                "controls": self.profile.controls,
+                "parameters": len(self.profile.parameters),
+                "alterations": len(self.profile.alterations),
+                "notes": self.profile.notes,
+            }
         return s
 
     def _summary(self) -> AssessmentSummary:
@@ -506,6 +536,7 @@ class Assessment:
             undated_findings=d.get("undated_findings", 0),
             accept_ingest_time=d.get("accept_ingest_time", False),
             remediation_policy=d.get("remediation_policy"),
+            profile=ProfileInfo.from_dict(d["profile"]) if d.get("profile") else None,
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import asdict
 from typing import Any
 
 from compliance.assess.model import Assessment, ControlResult, SafeguardResult
@@ -115,6 +116,8 @@ def as_json(a: Assessment, gate: list[str] | None = None, *, paths: bool = False
     ]
     if a.unmapped:
         out["unmapped_failures"] = a.unmapped
+    if a.profile is not None:  # the tailored baseline in full: its parameter settings and alterations
+        out["profile"] = asdict(a.profile)
     if gate is not None:
         out["gate"] = {"passed": not gate, "reasons": gate}
     if paths:

@@ -37,6 +37,7 @@ from compliance.errors import InputError
 from compliance.evidence.store import Store
 from compliance.evidence.system import System
 from compliance.kb.load import KB
+from compliance.kb.profile import ResolvedProfile
 from compliance.kb.scope import resolve
 from compliance.vocab import iso
 
@@ -66,6 +67,7 @@ def assess_store(
     system: System | None = None,
     policy: RemediationPolicy | None = None,
     kev: KevCatalog | None = None,
+    profile: ResolvedProfile | None = None,
 ) -> Assessment:
     """Assess the evidence store ``store``. ``workers`` threads may group the findings (the SQLite engine runs
     them in parallel); the result does not depend on it. With ``system``, only the findings inside its boundary
@@ -86,6 +88,7 @@ def assess_store(
             system=system,
             policy=policy,
             kev=kev,
+            profile=profile,
         )
 
 
@@ -118,6 +121,7 @@ def _assess_store(
     system: System | None = None,
     policy: RemediationPolicy | None = None,
     kev: KevCatalog | None = None,
+    profile: ResolvedProfile | None = None,
 ) -> Assessment:
     def record_path() -> Assessment:
         """The same assessment from the store's records, one by one (see the module docstring)."""
@@ -135,6 +139,7 @@ def _assess_store(
             system=system,
             policy=policy,
             kev=kev,
+            profile=profile,
         )
 
     if not store.can_tally():
@@ -142,7 +147,7 @@ def _assess_store(
     check_args(unmapped, max_age_days)
     now_s = iso(now)
     start_s = iso(now - timedelta(days=max_age_days))
-    resolve(kb, scopes)
+    resolve(kb, scopes, profile=profile)
     acc = Accumulator(TallyContext(kb, start_s, now_s, accept_ingest_time))
     # a system's boundary filters in the store, through the matcher (issue 21)
     inside = system.boundary.matcher().inside_fields if system is not None else None
@@ -207,6 +212,7 @@ def _assess_store(
         determinations=determinations,
         policy=policy,
         kev=kev,
+        profile=profile,
         system=system.name if system is not None else None,
         outside_findings=store.identity_count() - n if system is not None else 0,
     )

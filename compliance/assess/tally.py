@@ -37,6 +37,7 @@ from compliance.evidence.model import StoredFinding
 from compliance.evidence.store import FailingRow, SlotCodes
 from compliance.kb import status as rules
 from compliance.kb.load import KB
+from compliance.kb.profile import ResolvedProfile
 from compliance.kb.query import control_sort_key
 from compliance.kb.rigor import DESIGN_TOOL
 from compliance.kb.scope import KBIndex, resolve, title_of
@@ -421,6 +422,7 @@ def finish(
     kev: KevCatalog | None = None,
     system: str | None = None,
     outside_findings: int = 0,
+    profile: ResolvedProfile | None = None,
 ) -> Assessment:
     """Status rules 3 to 5 over the tallies, then observations, POA&M and the content id. ``system`` and
     ``outside_findings`` record an assessment of one system (part of the content id). When ``blob_out`` is
@@ -429,7 +431,7 @@ def finish(
     the due date of an item whose findings name a known exploited CVE. With either, the policy's name and each
     item's due basis are recorded."""
     idx = KBIndex.build(kb)
-    scope = resolve(kb, scopes, idx)
+    scope = resolve(kb, scopes, idx, profile)
     now_s, start_s = acc.ctx.now_s, acc.ctx.start_s
     tallies, groups, file_fresh = acc.tallies, acc.groups, acc.file_fresh
     stale_n, future_n, undated_n = acc.stale, acc.future, acc.undated
@@ -560,6 +562,7 @@ def finish(
         remediation_policy=(policy or DEFAULT_POLICY).name if recorded else None,
         system=system,
         outside_findings=outside_findings if system is not None else 0,
+        profile=profile.info if profile is not None else None,
     )
     blob = identify(a)
     if blob_out is not None:
