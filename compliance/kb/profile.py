@@ -262,7 +262,7 @@ def _read(path: Path) -> tuple[dict[str, Any], bytes]:
         except InputError as exc:
             raise InputError(f"not valid JSON or YAML: {exc.message}", path=path, line=exc.line) from None
     if not isinstance(data, dict):
-        raise InputError("not an OSCAL document: expected an object with a 'profile' or 'catalog' key", path=path, pointer="")
+        raise InputError("not an OSCAL document: expected an object with a 'profile' or 'catalog' key", path=path)
     return data, raw
 
 
@@ -274,13 +274,15 @@ def _parse_profile(path: Path, data: dict[str, Any]) -> _Profile:
     body = data.get("profile")
     if body is None:
         kinds = [k for k in data if k != "$schema"]
-        raise InputError(f"not an OSCAL profile (root {', '.join(kinds) or 'empty'}); expected 'profile'", path=path, pointer="")
+        raise InputError(f"not an OSCAL profile (root {', '.join(kinds) or 'empty'}); expected 'profile'", path=path)
     try:
         return _Profile.model_validate(body)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = _pointer(("profile", *err["loc"]))
-        raise InputError(f"not a valid OSCAL profile: {err['msg']}", path=path, pointer=where) from None
+        last = err["loc"][-1] if err["loc"] else "profile"
+        why = {"extra_forbidden": f"unknown field {last!r}", "missing": f"missing field {last!r}"}.get(err["type"], err["msg"])
+        raise InputError(f"not a valid OSCAL profile: {why}", path=path, pointer=where) from None
 
 
 # --------------------------------------------------------------------------- control sources
