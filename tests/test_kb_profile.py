@@ -348,3 +348,31 @@ def test_bad_profile_one_line_with_file_and_pointer(kb: kbmod.KB, tmp_path: Path
     if pointer:
         assert info.value.pointer == pointer
         assert text.startswith(f"{path}#{pointer}: ")
+
+
+def test_excluding_a_control_the_import_lacks_is_a_note(kb: kbmod.KB, tmp_path: Path) -> None:
+    moderate = members(kb, "fedramp-moderate")
+    assert "AC-6(3)" not in moderate
+    path = write_profile(
+        tmp_path / "p.json",
+        [{"href": FEDRAMP + "FedRAMP_rev5_MODERATE-baseline_profile.json", "exclude-controls": [{"with-ids": ["ac-6.3"]}]}],
+    )
+    r = load_profile(kb, path)
+    assert r.controls == moderate
+    assert any("exclude ac-6.3: not a control of the fedramp-moderate baseline" in n for n in r.info.notes)
+    # the official profile stands for the KB baseline: said once, even when imported twice
+    twice = write_profile(tmp_path / "q.json", [{"href": FEDRAMP + "FedRAMP_rev5_MODERATE-baseline_profile.json"}] * 2)
+    notes = load_profile(kb, twice).info.notes
+    assert len([n for n in notes if "taken as the KB baseline" in n]) == 1
+
+
+def test_shipped_example_is_a_valid_profile_and_resolves(kb: kbmod.KB, shared: Path) -> None:
+    from compliance.kb.yamlio import load_yaml
+    from compliance.oscal import Validators
+    from compliance.oscal.validate import errors
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "tailored-moderate.yaml"
+    assert errors(load_yaml(example).data, Validators(shared / "oscal" / "schemas")) == []
+    r = load_profile(kb, example)
+    assert set(r.controls) == (set(members(kb, "fedramp-moderate")) - {"PE-3", "PE-6"}) | {"AC-6(3)"}
+    assert [p.control for p in r.info.parameters] == ["AC-6(3)"]

@@ -325,7 +325,11 @@ def _kb_source(kb: KB, target: str, href: str, path: Path, pointer: str) -> _Sou
         raise InputError(
             f"import {href!r} is the official {target} baseline, which this KB does not carry", path=path, pointer=pointer
         )
-    return _Source(f"the {target} baseline (KB)", _kb_controls(kb, entry.record.members))
+    # the KB carries a baseline's membership, not the official profile's parameter values or alterations
+    note = (
+        f"import {href}: the official {target} profile is taken as the KB baseline (its set-parameters and alters are not read)"
+    )
+    return _Source(f"the {target} baseline (KB)", _kb_controls(kb, entry.record.members), notes=[note])
 
 
 def _catalog_source(kb: KB, path: Path, data: dict[str, Any]) -> _Source:
@@ -381,7 +385,7 @@ class _Resolver:
         for n, imp in enumerate(prof.imports):
             where = f"/profile/imports/{n}"
             src, record = self._import(path, prof, imp.href, f"{where}/href")
-            picked = _select(src, imp, path, where, self.kb.nodes)
+            picked = _select(src, imp, path, where, self.kb.nodes, out.notes)
             for c in src.parents:
                 if c in picked:
                     selected.setdefault(c, src.parents[c])
@@ -480,18 +484,22 @@ class _Resolver:
         return self.profile(local, data, raw)[0]
 
 
-def _select(src: _Source, imp: _Import, path: Path, where: str, known: Container[str]) -> set[str]:
-    """The controls one import selects from ``src`` (exclusion wins over inclusion)."""
+def _select(src: _Source, imp: _Import, path: Path, where: str, known: Container[str], notes: list[str]) -> set[str]:
+    """The controls one import selects from ``src`` (exclusion wins over inclusion); ``notes`` gets what changed
+    nothing."""
     children = src.children()
     by_oscal = {oscal_id(c): c for c in src.parents}
 
-    def pick(sel: _Select, at: str) -> set[str]:
+    def pick(sel: _Select, at: str, excluding: bool = False) -> set[str]:
         got: set[str] = set()
         for j, wid in enumerate(sel.with_ids or []):
             cid = by_oscal.get(wid)
             if cid is None:
                 if not _CONTROL_ID.fullmatch(wid):
                     why = "not an OSCAL control id (they look like ac-2 or ac-2.1)"
+                elif ours(wid) in known and excluding:  # excluding what is not there changes nothing: noted
+                    notes.append(f"{path.name}: exclude {wid}: not a control of {src.label} (nothing to exclude)")
+                    continue
                 elif ours(wid) in known:
                     why = f"not a control of {src.label}"
                 else:
@@ -515,7 +523,7 @@ def _select(src: _Source, imp: _Import, path: Path, where: str, known: Container
     for i, sel in enumerate(imp.include_controls or []):
         included |= pick(sel, f"{where}/include-controls/{i}")
     for i, sel in enumerate(imp.exclude_controls or []):
-        included -= pick(sel, f"{where}/exclude-controls/{i}")
+        included -= pick(sel, f"{where}/exclude-controls/{i}", excluding=True)
     return included
 
 
@@ -527,7 +535,7 @@ def load_profile(kb: KB, path: Path) -> ResolvedProfile:
     file and JSON pointer) on anything it cannot read or resolve."""
     data, raw = _read(path)
     src, prof = _Resolver(kb).profile(path, data, raw)
-    notes = list(src.notes)
+    notes = list(dict.fromkeys(src.notes))
     withdrawn = [
         c for c in src.parents if (e := kb.nodes.get(c)) is not None and isinstance(e.record, Control) and e.record.withdrawn
     ]
