@@ -24,6 +24,7 @@ from compliance.errors import EXIT_INTERNAL, CheckFailed, SckbError
 if TYPE_CHECKING:
     from compliance.evidence.store import Store
     from compliance.kb.core import KB
+    from compliance.kb.profile import ResolvedProfile
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -935,7 +936,7 @@ def profile_option(help_text: str) -> Callable[[F], F]:
     )
 
 
-def _load_profile(obj: Ctx, path: Path | None) -> Any:
+def _load_profile(obj: Ctx, path: Path | None) -> ResolvedProfile | None:
     """The resolved profile (None without ``--profile``); its notes (what resolution ignored) go to stderr."""
     if path is None:
         return None
@@ -947,7 +948,9 @@ def _load_profile(obj: Ctx, path: Path | None) -> Any:
     return resolved
 
 
-def _resolve_for_system(obj: Ctx, assessment: str | None, system_name: str | None, profile: Any = None) -> str | None:
+def _resolve_for_system(
+    obj: Ctx, assessment: str | None, system_name: str | None, profile: ResolvedProfile | None = None
+) -> str | None:
     """The assessment id a renderer uses: unchanged without --system and --profile; with them, the latest of
     that system (made with that profile), or the one named after checking it is."""
     if system_name is None and profile is None:

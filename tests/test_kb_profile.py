@@ -8,6 +8,7 @@ bad profiles give one line naming the file and the JSON pointer.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import time
 from pathlib import Path
@@ -234,6 +235,15 @@ def test_profile_imports_a_local_profile_and_outer_parameters_win(kb: kbmod.KB, 
     assert params == {"ac-01_odp.05": (["every six months"], "system.yaml.json", "AC-1")}
     assert r.info.alterations == []
     assert any("merge custom ignored" in n for n in r.info.notes)
+    # the record's hash covers the imported file too: changing it makes another profile
+    before = r.info.sha256
+    assert before != hashlib.sha256(top.read_bytes()).hexdigest()
+    doc = orjson.loads((tmp_path / "org-base.json").read_bytes())
+    doc["profile"]["imports"][0]["include-controls"][0]["with-ids"].append("ac-3")
+    (tmp_path / "org-base.json").write_bytes(orjson.dumps(doc))
+    again = load_profile(kb, top)
+    assert again.controls == ["AC-1", "AC-2", "AC-3"]
+    assert again.info.sha256 != before
 
 
 def test_yaml_profile_and_local_catalog_copy(kb: kbmod.KB, shared: Path, tmp_path: Path) -> None:
@@ -262,8 +272,6 @@ def test_same_profile_same_record(kb: kbmod.KB, tmp_path: Path) -> None:
     )
     b = load_profile(kb, tmp_path / "p.json")
     assert a.info == b.info
-    import hashlib
-
     assert a.info.sha256 == hashlib.sha256((tmp_path / "p.json").read_bytes()).hexdigest()
 
 

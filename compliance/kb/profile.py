@@ -100,7 +100,7 @@ class ProfileInfo:
     title: str
     #: the profile's file name (no folder: the record must not depend on where the file lies)
     file: str
-    #: SHA-256 of the profile file's bytes
+    #: SHA-256 of the profile file's bytes; when it imports local files, of the hashes of every file read
     sha256: str
     #: the scope name its controls are listed under (``profile:<file name>``)
     scope: str
@@ -370,8 +370,11 @@ class _Resolver:
     def __init__(self, kb: KB) -> None:
         self.kb = kb
         self.stack: list[Path] = []
+        #: SHA-256 of every file read, in reading order (the profile first)
+        self.hashes: list[str] = []
 
     def profile(self, path: Path, data: dict[str, Any], raw: bytes) -> tuple[_Source, _Profile]:
+        self.hashes.append(hashlib.sha256(raw).hexdigest())
         prof = _parse_profile(path, data)
         self.stack.append(path.resolve())
         try:
@@ -480,6 +483,7 @@ class _Resolver:
             )
         data, raw = _read(local)
         if "catalog" in data:
+            self.hashes.append(hashlib.sha256(raw).hexdigest())
             return _catalog_source(self.kb, local, data)
         return self.profile(local, data, raw)[0]
 
@@ -534,7 +538,10 @@ def load_profile(kb: KB, path: Path) -> ResolvedProfile:
     """Read and resolve the OSCAL profile at ``path`` against ``kb``. Raises :class:`InputError` (one line:
     file and JSON pointer) on anything it cannot read or resolve."""
     data, raw = _read(path)
-    src, prof = _Resolver(kb).profile(path, data, raw)
+    resolver = _Resolver(kb)
+    src, prof = resolver.profile(path, data, raw)
+    # the file's own hash; with local imports, a hash over every file read (an import's change is a new profile)
+    digest = resolver.hashes[0] if len(resolver.hashes) == 1 else hashlib.sha256(" ".join(resolver.hashes).encode()).hexdigest()
     notes = list(dict.fromkeys(src.notes))
     withdrawn = [
         c for c in src.parents if (e := kb.nodes.get(c)) is not None and isinstance(e.record, Control) and e.record.withdrawn
@@ -548,7 +555,7 @@ def load_profile(kb: KB, path: Path) -> ResolvedProfile:
     info = ProfileInfo(
         title=" ".join(prof.metadata.title.split()),
         file=path.name,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=digest,
         scope=SCOPE_PREFIX + path.name,
         version=prof.metadata.version,
         controls=len(controls),
