@@ -103,6 +103,8 @@ def test_assess_export_and_design_see_exactly_the_tailored_set(runner: CliRunner
     assert shown["assessment"]["profile"] == summary["profile"]
     table = run(runner, ws, "assess", "show")
     assert "tailored baseline Moderate for our functions (tailored.json" in table.stdout
+    markdown = run(runner, ws, "assess", "show", "--format", "markdown")
+    assert "Tailored baseline: Moderate for our functions (`tailored.json`" in markdown.stdout
 
     # export oscal --profile: the latest assessment made with this profile, although a later one exists
     run(runner, ws, "assess", "--scope", "fedramp-moderate", "--format", "json")
