@@ -384,3 +384,42 @@ def test_shipped_example_is_a_valid_profile_and_resolves(kb: kbmod.KB, shared: P
     r = load_profile(kb, example)
     assert set(r.controls) == (set(members(kb, "fedramp-moderate")) - {"PE-3", "PE-6"}) | {"AC-6(3)"}
     assert [p.control for p in r.info.parameters] == ["AC-6(3)"]
+
+
+def test_local_catalog_with_nested_groups_and_a_pattern_that_matches_nothing(kb: kbmod.KB, tmp_path: Path) -> None:
+    catalog = {
+        "catalog": {
+            "uuid": "1b7e3c2a-0000-4000-8000-000000000001",
+            "metadata": {"title": "Our catalog copy"},
+            "groups": [
+                {
+                    "id": "ac",
+                    "title": "Access Control",
+                    "controls": [{"id": "ac-1", "title": "Policy"}],
+                    "groups": [
+                        {"id": "ac-sub", "title": "Accounts", "controls": [{"id": "ac-2", "controls": [{"id": "ac-2.1"}]}]}
+                    ],
+                }
+            ],
+        }
+    }
+    (tmp_path / "cat.json").write_bytes(orjson.dumps(catalog))
+    include = [{"with-ids": ["ac-2"], "with-child-controls": "yes"}, {"matching": [{"pattern": "zz-*"}]}]
+    r = load_profile(kb, write_profile(tmp_path / "p.json", [{"href": "cat.json", "include-controls": include}]))
+    assert r.controls == ["AC-2", "AC-2(1)"]
+    assert any("matching 'zz-*' selects nothing from catalog 'Our catalog copy'" in n for n in r.info.notes)
+    # a catalog control the KB does not know cannot be assessed: one line naming it
+    catalog["catalog"]["groups"][0]["controls"].append({"id": "xx-9"})
+    (tmp_path / "cat.json").write_bytes(orjson.dumps(catalog))
+    with pytest.raises(InputError, match=r"cat\.json: catalog controls not in the KB's SP 800-53 rev5 catalog: xx-9"):
+        load_profile(kb, tmp_path / "p.json")
+
+
+def test_a_local_file_wins_over_an_official_name(kb: kbmod.KB, tmp_path: Path) -> None:
+    write_profile(
+        tmp_path / "FedRAMP_rev5_HIGH-baseline_profile.json",
+        [{"href": CATALOG_HREF, "include-controls": [{"with-ids": ["ac-1"]}]}],
+    )
+    r = load_profile(kb, write_profile(tmp_path / "p.json", [{"href": "FedRAMP_rev5_HIGH-baseline_profile.json"}]))
+    assert r.controls == ["AC-1"]
+    assert r.info.imports[0].source == "file:FedRAMP_rev5_HIGH-baseline_profile.json"

@@ -350,11 +350,17 @@ def _catalog_source(kb: KB, path: Path, data: dict[str, Any]) -> _Source:
             parents[kid] = parent
             walk(c.get("controls", []), kid, f"{where}/{i}/controls")
 
+    def walk_groups(groups: Any, where: str) -> None:
+        if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+            raise InputError("not a valid OSCAL catalog: 'groups' must be an array of objects", path=path, pointer=where)
+        for g, group in enumerate(groups):
+            walk(group.get("controls", []), None, f"{where}/{g}/controls")
+            walk_groups(group.get("groups", []), f"{where}/{g}/groups")  # groups may nest
+
     cat = data["catalog"]
     if not isinstance(cat, dict):
         raise InputError("not a valid OSCAL catalog", path=path, pointer="/catalog")
-    for g, group in enumerate(cat.get("groups", [])):
-        walk(group.get("controls", []) if isinstance(group, dict) else None, None, f"/catalog/groups/{g}/controls")
+    walk_groups(cat.get("groups", []), "/catalog/groups")
     walk(cat.get("controls", []), None, "/catalog/controls")
     if unknown:
         raise InputError(
@@ -511,7 +517,10 @@ def _select(src: _Source, imp: _Import, path: Path, where: str, known: Container
                 raise InputError(f"with-ids {wid!r}: {why}", path=path, pointer=f"{at}/with-ids/{j}")
             got.add(cid)
         for m in sel.matching or []:
-            got.update(c for o, c in by_oscal.items() if fnmatchcase(o, m.pattern))
+            hits = [c for o, c in by_oscal.items() if fnmatchcase(o, m.pattern)]
+            if not hits:
+                notes.append(f"{path.name}: matching {m.pattern!r} selects nothing from {src.label}")
+            got.update(hits)
         if sel.with_child_controls == "yes":
             todo = list(got)
             while todo:
