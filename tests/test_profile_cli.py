@@ -190,3 +190,18 @@ def test_assess_needs_a_scope_or_a_profile(runner: CliRunner, ws: Path) -> None:
     r = run(runner, ws, "assess")
     assert r.exit_code == 2
     assert "--profile" in r.output
+
+
+def test_query_profile_shows_the_tailoring_against_the_nearest_baseline(runner: CliRunner, tmp_path: Path) -> None:
+    profile = tailored(tmp_path / "tailored.json")
+    r = runner.invoke(main, ["query", "profile", str(profile), "--json"])
+    assert r.exit_code == 0, r.output
+    doc = orjson.loads(r.stdout)
+    assert doc["nearest_baseline"] == {"baseline": "fedramp-moderate", "added": [ADDED], "removed": sorted(EXCLUDED)}
+    assert ADDED in doc["controls"] and not EXCLUDED & set(doc["controls"])
+    assert doc["sha256"] == hashlib.sha256(profile.read_bytes()).hexdigest()
+    assert [i["source"] for i in doc["imports"]] == ["kb:fedramp-moderate", "kb:catalog"]
+    assert "taken as the KB baseline" in r.stderr
+    table = runner.invoke(main, ["query", "profile", str(profile)])
+    assert table.exit_code == 0
+    assert "against fedramp-moderate: +1 (AC-6(3)), -2 (AC-6, PE-3)" in table.stdout

@@ -135,6 +135,35 @@ class ResolvedProfile:
     controls: list[str]
 
 
+@dataclass(frozen=True, slots=True)
+class BaselineDelta:
+    """How a tailored control set differs from one KB baseline."""
+
+    baseline: str
+    #: in the profile, not in the baseline / in the baseline, not in the profile (catalogue order)
+    added: list[str]
+    removed: list[str]
+
+
+def nearest_baseline(kb: KB, controls: Iterable[str]) -> BaselineDelta | None:
+    """The KB baseline closest to ``controls`` (fewest additions plus removals; ties by id), and the difference:
+    what a tailoring changed, in the terms an assessor reads it."""
+    mine = set(controls)
+    best: BaselineDelta | None = None
+    for entry in sorted(kb.of_kind(NodeKind.BASELINE), key=lambda e: e.id):
+        if not isinstance(entry.record, Baseline):
+            continue
+        theirs = set(entry.record.members)
+        delta = BaselineDelta(
+            entry.id,
+            sorted(mine - theirs, key=control_sort_key),
+            sorted(theirs - mine, key=control_sort_key),
+        )
+        if best is None or len(delta.added) + len(delta.removed) < len(best.added) + len(best.removed):
+            best = delta
+    return best
+
+
 # --------------------------------------------------------------------------- the subset of the schema read
 
 
@@ -578,10 +607,12 @@ def load_profile(kb: KB, path: Path) -> ResolvedProfile:
 
 __all__ = [
     "Alteration",
+    "BaselineDelta",
     "ParameterSetting",
     "ProfileImport",
     "ProfileInfo",
     "ResolvedProfile",
     "load_profile",
+    "nearest_baseline",
     "official_imports",
 ]
