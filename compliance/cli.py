@@ -24,6 +24,7 @@ from compliance.errors import EXIT_INTERNAL, CheckFailed, SckbError
 if TYPE_CHECKING:
     from compliance.evidence.store import Store
     from compliance.kb.core import KB
+    from compliance.kb.profile import ResolvedProfile
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -436,6 +437,42 @@ def query_baseline(obj: Ctx, baseline_id: str, as_json: bool) -> None:
     reached = [(c["id"], c["title"], c["mitigations"]) for c in r["reached"]]
     con.print(_table("Reached", ["control", "title", "mitigations"], reached))
     con.print(_table("Not reached", ["control", "title"], [(c["id"], c["title"]) for c in r["unreached"]]))
+
+
+@query_group.command("profile")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@click.pass_obj
+def query_profile(obj: Ctx, file: Path, as_json: bool) -> None:
+    """A tailored baseline (an OSCAL profile, JSON or YAML) resolved: its controls, imports, parameter settings,
+    alterations, and how it differs from the nearest KB baseline. Exit codes: 0 shown; 3 a bad profile."""
+    from dataclasses import asdict
+
+    from compliance.kb.profile import load_profile, nearest_baseline
+
+    kb = obj.kb()
+    resolved = load_profile(kb, file)
+    _profile_notes(file, resolved)
+    info = resolved.info
+    near = nearest_baseline(kb, resolved.controls)
+    if as_json:
+        return emit_json(
+            {**asdict(info), "controls": resolved.controls, "nearest_baseline": asdict(near) if near is not None else None}
+        )
+    con = _console()
+    con.print(f"[bold]{_cell(info.title)}[/bold] ({_cell(info.file)}, sha256 {info.sha256[:12]}): {info.controls} controls")
+    if near is not None:
+        con.print(
+            f"against {near.baseline}: +{len(near.added)} ({_cell(', '.join(near.added)) or '-'}), "
+            f"-{len(near.removed)} ({_cell(', '.join(near.removed)) or '-'})"
+        )
+    con.print(_table("Imports", ["href", "resolved to", "controls"], [(i.href, i.source, i.controls) for i in info.imports]))
+    if info.parameters:
+        rows = [(p.param_id, p.control or "", "; ".join(p.values or p.constraints), p.source) for p in info.parameters]
+        con.print(_table("Parameter settings", ["parameter", "control", "value or constraint", "set in"], rows))
+    if info.alterations:
+        alt_rows = [(a.control, a.adds, a.removes, a.source) for a in info.alterations]
+        con.print(_table("Alterations (recorded; no status changes)", ["control", "adds", "removes", "in"], alt_rows))
 
 
 @query_group.command("path")
@@ -1104,15 +1141,41 @@ def _system_option(help_text: str) -> Callable[[F], F]:
     return click.option("--system", "boundary", metavar="NAME", help=help_text)
 
 
-def _resolve_for_system(obj: Ctx, assessment: str | None, system_name: str | None) -> str | None:
-    """The assessment id a renderer uses: unchanged without --system; with it, the latest of that system, or
-    the one named after checking it is of that system."""
-    if system_name is None:
+def profile_option(help_text: str) -> Callable[[F], F]:
+    """``--profile FILE`` (a tailored baseline: a user's OSCAL profile), passed as ``profile_file``; give the
+    command's kwarg to :func:`_load_profile`."""
+    return click.option(
+        "--profile", "profile_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE", help=help_text
+    )
+
+
+def _load_profile(obj: Ctx, path: Path | None) -> ResolvedProfile | None:
+    """The resolved profile (None without ``--profile``); its notes (what resolution ignored) go to stderr."""
+    if path is None:
+        return None
+    from compliance.kb.profile import load_profile
+
+    resolved = load_profile(obj.kb(), path)
+    _profile_notes(path, resolved)
+    return resolved
+
+
+def _profile_notes(path: Path, resolved: ResolvedProfile) -> None:
+    for note in resolved.info.notes:
+        click.echo(f"sckb: note: {path}: {note}", err=True)
+
+
+def _resolve_for_system(
+    obj: Ctx, assessment: str | None, system_name: str | None, profile: ResolvedProfile | None = None
+) -> str | None:
+    """The assessment id a renderer uses: unchanged without --system and --profile; with them, the latest of
+    that system (made with that profile), or the one named after checking it is."""
+    if system_name is None and profile is None:
         return assessment
     from compliance.assess import resolve_assessment
 
     with _open_store(obj) as store:
-        return resolve_assessment(store, assessment, system=system_name)
+        return resolve_assessment(store, assessment, system=system_name, profile=profile)
 
 
 def _open_store(obj: Ctx, *, create: bool = False) -> Store:
@@ -1147,6 +1210,12 @@ def _assess_output(a: Any, fmt: str, gate: list[str] | None, paths: bool, out: P
     con = _console()
     s = a.summary()
     con.print(f"[bold]assessment {_cell(a.id)}[/bold]  scopes: {_cell(a.scopes)}  window: {a.window_start} .. {a.now}")
+    if a.profile is not None:
+        p = a.profile
+        con.print(
+            f"tailored baseline {_cell(p.title)} ({_cell(p.file)}, sha256 {p.sha256[:12]}): {p.controls} controls, "
+            f"{len(p.parameters)} parameter setting(s), {len(p.alterations)} alteration(s)"
+        )
     if a.system is not None:
         con.print(
             f"system {_cell(a.system)}: {a.outside_findings} finding(s) outside its boundary not counted "
@@ -1302,6 +1371,7 @@ def _finish_gate(
 )
 @click.option("--no-triage", is_flag=True, help="Ignore the recorded triage decisions (see 'sckb evidence triage').")
 @_system_option("Assess only the findings inside this system's boundary (see 'sckb system add'); recorded in the assessment.")
+@profile_option("Tailored baseline: an OSCAL profile (JSON/YAML) whose controls are the scope (with any --scope: the union).")
 @_gate_options
 @click.pass_context
 def assess_group(
@@ -1316,6 +1386,7 @@ def assess_group(
     design_path: Path | None,
     no_triage: bool,
     boundary: str | None,
+    profile_file: Path | None,
     fail_on: tuple[str, ...],
     min_satisfied: float | None,
     fmt: str,
@@ -1329,13 +1400,13 @@ def assess_group(
     with its explanation path (control <- mitigation <- rule <- findings). See README "Assessment and OSCAL".
     \b
     Exit codes: 0 assessed (gate passed); 1 a --fail-on / --min-satisfied / --unmapped-failures fail gate
-    failed; 2 usage; 3 --summary-out not writable, or a bad --remediation-policy / --kev file; 4 unknown scope
-    or no evidence store; 5 store error.
+    failed; 2 usage; 3 --summary-out not writable, or a bad --remediation-policy / --kev / --profile file; 4
+    unknown scope or no evidence store; 5 store error.
     """
     if ctx.invoked_subcommand is not None:
         return
-    if not scopes:
-        raise click.UsageError("give at least one --scope (or a subcommand: diff, show, list, explain)")
+    if not scopes and profile_file is None:
+        raise click.UsageError("give at least one --scope or a --profile (or a subcommand: diff, show, list, explain)")
     obj: Ctx = ctx.obj
     from rich.progress import BarColumn, Progress, TextColumn
 
@@ -1346,7 +1417,8 @@ def assess_group(
     policy = load_policy(remediation_policy) if remediation_policy is not None else None
     kev = load_kev(kev_file) if kev_file is not None else None
     kb = obj.kb()
-    attack = _attack_notes(kb, design_path, scopes[0], obj.now()) if design_path is not None else []
+    attack = _attack_notes(kb, design_path, scopes[0] if scopes else "fedramp-moderate", obj.now()) if design_path else []
+    profile = _load_profile(obj, profile_file)
     with _open_store(obj) as store:
         system = None
         if boundary is not None:
@@ -1382,6 +1454,7 @@ def assess_group(
                 previous=None if previous == "none" else previous,
                 attack_paths=attack,
                 use_triage=not no_triage,
+                profile=profile,
             )
     if fmt == "table" and unmapped_failures == "warn" and a.unmapped:
         click.echo(
@@ -1727,19 +1800,26 @@ def export_group() -> None:
     "--copy-evidence/--no-copy-evidence", default=True, show_default=True, help="Copy raw evidence files into OUT/evidence/."
 )
 @_system_option("Export the latest assessment of this system (an --assessment of another system is refused).")
+@profile_option("Export the latest assessment made with this tailored baseline (same profile content); see 'assess --profile'.")
 @click.pass_obj
 def export_oscal(
-    obj: Ctx, assessment: str | None, out: Path, schema_dir: Path | None, copy_evidence: bool, boundary: str | None
+    obj: Ctx,
+    assessment: str | None,
+    out: Path,
+    schema_dir: Path | None,
+    copy_evidence: bool,
+    boundary: str | None,
+    profile_file: Path | None,
 ) -> None:
     """Write OSCAL 1.1.3 JSON: assessment plan, assessment results, POA&M and component definition.
 
     Same assessment and --now -> byte-identical files. Exit codes: 0 written; 1 a document failed the
-    schema check (nothing written); 4 no such assessment; 5 store error."""
+    schema check (nothing written); 3 a bad --profile file; 4 no such assessment; 5 store error."""
     from compliance.assess import load_assessment
     from compliance.oscal import export
 
     kb = obj.kb()
-    assessment = _resolve_for_system(obj, assessment, boundary)
+    assessment = _resolve_for_system(obj, assessment, boundary, _load_profile(obj, profile_file))
     with _open_store(obj) as store:
         a = load_assessment(store, assessment)
         written = export(kb, a, out, schema_dir=schema_dir, locker=store.locker_path if copy_evidence else None)
@@ -1762,16 +1842,17 @@ def export_oscal(
 @click.option("--assessment", help="Assessment id or prefix (default: the latest).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The .xlsx file to write.")
 @_system_option("Export the latest assessment of this system (an --assessment of another system is refused).")
+@profile_option("Export the latest assessment made with this tailored baseline (same profile content); see 'assess --profile'.")
 @click.pass_obj
-def export_poam(obj: Ctx, fmt: str, assessment: str | None, out: Path, boundary: str | None) -> None:
+def export_poam(obj: Ctx, fmt: str, assessment: str | None, out: Path, boundary: str | None, profile_file: Path | None) -> None:
     """Write the assessment's POA&M items as a spreadsheet in the FedRAMP POA&M template layout.
 
-    Same assessment -> byte-identical file. Exit codes: 0 written; 3 the file cannot be written; 4 no such
-    assessment; 5 store error."""
+    Same assessment -> byte-identical file. Exit codes: 0 written; 3 the file cannot be written, or a bad
+    --profile file; 4 no such assessment; 5 store error."""
     from compliance.assess import load_assessment
     from compliance.report.poam_xlsx import export_fedramp_xlsx
 
-    assessment = _resolve_for_system(obj, assessment, boundary)
+    assessment = _resolve_for_system(obj, assessment, boundary, _load_profile(obj, profile_file))
     with _open_store(obj) as store:
         a = load_assessment(store, assessment)
     export_fedramp_xlsx(a, out)
@@ -2154,11 +2235,12 @@ def design_group() -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option(
     "--scope",
-    default="fedramp-moderate",
-    show_default=True,
+    default=None,
     cls=_FrameworkHelp,
-    help="Baseline or framework: fedramp-low|moderate|high|li-saas, nist-low|moderate|high, {frameworks}serverless.",
+    help="Baseline or framework: fedramp-low|moderate|high|li-saas, nist-low|moderate|high, {frameworks}serverless "
+    "[default: fedramp-moderate, or none with --profile].",
 )
+@profile_option("Tailored baseline: an OSCAL profile (JSON/YAML) whose controls are the scope (with --scope: the union).")
 @click.option(
     "--classification",
     type=click.Path(path_type=Path),
@@ -2183,7 +2265,8 @@ def design_group() -> None:
 def design_check(
     obj: Ctx,
     path: Path,
-    scope: str,
+    scope: str | None,
+    profile_file: Path | None,
     classification: Path | None,
     as_markdown: bool,
     as_evidence: bool,
@@ -2197,8 +2280,11 @@ def design_check(
     from compliance.design.check import run_check, write_graphml
     from compliance.design.render import markdown, table
 
+    profile = _load_profile(obj, profile_file)
+    if scope is None and profile is None:
+        scope = "fedramp-moderate"
     with Console(stderr=True).status("reading the design and evaluating predicates…"):
-        res = run_check(obj.kb(), path, scope, today=obj.now().date(), classification=classification)
+        res = run_check(obj.kb(), path, scope, today=obj.now().date(), classification=classification, profile=profile)
     if graphml is not None:
         write_graphml(res.design, graphml)
     if as_evidence:

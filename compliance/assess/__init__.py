@@ -51,6 +51,7 @@ from compliance.evidence.system import System
 from compliance.evidence.triage import in_effect as triage_in_effect
 from compliance.kb import status as rules
 from compliance.kb.load import KB
+from compliance.kb.profile import ResolvedProfile
 from compliance.vocab import iso
 
 
@@ -59,9 +60,14 @@ def load_assessment(store: Store, id: str | None = None) -> Assessment:
     return db.load(store, id)
 
 
-def resolve_assessment(store: Store, id: str | None = None, *, system: str | None = None) -> str:
+def resolve_assessment(
+    store: Store, id: str | None = None, *, system: str | None = None, profile: ResolvedProfile | None = None
+) -> str:
     """The full id of an assessment (an id, a unique prefix, or None/"latest"). With ``system``: None/"latest" is
-    the latest assessment of that system, and a named one must be of it (else :class:`NotFoundError`)."""
+    the latest assessment of that system, and a named one must be of it (else :class:`NotFoundError`). With
+    ``profile`` likewise: the assessment must have been made with that profile (same content)."""
+    if profile is not None:
+        return db.resolve_for_profile(store, id, system, profile.info)
     return db.resolve_for_system(store, id, system)
 
 
@@ -87,6 +93,7 @@ def run(
     previous: str | None = "auto",
     attack_paths: Iterable[AttackNote] = (),
     use_triage: bool = True,
+    profile: ResolvedProfile | None = None,
 ) -> Assessment:
     """Assess the store's findings and save the result in the workspace database. ``determinations`` are the
     assessors' (see :func:`compliance.assess.tally.apply_determinations`); with ``system`` only the findings
@@ -118,6 +125,7 @@ def run(
         policy=policy,
         kev=kev,
         triage=triage,
+        profile=profile,
     )
     db.save(store, a, blob[0] if blob else None)
     return a

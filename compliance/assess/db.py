@@ -13,6 +13,7 @@ import orjson
 from compliance.assess.model import Assessment, AssessmentInfo, dump
 from compliance.errors import NotFoundError, StoreError
 from compliance.evidence.store import AssessmentBlob, Store
+from compliance.kb.profile import ProfileInfo
 
 
 def _blob(a: Assessment) -> bytes:
@@ -85,3 +86,25 @@ def resolve_for_system(store: Store, ident: str | None, system: str | None) -> s
         what = f"of system {of!r}" if of else "of the whole workspace (no --system)"
         raise NotFoundError(f"assessment {full} is {what}, not of system {system!r}")
     return full
+
+
+def resolve_for_profile(store: Store, ident: str | None, system: str | None, profile: ProfileInfo) -> str:
+    """As :func:`resolve_for_system`, and the assessment must have been made with ``profile`` (the same file
+    content, by SHA-256): ``None`` or ``latest`` is the latest such assessment."""
+
+    def made_with(summary: bytes | str) -> bool:
+        p = orjson.loads(summary).get("profile")
+        return isinstance(p, dict) and p.get("sha256") == profile.sha256
+
+    rows = store.assessments()
+    if ident is not None and ident != "latest":
+        full = resolve_for_system(store, ident, system)
+        if not any(made_with(r.summary) for r in rows if r.id == full):
+            raise NotFoundError(f"assessment {full} was not made with profile {profile.file} (this content)")
+        return full
+    if system is not None:
+        store.system(system)
+    for row in rows:
+        if (system is None or orjson.loads(row.summary).get("system") == system) and made_with(row.summary):
+            return row.id
+    raise NotFoundError(f"no assessment made with profile {profile.file} (this content) yet: run 'sckb assess --profile FILE'")

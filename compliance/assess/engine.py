@@ -35,6 +35,7 @@ from compliance.assess.tally import (
 from compliance.assess.triage import TriageContext
 from compliance.evidence.system import System
 from compliance.kb.load import KB
+from compliance.kb.profile import ResolvedProfile
 from compliance.kb.scope import resolve
 from compliance.vocab import iso
 
@@ -114,6 +115,7 @@ def assess(
     policy: RemediationPolicy | None = None,
     kev: KevCatalog | None = None,
     triage: TriageContext | None = None,
+    profile: ResolvedProfile | None = None,
 ) -> Assessment:
     """Assess ``scopes`` against ``findings`` (store records). ``now`` is the clock (the CLI's ``--now``). With
     ``system``, only the findings inside its boundary count (the others are counted in ``outside_findings``);
@@ -122,7 +124,7 @@ def assess(
     now_s = iso(now)
     start_s = iso(now - timedelta(days=max_age_days))
     ctx = TallyContext(kb, start_s, now_s, accept_ingest_time)
-    resolve(kb, scopes)  # fail early on an unknown scope
+    resolve(kb, scopes, profile=profile)  # fail early on an unknown scope
     acc = Accumulator(ctx)
     failing: list[FindingLike] = []
     inside = system.boundary.matcher().inside if system is not None else None
@@ -143,6 +145,7 @@ def assess(
         policy=policy,
         kev=kev,
         triage=triage,
+        profile=profile,
         system=system.name if system is not None else None,
         outside_findings=outside[0],
     )

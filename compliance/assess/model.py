@@ -12,6 +12,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 from compliance.evidence.model import StoredFinding
 from compliance.kb import status as rules
+from compliance.kb.profile import ProfileInfo
 
 T = TypeVar("T")
 
@@ -306,6 +307,7 @@ class PoamItem:
 #: without the new options serialises, and so is identified, exactly as before.
 _NEW_DEFAULTS: tuple[tuple[bytes, bytes], ...] = (
     (b',"triage":null}', b"}"),
+    (b',"profile":null}', b"}"),
     (b',"due_basis":"","kev":false,"kev_cves":[],"kev_due":null}', b"}"),
     (b',"closed_poam":[],"conmon":null,"triage_notes":[]}', b"}"),
     (b',"remediation_policy":null}', b"}"),
@@ -348,6 +350,19 @@ class UnmappedFailures(TypedDict):
     count: int
 
 
+class ProfileSummary(TypedDict):
+    """The tailored baseline in :class:`AssessmentSummary` (``--profile``)."""
+
+    title: str
+    file: str
+    sha256: str
+    scope: str
+    controls: int
+    parameters: int
+    alterations: int
+    notes: list[str]
+
+
 class AssessmentSummary(TypedDict):
     """:meth:`Assessment.summary` (the ``assessment`` object of ``sckb assess --format json``)."""
 
@@ -377,6 +392,8 @@ class AssessmentSummary(TypedDict):
     #: only when assessed with ``--remediation-policy`` or ``--kev``: the policy's name; POA&M items due by KEV
     remediation_policy: NotRequired[str]
     poam_kev: NotRequired[int]
+    #: only when assessed with ``--profile``: the tailored baseline
+    profile: NotRequired[ProfileSummary]
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,6 +455,8 @@ class Assessment:
     conmon: ConMon | None = None
     #: what triage did not apply and why (expired decisions, stale vendor check-ins)
     triage_notes: list[str] = field(default_factory=list)
+    #: the tailored baseline (``--profile``): its title, file name, content hash, parameters and alterations
+    profile: ProfileInfo | None = None
 
     # ------------------------------------------------------------------ summaries
 
@@ -538,6 +557,17 @@ class Assessment:
         if self.remediation_policy is not None:  # likewise: only with --remediation-policy or --kev
             s["remediation_policy"] = self.remediation_policy
             s["poam_kev"] = sum(1 for p in self.poam if p.kev)
+        if self.profile is not None:  # likewise: only with --profile
+            s["profile"] = {
+                "title": self.profile.title,
+                "file": self.profile.file,
+                "sha256": self.profile.sha256,
+                "scope": self.profile.scope,
+                "controls": self.profile.controls,
+                "parameters": len(self.profile.parameters),
+                "alterations": len(self.profile.alterations),
+                "notes": self.profile.notes,
+            }
         return s
 
     def _summary(self) -> AssessmentSummary:
@@ -599,6 +629,7 @@ class Assessment:
             closed_poam=[_poam_item(p) for p in d.get("closed_poam", [])],
             conmon=ConMon(**d["conmon"]) if d.get("conmon") else None,
             triage_notes=list(d.get("triage_notes", [])),
+            profile=ProfileInfo.from_dict(d["profile"]) if d.get("profile") else None,
         )
 
 

@@ -126,6 +126,8 @@ def as_json(a: Assessment, gate: list[str] | None = None, *, paths: bool = False
         out["triage_notes"] = a.triage_notes
     if a.unmapped:
         out["unmapped_failures"] = a.unmapped
+    if a.profile is not None:  # the tailored baseline in full: its parameter settings and alterations
+        out["profile"] = asdict(a.profile)
     if gate is not None:
         out["gate"] = {"passed": not gate, "reasons": gate}
     if paths:
@@ -219,6 +221,10 @@ def as_markdown(a: Assessment, gate: list[str] | None = None, *, limit: int = 50
     if a.system is not None:  # only then: a workspace-wide summary stays as it was
         lines.append("")
         lines.append(f"System: {_md(a.system)} · {a.outside_findings} finding(s) outside its boundary not counted")
+    if a.profile is not None:  # likewise: only with --profile
+        p = a.profile
+        lines.append("")
+        lines.append(f"Tailored baseline: {_md(p.title)} (`{_md(p.file)}`, SHA-256 `{p.sha256[:12]}`) · {p.controls} controls")
     lines.append("")
     if gate is not None:
         lines.append("**Gate: passed**" if not gate else "**Gate: FAILED** — " + "; ".join(gate))

@@ -38,6 +38,7 @@ from compliance.errors import InputError
 from compliance.evidence.store import Store
 from compliance.evidence.system import System
 from compliance.kb.load import KB
+from compliance.kb.profile import ResolvedProfile
 from compliance.kb.scope import resolve
 from compliance.vocab import iso
 
@@ -68,6 +69,7 @@ def assess_store(
     policy: RemediationPolicy | None = None,
     kev: KevCatalog | None = None,
     triage: TriageContext | None = None,
+    profile: ResolvedProfile | None = None,
 ) -> Assessment:
     """Assess the evidence store ``store``. ``workers`` threads may group the findings (the SQLite engine runs
     them in parallel); the result does not depend on it. With ``system``, only the findings inside its boundary
@@ -89,6 +91,7 @@ def assess_store(
             policy=policy,
             kev=kev,
             triage=triage,
+            profile=profile,
         )
 
 
@@ -122,6 +125,7 @@ def _assess_store(
     policy: RemediationPolicy | None = None,
     kev: KevCatalog | None = None,
     triage: TriageContext | None = None,
+    profile: ResolvedProfile | None = None,
 ) -> Assessment:
     def record_path() -> Assessment:
         """The same assessment from the store's records, one by one (see the module docstring)."""
@@ -140,6 +144,7 @@ def _assess_store(
             policy=policy,
             kev=kev,
             triage=triage,
+            profile=profile,
         )
 
     if not store.can_tally():
@@ -147,7 +152,7 @@ def _assess_store(
     check_args(unmapped, max_age_days)
     now_s = iso(now)
     start_s = iso(now - timedelta(days=max_age_days))
-    resolve(kb, scopes)
+    resolve(kb, scopes, profile=profile)
     acc = Accumulator(TallyContext(kb, start_s, now_s, accept_ingest_time))
     # a system's boundary filters in the store, through the matcher (issue 21)
     inside = system.boundary.matcher().inside_fields if system is not None else None
@@ -213,6 +218,7 @@ def _assess_store(
         policy=policy,
         kev=kev,
         triage=triage,
+        profile=profile,
         system=system.name if system is not None else None,
         outside_findings=store.identity_count() - n if system is not None else 0,
     )

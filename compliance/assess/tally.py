@@ -42,11 +42,12 @@ from compliance.assess.triage import (
 )
 from compliance.errors import InputError, StoreError
 from compliance.evidence.mapping import Mapper
-from compliance.evidence.parsing import severity as normalise_severity
 from compliance.evidence.model import StoredFinding
+from compliance.evidence.parsing import severity as normalise_severity
 from compliance.evidence.store import FailingRow, SlotCodes
 from compliance.kb import status as rules
 from compliance.kb.load import KB
+from compliance.kb.profile import ResolvedProfile
 from compliance.kb.query import control_sort_key
 from compliance.kb.rigor import DESIGN_TOOL
 from compliance.kb.scope import KBIndex, resolve, title_of
@@ -432,6 +433,7 @@ def finish(
     system: str | None = None,
     outside_findings: int = 0,
     triage: TriageContext | None = None,
+    profile: ResolvedProfile | None = None,
 ) -> Assessment:
     """Status rules 3 to 5 over the tallies, then observations, POA&M and the content id. ``system`` and
     ``outside_findings`` record an assessment of one system (part of the content id). When ``blob_out`` is
@@ -445,7 +447,7 @@ def finish(
     if dismissed:
         _dismiss(acc, dismissed, unmapped_ids)
     idx = KBIndex.build(kb)
-    scope = resolve(kb, scopes, idx)
+    scope = resolve(kb, scopes, idx, profile)
     now_s, start_s = acc.ctx.now_s, acc.ctx.start_s
     tallies, groups, file_fresh = acc.tallies, acc.groups, acc.file_fresh
     stale_n, future_n, undated_n = acc.stale, acc.future, acc.undated
@@ -607,6 +609,7 @@ def finish(
         closed_poam=closed_poam,
         conmon=conmon,
         triage_notes=notes,
+        profile=profile.info if profile is not None else None,
     )
     blob = identify(a)
     if blob_out is not None:

@@ -27,6 +27,7 @@ from compliance.design.read import read_design
 from compliance.design.result import DesignJson, DesignResult, FunctionJson, Summary, Verdict
 from compliance.kb.load import KB
 from compliance.kb.model import DesignPredicate
+from compliance.kb.profile import ResolvedProfile
 from compliance.kb.scope import KBIndex, resolve
 from compliance.kb.status import NOT_ASSESSED, NOT_SATISFIED, SATISFIED, combine, is_determinative
 
@@ -104,9 +105,21 @@ def qualified_name(el: Element) -> str:
     return f"{el.kind}:{el.name}"
 
 
-def run_check(kb: KB, path: Path, scope: str, *, today: date, classification: Path | None = None) -> DesignResult:
+def run_check(
+    kb: KB,
+    path: Path,
+    scope: str | None,
+    *,
+    today: date,
+    classification: Path | None = None,
+    profile: ResolvedProfile | None = None,
+) -> DesignResult:
+    """Check the design at ``path`` against the controls of ``scope`` and of a tailored baseline ``profile``
+    (either may be None, not both; together: their union)."""
     design = read_design(path, today=today, classification=classification)
-    res = DesignResult(str(path), scope, design)
+    idx = KBIndex.build(kb)
+    sc = resolve(kb, [scope] if scope is not None else [], idx, profile)
+    res = DesignResult(str(path), " + ".join(sc.names), design)
     if kb.frameworks:
         res.safeguards_label = " / ".join(f.label for f in kb.frameworks.values())
     res.verdicts = evaluate(design, predicates_of(kb))
@@ -114,8 +127,6 @@ def run_check(kb: KB, path: Path, scope: str, *, today: date, classification: Pa
     for v in res.verdicts:
         per_mit.setdefault(v.mitigation, []).append(v.status)
     res.mitigations = {m: design_status(vs) for m, vs in sorted(per_mit.items())}
-    idx = KBIndex.build(kb)
-    sc = resolve(kb, [scope], idx)
     targets: list[tuple[str, list[tuple[str, str | None]]]] = [(c, idx.control_mitigations.get(c, [])) for c in sc.controls]
     targets += [(s, idx.safeguard_mitigations.get(s, [])) for s in sc.safeguards]
     for cid, links in targets:

@@ -8,7 +8,9 @@ A scope name is one of:
   safeguards reaches, plus the safeguards themselves as a separate view;
 - ``serverless``: every control a mitigation maps to.
 
-Scopes combine by union; each control remembers which scopes brought it in.
+A tailored baseline (``--profile FILE``, a user's OSCAL profile resolved by :mod:`compliance.kb.profile`)
+is one more scope, named ``profile:<file name>``. Scopes combine by union; each control remembers which
+scopes brought it in.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from compliance.errors import NotFoundError
 from compliance.kb.load import KB
 from compliance.kb.model import Baseline, Control, EdgeKind, NodeKind, Safeguard
+from compliance.kb.profile import ResolvedProfile
 from compliance.kb.query import control_sort_key
 
 SERVERLESS = "serverless"
@@ -73,6 +76,8 @@ class Scope:
     controls: dict[str, list[str]]
     #: safeguard ids of the framework views (sorted)
     safeguards: list[str]
+    #: the tailored baseline in scope, when one was given
+    profile: ResolvedProfile | None = None
 
 
 def available_scopes(kb: KB) -> list[str]:
@@ -82,11 +87,12 @@ def available_scopes(kb: KB) -> list[str]:
     return [*baselines, *frameworks, SERVERLESS]
 
 
-def resolve(kb: KB, names: list[str], index: KBIndex | None = None) -> Scope:
-    """Resolve scope names to controls (and safeguards). Unknown names raise :class:`NotFoundError`."""
+def resolve(kb: KB, names: list[str], index: KBIndex | None = None, profile: ResolvedProfile | None = None) -> Scope:
+    """Resolve scope names to controls (and safeguards), plus the controls of a resolved ``profile`` (see
+    :func:`compliance.kb.profile.load_profile`). Unknown names raise :class:`NotFoundError`."""
     idx = index or KBIndex.build(kb)
-    if not names:
-        raise NotFoundError("no scope given: pass --scope (one of " + ", ".join(available_scopes(kb)) + ")")
+    if not names and profile is None:
+        raise NotFoundError("no scope given: pass --scope (one of " + ", ".join(available_scopes(kb)) + ") or --profile")
     controls: dict[str, set[str]] = {}
     safeguards: set[str] = set()
     for name in dict.fromkeys(names):
@@ -104,11 +110,17 @@ def resolve(kb: KB, names: list[str], index: KBIndex | None = None) -> Scope:
             members = sorted({c for s in view for c in idx.safeguard_controls.get(s, [])})
         for c in members:
             controls.setdefault(c, set()).add(name)
+    all_names = list(dict.fromkeys(names))
+    if profile is not None:
+        all_names.append(profile.info.scope)
+        for c in profile.controls:
+            controls.setdefault(c, set()).add(profile.info.scope)
     ordered = sorted(controls, key=control_sort_key)
     return Scope(
-        names=list(dict.fromkeys(names)),
+        names=all_names,
         controls={c: sorted(controls[c]) for c in ordered},
         safeguards=sorted(safeguards),
+        profile=profile,
     )
 
 

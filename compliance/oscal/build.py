@@ -115,13 +115,24 @@ def _metadata(a: Assessment, title: str) -> dict[str, Any]:
         "last-modified": a.now,
         "version": a.id,
         "oscal-version": OSCAL_VERSION,
-        "props": [prop("assessment-id", a.id), prop("scope", " ".join(a.scopes))],
+        "props": [prop("assessment-id", a.id), prop("scope", " ".join(a.scopes)), *_profile_props(a)],
     }
+
+
+def _profile_props(a: Assessment) -> list[dict[str, str]]:
+    """The tailored baseline the scope came from (``assess --profile``): its title, file name and content hash."""
+    if a.profile is None:
+        return []
+    p = a.profile
+    return [prop("profile-title", p.title), prop("profile-file", p.file), prop("profile-sha256", p.sha256)]
 
 
 def _reviewed_controls(a: Assessment) -> dict[str, Any]:
     ids = [{"control-id": oscal_control_id(c)} for c in a.controls]
-    sel: dict[str, Any] = {"description": "Controls in the assessed scopes: " + ", ".join(a.scopes) + "."}
+    text = "Controls in the assessed scopes: " + ", ".join(a.scopes) + "."
+    if a.profile is not None:
+        text += f" The tailored baseline {a.profile.title!r} ({a.profile.file}) selects {a.profile.controls} of them."
+    sel: dict[str, Any] = {"description": text}
     sel["include-controls" if ids else "include-all"] = ids if ids else {}
     return {"control-selections": [sel]}
 
