@@ -6,6 +6,7 @@ code and prints one line; ``-v`` adds the traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 import traceback
@@ -1869,9 +1870,9 @@ def export_poam(obj: Ctx, fmt: str, assessment: str | None, out: Path, boundary:
 )
 @click.option(
     "--scope",
-    required=True,
     help="The baseline whose official OSCAL profile the plan imports (a KB baseline id, e.g. fedramp-moderate, nist-high).",
 )
+@profile_option("A tailored baseline (your OSCAL profile) instead of --scope: the plan imports that file.")
 @click.option(
     "--system", "system_name", metavar="NAME", help="A system stored with 'sckb system add' (its file needs an ssp: block)."
 )
@@ -1911,7 +1912,8 @@ def export_poam(obj: Ctx, fmt: str, assessment: str | None, out: Path, boundary:
 def export_ssp(
     obj: Ctx,
     design_path: Path,
-    scope: str,
+    scope: str | None,
+    profile_file: Path | None,
     system_name: str | None,
     system_file: Path | None,
     assessment: str | None,
@@ -1933,13 +1935,21 @@ def export_ssp(
     from compliance.design.check import run_check
     from compliance.evidence.system import load_system
     from compliance.kb.scope import resolve
-    from compliance.oscal.ssp import build_ssp, write_ssp
+    from compliance.oscal.ssp import ImportedProfile, build_ssp, write_ssp
     from compliance.vocab import iso
 
     if (system_name is None) == (system_file is None):
         raise click.UsageError("give one of --system NAME or --system-file FILE")
+    if (scope is None) == (profile_file is None):
+        raise click.UsageError("give one of --scope BASELINE or --profile FILE")
     kb = obj.kb()
-    sc = resolve(kb, [scope])
+    profile = _load_profile(obj, profile_file)
+    sc = resolve(kb, [scope] if scope else [], profile=profile)
+    imported = None
+    if profile is not None and profile_file is not None:
+        # the plan imports the user's own profile, named relative to the plan
+        href = os.path.relpath(profile_file.resolve(), out.resolve().parent).replace(os.sep, "/")
+        imported = ImportedProfile(href, profile.info.title)
     a = None
     if system_file is not None:
         system, source = load_system(system_file), str(system_file)
@@ -1956,8 +1966,10 @@ def export_ssp(
         with _open_store(obj) as store:
             a = load_assessment(store, _resolve_for_system(obj, assessment, system_name))
     with Console(stderr=True).status("reading the design and writing the plan…"):
-        res = run_check(kb, design_path, scope, today=obj.now().date(), classification=classification)
-        result = build_ssp(kb, res, sc, system, source=source, now=iso(obj.now()), assessment=a, ar_href=results_href)
+        res = run_check(kb, design_path, scope, today=obj.now().date(), classification=classification, profile=profile)
+        result = build_ssp(
+            kb, res, sc, system, source=source, now=iso(obj.now()), assessment=a, ar_href=results_href, profile=imported
+        )
         write_ssp(result, out, markdown=markdown, schema_dir=schema_dir)
     counts = result.counts()
     if as_json:

@@ -479,3 +479,24 @@ def test_the_pdf_report_summarises_a_given_plan(demo: Path, tmp_path: Path) -> N
     res = sckb(CliRunner(), demo / "ws", "report", "pdf", "--ssp", str(bad), "--out", str(tmp_path / "x.pdf"))
     assert res.exit_code == 3 and "not an OSCAL system security plan" in res.output
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_a_tailored_profile_sets_the_plan_scope_and_is_imported(tmp_path: Path, validators: Validators) -> None:
+    """--profile instead of --scope: two exclusions (PE-3, PE-6) and one added enhancement (AC-6(3)) change the
+    plan's controls exactly that way, and the plan imports the user's profile file, named relative to the plan."""
+    profile = tmp_path / "profiles" / "tailored.yaml"
+    profile.parent.mkdir()
+    shutil.copy(ROOT / "examples" / "tailored-moderate.yaml", profile)
+    out = tmp_path / "out" / "ssp.json"
+    args = ["export", "ssp", "--design", str(EXAMPLE / "template.yaml"), "--system-file", str(EXAMPLE / "system.yaml")]
+    r = sckb(CliRunner(), tmp_path / "ws", *args, "--profile", str(profile), "--out", str(out), "--schema-dir", str(SCHEMAS))
+    assert r.exit_code == 0, r.output
+    doc = orjson.loads(out.read_bytes())
+    assert errors(doc, validators) == []
+    plan = doc["system-security-plan"]
+    assert plan["import-profile"]["href"] == "../profiles/tailored.yaml"
+    ids = {x["control-id"] for x in plan["control-implementation"]["implemented-requirements"]}
+    base = {oscal_id(c) for c in resolve(kbmod.load([]), ["fedramp-moderate"]).controls}
+    assert ids == (base - {"pe-3", "pe-6"}) | {"ac-6.3"}
+    both = sckb(CliRunner(), tmp_path / "ws", *args, "--profile", str(profile), "--scope", "nist-low", "--out", str(out))
+    assert both.exit_code == 2 and "one of --scope BASELINE or --profile FILE" in both.output

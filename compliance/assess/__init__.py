@@ -45,7 +45,7 @@ from compliance.assess.model import (
 from compliance.assess.policy import KevCatalog, RemediationPolicy
 from compliance.assess.storeread import assess_store
 from compliance.assess.triage import AttackNote, TriageContext
-from compliance.errors import InputError, NotFoundError
+from compliance.errors import InputError
 from compliance.evidence.store import Store
 from compliance.evidence.system import System
 from compliance.evidence.triage import in_effect as triage_in_effect
@@ -154,12 +154,7 @@ def triage_context(
         raise InputError(f"--previous {prev_id}: that assessment is of {of}, not of {wanted}")
     ctx.previous_id, ctx.previous_now = prev.id, prev.now
     ctx.previous_open, ctx.previous_closed = prev.poam, prev.closed_poam
-    for p in prev.poam:
-        for ident in p.findings:
-            try:
-                ctx.finding_status[ident] = store.finding(ident).status
-            except NotFoundError:
-                ctx.finding_status[ident] = "missing"
+    ctx.finding_status = store.statuses(i for p in prev.poam for i in p.findings)
     return ctx
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -433,6 +433,10 @@ class Store(ABC):
         if len(hits) > 1 and not any(h.identity == identity for h in hits):
             raise NotFoundError(f"identity prefix {identity!r} is ambiguous ({len(hits)} findings)")
         return next((h for h in hits if h.identity == identity), hits[0])
+
+    @abstractmethod
+    def statuses(self, identities: Iterable[str]) -> dict[str, str]:
+        """identity -> its status now, for the given full identities that exist (one query per batch)."""
 
     @abstractmethod
     def history(self, identity: str) -> list[HistoryEntry]:

@@ -40,7 +40,7 @@ import hashlib
 import itertools
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -725,6 +725,16 @@ class SQLiteStore(Store):
         except sqlite3.OperationalError:
             return []
         return [(seq, [(str(n), str(h)) for n, h in orjson.loads(docs)]) for seq, docs in rows]
+
+    def statuses(self, identities: Iterable[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        ids = sorted(set(identities))
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT identity, status FROM identities WHERE identity IN ({marks})"
+            out.update(self.conn.execute(sql, chunk).fetchall())
+        return out
 
     def triage(self) -> list[TriageRecord]:
         try:
