@@ -183,6 +183,65 @@ def test_a_month_of_triage_and_the_next_month(ws: Path, tmp_path: Path) -> None:
     # assess diff shows the same POA&M changes between any two assessments
     d = orjson.loads(ok(sckb(ws, "assess", "diff", a1["assessment"]["id"], "--json", now=NOW2)).stdout)
     assert d["poam"]["closed"] == ["checkov:CKV_AWS_173"] and "checkov:CKV_AWS_117" in d["poam"]["changed"]
+    agree_item_by_item(ws, tmp_path, a2)
+
+
+def agree_item_by_item(ws: Path, tmp_path: Path, a: dict[str, Any]) -> None:
+    """The FedRAMP spreadsheet, the OSCAL POA&M and the PDF hold the same open and closed items as the assessment,
+    by POAM ID, with the same due dates and deviations."""
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    from compliance.oscal import Validators, errors
+    from compliance.report.poam_xlsx import CLOSED_SHEET, COLUMNS, OPEN_SHEET
+    from compliance.vocab import poam_id
+
+    want_open = {poam_id(p["rule"]): p for p in a["poam"]}
+    want_closed = {poam_id(p["rule"]): p for p in a["poam_closed"]}
+    out = tmp_path / "out"
+    ok(sckb(ws, "export", "poam", "--system", "phi-app", "--out", str(out / "poam.xlsx"), now=NOW2))
+    ok(sckb(ws, "export", "oscal", "--system", "phi-app", "--out", str(out / "oscal"), now=NOW2))
+    ok(sckb(ws, "report", "pdf", "--system", "phi-app", "--out", str(out / "report.pdf"), now=NOW2))
+    # the spreadsheet: the template's sheets and columns, one row per item
+    wb = load_workbook(out / "poam.xlsx")
+    assert wb.sheetnames[:2] == [OPEN_SHEET, CLOSED_SHEET]
+    sheets: dict[str, dict[str, dict[str, Any]]] = {}
+    for name in (OPEN_SHEET, CLOSED_SHEET):
+        rows = [r for r in wb[name].iter_rows(values_only=True) if any(v is not None for v in r)]
+        header = next(i for i, r in enumerate(rows) if r[0] == "POAM ID")
+        assert tuple(rows[header][: len(COLUMNS)]) == COLUMNS
+        sheets[name] = {str(r[0]): dict(zip(COLUMNS, r, strict=False)) for r in rows[header + 1 :]}
+    assert set(sheets[OPEN_SHEET]) == set(want_open) and set(sheets[CLOSED_SHEET]) == set(want_closed)
+    for pid, p in want_open.items():
+        row = sheets[OPEN_SHEET][pid]
+        assert str(row["Scheduled Completion Date"])[:10] == p["due"][:10]
+        assert (row["Operational Requirement"] == "Yes") == (p["deviations"].get("operational-requirement") == "approved")
+        assert (row["Risk Adjustment"] == "Yes") == (p["deviations"].get("risk-adjustment") == "approved")
+    # the OSCAL POA&M: schema-valid, the same items, closed ones with closed risks
+    doc = orjson.loads((out / "oscal" / "poam.json").read_bytes())
+    schemas = ROOT.parent / "shared" / "oscal" / "schemas"
+    if schemas.is_dir():
+        assert errors(doc, Validators(schemas)) == []
+    poam = doc["plan-of-action-and-milestones"]
+    assert poam["system-id"]["id"]
+    risk_status = {r["uuid"]: r["status"] for r in poam["risks"]}
+    oscal_open: set[str] = set()
+    oscal_closed: set[str] = set()
+    for item in poam["poam-items"]:
+        pid = next(p["value"] for p in item["props"] if p["name"] == "POAM-ID")
+        statuses = {risk_status[r["risk-uuid"]] for r in item.get("related-risks", [])}
+        (oscal_closed if statuses == {"closed"} else oscal_open).add(pid)
+    assert oscal_open == set(want_open) and oscal_closed == set(want_closed)
+    # the PDF's POA&M section (5, with 5.1 closed items) names every item by its POAM ID once; pdftotext drops the
+    # hyphen where a cell wraps at one, and may interleave table columns, so each id is matched without hyphens
+    # on its own last segment
+    text = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    section = text[text.index("One item per failing rule") : text.rindex("5.2 Continuous monitoring")]
+    assert section.count("SCKB-") == len(want_open) + len(want_closed)
+    flat = "".join(section.split()).replace("-", "")
+    missing = [pid for pid in [*want_open, *want_closed] if pid.rsplit(".", 1)[-1].replace("-", "") not in flat]
+    assert missing == []
 
 
 def test_the_same_inputs_give_the_same_assessment(ws: Path, tmp_path: Path) -> None:

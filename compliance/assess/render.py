@@ -175,7 +175,9 @@ def conmon_lines(a: Assessment) -> list[str]:
         if rules_:
             lines.append(f"  {label}: {', '.join(rules_)}")
     for rule, what in c.changed.items():
-        lines.append(f"  changed {rule}: {'; '.join(what)}")
+        rest = [w for w in what if w != "now overdue"]  # the overdue line above already names it
+        if rest:
+            lines.append(f"  changed {rule}: {'; '.join(rest)}")
     return lines
 
 

@@ -291,6 +291,15 @@ def _risks(kb: KB, a: Assessment) -> list[RiskRow]:
     return out
 
 
+def _rating_basis(severity: str, rating: str, source: str) -> str:
+    """How the report says where an item's original rating came from (nothing when the tool said it plainly)."""
+    if source == "kb-rule":
+        return "KB rule"
+    if source == "unrated":
+        return "unrated"
+    return ""  # the tool's own rating, in the policy's words (medium reads moderate)
+
+
 def _poam_row(number: int, p: PoamItem, opt: Options) -> PoamRow:
     """One POA&M item as the report's table shows it, with its triage when the assessment has any."""
     t = p.triage
@@ -315,6 +324,7 @@ def _poam_row(number: int, p: PoamItem, opt: Options) -> PoamRow:
     return replace(
         row,
         original_rating=t.original_rating,
+        rating_basis=_rating_basis(p.severity, t.original_rating, t.rating_source),
         adjusted_rating=t.adjusted_rating or "",
         status=t.status,
         deviations=tuple(f"{k.replace('-', ' ')} {v}" for k, v in sorted(t.deviations.items())),

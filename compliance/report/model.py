@@ -222,6 +222,8 @@ class PoamRow:
     #: triage (issue 22): the policy rating before and after an adjustment, the OSCAL risk status, the deviations
     #: ("risk adjustment approved"), point of contact, milestones ("2026-12-15: text"); empty without triage
     original_rating: str = ""
+    #: where the original rating came from, when not plainly the tool's word: "tool: medium", "KB rule", "unrated"
+    rating_basis: str = ""
     adjusted_rating: str = ""
     status: str = ""
     deviations: tuple[str, ...] = ()

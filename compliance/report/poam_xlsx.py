@@ -287,6 +287,7 @@ def export_fedramp_xlsx(a: Assessment, out: Path) -> Path:
     """Write the FedRAMP-layout POA&M workbook of ``a`` to ``out``; an unwritable file is an :class:`InputError`."""
     data = to_bytes(a)
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
     except OSError as exc:
         raise InputError(f"cannot write the POA&M workbook: {exc.strerror or exc}", path=out) from exc
