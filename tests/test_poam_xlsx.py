@@ -118,7 +118,9 @@ def test_two_exports_are_byte_identical(ws: Path, tmp_path: Path) -> None:
 
 
 def test_unwritable_output_is_one_line_exit_3(ws: Path, tmp_path: Path) -> None:
-    out = tmp_path / "missing-dir" / "poam.xlsx"
+    blocker = tmp_path / "a-file"  # a missing folder is made; one that is a file cannot be
+    blocker.write_text("not a folder\n", encoding="utf-8")
+    out = blocker / "poam.xlsx"
     r = CliRunner().invoke(main, ["--workspace", str(ws), "export", "poam", "--out", str(out)])
     assert r.exit_code == 3, r.output
     assert "Traceback" not in r.output
