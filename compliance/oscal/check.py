@@ -364,6 +364,8 @@ class ConstraintSet:
     constraints: tuple[Constraint, ...]
     #: where the constraints come from (repository, path, commit), as the data file says
     source: Mapping[str, str]
+    #: the KB framework whose scopes these constraints are meant for (``export oscal --strict`` enforces them there)
+    framework: str | None = None
 
 
 def _contexts(raw: Mapping[str, Any], where: str, path: Path) -> tuple[str, ...]:
@@ -459,7 +461,12 @@ def load_constraints(path: Path = CONSTRAINTS_FILE) -> ConstraintSet:
     if dup:
         raise InputError(f"constraint id defined twice for one source file: {', '.join(dup)}", path=path)
     source = raw.get("source", {})
-    return ConstraintSet(tuple(out), {str(k): str(v) for k, v in source.items()} if isinstance(source, dict) else {})
+    framework = raw.get("framework")
+    return ConstraintSet(
+        tuple(out),
+        {str(k): str(v) for k, v in source.items()} if isinstance(source, dict) else {},
+        str(framework) if framework is not None else None,
+    )
 
 
 def _scalar(v: Json) -> str | None:
