@@ -17,6 +17,7 @@ memory (:func:`check_documents`, used by ``sckb export oscal`` before it writes)
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -88,7 +89,7 @@ def root_key(doc: Json, *, name: str) -> str:
     roots = [k for k in doc if k != "$schema"]
     if len(roots) != 1 or roots[0] not in OSCAL_ROOTS or not isinstance(doc[roots[0]], dict):
         raise InputError(f"not an OSCAL document (root keys: {', '.join(roots) or 'none'})", path=name)
-    return roots[0]
+    return str(roots[0])
 
 
 def load_file(path: Path) -> dict[str, Json]:
@@ -206,7 +207,13 @@ def reference_problems(
                 missing.append(rel)
                 if cur_name == name:
                     problems.append(
-                        Problem(name, pointer, "warning", REFERENCE, f"imported {rel} is not beside this file: references into it are not checked")
+                        Problem(
+                            name,
+                            pointer,
+                            "warning",
+                            REFERENCE,
+                            f"imported {rel} is not beside this file: references into it are not checked",
+                        )
                     )
                 continue
             sub_root = root_key(sub, name=rel)
@@ -317,11 +324,7 @@ def select(node: Json, path: str, pointer: str = "") -> list[tuple[str, Json]]:
                 cands = [(f"{q}/{i}", x) for i, x in enumerate(v)] if isinstance(v, list) else [(q, v)]
             else:
                 cands = []
-            nxt += [
-                (q, v)
-                for q, v in cands
-                if all(isinstance(v, dict) and str(v.get(k)) == want for k, want in filters)
-            ]
+            nxt += [(q, v) for q, v in cands if all(isinstance(v, dict) and str(v.get(k)) == want for k, want in filters)]
         current = nxt
     return current
 
@@ -401,7 +404,7 @@ def _fields(raw: Mapping[str, Any], where: str, path: Path) -> Constraint:
 
     c = Constraint(
         id=s("id"),
-        kind=cast(Kind, kind),
+        kind=kind,
         documents=tuple(docs),
         level=cast(Severity, level),
         contexts=_contexts(raw, where, path),
@@ -568,7 +571,7 @@ def check_files(paths: Sequence[Path], *, constraints: ConstraintSet | None = No
     defined = {name: set(_index(doc, root_key(doc, name=name)).uuids) for name, doc in docs.items()}
     for name, doc in docs.items():
         package = frozenset(u for other, uuids in defined.items() if other != name for u in uuids)
-        problems += reference_problems(name, doc, lambda rel, base=Path(name): sibling(base, rel), package=package)
+        problems += reference_problems(name, doc, functools.partial(sibling, Path(name)), package=package)
         if constraints is not None:
             problems += constraint_problems(name, doc, constraints)
     return _sorted(problems)

@@ -98,6 +98,8 @@ def in_framework(kb: KB, scopes: Sequence[str], framework: str) -> bool:
     """Whether a scope is ``framework`` itself or one of its baselines (``fedramp-moderate`` is in ``fedramp``)."""
     for scope in scopes:
         entry = kb.nodes.get(scope)
-        if scope == framework or (entry is not None and isinstance(entry.record, Baseline) and entry.record.framework == framework):
+        if scope == framework or (
+            entry is not None and isinstance(entry.record, Baseline) and entry.record.framework == framework
+        ):
             return True
     return False
