@@ -140,6 +140,27 @@ def test_references_into_an_import_resolve_and_a_missing_import_only_warns(tmp_p
     assert any(p.pointer == "/assessment-results/import-ap/href" for p in found)
 
 
+def test_an_import_of_an_empty_resource_warns_and_references_stay_errors() -> None:
+    res = {"uuid": U[5], "description": "no link"}
+    plan = {
+        "assessment-plan": {
+            "uuid": U[0],
+            "metadata": _meta(),
+            "import-ssp": {"href": "#" + U[5]},
+            "assessment-subjects": [{"type": "component", "include-subjects": [{"subject-uuid": U[1], "type": "component"}]}],
+            "back-matter": {"resources": [res]},
+        }
+    }
+    found = {(p.pointer.split("/", 2)[-1], p.severity) for p in check_documents({"ap.json": plan})}
+    assert found == {
+        ("import-ssp/href", "warning"),
+        ("assessment-subjects/0/include-subjects/0/subject-uuid", "error"),
+    }
+    # an SSP at an address sckb does not fetch: what it defines is unknown, so the reference is only a warning
+    res["rlinks"] = [{"href": "https://example.org/ssp.json"}]
+    assert [p.severity for p in check_documents({"ap.json": plan})] == ["warning"]
+
+
 def test_a_reference_found_only_in_another_document_of_the_package_is_a_warning() -> None:
     plan = {"assessment-plan": {"uuid": U[0], "metadata": _meta(), "local-definitions": {"inventory-items": [{"uuid": U[1]}]}}}
     poam = _poam(observations=[{"uuid": U[2], "subjects": [{"subject-uuid": U[1], "type": "inventory-item"}]}])

@@ -153,9 +153,16 @@ def _is_relative(href: str) -> bool:
     return bool(href) and "://" not in href and not href.startswith(("/", "urn:", "mailto:"))
 
 
-def _imports(name: str, doc: dict[str, Json], root: str, idx: _Index) -> list[tuple[str, str | None]]:
-    """(pointer of the import, relative file name or None when it names nothing checkable here)."""
-    out: list[tuple[str, str | None]] = []
+@dataclass(frozen=True)
+class _Import:
+    pointer: str  # of the import's href
+    file: str | None = None  # a relative file name to read beside the document
+    external: str | None = None  # an address sckb does not fetch: what it defines is unknown
+    empty: bool = False  # a back-matter resource without any link: there is no document to read
+
+
+def _imports(doc: dict[str, Json], root: str, idx: _Index) -> list[_Import]:
+    out: list[_Import] = []
     for fld in IMPORT_FIELDS:
         imp = doc[root].get(fld)
         if not isinstance(imp, dict) or not isinstance(imp.get("href"), str):
@@ -163,14 +170,22 @@ def _imports(name: str, doc: dict[str, Json], root: str, idx: _Index) -> list[tu
         pointer = f"/{root}/{fld}/href"
         href: str = imp["href"]
         if href.startswith("#"):
-            # the import names a back-matter resource; its relative rlink (if any) is the document
+            # the import names a back-matter resource (a missing one is a link problem): its rlink is the document
             res = idx.resources.get(href[1:])
-            links = [lk["href"] for lk in (res or {}).get("rlinks", []) if _is_relative(lk.get("href", ""))]
-            out.append((pointer, links[0].split("#")[0] if links else None))
+            if res is None:
+                continue
+            links = [str(lk.get("href", "")) for lk in res.get("rlinks", []) if isinstance(lk, dict)]
+            local = [lk for lk in links if _is_relative(lk)]
+            if local:
+                out.append(_Import(pointer, file=local[0].split("#")[0]))
+            elif links:
+                out.append(_Import(pointer, external=links[0]))
+            else:
+                out.append(_Import(pointer, empty=True))
         elif _is_relative(href):
-            out.append((pointer, href.split("#")[0]))
+            out.append(_Import(pointer, file=href.split("#")[0]))
         else:
-            out.append((pointer, None))
+            out.append(_Import(pointer, external=href))
     return out
 
 
@@ -196,25 +211,26 @@ def reference_problems(
     todo = [(name, doc, root, idx)]
     while todo:
         cur_name, cur, cur_root, cur_idx = todo.pop()
-        for pointer, rel in _imports(cur_name, cur, cur_root, cur_idx):
+        top = cur_name == name
+        for imp in _imports(cur, cur_root, cur_idx):
+            if imp.external is not None:
+                missing.append(imp.external)
+                continue
+            if imp.empty:
+                if top:
+                    msg = "the imported back-matter resource has no link: there is no document to resolve references in"
+                    problems.append(Problem(name, imp.pointer, "warning", REFERENCE, msg))
+                continue
+            rel = imp.file
             if rel is None or rel in seen:
-                if rel is None and cur_name == name:
-                    missing.append("an import that is not a file beside this one")
                 continue
             seen.add(rel)
             sub = loader(rel)
             if sub is None:
                 missing.append(rel)
-                if cur_name == name:
-                    problems.append(
-                        Problem(
-                            name,
-                            pointer,
-                            "warning",
-                            REFERENCE,
-                            f"imported {rel} is not beside this file: references into it are not checked",
-                        )
-                    )
+                if top:
+                    msg = f"imported {rel} is not beside this file: references into it are not checked"
+                    problems.append(Problem(name, imp.pointer, "warning", REFERENCE, msg))
                 continue
             sub_root = root_key(sub, name=rel)
             sub_idx = _index(sub, sub_root)
