@@ -1800,6 +1800,11 @@ def export_group() -> None:
 @click.option(
     "--copy-evidence/--no-copy-evidence", default=True, show_default=True, help="Copy raw evidence files into OUT/evidence/."
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="With a FedRAMP scope: FedRAMP constraint errors block the write (otherwise they are warnings).",
+)
 @_system_option("Export the latest assessment of this system (an --assessment of another system is refused).")
 @profile_option("Export the latest assessment made with this tailored baseline (same profile content); see 'assess --profile'.")
 @click.pass_obj
@@ -1809,21 +1814,48 @@ def export_oscal(
     out: Path,
     schema_dir: Path | None,
     copy_evidence: bool,
+    strict: bool,
     boundary: str | None,
     profile_file: Path | None,
 ) -> None:
     """Write OSCAL 1.1.3 JSON: assessment plan, assessment results, POA&M and component definition.
 
-    Same assessment and --now -> byte-identical files. Exit codes: 0 written; 1 a document failed the
-    schema check (nothing written); 3 a bad --profile file; 4 no such assessment; 5 store error."""
+    The documents are checked as 'sckb oscal check' does before they are written; each problem is printed on
+    stderr. Same assessment and --now -> byte-identical files. Exit codes: 0 written; 1 a document failed the
+    schema check or the reference check (or, with --strict and a FedRAMP scope, a FedRAMP constraint), nothing
+    written; 3 a bad --profile file; 4 no such assessment; 5 store error."""
     from compliance.assess import load_assessment
     from compliance.oscal import export
+    from compliance.oscal.check import Problem
+
+    shown: list[Problem] = []
+    hidden: list[Problem] = []
+
+    def report(p: Problem) -> None:
+        # errors always; warnings only the first few (the full list: 'sckb oscal check')
+        if p.severity == "error" or len(shown) < 10:
+            shown.append(p)
+            click.echo(p.line(), err=True)
+        else:
+            hidden.append(p)
 
     kb = obj.kb()
     assessment = _resolve_for_system(obj, assessment, boundary, _load_profile(obj, profile_file))
-    with _open_store(obj) as store:
-        a = load_assessment(store, assessment)
-        written = export(kb, a, out, schema_dir=schema_dir, locker=store.locker_path if copy_evidence else None)
+    try:
+        with _open_store(obj) as store:
+            a = load_assessment(store, assessment)
+            written = export(
+                kb,
+                a,
+                out,
+                schema_dir=schema_dir,
+                locker=store.locker_path if copy_evidence else None,
+                strict=strict,
+                report=report,
+            )
+    finally:
+        if hidden:
+            click.echo(f"... and {len(hidden)} more warning(s): run 'sckb oscal check' on the files for all", err=True)
     for p in written:
         if p.parent == out:
             click.echo(f"wrote {p}", err=True)
@@ -1988,6 +2020,44 @@ def export_ssp(
     )
     if markdown is not None:
         click.echo(f"wrote {markdown} (the placeholders as a checklist)", err=True)
+
+
+@main.group("oscal")
+def oscal_group() -> None:
+    """Check OSCAL documents (reference integrity, FedRAMP constraints)."""
+
+
+@oscal_group.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--constraints",
+    "constraints_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A constraint data file instead of the FedRAMP constraints shipped with sckb.",
+)
+@click.option("--no-constraints", is_flag=True, help="Check reference integrity only.")
+@json_option
+def oscal_check(files: tuple[Path, ...], constraints_file: Path | None, no_constraints: bool, as_json: bool) -> None:
+    """Check OSCAL JSON FILES: every UUID reference, role id and '#' link resolves (in the file, the documents
+    it imports, or a file.json#uuid link's file beside it), no UUID is defined twice, and FedRAMP's constraints
+    for assessment plans, results and POA&Ms hold. One line per problem: FILE#/json/pointer: severity: message.
+
+    Exit codes: 0 no errors (warnings allowed); 1 an error; 3 a file is not JSON or not OSCAL."""
+    from compliance.oscal.check import CONSTRAINTS_FILE, check_files, load_constraints, summary
+
+    constraints = None if no_constraints else load_constraints(constraints_file or CONSTRAINTS_FILE)
+    problems = check_files(list(files), constraints=constraints)
+    counts = summary(problems)
+    if as_json:
+        emit_json({"files": [str(f) for f in files], "problems": [p.as_json() for p in problems], **counts})
+    else:
+        for p in problems:
+            click.echo(p.line())
+    tally = f"{len(files)} file(s): {counts['errors']} error(s), {counts['warnings']} warning(s)"
+    if counts["errors"]:
+        raise CheckFailed(tally)
+    if not as_json:
+        click.echo(tally, err=True)
 
 
 @main.group("catalog")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ import orjson
 from compliance.assess.model import Assessment
 from compliance.errors import CheckFailed, InputError
 from compliance.kb.load import KB
+from compliance.kb.model import Baseline
 from compliance.oscal.build import all_documents, evidence_href, triage_documents
+from compliance.oscal.check import REFERENCE, Problem, check_documents, load_constraints
 from compliance.oscal.refs import broken_references
 from compliance.oscal.validate import Validators, validate
 
@@ -29,6 +32,8 @@ def export(
     *,
     schema_dir: Path | None = None,
     locker: Callable[[str], Path | None] | None = None,
+    strict: bool = False,
+    report: Callable[[Problem], None] | None = None,
 ) -> list[Path]:
     """Write the assessment plan, assessment results, POA&M and component definition into ``out``.
 
@@ -36,12 +41,29 @@ def export(
     so the back-matter ``rlinks`` resolve. Cross-document references are always checked
     (:func:`compliance.oscal.refs.broken_references`); with ``schema_dir``, every document is validated first and
     nothing is written when one is invalid.
+
+    Then :func:`compliance.oscal.check.check_documents` runs on the documents (each problem goes to ``report``):
+    a reference-integrity error blocks the write; FedRAMP constraint problems are warnings, unless ``strict`` and
+    a scope belongs to the constraints' framework (a FedRAMP baseline), when their errors block too.
     """
     docs = all_documents(kb, a)
     broken = broken_references(docs)
     if broken:
         more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
         raise CheckFailed(f"unresolved reference: {broken[0]}{more}")
+    constraints = load_constraints()
+    enforce = strict and constraints.framework is not None and in_framework(kb, a.scopes, constraints.framework)
+    problems = [
+        p if p.check == REFERENCE or enforce else dataclasses.replace(p, severity="warning")
+        for p in check_documents(docs, constraints=constraints)
+    ]
+    if report is not None:
+        for p in problems:
+            report(p)
+    blocking = [p for p in problems if p.severity == "error"]
+    if blocking:
+        more = f" (and {len(blocking) - 1} more)" if len(blocking) > 1 else ""
+        raise CheckFailed(f"{blocking[0].line()}{more}; nothing written")
     if schema_dir is not None:
         validators = Validators(schema_dir)
         for name, doc in docs.items():
@@ -70,3 +92,14 @@ def export(
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", path=exc.filename or out) from exc
     return written
+
+
+def in_framework(kb: KB, scopes: Sequence[str], framework: str) -> bool:
+    """Whether a scope is ``framework`` itself or one of its baselines (``fedramp-moderate`` is in ``fedramp``)."""
+    for scope in scopes:
+        entry = kb.nodes.get(scope)
+        if scope == framework or (
+            entry is not None and isinstance(entry.record, Baseline) and entry.record.framework == framework
+        ):
+            return True
+    return False
