@@ -105,8 +105,48 @@ class _FrameworkHelp(click.Option):
             self.help = template
 
 
+#: The root's options, which people also type after the subcommand (``sckb evidence list --workspace W``): the
+#: option and whether it takes a value. No subcommand has an option of these names (tests/test_cli_global.py).
+GLOBAL_OPTIONS = {"--kb": True, "--workspace": True, "--now": True, "-v": False, "--verbose": False}
+
+
+def hoist_global_options(args: Sequence[str]) -> list[str]:
+    """Move the root's options found after the subcommand to the front, so they work wherever they are typed.
+    Everything after ``--`` is left alone."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    seen_command = False
+    args = list(args)
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            rest.extend(args[i:])
+            break
+        name = a.split("=", 1)[0]
+        if seen_command and name in GLOBAL_OPTIONS:
+            takes = GLOBAL_OPTIONS[name] and "=" not in a
+            front.extend(args[i : i + 1 + int(takes)])
+            i += 1 + int(takes)
+            continue
+        if not a.startswith("-"):
+            seen_command = True
+        elif not seen_command and name in GLOBAL_OPTIONS and GLOBAL_OPTIONS[name] and "=" not in a:
+            rest.extend(args[i : i + 2])  # a root option before the command, with its value
+            i += 2
+            continue
+        rest.append(a)
+        i += 1
+    return front + rest
+
+
 class SckbGroup(click.Group):
     """Turns library errors into one line and a documented exit code."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:  # the root: accept its options after the subcommand too
+            args = hoist_global_options(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -121,6 +161,10 @@ class SckbGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("sckb: interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # the reader went away (`sckb ... | head`): stop quietly, as cat does
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
         except Exception as exc:  # a bug: one line unless -v
             if _verbose(ctx):
                 traceback.print_exc()
