@@ -195,16 +195,46 @@ def _console() -> Any:
     return Console(soft_wrap=False, width=width)
 
 
+def _width() -> int:
+    """The width output is laid out for: the terminal's, or COLUMNS (default 220) when piped."""
+    import shutil
+
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return int(os.environ.get("COLUMNS", "220"))
+
+
 def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Any:
+    """A table, or, when its columns cannot fit the width without crushing (an 80-column terminal), one block per
+    row: the first cell as a heading, then each other non-empty cell as ``column: value`` (as checkov and prowler
+    print findings)."""
     from rich.table import Table
 
+    cells = [[_cell(x) for x in r] for r in rows]
+    need = 1 + sum(3 + max([len(c)] + [min(len(r[i]), 24) for r in cells if i < len(r)]) for i, c in enumerate(columns))
+    if len(columns) > 2 and need > _width():
+        return _blocks(title, columns, cells)
     t = Table(title=title, title_justify="left", show_lines=False)
     for i, c in enumerate(columns):
         # the first column holds ids: never break one across lines
         t.add_column(c, overflow="fold", no_wrap=i == 0)
-    for r in rows:
-        t.add_row(*(_cell(x) for x in r))
+    for r in cells:
+        t.add_row(*r)
     return t
+
+
+def _blocks(title: str, columns: Sequence[str], cells: Sequence[Sequence[str]]) -> Any:
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.text import Text
+
+    parts: list[Any] = [Text.from_markup(f"[bold]{title}[/bold]")]
+    for r in cells:
+        parts.append(Text.from_markup(f"[bold]{r[0]}[/bold]" if r and r[0] else "-"))
+        for name, value in zip(columns[1:], r[1:], strict=False):
+            if value:
+                parts.append(Padding(Text.from_markup(f"[dim]{name}:[/dim] {value}"), (0, 0, 0, 2)))
+    return Group(*parts)
 
 
 def _cell(x: Any) -> str:
@@ -215,6 +245,13 @@ def _cell(x: Any) -> str:
     if isinstance(x, (list, tuple)):
         return escape(", ".join(str(i) for i in x))
     return escape(str(x))
+
+
+_DAY = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"])
+
+
+def _day(value: datetime | None) -> str | None:
+    return value.replace(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
 
 
 @click.group(cls=SckbGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -766,6 +803,17 @@ def _finding_row(f: Any) -> tuple[Any, ...]:
 @_finding_filters
 @click.option("--system", "system_name", metavar="NAME", help="Only findings inside this system's boundary (see 'sckb system').")
 @click.option("--outside", is_flag=True, help="With --system: only the findings outside its boundary instead.")
+@click.option(
+    "--severity",
+    "min_severity",
+    type=click.Choice(["critical", "high", "medium", "low", "info"], case_sensitive=False),
+    help="Only findings of this severity or worse.",
+)
+@click.option("--since", type=_DAY, help="Only findings last seen on or after this date (UTC).")
+@click.option("--limit", type=click.IntRange(1), help="At most this many findings (the first in list order).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True, help="Output format."
+)
 @json_option
 @click.pass_obj
 def evidence_list(
@@ -777,24 +825,54 @@ def evidence_list(
     status: str | None,
     system_name: str | None,
     outside: bool,
+    min_severity: str | None,
+    since: datetime | None,
+    limit: int | None,
+    fmt: str,
     as_json: bool,
 ) -> None:
-    """List finding identities (latest observation, first/last seen, status, mitigations)."""
+    """List finding identities (latest observation, first/last seen, status, severity, mitigations, triage)."""
+    from compliance.vocab import severity_order
+
     if outside and system_name is None:
         raise click.UsageError("--outside needs --system NAME")
+    fmt = "json" if as_json else fmt
     found = _stored_findings(obj, status=status, tool=tool, rule=rule, mitigation=mitigation, control=control)
     if system_name is not None:
         inside = _load_system(obj, system_name).boundary.matcher().inside
         found = [f for f in found if inside(f) != outside]
+    if min_severity is not None:
+        worst = severity_order(min_severity)
+        found = [f for f in found if severity_order(f.severity) <= worst]
+    if since is not None:
+        since_s = _day(since) or ""
+        found = [f for f in found if f.last_seen >= since_s]
+    total = len(found)
+    if limit is not None:
+        found = found[:limit]
     triaged = _triage_of(obj, found)
-    if as_json:
+    if fmt == "json":
         return emit_json([{**f.as_dict(), "triage": [d.as_dict() for d in triaged.get(f.identity, {}).values()]} for f in found])
+    if fmt == "csv":
+        import csv
+
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        head = ["identity", "tool", "rule", "status", "severity", "subject", "mitigations", "first_seen", "last_seen"]
+        w.writerow([*head, "triage"])
+        for f in found:
+            subject = f.function or f.resource or (f"{f.file}:{f.line}" if f.file and f.line else f.file) or ""
+            kinds = " ".join(sorted(triaged.get(f.identity, {})))
+            row = [f.identity, f.tool, f.rule_id, f.status, f.severity or "", subject, " ".join(f.mitigations)]
+            w.writerow([*row, f.first_seen, f.last_seen, kinds])
+        return None
     cols = ["id", "tool", "rule", "status", "severity", "subject", "mitigations", "last seen"]
     rows = [_finding_row(f) for f in found]
     if triaged:
         cols.append("triage")
         rows = [(*r, ", ".join(sorted(triaged.get(f.identity, {})))) for r, f in zip(rows, found, strict=True)]
-    _console().print(_table(f"{len(found)} findings", cols, rows))
+    shown = f"{len(found)} of {total} findings" if len(found) < total else f"{total} findings"
+    _console().print(_table(shown, cols, rows))
+    return None
 
 
 def _triage_of(obj: Ctx, found: Sequence[Any]) -> dict[str, dict[str, Any]]:
@@ -920,11 +998,6 @@ _TRIAGE_KINDS = (
     "vendor-dependency",
     "remediation-plan",
 )
-_DAY = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"])
-
-
-def _day(value: datetime | None) -> str | None:
-    return value.replace(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
 
 
 @evidence_group.command("triage")

@@ -13,6 +13,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 from compliance.evidence.model import StoredFinding
 from compliance.kb import status as rules
 from compliance.kb.profile import ProfileInfo
+from compliance.kb.query import control_sort_key
 
 T = TypeVar("T")
 
@@ -611,7 +612,8 @@ class Assessment:
             max_age_days=d["max_age_days"],
             scopes=list(d["scopes"]),
             unmapped_mode=d["unmapped_mode"],
-            controls={k: _control(v) for k, v in d["controls"].items()},
+            # stored with sorted keys (text order: AC-1, AC-11, AC-2): back in the catalog's order, AC-2 before AC-11
+            controls={k: _control(d["controls"][k]) for k in sorted(d["controls"], key=control_sort_key)},
             mitigations={k: _mitigation(v) for k, v in d["mitigations"].items()},
             safeguards={k: _safeguard(v) for k, v in d["safeguards"].items()},
             findings={k: FindingRecord(**v) for k, v in d["findings"].items()},

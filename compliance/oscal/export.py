@@ -57,11 +57,11 @@ def export(
         p if p.check == REFERENCE or enforce else dataclasses.replace(p, severity="warning")
         for p in check_documents(docs, constraints=constraints)
     ]
-    if report is not None:
-        for p in problems:
-            report(p)
     blocking = [p for p in problems if p.severity == "error"]
     if blocking:
+        if report is not None:
+            for p in blocking:
+                report(p)
         more = f" (and {len(blocking) - 1} more)" if len(blocking) > 1 else ""
         raise CheckFailed(f"{blocking[0].line()}{more}; nothing written")
     if schema_dir is not None:
@@ -91,6 +91,9 @@ def export(
                 written.append(dst)
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", path=exc.filename or out) from exc
+    if report is not None:  # the warnings, once the documents they are about exist
+        for p in problems:
+            report(p)
     return written
 
 
