@@ -2434,10 +2434,11 @@ def design_group() -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option(
     "--scope",
-    default=None,
+    "scopes",
+    multiple=True,
     cls=_FrameworkHelp,
-    help="Baseline or framework: fedramp-low|moderate|high|li-saas, nist-low|moderate|high, {frameworks}serverless "
-    "[default: fedramp-moderate, or none with --profile].",
+    help="Baseline or framework (repeatable): fedramp-low|moderate|high|li-saas, nist-low|moderate|high, "
+    "{frameworks}serverless [default: fedramp-moderate, or none with --profile].",
 )
 @profile_option("Tailored baseline: an OSCAL profile (JSON/YAML) whose controls are the scope (with --scope: the union).")
 @click.option(
@@ -2446,7 +2447,24 @@ def design_group() -> None:
     default=None,
     help="Data classification file (default: sckb.yaml beside the template).",
 )
-@click.option("--markdown", "as_markdown", is_flag=True, help="Print Markdown instead of a table.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown", "sarif"]),
+    default="table",
+    show_default=True,
+    help="Output format (sarif: SARIF 2.1.0, as --evidence records it).",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the output to this file instead of stdout.")
+@click.option("--markdown", "as_markdown", is_flag=True, help="Same as --format markdown.")
+@click.option(
+    "--fail-on",
+    "fail_on",
+    multiple=True,
+    type=click.Choice(["critical", "high", "medium", "low", "unmet"]),
+    help="CI gate (repeatable): exit 1 when an attack path of this severity or worse is found, or (unmet) when a "
+    "control in scope is unmet.",
+)
 @click.option(
     "--evidence",
     "as_evidence",
@@ -2464,26 +2482,38 @@ def design_group() -> None:
 def design_check(
     obj: Ctx,
     path: Path,
-    scope: str | None,
+    scopes: tuple[str, ...],
     profile_file: Path | None,
     classification: Path | None,
+    fmt: str,
+    out: Path | None,
     as_markdown: bool,
+    fail_on: tuple[str, ...],
     as_evidence: bool,
     graphml: Path | None,
     as_json: bool,
 ) -> None:
-    """Which mitigations a design shows, which controls in SCOPE that meets, and its attack paths."""
+    """Which mitigations a design shows, which controls in SCOPE that meets, and its attack paths.
+
+    \b
+    Exit codes: 0 checked (gate passed); 1 a --fail-on gate failed; 2 usage; 3 a bad design, or no function
+    could be read from PATH; 4 unknown scope."""
     from rich.console import Console
 
     from compliance.design.check import as_json as design_json
     from compliance.design.check import run_check, write_graphml
     from compliance.design.render import markdown, table
+    from compliance.errors import InputError
+    from compliance.vocab import severity_order
 
+    fmt = "json" if as_json else "markdown" if as_markdown else fmt
     profile = _load_profile(obj, profile_file)
-    if scope is None and profile is None:
-        scope = "fedramp-moderate"
+    names = list(scopes) or ([] if profile is not None else ["fedramp-moderate"])
     with Console(stderr=True).status("reading the design and evaluating predicates…"):
-        res = run_check(obj.kb(), path, scope, today=obj.now().date(), classification=classification, profile=profile)
+        res = run_check(obj.kb(), path, names, today=obj.now().date(), classification=classification, profile=profile)
+    if not res.design.of_kind("function"):
+        raise InputError("no function could be read from the design: nothing was checked (is it a SAM/CloudFormation "
+                         "template, serverless.yml, Terraform or ARM folder?)", path=path)  # fmt: skip
     if graphml is not None:
         write_graphml(res.design, graphml)
     if as_evidence:
@@ -2491,12 +2521,41 @@ def design_check(
 
         note = record(res, obj.workspace, obj.kb(), obj.now())
         click.echo(note, err=True)
-    if as_json:
-        emit_json(design_json(res))
-    elif as_markdown:
-        click.echo(markdown(res))
+    text: str | None = None
+    if fmt == "json":
+        text = orjson.dumps(design_json(res), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+    elif fmt == "markdown":
+        text = markdown(res) + "\n"
+    elif fmt == "sarif":
+        from compliance.design.sarif import to_sarif
+
+        titles = {m: str(obj.kb().nodes[m].record.title) for m in res.mitigations if m in obj.kb().nodes}
+        sarif = to_sarif(res, when=obj.now().strftime("%Y-%m-%dT%H:%M:%SZ"), titles=titles)
+        text = orjson.dumps(sarif, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+    if text is not None and out is not None:
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write: {exc.strerror}", path=out) from exc
+        click.echo(f"wrote {out}", err=True)
+    elif text is not None:
+        click.echo(text, nl=False)
     else:
         table(res, _console(), _table)
+    reasons: list[str] = []
+    sevs = [f for f in fail_on if f != "unmet"]
+    if sevs:
+        limit = min(severity_order(f) for f in sevs)
+        hit = [p for p in res.paths if severity_order(p["severity"]) <= limit]
+        if hit:
+            reasons.append(f"{len(hit)} attack path(s) of severity {', '.join(sorted({p['severity'] for p in hit}))}")
+    if "unmet" in fail_on:
+        unmet = [c for c in res.controls.values() if c["status"] == "unmet"]
+        if unmet:
+            reasons.append(f"{len(unmet)} control(s) unmet")
+    if reasons:
+        click.echo("sckb: gate failed: " + "; ".join(reasons), err=True)
+        raise click.exceptions.Exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -165,3 +165,50 @@ def test_agreement_with_checkov(kb: kbmod.KB) -> None:
     rate = agree / total if total else 0.0
     print(f"agreement with Checkov: {agree}/{total} = {rate:.1%} ({skipped} Checkov verdicts not compared: ours unknown)")
     assert total >= 50 and rate >= 0.9
+
+
+# ----------------------------------------------------------------------------- design check as a CI gate (issue 23)
+
+PHI = Path(__file__).resolve().parents[1] / "examples" / "phi-app" / "template.yaml"
+
+
+def _design(*args: str) -> object:
+    return CliRunner().invoke(main, ["design", "check", str(PHI), *args])
+
+
+def test_scopes_repeat_and_add_up() -> None:
+    one = json.loads(_design("--scope", "fedramp-moderate", "--json").stdout)
+    both = json.loads(_design("--scope", "fedramp-moderate", "--scope", "hipaa", "--json").stdout)
+    assert both["scope"] == "fedramp-moderate + hipaa"
+    assert {c["id"] for c in one["controls"]} < {c["id"] for c in both["controls"]}
+
+
+def test_fail_on_gates_attack_paths_and_unmet_controls() -> None:
+    data = json.loads(_design("--json").stdout)
+    severities = {p["severity"] for p in data["attack_paths"]}
+    assert "critical" in severities  # the example grants a wildcard role
+    r = _design("--fail-on", "critical")
+    assert r.exit_code == 1 and "gate failed: " in r.stderr and "critical" in r.stderr
+    assert _design().exit_code == 0  # no gate, no failure
+    unmet = [c for c in data["controls"] if c["status"] == "unmet"]
+    r = _design("--fail-on", "unmet")
+    assert (r.exit_code == 1) == bool(unmet) and (f"{len(unmet)} control(s) unmet" in r.stderr) == bool(unmet)
+
+
+def test_sarif_output_to_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "design.sarif"
+    r = _design("--format", "sarif", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    sarif = json.loads(out.read_text(encoding="utf-8"))
+    assert sarif["version"] == "2.1.0"
+    run = sarif["runs"][0]
+    assert run["tool"]["driver"]["name"] == "sckb-design" and run["results"]
+
+
+def test_a_design_without_functions_is_an_error(tmp_path: Path) -> None:
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Bucket:\n    Type: AWS::S3::Bucket\n", encoding="utf-8"
+    )
+    r = CliRunner().invoke(main, ["design", "check", str(template)])
+    assert r.exit_code == 3 and "no function could be read" in r.output and len(r.output.strip().splitlines()) == 1

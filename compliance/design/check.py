@@ -14,6 +14,7 @@ Status rules (also in the README, "Design check"):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -108,17 +109,18 @@ def qualified_name(el: Element) -> str:
 def run_check(
     kb: KB,
     path: Path,
-    scope: str | None,
+    scope: str | Sequence[str] | None,
     *,
     today: date,
     classification: Path | None = None,
     profile: ResolvedProfile | None = None,
 ) -> DesignResult:
-    """Check the design at ``path`` against the controls of ``scope`` and of a tailored baseline ``profile``
-    (either may be None, not both; together: their union)."""
+    """Check the design at ``path`` against the controls of ``scope`` (one scope name or several) and of a
+    tailored baseline ``profile`` (either may be None, not both; together: their union)."""
     design = read_design(path, today=today, classification=classification)
     idx = KBIndex.build(kb)
-    sc = resolve(kb, [scope] if scope is not None else [], idx, profile)
+    names = [scope] if isinstance(scope, str) else list(scope or [])
+    sc = resolve(kb, names, idx, profile)
     res = DesignResult(str(path), " + ".join(sc.names), design)
     if kb.frameworks:
         res.safeguards_label = " / ".join(f.label for f in kb.frameworks.values())
