@@ -75,3 +75,12 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
         proc.wait(timeout=120)
     assert proc.returncode == 0, err
     assert "internal error" not in err and "Traceback" not in err
+
+
+def test_shell_completion_as_the_readme_says(tmp_path: Path) -> None:
+    env = {"_SCKB_COMPLETE": "bash_source", "PATH": str(Path(sys.executable).parent)}
+    out = subprocess.run(["sckb"], env=env, capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert out.returncode == 0 and "_sckb_completion" in out.stdout
+    env = {"_SCKB_COMPLETE": "bash_complete", "COMP_WORDS": "sckb evid", "COMP_CWORD": "1", "PATH": env["PATH"]}
+    words = subprocess.run(["sckb"], env=env, capture_output=True, text=True, cwd=tmp_path, check=False).stdout
+    assert "plain,evidence" in words
