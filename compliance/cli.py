@@ -7,6 +7,7 @@ code and prints one line; ``-v`` adds the traceback.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import textwrap
 import traceback
@@ -192,7 +193,8 @@ def _console() -> Any:
 
     # not a terminal (a pipe, a CI log): wide enough that ids never wrap; COLUMNS overrides
     width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "220"))
-    return Console(soft_wrap=False, width=width)
+    # no automatic highlighting (it coloured stray digits); statuses get their own colours (_cell)
+    return Console(soft_wrap=False, width=width, highlight=False)
 
 
 def _width() -> int:
@@ -211,7 +213,9 @@ def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) ->
     from rich.table import Table
 
     cells = [[_cell(x) for x in r] for r in rows]
-    need = 1 + sum(3 + max([len(c)] + [min(len(r[i]), 24) for r in cells if i < len(r)]) for i, c in enumerate(columns))
+    need = 1 + sum(
+        3 + max([len(c)] + [min(len(_MARKUP.sub("", r[i])), 24) for r in cells if i < len(r)]) for i, c in enumerate(columns)
+    )
     if len(columns) > 2 and need > _width():
         return _blocks(title, columns, cells)
     t = Table(title=title, title_justify="left", show_lines=False)
@@ -237,6 +241,25 @@ def _blocks(title: str, columns: Sequence[str], cells: Sequence[Sequence[str]]) 
     return Group(*parts)
 
 
+_MARKUP = re.compile(r"(?<!\\)\[/?[a-z ]*\]")
+#: One colour per status word, wherever a table shows one (rich drops colour when the output is not a terminal).
+STATUS_STYLE = {
+    "satisfied": "green",
+    "met": "green",
+    "passing": "green",
+    "present": "green",
+    "inherited": "cyan",
+    "partially-satisfied": "yellow",
+    "unknown": "yellow",
+    "not-satisfied": "bold red",
+    "unmet": "bold red",
+    "absent": "red",
+    "open": "red",
+    "not-assessed": "dim",
+    "closed": "dim",
+}
+
+
 def _cell(x: Any) -> str:
     from rich.markup import escape
 
@@ -244,7 +267,9 @@ def _cell(x: Any) -> str:
         return ""
     if isinstance(x, (list, tuple)):
         return escape(", ".join(str(i) for i in x))
-    return escape(str(x))
+    text = str(x)
+    style = STATUS_STYLE.get(text)
+    return f"[{style}]{escape(text)}[/]" if style else escape(text)
 
 
 _DAY = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"])
