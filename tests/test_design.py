@@ -212,3 +212,12 @@ def test_a_design_without_functions_is_an_error(tmp_path: Path) -> None:
     )
     r = CliRunner().invoke(main, ["design", "check", str(template)])
     assert r.exit_code == 3 and "no function could be read" in r.output and len(r.output.strip().splitlines()) == 1
+
+
+def test_markdown_says_where_and_what_to_fix() -> None:
+    md = _design("--format", "markdown").stdout
+    section = md[md.index("## What to fix") : md.index("## Functions and elements")]
+    assert "| `template.yaml:114` | AdminExportFunction | high | The runtime is not deprecated | supported-runtimes |" in section
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    order = ["critical", "high", "medium", "low"]
+    assert [order.index(r.split(" | ")[2]) for r in rows] == sorted(order.index(r.split(" | ")[2]) for r in rows)

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from compliance.design.check import summary
+from compliance.design.predicates import ABSENT
 from compliance.design.result import DesignResult
+from compliance.vocab import severity_order
 
 
 def _function_rows(res: DesignResult) -> list[tuple[str, str, str, str]]:
@@ -81,6 +83,18 @@ def markdown(res: DesignResult) -> str:
     ]
     if res.design.warnings:
         out += ["## Warnings", ""] + [f"- {_md(w)}" for w in res.design.warnings] + [""]
+    absent = sorted(
+        (v for v in res.verdicts if v.status == ABSENT),
+        key=lambda v: (severity_order(v.severity), v.file, v.line or 0, v.name, v.predicate),
+    )
+    if absent:
+        out += ["## What to fix", "", "| where | element | severity | needs | mitigation |", "|---|---|---|---|---|"]
+        out += [
+            f"| `{_md(v.file)}{f':{v.line}' if v.line else ''}` | {_md(v.name)} | {v.severity} | {_md(v.title)} | "
+            f"{v.mitigation} |"
+            for v in absent
+        ]
+        out.append("")
     out += ["## Functions and elements", "", "| element | absent | unknown | present |", "|---|---|---|---|"]
     out += [f"| {_md(a)} | {_md(b)} | {_md(c)} | {d} |" for a, b, c, d in _function_rows(res)]
     out += ["", "## Mitigations", "", "| mitigation | status |", "|---|---|"]
