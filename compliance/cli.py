@@ -1800,6 +1800,14 @@ def export_group() -> None:
 @click.option(
     "--copy-evidence/--no-copy-evidence", default=True, show_default=True, help="Copy raw evidence files into OUT/evidence/."
 )
+@click.option(
+    "--ssp",
+    "ssp_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The system's OSCAL SSP (e.g. from 'export ssp'): the plan's import-ssp names it, relative to --out.",
+)
+@click.option("--assessor", help="The assessor organisation (a metadata party; default: 'Automated assessment (sckb)').")
+@click.option("--marking", help="A marking for every document (a metadata 'marking' prop), e.g. CUI.")
 @_system_option("Export the latest assessment of this system (an --assessment of another system is refused).")
 @profile_option("Export the latest assessment made with this tailored baseline (same profile content); see 'assess --profile'.")
 @click.pass_obj
@@ -1809,6 +1817,9 @@ def export_oscal(
     out: Path,
     schema_dir: Path | None,
     copy_evidence: bool,
+    ssp_file: Path | None,
+    assessor: str | None,
+    marking: str | None,
     boundary: str | None,
     profile_file: Path | None,
 ) -> None:
@@ -1819,11 +1830,18 @@ def export_oscal(
     from compliance.assess import load_assessment
     from compliance.oscal import export
 
+    from compliance.evidence.system import System
+    from compliance.oscal.build import DEFAULT_ASSESSOR, Context
+
     kb = obj.kb()
     assessment = _resolve_for_system(obj, assessment, boundary, _load_profile(obj, profile_file))
+    ssp_href = os.path.relpath(ssp_file.resolve(), out.resolve()).replace(os.sep, "/") if ssp_file is not None else None
     with _open_store(obj) as store:
         a = load_assessment(store, assessment)
-        written = export(kb, a, out, schema_dir=schema_dir, locker=store.locker_path if copy_evidence else None)
+        # the system file names the system, its contacts and the platform authorizations it leverages
+        system = System.from_json(store.system(a.system).data) if a.system is not None else None
+        ctx = Context(kb=kb, system=system, ssp_href=ssp_href, assessor=assessor or DEFAULT_ASSESSOR, marking=marking)
+        written = export(kb, a, out, schema_dir=schema_dir, locker=store.locker_path if copy_evidence else None, ctx=ctx)
     for p in written:
         if p.parent == out:
             click.echo(f"wrote {p}", err=True)
