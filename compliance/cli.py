@@ -1828,9 +1828,8 @@ def export_oscal(
     Same assessment and --now -> byte-identical files. Exit codes: 0 written; 1 a document failed the
     schema check (nothing written); 3 a bad --profile file; 4 no such assessment; 5 store error."""
     from compliance.assess import load_assessment
-    from compliance.oscal import export
-
     from compliance.evidence.system import System
+    from compliance.oscal import export
     from compliance.oscal.build import DEFAULT_ASSESSOR, Context
 
     kb = obj.kb()

@@ -392,7 +392,10 @@ def test_determination_is_an_assessor_finding(fixture_kb: kbmod.KB, validators: 
     plain = all_documents(fixture_kb, fixture_assessment(fixture_kb))[AR_FILE]["assessment-results"]
     assert [p["name"] for p in plain["metadata"]["parties"]] == [build.DEFAULT_ASSESSOR]
     org = plain["metadata"]["parties"][0]["uuid"]
-    assert all(f["origins"][0]["actors"][0] == {"type": "party", "actor-uuid": org, "role-id": "assessor"} for f in plain["results"][0]["findings"])
+    assert all(
+        f["origins"][0]["actors"][0] == {"type": "party", "actor-uuid": org, "role-id": "assessor"}
+        for f in plain["results"][0]["findings"]
+    )
 
 
 def test_determination_documents_load_in_compliance_trestle(fixture_kb: kbmod.KB, tmp_path: Path) -> None:

@@ -16,9 +16,11 @@ from typing import Any
 
 import orjson
 import pytest
+from click.testing import CliRunner
 
 from compliance import kb as kbmod
 from compliance.assess import Assessment, assess
+from compliance.cli import main
 from compliance.evidence.model import EvidenceFile, StoredFinding
 from compliance.evidence.system import System
 from compliance.kb.model import Baseline
@@ -84,10 +86,21 @@ def _system(name: str) -> System:
             "ssp": {
                 "sensitivity": "moderate",
                 "information_types": [
-                    {"title": "Orders", "id": "D.1.1", "confidentiality": "moderate", "integrity": "moderate", "availability": "low"}
+                    {
+                        "title": "Orders",
+                        "id": "D.1.1",
+                        "confidentiality": "moderate",
+                        "integrity": "moderate",
+                        "availability": "low",
+                    }
                 ],
                 "leveraged_authorizations": [
-                    {"provider": "aws", "title": "AWS GovCloud FedRAMP High", "party": "Amazon Web Services", "date_authorized": "2016-06-21"}
+                    {
+                        "provider": "aws",
+                        "title": "AWS GovCloud FedRAMP High",
+                        "party": "Amazon Web Services",
+                        "date_authorized": "2016-06-21",
+                    }
                 ],
                 "contacts": [
                     {"role": "system-owner", "name": "Ana Owner", "email": "ana@example.org"},
@@ -148,9 +161,7 @@ def test_plan_with_ssp_imports_it(fixture_kb: kbmod.KB, tmp_path: Path) -> None:
     _validate(docs)
     ap = docs[AP_FILE]["assessment-plan"]
     assert ap["import-ssp"] == {"href": "../ssp/ssp.json"}
-    assert not any(
-        p.get("value") == "no-oscal-ssp" for r in ap["back-matter"]["resources"] for p in r.get("props", [])
-    )
+    assert not any(p.get("value") == "no-oscal-ssp" for r in ap["back-matter"]["resources"] for p in r.get("props", []))
 
 
 def test_baseline_profile_and_reviewed_controls_within_the_baseline(project_kb: kbmod.KB) -> None:
@@ -165,7 +176,11 @@ def test_baseline_profile_and_reviewed_controls_within_the_baseline(project_kb: 
     reviewed = {c["control-id"] for c in ap["reviewed-controls"]["control-selections"][0]["include-controls"]}
     assert reviewed == {oscal_control_id(c) for c in a.controls if c in set(baseline.members)}
     assert not reviewed & {oscal_control_id(c) for c in outside}
-    profiles = [r for r in ap["back-matter"]["resources"] if {"name": "type", "ns": "https://fedramp.gov/ns/oscal", "value": "import-profile"} in r.get("props", [])]
+    profiles = [
+        r
+        for r in ap["back-matter"]["resources"]
+        if {"name": "type", "ns": "https://fedramp.gov/ns/oscal", "value": "import-profile"} in r.get("props", [])
+    ]
     assert [r["rlinks"][0]["href"] for r in profiles] == [baseline.profile]
 
 
@@ -383,3 +398,41 @@ def test_trestle_component_generate_shows_status(fixture_kb: kbmod.KB, tmp_path:
     # AC-6 fails in the fixture: the status the assessment found, not trestle's blank default
     assert "### Implementation Status: planned" in md["ac-6"]
     assert "ac-06.01_odp.01:\n    - key rotation and role changes" in md["ac-6.1"]
+
+
+# ---------------------------------------------------------------- the CLI: --system, --ssp, --assessor, --marking
+
+
+def test_cli_export_with_system_ssp_assessor_and_marking(runner: CliRunner, tmp_path: Path) -> None:
+    example = HERE.parent / "examples" / "phi-app"
+    ws = tmp_path / "ws"
+
+    def sckb(*args: str) -> Any:
+        return runner.invoke(main, ["--workspace", str(ws), "--now", "2026-12-01", *args])
+
+    assert sckb("evidence", "ingest", str(example / "evidence")).exit_code == 0
+    assert sckb("system", "add", str(example / "system.yaml")).exit_code == 0
+    r = sckb("assess", "--scope", "fedramp-moderate", "--system", "phi-app", "--format", "json")
+    assert r.exit_code in (0, 1), r.output
+    ssp = tmp_path / "ssp" / "ssp.json"
+    ssp.parent.mkdir()
+    ssp.write_text("{}")
+    out = tmp_path / "out" / "oscal"
+    args = ["export", "oscal", "--system", "phi-app", "--out", str(out), "--no-copy-evidence", "--ssp", str(ssp)]
+    args += ["--assessor", "Example 3PAO", "--marking", "CUI"]
+    if SCHEMAS.is_dir():
+        args += ["--schema-dir", str(SCHEMAS)]
+    r = sckb(*args)
+    assert r.exit_code == 0, r.output
+    ap = orjson.loads((out / AP_FILE).read_bytes())["assessment-plan"]
+    assert ap["import-ssp"] == {"href": "../../ssp/ssp.json"}
+    names = {p["name"] for p in ap["metadata"]["parties"]}
+    assert {"Example 3PAO", "Example Health security team"} <= names
+    assert {"name": "marking", "value": "CUI"} in ap["metadata"]["props"]
+    # the FedRAMP Moderate baseline's official profile, in the back-matter
+    assert any(p.get("value") == "import-profile" for r in ap["back-matter"]["resources"] for p in r.get("props", []))
+    ar = orjson.loads((out / AR_FILE).read_bytes())["assessment-results"]
+    pe = [f for f in ar["results"][0]["findings"] if "implementation-status" in f["target"]]
+    assert pe and all(
+        "Example: AWS Lambda in the provider's FedRAMP Moderate" in f["target"]["implementation-status"]["remarks"] for f in pe
+    )

@@ -5,18 +5,24 @@ Determinism: every UUID is a version-5 UUID of a content key (below); lists are 
 times come from the assessment (its ``now``), never the wall clock. The same assessment and KB give
 byte-identical files.
 
-UUID keys (namespace :data:`NAMESPACE`):
+UUID keys (namespace :data:`NAMESPACE`). What belongs to one system has its key prefixed with
+:func:`system_seed` (``system:<name>|``, ``system:workspace|`` without ``--system``): two systems that fail the same
+rule get different UUIDs, and the same system the same ones:
 
-- documents: ``<doc kind>:<assessment id>``; the result and each finding also include the assessment id;
-- observations: ``observation:<evidence sha256>|<tool>:<rule>`` (stable across assessments);
-- risks and POA&M items: ``risk:<tool>:<rule>`` / ``poam-item:<tool>:<rule>``;
-- subjects: ``subject:<function, resource or file>``; evidence resources: ``evidence:<sha256>``;
+- documents: ``<doc kind>:<assessment id>``; the result also includes the assessment id;
+- findings (system-prefixed): ``finding:<assessment id>:<control>`` (``...:<statement item>`` per objective);
+- observations (system-prefixed): ``observation:<evidence sha256>|<tool>:<rule>`` (stable across assessments);
+- risks and POA&M items (system-prefixed): ``risk:<tool>:<rule>`` / ``poam-item:<tool>:<rule>``; a control's own
+  risk ``risk:control:<control>``;
+- subjects (system-prefixed): ``subject:<function, resource or file>``; evidence resources: ``evidence:<sha256>``;
+- assessment assets: ``tool:<name>`` (sckb and each evidence source), ``assessment-platform:sckb``; the no-OSCAL-SSP
+  resource (system-prefixed) ``no-oscal-ssp``; a baseline's profile ``baseline-profile:<baseline>``;
 - component definition: ``component:<platform>``, ``requirement:<platform>:<control>``.
 - POA&M triage: ``system:<system name>`` (or ``system:workspace``) for the ``system-id``; ``party:<name>`` for
-  each person; ``tool:<tool>`` for the scanners (local components, the actors of the original rating);
-  ``remediation:<lifecycle>:<rule>``, ``milestone:<rule>|<date>|<text>``, ``required-asset:<rule>``,
-  ``mitigating-factor:<rule>|<kind>``, ``risk-log:<rule>|<kind>|<target>|<seq>`` (and ``|vendor-check-in|<date>``,
-  ``|closed|<date>``).
+  each person and the assessor organisation; ``tool:<tool>`` for the scanners (local components, the actors of the
+  original rating); system-prefixed: ``remediation:<lifecycle>:<rule>``, ``milestone:<rule>|<date>|<text>``,
+  ``required-asset:<rule>``, ``mitigating-factor:<rule>|<kind>``, ``risk-log:<rule>|<kind>|<target>|<seq>``
+  (and ``|vendor-check-in|<date>``, ``|closed|<date>``).
 
 The POA&M (:func:`poam`) follows the Guide to OSCAL-based FedRAMP Plan of Action and Milestones
 (GSA/fedramp-automation, "POA&M Template to OSCAL Mapping"): the POAM ID as FedRAMP's ``POAM-ID`` prop on each
@@ -74,9 +80,7 @@ NAMESPACE = uuid.UUID("5c1e0b7a-8f0e-5a3b-9c4d-2e6f7a8b9c0d")
 NS = "https://sckb.dev/ns/oscal"
 #: The catalog the control ids refer to (SP 800-53 rev5, NIST OSCAL content).
 #: Pinned to the oscal-content release tag v1.3.0 (a branch would move under the document).
-CATALOG_HREF = (
-    "https://raw.githubusercontent.com/usnistgov/oscal-content/v1.3.0/nist.gov/SP800-53/rev5/json/NIST_SP-800-53_rev5_catalog.json"
-)
+CATALOG_HREF = "https://raw.githubusercontent.com/usnistgov/oscal-content/v1.3.0/nist.gov/SP800-53/rev5/json/NIST_SP-800-53_rev5_catalog.json"
 #: The assessment-asset name of sckb itself (the platform's first component).
 SCKB_TOOL = "sckb"
 #: The assessor organisation when none is given (``export oscal --assessor``).
@@ -167,7 +171,9 @@ def _people_metadata(ctx: Context, people: dict[str, set[str]], titles: dict[str
     info = ctx.system.ssp if ctx.system is not None else None
     for c in info.contacts if info is not None else ():
         u = _party_uuid(c.name)
-        parties.setdefault(u, _clean({"uuid": u, "type": "person", "name": c.name, "email-addresses": [c.email] if c.email else []}))
+        parties.setdefault(
+            u, _clean({"uuid": u, "type": "person", "name": c.name, "email-addresses": [c.email] if c.email else []})
+        )
         by_role.setdefault(c.role, set()).add(u)
     for role, names in people.items():
         for n in names:
@@ -272,7 +278,11 @@ def _assessment_assets(a: Assessment) -> dict[str, Any]:
     them all (the actors of observations, findings and risks)."""
     tools = sorted({o.tool for o in a.observations} | {p.rule.partition(":")[0] for p in (*a.poam, *a.closed_poam)})
     comps = [_tool_component(SCKB_TOOL, "sckb, which maps scanner findings to controls and decides their status.")]
-    comps += [_tool_component(t, f"The {t} scanner, whose findings sckb ingested.") for t in tools if t != SCKB_TOOL]
+    comps += [
+        _tool_component(t, f"The {t} evidence source (a scanner, or people's attestations), whose findings sckb ingested.")
+        for t in tools
+        if t != SCKB_TOOL
+    ]
     return {
         "components": comps,
         "assessment-platforms": [
@@ -655,9 +665,7 @@ def _link_risks(a: Assessment, ln: MitigationLink, risk_rules: set[str], ids: _U
         return set()
     mres = a.mitigations.get(ln.id)
     return {
-        ids.risk(r.rule)
-        for r in (mres.rules if mres else [])
-        if r.determinative and r.outcome == "fail" and r.rule in risk_rules
+        ids.risk(r.rule) for r in (mres.rules if mres else []) if r.determinative and r.outcome == "fail" and r.rule in risk_rules
     }
 
 
