@@ -26,7 +26,17 @@ from compliance.evidence.system import System
 from compliance.kb.model import Baseline
 from compliance.kb.profile import ParameterSetting, ProfileInfo
 from compliance.oscal import Validators, all_documents, broken_references, errors, export
-from compliance.oscal.build import AP_FILE, AR_FILE, CDEF_FILE, NS, POAM_FILE, Context, oscal_control_id
+from compliance.oscal.build import (
+    AP_FILE,
+    AR_FILE,
+    CDEF_FILE,
+    FEDRAMP_VERSION,
+    NS,
+    POAM_FILE,
+    Context,
+    oscal_control_id,
+)
+from compliance.oscal.build import FEDRAMP_NS as FEDRAMP
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "oscal"
@@ -147,10 +157,15 @@ def test_plan_without_ssp_follows_fedramps_no_oscal_ssp_pattern(fixture_kb: kbmo
     href = ap["import-ssp"]["href"]
     resources = {r["uuid"]: r for r in ap["back-matter"]["resources"]}
     res = resources[href[1:]]
-    assert {"name": "type", "ns": "https://fedramp.gov/ns/oscal", "value": "no-oscal-ssp"} in res["props"]
+    # SAP guide 3.5.2: a type "no-oscal-ssp" resource with the system's name, description and FedRAMP's props
+    assert {"name": "type", "value": "no-oscal-ssp"} in res["props"]
     assert res["title"] == "orders" and res["description"].startswith("Orders API on AWS Lambda.")
-    props = {p["name"]: p["value"] for p in res["props"]}
-    assert props["system-id"] == docs[POAM_FILE]["plan-of-action-and-milestones"]["system-id"]["id"]
+    props = {(p["name"], p.get("ns")): p["value"] for p in res["props"]}
+    assert props[("purpose", FEDRAMP)] == "Orders API on AWS Lambda."
+    assert props[("title-short", FEDRAMP)] == "orders"
+    assert props[("system-id", NS)] == docs[POAM_FILE]["plan-of-action-and-milestones"]["system-id"]["id"]
+    # the fixture's baseline has no official profile: nothing to import
+    assert ("import-profile", FEDRAMP) not in props
     # no empty resource anywhere
     assert all(r.get("description") or r.get("rlinks") for r in resources.values())
 
@@ -176,12 +191,14 @@ def test_baseline_profile_and_reviewed_controls_within_the_baseline(project_kb: 
     reviewed = {c["control-id"] for c in ap["reviewed-controls"]["control-selections"][0]["include-controls"]}
     assert reviewed == {oscal_control_id(c) for c in a.controls if c in set(baseline.members)}
     assert not reviewed & {oscal_control_id(c) for c in outside}
-    profiles = [
-        r
-        for r in ap["back-matter"]["resources"]
-        if {"name": "type", "ns": "https://fedramp.gov/ns/oscal", "value": "import-profile"} in r.get("props", [])
-    ]
-    assert [r["rlinks"][0]["href"] for r in profiles] == [baseline.profile]
+    resources = {r["uuid"]: r for r in ap["back-matter"]["resources"]}
+    no_ssp = resources[ap["import-ssp"]["href"][1:]]
+    (ref,) = [p["value"] for p in no_ssp["props"] if p["name"] == "import-profile" and p.get("ns") == FEDRAMP]
+    assert resources[ref[1:]]["rlinks"][0]["href"] == baseline.profile
+    # a FedRAMP baseline in scope: every document names the FedRAMP version it follows
+    for name in (AP_FILE, AR_FILE, POAM_FILE):
+        meta = next(iter(docs[name].values()))["metadata"]
+        assert {"name": "fedramp-version", "ns": FEDRAMP, "value": FEDRAMP_VERSION} in meta["props"]
 
 
 def test_poam_is_self_contained(fixture_kb: kbmod.KB) -> None:
@@ -321,8 +338,9 @@ def test_evidence_resources_are_typed_and_tasks_timed(fixture_kb: kbmod.KB) -> N
     docs = all_documents(fixture_kb, a)
     ap = docs[AP_FILE]["assessment-plan"]
     ev = [r for r in ap["back-matter"]["resources"] if r.get("rlinks") and r["rlinks"][0]["href"].startswith("evidence/")]
-    types = {r["title"]: next(p["value"] for p in r["props"] if p["name"] == "type") for r in ev}
-    assert types["checkov.json"] == "tool-output" and types["attestation.yaml"] == "evidence"
+    types = {r["title"]: {(p.get("ns"), p["value"]) for p in r["props"] if p["name"] == "type"} for r in ev}
+    assert types["checkov.json"] == {(None, "tool-output"), (FEDRAMP, "raw-tool-output")}
+    assert types["attestation.yaml"] == {(None, "evidence"), (FEDRAMP, "evidence")}
     media = {r["title"]: r["rlinks"][0]["media-type"] for r in ev}
     assert media["checkov.json"] == "application/json" and media["attestation.yaml"] == "application/yaml"
     assert all(r["rlinks"][0]["hashes"][0]["algorithm"] == "SHA-256" for r in ev)
@@ -430,7 +448,10 @@ def test_cli_export_with_system_ssp_assessor_and_marking(runner: CliRunner, tmp_
     assert {"Example 3PAO", "Example Health security team"} <= names
     assert {"name": "marking", "value": "CUI"} in ap["metadata"]["props"]
     # the FedRAMP Moderate baseline's official profile, in the back-matter
-    assert any(p.get("value") == "import-profile" for r in ap["back-matter"]["resources"] for p in r.get("props", []))
+    assert any(
+        r.get("rlinks", [{}])[0].get("href", "").endswith("MODERATE-baseline_profile.json")
+        for r in ap["back-matter"]["resources"]
+    )
     ar = orjson.loads((out / AR_FILE).read_bytes())["assessment-results"]
     pe = [f for f in ar["results"][0]["findings"] if "implementation-status" in f["target"]]
     assert pe and all(

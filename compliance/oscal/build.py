@@ -96,6 +96,11 @@ MEDIA_TYPES: dict[str, str] = {
     "xml": "application/xml",
     "yaml": "application/yaml",
 }
+#: The KB framework of FedRAMP's baselines: an assessment of one of them states the FedRAMP version it follows.
+FEDRAMP_FRAMEWORK = "fedramp"
+#: That version, as FedRAMP's constraints allow it (GSA/fedramp-automation, fedramp-external-allowed-values.xml,
+#: allowed-values ``fedramp-version``: the version of FedRAMP's OSCAL templates a document follows).
+FEDRAMP_VERSION = "fedramp-3.0.0rc1-oscal-1.1.2"
 #: Evidence files people write (attestations) are ``evidence``; every other file is a scanner's ``tool-output``
 #: (OSCAL back-matter resource ``type`` values). FedRAMP's SAR guide calls the latter raw tool output.
 PEOPLE_FORMATS = ("attestation",)
@@ -205,6 +210,8 @@ def _metadata(
         "props": [prop("assessment-id", a.id), prop("scope", " ".join(a.scopes)), *_profile_props(a)],
     }
     if ctx is not None:
+        if any(b.framework == FEDRAMP_FRAMEWORK for b in _baselines(a, ctx.kb)):
+            meta["props"].append({"name": "fedramp-version", "ns": FEDRAMP_NS, "value": FEDRAMP_VERSION})
         if ctx.marking:
             meta["props"].append({"name": "marking", "value": ctx.marking})
         meta.update(_people_metadata(ctx, people or {}, titles or {}))
@@ -308,8 +315,9 @@ def _tool_component(name: str, description: str) -> dict[str, Any]:
 def _system_resources(a: Assessment, ctx: Context) -> tuple[str, list[dict[str, Any]]]:
     """The plan's ``import-ssp`` href and the back-matter resources it needs. With an SSP (``ctx.ssp_href``) the href
     names it; without one, FedRAMP's pattern for a system without an OSCAL SSP (Guide to OSCAL-based FedRAMP SAP,
-    3.5.2 and 4.2): a resource of ``type`` ``no-oscal-ssp`` naming and describing the system, and the official
-    profile of each baseline in scope as a resource (``type`` ``import-profile``: what the SSP would have imported)."""
+    3.5.2): a resource of ``type`` ``no-oscal-ssp`` titled with the system's name and described by its description,
+    with FedRAMP's ``title-short``, ``purpose`` and ``import-profile`` props, the last naming the resource of the
+    official profile of the baseline in scope (what an SSP would have imported)."""
     resources: list[dict[str, Any]] = []
     for b in _baselines(a, ctx.kb):
         if b.profile:
@@ -317,8 +325,8 @@ def _system_resources(a: Assessment, ctx: Context) -> tuple[str, list[dict[str, 
                 {
                     "uuid": uid("baseline-profile:" + b.id),
                     "title": b.title,
-                    "description": f"The official OSCAL profile of the {b.title} baseline, the controls in scope.",
-                    "props": [{"name": "type", "ns": FEDRAMP_NS, "value": "import-profile"}, prop("baseline", b.id)],
+                    "description": f"The official OSCAL profile of the {b.title} baseline: the controls in scope.",
+                    "props": [prop("baseline", b.id)],
                     "rlinks": [{"href": b.profile, "media-type": "application/json"}],
                 }
             )
@@ -329,18 +337,19 @@ def _system_resources(a: Assessment, ctx: Context) -> tuple[str, list[dict[str, 
     description = (sysdoc.description.strip() if sysdoc is not None else "") or (
         f"The serverless functions and resources of the sckb evidence {'system ' + name if a.system else 'workspace'}."
     )
-    ident = system_id(a)
     info = sysdoc.ssp if sysdoc is not None else None
+    props = [
+        {"name": "type", "value": "no-oscal-ssp"},
+        {"name": "title-short", "ns": FEDRAMP_NS, "value": info.id if info is not None and info.id else name},
+        {"name": "purpose", "ns": FEDRAMP_NS, "value": description},
+        *({"name": "import-profile", "ns": FEDRAMP_NS, "value": f"#{r['uuid']}"} for r in resources),
+        prop("system-id", system_id(a)["id"]),
+    ]
     no_ssp = {
         "uuid": uid(system_seed(a) + "no-oscal-ssp"),
         "title": name,
         "description": f"{description} No OSCAL system security plan was given; evidence window {a.window_start} to {a.now}.",
-        "props": [
-            {"name": "type", "ns": FEDRAMP_NS, "value": "no-oscal-ssp"},
-            prop("system-id", ident["id"]),
-            prop("system-name", name),
-            prop("system-name-short", (info.id if info is not None and info.id else name)),
-        ],
+        "props": props,
     }
     return f"#{no_ssp['uuid']}", [no_ssp, *resources]
 
@@ -439,7 +448,7 @@ def _evidence_resource(f: EvidenceFileRef) -> dict[str, Any]:
         "title": f.name,
         "description": f"Raw {f.tool} output ({f.format}), scanned {f.scan_time}, as kept in the sckb evidence locker.{fresh}",
         "props": [
-            {"name": "type", "value": "evidence" if any(k in f.format for k in PEOPLE_FORMATS) else "tool-output"},
+            *_evidence_types(f),
             prop("tool", f.tool),
             prop("format", f.format),
             prop("scan-time", f.scan_time),
@@ -453,6 +462,16 @@ def _evidence_resource(f: EvidenceFileRef) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _evidence_types(f: EvidenceFileRef) -> list[dict[str, str]]:
+    """An evidence file's OSCAL ``type`` and FedRAMP's attachment type (FedRAMP SAR guide: raw tool output;
+    fedramp-external-allowed-values.xml, ``attachment-type``): a scanner's output, or people's evidence."""
+    people = any(k in f.format for k in PEOPLE_FORMATS)
+    return [
+        {"name": "type", "value": "evidence" if people else "tool-output"},
+        {"name": "type", "ns": FEDRAMP_NS, "value": "evidence" if people else "raw-tool-output"},
+    ]
 
 
 def media_type(fmt: str, name: str = "") -> str:
@@ -745,14 +764,15 @@ def assessment_results(a: Assessment, *, ap_href: str = AP_FILE, ctx: Context | 
             + [prop("needs-review", why) for why in ctl.review],
             "origins": [_origin(d)] if d is not None else [_assessor_origin(ctx)],
         }
-        # the statement items (not the whole statement) the determinative links name
-        items = sorted({p for ln in ctl.mitigations if ln.determinative for p in ln.parts if "_smt." in p})
-        part_links = {part: [ln for ln in ctl.mitigations if ln.determinative and part in ln.parts] for part in items}
-        if d is None and ctl.status != rules.INHERITED and part_links:
-            # per objective: the KB knows which statement items each link covers
+        # per objective only when every link that decided the status names the statement items it covers (a link
+        # without items, or a rule naming the control directly, speaks for the whole statement)
+        decided = [ln for ln in ctl.mitigations if ln.determinative and ln.status in _STATE]
+        by_item = d is None and ctl.status != rules.INHERITED and not ctl.direct and bool(decided)
+        by_item = by_item and all(any("_smt." in p for p in ln.parts) for ln in decided)
+        items = sorted({p for ln in decided for p in ln.parts if "_smt." in p}) if by_item else []
+        part_links = {part: [ln for ln in decided if part in ln.parts] for part in items}
+        if part_links:
             for part, links in sorted(part_links.items()):
-                if not links:
-                    continue
                 pstate = _part_state(links)
                 prisks = set().union(*(_link_risks(a, ln, risk_rules, ids) for ln in links))
                 if pstate == "not-satisfied" and not prisks:
