@@ -457,3 +457,43 @@ def test_cli_export_with_system_ssp_assessor_and_marking(runner: CliRunner, tmp_
     assert pe and all(
         "Example: AWS Lambda in the provider's FedRAMP Moderate" in f["target"]["implementation-status"]["remarks"] for f in pe
     )
+
+
+def _actors(node: Any) -> list[dict[str, Any]]:
+    """Every actor of every origin (``origins`` and a characterization's ``origin``) below ``node``."""
+    out: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "origins":
+                out += [a for o in value for a in o["actors"]]
+            elif key == "origin":
+                out += value["actors"]
+            else:
+                out += _actors(value)
+    elif isinstance(node, list):
+        for item in node:
+            out += _actors(item)
+    return out
+
+
+def test_every_actor_resolves_in_its_own_document(tmp_path: Path) -> None:
+    """With triage (adjusted ratings, decision makers, approvers): the results and the POA&M each define every party,
+    role and tool their origins name."""
+    if not SCHEMAS.is_dir():
+        pytest.skip("../shared/oscal is not beside the checkout")
+    from tests.test_oscal import triaged_export
+
+    docs = triaged_export(tmp_path)
+    ar = docs[AR_FILE]["assessment-results"]
+    poam = docs[POAM_FILE]["plan-of-action-and-milestones"]
+    for doc, tools in (
+        (ar, {c["uuid"] for r in ar["results"] for c in r["local-definitions"]["assessment-assets"]["components"]}),
+        (poam, {c["uuid"] for c in poam["local-definitions"]["components"]}),
+    ):
+        parties = {p["uuid"] for p in doc["metadata"]["parties"]}
+        roles = {r["id"] for r in doc["metadata"]["roles"]}
+        actors = _actors(doc)
+        assert any(a["type"] == "party" and a.get("role-id") == "deviation-approver" for a in actors)
+        for a in actors:
+            assert a["actor-uuid"] in (parties if a["type"] == "party" else tools), a
+            assert a.get("role-id") is None or a["role-id"] in roles, a

@@ -52,7 +52,8 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from compliance.assess.model import (
@@ -527,10 +528,12 @@ class _Uids:
         return u
 
 
+@lru_cache(maxsize=4096)
 def _expires(collected: str, max_age_days: int) -> str:
-    """When an observation stops counting: its collection time plus the assessment's maximum evidence age."""
-    t = datetime.strptime(collected, "%Y-%m-%dT%H:%M:%SZ") + timedelta(days=max_age_days)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """When an observation stops counting: its collection time plus the assessment's maximum evidence age (cached:
+    many observations share a scan time)."""
+    t = datetime.fromisoformat(collected.replace("Z", "+00:00")) + timedelta(days=max_age_days)
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _failing_subjects(a: Assessment) -> dict[str, set[str]]:
@@ -832,16 +835,14 @@ def assessment_results(a: Assessment, *, ap_href: str = AP_FILE, ctx: Context | 
             "findings": findings,
         }
     )
-    assessors = _assessors(a)
+    # the assessors of determinations, and triage's people: the adjusted ratings of the risks name them
+    people = _assessors(a)
+    for role, names in _people(a.poam).items():
+        people.setdefault(role, set()).update(names)
+    titles = {r: r.replace("-", " ").capitalize() for r in people} | dict(TRIAGE_ROLES.values())
     doc: dict[str, Any] = {
         "uuid": uid("assessment-results:" + a.id),
-        "metadata": _metadata(
-            a,
-            f"sckb assessment results ({', '.join(a.scopes)})",
-            ctx,
-            assessors,
-            {r: r.replace("-", " ").capitalize() for r in assessors},
-        ),
+        "metadata": _metadata(a, f"sckb assessment results ({', '.join(a.scopes)})", ctx, people, titles),
         "import-ap": {"href": ap_href},
         "results": [result],
     }
@@ -1248,7 +1249,8 @@ def poam(a: Assessment, *, ar_href: str = AR_FILE, kb: KB | None = None, ctx: Co
             "rlinks": [{"href": ar_href}],
         }
     )
-    observations = [_observation(by_key[k], ids, a, _failing_subjects(a)) for k in used_obs]
+    failing = _failing_subjects(a)
+    observations = [_observation(by_key[k], ids, a, failing) for k in used_obs]
     named = sorted({s["subject-uuid"] for o in observations for s in o.get("subjects", [])})
     by_uuid = {ids.subject(s): s for o in a.observations for s in o.subjects}
     local = {
