@@ -497,3 +497,13 @@ def test_every_actor_resolves_in_its_own_document(tmp_path: Path) -> None:
         for a in actors:
             assert a["actor-uuid"] in (parties if a["type"] == "party" else tools), a
             assert a.get("role-id") is None or a["role-id"] in roles, a
+
+
+def test_recommendation_gives_the_guidance_of_the_systems_platforms(fixture_kb: kbmod.KB) -> None:
+    ctx = Context(kb=fixture_kb, system=_system("orders"))  # boundary: providers [aws]
+    docs = all_documents(fixture_kb, _assessment(fixture_kb, "orders"), ctx)
+    for risks in (_ar(docs)["risks"], docs[POAM_FILE]["plan-of-action-and-milestones"]["risks"]):
+        (risk,) = [r for r in risks if r["title"].startswith("checkov:CKV_AWS_1")]
+        rec = next(r for r in risk["remediations"] if r["lifecycle"] == "recommendation")
+        assert "AWS Lambda: One role per Lambda function." in rec["description"]
+        assert "Google Cloud Functions" not in rec["description"] and "Azure Functions" not in rec["description"]

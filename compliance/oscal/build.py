@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -581,7 +581,7 @@ def _observation(o: Observation, ids: _Uids, a: Assessment, failing: dict[str, s
     return doc
 
 
-def _risk(p: PoamItem, ids: _Uids, kb: KB | None = None) -> dict[str, Any]:
+def _risk(p: PoamItem, ids: _Uids, ctx: Context | None = None) -> dict[str, Any]:
     """The risk of one POA&M item as the assessment results state it (the POA&M adds triage, see :func:`_poam_risk`)."""
     related = [{"observation-uuid": ids.obs[k]} for k in p.observations if k in ids.obs]
     return {
@@ -602,14 +602,14 @@ def _risk(p: PoamItem, ids: _Uids, kb: KB | None = None) -> dict[str, Any]:
         "status": "open",
         "origins": [_tool_origin(p.rule.partition(":")[0])],
         "characterizations": _characterizations(p),
-        "remediations": _recommendation(p, kb, ids),
+        "remediations": _recommendation(p, ctx or Context(), ids),
         "deadline": p.due,
         "related-observations": related,
     }
 
 
-def _risks(a: Assessment, ids: _Uids, kb: KB | None) -> list[dict[str, Any]]:
-    return [_clean(_risk(p, ids, kb)) for p in a.poam]
+def _risks(a: Assessment, ids: _Uids, ctx: Context) -> list[dict[str, Any]]:
+    return [_clean(_risk(p, ids, ctx)) for p in a.poam]
 
 
 # ---- assessors' determinations (issue 21)
@@ -715,7 +715,7 @@ def assessment_results(a: Assessment, *, ap_href: str = AP_FILE, ctx: Context | 
     failing = _failing_subjects(a)
     observations = [_observation(o, ids, a, failing) for o in a.observations]
     observations += [_determination_observation(c, d, a.now, ids) for c, d in _determined(a)]
-    risks = _risks(a, ids, ctx.kb)
+    risks = _risks(a, ids, ctx)
     related = _control_observations(a, ids)
     risk_rules = {p.rule for p in a.poam}
     obs_by_mit: dict[str, set[str]] = {}
@@ -1007,16 +1007,19 @@ def _characterizations(p: PoamItem) -> list[dict[str, Any]]:
     return out
 
 
-def _recommendation(p: PoamItem, kb: KB | None, ids: _Uids) -> list[dict[str, Any]]:
+def _recommendation(p: PoamItem, ctx: Context, ids: _Uids) -> list[dict[str, Any]]:
     """The KB's recommendation: the mitigations the rule's failure says are missing, each with its guidance for the
-    platforms the KB knows (the per-provider guidance of the component definition)."""
+    system's platforms (its boundary's providers; every platform the KB knows when none is stated)."""
+    kb = ctx.kb
+    providers = ctx.system.boundary.providers if ctx.system is not None else ()
+    platforms = {k: t for k, t in PLATFORMS.items() if not providers or k in providers}
     mits = [kb.nodes[m].record for m in p.mitigations if kb is not None and m in kb.nodes]
     recs = [m for m in mits if isinstance(m, Mitigation)]
     if not recs:
         return []
     parts = []
     for m in recs:
-        guidance = [f"{title}: {getattr(m.guidance, key)}" for key, title in PLATFORMS.items() if getattr(m.guidance, key, None)]
+        guidance = [f"{title}: {getattr(m.guidance, key)}" for key, title in platforms.items() if getattr(m.guidance, key, None)]
         parts.append(f"{m.title} ({m.id}): {m.description}" + "".join("\n\n" + g for g in guidance))
     return [
         {
@@ -1029,12 +1032,12 @@ def _recommendation(p: PoamItem, kb: KB | None, ids: _Uids) -> list[dict[str, An
     ]
 
 
-def _remediations(p: PoamItem, kb: KB | None, ids: _Uids) -> list[dict[str, Any]]:
+def _remediations(p: PoamItem, ctx: Context, ids: _Uids) -> list[dict[str, Any]]:
     """The KB's recommendation (:func:`_recommendation`), the team's plan with its
     milestones as tasks (FedRAMP POA&M guide 4.3, 4.3.1), and for a closed item what closed it."""
     t = p.triage
     assert t is not None
-    out = _recommendation(p, kb, ids)
+    out = _recommendation(p, ctx, ids)
     if t.plan or t.milestones:
         planner = t.poc or next((d.by for d in t.decisions if d.kind == "remediation-plan"), None)
         plan: dict[str, Any] = {
@@ -1145,10 +1148,10 @@ def _document_resource(sha: str, name: str) -> dict[str, Any]:
     }
 
 
-def _poam_risk(p: PoamItem, ids: _Uids, kb: KB | None) -> dict[str, Any]:
+def _poam_risk(p: PoamItem, ids: _Uids, ctx: Context) -> dict[str, Any]:
     """The POA&M's risk of an item: the results' risk plus what triage says (status, ratings, deviations, plan,
     log). An item without triage (an assessment stored before triage existed) keeps the results' risk."""
-    risk = _risk(p, ids, kb)
+    risk = _risk(p, ids, ctx)
     t = p.triage
     if t is None:
         return _clean(risk)
@@ -1177,7 +1180,7 @@ def _poam_risk(p: PoamItem, ids: _Uids, kb: KB | None) -> dict[str, Any]:
         for d in t.decisions
         if d.kind in MITIGATING
     ]
-    risk["remediations"] = _remediations(p, kb, ids)
+    risk["remediations"] = _remediations(p, ctx, ids)
     risk["links"] = [{"href": f"#{_document_uuid(sha)}", "rel": "evidence", "text": name} for name, sha in t.documents]
     log = _risk_log(p, ids)
     if log:
@@ -1231,12 +1234,13 @@ def poam(a: Assessment, *, ar_href: str = AR_FILE, kb: KB | None = None, ctx: Co
     With ``kb``, each risk carries the KB's recommended mitigations. Self-contained: the tools its origins name and
     the inventory items its observations name are local definitions."""
     ctx = ctx or Context(kb=kb)
-    kb = kb or ctx.kb
+    if kb is not None and ctx.kb is None:
+        ctx = replace(ctx, kb=kb)
     by_key = {o.key: o for o in a.observations}
     everything = [*a.poam, *a.closed_poam]
     used_obs = sorted({k for p in everything for k in p.observations if k in by_key})
     ids = _Uids(a)
-    risks = [_poam_risk(p, ids, kb) for p in everything]
+    risks = [_poam_risk(p, ids, ctx) for p in everything]
     items = [_poam_item(a, p, ids, ar_href) for p in everything]
     files = {o.file_sha256 for k in used_obs for o in [by_key[k]]}
     resources = [_evidence_resource(f) for f in a.files if f.sha256 in files]
