@@ -36,7 +36,14 @@ Mapping of sckb statuses onto an OSCAL finding's ``target.status.state`` (which 
 not-satisfied): satisfied and inherited -> ``satisfied``; not-satisfied and partially-satisfied ->
 ``not-satisfied``. The sckb status itself is kept in a ``props`` entry (namespace :data:`NS`, name
 ``assessment-status``). Controls that are not-assessed get no finding: they are listed in
-``reviewed-controls`` only, since OSCAL has no determination for "not assessed".
+``reviewed-controls`` only, since OSCAL has no determination for "not assessed". An inherited control's finding
+says so with an ``implementation-status`` citing the platform authorization the system file names (its status
+remarks: not tested). A control is found per assessment objective (``objective-id``, ``<control>_obj.<item>``) when
+every link that decided it names the statement items it covers, per statement (``<control>_smt``) otherwise; a
+not-satisfied finding without a failing rule gets the control's own risk, so every one names a risk.
+
+Who and what (Context): the assessor organisation and the system file's contacts are metadata parties; sckb and
+each evidence source are assessment-asset tools; observations, findings and risks carry ``origins`` naming them.
 
 Assessors' determinations (``sckb assess determine``) are assessor findings: each person is a ``party`` of the
 assessment results' metadata (UUID key ``party:<name>``) acting in a ``role`` (``assessor`` unless stated, listed in
