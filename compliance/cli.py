@@ -1947,6 +1947,14 @@ def export_group() -> None:
     is_flag=True,
     help="With a FedRAMP scope: FedRAMP constraint errors block the write (otherwise they are warnings).",
 )
+@click.option(
+    "--ssp",
+    "ssp_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The system's OSCAL SSP (e.g. from 'export ssp'): the plan's import-ssp names it, relative to --out.",
+)
+@click.option("--assessor", help="The assessor organisation (a metadata party; default: 'Automated assessment (sckb)').")
+@click.option("--marking", help="A marking for every document (a metadata 'marking' prop), e.g. CUI.")
 @_system_option("Export the latest assessment of this system (an --assessment of another system is refused).")
 @profile_option("Export the latest assessment made with this tailored baseline (same profile content); see 'assess --profile'.")
 @click.pass_obj
@@ -1957,6 +1965,9 @@ def export_oscal(
     schema_dir: Path | None,
     copy_evidence: bool,
     strict: bool,
+    ssp_file: Path | None,
+    assessor: str | None,
+    marking: str | None,
     boundary: str | None,
     profile_file: Path | None,
 ) -> None:
@@ -1967,7 +1978,9 @@ def export_oscal(
     schema check or the reference check (or, with --strict and a FedRAMP scope, a FedRAMP constraint), nothing
     written; 3 a bad --profile file; 4 no such assessment; 5 store error."""
     from compliance.assess import load_assessment
+    from compliance.evidence.system import System
     from compliance.oscal import export
+    from compliance.oscal.build import DEFAULT_ASSESSOR, Context
     from compliance.oscal.check import Problem
 
     shown: list[Problem] = []
@@ -1983,9 +1996,13 @@ def export_oscal(
 
     kb = obj.kb()
     assessment = _resolve_for_system(obj, assessment, boundary, _load_profile(obj, profile_file))
+    ssp_href = os.path.relpath(ssp_file.resolve(), out.resolve()).replace(os.sep, "/") if ssp_file is not None else None
     try:
         with _open_store(obj) as store:
             a = load_assessment(store, assessment)
+            # the system file names the system, its contacts and the platform authorizations it leverages
+            system = System.from_json(store.system(a.system).data) if a.system is not None else None
+            ctx = Context(kb=kb, system=system, ssp_href=ssp_href, assessor=assessor or DEFAULT_ASSESSOR, marking=marking)
             written = export(
                 kb,
                 a,
@@ -1994,6 +2011,7 @@ def export_oscal(
                 locker=store.locker_path if copy_evidence else None,
                 strict=strict,
                 report=report,
+                ctx=ctx,
             )
     finally:
         if hidden:

@@ -22,7 +22,7 @@ from compliance.assess import Assessment, assess
 from compliance.assess.catalog import statements
 from compliance.errors import CheckFailed, InputError
 from compliance.evidence.model import EvidenceFile, StoredFinding
-from compliance.oscal import Validators, all_documents, errors, export
+from compliance.oscal import Validators, all_documents, build, errors, export
 from compliance.oscal.build import AP_FILE, AR_FILE, CDEF_FILE, POAM_FILE, kb_control_id, oscal_control_id, uid
 from compliance.oscal.catalog import import_catalog, parse_catalog
 
@@ -153,7 +153,11 @@ def test_fixture_documents_are_schema_valid_and_linked(fixture_kb: kbmod.KB, val
     assert by_target["sc-28_smt"]["target"]["status"]["state"] == "satisfied"
     methods = {m for o in result["observations"] for m in o["methods"]}
     assert methods == {"EXAMINE", "TEST"}
-    assert by_target["pe-3_smt"]["target"]["status"] == {"state": "satisfied", "reason": "other", "remarks": "inherited"}
+    # inherited PE-3: an implementation status citing the provider's authorization, not a tested result
+    pe3 = by_target["pe-3_smt"]["target"]
+    assert pe3["status"] == {"state": "satisfied", "reason": "other", "remarks": "inherited: not tested by this assessment"}
+    assert pe3["implementation-status"]["state"] == "implemented"
+    assert pe3["implementation-status"]["remarks"].startswith("Inherited from ")
     # the stale legacy file is not an observation, the POA&M has the open failure with its FedRAMP window
     poam = docs[POAM_FILE]["plan-of-action-and-milestones"]
     (item,) = poam["poam-items"]
@@ -164,7 +168,10 @@ def test_fixture_documents_are_schema_valid_and_linked(fixture_kb: kbmod.KB, val
     assert sorted(comps) == ["AWS Lambda", "Azure Functions", "Google Cloud Functions"]
     reqs = {r["control-id"]: r for r in comps["AWS Lambda"]["control-implementations"][0]["implemented-requirements"]}
     assert "One role per Lambda function." in reqs["ac-6"]["description"]
-    assert {p["value"] for p in reqs["ac-6"]["props"]} == {"least-privilege-execution-role", "no-wildcard-permissions"}
+    assert {p["value"] for p in reqs["ac-6"]["props"] if p["name"] == "mitigation"} == {
+        "least-privilege-execution-role",
+        "no-wildcard-permissions",
+    }
 
 
 def test_documents_load_in_compliance_trestle(fixture_kb: kbmod.KB, tmp_path: Path) -> None:
@@ -211,8 +218,8 @@ def test_invalid_document_is_not_written(fixture_kb: kbmod.KB, tmp_path: Path, m
 
     real = build.assessment_plan
 
-    def broken(a: Assessment) -> dict[str, Any]:
-        doc = real(a)
+    def broken(a: Assessment, ctx: build.Context | None = None) -> dict[str, Any]:
+        doc = real(a, ctx)
         del doc["assessment-plan"]["reviewed-controls"]
         return doc
 
@@ -363,7 +370,8 @@ def test_determination_is_an_assessor_finding(fixture_kb: kbmod.KB, validators: 
     meta = ar["metadata"]
     assert meta["roles"] == [{"id": "assessor", "title": "Assessor"}, {"id": "lead-assessor", "title": "Lead assessor"}]
     parties = {p["name"]: p["uuid"] for p in meta["parties"]}
-    assert sorted(parties) == ["Dana Reyes", "Lee Park"]
+    # the assessor organisation (sckb's findings) and the people who determined
+    assert sorted(parties) == [build.DEFAULT_ASSESSOR, "Dana Reyes", "Lee Park"]
     (result,) = ar["results"]
     finding = next(f for f in result["findings"] if f["target"]["target-id"] == "ac-6_smt")
     assert finding["target"]["status"] == {"state": "satisfied"}
@@ -372,17 +380,22 @@ def test_determination_is_an_assessor_finding(fixture_kb: kbmod.KB, validators: 
     assert finding["origins"] == [{"actors": [{"type": "party", "actor-uuid": parties["Dana Reyes"], "role-id": "assessor"}]}]
     observations = {o["uuid"]: o for o in result["observations"]}
     mine = [observations[r["observation-uuid"]] for r in finding["related-observations"]]
-    (det,) = [o for o in mine if "origins" in o]
+    # the determination's observation: the scanners' observations name tools, it names the person
+    (det,) = [o for o in mine if o["origins"][0]["actors"][0]["type"] == "party"]
     assert det["methods"] == ["EXAMINE", "INTERVIEW"]
     assert det["description"] == "Reviewed every role policy with the platform lead"
     assert det["origins"] == finding["origins"]
     sc8 = next(f for f in result["findings"] if f["target"]["target-id"] == "sc-8_smt")
     assert sc8["target"]["status"]["state"] == "not-satisfied"
     assert sc8["origins"][0]["actors"][0]["role-id"] == "lead-assessor"
-    # without determinations nothing of this appears (the golden files stay as they were)
+    # without determinations the assessor organisation alone is the party, and sckb's findings are its
     plain = all_documents(fixture_kb, fixture_assessment(fixture_kb))[AR_FILE]["assessment-results"]
-    assert "parties" not in plain["metadata"] and "roles" not in plain["metadata"]
-    assert not any("origins" in f for f in plain["results"][0]["findings"])
+    assert [p["name"] for p in plain["metadata"]["parties"]] == [build.DEFAULT_ASSESSOR]
+    org = plain["metadata"]["parties"][0]["uuid"]
+    assert all(
+        f["origins"][0]["actors"][0] == {"type": "party", "actor-uuid": org, "role-id": "assessor"}
+        for f in plain["results"][0]["findings"]
+    )
 
 
 def test_determination_documents_load_in_compliance_trestle(fixture_kb: kbmod.KB, tmp_path: Path) -> None:
@@ -436,7 +449,7 @@ def test_triaged_poam_is_valid_and_carries_triage(tmp_path: Path, validators: Va
     # one party per person, each in the roles triage gave them
     meta = poam["metadata"]
     parties = {p["name"]: p["uuid"] for p in meta["parties"]}
-    assert set(parties) == {"Sam Ortiz", "Dana Reyes (AO)", "lee.park@example.org"}
+    assert set(parties) == {build.DEFAULT_ASSESSOR, "Sam Ortiz", "Dana Reyes (AO)", "lee.park@example.org"}
     assert next(p for p in meta["parties"] if p["name"] == "lee.park@example.org")["email-addresses"] == ["lee.park@example.org"]
     roles = {rp["role-id"]: set(rp["party-uuids"]) for rp in meta["responsible-parties"]}
     assert roles["remediation-poc"] == {parties["lee.park@example.org"]}
@@ -528,7 +541,7 @@ def test_triaged_poam_loads_in_compliance_trestle(tmp_path: Path) -> None:
     assert poam.risks is not None
     statuses = {r.status.__root__.__root__ for r in poam.risks}
     assert statuses >= {"closed", "remediating", "deviation-approved"}
-    assert poam.metadata.parties is not None and len(poam.metadata.parties) == 3
+    assert poam.metadata.parties is not None and len(poam.metadata.parties) == 4
 
 
 def test_poam_system_id_names_the_system(fixture_kb: kbmod.KB) -> None:

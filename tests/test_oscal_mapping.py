@@ -34,7 +34,7 @@ from compliance.oscal.mapping import (
 
 ROOT = Path(__file__).resolve().parents[1]
 TRESTLE5 = ROOT / ".venv-trestle5" / "bin" / "python"
-NS = "https://ns.sckb.example/oscal"
+NS = "https://sckb.dev/ns/oscal"
 
 OVERLAY = """\
 mitigations:

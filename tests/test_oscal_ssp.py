@@ -169,7 +169,7 @@ def test_responsibility_uses_inherited_and_satisfied(demo: Path, kb: kbmod.KB) -
         assert resp is not None
         party = resp.party
         seen.add(party)
-        assert {"name": "responsibility", "ns": "https://ns.sckb.example/oscal", "value": party} in req["props"]
+        assert {"name": "responsibility", "ns": "https://sckb.dev/ns/oscal", "value": party} in req["props"]
         types = [comps[bc["component-uuid"]]["type"] for bc in req["by-components"]]
         platform = [bc for bc in req["by-components"] if comps[bc["component-uuid"]]["title"] == "AWS Lambda"]
         if party == "provider":
@@ -249,7 +249,7 @@ def test_placeholders_where_only_a_person_can_write(demo: Path, kb: kbmod.KB) ->
             continue
         bc = _this_system(ssp, oscal_id(cid))
         assert bc["description"].startswith(PLACEHOLDER), cid
-        assert {"name": "placeholder", "ns": "https://ns.sckb.example/oscal", "value": "true"} in bc["props"]
+        assert {"name": "placeholder", "ns": "https://sckb.dev/ns/oscal", "value": "true"} in bc["props"]
         assert f"- [ ] **{cid}** " in todo
         people += 1
     assert people >= 20  # every -1 control at least

@@ -14,7 +14,7 @@ from compliance.assess.model import Assessment
 from compliance.errors import CheckFailed, InputError
 from compliance.kb.load import KB
 from compliance.kb.model import Baseline
-from compliance.oscal.build import all_documents, evidence_href, triage_documents
+from compliance.oscal.build import Context, all_documents, evidence_href, triage_documents
 from compliance.oscal.check import REFERENCE, Problem, check_documents, load_constraints
 from compliance.oscal.refs import broken_references
 from compliance.oscal.validate import Validators, validate
@@ -34,19 +34,20 @@ def export(
     locker: Callable[[str], Path | None] | None = None,
     strict: bool = False,
     report: Callable[[Problem], None] | None = None,
+    ctx: Context | None = None,
 ) -> list[Path]:
     """Write the assessment plan, assessment results, POA&M and component definition into ``out``.
 
     ``locker(sha256)`` gives the path of a raw evidence file; each is copied to ``out/evidence/<sha256>``
     so the back-matter ``rlinks`` resolve. Cross-document references are always checked
     (:func:`compliance.oscal.refs.broken_references`); with ``schema_dir``, every document is validated first and
-    nothing is written when one is invalid.
+    nothing is written when one is invalid. ``ctx``: the system file, its SSP's href, the assessor and a marking.
 
     Then :func:`compliance.oscal.check.check_documents` runs on the documents (each problem goes to ``report``):
     a reference-integrity error blocks the write; FedRAMP constraint problems are warnings, unless ``strict`` and
     a scope belongs to the constraints' framework (a FedRAMP baseline), when their errors block too.
     """
-    docs = all_documents(kb, a)
+    docs = all_documents(kb, a, ctx)
     broken = broken_references(docs)
     if broken:
         more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
