@@ -944,7 +944,7 @@ def store_migrate(obj: Ctx, as_json: bool) -> None:
     from compliance.evidence.store.transfer import migrate, open_location
 
     where = store_url() or str(obj.workspace)
-    with open_location(where, workspace=obj.workspace, locker=_locker(), create=True) as store:
+    with open_location(where, workspace=obj.workspace, locker=_locker(), create=True, check=False) as store:
         before, after = migrate(store)
     shown = where.split("@")[-1]  # never the password
     if as_json:

@@ -63,6 +63,9 @@ INGEST_LOCK = 0x73636B62
 #: The advisory lock of schema creation and of the append-only histories (determinations, triage).
 SCHEMA_LOCK = INGEST_LOCK + 1
 
+#: The locker folder of copies in progress, one subfolder per ingesting process.
+TMP = ".tmp"
+
 _T = 'TEXT COLLATE "C"'
 #: The tables, as in SQLite (same names, columns and order); created by :meth:`PostgresStore.migrate`.
 _SCHEMA = f"""
@@ -261,13 +264,21 @@ class PostgresStore(Store):
 
     @classmethod
     def open_url(
-        cls, url: str, workspace: Path, *, locker: Path | None = None, create: bool = True, read_only: bool = False
+        cls,
+        url: str,
+        workspace: Path,
+        *,
+        locker: Path | None = None,
+        create: bool = True,
+        read_only: bool = False,
+        check: bool = True,
     ) -> PostgresStore:
-        """Open the store at ``url`` (with ``create``, make its tables in an empty database)."""
+        """Open the store at ``url`` (with ``create``, make its tables in an empty database; without ``check``,
+        neither look at nor make them: for :meth:`migrate`)."""
         conn = connect(url, read_only=read_only)
         store = cls(workspace, conn, url, locker)
         try:
-            version = store.schema_version()
+            version = store.schema_version() if check else str(SCHEMA_VERSION)
             if version is None:
                 if not create or read_only:
                     raise NotFoundError(f"{store.where}: no evidence store in this database (run 'sckb store migrate')")
@@ -341,8 +352,9 @@ class PostgresStore(Store):
 
     # ------------------------------------------------------------------ locker
     def tmp_dir(self) -> Path:
-        # per process: many ingesters share a team locker, and each clears only its own copies in progress
-        d = self.locker / "tmp" / f"{os.uname().nodename}-{os.getpid()}"
+        # per process, and not under locker/tmp (which an ingest clears when it starts): many ingesters on many
+        # machines share a team locker while they copy
+        d = self.locker / TMP / f"{os.uname().nodename}-{os.getpid()}"
         d.mkdir(parents=True, exist_ok=True)
         return d
 
@@ -498,7 +510,7 @@ class PostgresStore(Store):
         return names | {sha for _seq, docs in self._triage_documents() for _name, sha in docs}
 
     def locker_orphans(self) -> list[Path]:
-        return [p for p in super().locker_orphans() if p.parent.name != "tmp"]
+        return [p for p in super().locker_orphans() if p.parent.name != TMP]
 
     def last_chain(self) -> str:
         rows = self._q("SELECT chain FROM files ORDER BY id DESC LIMIT 1")

@@ -27,10 +27,16 @@ def is_url(location: str) -> bool:
 
 
 def open_location(
-    location: str, *, workspace: Path, locker: Path | None = None, create: bool = False, read_only: bool = False
+    location: str,
+    *,
+    workspace: Path,
+    locker: Path | None = None,
+    create: bool = False,
+    read_only: bool = False,
+    check: bool = True,
 ) -> Store:
     """The store at ``location``: a ``postgresql://`` URL (its locker: ``locker``, else ``<workspace>/locker``) or a
-    workspace folder (SQLite)."""
+    workspace folder (SQLite). Without ``check``, a PostgreSQL store's tables are left for :func:`migrate`."""
     if is_url(location):
         from compliance.evidence.store.base import url_engine
         from compliance.evidence.store.postgres import PostgresStore
@@ -38,7 +44,7 @@ def open_location(
         engine = url_engine(location)
         if not issubclass(engine, PostgresStore):
             raise StoreError(f"{location.split('://')[0]}: this kind of store cannot be copied")
-        return engine.open_url(location, workspace, locker=locker, create=create, read_only=read_only)
+        return engine.open_url(location, workspace, locker=locker, create=create, read_only=read_only, check=check)
     from compliance.evidence.store.sqlite import SQLiteStore
 
     return SQLiteStore.open(Path(location), create=create, read_only=read_only)
