@@ -950,7 +950,10 @@ def store_migrate(obj: Ctx, as_json: bool) -> None:
     if as_json:
         emit_json({"store": shown, "schema_before": before, "schema": after})
     else:
-        click.echo(f"{shown}: schema {after}" + (" (created)" if before is None else f" (was {before})" if before != after else " (up to date)"))
+        click.echo(
+            f"{shown}: schema {after}"
+            + (" (created)" if before is None else f" (was {before})" if before != after else " (up to date)")
+        )
 
 
 def _locker() -> Path | None:
@@ -978,7 +981,9 @@ def store_copy(obj: Ctx, source: str, target: str, as_json: bool) -> None:
     )  # fmt: skip
     with (
         open_location(source, workspace=obj.workspace, locker=_locker(), read_only=True) as src,
-        open_location(target, workspace=Path(target) if "://" not in target else obj.workspace, locker=_locker(), create=True) as dst,
+        open_location(
+            target, workspace=Path(target) if "://" not in target else obj.workspace, locker=_locker(), create=True
+        ) as dst,
         progress,
     ):
         task = progress.add_task("", total=None)
@@ -987,8 +992,11 @@ def store_copy(obj: Ctx, source: str, target: str, as_json: bool) -> None:
     if as_json:
         emit_json({"rows": counts, "verify_problems": [str(p) for p in problems]})
     else:
-        click.echo(f"copied {counts.get('files', 0)} files, {counts.get('observations', 0)} observations, "
-                   f"{counts.get('locker', 0)} locker files; verify: " + ("ok" if not problems else f"{len(problems)} problems"))  # fmt: skip
+        state = "ok" if not problems else f"{len(problems)} problems"
+        click.echo(
+            f"copied {counts.get('files', 0)} files, {counts.get('observations', 0)} observations, "
+            f"{counts.get('locker', 0)} locker files; verify: {state}"
+        )
     if problems:
         raise CheckFailed(f"the copy does not verify: {problems[0]}")
 

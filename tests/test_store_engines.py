@@ -37,7 +37,9 @@ def _admin() -> Any:
     try:
         return psycopg.connect(ADMIN, autocommit=True, connect_timeout=5)
     except psycopg.Error as exc:
-        reason = f"no PostgreSQL server at {ADMIN.split('@')[-1]} ({' '.join(str(exc).split())[:120]}): run 'sudo tools/start-postgres.sh' or set SCKB_TEST_POSTGRES"
+        why = " ".join(str(exc).split())[:120]
+        where = ADMIN.split("@")[-1]
+        reason = f"no PostgreSQL server at {where} ({why}): run 'sudo tools/start-postgres.sh' or set SCKB_TEST_POSTGRES"
         if os.environ.get("SCKB_REQUIRE_POSTGRES") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
@@ -106,7 +108,9 @@ def _answers(runner: CliRunner, ws: Path) -> dict[str, Any]:
     return out
 
 
-def test_both_engines_give_the_same_answers(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, admin: Any) -> None:
+def test_both_engines_give_the_same_answers(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, admin: Any
+) -> None:
     folders = _corpus()
     answers: dict[str, dict[str, Any]] = {}
     for name in ("sqlite", "postgres"):
@@ -156,7 +160,9 @@ def test_parquet_export_schema(runner: CliRunner, tmp_path: Path, engine: str) -
     for name, schema in SCHEMAS.items():
         table = pq.read_table(tmp_path / "pq" / f"{name}.parquet")
         assert table.schema.equals(schema) and table.num_rows == rows[name]
-    assert rows["findings"] == len(listed) and rows["files"] == len(orjson.loads(sckb(runner, ws, "evidence", "files", "--json").stdout))
+    assert rows["findings"] == len(listed) and rows["files"] == len(
+        orjson.loads(sckb(runner, ws, "evidence", "files", "--json").stdout)
+    )
     findings = pq.read_table(tmp_path / "pq" / "findings.parquet").to_pylist()
     assert sorted(f["identity"] for f in findings) == sorted(f["identity"] for f in listed)
     assert all(isinstance(f["cwes"], list) for f in findings)
@@ -196,10 +202,21 @@ def test_four_concurrent_ingesters_lose_and_duplicate_nothing(tmp_path: Path, pg
     env = {**os.environ, "SCKB_STORE": pg_url, "SCKB_LOCKER": str(tmp_path / "locker")}
     procs = [
         subprocess.Popen(
-            [str(Path(sys.executable).parent / "sckb"), "--workspace", str(tmp_path / f"ws{i}"), "--now", NOW,
-             "evidence", "ingest", "--json", *map(str, share)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
+            [
+                str(Path(sys.executable).parent / "sckb"),
+                "--workspace",
+                str(tmp_path / f"ws{i}"),
+                "--now",
+                NOW,
+                "evidence",
+                "ingest",
+                "--json",
+                *map(str, share),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for i, share in enumerate(shares)
     ]
     results = []

@@ -49,7 +49,9 @@ def _batches(schema: pa.Schema, rows: Iterator[tuple[Any, ...]]) -> Iterator[pa.
 
     def flush() -> pa.RecordBatch:
         cols = list(zip(*buf, strict=True)) if buf else [() for _ in names]
-        return pa.RecordBatch.from_arrays([pa.array(list(c), type=schema.field(i).type) for i, c in enumerate(cols)], schema=schema)
+        return pa.RecordBatch.from_arrays(
+            [pa.array(list(c), type=schema.field(i).type) for i, c in enumerate(cols)], schema=schema
+        )
 
     for row in rows:
         buf.append(row)
@@ -74,7 +76,10 @@ def _write(path: Path, schema: pa.Schema, rows: Iterator[tuple[Any, ...]], progr
 
 
 def _split_lists(row: tuple[Any, ...], names: list[str]) -> tuple[Any, ...]:
-    return tuple((list(v) if isinstance(v, tuple) else (v.split() if v else [])) if n in _LISTS else v for n, v in zip(names, row, strict=True))
+    return tuple(
+        (list(v) if isinstance(v, tuple) else (v.split() if v else [])) if n in _LISTS else v
+        for n, v in zip(names, row, strict=True)
+    )
 
 
 def export_parquet(store: Store, out: Path, progress: Callable[[int], None] | None = None) -> dict[str, int]:

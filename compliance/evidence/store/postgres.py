@@ -21,6 +21,7 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -102,7 +103,9 @@ CREATE TABLE IF NOT EXISTS assess_runs (
 CREATE TABLE IF NOT EXISTS assess_controls (
     assessment_id {_T} NOT NULL, control_id {_T} NOT NULL, status {_T} NOT NULL, PRIMARY KEY (assessment_id, control_id)
 );
-CREATE TABLE IF NOT EXISTS assess_catalog (control_id {_T} PRIMARY KEY, title {_T} NOT NULL, statement {_T} NOT NULL, source {_T} NOT NULL);
+CREATE TABLE IF NOT EXISTS assess_catalog (
+    control_id {_T} PRIMARY KEY, title {_T} NOT NULL, statement {_T} NOT NULL, source {_T} NOT NULL
+);
 CREATE TABLE IF NOT EXISTS assess_determinations (
     seq BIGINT PRIMARY KEY, target {_T} NOT NULL, status {_T} NOT NULL, rationale {_T} NOT NULL,
     by_whom {_T} NOT NULL, role {_T} NOT NULL, date {_T} NOT NULL, methods {_T} NOT NULL, source {_T} NOT NULL
@@ -361,7 +364,7 @@ class PostgresStore(Store):
     # ------------------------------------------------------------------ reading
     def _q(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
-            return self.conn.execute(sql, args).fetchall()  # type: ignore[arg-type]
+            return self.conn.execute(sql, args).fetchall()
         except psycopg.Error as exc:
             raise StoreError(f"{self.where}: cannot read the evidence store: {_reason(exc)}") from None
 
@@ -475,7 +478,9 @@ class PostgresStore(Store):
             for obs in edited:
                 problems.append(VerifyProblem("row", f"{where} observation {obs[0]} ({obs[7]} at {obs[19]})", "row was edited"))
             if h.hexdigest() != rows_digest or count[0] != values[9]:
-                problems.append(VerifyProblem("file", where, f"observation rows were added, removed or re-digested ({count[0]} rows)"))
+                problems.append(
+                    VerifyProblem("file", where, f"observation rows were added, removed or re-digested ({count[0]} rows)")
+                )
         for _fid, psha, ppath in self._q("SELECT file_id, sha256, path FROM attachments ORDER BY file_id, path"):
             path = self.locker_path(psha)
             if not path.is_file() or hash_file(path)[0] != psha:
@@ -494,9 +499,9 @@ class PostgresStore(Store):
             problems.append(
                 VerifyProblem("identity", f"finding {ident}", f"first/last seen ({first}, {last}) disagree with its observations")
             )
-        orphans = self._q(
-            "SELECT count(*) FROM observations o LEFT JOIN identities i USING (identity) WHERE i.identity IS NULL"
-        )[0][0]
+        orphans = self._q("SELECT count(*) FROM observations o LEFT JOIN identities i USING (identity) WHERE i.identity IS NULL")[
+            0
+        ][0]
         if orphans:
             problems.append(VerifyProblem("identity", "identities", f"{orphans} observations have no finding identity"))
         return problems
@@ -552,7 +557,7 @@ class PostgresStore(Store):
         try:
             with self.conn.transaction():
                 for sql, args in sql_args:
-                    self.conn.execute(sql, args)  # type: ignore[arg-type]
+                    self.conn.execute(sql, args)
         except psycopg.Error as exc:
             raise StoreError(f"{self.where}: cannot {what}: {_reason(exc)}") from None
 
@@ -580,7 +585,9 @@ class PostgresStore(Store):
                 raise NotFoundError("no assessment in this workspace yet: run 'sckb assess --scope ...' first")
             return str(rows[0][0])
         like = ident.replace("%", "").replace("_", "").replace("\\", "") + "%"
-        ids = [str(r[0]) for r in self._q("SELECT id FROM assess_runs WHERE id = %s OR id LIKE %s ORDER BY seq DESC", (ident, like))]
+        ids = [
+            str(r[0]) for r in self._q("SELECT id FROM assess_runs WHERE id = %s OR id LIKE %s ORDER BY seq DESC", (ident, like))
+        ]
         if ident in ids:
             return ident
         if len(ids) == 1:
@@ -630,7 +637,9 @@ class PostgresStore(Store):
 
     def determinations(self) -> list[DeterminationRecord]:
         return [
-            DeterminationRecord(target=t, status=st, rationale=ra, by=by, role=ro, date=da, methods=_split(me), source=so, seq=int(seq))
+            DeterminationRecord(
+                target=t, status=st, rationale=ra, by=by, role=ro, date=da, methods=_split(me), source=so, seq=int(seq)
+            )
             for seq, t, st, ra, by, ro, da, me, so in self._q(f"SELECT seq, {_DET_COLS} FROM assess_determinations ORDER BY seq")
         ]
 
@@ -673,7 +682,9 @@ class PostgresStore(Store):
             with self.conn.transaction():
                 had = self.conn.execute("SELECT 1 FROM systems WHERE name = %s FOR UPDATE", (row.name,)).fetchone() is not None
                 if had and not replace:
-                    raise InputError(f"system {row.name!r} is already in this workspace (add --replace to replace it)", path=row.source)
+                    raise InputError(
+                        f"system {row.name!r} is already in this workspace (add --replace to replace it)", path=row.source
+                    )
                 self.conn.execute(
                     "INSERT INTO systems (name, data, source, added_at) VALUES (%s,%s,%s,%s) ON CONFLICT (name) DO UPDATE"
                     " SET data = excluded.data, source = excluded.source, added_at = excluded.added_at",
@@ -700,7 +711,7 @@ class PostgresFileWrite(FileWrite):
     def __init__(self, store: PostgresStore) -> None:
         self.store = store
         self.conn = store.conn
-        self.tx: psycopg.Transaction | None = None
+        self.tx: AbstractContextManager[Any] | None = None
         self.file_id = 0
         self.obs_id = 0
         self.first_obs = 0
@@ -797,7 +808,11 @@ class PostgresFileWrite(FileWrite):
         assert len(fvalues) == len(FILE_COLUMNS)
         chain = chain_digest(self.store.last_chain(), fvalues)
         self.conn.execute(
-            "INSERT INTO files (id, " + ", ".join(FILE_COLUMNS) + ", chain) VALUES (" + ", ".join(["%s"] * (len(FILE_COLUMNS) + 2)) + ")",
+            "INSERT INTO files (id, "
+            + ", ".join(FILE_COLUMNS)
+            + ", chain) VALUES ("
+            + ", ".join(["%s"] * (len(FILE_COLUMNS) + 2))
+            + ")",
             (self.file_id, *fvalues, chain),
         )
         with self.conn.cursor() as cur:
@@ -820,7 +835,7 @@ class PostgresGroupScan(GroupScan):
                 f" FROM ({self.row_sql}{base}) r GROUP BY fid, rule_id, slot, tool, method, mapped_by, targets, mits"
             )
             rows = self.store._q(sql)
-            yield [GroupRow(*r[:8], int(r[8]), r[9], r[10]) for r in rows]
+            yield [GroupRow._make((*r[:8], int(r[8]), r[9], r[10])) for r in rows]
             return
         groups: dict[tuple[Any, ...], list[Any]] = {}
         for r in self.store._q(f"{self.row_sql}, {_SUBJECT}{base}"):
@@ -834,7 +849,7 @@ class PostgresGroupScan(GroupScan):
                 g[1] = max(g[1], r[8])
                 g[2].add(r[9])
         yield [
-            GroupRow(*k, n, last, orjson.dumps(sorted(subs, key=lambda s: (s is not None, s or ""))).decode())
+            GroupRow._make((*k, n, last, orjson.dumps(sorted(subs, key=lambda s: (s is not None, s or ""))).decode()))
             for k, (n, last, subs) in groups.items()
         ]
 

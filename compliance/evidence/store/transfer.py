@@ -84,7 +84,7 @@ def _read(store: Store, table: str, order: str) -> Iterator[list[tuple[Any, ...]
     elif isinstance(store, PostgresStore):
         with store.conn.transaction(), store.conn.cursor(name=f"sckb_copy_{table}") as pcur:
             pcur.itersize = _CHUNK
-            pcur.execute(sql)  # type: ignore[arg-type]
+            pcur.execute(sql)
             while pchunk := pcur.fetchmany(_CHUNK):
                 yield pchunk
     else:
@@ -92,7 +92,13 @@ def _read(store: Store, table: str, order: str) -> Iterator[list[tuple[Any, ...]
 
 
 def _empty(store: Store) -> bool:
-    return not store.files() and not store.assessments() and not store.systems() and not store.determinations() and not store.triage()
+    return (
+        not store.files()
+        and not store.assessments()
+        and not store.systems()
+        and not store.determinations()
+        and not store.triage()
+    )
 
 
 def copy_store(src: Store, dst: Store, on_rows: Callable[[str, int], None] | None = None) -> dict[str, int]:
@@ -131,7 +137,7 @@ def copy_store(src: Store, dst: Store, on_rows: Callable[[str, int], None] | Non
             with dst.conn.transaction(), dst.conn.cursor() as cur:
                 for table, order in tables:
                     n = 0
-                    with cur.copy(f"COPY {table} FROM STDIN") as copy:  # type: ignore[arg-type]
+                    with cur.copy(f"COPY {table} FROM STDIN") as copy:
                         for chunk in _read(src, table, order):
                             for row in chunk:
                                 copy.write_row(row)
