@@ -28,4 +28,6 @@ def _isolate_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # no overlay or workspace from the developer's shell leaks into tests
     monkeypatch.delenv("SCKB_KB", raising=False)
     monkeypatch.delenv("SCKB_WORKSPACE", raising=False)
+    monkeypatch.delenv("SCKB_STORE", raising=False)  # a team store (issue 16): only the tests that ask for one
+    monkeypatch.delenv("SCKB_LOCKER", raising=False)
     monkeypatch.setenv("SCKB_CACHE_DIR", str(tmp_path / "_sckb_cache"))

@@ -222,7 +222,7 @@ def _reason(exc: BaseException) -> str:
     """The server's or libpq's reason, on one line, without the connection preamble."""
     text = " ".join(str(exc).split())
     text = re.sub(r"^connection failed: ", "", text)
-    text = re.sub(r'connection to server at "[^"]*" \([^)]*\), port \d+ failed: ', "", text)
+    text = re.sub(r'connection to server at "[^"]*"( \([^)]*\))?, port \d+ failed: ', "", text)
     text = re.sub(r'connection to server on socket "[^"]*" failed: ', "", text)
     return text.replace("FATAL: ", "")
 
