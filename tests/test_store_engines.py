@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,60 +20,14 @@ import pytest
 from click.testing import CliRunner
 
 from compliance.cli import main
+from tests.conftest import PG_ADMIN as ADMIN
+from tests.conftest import pg_url_of as _url
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parent.parent / "shared" / "corpus"
-ADMIN = os.environ.get("SCKB_TEST_POSTGRES", "postgresql://sckb:sckb@127.0.0.1:5432/postgres")
 NOW = "2026-12-01"
 #: a few corpus folders: passing and failing findings of several tools (checkov's closing across projects too)
 FOLDERS = ("checkov-json", "bandit-json", "semgrep-sarif", "prowler-ocsf-json")
-
-
-def _admin() -> Any:
-    import psycopg
-
-    try:
-        return psycopg.connect(ADMIN, autocommit=True, connect_timeout=5)
-    except psycopg.Error as exc:
-        why = " ".join(str(exc).split())[:120]
-        where = ADMIN.split("@")[-1]
-        reason = f"no PostgreSQL server at {where} ({why}): run 'sudo tools/start-postgres.sh' or set SCKB_TEST_POSTGRES"
-        if os.environ.get("SCKB_REQUIRE_POSTGRES") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def admin() -> Iterator[Any]:
-    conn = _admin()
-    yield conn
-    conn.close()
-
-
-def _url(name: str) -> str:
-    base, _, _db = ADMIN.rpartition("/")
-    return f"{base}/{name}"
-
-
-@pytest.fixture
-def pg_url(admin: Any) -> Iterator[str]:
-    """A fresh, empty database for one test, dropped after it."""
-    name = f"sckb_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(f"CREATE DATABASE {name}")
-    yield _url(name)
-    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Each test runs on both engines: the store is configured by the environment, as ``--store`` does."""
-    monkeypatch.delenv("SCKB_STORE", raising=False)
-    monkeypatch.delenv("SCKB_LOCKER", raising=False)
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("pg_url")
-        monkeypatch.setenv("SCKB_STORE", url)
-        monkeypatch.setenv("SCKB_LOCKER", str(tmp_path / "team-locker"))
-    return str(request.param)
 
 
 def _corpus() -> list[Path]:
@@ -108,8 +60,9 @@ def _answers(runner: CliRunner, ws: Path) -> dict[str, Any]:
     return out
 
 
+@pytest.mark.postgres
 def test_both_engines_give_the_same_answers(
-    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, admin: Any
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_url: str
 ) -> None:
     folders = _corpus()
     answers: dict[str, dict[str, Any]] = {}
@@ -117,9 +70,7 @@ def test_both_engines_give_the_same_answers(
         ws = tmp_path / name
         monkeypatch.delenv("SCKB_STORE", raising=False)
         if name == "postgres":
-            db = f"sckb_test_{uuid.uuid4().hex[:12]}"
-            admin.execute(f"CREATE DATABASE {db}")
-            monkeypatch.setenv("SCKB_STORE", _url(db))
+            monkeypatch.setenv("SCKB_STORE", pg_url)
             monkeypatch.setenv("SCKB_LOCKER", str(tmp_path / "team-locker"))
         r = sckb(runner, ws, "evidence", "ingest", *map(str, folders[:2]))
         assert r.exit_code == 0, r.output
@@ -267,7 +218,8 @@ def test_schema_version_is_checked(runner: CliRunner, tmp_path: Path, pg_url: st
 
 
 @pytest.mark.postgres
-def test_connection_errors_are_one_line_naming_the_host(runner: CliRunner, admin: Any) -> None:
+@pytest.mark.postgres
+def test_connection_errors_are_one_line_naming_the_host(runner: CliRunner, pg_admin: Any) -> None:
     host = ADMIN.split("@")[-1].split("/")[0]
     cases = {
         "postgresql://sckb:sckb@127.0.0.1:1/postgres": ("127.0.0.1:1", "reachable"),
