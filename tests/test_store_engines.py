@@ -231,3 +231,36 @@ def test_connection_errors_are_one_line_naming_the_host(runner: CliRunner, pg_ad
         assert r.exit_code == 5, (url, r.output)
         lines = r.output.strip().splitlines()
         assert len(lines) == 1 and where in lines[0] and hint in lines[0] and "wrong-password" not in lines[0], lines
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_mid_file_rolls_that_file_back(
+    tmp_path: Path, pg_url: str, pg_admin: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from compliance.errors import StoreError
+    from compliance.evidence.ingest import Ingester
+    from compliance.evidence.mapping import Mapper
+    from compliance.evidence.store import Store
+
+    folders = _corpus()
+    first, second = sorted(folders[0].glob("*.json"))[:2]
+    monkeypatch.setenv("SCKB_STORE", pg_url)
+    monkeypatch.setenv("SCKB_LOCKER", str(tmp_path / "locker"))
+    dbname = pg_url.rsplit("/", 1)[1]
+
+    def cut(_rows: int) -> None:  # the server ends this session while the file's rows are being written
+        pg_admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND application_name = 'sckb'", (dbname,)
+        )
+
+    with Store.open(tmp_path / "ws") as store:
+        assert Ingester(store, Mapper(None), datetime(2026, 11, 30, tzinfo=UTC)).ingest_file(first).error is None
+    with Store.open(tmp_path / "ws") as store, pytest.raises(StoreError, match="127.0.0.1|localhost|evidence store"):
+        Ingester(store, Mapper(None), datetime(2026, 11, 30, tzinfo=UTC)).ingest_file(second, on_progress=cut)
+    with Store.open(tmp_path / "ws") as store:
+        assert [f.name for f in store.files()] == [str(first)]  # the second file is not there, not even in part
+        assert store.verify() == [] and store.counts()["observations"] == store.files()[0].findings
+        again = Ingester(store, Mapper(None), datetime(2026, 11, 30, tzinfo=UTC)).ingest_file(second)
+        assert again.error is None and not again.skipped and store.verify() == []
