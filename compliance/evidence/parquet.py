@@ -104,7 +104,7 @@ def export_parquet(store: Store, out: Path, progress: Callable[[int], None] | No
     counts["findings"] = _write(
         out / "findings.parquet",
         SCHEMAS["findings"],
-        (_split_lists(astuple(f), find_names) for f in store.findings()),
+        (_split_lists(tuple(getattr(f, n) for n in find_names), find_names) for f in store.findings()),
         progress,
     )
     return counts

@@ -149,6 +149,14 @@ ON CONFLICT (identity) DO UPDATE SET
   controls = CASE WHEN excluded.last_seen >= t.last_seen THEN excluded.controls ELSE t.controls END,
   last_seen = greatest(t.last_seen, excluded.last_seen)
 """
+#: Identity rows of a batch are copied into a staging table, then upserted in one statement (as _UPSERT does).
+_ID_COLS = "identity, tool, rule_id, loc, first_seen, last_seen, status, latest, last_file, mapped_by, mitigations, controls"
+_STAGE = f"CREATE TEMP TABLE IF NOT EXISTS sckb_stage ON COMMIT DROP AS SELECT {_ID_COLS} FROM identities WITH NO DATA"
+_COPY_STAGE = f"COPY sckb_stage ({_ID_COLS}) FROM STDIN"
+_UPSERT_STAGED = (
+    f"INSERT INTO identities AS t ({_ID_COLS}, seen) SELECT {_ID_COLS}, 1 FROM sckb_stage ORDER BY identity\n"
+    + _UPSERT[_UPSERT.index("ON CONFLICT") :]
+)
 _COPY_OBS = "COPY observations (id, file_id, " + ", ".join(OBS_COLUMNS) + ", digest) FROM STDIN"
 _DIGEST = len(OBS_COLUMNS) + 2
 
@@ -716,6 +724,8 @@ class PostgresFileWrite(FileWrite):
         self.obs_id = 0
         self.first_obs = 0
         self._rows_hash = hashlib.sha256()
+        #: whether this transaction made its staging table for identity rows
+        self.staged = False
 
     def __enter__(self) -> PostgresFileWrite:
         try:
@@ -768,11 +778,28 @@ class PostgresFileWrite(FileWrite):
             r[8] = file_id
         self.obs_id = obs_id
         self._rows_hash.update("".join([r[_DIGEST] for r in obs_rows]).encode())
+        # an identity twice in one batch is upserted row by row after the others (in order): one INSERT ... SELECT
+        # may not touch a row twice
+        seen: set[str] = set()
+        once: list[list[Any]] = []
+        again: list[list[Any]] = []
+        for r in id_rows:
+            (again if r[0] in seen else once).append(r)
+            seen.add(r[0])
         with self.conn.cursor() as cur:
             with cur.copy(_COPY_OBS) as copy:
                 for row in obs_rows:
                     copy.write_row(row)
-            cur.executemany(_UPSERT, id_rows)
+            if not self.staged:
+                cur.execute(_STAGE)
+                self.staged = True
+            with cur.copy(_COPY_STAGE) as copy:
+                for r in once:
+                    copy.write_row(r)
+            cur.execute(_UPSERT_STAGED)
+            cur.execute("TRUNCATE sckb_stage")
+            if again:
+                cur.executemany(_UPSERT, again)
         return len(obs_rows)
 
     def cover(self, main_tool: str, tools: list[str], locs: list[str], prefix: Callable[[str, str], str], scan_time: str) -> None:
