@@ -17,6 +17,7 @@ Observations go in with ``COPY``. A connection lost mid-file rolls that file bac
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -357,6 +358,8 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         self.conn.close()
+        with contextlib.suppress(OSError):  # this process's folder of copies in progress, when it is empty
+            (self.locker / TMP / f"{os.uname().nodename}-{os.getpid()}").rmdir()
 
     def __enter__(self) -> PostgresStore:
         return self
