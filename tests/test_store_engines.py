@@ -266,3 +266,43 @@ def test_a_connection_lost_mid_file_rolls_that_file_back(
         assert store.verify() == [] and store.counts()["observations"] == store.files()[0].findings
         again = Ingester(store, Mapper(None), datetime(2026, 11, 30, tzinfo=UTC)).ingest_file(second)
         assert again.error is None and not again.skipped and store.verify() == []
+
+
+@pytest.mark.usefixtures("engine")
+def test_records_systems_and_statements_on_both_engines(tmp_path: Path) -> None:
+    from compliance.errors import InputError, NotFoundError
+    from compliance.evidence.store import DeterminationRecord, Store, SystemRow, TriageRecord
+
+    det = DeterminationRecord(
+        "AC-6", "satisfied", "checked by hand", "A. Assessor", "assessor", "2026-11-30T00:00:00Z", ("examine",), "cli"
+    )
+    tri = TriageRecord(
+        target="rule:checkov:CKV_AWS_1", kind="false-positive", withdrawn=False, rationale="test fixture", by="Dev",
+        date="2026-11-30T00:00:00Z", expires=None, approved_by=None, details="{}", documents=(), source="cli",
+    )  # fmt: skip
+    with Store.open(tmp_path / "ws") as store:
+        assert store.determinations() == [] and store.triage() == [] and store.systems() == [] and store.statements() == {}
+        assert store.add_determinations([det, det]) == 1 and store.add_determinations([det]) == 0  # equal rows once
+        assert store.add_triage([tri]) == 1 and store.add_triage([tri]) == 0  # a null expiry is equal to a null expiry
+        assert store.add_determinations([DeterminationRecord(**{**_fields(det), "status": "withdrawn"})]) == 1
+        assert [d.seq for d in store.determinations()] == list(range(1, len(store.determinations()) + 1))
+        assert store.determinations()[0] == DeterminationRecord(**{**_fields(det), "seq": 1})
+        assert store.triage()[0].target == tri.target and store.triage()[0].seq == 1
+        row = SystemRow("payments", b'{"name": "payments"}', "systems/payments.yaml", "2026-11-30T00:00:00Z")
+        assert store.put_system(row) is False
+        with pytest.raises(InputError, match="already"):
+            store.put_system(row)
+        assert store.put_system(row, replace=True) is True and store.systems() == [row]
+        store.remove_system("payments")
+        with pytest.raises(NotFoundError):
+            store.remove_system("payments")
+        assert store.put_statements({"AC-6": ("Least Privilege", "Employ least privilege.")}, "catalog.json") == 1
+        assert store.statements() == {"AC-6": "Employ least privilege."}
+        with pytest.raises(NotFoundError, match="no assessment"):
+            store.resolve_assessment(None)
+
+
+def _fields(record: Any) -> dict[str, Any]:
+    from dataclasses import fields
+
+    return {f.name: getattr(record, f.name) for f in fields(record)}
