@@ -72,7 +72,22 @@ def pg_url(pg_admin: Any) -> Iterator[str]:
     name = f"sckb_test_{uuid.uuid4().hex[:12]}"
     pg_admin.execute(f"CREATE DATABASE {name}")
     yield pg_url_of(name)
-    pg_admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    drop_database(pg_admin, name)
+
+
+def drop_database(admin: Any, name: str) -> None:
+    """Drop a test database, ending the sessions still in it (a few tries: a new autovacuum worker may come in)."""
+    import time
+
+    import psycopg
+
+    for attempt in range(5):
+        try:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            return
+        except psycopg.errors.ObjectInUse:
+            time.sleep(0.2 * (attempt + 1))
+    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Starts the Debian PostgreSQL cluster for the team-store tests (issue 16) and makes their role:
-#   sckb / sckb, allowed to create databases (each test module makes and drops its own).
+#   sckb / sckb, allowed to create databases and end sessions in them (each test makes and drops its own).
 # Run as root (CI does, from .ci/run). The tests find the server at SCKB_TEST_POSTGRES
 # (default postgresql://sckb:sckb@127.0.0.1:5432/postgres) and skip, saying how to run them, when none answers.
 set -eu
@@ -21,5 +21,7 @@ DO $$ BEGIN
     CREATE ROLE sckb LOGIN CREATEDB PASSWORD 'sckb';
   END IF;
 END $$;
+-- a test drops its database WITH (FORCE), which ends the sessions still in it (an autovacuum worker, say)
+GRANT pg_signal_backend TO sckb;
 SQL
 echo "start-postgres: cluster $cluster is up; tests use postgresql://sckb:sckb@127.0.0.1:5432/postgres"

@@ -64,6 +64,10 @@ from compliance.evidence.store.base import (
 INGEST_LOCK = 0x73636B62
 #: The advisory lock of schema creation and of the append-only histories (determinations, triage).
 SCHEMA_LOCK = INGEST_LOCK + 1
+#: The first key of the advisory locks per evidence file (the second is a hash of its SHA-256).
+FILE_LOCK_SPACE = 0x73636B
+#: Rows a file's transaction holds before it takes the ingest lock (bigger files stream the rest under the lock).
+BUFFER_ROWS = 200_000
 
 #: The locker folder of copies in progress, one subfolder per ingesting process.
 TMP = ".tmp"
@@ -717,7 +721,9 @@ class PostgresStore(Store):
 
 
 class PostgresFileWrite(FileWrite):
-    """One file's transaction, holding :data:`INGEST_LOCK` from its start (see the module's notes)."""
+    """One file's transaction. Its rows are held (up to :data:`BUFFER_ROWS`) until it takes :data:`INGEST_LOCK`, when
+    they are numbered, digested and written: so files are parsed in parallel by many ingesters and written in turn
+    (see the module's notes). A bigger file takes the lock when its buffer fills and streams the rest."""
 
     def __init__(self, store: PostgresStore) -> None:
         self.store = store
@@ -729,24 +735,37 @@ class PostgresFileWrite(FileWrite):
         self._rows_hash = hashlib.sha256()
         #: whether this transaction made its staging table for identity rows
         self.staged = False
+        self.locked = False
+        self.held: list[Batch] = []
+        self.held_rows = 0
 
     def __enter__(self) -> PostgresFileWrite:
         try:
             self.tx = self.conn.transaction()
             self.tx.__enter__()
-            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (INGEST_LOCK,))
-            row = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM files").fetchone()
-            self.file_id = int(row[0]) if row else 1
-            row = self.conn.execute("SELECT coalesce(max(id), 0) FROM observations").fetchone()
-            self.obs_id = int(row[0]) if row else 0
         except psycopg.Error as exc:
             self._end(exc)
             raise EngineError(f"{self.store.where}: {_reason(exc)}") from None
-        self.first_obs = self.obs_id + 1
         return self
+
+    def _lock(self) -> None:
+        """Take the ingest lock (waiting for other writers), number from the newest rows, write the held rows."""
+        if self.locked:
+            return
+        self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (INGEST_LOCK,))
+        row = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM files").fetchone()
+        self.file_id = int(row[0]) if row else 1
+        row = self.conn.execute("SELECT coalesce(max(id), 0) FROM observations").fetchone()
+        self.obs_id = int(row[0]) if row else 0
+        self.first_obs = self.obs_id + 1
+        self.locked = True
+        held, self.held, self.held_rows = self.held, [], 0
+        for batch in held:
+            self._write(batch)
 
     def _end(self, exc: BaseException | None) -> None:
         tx, self.tx = self.tx, None
+        self.held = []
         if tx is not None:
             tx.__exit__(type(exc) if exc else None, exc, None)
 
@@ -760,13 +779,25 @@ class PostgresFileWrite(FileWrite):
             raise EngineError(f"{self.store.where}: {_reason(ev)}") from None
 
     def has_file(self, sha256: str) -> bool:
+        # writers of the same bytes take turns from here (a lock per file, until the transaction ends), so the
+        # second sees the first one's file: a duplicate. Other files go on in parallel.
+        self.conn.execute("SELECT pg_advisory_xact_lock(%s::integer, hashtext(%s))", (FILE_LOCK_SPACE, sha256))
         return self.conn.execute("SELECT 1 FROM files WHERE sha256 = %s", (sha256,)).fetchone() is not None
 
     @property
     def count(self) -> int:
-        return self.obs_id - self.first_obs + 1
+        return self.obs_id - self.first_obs + 1 + self.held_rows if self.locked else self.held_rows
 
     def add(self, batch: Batch) -> int:
+        if not self.locked:
+            self.held.append(batch)
+            self.held_rows += len(batch[0])
+            if self.held_rows >= BUFFER_ROWS:
+                self._lock()
+            return len(batch[0])
+        return self._write(batch)
+
+    def _write(self, batch: Batch) -> int:
         obs_rows, id_rows = batch
         obs_id, file_id = self.obs_id, self.file_id
         base = obs_id + 1
@@ -806,6 +837,7 @@ class PostgresFileWrite(FileWrite):
         return len(obs_rows)
 
     def cover(self, main_tool: str, tools: list[str], locs: list[str], prefix: Callable[[str, str], str], scan_time: str) -> None:
+        self._lock()
         conn, file_id = self.conn, self.file_id
         row = conn.execute("SELECT max(scan_time) FROM coverage WHERE tool = %s", (main_tool,)).fetchone()
         newest = row[0] if row else None
@@ -830,6 +862,7 @@ class PostgresFileWrite(FileWrite):
                 )
 
     def finish(self, file: NewFile, attachments: list[tuple[str, str, str]]) -> None:
+        self._lock()
         f = file
         fvalues = (
             f.sha256, f.name, f.format, f.tool, f.tool_version, f.scan_time, f.scan_time_source, f.ingested_at, f.bytes,
