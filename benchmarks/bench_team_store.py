@@ -8,7 +8,8 @@ a database of its own and drops it.
 - ingest: >= 1,000,000 findings (``SCKB_BENCH_FINDINGS``) as SARIF files (benchmarks/bench_evidence.py's
   generator), half to each of two ingest processes started at once; findings/s from the first file either
   starts to the last commit (KB loading excluded, as in bench_evidence.py), against a bare ``COPY`` of the same
-  observation rows into an empty table (the limit), and the peak RSS of each process. Goals: >= 50,000 findings/s, peak RSS < 500 MB per process.
+  observation rows into an empty table (the limit), and the peak RSS of each process. Goals: >= 50,000
+  findings/s, peak RSS < 500 MB per process.
 - assess: ``sckb assess --scope fedramp-high`` over the store (the whole command, KB load included), beside the
   same command on a SQLite copy of the store (``sckb store copy``). Goal <= 5 s.
 - export: ``sckb evidence export --format parquet`` (goal <= 5 s) and a DuckDB count over it, when DuckDB is
