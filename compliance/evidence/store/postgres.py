@@ -7,12 +7,14 @@ The tables and their columns are the SQLite engine's (:mod:`compliance.evidence.
 meaning, so ``sckb store copy`` moves rows between the engines unchanged. Text columns use the ``"C"``
 collation (byte order, as SQLite compares), so listings come out in the same order on both engines.
 
-Concurrency: one file is one transaction, as in SQLite. Its rows are numbered and chained while the
-transaction holds a transaction-level advisory lock (:data:`INGEST_LOCK`), taken when the file's writing starts,
-so files from any number of processes get consecutive ids, a consistent hash chain and a clear order; the
-expensive work (copying, hashing, parsing, mapping) happens before, in parallel. Inside the lock the store
-checks again whether the file is already there (another process may have ingested the same bytes).
-Observations go in with ``COPY``. A connection lost mid-file rolls that file back (the server does it).
+Concurrency: one file is one transaction, as in SQLite. Its rows are numbered, digested, written and chained
+while the transaction holds a transaction-level advisory lock (:data:`INGEST_LOCK`), so files from any number of
+processes get consecutive ids, a consistent hash chain and a clear order. The lock is taken late: the expensive
+work (copying, hashing, parsing, mapping) runs in parallel, the rows held until the file is parsed (up to
+:data:`BUFFER_ROWS`; a bigger file streams the rest under the lock). Writers of the same bytes take turns through
+an advisory lock per file, taken when the transaction checks for the file, so the second one sees the first one's
+file and skips it as a duplicate. Observations and identity rows go in with ``COPY``. A connection lost mid-file
+rolls that file back (the server does it).
 """
 
 from __future__ import annotations
