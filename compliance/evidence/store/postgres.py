@@ -68,6 +68,8 @@ INGEST_LOCK = 0x73636B62
 SCHEMA_LOCK = INGEST_LOCK + 1
 #: The first key of the advisory locks per evidence file (the second is a hash of its SHA-256).
 FILE_LOCK_SPACE = 0x73636B
+#: The largest value (and protocol message) the server accepts, less room for the rest of the statement.
+_MAX_VALUE = (1 << 30) - (1 << 20)
 #: Rows a file's transaction holds before it takes the ingest lock (bigger files stream the rest under the lock).
 BUFFER_ROWS = 200_000
 
@@ -579,6 +581,12 @@ class PostgresStore(Store):
             raise StoreError(f"{self.where}: cannot {what}: {_reason(exc)}") from None
 
     def save_assessment(self, blob: AssessmentBlob) -> None:
+        size = len(blob.data) + len(blob.summary)
+        if size >= _MAX_VALUE:  # the server would drop the connection ("invalid message length")
+            raise StoreError(
+                f"{self.where}: cannot save the assessment: {size / 1e6:,.0f} MB is more than PostgreSQL takes in one "
+                "value (1 GB)"
+            )
         try:
             with self.conn.transaction():
                 self.conn.execute("LOCK TABLE assess_runs IN EXCLUSIVE MODE")  # one seq per saving
