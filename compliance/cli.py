@@ -297,6 +297,19 @@ def _day(value: datetime | None) -> str | None:
     help="Evidence workspace folder (env SCKB_WORKSPACE).",
 )
 @click.option(
+    "--store",
+    "store_url",
+    metavar="URL",
+    envvar="SCKB_STORE",
+    help="A team store: postgresql://USER:PASSWORD@HOST:PORT/DB (env SCKB_STORE). Without it: the workspace's SQLite.",
+)
+@click.option(
+    "--locker",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="SCKB_LOCKER",
+    help="The team store's locker folder, shared by every ingester (env SCKB_LOCKER; default WORKSPACE/locker).",
+)
+@click.option(
     "--now",
     type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"]),
     default=None,
@@ -305,7 +318,15 @@ def _day(value: datetime | None) -> str | None:
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks for errors.")
 @click.version_option(__version__, prog_name="sckb")
 @click.pass_context
-def main(ctx: click.Context, kb_dirs: tuple[Path, ...], workspace: Path, now: datetime | None, verbose: bool) -> None:
+def main(
+    ctx: click.Context,
+    kb_dirs: tuple[Path, ...],
+    workspace: Path,
+    store_url: str | None,
+    locker: Path | None,
+    now: datetime | None,
+    verbose: bool,
+) -> None:
     """sckb: the Serverless Compliance Knowledge Base.
 
     \b
@@ -319,6 +340,28 @@ def main(ctx: click.Context, kb_dirs: tuple[Path, ...], workspace: Path, now: da
       70 internal error (a bug; rerun with -v and report it)
     """
     ctx.obj = Ctx(kb_dirs, verbose, workspace, now.replace(tzinfo=UTC) if now else None)
+    _configure_store(ctx, store_url, locker)
+
+
+def _configure_store(ctx: click.Context, store_url: str | None, locker: Path | None) -> None:
+    """The store the library opens is configured by the environment (``SCKB_STORE``, ``SCKB_LOCKER``), which helper
+    processes inherit: set it for this command from the options, and put it back when the command ends."""
+    wanted = {"SCKB_STORE": store_url or None, "SCKB_LOCKER": str(locker) if locker else None}
+    saved = {k: os.environ.get(k) for k in wanted}
+    for key, value in wanted.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+    def restore() -> None:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    ctx.call_on_close(restore)
 
 
 # --------------------------------------------------------------------------- kb
@@ -1004,6 +1047,105 @@ def evidence_verify(obj: Ctx, as_json: bool) -> None:
         click.echo(line, err=bool(problems))
     if problems:
         raise click.exceptions.Exit(1)
+
+
+@evidence_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["parquet"]), default="parquet", show_default=True, help="Output format.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@json_option
+@click.pass_obj
+def evidence_export(obj: Ctx, fmt: str, out: Path, as_json: bool) -> None:
+    """Write the store's files, observations and findings as Parquet (schema in the README), for DuckDB, Spark or Trino."""
+    from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+    from compliance.evidence.parquet import export_parquet
+    from compliance.evidence.store import Store
+
+    progress = Progress(
+        TextColumn("exporting {task.completed:,.0f} rows"), TimeElapsedColumn(), transient=True,
+        disable=as_json or not sys.stderr.isatty(), console=__import__("rich.console", fromlist=["Console"]).Console(stderr=True),
+    )  # fmt: skip
+    with Store.open(obj.workspace, read_only=True) as store, progress:
+        task = progress.add_task("export", total=None)
+        counts = export_parquet(store, out, progress=lambda n: progress.advance(task, n))
+    if as_json:
+        emit_json({"format": fmt, "out": str(out), "rows": counts})
+    else:
+        click.echo(", ".join(f"{n} {name}" for name, n in counts.items()) + f" written to {out} ({fmt})")
+
+
+# ---------------------------------------------------------------- team store (issue 16)
+
+
+@main.group("store")
+def store_group() -> None:
+    """Create, upgrade and copy evidence stores (the workspace's SQLite or a PostgreSQL team store)."""
+
+
+@store_group.command("migrate")
+@json_option
+@click.pass_obj
+def store_migrate(obj: Ctx, as_json: bool) -> None:
+    """Create the store's tables, or bring an older layout up to date, and record the schema version."""
+    from compliance.evidence.store import store_url
+    from compliance.evidence.store.transfer import migrate, open_location
+
+    where = store_url() or str(obj.workspace)
+    with open_location(where, workspace=obj.workspace, locker=_locker(), create=True, check=False) as store:
+        before, after = migrate(store)
+    shown = where.split("@")[-1]  # never the password
+    if as_json:
+        emit_json({"store": shown, "schema_before": before, "schema": after})
+    else:
+        click.echo(
+            f"{shown}: schema {after}"
+            + (" (created)" if before is None else f" (was {before})" if before != after else " (up to date)")
+        )
+
+
+def _locker() -> Path | None:
+    value = os.environ.get("SCKB_LOCKER")
+    return Path(value) if value else None
+
+
+@store_group.command("copy")
+@click.argument("source", metavar="FROM")
+@click.argument("target", metavar="TO")
+@json_option
+@click.pass_obj
+def store_copy(obj: Ctx, source: str, target: str, as_json: bool) -> None:
+    """Copy every row and locker file of the store FROM into the new, empty store TO, losslessly.
+
+    FROM and TO are each a workspace folder (SQLite) or a postgresql:// URL (its locker: --locker).
+    """
+    from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+    from compliance.evidence.store.transfer import copy_store, open_location
+
+    progress = Progress(
+        TextColumn("copying {task.description} {task.completed:,.0f} rows"), TimeElapsedColumn(), transient=True,
+        disable=as_json or not sys.stderr.isatty(), console=__import__("rich.console", fromlist=["Console"]).Console(stderr=True),
+    )  # fmt: skip
+    with (
+        open_location(source, workspace=obj.workspace, locker=_locker(), read_only=True) as src,
+        open_location(
+            target, workspace=Path(target) if "://" not in target else obj.workspace, locker=_locker(), create=True
+        ) as dst,
+        progress,
+    ):
+        task = progress.add_task("", total=None)
+        counts = copy_store(src, dst, on_rows=lambda table, n: progress.update(task, description=table, advance=n))
+        problems = dst.verify()
+    if as_json:
+        emit_json({"rows": counts, "verify_problems": [str(p) for p in problems]})
+    else:
+        state = "ok" if not problems else f"{len(problems)} problems"
+        click.echo(
+            f"copied {counts.get('files', 0)} files, {counts.get('observations', 0)} observations, "
+            f"{counts.get('locker', 0)} locker files; verify: {state}"
+        )
+    if problems:
+        raise CheckFailed(f"the copy does not verify: {problems[0]}")
 
 
 # ---------------------------------------------------------------- assess and export oscal, catalog import (issue 5)

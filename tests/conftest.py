@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -28,4 +32,70 @@ def _isolate_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # no overlay or workspace from the developer's shell leaks into tests
     monkeypatch.delenv("SCKB_KB", raising=False)
     monkeypatch.delenv("SCKB_WORKSPACE", raising=False)
+    monkeypatch.delenv("SCKB_STORE", raising=False)  # a team store (issue 16): only the tests that ask for one
+    monkeypatch.delenv("SCKB_LOCKER", raising=False)
     monkeypatch.setenv("SCKB_CACHE_DIR", str(tmp_path / "_sckb_cache"))
+
+
+# ------------------------------------------------------------------ the team store (issue 16)
+#: The PostgreSQL server the ``postgres`` tests use: a role that may create databases (``sudo tools/start-postgres.sh``
+#: makes this one); each test makes its own database and drops it.
+PG_ADMIN = os.environ.get("SCKB_TEST_POSTGRES", "postgresql://sckb:sckb@127.0.0.1:5432/postgres")
+
+
+def pg_url_of(dbname: str) -> str:
+    return PG_ADMIN.rpartition("/")[0] + "/" + dbname
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> Iterator[Any]:
+    """A connection to the test server; without one the test skips saying how to start it (under
+    SCKB_REQUIRE_POSTGRES=1, as in CI, it fails instead)."""
+    import psycopg
+
+    try:
+        conn = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5)
+    except psycopg.Error as exc:
+        why = " ".join(str(exc).split())[:120]
+        where = PG_ADMIN.split("@")[-1]
+        reason = f"no PostgreSQL server at {where} ({why}): run 'sudo tools/start-postgres.sh' or set SCKB_TEST_POSTGRES"
+        if os.environ.get("SCKB_REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def pg_url(pg_admin: Any) -> Iterator[str]:
+    """A fresh, empty database for one test, dropped after it."""
+    name = f"sckb_test_{uuid.uuid4().hex[:12]}"
+    pg_admin.execute(f"CREATE DATABASE {name}")
+    yield pg_url_of(name)
+    drop_database(pg_admin, name)
+
+
+def drop_database(admin: Any, name: str) -> None:
+    """Drop a test database, ending the sessions still in it (a few tries: a new autovacuum worker may come in)."""
+    import time
+
+    import psycopg
+
+    for attempt in range(5):
+        try:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            return
+        except psycopg.errors.ObjectInUse:
+            time.sleep(0.2 * (attempt + 1))
+    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test on both store engines: the store is configured by the environment, as ``--store`` does
+    (``Store.open`` then opens a fresh PostgreSQL database, with its locker in ``tmp_path``)."""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("pg_url")
+        monkeypatch.setenv("SCKB_STORE", url)
+        monkeypatch.setenv("SCKB_LOCKER", str(tmp_path / "team-locker"))
+    return str(request.param)

@@ -147,6 +147,7 @@ def test_verify_without_a_store_is_not_found(tmp_path: Path, runner: CliRunner) 
 # ------------------------------------------------------------------ history across scans
 
 
+@pytest.mark.usefixtures("engine")  # on SQLite and on PostgreSQL
 def test_first_last_seen_and_closing_across_two_scans(tmp_path: Path) -> None:
     s1, s2, other = tmp_path / "s1.json", tmp_path / "s2.json", tmp_path / "other.json"
     s1.write_bytes(
@@ -177,6 +178,7 @@ def test_first_last_seen_and_closing_across_two_scans(tmp_path: Path) -> None:
     assert f[("B101", "lib/x.py")].status == "open"
 
 
+@pytest.mark.usefixtures("engine")  # on SQLite and on PostgreSQL
 def test_late_arrival_of_an_older_scan_does_not_reopen(tmp_path: Path) -> None:
     s1, s2 = tmp_path / "s1.json", tmp_path / "s2.json"
     s1.write_bytes(bandit("2026-11-01T10:00:00Z", [("app.py", 3, "B602"), ("app.py", 9, "B105")], ["app.py"]))
@@ -190,6 +192,7 @@ def test_late_arrival_of_an_older_scan_does_not_reopen(tmp_path: Path) -> None:
     assert f[("B602", "app.py")].scan_time == "2026-11-08T10:00:00Z"  # the latest observation wins
 
 
+@pytest.mark.usefixtures("engine")  # on SQLite and on PostgreSQL
 def test_pass_after_fail_is_passing(tmp_path: Path) -> None:
     def checkov(result: str) -> bytes:
         rec = {
@@ -311,6 +314,7 @@ def test_mapping_order(mini_mapper: Mapper) -> None:
     assert (m.mitigations, m.controls, m.mapped_by) == (("least-privilege-role",), ("AC-6", "SI-10"), "attestation")
 
 
+@pytest.mark.usefixtures("engine")  # on SQLite and on PostgreSQL
 def test_store_filters_and_unmapped(tmp_path: Path, mini_mapper: Mapper) -> None:
     p = tmp_path / "checkov.json"
     recs = [

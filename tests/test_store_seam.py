@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 from compliance.evidence.store import SQLiteStore, Store
 
 PACKAGE = Path(__file__).resolve().parents[1] / "compliance"
@@ -31,6 +33,17 @@ def _imports(path: Path) -> list[tuple[str, list[str]]]:
 def test_store_open_gives_the_sqlite_engine(tmp_path: Path) -> None:
     with Store.open(tmp_path / "ws") as store:
         assert isinstance(store, SQLiteStore) and isinstance(store, Store)
+
+
+@pytest.mark.postgres
+def test_a_store_url_gives_the_postgres_engine(tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from compliance.evidence.store.postgres import PostgresStore
+
+    monkeypatch.setenv("SCKB_STORE", pg_url)
+    monkeypatch.setenv("SCKB_LOCKER", str(tmp_path / "locker"))
+    with Store.open(tmp_path / "ws") as store:
+        assert isinstance(store, PostgresStore) and store.locker == tmp_path / "locker"
+        assert store.counts()["files"] == 0 and not (tmp_path / "ws").exists()
 
 
 def test_assess_modules_import_no_private_names_of_each_other() -> None:

@@ -1,8 +1,8 @@
 """The evidence store: the one owner of the workspace database (every byte of SQL is in this package).
 
 :class:`Store` is the engine-neutral interface every stage uses (:mod:`.base`); :meth:`Store.open` opens the
-default engine, SQLite (:mod:`.sqlite`, the only one so far; a PostgreSQL engine would implement the same
-interface).
+default engine, SQLite (:mod:`.sqlite`), or the engine of the store URL in ``SCKB_STORE`` (``--store``):
+PostgreSQL (:mod:`.postgres`), a team store many ingesters write at once.
 
 >>> with Store.open(Path(".sckb")) as store:          # doctest: +SKIP
 ...     for f in store.findings(status="open"):
@@ -38,12 +38,25 @@ from compliance.evidence.store.base import (
     VerifyProblem,
     chain_digest,
     hash_file,
+    register_url_engine,
     row_digest,
     set_default_engine,
+    store_url,
+    url_engine,
 )
 from compliance.evidence.store.sqlite import DB_NAME, SQLiteStore
 
 set_default_engine(SQLiteStore)
+
+
+def _postgres() -> type[Store]:
+    from compliance.evidence.store.postgres import PostgresStore  # psycopg is imported only for a team store
+
+    return PostgresStore
+
+
+register_url_engine("postgresql", _postgres)
+register_url_engine("postgres", _postgres)
 
 __all__ = [
     "DB_NAME",
@@ -75,4 +88,6 @@ __all__ = [
     "chain_digest",
     "hash_file",
     "row_digest",
+    "store_url",
+    "url_engine",
 ]

@@ -343,6 +343,29 @@ def set_default_engine(engine: type[Store]) -> None:
     _default_engine[:] = [engine]
 
 
+#: URL scheme -> a function giving the engine of such URLs (imported when first used: see :func:`store_url`)
+_url_engines: dict[str, Callable[[], type[Store]]] = {}
+
+
+def register_url_engine(scheme: str, engine: Callable[[], type[Store]]) -> None:
+    """Open stores named by ``scheme://`` URLs with ``engine()`` (the package registers PostgreSQL)."""
+    _url_engines[scheme] = engine
+
+
+def store_url() -> str | None:
+    """The configured store URL (``SCKB_STORE``, which ``--store`` sets): None means the workspace's SQLite."""
+    return os.environ.get("SCKB_STORE") or None
+
+
+def url_engine(url: str) -> type[Store]:
+    """The engine of a store URL; a one-line :class:`StoreError` for an unknown scheme."""
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in _url_engines:
+        known = ", ".join(f"{s}://" for s in sorted(_url_engines))
+        raise StoreError(f"store URL {scheme or url.split('@')[-1]!r}: unknown kind of store (known: {known})")
+    return _url_engines[scheme]()
+
+
 class Store(ABC):
     """The evidence store of one workspace. Use as a context manager."""
 
@@ -356,6 +379,9 @@ class Store(ABC):
         """Open the workspace's store (with ``create``, make it when missing). ``read_only``: only read, make
         and change nothing (a missing store is a :class:`NotFoundError`)."""
         if cls is Store:
+            url = store_url()
+            if url is not None:  # a team store (issue 16): the URL's engine, configured by the environment
+                return url_engine(url).open(workspace, create=create, read_only=read_only)
             if not _default_engine:
                 raise StoreError("no evidence store engine is available")
             return _default_engine[0].open(workspace, create=create, read_only=read_only)
@@ -445,6 +471,10 @@ class Store(ABC):
     @abstractmethod
     def counts(self) -> dict[str, int]:
         """Finding identities per status (open, closed, passing, info), and ``files`` and ``observations``."""
+
+    def observation_rows(self) -> Iterator[tuple[Any, ...]]:
+        """Every observation row as stored (id, file id, :data:`OBS_COLUMNS`, digest), in id order."""
+        raise NotImplementedError(f"{type(self).__name__} cannot list its observation rows")
 
     @abstractmethod
     def identity_count(self) -> int:

@@ -462,6 +462,9 @@ class SQLiteStore(Store):
         n: int = self.conn.execute("SELECT count(*) FROM identities").fetchone()[0]
         return n
 
+    def observation_rows(self) -> Iterator[tuple[Any, ...]]:
+        yield from self.conn.execute("SELECT id, file_id, " + ", ".join(OBS_COLUMNS) + ", digest FROM observations ORDER BY id")
+
     # ------------------------------------------------------------------ verify
     def verify(self) -> list[VerifyProblem]:
         problems: list[VerifyProblem] = []

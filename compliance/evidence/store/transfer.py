@@ -1,0 +1,172 @@
+"""Moving a whole store between engines (``sckb store copy``) and creating or upgrading one (``sckb store migrate``).
+
+Both engines keep the same tables with the same columns (:data:`compliance.evidence.store.postgres.TABLES`), so a
+copy moves every row unchanged (ids, digests and the hash chain included): ``verify`` passes on the copy and an
+assessment of it gives the same results. The locker files the rows name are copied too, when the target's locker
+is another folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from compliance.errors import StoreError
+from compliance.evidence.store.base import SCHEMA_VERSION, Store
+
+#: Rows moved per round trip.
+_CHUNK = 5000
+
+
+def is_url(location: str) -> bool:
+    return "://" in location
+
+
+def open_location(
+    location: str,
+    *,
+    workspace: Path,
+    locker: Path | None = None,
+    create: bool = False,
+    read_only: bool = False,
+    check: bool = True,
+) -> Store:
+    """The store at ``location``: a ``postgresql://`` URL (its locker: ``locker``, else ``<workspace>/locker``) or a
+    workspace folder (SQLite). Without ``check``, a PostgreSQL store's tables are left for :func:`migrate`."""
+    if is_url(location):
+        from compliance.evidence.store.base import url_engine
+        from compliance.evidence.store.postgres import PostgresStore
+
+        engine = url_engine(location)
+        if not issubclass(engine, PostgresStore):
+            raise StoreError(f"{location.split('://')[0]}: this kind of store cannot be copied")
+        return engine.open_url(location, workspace, locker=locker, create=create, read_only=read_only, check=check)
+    from compliance.evidence.store.sqlite import SQLiteStore
+
+    return SQLiteStore.open(Path(location), create=create, read_only=read_only)
+
+
+def migrate(store: Store) -> tuple[str | None, str]:
+    """Create the store's tables or bring them up to date: (schema version before, after)."""
+    from compliance.evidence.store.postgres import PostgresStore
+
+    if isinstance(store, PostgresStore):
+        return store.migrate()
+    # SQLite makes and checks its layout when it is opened (an older store is refused there, unchanged)
+    return str(SCHEMA_VERSION), str(SCHEMA_VERSION)
+
+
+def _sqlite_schema(conn: sqlite3.Connection) -> None:
+    from compliance.evidence.store import sqlite as eng
+
+    for script in (eng._ASSESS_SCHEMA, eng._DETERMINATIONS_SCHEMA, eng._TRIAGE_SCHEMA, eng._SYSTEMS_SCHEMA):
+        conn.executescript(script)
+
+
+def _read(store: Store, table: str, order: str) -> Iterator[list[tuple[Any, ...]]]:
+    from compliance.evidence.store.postgres import PostgresStore
+    from compliance.evidence.store.sqlite import SQLiteStore
+
+    sql = f"SELECT * FROM {table} ORDER BY {order}"
+    if isinstance(store, SQLiteStore):
+        try:
+            cur = store.conn.execute(sql)
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):  # made when first needed: nothing of that kind was stored
+                return
+            raise StoreError(f"{store.workspace}: cannot read {table}: {exc}") from None
+        while chunk := cur.fetchmany(_CHUNK):
+            yield chunk
+    elif isinstance(store, PostgresStore):
+        with store.conn.transaction(), store.conn.cursor(name=f"sckb_copy_{table}") as pcur:
+            pcur.itersize = _CHUNK
+            pcur.execute(sql)
+            while pchunk := pcur.fetchmany(_CHUNK):
+                yield pchunk
+    else:
+        raise StoreError(f"{type(store).__name__}: this kind of store cannot be copied")
+
+
+def _empty(store: Store) -> bool:
+    return (
+        not store.files()
+        and not store.assessments()
+        and not store.systems()
+        and not store.determinations()
+        and not store.triage()
+    )
+
+
+def copy_store(src: Store, dst: Store, on_rows: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Copy every row of ``src`` into the empty store ``dst`` in one transaction, then the locker files it names;
+    rows per table."""
+    from compliance.evidence.store.postgres import TABLES, PostgresStore
+    from compliance.evidence.store.sqlite import SQLiteStore
+
+    if not _empty(dst):
+        raise StoreError("the target store is not empty: copy into a new workspace or an empty database")
+    counts: dict[str, int] = {}
+    tables = [(t, o) for t, o in TABLES if t != "meta"]  # the target records its own schema version
+    if isinstance(dst, SQLiteStore):
+        conn = dst.conn
+        _sqlite_schema(conn)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for table, order in tables:
+                n = 0
+                for chunk in _read(src, table, order):
+                    marks = ",".join("?" * len(chunk[0]))
+                    conn.executemany(f"INSERT INTO {table} VALUES ({marks})", [tuple(_plain(v) for v in r) for r in chunk])
+                    n += len(chunk)
+                    if on_rows is not None:
+                        on_rows(table, len(chunk))
+                counts[table] = n
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    elif isinstance(dst, PostgresStore):
+        import psycopg
+
+        try:
+            with dst.conn.transaction(), dst.conn.cursor() as cur:
+                for table, order in tables:
+                    n = 0
+                    with cur.copy(f"COPY {table} FROM STDIN") as copy:
+                        for chunk in _read(src, table, order):
+                            for row in chunk:
+                                copy.write_row(row)
+                            n += len(chunk)
+                            if on_rows is not None:
+                                on_rows(table, len(chunk))
+                    counts[table] = n
+        except psycopg.Error as exc:
+            raise StoreError(f"{dst.where}: cannot copy into the store: {exc}") from None
+    else:
+        raise StoreError(f"{type(dst).__name__}: this kind of store cannot be copied into")
+    counts["locker"] = _copy_locker(src, dst)
+    return counts
+
+
+def _plain(value: Any) -> Any:
+    return bytes(value) if isinstance(value, memoryview) else value
+
+
+def _copy_locker(src: Store, dst: Store) -> int:
+    """Copy the locker files ``src``'s rows name that ``dst``'s locker lacks; how many."""
+    n = 0
+    for sha in sorted(src.locker_names()):
+        source, target = src.locker_path(sha), dst.locker_path(sha)
+        if target.exists() or not source.is_file():
+            continue  # a missing source copy is verify's to report on the target too
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{sha}.{os.getpid()}.part")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+        n += 1
+    return n
