@@ -209,7 +209,7 @@ def download(item: Download, *, mirror: str | None = None, timeout: float = 60.0
     chunks: list[bytes] = []
     done = 0
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (https, or file/http for a mirror)
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # https, or file/http for a mirror
             while chunk := resp.read(1 << 16):
                 digest.update(chunk)
                 chunks.append(chunk)
