@@ -2177,6 +2177,7 @@ def report_group() -> None:
 )
 @click.option("--system-name", help="Name of the assessed system (cover, headers).")
 @click.option("--organization", help="Organization (cover; PDF author).")
+@click.option("--assessor", help="Who assessed: a person or team (cover, assessor section, sign-off block).")
 @click.option(
     "--logo",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -2205,6 +2206,7 @@ def report_pdf(
     title: str,
     system_name: str | None,
     organization: str | None,
+    assessor: str | None,
     logo: Path | None,
     pdf_variant: str | None,
     attach: bool,
@@ -2212,7 +2214,8 @@ def report_pdf(
     as_json: bool,
 ) -> None:
     """Write the auditor's PDF report of a stored assessment: cover, contents, executive summary with
-    charts, scope and method, one section per control with its explanation path and evidence citations,
+    charts, the system and its boundary (an assessment of a --system), scope, assessor and dates, method,
+    limitations and sign-off, one section per control with its explanation path and evidence citations,
     risk register, POA&M, one view per framework in scope (e.g. HIPAA), evidence appendix.
 
     Same assessment, options and --now -> the same PDF. Exit codes: 0 written; 3 bad logo or output path;
@@ -2226,6 +2229,7 @@ def report_pdf(
         title=title,
         system_name=system_name if system_name is not None else boundary,
         organization=organization,
+        assessor=assessor,
         logo=logo_data_uri(logo) if logo is not None else None,
     )
     kb = obj.kb()

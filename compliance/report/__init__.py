@@ -28,6 +28,7 @@ from compliance.assess import load_assessment
 from compliance.assess.catalog import statements
 from compliance.assess.model import Assessment
 from compliance.evidence.store import Store
+from compliance.evidence.system import System
 from compliance.kb.core import KB
 from compliance.kb.model import NodeKind
 from compliance.paths import templates_dir
@@ -62,7 +63,8 @@ def build(
     system security plan ``ssp``, when given)."""
     a = load_assessment(store, assessment)
     stmts = statements(store.workspace)
-    model = from_assessment(a, kb, now=now, options=options, evidence_files=store.files(), statements=stmts)
+    system = System.from_json(store.system(a.system).data) if a.system is not None else None
+    model = from_assessment(a, kb, now=now, options=options, evidence_files=store.files(), statements=stmts, system=system)
     if ssp is not None:
         model.ssp = ssp_summary(ssp)
     return a, model
