@@ -165,7 +165,11 @@ def test_bookmarks_mirror_the_table_of_contents(demo: dict[str, Any]) -> None:
     outline = _outline(reader)
     titles = [t for _, t, _ in outline]
     # level 1: the report's sections, in order
-    assert [t for d, t, _ in outline if d == 1][:3] == ["1 Executive summary", "2 System, scope and method", "3 Control assessments"]
+    assert [t for d, t, _ in outline if d == 1][:3] == [
+        "1 Executive summary",
+        "2 System, scope and method",
+        "3 Control assessments",
+    ]
     assert any(t.endswith("Evidence appendix") for d, t, _ in outline if d == 1)
     assert "HIPAA" in " ".join(t for d, t, _ in outline if d == 1)
     # the contents pages list every bookmark with the bookmark's page number beside it, in the same order
