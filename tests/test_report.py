@@ -465,3 +465,17 @@ def test_statements_show_fedramp_values_and_hipaa_shows_required_or_addressable(
     assert re.search(r"164\.308\(a\)\(1\)\(ii\)\(A\)[^\n]*\brequired\b", hipaa)
     assert re.search(r"164\.308\(a\)\(3\)\(ii\)\(A\)[^\n]*\baddressable\b", hipaa)
     assert not re.search(r"164\.308\(a\)\(1\) [^\n]*\b(required|addressable)\b", hipaa)  # a standard states none
+
+
+@needs_poppler
+def test_a_system_removed_since_the_assessment_still_reports(system_report: dict[str, Any], tmp_path: Path) -> None:
+    import shutil
+
+    ws = tmp_path / "ws"
+    shutil.copytree(system_report["ws"], ws)
+    _ok(sckb(ws, "system", "remove", "phi-app"))
+    out = tmp_path / "r.pdf"
+    _ok(sckb(ws, "report", "pdf", "--assessment", system_report["a"].id, "--out", str(out)))
+    text = spaced(pdftotext(out, 1, 12))
+    assert "2.1 System and boundary" not in text and "2.1 Scope and baseline" in text  # numbered without it
+    assert "2.5 Sign-off" in text
