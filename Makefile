@@ -77,7 +77,7 @@ demo: system-run $(STAMP)
 
 # render the report's first pages to PNG for a person to look at (needs poppler-utils: pdftoppm)
 report-look: $(OUT)/report.pdf
-	pdftoppm -r 70 -png -f 1 -l 8 $(OUT)/report.pdf $(OUT)/report-page
+	pdftoppm -r 70 -png -f 1 -l 10 $(OUT)/report.pdf $(OUT)/report-page
 	@echo "look at $(OUT)/report-page-*.png"
 
 $(OUT)/report.pdf:
