@@ -64,18 +64,20 @@ demo: system-run $(STAMP)
 	$(SCKB) --workspace $(OUT)/workspace evidence list --status open
 	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 system add examples/phi-app/system.yaml
 	$(SCKB) --workspace $(OUT)/workspace system show phi-app
+	@# control statements with FedRAMP values for the report (needs the network; the demo goes on without them)
+	$(SCKB) --workspace $(OUT)/workspace catalog fetch || echo "demo: no network, so the report shows no control statements (sckb catalog import FILE adds them)"
 	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 assess --system phi-app --scope fedramp-moderate --scope hipaa --design examples/phi-app/template.yaml --summary-out $(OUT)/assessment.md
 	$(SCKB) --workspace $(OUT)/workspace assess explain AC-6
 	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 export ssp --design examples/phi-app/template.yaml --scope fedramp-moderate --system phi-app --assessment latest --results-href oscal/assessment-results.json --out $(OUT)/ssp.json --markdown $(OUT)/ssp-todo.md
 	$(SCKB) --workspace $(OUT)/workspace export oscal --system phi-app --ssp $(OUT)/ssp.json --marking CUI --out $(OUT)/oscal
 	$(SCKB) --workspace $(OUT)/workspace export poam --system phi-app --out $(OUT)/poam.xlsx
-	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 report pdf --system phi-app --out $(OUT)/report.pdf --system-name "PHI demo app" --organization "Example Health" --pdf-variant pdf/a-3b --attach --ssp $(OUT)/ssp.json
+	$(SCKB) --workspace $(OUT)/workspace --now 2026-12-01 report pdf --system phi-app --out $(OUT)/report.pdf --system-name "PHI demo app" --organization "Example Health" --assessor "Example Assurance (demo)" --pdf-variant pdf/a-3b --attach --ssp $(OUT)/ssp.json
 	$(SCKB) --workspace $(OUT)/workspace site build --system phi-app --out $(OUT)/site --assessment latest
 	@echo "demo outputs are in $(OUT)/"
 
 # render the report's first pages to PNG for a person to look at (needs poppler-utils: pdftoppm)
 report-look: $(OUT)/report.pdf
-	pdftoppm -r 70 -png -f 1 -l 8 $(OUT)/report.pdf $(OUT)/report-page
+	pdftoppm -r 70 -png -f 1 -l 10 $(OUT)/report.pdf $(OUT)/report-page
 	@echo "look at $(OUT)/report-page-*.png"
 
 $(OUT)/report.pdf:

@@ -2369,17 +2369,97 @@ def catalog_group() -> None:
 
 @catalog_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--profile",
+    "profile_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An OSCAL profile (e.g. a FedRAMP baseline) whose set-parameters fill the statements' assignments.",
+)
 @json_option
 @click.pass_obj
-def catalog_import(obj: Ctx, file: Path, as_json: bool) -> None:
-    """Import control statements from the SP 800-53 rev5 OSCAL catalog JSON into the workspace."""
-    from compliance.oscal.catalog import import_catalog
+def catalog_import(obj: Ctx, file: Path, profile_file: Path | None, as_json: bool) -> None:
+    """Import control statements from the SP 800-53 rev5 OSCAL catalog JSON into the workspace.
 
+    With --profile, each parameter the profile sets reads "[<profile title>: <value>]" instead of its
+    "[Assignment: ...]". Exit codes: 0 imported; 3 a file that cannot be read or is not a catalog/profile."""
+    from compliance.oscal.catalog import import_catalog, profile_values
+
+    fill = profile_values(obj.kb(), profile_file) if profile_file is not None else None
     with _open_store(obj, create=True) as store:
-        n = import_catalog(store, file)
+        n = import_catalog(store, file, fill=fill)
     if as_json:
-        return emit_json({"file": str(file), "controls": n})
-    click.echo(f"imported {n} control statements from {file}")
+        return emit_json({"file": str(file), "controls": n, "parameters": len(fill.values) if fill else 0})
+    extra = f", {len(fill.values)} parameter values from {fill.title}" if fill else ""
+    click.echo(f"imported {n} control statements from {file}{extra}")
+
+
+@catalog_group.command("fetch")
+@click.option(
+    "--baseline",
+    type=click.Choice(["low", "moderate", "high", "li-saas", "none"]),
+    default="moderate",
+    show_default=True,
+    help="The FedRAMP Rev 5 baseline profile whose parameter values fill the statements ('none': NIST's text only).",
+)
+@click.option("--mirror", metavar="URL", help="Download from URL/<official file name> instead (the pinned hashes still apply).")
+@click.option("--save", type=click.Path(file_okay=False, path_type=Path), help="Keep the downloaded files in this folder.")
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for the server.")
+@json_option
+@click.pass_obj
+def catalog_fetch(obj: Ctx, baseline: str, mirror: str | None, save: Path | None, timeout: float, as_json: bool) -> None:
+    """Download the official SP 800-53 rev5 OSCAL catalog and a FedRAMP baseline profile, check their pinned
+    SHA-256, and import the statements with the profile's parameter values.
+
+    The URLs name a fixed commit of usnistgov/oscal-content and GSA/fedramp-automation. Exit codes: 0 imported;
+    3 a download whose SHA-256 is not the pinned one (refused, nothing imported); 6 no network (the message
+    names the URL; download the file elsewhere and run 'sckb catalog import FILE')."""
+    from compliance.oscal.catalog import fetch
+
+    kb = obj.kb()
+    with _open_store(obj, create=True) as store, _download_progress() as bars:
+        res = fetch(
+            kb,
+            store,
+            baseline=None if baseline == "none" else baseline,
+            mirror=mirror,
+            save=save,
+            timeout=timeout,
+            progress=bars,
+        )
+    if as_json:
+        return emit_json(
+            {
+                "catalog": res.catalog_url,
+                "profile": res.profile_url,
+                "controls": res.controls,
+                "parameters": res.parameters,
+            }
+        )
+    extra = f", {res.parameters} parameter values from {res.profile_title}" if res.profile_title else ""
+    click.echo(f"imported {res.controls} control statements from {res.catalog_url}{extra}")
+
+
+def _download_progress() -> Any:
+    """Per-download progress bars on a terminal (a callback factory); nothing when piped."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def bars() -> Any:
+        if not sys.stderr.isatty():
+            yield None
+            return
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), transient=True) as prog:
+            tasks: dict[str, Any] = {}
+
+            def factory(name: str) -> Any:
+                tasks[name] = prog.add_task(name, total=None)
+                return lambda done, total: prog.update(tasks[name], completed=done, total=total)
+
+            yield factory
+
+    return bars()
 
 
 # ---------------------------------------------------------------- report pdf (issue 6)
@@ -2399,6 +2479,7 @@ def report_group() -> None:
 )
 @click.option("--system-name", help="Name of the assessed system (cover, headers).")
 @click.option("--organization", help="Organization (cover; PDF author).")
+@click.option("--assessor", help="Who assessed: a person or team (cover, assessor section, sign-off block).")
 @click.option(
     "--logo",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -2427,6 +2508,7 @@ def report_pdf(
     title: str,
     system_name: str | None,
     organization: str | None,
+    assessor: str | None,
     logo: Path | None,
     pdf_variant: str | None,
     attach: bool,
@@ -2434,7 +2516,8 @@ def report_pdf(
     as_json: bool,
 ) -> None:
     """Write the auditor's PDF report of a stored assessment: cover, contents, executive summary with
-    charts, scope and method, one section per control with its explanation path and evidence citations,
+    charts, the system and its boundary (an assessment of a --system), scope, assessor and dates, method,
+    limitations and sign-off, one section per control with its explanation path and evidence citations,
     risk register, POA&M, one view per framework in scope (e.g. HIPAA), evidence appendix.
 
     Same assessment, options and --now -> the same PDF. Exit codes: 0 written; 3 bad logo or output path;
@@ -2448,6 +2531,7 @@ def report_pdf(
         title=title,
         system_name=system_name if system_name is not None else boundary,
         organization=organization,
+        assessor=assessor,
         logo=logo_data_uri(logo) if logo is not None else None,
     )
     kb = obj.kb()

@@ -13,6 +13,7 @@ Exit codes (documented in the README and the CLI reference):
 3     bad input: a file could not be read or parsed, or holds invalid data
 4     not found: an id, assessment or file named on the command line does not exist
 5     workspace or store error (locked, corrupt, incompatible)
+6     network: a download could not be made (offline, refused, timed out)
 70    internal error (a bug: please report it with the ``-v`` traceback)
 ====  =====================================================================
 """
@@ -27,6 +28,7 @@ EXIT_USAGE = 2
 EXIT_INPUT = 3
 EXIT_NOT_FOUND = 4
 EXIT_STORE = 5
+EXIT_NETWORK = 6
 EXIT_INTERNAL = 70
 
 
@@ -84,3 +86,10 @@ class StoreError(SckbError):
     """The workspace store cannot be used (locked, corrupt, wrong version)."""
 
     exit_code = EXIT_STORE
+
+
+class NetworkError(SckbError):
+    """A download could not be made (no network, the host refused, a timeout); the message names the URL and
+    the offline way out."""
+
+    exit_code = EXIT_NETWORK

@@ -165,7 +165,11 @@ def test_bookmarks_mirror_the_table_of_contents(demo: dict[str, Any]) -> None:
     outline = _outline(reader)
     titles = [t for _, t, _ in outline]
     # level 1: the report's sections, in order
-    assert [t for d, t, _ in outline if d == 1][:3] == ["1 Executive summary", "2 Scope and method", "3 Control assessments"]
+    assert [t for d, t, _ in outline if d == 1][:3] == [
+        "1 Executive summary",
+        "2 System, scope and method",
+        "3 Control assessments",
+    ]
     assert any(t.endswith("Evidence appendix") for d, t, _ in outline if d == 1)
     assert "HIPAA" in " ".join(t for d, t, _ in outline if d == 1)
     # the contents pages list every bookmark with the bookmark's page number beside it, in the same order
@@ -232,7 +236,8 @@ def test_metadata_is_set(demo: dict[str, Any]) -> None:
     assert md.title == "Serverless compliance assessment report: Demo serverless shop"
     assert md.author == "Example Health Inc."
     assert demo["a"].id in (md.subject or "")
-    assert "fedramp-moderate" in (md.subject or "")
+    assert "FedRAMP Rev. 5 Moderate" in (md.subject or "")  # scopes by title in the text, by id in the keywords
+    assert "fedramp-moderate" in str(md.get("/Keywords", ""))
     assert str(md.get("/CreationDate", "")).startswith("D:20261201000000")
 
 
@@ -354,3 +359,123 @@ def test_poam_section_lists_closed_items_and_the_months_changes(triaged_pdf: dic
     changed = squash(conmon)
     assert squash(f"SCKB-{tri.ADJUSTED}: deviations: operational-requirement approved, risk-adjustment approved") in changed
     assert squash(f"Deviated SCKB-{tri.ADJUSTED}") in changed
+
+
+# --------------------------------------------------------------------------- the front section of a system's report (issue 23)
+
+SYSTEM_FILE = ROOT / "examples" / "phi-app" / "system.yaml"
+CATALOG = SHARED / "oscal" / "nist" / "NIST_SP-800-53_rev5_catalog.json"
+MODERATE = SHARED / "oscal" / "fedramp" / "FedRAMP_rev5_MODERATE-baseline_profile.json"
+
+
+@pytest.fixture(scope="module")
+def system_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The bundled example assessed as its system (the demo's steps), with the catalog and FedRAMP Moderate values
+    imported, reported with an assessor."""
+    if not (EXAMPLES.is_dir() and CATALOG.is_file()):
+        pytest.skip("needs examples/phi-app and ../shared/oscal")
+    tmp = tmp_path_factory.mktemp("report-system")
+    ws = tmp / "ws"
+    res = sckb(ws, "evidence", "ingest", str(EXAMPLES), "--scan-time", "2026-11-30T09:30:00Z")
+    assert res.exit_code in (0, 3), res.output
+    _ok(sckb(ws, "system", "add", str(SYSTEM_FILE)))
+    _ok(sckb(ws, "catalog", "import", str(CATALOG), "--profile", str(MODERATE)))
+    _ok(sckb(ws, "assess", "--system", "phi-app", "--scope", "fedramp-moderate", "--scope", "hipaa"))
+    out = tmp / "report.pdf"
+    _ok(sckb(ws, "report", "pdf", "--system", "phi-app", "--out", str(out), "--assessor", "Jane Roe (Example Assurance)"))
+    from compliance.assess import load_assessment
+    from compliance.evidence.store import Store
+
+    with Store.open(ws, create=False) as store:
+        a = load_assessment(store)
+    return {"ws": ws, "pdf": out, "a": a}
+
+
+def _section(pages: list[str], start: str, end: str) -> str:
+    """The text from the page where heading ``start`` first appears after the contents, up to heading ``end``."""
+    body = "\f".join(pages[2:])
+    i = body.index(start)
+    return spaced(body[i : body.index(end, i)])
+
+
+@needs_poppler
+def test_cover_names_scopes_by_title_and_the_assessor(system_report: dict[str, Any]) -> None:
+    cover = spaced(page_texts(system_report["pdf"])[0])
+    assert "FedRAMP Rev. 5 Moderate" in cover and "HIPAA Security Rule" in cover
+    assert "fedramp-moderate" not in cover  # no raw scope id on the cover
+    assert "Jane Roe (Example Assurance)" in cover
+    assert "phi-app" in cover and "Patient records API of the example" in cover  # the system, from its file
+
+
+@needs_poppler
+def test_system_section_states_the_boundary_from_the_system_file(system_report: dict[str, Any]) -> None:
+    text = _section(page_texts(system_report["pdf"]), "2.1 System and boundary", "2.2 Scope and baseline")
+    for fact in (
+        "Providers aws",
+        "Regions us-east-1",
+        "template.yaml, src/**",
+        "arn:aws:lambda:us-east-1:*:function:phi-app-*",
+        "Sensitivity (FIPS 199) moderate; system under development",
+        "Health Care Delivery Services (D.14.1): confidentiality moderate, integrity moderate, availability low",
+        "held by Amazon Web Services, authorized 2016-01-01",
+        "System owner Example Health security team <security@example.org>",
+    ):
+        assert fact in text, fact
+
+
+@needs_poppler
+def test_scope_assessor_method_limitations_and_sign_off(system_report: dict[str, Any]) -> None:
+    from compliance.kb import status
+
+    a = system_report["a"]
+    pages = page_texts(system_report["pdf"])
+    scope = _section(pages, "2.2 Scope and baseline", "2.3 Assessor and dates")
+    assert "FedRAMP Rev. 5 Moderate (fedramp-moderate)" in scope and "HIPAA Security Rule (hipaa)" in scope
+    dates = _section(pages, "2.3 Assessor and dates", "2.4 How a status is decided")
+    assert "Assessor Jane Roe (Example Assurance)" in dates
+    assert f"Evidence window {a.window_start} to {a.now}" in dates
+    assert "Organization not stated" in dates  # says what is missing and how to give it
+    # the method is the status rules of compliance.kb.status, every one, in order, with their own words
+    method = _section(pages, "2.4 How a status is decided", "2.5 Limitations")
+    titles = re.findall(r"^(\d+)\. \*\*(.+?)\.?\*\*", status.__doc__ or "", re.MULTILINE)
+    assert len(titles) >= 9
+    at = 0
+    for _, title in titles:
+        at = method.index(title.rstrip("."), at)
+    assert "evidence dated after now is ignored as future" in method.replace("*", "")
+    limits = _section(pages, "2.5 Limitations", "Shared responsibility")
+    n = a.counts()["not-assessed"]
+    assert f"{n} of {len(a.controls)} controls are not assessed" in limits
+    assert "can only be shown by a person (EXAMINE or INTERVIEW)" in limits
+    assert f"{a.counts()['inherited']} controls are inherited from the cloud provider" in limits
+    sign = _section(pages, "2.6 Sign-off", "3 Control assessments")
+    assert all(head in sign for head in ("Role", "Name", "Signature", "Date"))  # (pdftotext's order in the table)
+    assert "Assessor Jane Roe (Example Assurance)" in sign
+    assert "System owner Example Health security team" in sign and "Authorizing official" in sign
+
+
+@needs_poppler
+def test_statements_show_fedramp_values_and_hipaa_shows_required_or_addressable(system_report: dict[str, Any]) -> None:
+    text = spaced(pdftotext(system_report["pdf"]))
+    assert "[FedRAMP Rev 5 Moderate Baseline: twenty-four (24) hours] when accounts are no longer required" in text
+    assert "the assignment reads [profile title: value]" in text
+    layout = subprocess.run(["pdftotext", "-layout", str(system_report["pdf"]), "-"], check=True, capture_output=True).stdout
+    text_layout = layout.decode("utf-8")
+    hipaa = text_layout[text_layout.index("Required /") :]  # from the view's table head on
+    assert re.search(r"164\.308\(a\)\(1\)\(ii\)\(A\)[^\n]*\brequired\b", hipaa)
+    assert re.search(r"164\.308\(a\)\(3\)\(ii\)\(A\)[^\n]*\baddressable\b", hipaa)
+    assert not re.search(r"164\.308\(a\)\(1\) [^\n]*\b(required|addressable)\b", hipaa)  # a standard states none
+
+
+@needs_poppler
+def test_a_system_removed_since_the_assessment_still_reports(system_report: dict[str, Any], tmp_path: Path) -> None:
+    import shutil
+
+    ws = tmp_path / "ws"
+    shutil.copytree(system_report["ws"], ws)
+    _ok(sckb(ws, "system", "remove", "phi-app"))
+    out = tmp_path / "r.pdf"
+    _ok(sckb(ws, "report", "pdf", "--assessment", system_report["a"].id, "--out", str(out)))
+    text = spaced(pdftotext(out, 1, 12))
+    assert "2.1 System and boundary" not in text and "2.1 Scope and baseline" in text  # numbered without it
+    assert "2.5 Sign-off" in text

@@ -331,3 +331,57 @@ def test_mitigation_paths_carry_the_curated_confidence(kb: Any, big: dict[str, A
 
     page = render_html(r, templates=templates_dir())
     assert re.search(r"\[(subset-of|intersects-with|equal|superset-of), (high|medium|low)( confidence)?\]", page)
+
+
+# --------------------------------------------------------------------------- the front section (issue 23)
+
+
+def test_front_section_without_a_system(kb: Any, big: dict[str, Any]) -> None:
+    from compliance.report.build import method_rules
+
+    a = big["a"]
+    r = from_assessment(a, kb, now=NOW, evidence_files=big["files"], options=Options(assessor="A. Assessor"))
+    assert r.system is None
+    assert r.meta.scope_titles == ("FedRAMP Rev. 5 Moderate", "HIPAA Security Rule")
+    assert r.meta.assessor == "A. Assessor"
+    # every rule of compliance.kb.status, numbered as there; rule 5's bullets kept as lines
+    numbers = [int(n) for n in re.findall(r"^(\d+)\. \*\*", rules.__doc__ or "", re.MULTILINE)]
+    assert [m.number for m in r.method] == numbers == [m.number for m in method_rules()]
+    five = next(m for m in r.method if m.number == 5)
+    assert five.title == "Control status" and five.text.count("\n• ") == 4
+    # limitations count what the assessment saw: no catalog imported, controls without deciding evidence
+    n = a.counts()["not-assessed"]
+    assert f"{n} of {len(a.controls)} controls are not assessed: no fresh evidence that can decide them" in " ".join(
+        r.limitations
+    )
+    assert any("no SP 800-53 catalog was imported" in x for x in r.limitations)
+    assert not any("outside the boundary" in x for x in r.limitations)  # not an assessment of a system
+    assert [(s.role, s.name) for s in r.signoff] == [
+        ("Assessor", "A. Assessor"),
+        ("System owner", ""),
+        ("Authorizing official", ""),
+    ]
+
+
+def test_front_section_of_a_system_reads_its_file(kb: Any, big: dict[str, Any]) -> None:
+    from dataclasses import replace
+
+    from compliance.evidence.system import load_system
+
+    system = load_system(Path(__file__).resolve().parents[1] / "examples" / "phi-app" / "system.yaml")
+    a = replace(big["a"], system="phi-app", outside_findings=7)
+    r = from_assessment(a, kb, now=NOW, evidence_files=big["files"], system=system, statements={"AC-2": "x"})
+    assert r.system is not None and r.meta.system_name == "phi-app"
+    assert dict(r.system.boundary)["Regions"] == "us-east-1"
+    assert "Tags" in dict(r.system.boundary) and "Accounts" not in dict(r.system.boundary)  # only what the file lists
+    assert r.system.contacts == (("system owner", "Example Health security team <security@example.org>"),)
+    assert r.limitations[0].startswith("7 findings lie outside the boundary of phi-app")
+    assert not any("catalog" in x for x in r.limitations)
+    assert [s.name for s in r.signoff][1] == "Example Health security team"
+
+
+def test_rule_text_is_escaped_before_its_marks_become_html() -> None:
+    from compliance.report.render import inline
+
+    html = str(inline("a `tool:*` rule, *fresh* and **bold** <img src=x>\n• next"))
+    assert html == ('a <span class="mono">tool:*</span> rule, <i>fresh</i> and <b>bold</b> &lt;img src=x&gt;<br>• next')

@@ -27,7 +27,9 @@ from pathlib import Path
 from compliance.assess import load_assessment
 from compliance.assess.catalog import statements
 from compliance.assess.model import Assessment
+from compliance.errors import NotFoundError
 from compliance.evidence.store import Store
+from compliance.evidence.system import System
 from compliance.kb.core import KB
 from compliance.kb.model import NodeKind
 from compliance.paths import templates_dir
@@ -62,10 +64,22 @@ def build(
     system security plan ``ssp``, when given)."""
     a = load_assessment(store, assessment)
     stmts = statements(store.workspace)
-    model = from_assessment(a, kb, now=now, options=options, evidence_files=store.files(), statements=stmts)
+    system = _system(store, a.system)
+    model = from_assessment(a, kb, now=now, options=options, evidence_files=store.files(), statements=stmts, system=system)
     if ssp is not None:
         model.ssp = ssp_summary(ssp)
     return a, model
+
+
+def _system(store: Store, name: str | None) -> System | None:
+    """The assessed system's record; None for a workspace-wide assessment, or when the system was removed since
+    (the report then says only its name)."""
+    if name is None:
+        return None
+    try:
+        return System.from_json(store.system(name).data)
+    except NotFoundError:
+        return None
 
 
 def family_titles(kb: KB) -> dict[str, str]:

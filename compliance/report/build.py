@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -19,10 +20,12 @@ import orjson
 
 from compliance.assess.model import Assessment, ControlResult, FindingRecord, PoamItem, RuleEvidence, SafeguardResult
 from compliance.errors import InputError
+from compliance.evidence.system import System
 from compliance.kb import status as arules
 from compliance.kb.load import KB
-from compliance.kb.model import Baseline, Control, EdgeKind, NodeKind, Risk
+from compliance.kb.model import Baseline, Control, EdgeKind, NodeKind, Risk, Safeguard
 from compliance.kb.query import control_sort_key
+from compliance.kb.scope import SERVERLESS
 from compliance.report.model import (
     RESIDUAL,
     STATUS_ORDER,
@@ -37,13 +40,16 @@ from compliance.report.model import (
     FrameworkRef,
     FrameworkView,
     Meta,
+    MethodRule,
     MitigationPath,
     PoamRow,
     Report,
     RiskRow,
     RulePath,
     SafeguardRow,
+    SignOff,
     SspSummary,
+    SystemView,
 )
 from compliance.vocab import iso, poam_id, severity_order
 
@@ -59,6 +65,7 @@ class Options:
     title: str = "Serverless compliance assessment report"
     system_name: str | None = None
     organization: str | None = None
+    assessor: str | None = None  # who assessed: cover, sign-off block
     author: str | None = None
     logo: str | None = None  # a data: URI made by compliance.report.assets.logo_data_uri
     top_findings: int = 5  # citations per control section
@@ -360,11 +367,13 @@ def from_assessment(
     options: Options | None = None,
     evidence_files: Iterable[Any] = (),
     statements: Mapping[str, str] | None = None,
+    system: System | None = None,
 ) -> Report:
     """Build the report model of assessment ``a``.
 
     ``evidence_files`` are the store's file records (``Store.files()``), used for tool versions and
-    finding counts; ``statements`` maps control ids to catalog statement text (``sckb catalog import``).
+    finding counts; ``statements`` maps control ids to catalog statement text (``sckb catalog import``);
+    ``system`` is the assessed system's record (the front section).
     """
     opt = options or Options()
     statements = statements or {}
@@ -487,6 +496,7 @@ def from_assessment(
                     mitigations=tuple(m.id for m in s.mitigations),
                     framework=fw.id if fw is not None else "",
                     derived_status=(s.derived_status or arules.NOT_ASSESSED) if s.determination is not None else None,
+                    requirement=_requirement(kb, s.id),
                 )
             )
         for fref in frameworks:
@@ -516,14 +526,16 @@ def from_assessment(
     for c in a.controls.values():
         key = c.party or "unassigned"
         parties[key] = parties.get(key, 0) + 1
-    scopes = ", ".join(a.scopes)
-    system = opt.system_name or "the system"
+    titles = tuple(scope_title(kb, a, x) for x in a.scopes)
+    scopes = "; ".join(titles)
+    system_label = opt.system_name or (system.name if system is not None else None)
+    window = f"evidence window {a.window_start} to {a.now}"
     meta = Meta(
         title=opt.title,
-        system_name=opt.system_name,
+        system_name=system_label,
         organization=opt.organization,
         author=opt.author or opt.organization or "sckb",
-        subject=f"Assessment {a.id} of {system} against {scopes} (evidence window {a.window_start} to {a.now})",
+        subject=f"Assessment {a.id} of {system_label or 'the system'} against {scopes} ({window})",
         keywords=", ".join(["compliance", "assessment", *a.scopes]),
         generated=iso(now),
         assessment_id=a.id,
@@ -536,6 +548,8 @@ def from_assessment(
         catalog_imported=bool(statements),
         logo=opt.logo,
         remediation_policy=a.remediation_policy,
+        assessor=opt.assessor,
+        scope_titles=titles,
     )
     totals = {
         "controls": len(a.controls),
@@ -579,7 +593,149 @@ def from_assessment(
         files=rows,
         responsibility=dict(sorted(parties.items())),
         limits={"top_findings": opt.top_findings, "top_rules": opt.top_rules, "top_subjects": opt.top_subjects},
+        system=system_view(system) if system is not None else None,
+        method=method_rules(),
+        limitations=limitations(kb, a, catalog_imported=bool(statements)),
+        signoff=signoff(opt, system),
     )
+
+
+# --------------------------------------------------------------------------- front section
+
+
+def _requirement(kb: KB, item: str) -> str | None:
+    entry = kb.nodes.get(item)
+    return entry.record.requirement if entry is not None and isinstance(entry.record, Safeguard) else None
+
+
+def scope_title(kb: KB, a: Assessment, name: str) -> str:
+    """A scope as a reader knows it: the baseline's or framework's title, the tailored profile's title."""
+    entry = kb.nodes.get(name)
+    if entry is not None and isinstance(entry.record, Baseline):
+        return entry.record.title
+    fw = kb.frameworks.get(name)
+    if fw is not None:
+        return f"{fw.label} {fw.name}"
+    if a.profile is not None and name == a.profile.scope:
+        return f"{a.profile.title} (tailored profile {a.profile.file})"
+    if name == SERVERLESS:
+        return "Every SP 800-53 control a serverless mitigation maps to"
+    return name
+
+
+_BOUNDARY = (
+    ("Providers", "providers"),
+    ("Accounts", "accounts"),
+    ("Regions", "regions"),
+    ("Code and IaC paths", "paths"),
+    ("Resources", "resources"),
+    ("Repositories", "repositories"),
+    ("Tags", "tags"),
+)
+
+
+def system_view(system: System) -> SystemView:
+    """The front section's facts of ``system`` (only what its file states)."""
+    b = system.boundary
+    boundary = tuple((label, ", ".join(getattr(b, key))) for label, key in _BOUNDARY if getattr(b, key))
+    info = system.ssp
+    if info is None:
+        return SystemView(name=system.name, description=system.description, boundary=boundary)
+    return SystemView(
+        name=system.name,
+        description=system.description,
+        boundary=boundary,
+        sensitivity=info.sensitivity,
+        status=info.status.replace("-", " "),
+        information_types=tuple(
+            f"{t.title} ({t.id}): confidentiality {t.confidentiality}, integrity {t.integrity}, availability {t.availability}"
+            for t in info.information_types
+        ),
+        authorizations=tuple(
+            f"{x.title}, held by {x.party}, authorized {x.date_authorized.isoformat()}" for x in info.leveraged_authorizations
+        ),
+        contacts=tuple((c.role.replace("-", " "), c.name + (f" <{c.email}>" if c.email else "")) for c in info.contacts),
+    )
+
+
+_RULE = re.compile(r"^(\d+)\. \*\*(.+?)\*\*\s*", re.MULTILINE)
+
+
+def method_rules() -> list[MethodRule]:
+    """The status rules of :mod:`compliance.kb.status`, one entry each (generated: the report cannot drift from
+    the rules the code applies). Bullets inside a rule become lines starting with "• "."""
+    text = arules.rules_markdown()
+    heads = list(_RULE.finditer(text))
+    out = []
+    for i, m in enumerate(heads):
+        body = text[m.end() : heads[i + 1].start() if i + 1 < len(heads) else len(text)]
+        items: list[list[str]] = [[]]
+        for line in body.splitlines():
+            line = line.strip()
+            if line.startswith("- "):  # a bullet of the rule: its own line
+                items.append(["•", line[2:]])
+            elif line:
+                items[-1].append(line)
+        lines = [" ".join(" ".join(words).split()) for words in items if words]
+        out.append(MethodRule(number=int(m[1]), title=m[2].rstrip("."), text="\n".join(lines)))
+    return out
+
+
+def limitations(kb: KB, a: Assessment, *, catalog_imported: bool) -> list[str]:
+    """What this assessment could not see or decide, each in one sentence with its count."""
+    out: list[str] = []
+    counts = a.counts()
+    total = len(a.controls)
+    if a.system is not None and a.outside_findings:
+        out.append(
+            f"{a.outside_findings} findings lie outside the boundary of {a.system} and were not counted"
+            " (sckb evidence list --system NAME --outside lists them)."
+        )
+    stale_files = sum(1 for f in a.files if not f.fresh)
+    if stale_files:
+        out.append(f"{stale_files} evidence files were scanned before the evidence window; their results count for nothing.")
+    if a.stale_findings:
+        out.append(f"{a.stale_findings} findings were last seen before the evidence window and count for nothing.")
+    if a.accept_ingest_time:
+        out.append("Evidence whose files state no scan time was counted as scanned when it was ingested (--accept-ingest-time).")
+    elif a.undated_findings:
+        out.append(f"{a.undated_findings} findings come from files that state no scan time; they count for nothing.")
+    if counts.get(arules.NOT_ASSESSED):
+        out.append(
+            f"{counts[arules.NOT_ASSESSED]} of {total} controls are not assessed: no fresh evidence that can decide them"
+            " was available to this assessment."
+        )
+    person = [c for c in a.controls if (m := kb.methods_required(c)) is not None and "TEST" not in m]
+    if person:
+        open_ = sum(1 for c in person if a.controls[c].status == arules.NOT_ASSESSED)
+        out.append(
+            f"{len(person)} controls (policies, procedures, agreements, oversight) can only be shown by a person"
+            f" (EXAMINE or INTERVIEW); scanner results cannot satisfy them, and {open_} still await an attestation"
+            " or an assessor's determination."
+        )
+    if counts.get(arules.INHERITED):
+        out.append(
+            f"{counts[arules.INHERITED]} controls are inherited from the cloud provider and were not tested here;"
+            " the provider's own authorization is their evidence."
+        )
+    if a.unmapped:
+        out.append(f"{len(a.unmapped)} failing findings reach no mitigation and change no status (policy: {a.unmapped_mode}).")
+    if not catalog_imported:
+        out.append("Control statements are not quoted: no SP 800-53 catalog was imported (sckb catalog fetch).")
+    out.append(
+        "Scanner evidence shows what each scanner saw when it ran; it does not show the system between scans,"
+        " nor anything the scanners do not check."
+    )
+    return out
+
+
+#: The sign-off roles and the ssp contact role that names each one's person.
+_SIGNERS = (("Assessor", None), ("System owner", "system-owner"), ("Authorizing official", "authorizing-official"))
+
+
+def signoff(opt: Options, system: System | None) -> list[SignOff]:
+    names = {c.role: c.name for c in (system.ssp.contacts if system is not None and system.ssp is not None else ())}
+    return [SignOff(role, (opt.assessor or "") if contact is None else names.get(contact, "")) for role, contact in _SIGNERS]
 
 
 # --------------------------------------------------------------------------- CSV

@@ -44,6 +44,10 @@ class Meta:
     logo: str | None = None  # a data: URI (validated, size-limited) or None
     #: the remediation policy that dated the POA&M (only when assessed with --remediation-policy or --kev)
     remediation_policy: str | None = None
+    #: who assessed (``--assessor``); the sign-off block and the cover name them
+    assessor: str | None = None
+    #: the scopes by their readable titles, in the order of :attr:`scopes`
+    scope_titles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +278,8 @@ class SafeguardRow:
     framework: str  # the framework id
     #: what the evidence gave, when an assessor's determination set ``status`` (issue 21)
     derived_status: str | None = None
+    #: what the framework says of the item's force, when it says (HIPAA: required or addressable)
+    requirement: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +330,42 @@ class SspSummary:
     controls: int
 
 
+@dataclass(frozen=True, slots=True)
+class SystemView:
+    """The assessed system as its system file states it (``sckb system add``): the report's front section."""
+
+    name: str
+    description: str
+    #: (what, entries) of the boundary: ("Providers", "aws"), ("Regions", "us-east-1") ... (only those listed)
+    boundary: tuple[tuple[str, str], ...]
+    sensitivity: str | None = None
+    status: str | None = None
+    #: "title (SP 800-60 id): confidentiality c, integrity i, availability a"
+    information_types: tuple[str, ...] = ()
+    #: the platform authorizations the owner states ("title, held by party, authorized date")
+    authorizations: tuple[str, ...] = ()
+    #: (role, name and e-mail) of the ssp block's contacts
+    contacts: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MethodRule:
+    """One status rule as :mod:`compliance.kb.status` states it (the method section is generated from it)."""
+
+    number: int
+    title: str
+    #: the rule's text, with ``code``, **bold** and *italic* marks (rendered by the template's ``inline`` filter)
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignOff:
+    """One line of the sign-off block: a role, and the name to sign when known."""
+
+    role: str
+    name: str = ""
+
+
 @dataclass(slots=True)
 class Report:
     meta: Meta
@@ -352,3 +394,10 @@ class Report:
     conmon: ConmonView | None = None
     #: the system security plan given with ``--ssp`` (None: none given)
     ssp: SspSummary | None = None
+    #: the assessed system (None: the assessment was of the whole workspace)
+    system: SystemView | None = None
+    #: how a status is decided, generated from the status rules
+    method: list[MethodRule] = field(default_factory=list)
+    #: what this assessment could not see or decide, in sentences
+    limitations: list[str] = field(default_factory=list)
+    signoff: list[SignOff] = field(default_factory=list)

@@ -8,6 +8,7 @@ so the only things it can load are those assets and the bounded logo data URI.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,8 +45,29 @@ def _env(templates: Path) -> Any:
         keep_trailing_newline=True,
     )
     env.filters["day"] = lambda s: (s or "")[:10]
+    env.filters["inline"] = inline
     env.filters["status_class"] = lambda s: "st-" + "".join(ch if ch.isalnum() else "-" for ch in (s or "none"))
     return env
+
+
+_CODE = re.compile(r"`([^`]+)`")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_ITALIC = re.compile(r"\*([^*\s][^*]*?)\*")
+
+
+def inline(text: str) -> Any:
+    """Our own rule text (:mod:`compliance.kb.status`) with its ``code``, **bold** and *italic* marks as HTML, and
+    its lines as line breaks: escaped first, so nothing in it can become markup of its own."""
+    from markupsafe import Markup, escape
+
+    out: list[str] = []
+    for i, piece in enumerate(_CODE.split(text)):  # odd pieces are code: no emphasis inside (`tool:*`)
+        html = str(escape(piece))
+        if i % 2:
+            out.append(f'<span class="mono">{html}</span>')
+        else:
+            out.append(_ITALIC.sub(r"<i>\1</i>", _BOLD.sub(r"<b>\1</b>", html)))
+    return Markup("".join(out).replace("\n", "<br>"))
 
 
 def _families(sections: Sequence[ControlSection], titles: dict[str, str]) -> list[dict[str, Any]]:
