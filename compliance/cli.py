@@ -2187,7 +2187,27 @@ def _build_site(obj: Ctx, out: Path, assessment: str | None, boundary: str | Non
                 tasks[stage] = bar.add_task(label, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        return build_site(kb, out, cli_help=command_help_texts(kb), assessment=dashboard, progress=progress, now=obj.now())
+        return build_site(
+            kb,
+            out,
+            cli_help=command_help_texts(kb),
+            assessment=dashboard,
+            progress=progress,
+            now=obj.now(),
+            statements=_site_statements(obj),
+        )
+
+
+def _site_statements(obj: Ctx) -> dict[str, str]:
+    """The control statements of a catalog imported into the workspace (none when there is no workspace)."""
+    from compliance.errors import NotFoundError
+    from compliance.evidence.store import Store
+
+    try:
+        with Store.open(obj.workspace, create=False, read_only=True) as store:
+            return store.statements()
+    except NotFoundError:
+        return {}
 
 
 @site_group.command("build")
@@ -2219,19 +2239,38 @@ def site_build(obj: Ctx, out: Path, assessment: str | None, boundary: str | None
 @site_group.command("serve")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on (0 picks a free one).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--dir",
+    "site_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Serve this built site as it is, with no build (e.g. out/site after `sckb site build`).",
+)
 @click.option("--assessment", "assessment", metavar="ID", help="Add dashboard pages for this assessment.")
 @_system_option("Dashboards of the latest assessment of this system (an --assessment of another system is refused).")
 @click.pass_obj
-def site_serve(obj: Ctx, port: int, host: str, assessment: str | None, boundary: str | None) -> None:
-    """Build the site into a temporary folder and serve it over HTTP until interrupted (Ctrl-C)."""
+def site_serve(
+    obj: Ctx, port: int, host: str, site_dir: Path | None, assessment: str | None, boundary: str | None
+) -> None:
+    """Serve the guidance site over HTTP until interrupted (Ctrl-C): a built folder with --dir (instant),
+    else a fresh build in a temporary folder."""
     import tempfile
 
+    from compliance.site.build import check_built
     from compliance.site.serve import serve_forever
 
+    def announce(url: str) -> None:
+        click.echo(f"serving the guidance site at {url} (Ctrl-C stops)")
+
+    if site_dir is not None:
+        if assessment is not None or boundary is not None:
+            raise click.UsageError("--dir serves a built site as it is: build it with --assessment/--system instead")
+        check_built(site_dir)
+        serve_forever(site_dir, host, port, announce=announce)
+        return
     with tempfile.TemporaryDirectory(prefix="sckb-site-") as tmp:
         out = Path(tmp) / "site"
         _build_site(obj, out, assessment, boundary)
-        serve_forever(out, host, port, announce=lambda url: click.echo(f"serving the guidance site at {url} (Ctrl-C stops)"))
+        serve_forever(out, host, port, announce=announce)
 
 
 # ---------------------------------------------------------------- design check (issue 8)

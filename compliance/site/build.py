@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -146,6 +146,12 @@ def run_mkdocs(config: Path, out: Path, *, now: datetime | None = None) -> None:
         )
 
 
+def check_built(site: Path) -> None:
+    """A folder ``sckb site build`` wrote, or a one-line error naming it."""
+    if not (site / MARKER).is_file() or not (site / "index.html").is_file():
+        raise InputError(f"no site built by sckb here (build one: sckb site build --out {site})", path=site)
+
+
 def check_out_dir(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise InputError("--out must be a folder", path=out)
@@ -162,6 +168,7 @@ def build_site(
     progress: Callable[[str, int, int], None] | None = None,
     keep_project: Path | None = None,
     now: datetime | None = None,
+    statements: Mapping[str, str] | None = None,
 ) -> BuildResult:
     """Generate and build the whole site into ``out``. ``keep_project`` keeps the MkDocs project
     (Markdown and configuration) in that folder instead of a temporary one."""
@@ -171,7 +178,7 @@ def build_site(
         if progress is not None:
             progress("pages", done, total)
 
-    content = generate(kb, cli_help=cli_help, assessment=assessment, progress=gen_progress)
+    content = generate(kb, cli_help=cli_help, assessment=assessment, statements=statements, progress=gen_progress)
     if progress is not None:
         progress("mkdocs", 0, 1)
     with tempfile.TemporaryDirectory(prefix="sckb-site-") as tmp:

@@ -54,6 +54,8 @@ def status_section(gen: PageMaker, page: Page, a: Assessment, node_id: str) -> l
     d = item.determination
     if d is None:
         out += [f"**{md(item.status)}**: {md(item.reason)}", ""]
+    out += _evidence_rows(gen, page, item)
+    if d is None:
         return out
     derived = item.derived_status or rules.NOT_ASSESSED
     out += [
@@ -69,6 +71,20 @@ def status_section(gen: PageMaker, page: Page, a: Assessment, node_id: str) -> l
     ]
     out += gen.table(page, ["Determination", "Value"], rows)
     return out
+
+
+def _evidence_rows(gen: PageMaker, page: Page, item: ControlResult | SafeguardResult) -> list[str]:
+    """The evidence behind an item's status: determinative links (they decide, status rule 2), then related
+    evidence (shown, never deciding), each with its own status."""
+    rows: list[list[str]] = []
+    for m in item.mitigations:
+        kind = "determinative" if m.determinative else "related"
+        rows.append([gen.link(page, m.id), kind, f"**{md(m.status)}**", md(m.relationship or "")])
+    for r in item.related:
+        rows.append([gen.link(page, r.id), f"related ({md(r.via)})", f"**{md(r.status)}**", md(r.relationship or "")])
+    if not rows:
+        return []
+    return ["**Evidence**", "", *gen.table(page, ["through", "weight", "status", "relationship"], rows)]
 
 
 def dashboard_pages(gen: PageMaker, a: Assessment) -> list[NavItem]:

@@ -33,7 +33,7 @@ import html
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -173,13 +173,11 @@ _LONE_AMP = re.compile(r"&(?!#\d+;|#x[0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
 
 
 def page_url_link(from_path: str, link: str) -> str:
-    """The URL MkDocs (``use_directory_urls``) makes of a relative Markdown link on page ``from_path``:
-    ``a/b.md`` is served as ``a/b/``, ``a/index.md`` as ``a/``; other files keep their path."""
-    prefix = "" if from_path == "index.md" or from_path.endswith("/index.md") else "../"
-    if link.endswith(".md"):
-        is_index = link == "index.md" or link.endswith("/index.md")
-        link = link[: -len("index.md")] if is_index else link[:-3] + "/"
-    return prefix + link if prefix + link else "./"
+    """The URL MkDocs makes of a relative Markdown link on page ``from_path``. The site has no directory
+    URLs (it must also work opened from disk, where a folder is no page): ``a/b.md`` is served as
+    ``a/b.html``, ``a/index.md`` as ``a/index.html``, each beside its Markdown file; other files keep their path."""
+    del from_path  # every page sits where its Markdown file does: links stay as written
+    return link[:-3] + ".html" if link.endswith(".md") else link
 
 
 def _text_html(text: str) -> str:
@@ -206,8 +204,17 @@ def cell_html(page: Page, cell: str) -> str:
 
 
 class Generator:
-    def __init__(self, kb: KB, *, cli_help: Sequence[tuple[str, str]] = (), assessment: Any = None) -> None:
+    def __init__(
+        self,
+        kb: KB,
+        *,
+        cli_help: Sequence[tuple[str, str]] = (),
+        assessment: Any = None,
+        statements: Mapping[str, str] | None = None,
+    ) -> None:
         self.kb = kb
+        #: control id -> statement text from an imported catalog (``sckb catalog import``); empty: none imported
+        self.statements: Mapping[str, str] = statements or {}
         self.g = kb.graph
         self.cli_help = list(cli_help)
         self.assessment = assessment
@@ -369,15 +376,26 @@ class Generator:
         # the search box splits "AC-6" into "ac" and "6", which AC-6(6) matches as well as AC-6: rank the main
         # pages (base controls, risks, mitigations, ...) above control enhancements and single scanner rules
         if kind in BOOSTED_KINDS and self.g.nodes[node_id].get("parent") not in self.g:
-            page.boost = 4
-        # a scanner rule is found through its tool's page (which lists every rule id and title): hundreds of
-        # rule pages would otherwise fill a quarter of the search index with repeated rationales
-        page.search = kind is not NodeKind.RULE
+            page.boost = 1.5
+        # the id (and a scanner rule's own id) as a tag: the search index weighs tags far above title and text, so
+        # searching an id puts its page first (the separator in mkdocs.yml keeps ids' parts whole)
+        # a scanner rule by its own id (``CKV_AWS_117``), unless that id is split at "-" (KICS' UUIDs): its pieces
+        # ("6fb4...") would then outrank a control or risk whose number they happen to start with
+        page.tags = [node_id]
+        if kind is NodeKind.RULE:
+            rule_id = str(self.g.nodes[node_id].get("rule_id", ""))
+            page.tags = [rule_id] if rule_id and "-" not in rule_id and rule_id != "*" else []
         self.breadcrumbs(page, node_id)
         if kind in TITLE_FIRST_KINDS:  # a slug id reads badly in a heading: title first, id below
             page.add(f"# {md(self.title(node_id))}", "", f"*{md(self.kind_label(node_id))}* · id {md(node_id)}", "")
         else:
             page.add(f"# {md(node_id)} {md(self.title(node_id))}", "", f"*{md(self.kind_label(node_id))}*", "")
+        statement = self.statements.get(node_id) if kind is NodeKind.CONTROL else None
+        if statement:  # the official text, imported at run time (never shipped in the KB)
+            page.add("## Statement", "")
+            for line in statement.splitlines():
+                depth = (len(line) - len(line.lstrip(" "))) // 2
+                page.add("&emsp;" * depth + md(line.strip()), "")
         rec = self.kb.record(node_id)
         data = rec.model_dump(mode="json", exclude_none=True)
         facts: list[tuple[str, str]] = []
@@ -801,8 +819,8 @@ class Generator:
             reached = sum(1 for c in cs if self.count_edges(c, EdgeKind.MAPS_TO, incoming=True))
             rows.append([self.link(page, fid), md(self.title(fid)), str(len(cs)), str(reached)])
             base = [c for c in cs if self.g.nodes[c].get("parent") not in self.g]
-            # enhancements stay out of the nav (their base control's page lists them): it keeps every page's nav short
-            nav.append({attr(f"{fid} {self.title(fid)}"): [self.paths.by_id[fid], *self.nav_tree(base, {})]})
+            # enhancements sit under their base control (navigation.prune renders only the open branch)
+            nav.append({attr(f"{fid} {self.title(fid)}"): [self.paths.by_id[fid], *self.nav_tree(base, children)]})
         page.add(*self.table(page, ["family", "title", "controls", "reached by a mitigation"], rows))
         return nav
 
@@ -1124,7 +1142,9 @@ def generate(
     *,
     cli_help: Sequence[tuple[str, str]] = (),
     assessment: Any = None,
+    statements: Mapping[str, str] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SiteContent:
-    """All generated pages, the nav and the download files for ``kb`` (nothing is written)."""
-    return Generator(kb, cli_help=cli_help, assessment=assessment).run(progress)
+    """All generated pages, the nav and the download files for ``kb`` (nothing is written). ``statements``
+    (control id -> text, from an imported catalog) puts each control's statement on its page."""
+    return Generator(kb, cli_help=cli_help, assessment=assessment, statements=statements).run(progress)

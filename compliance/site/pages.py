@@ -36,6 +36,8 @@ class Page:
     search: bool = True
     #: search ranking weight (MkDocs Material reads ``search.boost``); None keeps the default
     boost: float | None = None
+    #: ids this page is found by first: the search index's ``tags`` field, boosted far above title and text
+    tags: list[str] = field(default_factory=list)
     #: docs paths this page links to from HTML blocks (MkDocs does not check those; the build does)
     links: set[str] = field(default_factory=set)
 
@@ -44,6 +46,8 @@ class Page:
 
     def text(self) -> str:
         head = ["---", f"title: {orjson.dumps(attr(self.title)).decode()}"]
+        if self.tags:
+            head += ["tags:", *(f"  - {orjson.dumps(attr(t)).decode()}" for t in self.tags)]
         if not self.search:
             head += ["search:", "  exclude: true"]
         elif self.boost is not None:
