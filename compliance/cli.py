@@ -2167,8 +2167,17 @@ def _site_progress() -> Any:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
 
 
-def _build_site(obj: Ctx, out: Path, assessment: str | None, boundary: str | None = None) -> Any:
+def _build_site(obj: Ctx, out: Path, assessment: str | None, boundary: str | None = None, previous: Path | None = None) -> Any:
+    from compliance.errors import InputError
     from compliance.site import build_site
+    from compliance.site.guides import Edition
+
+    edition = Edition(version=__version__, built=obj.now().date().isoformat())
+    if previous is not None:  # read before any build, so that a missing file fails in one line and at once
+        try:
+            edition.previous, edition.previous_name = previous.read_bytes(), previous.name
+        except OSError as exc:
+            raise InputError(f"cannot read the previous export: {exc.strerror}", path=previous) from exc
 
     kb = obj.kb()
     if boundary is not None:  # dashboards of the latest assessment of that system (or the one named, if of it)
@@ -2195,6 +2204,7 @@ def _build_site(obj: Ctx, out: Path, assessment: str | None, boundary: str | Non
             progress=progress,
             now=obj.now(),
             statements=_site_statements(obj),
+            edition=edition,
         )
 
 
@@ -2222,11 +2232,16 @@ def _site_statements(obj: Ctx) -> dict[str, str]:
     "--assessment", "assessment", metavar="ID", help="Add dashboard pages for this assessment (status, findings, POA&M)."
 )
 @_system_option("Dashboards of the latest assessment of this system (an --assessment of another system is refused).")
+@click.option(
+    "--previous",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An earlier `sckb kb export --format json`: the edition page lists the mappings changed since.",
+)
 @json_option
 @click.pass_obj
-def site_build(obj: Ctx, out: Path, assessment: str | None, boundary: str | None, as_json: bool) -> None:
+def site_build(obj: Ctx, out: Path, assessment: str | None, boundary: str | None, previous: Path | None, as_json: bool) -> None:
     """Generate a page for every KB node, with its relations both ways, and build the static site."""
-    result = _build_site(obj, out, assessment, boundary)
+    result = _build_site(obj, out, assessment, boundary, previous)
     summary = {"out": str(result.out), "pages": result.pages, "mermaid_local": result.mermaid_local}
     if as_json:
         return emit_json(summary)
@@ -2248,9 +2263,7 @@ def site_build(obj: Ctx, out: Path, assessment: str | None, boundary: str | None
 @click.option("--assessment", "assessment", metavar="ID", help="Add dashboard pages for this assessment.")
 @_system_option("Dashboards of the latest assessment of this system (an --assessment of another system is refused).")
 @click.pass_obj
-def site_serve(
-    obj: Ctx, port: int, host: str, site_dir: Path | None, assessment: str | None, boundary: str | None
-) -> None:
+def site_serve(obj: Ctx, port: int, host: str, site_dir: Path | None, assessment: str | None, boundary: str | None) -> None:
     """Serve the guidance site over HTTP until interrupted (Ctrl-C): a built folder with --dir (instant),
     else a fresh build in a temporary folder."""
     import tempfile

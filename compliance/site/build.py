@@ -31,6 +31,8 @@ import yaml
 from compliance.errors import CheckFailed, InputError
 from compliance.kb.load import KB
 from compliance.site.generate import SiteContent, generate
+from compliance.site.guides import Edition
+from compliance.site.pages import site_source
 
 #: Written into a built site; a non-empty --out folder without it is never overwritten.
 MARKER = ".sckb-site"
@@ -44,13 +46,6 @@ class BuildResult:
     pages: int
     mermaid_local: bool
     node_paths: dict[str, str]
-
-
-def site_source() -> Path:
-    """The ``site/`` folder: packaged under ``compliance/data/site`` in a wheel, else beside the package."""
-    pkg = Path(__file__).resolve().parent.parent
-    packaged = pkg / "data" / "site"
-    return packaged if (packaged / "mkdocs.yml").is_file() else pkg.parent / "site"
 
 
 def mermaid_js() -> Path | None:
@@ -169,6 +164,7 @@ def build_site(
     keep_project: Path | None = None,
     now: datetime | None = None,
     statements: Mapping[str, str] | None = None,
+    edition: Edition | None = None,
 ) -> BuildResult:
     """Generate and build the whole site into ``out``. ``keep_project`` keeps the MkDocs project
     (Markdown and configuration) in that folder instead of a temporary one."""
@@ -178,7 +174,9 @@ def build_site(
         if progress is not None:
             progress("pages", done, total)
 
-    content = generate(kb, cli_help=cli_help, assessment=assessment, statements=statements, progress=gen_progress)
+    content = generate(
+        kb, cli_help=cli_help, assessment=assessment, statements=statements, edition=edition, progress=gen_progress
+    )
     if progress is not None:
         progress("mkdocs", 0, 1)
     with tempfile.TemporaryDirectory(prefix="sckb-site-") as tmp:

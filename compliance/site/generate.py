@@ -42,7 +42,8 @@ from compliance.kb.load import KB
 from compliance.kb.model import MAPPING_EDGES, Baseline, Control, EdgeKind, NodeKind, Safeguard
 from compliance.site.dashboard import dashboard_pages, status_section
 from compliance.site.escape import attr, md, mermaid_label
-from compliance.site.pages import NavItem, Page, natural_key, slug
+from compliance.site.guides import Edition, GuideText, edition_page, guide_pages, load_guide_text
+from compliance.site.pages import NavItem, Page, natural_key, site_source, slug
 
 #: How a kind is named on the site (singular, plural).
 KIND_LABELS: dict[NodeKind, tuple[str, str]] = {
@@ -211,8 +212,13 @@ class Generator:
         cli_help: Sequence[tuple[str, str]] = (),
         assessment: Any = None,
         statements: Mapping[str, str] | None = None,
+        guide_text: GuideText | None = None,
+        edition: Edition | None = None,
     ) -> None:
         self.kb = kb
+        #: the guides' own text (``site/guides.yaml``) and what the edition page says
+        self.guide_text = guide_text if guide_text is not None else load_guide_text(site_source() / "guides.yaml")
+        self.edition = edition or Edition()
         #: control id -> statement text from an imported catalog (``sckb catalog import``); empty: none imported
         self.statements: Mapping[str, str] = statements or {}
         self.g = kb.graph
@@ -757,7 +763,9 @@ class Generator:
         return nav
 
     def reference_pages(self) -> list[NavItem]:
-        return [{"Downloads": self.downloads_page().path}, {"CLI reference": self.cli_page().path}]
+        downloads = self.downloads_page().path  # first: the edition page reads the JSON export it makes
+        edition = edition_page(self, self.files["downloads/sckb-graph.json"], self.edition).path
+        return [{"Downloads": downloads}, {"Edition and changes": edition}, {"CLI reference": self.cli_page().path}]
 
     def nav_label(self, node_id: str) -> str:
         if self.kind(node_id) in TITLE_FIRST_KINDS:
@@ -1125,6 +1133,7 @@ class Generator:
             {
                 "Guide": [
                     {"How to use sckb": "using.md"},
+                    *guide_pages(self, self.kb, self.guide_text),
                     {"Methodology": "methodology.md"},
                     {"How mappings are typed": "mappings.md"},
                 ]
@@ -1143,8 +1152,9 @@ def generate(
     cli_help: Sequence[tuple[str, str]] = (),
     assessment: Any = None,
     statements: Mapping[str, str] | None = None,
+    edition: Edition | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SiteContent:
     """All generated pages, the nav and the download files for ``kb`` (nothing is written). ``statements``
     (control id -> text, from an imported catalog) puts each control's statement on its page."""
-    return Generator(kb, cli_help=cli_help, assessment=assessment, statements=statements).run(progress)
+    return Generator(kb, cli_help=cli_help, assessment=assessment, statements=statements, edition=edition).run(progress)

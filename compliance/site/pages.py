@@ -10,12 +10,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import networkx as nx
 import orjson
 
 from compliance.site.escape import attr
+
+
+def site_source() -> Path:
+    """The ``site/`` folder: packaged under ``compliance/data/site`` in a wheel, else beside the package."""
+    pkg = Path(__file__).resolve().parent.parent
+    packaged = pkg / "data" / "site"
+    return packaged if (packaged / "mkdocs.yml").is_file() else pkg.parent / "site"
 
 
 def natural_key(s: str) -> tuple[Any, ...]:

@@ -12,7 +12,10 @@
 
   function filters(root) {
     root.querySelectorAll("form.sckb-filters").forEach(function (form) {
-      var table = document.getElementById(form.dataset.table);
+      // the table is the first one after the form (the theme may have wrapped it in a scrolling div)
+      var table = null;
+      for (var el = form.nextElementSibling; el && !table; el = el.nextElementSibling)
+        table = el.tagName === "TABLE" ? el : el.querySelector("table");
       if (!table) return;
       var rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr"));
       var count = form.querySelector(".sckb-count");
