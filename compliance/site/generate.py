@@ -291,6 +291,13 @@ class Generator:
         out += ["</tbody>", "</table>", ""]
         return out
 
+    @staticmethod
+    def links_line(page: Page, links: Sequence[str]) -> str:
+        """A long run of links as one finished HTML paragraph (one line), which the build hooks carry past
+        Markdown like a table: Python-Markdown's link pattern rescans the rest of a line for every bracket, so a
+        baseline's 400 links on one Markdown line cost it seconds."""
+        return '<p class="sckb-links">' + " · ".join(cell_html(page, x) for x in links) + "</p>"
+
     def group_of_control(self, cid: str) -> str:
         rec = self.kb.record(cid)
         assert isinstance(rec, Control)
@@ -478,7 +485,7 @@ class Generator:
                     reads = "; relationship reads *" + ("this REL row" if direction == "outgoing" else "row REL this") + "*"
                 page.add(f"**This {md(this)} {md(phrase)}** ({len(rows)}, edge `{kind_value}`, {direction}{reads})", "")
                 if len(rows) > COMPACT_AFTER and kind not in MAPPING_EDGES:
-                    page.add(" · ".join(self.link(page, other) for other, _ in rows), "")
+                    page.add(self.links_line(page, [self.link(page, other) for other, _ in rows]), "")
                     continue
                 if kind in MAPPING_EDGES:
                     # a long group (dozens of scanner rules evidencing one mitigation) leaves out the titles, which
@@ -786,6 +793,20 @@ class Generator:
                 out.append({title: self.paths.by_id[i]})
         return out
 
+    def nav_controls(self, ids: Sequence[str], children: dict[str, list[str]]) -> list[NavItem]:
+        """Base controls as nav pages, each enhancement below its control as a nav *link* to the built page
+        (``.html``): the sidebar lists the enhancements of the open control, while the enhancement pages stay
+        outside the nav, whose HTML the build then renders once per folder instead of once per page."""
+        out: list[NavItem] = []
+        for i in ids:
+            title, path = self.nav_label(i), self.paths.by_id[i]
+            kids = children.get(i, [])
+            if kids and path.endswith("/index.md"):
+                out.append({title: [path, *({self.nav_label(k): self.paths.by_id[k][:-3] + ".html"} for k in kids)]})
+            else:
+                out.append({title: path})
+        return out
+
     def breadcrumbs(self, page: Page, node_id: str) -> None:
         """Where a page sits (section, family or framework, parent), as links: pages left out of the nav
         (control enhancements, scanner rules) are then still easy to place."""
@@ -827,8 +848,7 @@ class Generator:
             reached = sum(1 for c in cs if self.count_edges(c, EdgeKind.MAPS_TO, incoming=True))
             rows.append([self.link(page, fid), md(self.title(fid)), str(len(cs)), str(reached)])
             base = [c for c in cs if self.g.nodes[c].get("parent") not in self.g]
-            # enhancements sit under their base control (navigation.prune renders only the open branch)
-            nav.append({attr(f"{fid} {self.title(fid)}"): [self.paths.by_id[fid], *self.nav_tree(base, children)]})
+            nav.append({attr(f"{fid} {self.title(fid)}"): [self.paths.by_id[fid], *self.nav_controls(base, children)]})
         page.add(*self.table(page, ["family", "title", "controls", "reached by a mitigation"], rows))
         return nav
 
