@@ -217,6 +217,18 @@ def test_html_blocks_skip_markdown_and_come_back_unchanged() -> None:
     direct = markdown.markdown(source, extensions=["tables", "compliance.site.mdext"])
     assert converted.split() == direct.split()  # the same HTML, up to blank lines
     assert lift_blocks("no tables here") == ("no tables here", [])
+    # a rule page's tables (kept out of search) and a long run of links travel the same way
+    quiet = Page("q.md", "t", search_tables=False)
+    links = Generator.links_line(quiet, ["[A](a.md)", "[B](b.md)"])
+    source = "\n".join(["# T", "", *Generator.table(quiet, ["a"], [["[x](x.md)"]]), links, "", "end"])
+    lifted, blocks = lift_blocks(source)
+    assert len(blocks) == 2 and "<table" not in lifted and "sckb-links" not in lifted
+    assert blocks[0].startswith('<table data-search-exclude="table">')
+    assert blocks[1] == '<p class="sckb-links"><a href="a.html">A</a> · <a href="b.html">B</a></p>'
+    assert quiet.links == {"x.md", "a.md", "b.md"}
+    converted = restore_blocks(markdown.markdown(lifted, extensions=["tables", "compliance.site.mdext"]), blocks)
+    direct = markdown.markdown(source, extensions=["tables", "compliance.site.mdext"])
+    assert converted.split() == direct.split()
 
 
 def test_nav_cache_shares_the_nav_only_between_leaf_pages_outside_the_nav_in_one_folder() -> None:

@@ -282,7 +282,8 @@ class Generator:
         """A table as a block of HTML (what Python-Markdown's table extension would make of it), so that
         MkDocs passes it through instead of parsing thousands of cells. Cells are the same inline Markdown
         as elsewhere (escaped data, links, code spans, strong text), converted by :func:`cell_html`."""
-        out = ["<table>", "<thead>", "<tr>", *(f"<th>{cell_html(page, c)}</th>" for c in columns), "</tr>", "</thead>"]
+        start = "<table>" if page.search_tables else '<table data-search-exclude="table">'
+        out = [start, "<thead>", "<tr>", *(f"<th>{cell_html(page, c)}</th>" for c in columns), "</tr>", "</thead>"]
         out.append("<tbody>")
         for r in rows:
             out.append("<tr>")
@@ -398,6 +399,8 @@ class Generator:
         if kind is NodeKind.RULE:
             rule_id = str(self.g.nodes[node_id].get("rule_id", ""))
             page.tags = [rule_id] if rule_id and "-" not in rule_id and rule_id != "*" else []
+            # hundreds of rule pages repeat their mitigations' rationales: found by id and title, not by tables
+            page.search_tables = False
         self.breadcrumbs(page, node_id)
         if kind in TITLE_FIRST_KINDS:  # a slug id reads badly in a heading: title first, id below
             page.add(f"# {md(self.title(node_id))}", "", f"*{md(self.kind_label(node_id))}* · id {md(node_id)}", "")

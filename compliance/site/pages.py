@@ -46,6 +46,8 @@ class Page:
     boost: float | None = None
     #: ids this page is found by first: the search index's ``tags`` field, boosted far above title and text
     tags: list[str] = field(default_factory=list)
+    #: False: the page's tables stay out of the search index (the page is still found by title and tags)
+    search_tables: bool = True
     #: docs paths this page links to from HTML blocks (MkDocs does not check those; the build does)
     links: set[str] = field(default_factory=set)
 
