@@ -32,7 +32,9 @@ _WS_NEWLINE = re.compile(r"[ \t]*\n\s*")
 #: a generated table (from a line that is exactly ``<table>``, or that with the search-exclude attribute, to the next
 #: line that is exactly ``</table>``), or a
 #: generated run of links (one line: ``<p class="sckb-links">...</p>``)
-_BLOCK = re.compile(r"^<table(?: data-search-exclude=\"table\")?>\n.*?\n</table>$|^<p class=\"sckb-links\">[^\n]*</p>$", re.S | re.M)
+_BLOCK = re.compile(
+    r"^<table(?: data-search-exclude=\"table\")?>\n.*?\n</table>$" r"|^<p class=\"sckb-links\">[^\n]*</p>$", re.S | re.M
+)
 _PLACEHOLDER = re.compile(r"<p>sckbhtmlblock(\d+)x</p>")
 _ATTR = "sckb_html_blocks"
 
