@@ -892,3 +892,47 @@ def test_dashboard_home_has_status_tiles_and_filters(shipped: tuple[Any, Any], t
     rows = re.findall(r'<tr data-family="([^"]*)" data-status="([^"]*)" data-scope="([^"]*)">', home)
     assert len(rows) == len(a.controls)
     assert {r[1] for r in rows} == {c.status for c in a.controls.values()}
+
+
+@pytest.fixture(scope="session")
+def dashboard_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A site built with an assessment (the triaged POA&M workspace), served: for the dashboard's filters."""
+    from compliance.site.serve import serve_in_thread
+    from tests import poam_triage as tri
+
+    root = tmp_path_factory.mktemp("dash")
+    ws = tri.triaged_workspace(root)
+    out = root / "site"
+    args = ["--workspace", str(ws), "--now", "2026-12-01", "site", "build", "--out", str(out), "--assessment", "latest"]
+    result = CliRunner().invoke(main, args, env={"SCKB_KB": None})
+    assert result.exit_code == 0, result.output
+    server, url = serve_in_thread(out)
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.browser
+def test_dashboard_filters_rows_by_status_and_family_in_the_browser(page: Any, dashboard_site: str) -> None:
+    page.goto(dashboard_site + "assessment/index.html", wait_until="networkidle")
+    rows = page.locator("tbody tr[data-status]")
+    total = rows.count()
+    statuses = page.eval_on_selector_all("tbody tr[data-status]", "els => els.map(e => e.dataset.status)")
+    assert total > 10 and len(set(statuses)) > 1
+    want = statuses[0]
+    page.select_option("select[name=status]", want)
+    shown = page.locator("tbody tr[data-status]:not([hidden])")
+    assert shown.count() == statuses.count(want)
+    assert page.eval_on_selector_all("tbody tr[data-status]:not([hidden])", "els => els.map(e => e.dataset.status)") == [
+        want
+    ] * statuses.count(want)
+    assert page.inner_text(".sckb-count") == f"{statuses.count(want)} of {total} controls"
+    # statuses are coloured: the status cell's strong text carries the status class
+    badge = page.locator("tbody tr:not([hidden]) strong.sckb-status").first
+    assert f"sckb-status--{want}" in (badge.get_attribute("class") or "")
+    color = badge.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert color not in ("", "rgba(0, 0, 0, 0)")
+    page.select_option("select[name=status]", "")
+    page.fill("input[name=q]", "AC-6")
+    assert 0 < page.locator("tbody tr[data-status]:not([hidden])").count() < total
+    assert page.problems == []
