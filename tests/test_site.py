@@ -936,3 +936,11 @@ def test_dashboard_filters_rows_by_status_and_family_in_the_browser(page: Any, d
     page.fill("input[name=q]", "AC-6")
     assert 0 < page.locator("tbody tr[data-status]:not([hidden])").count() < total
     assert page.problems == []
+
+
+def test_site_build_previous_that_cannot_be_read_is_one_line_before_any_build(tmp_path: Path, runner: CliRunner) -> None:
+    out = tmp_path / "site"
+    result = runner.invoke(main, ["site", "build", "--out", str(out), "--previous", str(tmp_path / "missing.json")])
+    assert result.exit_code != 0
+    assert result.output.startswith("sckb: error: ") and result.output.count("\n") == 1
+    assert "missing.json" in result.output and not out.exists()
