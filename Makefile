@@ -83,7 +83,7 @@ report-look: $(OUT)/report.pdf
 $(OUT)/report.pdf:
 	$(MAKE) demo
 
-# screenshots of the guidance site (home, a control, a risk) for a person to look at (needs Debian chromium)
+# screenshots of the guidance site (home, a control, a risk, a search, the dashboard when built with one) to look at (Debian chromium)
 screenshots: $(STAMP)
 	@test -f $(OUT)/site/index.html || $(SCKB) site build --out $(OUT)/site
 	$(PY) -m compliance.site.screenshot $(OUT)/site $(OUT)/screenshots

@@ -2623,8 +2623,17 @@ def _site_progress() -> Any:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
 
 
-def _build_site(obj: Ctx, out: Path, assessment: str | None, boundary: str | None = None) -> Any:
+def _build_site(obj: Ctx, out: Path, assessment: str | None, boundary: str | None = None, previous: Path | None = None) -> Any:
+    from compliance.errors import InputError
     from compliance.site import build_site
+    from compliance.site.guides import Edition
+
+    edition = Edition(version=__version__, built=obj.now().date().isoformat())
+    if previous is not None:  # read before any build, so that a missing file fails in one line and at once
+        try:
+            edition.previous, edition.previous_name = previous.read_bytes(), previous.name
+        except OSError as exc:
+            raise InputError(f"cannot read the previous export: {exc.strerror}", path=previous) from exc
 
     kb = obj.kb()
     if boundary is not None:  # dashboards of the latest assessment of that system (or the one named, if of it)
@@ -2643,7 +2652,28 @@ def _build_site(obj: Ctx, out: Path, assessment: str | None, boundary: str | Non
                 tasks[stage] = bar.add_task(label, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        return build_site(kb, out, cli_help=command_help_texts(kb), assessment=dashboard, progress=progress, now=obj.now())
+        return build_site(
+            kb,
+            out,
+            cli_help=command_help_texts(kb),
+            assessment=dashboard,
+            progress=progress,
+            now=obj.now(),
+            statements=_site_statements(obj),
+            edition=edition,
+        )
+
+
+def _site_statements(obj: Ctx) -> dict[str, str]:
+    """The control statements of a catalog imported into the workspace (none when there is no workspace)."""
+    from compliance.errors import NotFoundError
+    from compliance.evidence.store import Store
+
+    try:
+        with Store.open(obj.workspace, create=False, read_only=True) as store:
+            return store.statements()
+    except NotFoundError:
+        return {}
 
 
 @site_group.command("build")
@@ -2658,11 +2688,16 @@ def _build_site(obj: Ctx, out: Path, assessment: str | None, boundary: str | Non
     "--assessment", "assessment", metavar="ID", help="Add dashboard pages for this assessment (status, findings, POA&M)."
 )
 @_system_option("Dashboards of the latest assessment of this system (an --assessment of another system is refused).")
+@click.option(
+    "--previous",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An earlier `sckb kb export --format json`: the edition page lists the mappings changed since.",
+)
 @json_option
 @click.pass_obj
-def site_build(obj: Ctx, out: Path, assessment: str | None, boundary: str | None, as_json: bool) -> None:
+def site_build(obj: Ctx, out: Path, assessment: str | None, boundary: str | None, previous: Path | None, as_json: bool) -> None:
     """Generate a page for every KB node, with its relations both ways, and build the static site."""
-    result = _build_site(obj, out, assessment, boundary)
+    result = _build_site(obj, out, assessment, boundary, previous)
     summary = {"out": str(result.out), "pages": result.pages, "mermaid_local": result.mermaid_local}
     if as_json:
         return emit_json(summary)
@@ -2675,19 +2710,36 @@ def site_build(obj: Ctx, out: Path, assessment: str | None, boundary: str | None
 @site_group.command("serve")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on (0 picks a free one).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--dir",
+    "site_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Serve this built site as it is, with no build (e.g. out/site after `sckb site build`).",
+)
 @click.option("--assessment", "assessment", metavar="ID", help="Add dashboard pages for this assessment.")
 @_system_option("Dashboards of the latest assessment of this system (an --assessment of another system is refused).")
 @click.pass_obj
-def site_serve(obj: Ctx, port: int, host: str, assessment: str | None, boundary: str | None) -> None:
-    """Build the site into a temporary folder and serve it over HTTP until interrupted (Ctrl-C)."""
+def site_serve(obj: Ctx, port: int, host: str, site_dir: Path | None, assessment: str | None, boundary: str | None) -> None:
+    """Serve the guidance site over HTTP until interrupted (Ctrl-C): a built folder with --dir (instant),
+    else a fresh build in a temporary folder."""
     import tempfile
 
+    from compliance.site.build import check_built
     from compliance.site.serve import serve_forever
 
+    def announce(url: str) -> None:
+        click.echo(f"serving the guidance site at {url} (Ctrl-C stops)")
+
+    if site_dir is not None:
+        if assessment is not None or boundary is not None:
+            raise click.UsageError("--dir serves a built site as it is: build it with --assessment/--system instead")
+        check_built(site_dir)
+        serve_forever(site_dir, host, port, announce=announce)
+        return
     with tempfile.TemporaryDirectory(prefix="sckb-site-") as tmp:
         out = Path(tmp) / "site"
         _build_site(obj, out, assessment, boundary)
-        serve_forever(out, host, port, announce=lambda url: click.echo(f"serving the guidance site at {url} (Ctrl-C stops)"))
+        serve_forever(out, host, port, announce=announce)
 
 
 # ---------------------------------------------------------------- design check (issue 8)

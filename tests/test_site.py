@@ -60,10 +60,8 @@ class Built:
 
 
 def html_path(docs_path: str) -> str:
-    """Where MkDocs (directory URLs) writes the page of a docs Markdown path."""
-    if docs_path.endswith("index.md"):
-        return docs_path[: -len(".md")] + ".html"
-    return docs_path[: -len(".md")] + "/index.html"
+    """Where MkDocs writes the page of a docs Markdown path (no directory URLs: the site also works from disk)."""
+    return docs_path[: -len(".md")] + ".html"
 
 
 @pytest.fixture(scope="session")
@@ -192,9 +190,8 @@ def test_table_html_is_what_markdown_makes_of_the_same_table() -> None:
 def test_table_links_get_the_urls_mkdocs_gives_them() -> None:
     from compliance.site.generate import Generator, Page, page_url_link, rel
 
-    def url(path: str) -> str:  # use_directory_urls
-        stem = path[: -len(".md")]
-        return "" if stem == "index" else (stem[: -len("index")] if stem.endswith("/index") else stem + "/")
+    def url(path: str) -> str:  # no directory URLs: a page is its .html file, beside its Markdown file
+        return path[: -len(".md")] + ".html"
 
     pages = ["index.md", "a.md", "a/index.md", "a/b.md", "a/b/index.md", "x/y/z.md", "x/index.md"]
     for src in pages:
@@ -204,7 +201,7 @@ def test_table_links_get_the_urls_mkdocs_gives_them() -> None:
                 assert urljoin("http://h/" + url(src), page_url_link(src, rel(src, dst))) == "http://h/" + url(dst), (src, dst)
     page = Page("x/y/z.md", "t")
     out = "".join(Generator.table(page, ["to"], [[f"[A&#95;6]({rel(page.path, 'a/b.md')})"]]))
-    assert '<a href="../../../a/b/">A&#95;6</a>' in out
+    assert '<a href="../../a/b.html">A&#95;6</a>' in out
     assert page.links == {"a/b.md"}
 
 
@@ -220,6 +217,18 @@ def test_html_blocks_skip_markdown_and_come_back_unchanged() -> None:
     direct = markdown.markdown(source, extensions=["tables", "compliance.site.mdext"])
     assert converted.split() == direct.split()  # the same HTML, up to blank lines
     assert lift_blocks("no tables here") == ("no tables here", [])
+    # a rule page's tables (kept out of search) and a long run of links travel the same way
+    quiet = Page("q.md", "t", search_tables=False)
+    links = Generator.links_line(quiet, ["[A](a.md)", "[B](b.md)"])
+    source = "\n".join(["# T", "", *Generator.table(quiet, ["a"], [["[x](x.md)"]]), links, "", "end"])
+    lifted, blocks = lift_blocks(source)
+    assert len(blocks) == 2 and "<table" not in lifted and "sckb-links" not in lifted
+    assert blocks[0].startswith('<table data-search-exclude="table">')
+    assert blocks[1] == '<p class="sckb-links"><a href="a.html">A</a> · <a href="b.html">B</a></p>'
+    assert quiet.links == {"x.md", "a.md", "b.md"}
+    converted = restore_blocks(markdown.markdown(lifted, extensions=["tables", "compliance.site.mdext"]), blocks)
+    direct = markdown.markdown(source, extensions=["tables", "compliance.site.mdext"])
+    assert converted.split() == direct.split()
 
 
 def test_nav_cache_shares_the_nav_only_between_leaf_pages_outside_the_nav_in_one_folder() -> None:
@@ -406,7 +415,7 @@ def test_baseline_coverage_and_responsibility_pages(built: Built) -> None:
     b = query.baseline(built.kb, "fedramp-moderate")
     page = (built.out / html_path(built.node_paths["fedramp-moderate"])).read_text(encoding="utf-8")
     assert f"{len(b['reached'])} of {b['members']} controls" in page
-    resp = (built.out / "responsibility/index.html").read_text(encoding="utf-8")
+    resp = (built.out / "responsibility.html").read_text(encoding="utf-8")
     for fam in ("AC", "PE", "SI"):
         assert built.kb.responsibility["family:" + fam][0].rationale.split()[0] in resp
     ac6 = (built.out / html_path(built.node_paths["AC-6"])).read_text(encoding="utf-8")
@@ -422,7 +431,7 @@ def test_scanner_tool_pages_list_every_rule(built: Built, site_links: dict[str, 
     for tool, rules in tools.items():
         folder = built.out / "scanners" / slug(tool)
         linked: set[str] = set()
-        for page in [*folder.glob("index.html"), *folder.glob("rules-*/index.html")]:
+        for page in [*folder.glob("index.html"), *folder.glob("rules-*.html")]:
             linked |= site_links[page.relative_to(built.out).as_posix()][0]
         for r in rules:
             assert html_path(built.node_paths[r]) in linked, f"{tool} pages do not list {r}"
@@ -586,7 +595,7 @@ def test_home_page_loads_with_no_console_errors_and_renders_mermaid(page: Any, s
 def test_search_ac6_finds_the_control_page(page: Any, site_url: str, built: Built) -> None:
     page.goto(site_url, wait_until="networkidle")
     search(page, "AC-6")
-    want = "/" + html_path(built.node_paths["AC-6"]).removesuffix("index.html")
+    want = "/" + html_path(built.node_paths["AC-6"])
     hrefs = page.eval_on_selector_all(".md-search-result__item > a", "els => els.map(e => e.href)")
     # the search box splits "AC-6" into "ac" and "6"; the control page still ranks first among the matches
     assert want in [urlsplit(h).path for h in hrefs[:3]], hrefs[:10]
@@ -599,13 +608,13 @@ def test_click_from_risk_to_mitigation_to_control(page: Any, site_url: str, buil
 
     r = query.risk(built.kb, "SAS-4")
     mitigation = next(m["id"] for m in r["mitigations"] if m["id"] != PROBE_ID and any(c["id"] == "AC-6" for c in m["controls"]))
-    page.goto(urljoin(site_url, html_path(built.node_paths["SAS-4"]).removesuffix("index.html")), wait_until="networkidle")
+    page.goto(urljoin(site_url, html_path(built.node_paths["SAS-4"])), wait_until="networkidle")
     page.locator("article a", has_text=re.compile(rf"^{re.escape(mitigation)}$")).first.click()
-    page.wait_for_url(re.compile(re.escape(html_path(built.node_paths[mitigation]).removesuffix("index.html")) + "$"))
+    page.wait_for_url(re.compile(re.escape(html_path(built.node_paths[mitigation])) + "$"))
     assert page.locator("h1").inner_text() == built.kb.graph.nodes[mitigation]["title"]
     assert f"id {mitigation}" in page.locator("article").inner_text()
     page.locator("article a", has_text=re.compile(r"^AC-6$")).first.click()
-    page.wait_for_url(re.compile(re.escape(html_path(built.node_paths["AC-6"]).removesuffix("index.html")) + "$"))
+    page.wait_for_url(re.compile(re.escape(html_path(built.node_paths["AC-6"])) + "$"))
     assert page.locator("h1").inner_text().startswith("AC-6")
     assert page.problems == []
 
@@ -632,13 +641,13 @@ def search(page: Any, term: str) -> None:
 
 @pytest.mark.browser
 def test_script_in_a_title_shows_as_text_and_never_runs(page: Any, site_url: str, built: Built) -> None:
-    url = urljoin(site_url, html_path(built.node_paths[PROBE_ID]).removesuffix("index.html"))
+    url = urljoin(site_url, html_path(built.node_paths[PROBE_ID]))
     page.goto(url, wait_until="networkidle")
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert PAYLOAD in page.locator("h1").inner_text()
     assert "not a heading" in page.locator("article").inner_text()
     # the risk page lists it, the nav and search show it as text too
-    page.goto(urljoin(site_url, html_path(built.node_paths["SAS-4"]).removesuffix("index.html")), wait_until="networkidle")
+    page.goto(urljoin(site_url, html_path(built.node_paths["SAS-4"])), wait_until="networkidle")
     assert PAYLOAD in page.locator("article").inner_text()
     search(page, "probe")
     assert page.evaluate("typeof window.__pwned") == "undefined"
@@ -650,10 +659,10 @@ def test_a_sample_of_pages_load_in_the_browser(page: Any, site_url: str, built: 
     sample = ["SAS-1", "AC-2(1)", "fedramp-high", "CWE-250"]
     sample += sorted(i for i, d in built.kb.graph.nodes(data="kind") if d in ("safeguard", "strategy", "rule", "family"))[::97]
     for node_id in [s for s in sample if s in built.node_paths]:
-        resp = page.goto(urljoin(site_url, html_path(built.node_paths[node_id]).removesuffix("index.html")), wait_until="load")
+        resp = page.goto(urljoin(site_url, html_path(built.node_paths[node_id])), wait_until="load")
         assert resp is not None and resp.status == 200, node_id
         assert page.locator("h1").inner_text().startswith(node_id), node_id
-    for extra in ("responsibility/", "downloads/", "reference/cli/", "frameworks/", "scanners/", "controls/"):
+    for extra in ("responsibility.html", "downloads.html", "reference/cli.html", "frameworks/", "scanners/", "controls/"):
         resp = page.goto(urljoin(site_url, extra), wait_until="load")
         assert resp is not None and resp.status == 200, extra
     assert page.problems == []
@@ -715,3 +724,223 @@ def test_dashboard_poam_page_shows_triage_and_closed_items(shipped: tuple[Any, A
     assert "operational-requirement pending" in open_part
     assert f"SCKB-{tri.FALSE_POSITIVE}" in closed_part and f"SCKB-{tri.FALSE_POSITIVE}" not in open_part
     assert "false positive (approved)" in closed_part
+
+
+# ----------------------------------------------------------------------------- issue 23: ids first, from disk, serve
+
+
+#: (what a reader types, the node whose page must come first): every id kind
+ID_SEARCHES = [
+    ("AC-6(1)", "AC-6(1)"),
+    ("ac-6", "AC-6"),
+    ("164.312(a)(1)", "164.312(a)(1)"),
+    ("SAS-4", "SAS-4"),
+    ("CKV_AWS_117", "checkov:CKV_AWS_117"),
+]
+
+
+def first_result(page: Any) -> str:
+    hrefs = page.eval_on_selector_all(".md-search-result__item > a", "els => els.map(e => e.href)")
+    return unquote(urlsplit(hrefs[0]).path) if hrefs else ""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("typed", "node_id"), ID_SEARCHES)
+def test_searching_an_id_puts_its_page_first(page: Any, site_url: str, built: Built, typed: str, node_id: str) -> None:
+    page.goto(site_url, wait_until="networkidle")
+    search(page, typed)
+    page.wait_for_timeout(300)  # the result list fills in batches; the first item is final once shown
+    assert first_result(page).endswith("/" + html_path(built.node_paths[node_id])), typed
+    assert page.problems == []
+
+
+@pytest.mark.browser
+def test_search_works_when_the_site_is_opened_from_disk(page: Any, built: Built) -> None:
+    """file:// pages may not start a web worker; the site's own shim runs the search worker in a frame,
+    and the index comes from search_index.js (the offline plugin): no server and no network."""
+    page.goto((built.out / "index.html").as_uri(), wait_until="load")
+    search(page, "SAS-4")
+    first = first_result(page)
+    assert first.endswith("/" + html_path(built.node_paths["SAS-4"])), first
+    page.click(".md-search-result__item > a")
+    page.wait_for_load_state("load")
+    assert page.locator("h1").inner_text().startswith("SAS-4")  # links open pages (no directory URLs)
+    assert page.problems == []
+
+
+def test_built_site_loads_nothing_from_other_hosts(built: Built) -> None:
+    for f in [built.out / "index.html", built.out / html_path(built.node_paths["AC-6"])]:
+        text = f.read_text(encoding="utf-8")
+        # no script, stylesheet or image from a CDN (the offline plugin's worker shim is ours); plain links may leave
+        assert not re.search(r'\ssrc="(?:https?:)?//|<link\b[^>]*\shref="(?:https?:)?//', text), f
+    assert (built.out / "search" / "search_index.js").is_file()
+
+
+def test_enhancements_are_in_the_navigation(built: Built) -> None:
+    ac6 = (built.out / html_path(built.node_paths["AC-6"])).read_text(encoding="utf-8")
+    nav = ac6.split('data-md-component="sidebar" data-md-type="navigation"', 1)[1].split("md-sidebar--secondary", 1)[0]
+    assert "AC-6(1) " in nav and "AC-6(10) " in nav
+
+
+def test_control_page_shows_the_imported_statement(shipped: tuple[Any, Any]) -> None:
+    kb = shipped[0]
+    text = "a. Employ the principle of least privilege <script>x</script>\n  1. nested item"
+    page = generate(kb, statements={"AC-6": text}).pages[shipped[1].node_paths["AC-6"]].text()
+    assert "## Statement" in page
+    assert "principle of least privilege &lt;script&gt;" in page and "&emsp;1&#46; nested item" in page
+    assert "## Statement" not in generate(kb).pages[shipped[1].node_paths["AC-6"]].text()
+
+
+def test_site_build_reads_statements_imported_into_the_workspace(tmp_path: Path, runner: CliRunner) -> None:
+    catalog = Path(__file__).resolve().parents[2] / "shared" / "oscal" / "nist" / "NIST_SP-800-53_rev5_catalog.json"
+    if not catalog.is_file():
+        pytest.skip(f"{catalog.name} not in ../shared/oscal")
+    ws = tmp_path / "ws"
+    assert runner.invoke(main, ["--workspace", str(ws), "catalog", "import", str(catalog)]).exit_code == 0
+    from compliance.evidence.store import Store
+
+    with Store.open(ws, create=False) as store:
+        statements = store.statements()
+    assert statements.get("AC-6")
+    page = generate(kbmod.load(), statements=statements).pages
+    ac6 = next(p for p in page.values() if p.title.startswith("AC-6 "))
+    assert "## Statement" in ac6.text() and "least privilege" in ac6.text().lower()
+
+
+def test_site_serve_dir_refuses_a_folder_that_is_no_built_site(tmp_path: Path, runner: CliRunner) -> None:
+    (tmp_path / "plain").mkdir()
+    result = runner.invoke(main, ["site", "serve", "--dir", str(tmp_path / "plain"), "--port", "0"])
+    assert result.exit_code != 0
+    assert result.output.startswith("sckb: error: ") and result.output.count("\n") == 1
+    assert "sckb site build --out" in result.output
+
+
+def test_pages_link_relatively_so_the_site_works_under_a_sub_path(built: Built) -> None:
+    """Published at https://owner.github.io/repo/ or opened from disk, a root-relative link would leave the site."""
+    for f in [built.out / "index.html", built.out / html_path(built.node_paths["AC-6(1)"]), built.out / "guides/index.html"]:
+        hrefs = _HREF.findall(f.read_text(encoding="utf-8"))
+        assert hrefs and not [h for h in hrefs if h.startswith("/")], f
+
+
+def test_guides_follow_the_kb_data(shipped: tuple[Any, Any]) -> None:
+    from compliance.site.guides import load_guide_text, scenario_risks
+    from compliance.site.pages import site_source
+
+    kb, content = shipped
+    text = load_guide_text(site_source() / "guides.yaml")
+    assert {s.id for s in text.scenarios} == {"public-api", "event-pipeline", "internal-automation"}
+    g = kb.graph
+    for s in text.scenarios:
+        risks, tagged = scenario_risks(kb, s)
+        assert risks, s.id
+        page = content.pages[f"guides/scenario-{s.id}.md"].text()
+        for r in risks:  # every risk of the scenario, and every mitigation of those risks, is on its page
+            assert f">{r}</a>" in page, (s.id, r)
+            for _, m, k in g.out_edges(r, data="kind"):
+                if k == "mitigated-by":
+                    assert g.nodes[m]["title"].split("<")[0][:20] in page, (s.id, m)
+        assert ("chosen by the words" in page) is (not tagged)
+    # phase pages: exactly the mitigations of the phase, and the phases in the text are the model's
+    for p in text.phases:
+        page = content.pages[f"guides/phase-{p.id}.md"].text()
+        mine = [m for m, d in g.nodes(data=True) if d["kind"] == "mitigation" and d.get("phase") == p.id]
+        assert f"{len(mine)} mitigations have the lifecycle phase" in page
+    assert {p.id for p in text.phases} == {d.get("phase") for _, d in g.nodes(data=True) if d["kind"] == "mitigation"}
+    cmp = content.pages["guides/serverless-vs-containers.md"].text()
+    for aspect in ("Perimeter", "Persistence", "Patch responsibility", "Forensic window", "Main attack vectors"):
+        assert aspect in cmp
+    si2 = kb.party("SI-2")
+    assert si2 is not None and f"SI-2</a>: <strong>{si2.party}</strong>" in cmp
+
+
+def test_edition_page_lists_mapping_changes_against_a_previous_export(shipped: tuple[Any, Any]) -> None:
+    from compliance.kb.export import to_json
+    from compliance.site.guides import Edition, fingerprint
+
+    kb = shipped[0]
+    export = to_json(kb)
+    doc = json.loads(export)
+    maps = [e for e in doc["edges"] if e["kind"] == "maps-to"]
+    removed, changed = maps[0], maps[1]
+    doc["edges"] = [e for e in doc["edges"] if e is not removed]
+    changed["relationship"] = "equal" if changed["relationship"] != "equal" else "subset-of"
+    doc["edges"].append({"from": "SAS-1", "to": "AC-2", "kind": "maps-to", "relationship": "equal"})
+    old = json.dumps(doc).encode()
+    page = generate(kb, edition=Edition(version="9.9", built="2026-12-01", previous=old, previous_name="old.json"))
+    text = page.pages["edition.md"].text()
+    assert fingerprint(export) in text and "9.9" in text and "2026-12-01" in text
+    assert "1 mappings added, 1 removed, 1 with a changed relationship" in text
+    assert f"<td>{removed['from']}</td>" in text
+    plain = generate(kb).pages["edition.md"].text()
+    assert "No previous edition was given" in plain and "<code>maps-to</code>" in plain
+
+
+def test_dashboard_home_has_status_tiles_and_filters(shipped: tuple[Any, Any], tmp_path: Path) -> None:
+    from compliance.assess import load_assessment
+    from compliance.evidence.store import Store
+    from tests import poam_triage as tri
+
+    ws = tri.triaged_workspace(tmp_path)
+    with Store.open(ws, create=False) as store:
+        a = load_assessment(store)
+    home = generate(shipped[0], assessment=a).pages["assessment/index.md"].text()
+    assert '<div class="sckb-tiles">' in home and 'class="sckb-tile sckb-status--satisfied"' in home
+    form = home.split('<form class="sckb-filters"', 1)[1].split("</form>", 1)[0]
+    assert 'name="family"' in form and 'name="status"' in form and 'name="scope"' in form
+    for scope in a.scopes:
+        assert f'<option value="{scope}">' in form
+    rows = re.findall(r'<tr data-family="([^"]*)" data-status="([^"]*)" data-scope="([^"]*)">', home)
+    assert len(rows) == len(a.controls)
+    assert {r[1] for r in rows} == {c.status for c in a.controls.values()}
+
+
+@pytest.fixture(scope="session")
+def dashboard_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A site built with an assessment (the triaged POA&M workspace), served: for the dashboard's filters."""
+    from compliance.site.serve import serve_in_thread
+    from tests import poam_triage as tri
+
+    root = tmp_path_factory.mktemp("dash")
+    ws = tri.triaged_workspace(root)
+    out = root / "site"
+    args = ["--workspace", str(ws), "--now", "2026-12-01", "site", "build", "--out", str(out), "--assessment", "latest"]
+    result = CliRunner().invoke(main, args, env={"SCKB_KB": None})
+    assert result.exit_code == 0, result.output
+    server, url = serve_in_thread(out)
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.browser
+def test_dashboard_filters_rows_by_status_and_family_in_the_browser(page: Any, dashboard_site: str) -> None:
+    page.goto(dashboard_site + "assessment/index.html", wait_until="networkidle")
+    rows = page.locator("tbody tr[data-status]")
+    total = rows.count()
+    statuses = page.eval_on_selector_all("tbody tr[data-status]", "els => els.map(e => e.dataset.status)")
+    assert total > 10 and len(set(statuses)) > 1
+    want = statuses[0]
+    page.select_option("select[name=status]", want)
+    shown = page.locator("tbody tr[data-status]:not([hidden])")
+    assert shown.count() == statuses.count(want)
+    assert page.eval_on_selector_all("tbody tr[data-status]:not([hidden])", "els => els.map(e => e.dataset.status)") == [
+        want
+    ] * statuses.count(want)
+    assert page.inner_text(".sckb-count") == f"{statuses.count(want)} of {total} controls"
+    # statuses are coloured: the status cell's strong text carries the status class
+    badge = page.locator("tbody tr:not([hidden]) strong.sckb-status").first
+    assert f"sckb-status--{want}" in (badge.get_attribute("class") or "")
+    color = badge.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert color not in ("", "rgba(0, 0, 0, 0)")
+    page.select_option("select[name=status]", "")
+    page.fill("input[name=q]", "AC-6")
+    assert 0 < page.locator("tbody tr[data-status]:not([hidden])").count() < total
+    assert page.problems == []
+
+
+def test_site_build_previous_that_cannot_be_read_is_one_line_before_any_build(tmp_path: Path, runner: CliRunner) -> None:
+    out = tmp_path / "site"
+    result = runner.invoke(main, ["site", "build", "--out", str(out), "--previous", str(tmp_path / "missing.json")])
+    assert result.exit_code != 0
+    assert result.output.startswith("sckb: error: ") and result.output.count("\n") == 1
+    assert "missing.json" in result.output and not out.exists()

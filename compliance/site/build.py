@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +31,8 @@ import yaml
 from compliance.errors import CheckFailed, InputError
 from compliance.kb.load import KB
 from compliance.site.generate import SiteContent, generate
+from compliance.site.guides import Edition
+from compliance.site.pages import site_source
 
 #: Written into a built site; a non-empty --out folder without it is never overwritten.
 MARKER = ".sckb-site"
@@ -44,13 +46,6 @@ class BuildResult:
     pages: int
     mermaid_local: bool
     node_paths: dict[str, str]
-
-
-def site_source() -> Path:
-    """The ``site/`` folder: packaged under ``compliance/data/site`` in a wheel, else beside the package."""
-    pkg = Path(__file__).resolve().parent.parent
-    packaged = pkg / "data" / "site"
-    return packaged if (packaged / "mkdocs.yml").is_file() else pkg.parent / "site"
 
 
 def mermaid_js() -> Path | None:
@@ -146,6 +141,12 @@ def run_mkdocs(config: Path, out: Path, *, now: datetime | None = None) -> None:
         )
 
 
+def check_built(site: Path) -> None:
+    """A folder ``sckb site build`` wrote, or a one-line error naming it."""
+    if not (site / MARKER).is_file() or not (site / "index.html").is_file():
+        raise InputError(f"no site built by sckb here (build one: sckb site build --out {site})", path=site)
+
+
 def check_out_dir(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise InputError("--out must be a folder", path=out)
@@ -162,6 +163,8 @@ def build_site(
     progress: Callable[[str, int, int], None] | None = None,
     keep_project: Path | None = None,
     now: datetime | None = None,
+    statements: Mapping[str, str] | None = None,
+    edition: Edition | None = None,
 ) -> BuildResult:
     """Generate and build the whole site into ``out``. ``keep_project`` keeps the MkDocs project
     (Markdown and configuration) in that folder instead of a temporary one."""
@@ -171,7 +174,9 @@ def build_site(
         if progress is not None:
             progress("pages", done, total)
 
-    content = generate(kb, cli_help=cli_help, assessment=assessment, progress=gen_progress)
+    content = generate(
+        kb, cli_help=cli_help, assessment=assessment, statements=statements, edition=edition, progress=gen_progress
+    )
     if progress is not None:
         progress("mkdocs", 0, 1)
     with tempfile.TemporaryDirectory(prefix="sckb-site-") as tmp:

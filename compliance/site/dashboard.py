@@ -8,6 +8,7 @@ they are escaped like every KB string.
 from __future__ import annotations
 
 from collections import defaultdict
+from html import escape
 from pathlib import Path
 
 from compliance.assess import load_assessment as load
@@ -54,6 +55,8 @@ def status_section(gen: PageMaker, page: Page, a: Assessment, node_id: str) -> l
     d = item.determination
     if d is None:
         out += [f"**{md(item.status)}**: {md(item.reason)}", ""]
+    out += _evidence_rows(gen, page, item)
+    if d is None:
         return out
     derived = item.derived_status or rules.NOT_ASSESSED
     out += [
@@ -69,6 +72,70 @@ def status_section(gen: PageMaker, page: Page, a: Assessment, node_id: str) -> l
     ]
     out += gen.table(page, ["Determination", "Value"], rows)
     return out
+
+
+def _evidence_rows(gen: PageMaker, page: Page, item: ControlResult | SafeguardResult) -> list[str]:
+    """The evidence behind an item's status: determinative links (they decide, status rule 2), then related
+    evidence (shown, never deciding), each with its own status."""
+    rows: list[list[str]] = []
+    for m in item.mitigations:
+        kind = "determinative" if m.determinative else "related"
+        rows.append([gen.link(page, m.id), kind, f"**{md(m.status)}**", md(m.relationship or "")])
+    for r in item.related:
+        rows.append([gen.link(page, r.id), f"related ({md(r.via)})", f"**{md(r.status)}**", md(r.relationship or "")])
+    if not rows:
+        return []
+    return ["**Evidence**", "", *gen.table(page, ["through", "weight", "status", "relationship"], rows)]
+
+
+def _tiles(statuses: list[str], counts: dict[str, int]) -> list[str]:
+    """One coloured tile per status with its count (colours from the site's stylesheet)."""
+    tiles = "".join(
+        f'<div class="sckb-tile sckb-status--{escape(s)}"><b>{counts.get(s, 0)}</b>{escape(s)}</div>' for s in statuses
+    )
+    return [f'<div class="sckb-tiles">{tiles}</div>']
+
+
+def _select(name: str, label: str, values: list[str]) -> str:
+    opts = "".join(f'<option value="{escape(v)}">{escape(v)}</option>' for v in values)
+    return f'<label>{escape(label)}<select name="{name}"><option value="">all</option>{opts}</select></label>'
+
+
+def _filtered_controls(gen: PageMaker, page: Page, a: Assessment, statuses: list[str]) -> list[str]:
+    """Every assessed control in one table, with a filter bar (family, status, framework scope, text) that the
+    site's script (``assets/javascripts/sckb.js``) applies in the browser; without scripts the whole table shows."""
+    results = sorted(a.controls.values(), key=lambda r: query.control_sort_key(r.id))
+    families = sorted({gen.family_of(r.id) for r in results}, key=query.control_sort_key)
+    scopes = sorted({s for r in results for s in r.scopes})
+    form = (
+        '<form class="sckb-filters" data-table="next">'
+        + _select("family", "Family", families)
+        + _select("status", "Status", [s for s in statuses if any(r.status == s for r in results)])
+        + _select("scope", "Framework", scopes)
+        + '<label>Text<input name="q" type="search" placeholder="id or title"></label>'
+        + '<span class="sckb-count"></span></form>'
+    )
+    rows = [
+        [
+            gen.link(page, r.id),
+            md(r.title),
+            f"**{md(r.status)}**",
+            md(gen.family_of(r.id)),
+            md(", ".join(r.scopes)),
+            md(r.party or ""),
+        ]
+        for r in results
+    ]
+    table = gen.table(page, ["control", "title", "status", "family", "scopes", "responsibility"], rows)
+    # the filter reads each row's data attributes (escaped: they are data)
+    attrs = iter(
+        f'<tr data-family="{escape(gen.family_of(r.id))}" data-status="{escape(r.status)}" '
+        f'data-scope="{escape(" ".join(r.scopes))}">'
+        for r in results
+    )
+    body_start = table.index("<tbody>")
+    table = table[:body_start] + [next(attrs) if line == "<tr>" else line for line in table[body_start:]]
+    return [form, "", *table]
 
 
 def dashboard_pages(gen: PageMaker, a: Assessment) -> list[NavItem]:
@@ -95,6 +162,8 @@ def dashboard_pages(gen: PageMaker, a: Assessment) -> list[NavItem]:
         f"{len(a.unmapped)} unmapped failing findings.",
         "",
     )
+    home.add(*_tiles(statuses, counts), "")
+    home.add("## Every control", "", *_filtered_controls(gen, home, a, statuses))
     nav.append(home.path)
 
     # status per family

@@ -33,7 +33,7 @@ import html
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -42,7 +42,8 @@ from compliance.kb.load import KB
 from compliance.kb.model import MAPPING_EDGES, Baseline, Control, EdgeKind, NodeKind, Safeguard
 from compliance.site.dashboard import dashboard_pages, status_section
 from compliance.site.escape import attr, md, mermaid_label
-from compliance.site.pages import NavItem, Page, natural_key, slug
+from compliance.site.guides import Edition, GuideText, edition_page, guide_pages, load_guide_text
+from compliance.site.pages import NavItem, Page, natural_key, site_source, slug
 
 #: How a kind is named on the site (singular, plural).
 KIND_LABELS: dict[NodeKind, tuple[str, str]] = {
@@ -173,13 +174,11 @@ _LONE_AMP = re.compile(r"&(?!#\d+;|#x[0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
 
 
 def page_url_link(from_path: str, link: str) -> str:
-    """The URL MkDocs (``use_directory_urls``) makes of a relative Markdown link on page ``from_path``:
-    ``a/b.md`` is served as ``a/b/``, ``a/index.md`` as ``a/``; other files keep their path."""
-    prefix = "" if from_path == "index.md" or from_path.endswith("/index.md") else "../"
-    if link.endswith(".md"):
-        is_index = link == "index.md" or link.endswith("/index.md")
-        link = link[: -len("index.md")] if is_index else link[:-3] + "/"
-    return prefix + link if prefix + link else "./"
+    """The URL MkDocs makes of a relative Markdown link on page ``from_path``. The site has no directory
+    URLs (it must also work opened from disk, where a folder is no page): ``a/b.md`` is served as
+    ``a/b.html``, ``a/index.md`` as ``a/index.html``, each beside its Markdown file; other files keep their path."""
+    del from_path  # every page sits where its Markdown file does: links stay as written
+    return link[:-3] + ".html" if link.endswith(".md") else link
 
 
 def _text_html(text: str) -> str:
@@ -206,8 +205,22 @@ def cell_html(page: Page, cell: str) -> str:
 
 
 class Generator:
-    def __init__(self, kb: KB, *, cli_help: Sequence[tuple[str, str]] = (), assessment: Any = None) -> None:
+    def __init__(
+        self,
+        kb: KB,
+        *,
+        cli_help: Sequence[tuple[str, str]] = (),
+        assessment: Any = None,
+        statements: Mapping[str, str] | None = None,
+        guide_text: GuideText | None = None,
+        edition: Edition | None = None,
+    ) -> None:
         self.kb = kb
+        #: the guides' own text (``site/guides.yaml``) and what the edition page says
+        self.guide_text = guide_text if guide_text is not None else load_guide_text(site_source() / "guides.yaml")
+        self.edition = edition or Edition()
+        #: control id -> statement text from an imported catalog (``sckb catalog import``); empty: none imported
+        self.statements: Mapping[str, str] = statements or {}
         self.g = kb.graph
         self.cli_help = list(cli_help)
         self.assessment = assessment
@@ -269,7 +282,8 @@ class Generator:
         """A table as a block of HTML (what Python-Markdown's table extension would make of it), so that
         MkDocs passes it through instead of parsing thousands of cells. Cells are the same inline Markdown
         as elsewhere (escaped data, links, code spans, strong text), converted by :func:`cell_html`."""
-        out = ["<table>", "<thead>", "<tr>", *(f"<th>{cell_html(page, c)}</th>" for c in columns), "</tr>", "</thead>"]
+        start = "<table>" if page.search_tables else '<table data-search-exclude="table">'
+        out = [start, "<thead>", "<tr>", *(f"<th>{cell_html(page, c)}</th>" for c in columns), "</tr>", "</thead>"]
         out.append("<tbody>")
         for r in rows:
             out.append("<tr>")
@@ -277,6 +291,13 @@ class Generator:
             out.append("</tr>")
         out += ["</tbody>", "</table>", ""]
         return out
+
+    @staticmethod
+    def links_line(page: Page, links: Sequence[str]) -> str:
+        """A long run of links as one finished HTML paragraph (one line), which the build hooks carry past
+        Markdown like a table: Python-Markdown's link pattern rescans the rest of a line for every bracket, so a
+        baseline's 400 links on one Markdown line cost it seconds."""
+        return '<p class="sckb-links">' + " · ".join(cell_html(page, x) for x in links) + "</p>"
 
     def group_of_control(self, cid: str) -> str:
         rec = self.kb.record(cid)
@@ -369,15 +390,28 @@ class Generator:
         # the search box splits "AC-6" into "ac" and "6", which AC-6(6) matches as well as AC-6: rank the main
         # pages (base controls, risks, mitigations, ...) above control enhancements and single scanner rules
         if kind in BOOSTED_KINDS and self.g.nodes[node_id].get("parent") not in self.g:
-            page.boost = 4
-        # a scanner rule is found through its tool's page (which lists every rule id and title): hundreds of
-        # rule pages would otherwise fill a quarter of the search index with repeated rationales
-        page.search = kind is not NodeKind.RULE
+            page.boost = 1.5
+        # the id (and a scanner rule's own id) as a tag: the search index weighs tags far above title and text, so
+        # searching an id puts its page first (the separator in mkdocs.yml keeps ids' parts whole)
+        # a scanner rule by its own id (``CKV_AWS_117``), unless that id is split at "-" (KICS' UUIDs): its pieces
+        # ("6fb4...") would then outrank a control or risk whose number they happen to start with
+        page.tags = [node_id]
+        if kind is NodeKind.RULE:
+            rule_id = str(self.g.nodes[node_id].get("rule_id", ""))
+            page.tags = [rule_id] if rule_id and "-" not in rule_id and rule_id != "*" else []
+            # hundreds of rule pages repeat their mitigations' rationales: found by id and title, not by tables
+            page.search_tables = False
         self.breadcrumbs(page, node_id)
         if kind in TITLE_FIRST_KINDS:  # a slug id reads badly in a heading: title first, id below
             page.add(f"# {md(self.title(node_id))}", "", f"*{md(self.kind_label(node_id))}* · id {md(node_id)}", "")
         else:
             page.add(f"# {md(node_id)} {md(self.title(node_id))}", "", f"*{md(self.kind_label(node_id))}*", "")
+        statement = self.statements.get(node_id) if kind is NodeKind.CONTROL else None
+        if statement:  # the official text, imported at run time (never shipped in the KB)
+            page.add("## Statement", "")
+            for line in statement.splitlines():
+                depth = (len(line) - len(line.lstrip(" "))) // 2
+                page.add("&emsp;" * depth + md(line.strip()), "")
         rec = self.kb.record(node_id)
         data = rec.model_dump(mode="json", exclude_none=True)
         facts: list[tuple[str, str]] = []
@@ -454,7 +488,7 @@ class Generator:
                     reads = "; relationship reads *" + ("this REL row" if direction == "outgoing" else "row REL this") + "*"
                 page.add(f"**This {md(this)} {md(phrase)}** ({len(rows)}, edge `{kind_value}`, {direction}{reads})", "")
                 if len(rows) > COMPACT_AFTER and kind not in MAPPING_EDGES:
-                    page.add(" · ".join(self.link(page, other) for other, _ in rows), "")
+                    page.add(self.links_line(page, [self.link(page, other) for other, _ in rows]), "")
                     continue
                 if kind in MAPPING_EDGES:
                     # a long group (dozens of scanner rules evidencing one mitigation) leaves out the titles, which
@@ -739,7 +773,9 @@ class Generator:
         return nav
 
     def reference_pages(self) -> list[NavItem]:
-        return [{"Downloads": self.downloads_page().path}, {"CLI reference": self.cli_page().path}]
+        downloads = self.downloads_page().path  # first: the edition page reads the JSON export it makes
+        edition = edition_page(self, self.files["downloads/sckb-graph.json"], self.edition).path
+        return [{"Downloads": downloads}, {"Edition and changes": edition}, {"CLI reference": self.cli_page().path}]
 
     def nav_label(self, node_id: str) -> str:
         if self.kind(node_id) in TITLE_FIRST_KINDS:
@@ -758,6 +794,20 @@ class Generator:
                 out.append({title: [self.paths.by_id[i], *self.nav_tree(kids, children)]})
             else:
                 out.append({title: self.paths.by_id[i]})
+        return out
+
+    def nav_controls(self, ids: Sequence[str], children: dict[str, list[str]]) -> list[NavItem]:
+        """Base controls as nav pages, each enhancement below its control as a nav *link* to the built page
+        (``.html``): the sidebar lists the enhancements of the open control, while the enhancement pages stay
+        outside the nav, whose HTML the build then renders once per folder instead of once per page."""
+        out: list[NavItem] = []
+        for i in ids:
+            title, path = self.nav_label(i), self.paths.by_id[i]
+            kids = children.get(i, [])
+            if kids and path.endswith("/index.md"):
+                out.append({title: [path, *({self.nav_label(k): self.paths.by_id[k][:-3] + ".html"} for k in kids)]})
+            else:
+                out.append({title: path})
         return out
 
     def breadcrumbs(self, page: Page, node_id: str) -> None:
@@ -801,8 +851,7 @@ class Generator:
             reached = sum(1 for c in cs if self.count_edges(c, EdgeKind.MAPS_TO, incoming=True))
             rows.append([self.link(page, fid), md(self.title(fid)), str(len(cs)), str(reached)])
             base = [c for c in cs if self.g.nodes[c].get("parent") not in self.g]
-            # enhancements stay out of the nav (their base control's page lists them): it keeps every page's nav short
-            nav.append({attr(f"{fid} {self.title(fid)}"): [self.paths.by_id[fid], *self.nav_tree(base, {})]})
+            nav.append({attr(f"{fid} {self.title(fid)}"): [self.paths.by_id[fid], *self.nav_controls(base, children)]})
         page.add(*self.table(page, ["family", "title", "controls", "reached by a mitigation"], rows))
         return nav
 
@@ -1107,6 +1156,7 @@ class Generator:
             {
                 "Guide": [
                     {"How to use sckb": "using.md"},
+                    *guide_pages(self, self.kb, self.guide_text),
                     {"Methodology": "methodology.md"},
                     {"How mappings are typed": "mappings.md"},
                 ]
@@ -1124,7 +1174,10 @@ def generate(
     *,
     cli_help: Sequence[tuple[str, str]] = (),
     assessment: Any = None,
+    statements: Mapping[str, str] | None = None,
+    edition: Edition | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SiteContent:
-    """All generated pages, the nav and the download files for ``kb`` (nothing is written)."""
-    return Generator(kb, cli_help=cli_help, assessment=assessment).run(progress)
+    """All generated pages, the nav and the download files for ``kb`` (nothing is written). ``statements``
+    (control id -> text, from an imported catalog) puts each control's statement on its page."""
+    return Generator(kb, cli_help=cli_help, assessment=assessment, statements=statements, edition=edition).run(progress)

@@ -29,8 +29,12 @@ from markupsafe import Markup
 
 _KEEP = re.compile(r"(<pre\b.*?</pre>|<textarea\b.*?</textarea>)", re.S | re.I)
 _WS_NEWLINE = re.compile(r"[ \t]*\n\s*")
-#: a generated table: from a line that is exactly ``<table>`` to the next line that is exactly ``</table>``
-_BLOCK = re.compile(r"^<table>\n.*?\n</table>$", re.S | re.M)
+#: a generated table (from a line that is exactly ``<table>``, or that with the search-exclude attribute, to the next
+#: line that is exactly ``</table>``), or a
+#: generated run of links (one line: ``<p class="sckb-links">...</p>``)
+_BLOCK = re.compile(
+    r"^<table(?: data-search-exclude=\"table\")?>\n.*?\n</table>$" r"|^<p class=\"sckb-links\">[^\n]*</p>$", re.S | re.M
+)
 _PLACEHOLDER = re.compile(r"<p>sckbhtmlblock(\d+)x</p>")
 _ATTR = "sckb_html_blocks"
 
@@ -50,7 +54,7 @@ def lift_blocks(markdown: str) -> tuple[str, list[str]]:
         blocks.append(m.group(0))
         return f"\nsckbhtmlblock{len(blocks) - 1}x\n"
 
-    if "<table>" not in markdown:
+    if "<table" not in markdown and "sckb-links" not in markdown:
         return markdown, blocks
     return _BLOCK.sub(take, markdown), blocks
 

@@ -10,12 +10,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import networkx as nx
 import orjson
 
 from compliance.site.escape import attr
+
+
+def site_source() -> Path:
+    """The ``site/`` folder: packaged under ``compliance/data/site`` in a wheel, else beside the package."""
+    pkg = Path(__file__).resolve().parent.parent
+    packaged = pkg / "data" / "site"
+    return packaged if (packaged / "mkdocs.yml").is_file() else pkg.parent / "site"
 
 
 def natural_key(s: str) -> tuple[Any, ...]:
@@ -36,6 +44,10 @@ class Page:
     search: bool = True
     #: search ranking weight (MkDocs Material reads ``search.boost``); None keeps the default
     boost: float | None = None
+    #: ids this page is found by first: the search index's ``tags`` field, boosted far above title and text
+    tags: list[str] = field(default_factory=list)
+    #: False: the page's tables stay out of the search index (the page is still found by title and tags)
+    search_tables: bool = True
     #: docs paths this page links to from HTML blocks (MkDocs does not check those; the build does)
     links: set[str] = field(default_factory=set)
 
@@ -44,6 +56,8 @@ class Page:
 
     def text(self) -> str:
         head = ["---", f"title: {orjson.dumps(attr(self.title)).decode()}"]
+        if self.tags:
+            head += ["tags:", *(f"  - {orjson.dumps(attr(t)).decode()}" for t in self.tags)]
         if not self.search:
             head += ["search:", "  exclude: true"]
         elif self.boost is not None:

@@ -4,7 +4,8 @@
 
 Serves the site on 127.0.0.1 and drives Debian's chromium (``/usr/bin/chromium``, or
 ``$SCKB_CHROMIUM``) through Playwright (a development dependency); no browser is downloaded.
-Writes ``home.png``, ``control-AC-6.png`` and ``risk-SAS-4.png``.
+Writes ``home.png``, ``control-AC-6.png``, ``risk-SAS-4.png``, ``search-AC-6-1.png`` (the search box
+opened by a ``?q=`` link) and, for a site built with an assessment, ``dashboard.png``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from compliance.site.serve import serve_in_thread
 #: (file name, page path inside the site, CSS selector to wait for)
 SHOTS = (
     ("home.png", "", "div.mermaid"),
-    ("control-AC-6.png", "controls/ac/ac-6/", "article h1"),
-    ("risk-SAS-4.png", "risks/sas-4/", "div.mermaid"),
+    ("control-AC-6.png", "controls/ac/ac-6/index.html", "article h1"),
+    ("risk-SAS-4.png", "risks/sas-4.html", "div.mermaid"),
+    ("search-AC-6-1.png", "index.html?q=AC-6(1)", ".md-search-result__item"),
 )
 ARGS = [
     "--headless",
@@ -43,7 +45,10 @@ def take(site: Path, out: Path, chromium: Path) -> list[Path]:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            for name, path, selector in SHOTS:
+            shots = list(SHOTS)
+            if (site / "assessment" / "index.html").is_file():
+                shots.append(("dashboard.png", "assessment/index.html", "form.sckb-filters"))
+            for name, path, selector in shots:
                 page.goto(url + path, wait_until="networkidle")
                 page.wait_for_selector(selector, timeout=20_000)
                 page.screenshot(path=str(out / name))
