@@ -23,7 +23,7 @@ from typing import Any
 from compliance.design.check import evaluate
 from compliance.design.model import Design, Ref, Unknown
 from compliance.design.read import _tf_dirs, _yaml_candidates, kind_of, read_design
-from compliance.errors import SckbError
+from compliance.errors import InputError, SckbError
 from compliance.kb.core import KB
 from compliance.kb.model import DesignPredicate
 from compliance.policy.export import ENGINES, Engine, Policy, export, rule_name
@@ -33,7 +33,7 @@ PASS, FAIL, SKIP = "pass", "fail", "skip"
 EXPECTED = {"present": PASS, "absent": FAIL, "n/a": SKIP}
 
 
-class EngineError(SckbError):
+class EngineError(InputError):
     """A policy engine refused a policy or an input (a bug in the generated policy, or a broken template)."""
 
 
