@@ -2437,11 +2437,11 @@ def policy_test(obj: Ctx, path: Path, engine: str, as_json: bool) -> None:
     (resource, predicate) verdict with `sckb design check`. Exit codes: 0 all agree; 1 a disagreement; 3 bad input."""
     from rich.console import Console
 
-    from compliance.policy.run import test_policies
+    from compliance.policy.run import compare_policies
 
     engines: tuple[Any, ...] = ("cfn-guard", "rego") if engine == "both" else (engine,)
     with Console(stderr=True).status("running the policy engines…") as status:
-        res = test_policies(obj.kb(), path, today=obj.now().date(), engines=engines, progress=lambda s: status.update(s))
+        res = compare_policies(obj.kb(), path, today=obj.now().date(), engines=engines, progress=lambda s: status.update(s))
     counts = {e: res.counts(e) for e in engines}
     bad = res.disagreements()
     if as_json:

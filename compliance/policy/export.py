@@ -105,19 +105,19 @@ def _guard_atom(a: Atom, root: str) -> str:
 
 
 def _guard_clauses(clauses: tuple[Clause, ...], sam: bool) -> list[list[str]]:
-    """Clauses as Guard text; in a SAM block a path may also come from ``Globals.Function``."""
+    """Clauses as Guard text. In a SAM block a property comes from the function or, when the function does not
+    set its top-level key, from ``Globals.Function`` (as SAM merges them): a clause C becomes
+    ``C(fn) or key unset`` for each key, and ``C(fn) or C(Globals)``."""
     out: list[list[str]] = []
     for clause in clauses:
         if not sam:
             out.append([_guard_atom(a, "Properties") for a in clause])
             continue
-        present = [t for a in clause if a.test != "missing" for t in (_guard_atom(a, "Properties"), _guard_atom(a, "%sckb_globals"))]
-        missing = [a for a in clause if a.test == "missing"]
-        if not missing:
-            out.append(present)
-        for a in missing:  # unset in the function and unset in Globals: two clauses
-            out.append([*present, _guard_atom(a, "Properties")])
-            out.append([*present, _guard_atom(a, "%sckb_globals")])
+        tests = [a for a in clause if a.test != "missing"]
+        own = [_guard_atom(a, "Properties") for a in tests]
+        for key in sorted({a.path.split(".")[0] for a in tests}):
+            out.append([*own, f"Properties.{key} not exists"])
+        out.append([*own, *(_guard_atom(a, "%sckb_globals") for a in clause)])
     return out
 
 

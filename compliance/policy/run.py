@@ -52,7 +52,7 @@ class Pair:
 
 
 @dataclass
-class TestResult:
+class Comparison:
     pairs: list[Pair] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     #: files with functions the engines do not read (Serverless Framework, ARM, Google/Azure Terraform)
@@ -232,14 +232,14 @@ def _functions(src: Source, types: tuple[str, ...], tf_types: tuple[str, ...]) -
     return sorted(r["address"] for r in rs if r["type"] in tf_types)
 
 
-def test_policies(
+def compare_policies(
     kb: KB,
     path: Path,
     *,
     today: date,
     engines: tuple[Engine, ...] = ENGINES,
     progress: Callable[[str], None] | None = None,
-) -> TestResult:
+) -> Comparison:
     """Export the policies for each engine, run them on every template under ``path``, compare with the design
     check of the same path."""
     from compliance.policy.compile import property_map
@@ -247,7 +247,7 @@ def test_policies(
     design = read_design(path, today=today)
     subject = property_map().subjects["function"]
     srcs, other = sources(path)
-    result = TestResult(files=[s.shown for s in srcs])
+    result = Comparison(files=[s.shown for s in srcs])
     covered = {s.shown for s in srcs}
     result.not_covered = sorted(
         {el.file for el in design.of_kind("function") if el.file not in covered} | {o for o in other if o not in covered}
