@@ -18,7 +18,7 @@ from compliance.evidence.mapping import Mapper
 from compliance.evidence.store import Store
 from compliance.kb.core import KB
 from compliance.policy.export import export
-from compliance.policy.run import rego_interpreter, run_guard, run_rego, compare_policies
+from compliance.policy.run import compare_policies, rego_interpreter, rego_packages, run_guard, run_rego
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 12, 1)
@@ -144,8 +144,8 @@ def test_engines_judge_each_function(kb: KB) -> None:
     assert run_guard(rules, good, "t")["design_tracing"] == "pass"
     # no environment: the encryption rule does not apply
     assert run_guard(rules, good, "t")["design_env_encryption"] == "skip"
-    interp = rego_interpreter(export(kb, "rego", scope="fedramp-moderate"))
-    got = run_rego(interp, {"Resources": {**bad["Resources"], "G": good["Resources"]["F"]}}, "t")
+    policy = export(kb, "rego", scope="fedramp-moderate")
+    got = run_rego(rego_interpreter(policy), {"Resources": {**bad["Resources"], "G": good["Resources"]["F"]}}, "t", rego_packages(policy))
     assert got[("F", "design-timeout")] == "fail" and got[("G", "design-timeout")] == "pass"
     assert ("G", "design-env-encryption") not in got
 

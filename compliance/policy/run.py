@@ -26,7 +26,7 @@ from compliance.design.read import _tf_dirs, _yaml_candidates, kind_of, read_des
 from compliance.errors import InputError, SckbError
 from compliance.kb.core import KB
 from compliance.kb.model import DesignPredicate
-from compliance.policy.export import ENGINES, Engine, Policy, export, rule_name
+from compliance.policy.export import ENGINES, LIB_REGO, Engine, Policy, export, rule_name
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 #: design verdict -> the engine result that agrees with it
@@ -189,25 +189,30 @@ def rego_interpreter(policy: Policy) -> Any:
     return interp
 
 
-def run_rego(interp: Any, doc: dict[str, Any], where: str) -> dict[tuple[str, str], str]:
-    """(resource, predicate) -> pass / fail for every pair a policy checked."""
+def rego_packages(policy: Policy) -> list[str]:
+    """The policy packages (``sckb.<mitigation>``) of an export, without the library."""
+    return sorted("sckb." + n[: -len(".rego")].replace("-", "_") for n in policy.files if n.endswith(".rego") and n != LIB_REGO)
+
+
+def run_rego(interp: Any, doc: dict[str, Any], where: str, packages: list[str]) -> dict[tuple[str, str], str]:
+    """(resource, predicate) -> pass / fail for every pair a policy checked. One query binds every package's
+    ``violation`` and ``checked`` sets (rego-cpp evaluates ``data.sckb`` whole, helpers included, 40% slower)."""
     import regopy
 
+    parts = ", ".join(f'"{p}": [data.{p}.violation, data.{p}.checked]' for p in packages)
     try:
         interp.set_input_term(json.dumps(doc))
-        out = interp.query("data.sckb")
+        out = interp.query(f"x := {{{parts}}}")
     except regopy.RegoError as exc:
         raise EngineError(f"rego: {str(exc).splitlines()[0][:300]}", path=where) from None
     if not out.ok():
         raise EngineError(f"rego: {str(out)[:300]}", path=where)
-    tree = json.loads(str(out))["expressions"][0]
+    tree = json.loads(str(out))["bindings"]["x"]
     got: dict[tuple[str, str], str] = {}
-    for pkg in tree.values() if isinstance(tree, dict) else []:
-        if not isinstance(pkg, dict):
-            continue
-        for c in pkg.get("checked") or []:
+    for violations, checked in tree.values():
+        for c in checked:
             got[(c["resource"], c["predicate"])] = PASS
-        for v in pkg.get("violation") or []:
+        for v in violations:
             got[(v["resource"], v["predicate"])] = FAIL
     return got
 
@@ -278,7 +283,7 @@ def compare_policies(
                     for pid in pred_ids:
                         got[(name, pid)] = per_rule.get(rule_name(pid), SKIP)
             else:
-                checked = run_rego(interp, src.doc, src.shown)
+                checked = run_rego(interp, src.doc, src.shown, rego_packages(policy))
                 got = {(n, pid): checked.get((n, pid), SKIP) for n in names for pid in pred_ids}
             for (name, pid), res in sorted(got.items()):
                 d = verdicts.get((src.shown, name, pid), "n/a")
