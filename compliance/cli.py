@@ -2400,9 +2400,7 @@ def policy_group() -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write.")
 @json_option
 @click.pass_obj
-def policy_export(
-    obj: Ctx, engine: str, scope: str | None, profile_file: Path | None, out_dir: Path, as_json: bool
-) -> None:
+def policy_export(obj: Ctx, engine: str, scope: str | None, profile_file: Path | None, out_dir: Path, as_json: bool) -> None:
     """Write one policy file per mitigation and manifest.json (the predicates the engine cannot express, and why)."""
     from compliance.policy.export import export, write
 
@@ -2460,7 +2458,14 @@ def policy_test(obj: Ctx, path: Path, engine: str, as_json: bool) -> None:
         )  # fmt: skip
     else:
         rows = [
-            [e, c["pairs"], c["agree"], c["disagree"], c["design_unknown"], _pct(c["agree"], c["agree"] + c["disagree"])]
+            [
+                e,
+                c["pairs"],
+                c["agree"],
+                c["disagree"],
+                c["design_unknown"],
+                f"{100 * c['agree'] / (c['agree'] + c['disagree']):.1f}%" if c["agree"] + c["disagree"] else "-",
+            ]
             for e, c in counts.items()
         ]
         cols = ["engine", "pairs", "agree", "disagree", "design unknown", "agreement"]
@@ -2473,10 +2478,6 @@ def policy_test(obj: Ctx, path: Path, engine: str, as_json: bool) -> None:
             click.echo(f"not read by the engines: {', '.join(res.not_covered)}", err=True)
     if bad:
         raise CheckFailed(f"{len(bad)} (resource, predicate) verdicts differ from the design check")
-
-
-def _pct(n: int, d: int) -> str:
-    return f"{100 * n / d:.1f}%" if d else "-"
 
 
 if __name__ == "__main__":  # pragma: no cover

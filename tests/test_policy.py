@@ -18,7 +18,7 @@ from compliance.evidence.mapping import Mapper
 from compliance.evidence.store import Store
 from compliance.kb.core import KB
 from compliance.policy.export import export
-from compliance.policy.run import compare_policies, rego_interpreter, rego_packages, run_guard, run_rego
+from compliance.policy.run import compare_policies, rego_interpreter, rego_queries, run_guard, run_rego
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 12, 1)
@@ -100,7 +100,9 @@ def _files(folder: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("engine", ["cfn-guard", "rego"])
 def test_export_is_deterministic_and_annotated(runner: CliRunner, tmp_path: Path, engine: str) -> None:
     for run in ("a", "b"):
-        res = runner.invoke(main, ["policy", "export", "--engine", engine, "--scope", "fedramp-moderate", "--out", str(tmp_path / run)])
+        res = runner.invoke(
+            main, ["policy", "export", "--engine", engine, "--scope", "fedramp-moderate", "--out", str(tmp_path / run)]
+        )
         assert res.exit_code == 0, res.output
     first, second = _files(tmp_path / "a"), _files(tmp_path / "b")
     assert first == second
@@ -138,14 +140,18 @@ def test_engines_judge_each_function(kb: KB) -> None:
     guard = export(kb, "cfn-guard", scope="fedramp-moderate")
     rules = "\n\n".join(guard.files.values())
     bad = {"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Timeout": 900}}}}
-    good = {"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Timeout": 10, "TracingConfig": {"Mode": "Active"}}}}}
+    good = {
+        "Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Timeout": 10, "TracingConfig": {"Mode": "Active"}}}}
+    }
     assert run_guard(rules, bad, "t")["design_timeout"] == "fail"
     assert run_guard(rules, good, "t")["design_timeout"] == "pass"
     assert run_guard(rules, good, "t")["design_tracing"] == "pass"
     # no environment: the encryption rule does not apply
     assert run_guard(rules, good, "t")["design_env_encryption"] == "skip"
     policy = export(kb, "rego", scope="fedramp-moderate")
-    got = run_rego(rego_interpreter(policy), {"Resources": {**bad["Resources"], "G": good["Resources"]["F"]}}, "t", rego_packages(policy))
+    got = run_rego(
+        rego_interpreter(policy), {"Resources": {**bad["Resources"], "G": good["Resources"]["F"]}}, "t", rego_queries(policy)
+    )
     assert got[("F", "design-timeout")] == "fail" and got[("G", "design-timeout")] == "pass"
     assert ("G", "design-env-encryption") not in got
 
@@ -190,7 +196,8 @@ def _projects(shared: Path) -> list[Path]:
     for n in names:
         d = shared / "iac" / n
         has_cfn = any(
-            "Resources" in p.read_text(encoding="utf-8", errors="replace") and "AWS::" in p.read_text(encoding="utf-8", errors="replace")
+            "Resources" in p.read_text(encoding="utf-8", errors="replace")
+            and "AWS::" in p.read_text(encoding="utf-8", errors="replace")
             for p in d.rglob("*.y*ml")
             if "node_modules" not in p.parts
         )
@@ -228,7 +235,9 @@ def _ingest(tmp_path: Path, name: str, data: Any, kb: KB) -> list[Any]:
 
 def test_opa_eval_output_maps_to_mitigations(tmp_path: Path, kb: KB) -> None:
     interp = rego_interpreter(export(kb, "rego", scope="fedramp-moderate"))
-    doc = {"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Timeout": 900, "TracingConfig": {"Mode": "Active"}}}}}
+    doc = {
+        "Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Timeout": 900, "TracingConfig": {"Mode": "Active"}}}}
+    }
     interp.set_input_term(json.dumps(doc))
     tree = json.loads(str(interp.query("data.sckb")))["expressions"][0]
     # the document `opa eval --format json 'data.sckb'` prints

@@ -135,7 +135,7 @@ def compile_predicate(pred: DesignPredicate, pmap: PropertyMap) -> Compiled:
     subject = pmap.subjects.get(pred.subject)
     if subject is None:
         raise Unsupported(f"subject {pred.subject} is assembled from several resources (routes, stores and roles)")
-    if pred.providers.get("aws") == "unknown":  # type: ignore[call-overload]
+    if pred.providers.get("aws") == "unknown":
         raise Unsupported("the KB marks it unknowable in AWS templates")
     check: dict[Fmt, tuple[Clause, ...]] = {}
     applies: dict[Fmt, tuple[Clause, ...]] = {}

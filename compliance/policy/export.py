@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypedDict
@@ -17,7 +18,7 @@ from compliance.kb.core import KB
 from compliance.kb.model import DesignPredicate, Mitigation
 from compliance.kb.profile import ResolvedProfile
 from compliance.kb.scope import KBIndex, resolve
-from compliance.policy.compile import Atom, Clause, Compiled, Unsupported, compile_predicate, property_map
+from compliance.policy.compile import Atom, Clause, Compiled, Fmt, Unsupported, compile_predicate, property_map
 
 Engine = Literal["cfn-guard", "rego"]
 ENGINES: tuple[Engine, ...] = ("cfn-guard", "rego")
@@ -178,7 +179,7 @@ def _rego_atom(a: Atom) -> str:
     return f"is_number({v})\n\t{v} {op} {json.dumps(a.value)}"
 
 
-def _rego_fn(name: str, clauses: dict[str, tuple[Clause, ...]]) -> list[str]:
+def _rego_fn(name: str, clauses: Mapping[Fmt, tuple[Clause, ...]]) -> list[str]:
     """``name(fn)`` holds when the format's clauses all hold; each clause is a helper with one body per atom."""
     out: list[str] = []
     for fmt, cls in clauses.items():
@@ -206,9 +207,9 @@ def _rego_rules(c: Compiled, mit: Mitigation | None, controls: list[str]) -> str
         f"#   fix: {json.dumps(fix)}",
     ]
     body = [f"# {p.id} ({p.mitigation}): {p.title}"]
-    body += _rego_fn(f"{name}_ok", dict(c.check))
+    body += _rego_fn(f"{name}_ok", c.check)
     if any(c.applies.values()):
-        body += _rego_fn(f"{name}_applies", dict(c.applies))
+        body += _rego_fn(f"{name}_applies", c.applies)
         applies = f"\t_{name}_applies(fn)"
     else:
         applies = None
@@ -221,17 +222,23 @@ def _rego_rules(c: Compiled, mit: Mitigation | None, controls: list[str]) -> str
     }
     fields = ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in result.items())
     head = ["\tsome name, fn in lib.functions", *([applies] if applies else [])]
+    # the verdicts as sets of resource names (cheap: rego-cpp dedupes a set of objects in quadratic time), and
+    # the conftest-style violation objects built from them
     body += [
-        *meta,
-        "violation contains v if {",
+        f"{name}_failing contains name if {{",
         *head,
         f"\tnot _{name}_ok(fn)",
-        f'\tv := {{{fields}, "resource": name}}',
         "}",
         "",
-        "checked contains v if {",
+        f"{name}_passing contains name if {{",
         *head,
-        f'\tv := {{"predicate": {json.dumps(p.id)}, "resource": name}}',
+        f"\t_{name}_ok(fn)",
+        "}",
+        "",
+        *meta,
+        "violation contains v if {",
+        f"\tsome name in {name}_failing",
+        f'\tv := {{{fields}, "resource": name}}',
         "}",
     ]
     return "\n".join(body)
@@ -308,23 +315,23 @@ def export(kb: KB, engine: Engine, *, scope: str | None, profile: ResolvedProfil
     out = Policy(engine)
     rules: list[ManifestRule] = []
     fn = pmap.subjects["function"]
-    for mid, compiled in sorted(per_mit.items()):
+    for mid, group in sorted(per_mit.items()):
         node = kb.nodes.get(mid)
         mit = node.record if node is not None and isinstance(node.record, Mitigation) else None
         fname = mid + SUFFIX[engine]
         head = [
             f"# sckb policy for mitigation {mid}" + (f": {mit.title}" if mit is not None else ""),
-            f"# generated from the KB's design predicates ({', '.join(c.pred.id for c in compiled)}); scope {scope_name}.",
+            f"# generated from the KB's design predicates ({', '.join(c.pred.id for c in group)}); scope {scope_name}.",
             "# Do not edit: regenerate with `sckb policy export`.",
         ]
         if engine == "cfn-guard":
             parts = [*head, "", _guard_header(fn.cfn_types, fn.sam_type)]
-            parts += ["\n" + _guard_rule(c, mit, controls.get(mid, [])) for c in compiled]
+            parts += ["\n" + _guard_rule(c, mit, controls.get(mid, [])) for c in group]
         else:
             parts = [*head, f"package sckb.{mid.replace('-', '_')}", "", "import data.sckb.lib"]
-            parts += ["\n" + _rego_rules(c, mit, controls.get(mid, [])) for c in compiled]
+            parts += ["\n" + _rego_rules(c, mit, controls.get(mid, [])) for c in group]
         out.files[fname] = "\n".join(parts).rstrip("\n") + "\n"
-        for c in compiled:
+        for c in group:
             rules.append(
                 {
                     "predicate": c.pred.id,

@@ -4,7 +4,7 @@
   resource, each function is evaluated in a template of its own (its resource plus ``Globals``);
 - OPA Rego (``regopy``, rego-cpp) reads the same templates as JSON and, for Terraform, the plan-shaped JSON
   (``planned_values.root_module.resources[]``) of the HCL the design reader parses (a ``terraform show -json``
-  plan gives the same shape); its ``violation`` and ``checked`` sets name the resources.
+  plan gives the same shape); each rule's ``<rule>_passing`` and ``<rule>_failing`` sets name the resources.
 
 A pair (resource, predicate) agrees when the design check's present / absent / not applicable matches the
 engine's pass / fail / skip. The design check's *unknown* (a value the template leaves open) has no engine
@@ -26,7 +26,7 @@ from compliance.design.read import _tf_dirs, _yaml_candidates, kind_of, read_des
 from compliance.errors import InputError, SckbError
 from compliance.kb.core import KB
 from compliance.kb.model import DesignPredicate
-from compliance.policy.export import ENGINES, LIB_REGO, Engine, Policy, export, rule_name
+from compliance.policy.export import ENGINES, Engine, Policy, export, rule_name
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 #: design verdict -> the engine result that agrees with it
@@ -189,17 +189,21 @@ def rego_interpreter(policy: Policy) -> Any:
     return interp
 
 
-def rego_packages(policy: Policy) -> list[str]:
-    """The policy packages (``sckb.<mitigation>``) of an export, without the library."""
-    return sorted("sckb." + n[: -len(".rego")].replace("-", "_") for n in policy.files if n.endswith(".rego") and n != LIB_REGO)
+def rego_queries(policy: Policy) -> list[tuple[str, str]]:
+    """(predicate id, ``data.<package>.<rule>``) of every rule of an export."""
+    assert policy.manifest is not None
+    return [
+        (r["predicate"], "data.sckb." + r["file"][: -len(".rego")].replace("-", "_") + "." + r["rule"])
+        for r in policy.manifest["rules"]
+    ]
 
 
-def run_rego(interp: Any, doc: dict[str, Any], where: str, packages: list[str]) -> dict[tuple[str, str], str]:
-    """(resource, predicate) -> pass / fail for every pair a policy checked. One query binds every package's
-    ``violation`` and ``checked`` sets (rego-cpp evaluates ``data.sckb`` whole, helpers included, 40% slower)."""
+def run_rego(interp: Any, doc: dict[str, Any], where: str, queries: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(resource, predicate) -> pass / fail for every pair a policy judged, from each rule's ``<rule>_passing``
+    and ``<rule>_failing`` sets of resource names, bound in one query."""
     import regopy
 
-    parts = ", ".join(f'"{p}": [data.{p}.violation, data.{p}.checked]' for p in packages)
+    parts = ", ".join(f'"{pid}": [{ref}_passing, {ref}_failing]' for pid, ref in queries)
     try:
         interp.set_input_term(json.dumps(doc))
         out = interp.query(f"x := {{{parts}}}")
@@ -209,11 +213,9 @@ def run_rego(interp: Any, doc: dict[str, Any], where: str, packages: list[str]) 
         raise EngineError(f"rego: {str(out)[:300]}", path=where)
     tree = json.loads(str(out))["bindings"]["x"]
     got: dict[tuple[str, str], str] = {}
-    for violations, checked in tree.values():
-        for c in checked:
-            got[(c["resource"], c["predicate"])] = PASS
-        for v in violations:
-            got[(v["resource"], v["predicate"])] = FAIL
+    for pid, (passing, failing) in tree.items():
+        got.update({(n, pid): PASS for n in passing})
+        got.update({(n, pid): FAIL for n in failing})
     return got
 
 
@@ -283,7 +285,7 @@ def compare_policies(
                     for pid in pred_ids:
                         got[(name, pid)] = per_rule.get(rule_name(pid), SKIP)
             else:
-                checked = run_rego(interp, src.doc, src.shown, rego_packages(policy))
+                checked = run_rego(interp, src.doc, src.shown, rego_queries(policy))
                 got = {(n, pid): checked.get((n, pid), SKIP) for n in names for pid in pred_ids}
             for (name, pid), res in sorted(got.items()):
                 d = verdicts.get((src.shown, name, pid), "n/a")

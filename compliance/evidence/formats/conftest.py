@@ -1,8 +1,9 @@
 """conftest ``test --output json``: a list of ``{filename, namespace, successes, warnings, failures, exceptions}``.
 
-Each failure and warning is a failed finding (a warning is a violation the policy does not block on) (``msg``, ``metadata``); the rule is the metadata's ``predicate`` or the
-``[id]`` the message starts with (the shape ``sckb policy export --engine rego`` writes), else the namespace.
-``successes`` is only a count, so passes are not findings; the file counts as covered.
+Each failure and warning is a failed finding (a warning is a violation the policy does not block on), with
+``msg`` and ``metadata``; the rule is the metadata's ``predicate`` or the ``[id]`` the message starts with (the
+shape ``sckb policy export --engine rego`` writes), else the namespace. ``successes`` is only a count, so
+passes are not findings; the file counts as covered.
 """
 
 from __future__ import annotations

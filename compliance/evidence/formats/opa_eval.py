@@ -1,9 +1,9 @@
 """OPA ``opa eval --format json`` decision output: ``{"result": [{"expressions": [{"value": ..., "text": ...}]}]}``.
 
-The value is walked for policy packages' ``violation`` / ``deny`` sets (failures) and ``checked`` sets (the
-pairs a policy judged; those without a violation are passes), the shape ``sckb policy export --engine rego``
-writes. A violation object names its rule by ``predicate`` (else the ``[id]`` its message starts with, else
-the package path) and its resource by ``resource``; a bare string violation is its own message.
+The value is walked for policy packages' ``violation`` / ``deny`` sets (failures) and ``<rule>_passing`` sets
+of resource names (passes), the shape ``sckb policy export --engine rego`` writes. A violation object names
+its rule by ``predicate`` (else the ``[id]`` its message starts with, else the package path) and its resource
+by ``resource``; a bare string violation is its own message.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from compliance.evidence.parsing import ParseContext, Sniff, make, pointer, text
 
 _BRACKET = re.compile(r"^\[([A-Za-z0-9_.:-]+)\]")
 FAIL_SETS = ("violation", "deny")
+PASSING = "_passing"
 
 
 def rule_of(item: Any, package: str) -> str:
@@ -31,20 +32,19 @@ def rule_of(item: Any, package: str) -> str:
 
 
 def decisions(tree: Any, package: str, where: tuple[object, ...]) -> Iterator[tuple[str, str, Any, tuple[object, ...]]]:
-    """(package, result, item, pointer parts) for every violation (fail) and checked pair (pass) under ``tree``."""
+    """(package, result, item, pointer parts) for every violation (fail) and passing resource under ``tree``."""
     if not isinstance(tree, dict):
         return
-    failed: set[tuple[str, str]] = set()
     for key in FAIL_SETS:
         for i, item in enumerate(tree.get(key) or []):
-            if isinstance(item, dict):
-                failed.add((rule_of(item, package), str(item.get("resource"))))
             yield package, "fail", item, (*where, key, i)
-    for i, item in enumerate(tree.get("checked") or []):
-        if isinstance(item, dict) and (rule_of(item, package), str(item.get("resource"))) not in failed:
-            yield package, "pass", item, (*where, "checked", i)
     for k, sub in sorted(tree.items()):
-        if isinstance(sub, dict) and k not in FAIL_SETS and k != "checked":
+        if k.endswith(PASSING) and isinstance(sub, list):
+            # sckb's rules name a predicate with _ for -; a pass is {predicate, resource} like a violation
+            rule = k[: -len(PASSING)].replace("_", "-")
+            for i, name in enumerate(sub):
+                yield package, "pass", {"predicate": rule, "resource": name}, (*where, k, i)
+        elif isinstance(sub, dict) and k not in FAIL_SETS:
             yield from decisions(sub, f"{package}.{k}" if package else k, (*where, k))
 
 
@@ -71,7 +71,9 @@ class OpaEvalJson:
             for j, expr in enumerate((res or {}).get("expressions") or []):
                 query = str((expr or {}).get("text") or "")
                 base = query[5:] if query.startswith("data.") else ""
-                for pkg, result, item, parts in decisions((expr or {}).get("value"), base, ("result", i, "expressions", j, "value")):
+                for pkg, result, item, parts in decisions(
+                    (expr or {}).get("value"), base, ("result", i, "expressions", j, "value")
+                ):
                     yield finding("opa", pkg, result, item, pointer(*parts), None)
 
 
