@@ -30,6 +30,7 @@ Globals:
   Function:
     Runtime: python3.12
     Tracing: Active
+    VpcConfig: {SubnetIds: [subnet-1], SecurityGroupIds: [sg-1]}
     Environment:
       Variables:
         STAGE: prod
@@ -52,6 +53,7 @@ Resources:
       CodeUri: src/
       Timeout: 900
       Tracing: PassThrough
+      VpcConfig: {SecurityGroupIds: [sg-2]}
   Plain:
     Type: AWS::Lambda::Function
     Properties:
@@ -172,6 +174,9 @@ def test_policy_test_agrees_on_sam_and_terraform(runner: CliRunner, tmp_path: Pa
     assert results[("cfn-guard", "Good", "design-timeout")] == "pass"
     assert results[("cfn-guard", "Good", "design-tracing")] == "pass"  # from Globals
     assert results[("cfn-guard", "Bad", "design-tracing")] == "fail"  # PassThrough overrides Globals
+    assert results[("rego", "Good", "design-vpc")] == "pass"
+    # the function's VpcConfig replaces the global one whole (no subnets left), in both engines
+    assert results[("rego", "Bad", "design-vpc")] == results[("cfn-guard", "Bad", "design-vpc")] == "fail"
     assert results[("rego", "Good", "design-env-encryption")] == "pass"
     assert results[("rego", "Bad", "design-env-encryption")] == "fail"  # Globals' variables, no key
     assert results[("rego", "Plain", "design-env-encryption")] == "skip"

@@ -248,7 +248,7 @@ def _rego_lib(cfn_types: tuple[str, ...], sam_type: str, tf_types: tuple[str, ..
     return "\n".join(
         [
             "# sckb policy library: the functions of a CloudFormation/SAM template or a Terraform plan, normalised",
-            "# to {format, props} (a SAM function's props are Globals.Function merged under its own, as SAM does).",
+            "# to {format, props} (a SAM function's props: Globals.Function under its own, as SAM merges them).",
             "package sckb.lib",
             "",
             f"cfn_types := {json.dumps(sorted(cfn_types))}",
@@ -266,7 +266,11 @@ def _rego_lib(cfn_types: tuple[str, ...], sam_type: str, tf_types: tuple[str, ..
             "\tsome name, r in input.Resources",
             f'\tr.Type == "{sam_type}"',
             '\tglobals := object.get(input, ["Globals", "Function"], {})',
-            '\tfn := {"format": "cfn", "props": object.union(globals, object.get(r, "Properties", {}))}',
+            '\tprops := object.get(r, "Properties", {})',
+            "\t# SAM: a key the function sets replaces the global one; environment variables merge name by name",
+            '\tenv := object.union(object.get(globals, "Environment", {}), object.get(props, "Environment", {}))',
+            "\town := object.union(object.remove(globals, object.keys(props)), props)",
+            '\tfn := {"format": "cfn", "props": object.union(own, {"Environment": env})}',
             "}",
             "",
             "functions[r.address] := fn if {",
