@@ -275,3 +275,36 @@ def test_conftest_json_maps_to_mitigations(tmp_path: Path, kb: KB) -> None:
     f = found[0]
     assert (f.tool, f.rule_id, f.result, f.mitigations) == ("conftest", "design-timeout", "fail", ("function-timeouts",))
     assert f.file == "template.json" and f.resource == "F"
+
+
+EIC = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Handler: app.handler
+      Runtime: python3.12
+      Role: arn:aws:iam::111122223333:role/r
+      Code: {ZipFile: "def handler(e, c): pass"}
+  FnInvokeConfig:
+    Type: AWS::Lambda::EventInvokeConfig
+    Properties:
+      FunctionName: !Ref Fn
+      Qualifier: $LATEST
+      DestinationConfig:
+        OnFailure: {Destination: arn:aws:sqs:us-east-1:111122223333:failed}
+"""
+
+
+def test_policy_test_reports_a_disagreement(runner: CliRunner, tmp_path: Path) -> None:
+    """The known limit: an on-failure destination in a resource of its own is seen by the design check (which
+    joins resources) and not by the one-resource policies; `policy test` names the pair and exits 1."""
+    (tmp_path / "template.yaml").write_text(EIC)
+    res = runner.invoke(main, ["policy", "test", str(tmp_path), "--json"])
+    assert res.exit_code == 1
+    out = json.loads(res.output[: res.output.rindex("}") + 1])
+    assert {(d["engine"], d["resource"], d["predicate"], d["design"], d["engine_result"]) for d in out["disagreements"]} == {
+        ("cfn-guard", "Fn", "design-dlq", "present", "fail"),
+        ("rego", "Fn", "design-dlq", "present", "fail"),
+    }
