@@ -21,7 +21,7 @@ import click
 import orjson
 
 from compliance import __version__
-from compliance.errors import EXIT_INTERNAL, CheckFailed, SckbError
+from compliance.errors import EXIT_INTERNAL, CheckFailed, InputError, SckbError
 
 if TYPE_CHECKING:
     from compliance.evidence.store import Store
@@ -2877,6 +2877,104 @@ def design_check(
     if reasons:
         click.echo("sckb: gate failed: " + "; ".join(reasons), err=True)
         raise click.exceptions.Exit(1)
+
+
+@main.group("policy")
+def policy_group() -> None:
+    """Policy as code: the KB's design predicates as CloudFormation Guard rules and Rego, run by the engines."""
+
+
+@policy_group.command("export")
+@click.option("--engine", type=click.Choice(["cfn-guard", "rego"]), required=True, help="Policy language.")
+@click.option(
+    "--scope",
+    default=None,
+    cls=_FrameworkHelp,
+    help="Controls named in each rule: fedramp-low|moderate|high|li-saas, nist-low|moderate|high, {frameworks}serverless "
+    "[default: fedramp-moderate, or none with --profile].",
+)
+@profile_option("Tailored baseline: an OSCAL profile (JSON/YAML) whose controls the rules name (with --scope: the union).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write.")
+@json_option
+@click.pass_obj
+def policy_export(obj: Ctx, engine: str, scope: str | None, profile_file: Path | None, out_dir: Path, as_json: bool) -> None:
+    """Write one policy file per mitigation and manifest.json (the predicates the engine cannot express, and why)."""
+    from compliance.policy.export import export, write
+
+    profile = _load_profile(obj, profile_file)
+    if scope is None and profile is None:
+        scope = "fedramp-moderate"
+    policy = export(obj.kb(), "rego" if engine == "rego" else "cfn-guard", scope=scope, profile=profile)
+    try:
+        written = write(policy, out_dir)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", path=out_dir) from None
+    assert policy.manifest is not None
+    if as_json:
+        emit_json(policy.manifest)
+        return
+    m = policy.manifest
+    click.echo(
+        f"{len(written)} files in {out_dir}: {len(m['rules'])} rules, "
+        f"{len(m['not_expressed'])} predicates not expressible (see manifest.json)"
+    )
+
+
+@policy_group.command("test")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--engine", type=click.Choice(["cfn-guard", "rego", "both"]), default="both", show_default=True, help="Engines to run."
+)
+@json_option
+@click.pass_obj
+def policy_test(obj: Ctx, path: Path, engine: str, as_json: bool) -> None:
+    """Run the generated policies with the real engines on the templates under PATH and compare every
+    (resource, predicate) verdict with `sckb design check`. Exit codes: 0 all agree; 1 a disagreement; 3 bad input."""
+    from rich.console import Console
+
+    from compliance.policy.run import compare_policies
+
+    engines: tuple[Any, ...] = ("cfn-guard", "rego") if engine == "both" else (engine,)
+    with Console(stderr=True).status("running the policy engines…") as status:
+        res = compare_policies(obj.kb(), path, today=obj.now().date(), engines=engines, progress=lambda s: status.update(s))
+    counts = {e: res.counts(e) for e in engines}
+    bad = res.disagreements()
+    if as_json:
+        emit_json(
+            {
+                "path": str(path),
+                "files": res.files,
+                "not_covered": res.not_covered,
+                "counts": counts,
+                "disagreements": [
+                    {"engine": p.engine, "file": p.file, "resource": p.resource, "predicate": p.predicate,
+                     "design": p.design, "engine_result": p.engine_result}
+                    for p in bad
+                ],
+            }
+        )  # fmt: skip
+    else:
+        rows = [
+            [
+                e,
+                c["pairs"],
+                c["agree"],
+                c["disagree"],
+                c["design_unknown"],
+                f"{100 * c['agree'] / (c['agree'] + c['disagree']):.1f}%" if c["agree"] + c["disagree"] else "-",
+            ]
+            for e, c in counts.items()
+        ]
+        cols = ["engine", "pairs", "agree", "disagree", "design unknown", "agreement"]
+        _console().print(_table(f"policy test {path}", cols, rows))
+        if bad:
+            cols = ["engine", "file", "resource", "predicate", "design check", "engine"]
+            rows = [[p.engine, p.file, p.resource, p.predicate, p.design, p.engine_result] for p in bad]
+            _console().print(_table("disagreements", cols, rows))
+        if res.not_covered:
+            click.echo(f"not read by the engines: {', '.join(res.not_covered)}", err=True)
+    if bad:
+        raise CheckFailed(f"{len(bad)} (resource, predicate) verdicts differ from the design check")
 
 
 if __name__ == "__main__":  # pragma: no cover

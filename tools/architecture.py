@@ -38,6 +38,11 @@ STAGES = (
     Stage("kb", "curated YAML → typed model → networkx graph; queries, status vocabulary, scopes", ()),
     Stage("evidence", "scanner output → normalised findings in the workspace store (the one owner of SQL)", ("kb",)),
     Stage("design", "SAM/CloudFormation, Serverless, Terraform, ARM → design predicates, controls met", ("kb", "evidence")),
+    Stage(
+        "policy",
+        "design predicates → CloudFormation Guard / Rego policies, run by the engines in-process",
+        ("kb", "evidence", "design"),
+    ),
     Stage("assess", "findings through the graph → control status, POA&M items", ("kb", "evidence")),
     Stage(
         "oscal",

@@ -1,0 +1,147 @@
+"""Compile design predicates into a clause form both engines can render.
+
+A compiled check is a conjunction of clauses; a clause is a disjunction of :class:`Atom` tests on one path of
+a template resource (``Properties.<path>`` in CloudFormation/SAM, ``values.<path>`` in a Terraform plan).
+Only predicates whose every property is listed in ``data/properties.yaml`` for their subject compile; the
+others get a reason (the manifest lists them). Engines are two-valued: a value the design check calls
+*unknown* (an unresolved parameter) is simply a failed test for them, which ``policy test`` reports apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from compliance.errors import InputError
+from compliance.kb.model import AllOf, AnyOf, DesignExpr, DesignPredicate, NotOf, PropertyCheck
+from compliance.kb.yamlio import load_yaml
+
+PROPERTIES_FILE = Path(__file__).resolve().parent / "data" / "properties.yaml"
+
+#: The template formats a policy reads: CloudFormation/SAM (JSON or YAML) and a Terraform plan's JSON.
+Fmt = Literal["cfn", "tf"]
+FORMATS: tuple[Fmt, ...] = ("cfn", "tf")
+
+Test = Literal["nonempty", "equals", "gte", "lte", "missing"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PropertyPaths(_Strict):
+    cfn: tuple[str, ...] = ()
+    tf: tuple[str, ...] = ()
+    default: Any = None
+    nonempty: bool = False
+
+    def paths(self, fmt: Fmt) -> tuple[str, ...]:
+        return self.cfn if fmt == "cfn" else self.tf
+
+
+class SubjectMap(_Strict):
+    cfn_types: tuple[str, ...]
+    sam_type: str
+    tf_types: tuple[str, ...]
+    properties: dict[str, PropertyPaths]
+
+
+class PropertyMap(_Strict):
+    subjects: dict[str, SubjectMap]
+
+
+@cache
+def property_map(path: Path = PROPERTIES_FILE) -> PropertyMap:
+    doc = load_yaml(path)
+    try:
+        return PropertyMap.model_validate(doc.data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        raise InputError(f"{'.'.join(str(x) for x in loc)}: {err['msg']}", path=path.name, line=doc.line_of(loc)) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Atom:
+    """One test on one resource path (dotted, relative to the resource's properties / values)."""
+
+    path: str
+    test: Test
+    value: Any = None
+
+
+Clause = tuple[Atom, ...]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A predicate in clause form, per template format. ``applies``: the subjects it judges (empty: all)."""
+
+    pred: DesignPredicate
+    subject: SubjectMap
+    check: dict[Fmt, tuple[Clause, ...]]
+    applies: dict[Fmt, tuple[Clause, ...]]
+
+
+class Unsupported(Exception):
+    """The predicate cannot be expressed; the message says why (it goes to the manifest)."""
+
+
+def _atoms(pc: PropertyCheck, props: dict[str, PropertyPaths], fmt: Fmt) -> tuple[Clause, ...]:
+    if "[*]" in pc.property:
+        raise Unsupported(f"property {pc.property} fans out over a list the design reader builds")
+    spec = props.get(pc.property)
+    if spec is None:
+        raise Unsupported(f"property {pc.property} is derived across resources or from curated data, not one resource's field")
+    paths = spec.paths(fmt)
+    if spec.nonempty:
+        if (pc.op == "equals" and pc.value is True) or pc.op == "exists":
+            return (tuple(Atom(p, "nonempty") for p in paths),)
+        raise Unsupported(f"test {pc.op} {pc.value!r} on derived flag {pc.property}")
+    if pc.op == "exists":
+        return (tuple(Atom(p, "nonempty") for p in paths),)
+    if pc.op == "equals":
+        return (tuple(Atom(p, "equals", pc.value) for p in paths),)
+    if pc.op in ("gte", "lte"):
+        atoms = tuple(Atom(p, pc.op, pc.value) for p in paths)
+        d = spec.default
+        if isinstance(d, (int, float)) and (d >= pc.value if pc.op == "gte" else d <= pc.value):
+            # unset means the platform default, which passes; one format has one path, so "unset" is one atom
+            atoms += tuple(Atom(p, "missing") for p in paths)
+        return (atoms,)
+    raise Unsupported(f"operator {pc.op} on {pc.property}")
+
+
+def _clauses(e: DesignExpr, props: dict[str, PropertyPaths], fmt: Fmt) -> tuple[Clause, ...]:
+    if isinstance(e, PropertyCheck):
+        return _atoms(e, props, fmt)
+    if isinstance(e, AllOf):
+        return tuple(c for x in e.all for c in _clauses(x, props, fmt))
+    if isinstance(e, AnyOf):
+        parts = [_clauses(x, props, fmt) for x in e.any]
+        if any(len(p) != 1 for p in parts):
+            raise Unsupported("an any-of over conjunctions (not a conjunction of disjunctions)")
+        return (tuple(a for p in parts for a in p[0]),)
+    assert isinstance(e, NotOf)
+    raise Unsupported("a negation (the engines' rule languages have no general not over a clause set)")
+
+
+def compile_predicate(pred: DesignPredicate, pmap: PropertyMap) -> Compiled:
+    """The predicate in clause form, or :class:`Unsupported` with the reason."""
+    subject = pmap.subjects.get(pred.subject)
+    if subject is None:
+        raise Unsupported(f"subject {pred.subject} is assembled from several resources (routes, stores and roles)")
+    if pred.providers.get("aws") == "unknown":
+        raise Unsupported("the KB marks it unknowable in AWS templates")
+    check: dict[Fmt, tuple[Clause, ...]] = {}
+    applies: dict[Fmt, tuple[Clause, ...]] = {}
+    for fmt in FORMATS:
+        check[fmt] = _clauses(pred.check, subject.properties, fmt)
+        applies[fmt] = _clauses(pred.applies_if, subject.properties, fmt) if pred.applies_if is not None else ()
+        if any(not c for c in check[fmt] + applies[fmt]):
+            raise Unsupported(f"a property has no {fmt} path")
+    return Compiled(pred, subject, check, applies)
