@@ -37,6 +37,18 @@ class EngineError(InputError):
     """A policy engine refused a policy or an input (a bug in the generated policy, or a broken template)."""
 
 
+def _engine(module: str, engine: str) -> Any:
+    """The engine's Python binding; a one-line error naming the extra to install when it is missing."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise EngineError(
+            f"the {engine} engine ({module}) is not installed: pip install 'sckb[policy]'", path="sckb policy test"
+        ) from None
+
+
 @dataclass(frozen=True)
 class Pair:
     engine: str
@@ -163,8 +175,7 @@ def run_guard(rules: str, doc: dict[str, Any], where: str) -> dict[str, str]:
 
     Read from the verbose evaluation tree (one ``RuleCheck`` per rule): guardpycfn 0.1.0 hands the structured
     summary back as a truncated string once it passes about 4 KB, the tree it returns whole."""
-    import guardpycfn
-
+    guardpycfn = _engine("guardpycfn", "cfn-guard")
     res = guardpycfn.validate_with_guard(json.dumps(doc), rules, True)
     body = res.get("result")
     if not res.get("success") or not isinstance(body, dict):
@@ -178,8 +189,7 @@ def run_guard(rules: str, doc: dict[str, Any], where: str) -> dict[str, str]:
 
 
 def rego_interpreter(policy: Policy) -> Any:
-    import regopy
-
+    regopy = _engine("regopy", "rego")
     interp = regopy.Interpreter()
     for name, text in sorted(policy.files.items()):
         try:
