@@ -622,7 +622,7 @@ def evidence_formats(as_json: bool) -> None:
 
 
 @evidence_group.command("ingest")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", help="Force this format for every file (see 'sckb evidence formats').")
 @click.option("--strict", is_flag=True, help="Stop at the first bad file (files already ingested stay).")
 @click.option(
@@ -657,12 +657,13 @@ def evidence_ingest(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from compliance.evidence.formats import by_name
-    from compliance.evidence.ingest import expand, ingest
+    from compliance.evidence.ingest import check_paths, expand, ingest
     from compliance.evidence.mapping import Mapper
     from compliance.evidence.store import Store
 
     if fmt is not None and by_name(fmt) is None:
         raise click.BadParameter(f"unknown format {fmt!r} (see 'sckb evidence formats')", param_hint="--format")
+    check_paths(paths)
     total = sum(1 for _ in expand(paths))
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[findings]} findings"),

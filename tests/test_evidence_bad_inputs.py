@@ -3,6 +3,7 @@ for that file, and the other files of the batch still ingested (unless --strict)
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -228,3 +229,45 @@ def test_corrupt_database_is_a_store_error(tmp_path: Path, runner: CliRunner) ->
     assert result.exit_code == 5
     assert result.stderr.count("\n") == 1 and "evidence.db" in result.stderr
     assert isinstance(sqlite3.sqlite_version, str)
+
+
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero", "/dev/urandom"])
+def test_only_regular_files_are_read(special: str, tmp_path: Path, runner: CliRunner) -> None:
+    """A FIFO or a device named directly is refused at once (it used to block or read without end)."""
+    if special == "fifo":
+        path = tmp_path / "scan.json"
+        os.mkfifo(path)
+    else:
+        path = Path(special)
+        if not path.exists():
+            pytest.skip(f"{special} is not on this system")
+    ws = tmp_path / "ws"
+    result = runner.invoke(main, ["--workspace", str(ws), *NOW, "evidence", "ingest", str(path)])
+    assert result.exit_code == 3, result.output
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("sckb: error:")]
+    assert len(errors) == 1 and f"{path}: not a regular file" in errors[0], result.stderr
+    assert "Traceback" not in result.output
+    assert _files(ws) == []
+
+
+def test_a_fifo_inside_a_folder_is_not_read(tmp_path: Path, runner: CliRunner) -> None:
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    os.mkfifo(folder / "a-pipe.json")
+    (folder / "good-bandit.json").write_bytes(GOOD)
+    ws = tmp_path / "ws"
+    result = runner.invoke(main, ["--workspace", str(ws), *NOW, "evidence", "ingest", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert _files(ws) == [str(folder / "good-bandit.json")]
+
+
+def test_nonexistent_path_is_an_input_error(tmp_path: Path, runner: CliRunner) -> None:
+    """Exit 3 with sckb's one line (it was click's usage error, exit 2), and nothing ingested."""
+    good = tmp_path / "good-bandit.json"
+    good.write_bytes(GOOD)
+    missing = tmp_path / "nope.json"
+    ws = tmp_path / "ws"
+    result = runner.invoke(main, ["--workspace", str(ws), *NOW, "evidence", "ingest", str(good), str(missing)])
+    assert result.exit_code == 3, result.output
+    assert result.stderr.strip() == f"sckb: error: {missing}: no such file or folder"
+    assert not (ws / "evidence.db").exists() or _files(ws) == []

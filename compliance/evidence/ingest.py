@@ -19,6 +19,7 @@ import gc
 import hashlib
 import os
 import shutil
+import stat
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -45,8 +46,10 @@ __all__ = [
     "Pending",
     "Summary",
     "Tally",
+    "check_paths",
     "default_jobs",
     "expand",
+    "open_regular",
     "identity_of",
     "ingest",
     "prepare",
@@ -84,6 +87,52 @@ class Summary:
     @property
     def errors(self) -> int:
         return sum(1 for r in self.results if r.error is not None)
+
+
+def open_regular(path: Path, display: str) -> Any:
+    """``path`` opened for binary reading if it is a regular file; anything else (a FIFO, a device such as
+    ``/dev/zero``, a socket) is an :class:`InputError`. Opened without blocking and checked on the open
+    descriptor, so a FIFO never blocks the open and nothing can be swapped in between check and read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except IsADirectoryError:
+        raise InputError("is a directory", path=display) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=display) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError("is a directory", path=display)
+        if not stat.S_ISREG(mode):
+            raise InputError(f"not a regular file ({_kind(mode)}): only files and folders are read", path=display)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a file"
+
+
+def check_paths(paths: Iterable[Path]) -> None:
+    """Every path named on the command line exists (a file or a folder), else an :class:`InputError` for the
+    first that does not, before anything is ingested."""
+    for p in paths:
+        if not os.path.lexists(p):
+            raise InputError("no such file or folder", path=p)
+        if not p.exists():
+            raise InputError("a broken symbolic link", path=p)
 
 
 def expand(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
@@ -180,14 +229,14 @@ class Ingester:
         h = hashlib.sha256()
         size = 0
         try:
-            with src.open("rb") as fin, tmp.open("wb") as fout:
+            with open_regular(src, display) as fin, tmp.open("wb") as fout:
                 while chunk := fin.read(1 << 20):
                     h.update(chunk)
                     fout.write(chunk)
                     size += len(chunk)
-        except IsADirectoryError:
+        except InputError:
             tmp.unlink(missing_ok=True)
-            raise InputError("is a directory", path=display) from None
+            raise
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise InputError(f"cannot read: {exc.strerror}", path=display) from None
@@ -432,6 +481,8 @@ def ingest(
     with ``scan_time_source`` "given"; without it they are dated ``now``, "ingest". A time the file states wins."""
     if jobs is not None and jobs < 1:
         raise ValueError(f"jobs must be 1 or more, not {jobs}")
+    paths = list(paths)
+    check_paths(paths)
     ing = Ingester(store, mapper, now, stream_threshold=stream_threshold, worker_bytes=worker_bytes, scan_time=scan_time)
     files = list(expand(paths))
     sizes = [_size(f) for f, _ in files]
