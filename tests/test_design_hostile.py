@@ -1,0 +1,91 @@
+"""Hostile design inputs: alias bombs and exponential Serverless variables are refused with one line, in
+bounded time (both used to run without end)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from compliance.cli import main
+
+SAM_BOMB = """AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Metadata:
+  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+  g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+  h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      Environment:
+        Variables:
+          X: *h
+"""
+
+
+def _sls_chain(levels: int) -> str:
+    """``v0`` refers to ``v1`` twice, ``v1`` to ``v2`` twice, ...: 2**levels lookups if expanded naively."""
+    lines = ["service: bomb", "provider:", "  name: aws", "  runtime: python3.12", "custom:"]
+    for i in range(levels):
+        lines.append(f"  v{i}: '${{self:custom.v{i + 1}}}-${{self:custom.v{i + 1}}}'")
+    lines.append(f"  v{levels}: lol")
+    lines += ["functions:", "  hello:", "    handler: app.handler", "    environment:", "      X: ${self:custom.v0}"]
+    return "\n".join(lines) + "\n"
+
+
+def _check(path: Path) -> tuple[int, str, float]:
+    start = time.monotonic()
+    r = CliRunner().invoke(main, ["--now", "2026-11-30", "design", "check", str(path)])
+    return r.exit_code, r.stderr, time.monotonic() - start
+
+
+def test_sam_alias_bomb_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(SAM_BOMB)
+    code, err, took = _check(path)
+    assert code == 3, err
+    assert err.strip().startswith("sckb: error: template.yaml:") and "YAML bomb" in err, err
+    assert len(err.strip().splitlines()) == 1 and took < 10
+
+
+def test_recursive_alias_and_deep_nesting_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text("Resources:\n  A: " + "[" * 500 + "]" * 500 + "\n")
+    code, err, _ = _check(path)
+    assert code == 3 and "nesting deeper than 200 levels" in err, err
+
+
+def test_serverless_variables_expanding_exponentially_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "serverless.yml"
+    path.write_text(_sls_chain(40))
+    code, err, took = _check(path)
+    assert code == 3, err
+    assert "serverless.yml: variables expand too much" in err, err
+    assert len(err.strip().splitlines()) == 1 and took < 20
+
+
+def test_serverless_variable_string_size_is_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "serverless.yml"
+    text = _sls_chain(22).replace("v22: lol", "v22: " + "x" * 4096)
+    path.write_text(text)
+    code, err, _ = _check(path)
+    assert code == 3 and ("over 1,048,576 characters" in err or "expand too much" in err), err
+
+
+def test_modest_serverless_variables_still_resolve(tmp_path: Path) -> None:
+    """The bounds leave ordinary files alone: a short chain of doubled references resolves."""
+    path = tmp_path / "serverless.yml"
+    path.write_text(_sls_chain(4))
+    r = CliRunner().invoke(main, ["--now", "2026-11-30", "design", "check", str(path), "--json"])
+    assert r.exit_code in (0, 1), r.output
+    assert "expand" not in r.stderr
