@@ -638,6 +638,15 @@ def evidence_formats(as_json: bool) -> None:
     default=None,
     help="When the scans ran (UTC), for files that do not say; recorded as scan time source 'given'.",
 )
+@click.option(
+    "--wait",
+    "wait",
+    type=click.FloatRange(0),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for another ingest on the same workspace to finish (then exit 5).",
+)
 @json_option
 @click.pass_obj
 def evidence_ingest(
@@ -647,6 +656,7 @@ def evidence_ingest(
     strict: bool,
     jobs: int | None,
     scan_time: datetime | None,
+    wait: float,
     as_json: bool,
 ) -> None:
     """Ingest evidence files or folders into the store (one transaction per file, committed in path order).
@@ -684,9 +694,12 @@ def evidence_ingest(
             if res.error and not as_json:
                 progress.console.print(f"sckb: error: {res.error}", markup=False, highlight=False, soft_wrap=True)
 
+        def on_wait(message: str) -> None:
+            progress.console.print(f"sckb: {message}", markup=False, highlight=False, soft_wrap=True)
+
         summary = ingest(
             store, paths, mapper=mapper, now=obj.now(), fmt_name=fmt, strict=strict, jobs=jobs, scan_time=scan_time,
-            on_file=on_file, on_start=lambda p: progress.update(task, description=Path(p).name[:40]), on_progress=on_progress,
+            wait=wait, on_wait=on_wait, on_file=on_file, on_start=lambda p: progress.update(task, description=Path(p).name[:40]), on_progress=on_progress,
         )  # fmt: skip
     if as_json:
         emit_json([r.as_dict() for r in summary.results])

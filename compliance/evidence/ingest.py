@@ -18,8 +18,8 @@ import contextlib
 import gc
 import hashlib
 import os
-import shutil
 import stat
+import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -46,6 +46,7 @@ __all__ = [
     "Pending",
     "Summary",
     "Tally",
+    "LOCK_WAIT",
     "check_paths",
     "default_jobs",
     "expand",
@@ -53,6 +54,7 @@ __all__ = [
     "identity_of",
     "ingest",
     "prepare",
+    "workspace_lock",
 ]
 #: Files at least this big are parsed by a helper process while this one writes (see worker.py). Smaller
 #: files gain little: the helper parses a whole document before its first batch, and this process waits.
@@ -123,6 +125,46 @@ def _kind(mode: int) -> str:
         if test(mode):
             return name
     return "not a file"
+
+
+#: How long an ingest waits, by default, for another one on the same workspace to finish.
+LOCK_WAIT = 60.0
+#: The lock file in the workspace folder that one ingest at a time holds.
+LOCK_NAME = "ingest.lock"
+
+
+@contextlib.contextmanager
+def workspace_lock(workspace: Path, *, wait: float = LOCK_WAIT, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the workspace's ingest lock (an advisory ``flock`` on ``ingest.lock``, released by the kernel when
+    the holder ends, however it ends). If another ingest holds it, ``on_wait`` is told once and this waits up
+    to ``wait`` seconds, then raises :class:`StoreError`. Where ``flock`` does not exist, no lock is taken."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    workspace.mkdir(parents=True, exist_ok=True)
+    fd = os.open(workspace / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"{workspace}: another ingest is still running on this workspace after {wait:g} s "
+                        "(try again later, or give it longer with --wait SECONDS)"
+                    ) from None
+                if not told and on_wait is not None:
+                    on_wait(f"{workspace}: another ingest is running on this workspace; waiting up to {wait:g} s")
+                told = True
+                time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def check_paths(paths: Iterable[Path]) -> None:
@@ -197,8 +239,8 @@ class Ingester:
         self.worker_bytes = worker_bytes
         self._worker: ParseWorker | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
-        if clean_tmp:  # copies left by an interrupted ingest (a second ingest process keeps the first one's)
-            shutil.rmtree(store.locker / "tmp", ignore_errors=True)
+        if clean_tmp:  # copies left by an interrupted run (those of a live process are its own to clean)
+            store.clean_stale_tmp()
         store.bulk_ingest()
 
     def checkpoint(self) -> None:
@@ -469,6 +511,8 @@ def ingest(
     peer_bytes: int = PEER_BYTES,
     worker_bytes: int = WORKER_BYTES,
     scan_time: datetime | None = None,
+    wait: float = LOCK_WAIT,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Summary:
     """Ingest every file below ``paths``, committed in that order. Bad files are reported per file; with
     ``strict`` the batch stops at the first bad file (files already ingested stay).
@@ -478,11 +522,39 @@ def ingest(
     Files of ``worker_bytes`` or more are streamed by this process, parsed by a helper process.
 
     ``scan_time`` (the user's ``--scan-time``) dates the findings of files that state no scan time of their own,
-    with ``scan_time_source`` "given"; without it they are dated ``now``, "ingest". A time the file states wins."""
+    with ``scan_time_source`` "given"; without it they are dated ``now``, "ingest". A time the file states wins.
+
+    One ingest at a time writes a workspace: a second one waits for the first (:func:`workspace_lock`, up to
+    ``wait`` seconds, ``on_wait`` told once)."""
     if jobs is not None and jobs < 1:
         raise ValueError(f"jobs must be 1 or more, not {jobs}")
     paths = list(paths)
     check_paths(paths)
+    with workspace_lock(store.workspace, wait=wait, on_wait=on_wait):
+        return _ingest_locked(
+            store, paths, mapper=mapper, now=now, fmt_name=fmt_name, strict=strict, on_file=on_file, on_start=on_start,
+            on_progress=on_progress, stream_threshold=stream_threshold, jobs=jobs, peer_bytes=peer_bytes,
+            worker_bytes=worker_bytes, scan_time=scan_time,
+        )  # fmt: skip
+
+
+def _ingest_locked(
+    store: Store,
+    paths: list[Path],
+    *,
+    mapper: Mapper,
+    now: datetime,
+    fmt_name: str | None,
+    strict: bool,
+    on_file: Callable[[FileResult], None] | None,
+    on_start: Callable[[str], None] | None,
+    on_progress: Callable[[int], None] | None,
+    stream_threshold: int,
+    jobs: int | None,
+    peer_bytes: int,
+    worker_bytes: int,
+    scan_time: datetime | None,
+) -> Summary:
     ing = Ingester(store, mapper, now, stream_threshold=stream_threshold, worker_bytes=worker_bytes, scan_time=scan_time)
     files = list(expand(paths))
     sizes = [_size(f) for f, _ in files]
