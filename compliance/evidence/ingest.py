@@ -6,7 +6,7 @@ committed together or not at all, so a crash or ``kill -9`` mid-file leaves the 
 The raw bytes are copied into the locker first (hashed while copied) and the copy is what gets parsed.
 
 Files are committed in the order they are named (folders walked in sorted order). The CPU work is shared
-without changing that order or any row: files of :data:`WORKER_BYTES` and more are prepared by a forked
+without changing that order or any row: files of :data:`WORKER_BYTES` and more are prepared by a
 helper process while this one writes (worker.py), and the smaller files of a large batch are shared with
 peer processes that prepare one file while another writes (peer.py). What a file's rows are is
 :mod:`compliance.evidence.prepare`; how they are numbered, digested and written is the store's.
@@ -254,13 +254,12 @@ class Ingester:
 
     def _helper(self, fmt: Format, ctx: ParseContext) -> ParseWorker | None:
         """The helper process that prepares big files of formats that can be parsed there (None: parse here)."""
-        if ctx.size < self.worker_bytes or getattr(fmt, "in_process", False) or not hasattr(os, "fork"):
+        if ctx.size < self.worker_bytes or getattr(fmt, "in_process", False):
             return None
+        if {f.name: f for f in registry()}.get(fmt.name) is not fmt:
+            return None  # the helper knows the registered formats only
         if self._worker is None or not self._worker.alive:
-            known = {f.name: f for f in [*registry(), *self.formats]}
-            if known.get(fmt.name) is not fmt:
-                return None
-            self._worker = ParseWorker(known, self.mapper, *self.undated)
+            self._worker = ParseWorker(self.mapper, *self.undated)
             self._finalizer = weakref.finalize(self, self._worker.close)
         return self._worker
 
