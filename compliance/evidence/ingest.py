@@ -31,7 +31,7 @@ from compliance.errors import InputError, StoreError
 from compliance.evidence import peer
 from compliance.evidence.formats import Format, by_name, detect, registry
 from compliance.evidence.mapping import Mapper
-from compliance.evidence.parsing import HEAD_BYTES, STREAM_THRESHOLD, ParseContext, loads_json, sniff
+from compliance.evidence.parsing import HEAD_BYTES, STREAM_THRESHOLD, ParseContext, loads_json, sniff, sniff_whole
 from compliance.evidence.prepare import BATCH, FileResult, Pending, Tally, identity_of, prepare, scope_prefix
 from compliance.evidence.store import Batch, EngineError, FileWrite, NewFile, Store
 from compliance.evidence.worker import ParseWorker
@@ -322,6 +322,9 @@ class Ingester:
                     raise InputError(f"unknown format {fmt_name!r} (see 'sckb evidence formats')", path=shown)
             else:
                 fmt = detect(head, sn, self.formats)
+                if fmt is None and sn.kind == "json" and not sn.ndjson and size > len(head):
+                    sn = sniff_whole(tmp, sn)  # the telling key may come after the head
+                    fmt = detect(head, sn, self.formats)
                 if fmt is None:
                     if sn.kind == "json" and size <= self.stream_threshold and not sn.ndjson:
                         loads_json(tmp.read_bytes(), shown)  # a broken document: report where it breaks
