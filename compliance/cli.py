@@ -699,7 +699,8 @@ def evidence_ingest(
 
         summary = ingest(
             store, paths, mapper=mapper, now=obj.now(), fmt_name=fmt, strict=strict, jobs=jobs, scan_time=scan_time,
-            wait=wait, on_wait=on_wait, on_file=on_file, on_start=lambda p: progress.update(task, description=Path(p).name[:40]), on_progress=on_progress,
+            wait=wait, on_wait=on_wait, on_file=on_file, on_progress=on_progress,
+            on_start=lambda p: progress.update(task, description=Path(p).name[:40]),
         )  # fmt: skip
     if as_json:
         emit_json([r.as_dict() for r in summary.results])

@@ -15,9 +15,9 @@ from _evidence import checkov_report, dump
 from click.testing import CliRunner
 
 from compliance.cli import main
+from compliance.errors import StoreError
 from compliance.evidence.ingest import workspace_lock
 from compliance.evidence.store import Store
-from compliance.errors import StoreError
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = ["--now", "2026-11-30T09:00:00Z"]
@@ -50,7 +50,7 @@ def test_four_ingests_at_once_end_as_one(tmp_path: Path, runner: CliRunner) -> N
         ws = tmp_path / f"ws{trial}"
         procs = [_sckb(ws, str(folder), "--jobs", "1") for _ in range(4)]
         outs = [p.communicate(timeout=300) for p in procs]
-        for p, (out, err) in zip(procs, outs, strict=True):
+        for p, (_out, err) in zip(procs, outs, strict=True):
             assert p.returncode == 0, err
             assert "internal error" not in err and "Traceback" not in err
             assert all(ln.startswith("sckb: ") and "waiting up to 60 s" in ln for ln in err.splitlines()), err
@@ -82,7 +82,9 @@ def test_lock_is_released_when_the_holder_dies(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     code = "import sys, time; from pathlib import Path; from compliance.evidence.ingest import workspace_lock\n"
     code += "with workspace_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)\n"
-    holder = subprocess.Popen([sys.executable, "-c", code, str(ws)], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(ws)], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     with pytest.raises(StoreError), workspace_lock(ws, wait=0.2):
         pass

@@ -87,12 +87,16 @@ def test_complete_report_is_read(name: str, content: bytes, findings: int, tmp_p
 
 def test_format_recognised_past_the_head(tmp_path: Path) -> None:
     """A CycloneDX BOM whose bomFormat and vulnerabilities come after 64 KiB of components is still read."""
-    components = [{"type": "library", "name": f"lib{i}", "version": "1.0.0", "purl": f"pkg:pypi/lib{i}@1.0.0"} for i in range(2000)]
+    components = [
+        {"type": "library", "name": f"lib{i}", "version": "1.0.0", "purl": f"pkg:pypi/lib{i}@1.0.0"} for i in range(2000)
+    ]
     doc = {
         "components": components,
         "bomFormat": "CycloneDX",
         "specVersion": "1.5",
-        "vulnerabilities": [{"id": "CVE-2024-0001", "affects": [{"ref": "pkg:pypi/lib1@1.0.0"}], "ratings": [{"severity": "high"}]}],
+        "vulnerabilities": [
+            {"id": "CVE-2024-0001", "affects": [{"ref": "pkg:pypi/lib1@1.0.0"}], "ratings": [{"severity": "high"}]}
+        ],
     }
     path = tmp_path / "bom.json"
     path.write_bytes(orjson.dumps(doc))

@@ -120,9 +120,7 @@ class SlsVars:
             # an unresolved part stays as a ${...} placeholder (matched like a wildcard), not a guess
             text = "\x00{" + m.group(1) + "}" if isinstance(val, Unknown) else str(val)
             if len(s) - (m.end() - m.start()) + len(text) > MAX_STRING:
-                raise InputError(
-                    f"variable ${{{m.group(1)}}} expands to a string over {MAX_STRING:,} characters", path=self.path
-                )
+                raise InputError(f"variable ${{{m.group(1)}}} expands to a string over {MAX_STRING:,} characters", path=self.path)
             s = s[: m.start()] + text + s[m.end() :]
         return Unknown("variables nested too deeply")
 

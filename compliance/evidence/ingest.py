@@ -39,6 +39,7 @@ from compliance.evidence.worker import ParseWorker
 __all__ = [
     "ATTACHMENTS",
     "BATCH",
+    "LOCK_WAIT",
     "PEER_BYTES",
     "WORKER_BYTES",
     "FileResult",
@@ -46,13 +47,12 @@ __all__ = [
     "Pending",
     "Summary",
     "Tally",
-    "LOCK_WAIT",
     "check_paths",
     "default_jobs",
     "expand",
-    "open_regular",
     "identity_of",
     "ingest",
+    "open_regular",
     "prepare",
     "workspace_lock",
 ]

@@ -158,9 +158,7 @@ def _check_totals(el: Element, counts: list[int], ptr: str, ctx: ParseContext) -
     for attr, have in (("tests", counts[0]), ("failures", counts[1])):
         stated = el.get(attr)
         if stated is not None and stated.strip().isdigit() and int(stated) != have:
-            raise ctx.error(
-                f"incomplete report: {attr}={stated} stated but {have} found (cut short?)", pointer=ptr
-            )
+            raise ctx.error(f"incomplete report: {attr}={stated} stated but {have} found (cut short?)", pointer=ptr)
 
 
 def _strip(p: str | None) -> str | None:

@@ -29,7 +29,6 @@ class ProwlerCsv:
     def parse(self, path: Path, ctx: ParseContext) -> Iterator[Finding]:
         delim = ";" if ";" in ctx.sniff.first_line else ","
         with path.open("rb") as raw:
-
             stream = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
             reader = csv.reader(stream, delimiter=delim)
             try:
