@@ -60,6 +60,9 @@ class Ctx:
             from compliance.kb.load import default_cache_dir
 
             self._kb = kbmod.load(self.kb_dirs, cache_dir=default_cache_dir(os.environ))
+            for p in self._kb.problems:  # the overlays' warnings (an empty overlay loads nothing), one line each
+                if p.severity == "warning" and any(p.file == str(d) or p.file.startswith(f"{d}{os.sep}") for d in self.kb_dirs):
+                    click.echo(f"sckb: {p}", err=True)
             if self._kb.errors:
                 first = self._kb.errors[0]
                 more = len(self._kb.errors) - 1

@@ -243,6 +243,13 @@ class Ingester:
             store.clean_stale_tmp()
         store.bulk_ingest()
 
+    def _known(self, target: str) -> bool:
+        """Whether the KB has this mitigation or control (every id passes when the ingest has no KB)."""
+        m = self.mapper
+        if not m.mitigation_ids and not m.control_ids:
+            return True
+        return target in m.mitigation_ids or target in m.control_ids
+
     def checkpoint(self) -> None:
         """Let the store tidy up after a batch (SQLite: fold the WAL back into the database)."""
         self.store.checkpoint()
@@ -335,7 +342,10 @@ class Ingester:
             def attach(rel: str, ptr: str) -> str:
                 return self._attach(root, path.parent, rel, ptr, shown, pending)
 
-            ctx = ParseContext(tmp, shown, size=size, sniff=sn, stream_threshold=self.stream_threshold, attach=attach)
+            ctx = ParseContext(
+                tmp, shown, size=size, sniff=sn, stream_threshold=self.stream_threshold, attach=attach,
+                now=self.now_iso, known=self._known,
+            )  # fmt: skip
             pending = Pending(res, tmp, fmt, ctx)
             tmp = None
             return pending

@@ -518,8 +518,14 @@ class ParseContext:
         sniff: Sniff,
         stream_threshold: int = STREAM_THRESHOLD,
         attach: Callable[[str, str], str] | None = None,
+        now: str | None = None,
+        known: Callable[[str], bool] | None = None,
     ) -> None:
         self.path = path
+        #: the ingest's clock (``YYYY-MM-DDTHH:MM:SSZ``, from ``--now``): statements dated later are refused
+        self.now = now
+        #: whether a mitigation or control id exists in the KB (None: no KB to ask)
+        self.known = known
         self.display = display
         self.size = size
         self.sniff = sniff
