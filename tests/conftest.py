@@ -6,6 +6,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
+
+# Hypothesis (tests/test_fuzz.py): a few derandomised examples per target by default (make test); `make fuzz`
+# picks the long profile with --hypothesis-profile=fuzz. No example database: nothing written beside the tests.
+_QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large]
+settings.register_profile("sckb", max_examples=6, deadline=None, database=None, derandomize=True, suppress_health_check=_QUIET)
+settings.register_profile("fuzz", max_examples=200, deadline=None, database=None, suppress_health_check=_QUIET)
+settings.load_profile("sckb")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
