@@ -832,15 +832,31 @@ def evidence_show(obj: Ctx, identity: str, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def evidence_files(obj: Ctx, as_json: bool) -> None:
-    """The ingested evidence files, in ingest order."""
+    """The ingested evidence files, in ingest order, with how each is known to be complete (verified totals, a
+    whole document, or unverified-complete)."""
     from compliance.evidence.store import Store
+
+    from compliance.evidence.formats import completeness
 
     with Store.open(obj.workspace, create=False) as store:
         files = store.files()
     if as_json:
-        return emit_json([f.as_dict() for f in files])
-    rows = [(f.sha256[:12], f.name, f.format, f.tool, f.tool_version, f.scan_time, f.scan_time_source, f.findings) for f in files]
-    cols = ["sha256", "file", "format", "tool", "version", "scan time", "from", "findings"]
+        return emit_json([{**f.as_dict(), "completeness": completeness(f.format)} for f in files])
+    rows = [
+        (
+            f.sha256[:12],
+            f.name,
+            f.format,
+            f.tool,
+            f.tool_version,
+            f.scan_time,
+            f.scan_time_source,
+            f.findings,
+            completeness(f.format),
+        )
+        for f in files
+    ]
+    cols = ["sha256", "file", "format", "tool", "version", "scan time", "from", "findings", "complete"]
     _console().print(_table(f"{len(files)} evidence files", cols, rows))
 
 

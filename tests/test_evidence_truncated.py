@@ -121,3 +121,38 @@ def test_gitleaks_7_legacy_report_is_read(tmp_path: Path) -> None:
         (f,) = store.findings()
         assert (f.rule_id, f.file, f.line) == ("AWS Access Key", "config/app.py", 12)
         assert "AKIAXXXX" not in str(f.as_dict())
+
+
+def test_streamed_checkov_summary_is_checked(tmp_path: Path) -> None:
+    """The streaming parse (files over the streaming size) checks the summary too when it leads the file."""
+    rec = {"check_id": "CKV_AWS_1", "check_name": "c", "resource": "AWS::Lambda::Function.Fn", "file_path": "/t.yaml"}
+    doc = {
+        "summary": {"passed": 0, "failed": 5, "skipped": 0},
+        "check_type": "cloudformation",
+        "results": {"failed_checks": [rec] * 4},
+    }
+    path = tmp_path / "checkov.json"
+    path.write_bytes(orjson.dumps(doc))
+    with Store.open(tmp_path / "ws") as store:
+        res = Ingester(store, Mapper(None), NOW, stream_threshold=0).ingest_file(path)
+        assert res.error is not None and "summary.failed=5 but results.failed_checks holds 4" in res.error, res.error
+
+
+def test_evidence_files_shows_completeness(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from compliance.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a-junit.xml").write_bytes(_junit(3, 1))
+    (folder / "b-prowler.csv").write_bytes((HEADER + _row(1)).encode())
+    (folder / "c-gitleaks.json").write_bytes(b"[]")
+    ws = ["--workspace", str(tmp_path / "ws"), "--now", "2026-11-30"]
+    runner = CliRunner()
+    assert runner.invoke(main, [*ws, "evidence", "ingest", str(folder)]).exit_code == 0
+    r = runner.invoke(main, [*ws, "evidence", "files", "--json"])
+    got = {Path(f["name"]).name: f["completeness"] for f in orjson.loads(r.stdout)}
+    assert got == {"a-junit.xml": "verified", "b-prowler.csv": "unverified-complete", "c-gitleaks.json": "whole-document"}
+    r = runner.invoke(main, [*ws, "evidence", "files"])
+    assert "unverified-complete" in r.stdout

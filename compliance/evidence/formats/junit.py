@@ -54,6 +54,7 @@ class JUnitXml:
     title = "JUnit XML (checkov, cfn-lint, cfn-guard, any test runner)"
     tool = "junit"
     priority = 50
+    completeness = "verified"
 
     def detect(self, head: bytes, sniff: Sniff) -> bool:
         return sniff.kind == "xml" and sniff.root_tag in ("testsuites", "testsuite")

@@ -21,6 +21,7 @@ class ProwlerCsv:
     title = "Prowler CSV (4.x/5.x semicolon, 2.x comma)"
     tool = "prowler"
     priority = 30
+    completeness = "unverified-complete"
 
     def detect(self, head: bytes, sniff: Sniff) -> bool:
         cols = {c.strip() for c in sniff.first_line.replace(";", ",").split(",")}
