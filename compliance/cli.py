@@ -834,9 +834,8 @@ def evidence_show(obj: Ctx, identity: str, as_json: bool) -> None:
 def evidence_files(obj: Ctx, as_json: bool) -> None:
     """The ingested evidence files, in ingest order, with how each is known to be complete (verified totals, a
     whole document, or unverified-complete)."""
-    from compliance.evidence.store import Store
-
     from compliance.evidence.formats import completeness
+    from compliance.evidence.store import Store
 
     with Store.open(obj.workspace, create=False) as store:
         files = store.files()
