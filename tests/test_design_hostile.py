@@ -89,3 +89,13 @@ def test_modest_serverless_variables_still_resolve(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["--now", "2026-11-30", "design", "check", str(path), "--json"])
     assert r.exit_code in (0, 1), r.output
     assert "expand" not in r.stderr
+
+
+def test_control_character_is_a_one_line_error(tmp_path: Path) -> None:
+    """PyYAML's reader error spans two lines; sckb's message is one (found by tests/test_fuzz.py)."""
+    path = tmp_path / "template.yaml"
+    path.write_bytes(b"Resources:\n  A:\n    Type: AWS::SQS::Queue\n  \x01B: 1\n")
+    code, err, _ = _check(path)
+    assert code == 3, err
+    assert err.startswith("sckb: error: template.yaml:4: invalid YAML: ") and err.strip().endswith("(character #x0001)"), err
+    assert len(err.strip().splitlines()) == 1

@@ -271,3 +271,13 @@ def test_nonexistent_path_is_an_input_error(tmp_path: Path, runner: CliRunner) -
     assert result.exit_code == 3, result.output
     assert result.stderr.strip() == f"sckb: error: {missing}: no such file or folder"
     assert not (ws / "evidence.db").exists() or _files(ws) == []
+
+
+def test_control_character_in_an_attestation_is_one_line(tmp_path: Path, runner: CliRunner) -> None:
+    bad = tmp_path / "att.yaml"
+    bad.write_bytes(b"sckb-attestation: 1\nattestations:\n  - control: AT-2\x01\n")
+    result = runner.invoke(main, ["--workspace", str(tmp_path / "ws"), *NOW, "evidence", "ingest", str(bad)])
+    assert result.exit_code == 3
+    err = result.stderr.strip()
+    assert err.startswith(f"sckb: error: {bad}:3: invalid YAML: ") and err.endswith("(character #x0001)"), err
+    assert len(err.splitlines()) == 1

@@ -87,7 +87,7 @@ def _design_seeds() -> dict[str, Path]:
 
 
 DESIGN = _design_seeds()
-KB_SEEDS = {p.name: p for p in sorted((ROOT / "controls").glob("*.yaml")) if p.stat().st_size < 300_000}
+KB_SEEDS = {p.name: p for p in sorted((ROOT / "controls").glob("*.yaml")) if p.stat().st_size < 100_000}
 
 
 # ---------------------------------------------------------------------- mutations

@@ -14,6 +14,7 @@ import yaml
 
 from compliance.errors import InputError
 from compliance.kb.yamlio import MAX_EXPANDED_NODES as MAX_KB_NODES
+from compliance.kb.yamlio import yaml_error
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -103,11 +104,7 @@ def load_template_text(text: str, path: Path | str) -> Any:
             return loader.construct_document(root)
         finally:
             loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise InputError(f"invalid YAML: {exc.problem or exc.context}", path=path, line=line) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML: {exc}", path=path) from None
+        raise yaml_error(exc, text, path) from None
     except RecursionError:
         raise InputError("YAML nested too deeply", path=path) from None

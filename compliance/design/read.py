@@ -23,6 +23,7 @@ from compliance.design.iam import Permissions
 from compliance.design.model import Classification, Design
 from compliance.design.sls import read_serverless
 from compliance.errors import InputError
+from compliance.kb.yamlio import yaml_error
 
 #: (document, text, shown path, design, roles, file) -> files the document included (read no more on their own)
 Reader = Callable[[Any, str, str, Design, dict[str, Permissions], Path], set[Path]]
@@ -98,10 +99,11 @@ def load_classification(root: Path, explicit: Path | None) -> Classification:
             if explicit is not None:
                 raise InputError("classification file not found", path=explicit)
             continue
+        text = c.read_text(encoding="utf-8")
         try:
-            raw = yaml.safe_load(c.read_text(encoding="utf-8")) or {}
+            raw = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
-            raise InputError(f"invalid YAML: {exc}", path=c) from None
+            raise yaml_error(exc, text, c) from None
         if not isinstance(raw, dict):
             raise InputError("sckb.yaml must be a mapping", path=c, line=1)
         cls = raw.get("classification", raw)
