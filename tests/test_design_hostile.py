@@ -99,3 +99,11 @@ def test_control_character_is_a_one_line_error(tmp_path: Path) -> None:
     assert code == 3, err
     assert err.startswith("sckb: error: template.yaml:4: invalid YAML: ") and err.strip().endswith("(character #x0001)"), err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_terraform_file_size_is_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "main.tf"
+    path.write_text('resource "aws_sqs_queue" "q" {\n  name = "' + "x" * 4_100_000 + '"\n}\n')
+    code, err, took = _check(path)
+    assert code == 3 and "main.tf: Terraform file larger than 4 MB" in err, err
+    assert took < 60  # refused without being parsed
