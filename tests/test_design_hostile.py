@@ -3,6 +3,7 @@ bounded time (both used to run without end)."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -107,3 +108,21 @@ def test_terraform_file_size_is_bounded(tmp_path: Path) -> None:
     code, err, took = _check(path)
     assert code == 3 and "main.tf: Terraform file larger than 4 MB" in err, err
     assert took < 60  # refused without being parsed
+
+
+def test_wrong_types_in_a_template_are_bad_input(tmp_path: Path) -> None:
+    """A value of the wrong type (``parameters`` that is not a mapping) used to end in an internal error, exit 70
+    (found by tests/test_fuzz.py); it is bad input, exit 3, one line."""
+    arm = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": True,
+        "resources": [{"type": "Microsoft.Web/sites", "apiVersion": "2022-03-01", "name": "[parameters('functionAppName')]",
+                       "kind": "functionapp", "properties": {}}],
+    }  # fmt: skip
+    path = tmp_path / "azuredeploy.json"
+    path.write_text(json.dumps(arm))
+    code, err, _ = _check(path)
+    assert code == 3, err
+    assert err.startswith("sckb: error: azuredeploy.json: unexpected content for an ARM template: AttributeError"), err
+    assert len(err.strip().splitlines()) == 1

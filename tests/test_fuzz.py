@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from test_evidence_formats import GUARDDUTY, SCC
 
 from compliance import kb as kbmod
+from compliance.design.cfnyaml import load_template_text
 from compliance.design.read import read_design
 from compliance.errors import SckbError
 from compliance.evidence.formats import registry
@@ -92,11 +93,14 @@ KB_SEEDS = {p.name: p for p in sorted((ROOT / "controls").glob("*.yaml")) if p.s
 
 # ---------------------------------------------------------------------- mutations
 def _wrong_types(data: bytes, draw: st.DrawFn) -> bytes:
-    """A JSON seed with one value (found by walking down at random) replaced by a value of another type."""
+    """A JSON or YAML seed with one value (found by walking down at random) replaced by one of another type."""
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError:
-        return data
+        try:  # a YAML seed: mutated as its JSON form (JSON is YAML, so the readers take it as it is)
+            doc = orjson.loads(orjson.dumps(load_template_text(data.decode("utf-8"), "seed"), default=str))
+        except (SckbError, UnicodeDecodeError, TypeError, orjson.JSONEncodeError):
+            return data
     cur, parent, key = doc, None, None
     for _ in range(draw(st.integers(0, 6))):
         if isinstance(cur, dict) and cur:

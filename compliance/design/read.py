@@ -48,6 +48,9 @@ READERS: dict[str, Reader] = {"cfn": _read_cfn, "arm": _read_arm, "sls": _read_s
 
 SKIP_DIRS = {".git", "node_modules", ".terraform", ".serverless", ".aws-sam", "__pycache__", ".venv", "cdk.out"}
 MAX_BYTES = 20_000_000
+#: What a reader raises on a shape it did not expect: bad input, reported as such (not an internal error).
+_SHAPE = (KeyError, TypeError, AttributeError, ValueError, IndexError, RecursionError)
+_KIND = {"cfn": "a CloudFormation/SAM template", "sls": "a Serverless Framework file", "arm": "an ARM template"}
 
 
 def kind_of(doc: Any) -> str | None:
@@ -155,7 +158,12 @@ def read_design(path: Path, *, today: date, classification: Path | None = None) 
         if p.resolve() in included:
             continue
         try:
-            included |= READERS[kind](doc, text, shown, design, roles, p)
+            try:
+                included |= READERS[kind](doc, text, shown, design, roles, p)
+            except _SHAPE as exc:  # a shape the reader did not expect (a list where a mapping belongs, ...)
+                raise InputError(
+                    f"unexpected content for {_KIND[kind]}: {type(exc).__name__}: {' '.join(str(exc).split())}", path=shown
+                ) from None
             design.files.append(shown)
             found += 1
         except InputError as exc:
@@ -170,7 +178,12 @@ def read_design(path: Path, *, today: date, classification: Path | None = None) 
         for d in tf_dirs:
             shown = d.name if single else (str(d.relative_to(base)) if d != base else ".")
             try:
-                n = read_terraform_dir(d, [path] if single else None, shown, design, roles)
+                try:
+                    n = read_terraform_dir(d, [path] if single else None, shown, design, roles)
+                except _SHAPE as exc:
+                    raise InputError(
+                        f"unexpected content for Terraform: {type(exc).__name__}: {' '.join(str(exc).split())}", path=shown
+                    ) from None
                 if n:
                     found += 1
             except InputError as exc:
