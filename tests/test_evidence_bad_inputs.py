@@ -8,6 +8,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import pytest
 from click.testing import CliRunner
 
@@ -281,3 +282,15 @@ def test_control_character_in_an_attestation_is_one_line(tmp_path: Path, runner:
     err = result.stderr.strip()
     assert err.startswith(f"sckb: error: {bad}:3: invalid YAML: ") and err.endswith("(character #x0001)"), err
     assert len(err.splitlines()) == 1
+
+
+def test_an_error_quoting_the_input_stays_one_short_line(tmp_path: Path) -> None:
+    """An error that quotes the input (here an unknown field whose name holds a line break and 900 bytes) is one
+    line of bounded length (found by tests/test_fuzz.py)."""
+    key = "a\\nb" + "x" * 900
+    bad = tmp_path / "att.yaml"
+    bad.write_text(f'sckb-attestation: 1\nattestations:\n  - control: AT-2\n    "{key}": 1\n')
+    with Store.open(tmp_path / "ws") as store:
+        res = Ingester(store, Mapper(None), datetime(2026, 11, 30, tzinfo=UTC)).ingest_file(bad)
+    assert res.error is not None and "unknown field(s): a b" in res.error, res.error[:300]
+    assert "\n" not in res.error and len(res.error) <= len(str(bad)) + 10 + 200 + 2 + 500  # file:line#pointer: message
