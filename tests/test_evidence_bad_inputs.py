@@ -8,7 +8,6 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-import orjson
 import pytest
 from click.testing import CliRunner
 
