@@ -293,3 +293,18 @@ def test_an_error_quoting_the_input_stays_one_short_line(tmp_path: Path) -> None
         res = Ingester(store, Mapper(None), datetime(2026, 11, 30, tzinfo=UTC)).ingest_file(bad)
     assert res.error is not None and "unknown field(s): a b" in res.error, res.error[:300]
     assert "\n" not in res.error and len(res.error) <= len(str(bad)) + 10 + 200 + 2 + 500  # file:line#pointer: message
+
+
+def test_attachment_name_too_long_is_bad_input(tmp_path: Path) -> None:
+    """An attachment path the system cannot even look up (a name over its limit) is the file's error, not an
+    internal error (found by tests/test_fuzz.py)."""
+    bad = tmp_path / "att.yaml"
+    long_name = "a" * 5000
+    bad.write_text(
+        "sckb-attestation: 1\nattestations:\n  - control: AT-2\n    statement: ok\n    who: me\n    when: 2026-11-02\n"
+        f"    attachments: [{long_name}]\n"
+    )
+    with Store.open(tmp_path / "ws") as store:
+        res = Ingester(store, Mapper(None), datetime(2026, 11, 30, tzinfo=UTC)).ingest_file(bad)
+        assert res.error is not None and "cannot be used: File name too long" in res.error, res.error
+        assert store.files() == []

@@ -409,11 +409,18 @@ class Ingester:
     def _attach(self, root: Path, folder: Path, rel: str, pointer: str, shown: str, pending: Pending) -> str:
         if not rel or Path(rel).is_absolute() or rel.startswith(("/", "\\")) or ":" in rel.split("/")[0]:
             raise InputError(f"attachment path {rel!r} must be relative to the attestation's folder", path=shown, pointer=pointer)
-        target = (folder / rel).resolve()
-        if not target.is_relative_to(root):
-            raise InputError(f"attachment path {rel!r} escapes the evidence folder {root.name!r}", path=shown, pointer=pointer)
-        if not target.is_file():
-            raise InputError(f"attachment {rel!r} not found", path=shown, pointer=pointer)
+        try:
+            target = (folder / rel).resolve()
+            if not target.is_relative_to(root):
+                raise InputError(
+                    f"attachment path {rel!r} escapes the evidence folder {root.name!r}", path=shown, pointer=pointer
+                )
+            if not target.is_file():
+                raise InputError(f"attachment {rel!r} not found", path=shown, pointer=pointer)
+        except (OSError, ValueError) as exc:  # a name too long for the system, a NUL byte in it, ...
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            short = rel if len(rel) <= 80 else rel[:79] + "…"
+            raise InputError(f"attachment path cannot be used: {reason}: {short!r}", path=shown, pointer=pointer) from None
         tmp, sha, _size = self._copy(target, rel)
         named = tmp.with_name(f"{tmp.name}-{sha}")
         os.replace(tmp, named)
