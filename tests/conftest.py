@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 # Hypothesis (tests/test_fuzz.py): a few derandomised examples per target by default (make test); `make fuzz`
 # picks the long profile with --hypothesis-profile=fuzz. No example database: nothing written beside the tests.
@@ -17,6 +18,13 @@ settings.load_profile("sckb")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _hypothesis_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Hypothesis caches what it learns from the source in its home folder (`.hypothesis/` in the working
+    # folder by default): keep it below pytest's temporary folder like every other write
+    set_hypothesis_home_dir(tmp_path_factory.mktemp("hypothesis"))
 
 
 @pytest.fixture
