@@ -45,10 +45,14 @@ def checkov(path: Path, n: int, tag: str) -> None:
 
 
 def batch(folder: Path) -> None:
+    from compliance.evidence.ingest import PEER_BYTES, WORKER_BYTES
+
     folder.mkdir()
-    checkov(folder / "a-big.json", 40_000, "big")  # over 8 MB: the parsing helper
-    for i in range(36):  # about 1 MB each, 36 MB together: peers share them
+    checkov(folder / "a-big.json", 50_000, "big")  # over WORKER_BYTES: the parsing helper
+    for i in range(45):  # about 0.8 MB each, over PEER_BYTES together: peers share them
         checkov(folder / f"b-{i:02}.json", 4_000, f"s{i}")
+    small = sum(p.stat().st_size for p in folder.glob("b-*.json"))
+    assert (folder / "a-big.json").stat().st_size >= WORKER_BYTES and small >= PEER_BYTES, "the batch would not start them"
 
 
 def start(ws: Path, folder: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -99,6 +103,7 @@ def main() -> None:
         root = Path(tmp)
         batch(root / "in")
         env = {**os.environ, "PYTHONPATH": str(ROOT), "SCKB_CACHE_DIR": str(root / "cache")}
+        assert start(root / "warm", root / "in", env).wait() == 0  # fills the KB cache, as every later run finds it
         t0 = time.perf_counter()
         clean = start(root / "clean", root / "in", env)
         assert clean.wait() == 0
@@ -109,6 +114,7 @@ def main() -> None:
         clean_runs = survivors = mid = 0
         problems: list[str] = []
         for k in range(KILLS):
+            print(f"   trial {k + 1}/{KILLS}", end="\r", flush=True)
             ws = root / f"ws{k}"
             proc = start(ws, root / "in", env)
             time.sleep(rng.uniform(0, took))
