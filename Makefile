@@ -11,7 +11,7 @@ T5_VENV  ?= .venv-trestle5
 T5_STAMP := $(T5_VENV)/.installed
 T5_LOCK  := requirements-trestle5.lock
 
-.PHONY: demo test lint bench venv venv-trestle5 clean report-look lock system-run system-test
+.PHONY: demo test fuzz lint bench venv venv-trestle5 clean report-look lock system-run system-test
 
 # the exact versions (with hashes) in requirements.lock; sckb itself on top, editable, with no
 # dependency resolution of its own, so what is installed is what the lock says
@@ -90,6 +90,11 @@ screenshots: $(STAMP)
 
 test: system-test $(STAMP) $(T5_STAMP)
 	$(PY) -m pytest -q
+
+# the property-based fuzz suite at length (random, 200 inputs per target; `make test` runs 6 each), printing
+# how many inputs each target tried
+fuzz: $(STAMP)
+	$(PY) -m pytest -q -s tests/test_fuzz.py --hypothesis-profile=fuzz --hypothesis-show-statistics -p no:cacheprovider
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check compliance tests benchmarks tools

@@ -61,6 +61,9 @@ class Ctx:
             from compliance.kb.load import default_cache_dir
 
             self._kb = kbmod.load(self.kb_dirs, cache_dir=default_cache_dir(os.environ))
+            for p in self._kb.problems:  # the overlays' warnings (an empty overlay loads nothing), one line each
+                if p.severity == "warning" and any(p.file == str(d) or p.file.startswith(f"{d}{os.sep}") for d in self.kb_dirs):
+                    click.echo(f"sckb: {p}", err=True)
             if self._kb.errors:
                 first = self._kb.errors[0]
                 more = len(self._kb.errors) - 1
@@ -771,7 +774,7 @@ def evidence_formats(as_json: bool) -> None:
 
 
 @evidence_group.command("ingest")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", help="Force this format for every file (see 'sckb evidence formats').")
 @click.option("--strict", is_flag=True, help="Stop at the first bad file (files already ingested stay).")
 @click.option(
@@ -787,6 +790,15 @@ def evidence_formats(as_json: bool) -> None:
     default=None,
     help="When the scans ran (UTC), for files that do not say; recorded as scan time source 'given'.",
 )
+@click.option(
+    "--wait",
+    "wait",
+    type=click.FloatRange(0),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for another ingest on the same workspace to finish (then exit 5).",
+)
 @json_option
 @click.pass_obj
 def evidence_ingest(
@@ -796,6 +808,7 @@ def evidence_ingest(
     strict: bool,
     jobs: int | None,
     scan_time: datetime | None,
+    wait: float,
     as_json: bool,
 ) -> None:
     """Ingest evidence files or folders into the store (one transaction per file, committed in path order).
@@ -806,12 +819,13 @@ def evidence_ingest(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from compliance.evidence.formats import by_name
-    from compliance.evidence.ingest import expand, ingest
+    from compliance.evidence.ingest import check_paths, expand, ingest
     from compliance.evidence.mapping import Mapper
     from compliance.evidence.store import Store
 
     if fmt is not None and by_name(fmt) is None:
         raise click.BadParameter(f"unknown format {fmt!r} (see 'sckb evidence formats')", param_hint="--format")
+    check_paths(paths)
     total = sum(1 for _ in expand(paths))
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[findings]} findings"),
@@ -832,9 +846,13 @@ def evidence_ingest(
             if res.error and not as_json:
                 progress.console.print(f"sckb: error: {res.error}", markup=False, highlight=False, soft_wrap=True)
 
+        def on_wait(message: str) -> None:
+            progress.console.print(f"sckb: {message}", markup=False, highlight=False, soft_wrap=True)
+
         summary = ingest(
             store, paths, mapper=mapper, now=obj.now(), fmt_name=fmt, strict=strict, jobs=jobs, scan_time=scan_time,
-            on_file=on_file, on_start=lambda p: progress.update(task, description=Path(p).name[:40]), on_progress=on_progress,
+            wait=wait, on_wait=on_wait, on_file=on_file, on_progress=on_progress,
+            on_start=lambda p: progress.update(task, description=Path(p).name[:40]),
         )  # fmt: skip
     if as_json:
         emit_json([r.as_dict() for r in summary.results])
@@ -1004,15 +1022,30 @@ def evidence_show(obj: Ctx, identity: str, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def evidence_files(obj: Ctx, as_json: bool) -> None:
-    """The ingested evidence files, in ingest order."""
+    """The ingested evidence files, in ingest order, with how each is known to be complete (verified totals, a
+    whole document, or unverified-complete)."""
+    from compliance.evidence.formats import completeness
     from compliance.evidence.store import Store
 
     with Store.open(obj.workspace, create=False) as store:
         files = store.files()
     if as_json:
-        return emit_json([f.as_dict() for f in files])
-    rows = [(f.sha256[:12], f.name, f.format, f.tool, f.tool_version, f.scan_time, f.scan_time_source, f.findings) for f in files]
-    cols = ["sha256", "file", "format", "tool", "version", "scan time", "from", "findings"]
+        return emit_json([{**f.as_dict(), "completeness": completeness(f.format)} for f in files])
+    rows = [
+        (
+            f.sha256[:12],
+            f.name,
+            f.format,
+            f.tool,
+            f.tool_version,
+            f.scan_time,
+            f.scan_time_source,
+            f.findings,
+            completeness(f.format),
+        )
+        for f in files
+    ]
+    cols = ["sha256", "file", "format", "tool", "version", "scan time", "from", "findings", "complete"]
     _console().print(_table(f"{len(files)} evidence files", cols, rows))
 
 

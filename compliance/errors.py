@@ -20,6 +20,7 @@ Exit codes (documented in the README and the CLI reference):
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 EXIT_OK = 0
@@ -55,10 +56,10 @@ class InputError(SckbError):
         line: int | None = None,
         pointer: str | None = None,
     ) -> None:
-        self.message = message
+        self.message = _one_line(message)
         self.path = str(path) if path is not None else None
         self.line = line
-        self.pointer = pointer
+        self.pointer = _one_line(pointer, 200) if pointer is not None else None
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
@@ -68,6 +69,16 @@ class InputError(SckbError):
         if self.pointer is not None:
             where += f"#{self.pointer}"
         return f"{where}: {self.message}"
+
+
+#: Longest message an :class:`InputError` prints: messages can quote the input, and the input can be huge.
+MAX_MESSAGE = 500
+
+
+def _one_line(message: str, limit: int = MAX_MESSAGE) -> str:
+    """The message on one line (line breaks quoted from the input become spaces), at most ``limit`` long."""
+    text = re.sub(r"\s*[\r\n\u2028\u2029\x0b\x0c\x85]+\s*", " ", message)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class CheckFailed(SckbError):

@@ -10,9 +10,25 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Hypothesis (tests/test_fuzz.py): a few derandomised examples per target by default (make test); `make fuzz`
+# picks the long profile with --hypothesis-profile=fuzz. No example database: nothing written beside the tests.
+_QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large]
+settings.register_profile("sckb", max_examples=6, deadline=None, database=None, derandomize=True, suppress_health_check=_QUIET)
+settings.register_profile("fuzz", max_examples=200, deadline=None, database=None, suppress_health_check=_QUIET)
+settings.load_profile("sckb")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _hypothesis_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Hypothesis caches what it learns from the source in its home folder (`.hypothesis/` in the working
+    # folder by default): keep it below pytest's temporary folder like every other write
+    set_hypothesis_home_dir(tmp_path_factory.mktemp("hypothesis"))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ for that file, and the other files of the batch still ingested (unless --strict)
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -228,3 +229,82 @@ def test_corrupt_database_is_a_store_error(tmp_path: Path, runner: CliRunner) ->
     assert result.exit_code == 5
     assert result.stderr.count("\n") == 1 and "evidence.db" in result.stderr
     assert isinstance(sqlite3.sqlite_version, str)
+
+
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero", "/dev/urandom"])
+def test_only_regular_files_are_read(special: str, tmp_path: Path, runner: CliRunner) -> None:
+    """A FIFO or a device named directly is refused at once (it used to block or read without end)."""
+    if special == "fifo":
+        path = tmp_path / "scan.json"
+        os.mkfifo(path)
+    else:
+        path = Path(special)
+        if not path.exists():
+            pytest.skip(f"{special} is not on this system")
+    ws = tmp_path / "ws"
+    result = runner.invoke(main, ["--workspace", str(ws), *NOW, "evidence", "ingest", str(path)])
+    assert result.exit_code == 3, result.output
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("sckb: error:")]
+    assert len(errors) == 1 and f"{path}: not a regular file" in errors[0], result.stderr
+    assert "Traceback" not in result.output
+    assert _files(ws) == []
+
+
+def test_a_fifo_inside_a_folder_is_not_read(tmp_path: Path, runner: CliRunner) -> None:
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    os.mkfifo(folder / "a-pipe.json")
+    (folder / "good-bandit.json").write_bytes(GOOD)
+    ws = tmp_path / "ws"
+    result = runner.invoke(main, ["--workspace", str(ws), *NOW, "evidence", "ingest", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert _files(ws) == [str(folder / "good-bandit.json")]
+
+
+def test_nonexistent_path_is_an_input_error(tmp_path: Path, runner: CliRunner) -> None:
+    """Exit 3 with sckb's one line (it was click's usage error, exit 2), and nothing ingested."""
+    good = tmp_path / "good-bandit.json"
+    good.write_bytes(GOOD)
+    missing = tmp_path / "nope.json"
+    ws = tmp_path / "ws"
+    result = runner.invoke(main, ["--workspace", str(ws), *NOW, "evidence", "ingest", str(good), str(missing)])
+    assert result.exit_code == 3, result.output
+    assert result.stderr.strip() == f"sckb: error: {missing}: no such file or folder"
+    assert not (ws / "evidence.db").exists() or _files(ws) == []
+
+
+def test_control_character_in_an_attestation_is_one_line(tmp_path: Path, runner: CliRunner) -> None:
+    bad = tmp_path / "att.yaml"
+    bad.write_bytes(b"sckb-attestation: 1\nattestations:\n  - control: AT-2\x01\n")
+    result = runner.invoke(main, ["--workspace", str(tmp_path / "ws"), *NOW, "evidence", "ingest", str(bad)])
+    assert result.exit_code == 3
+    err = result.stderr.strip()
+    assert err.startswith(f"sckb: error: {bad}:3: invalid YAML: ") and err.endswith("(character #x0001)"), err
+    assert len(err.splitlines()) == 1
+
+
+def test_an_error_quoting_the_input_stays_one_short_line(tmp_path: Path) -> None:
+    """An error that quotes the input (here an unknown field whose name holds a line break and 900 bytes) is one
+    line of bounded length (found by tests/test_fuzz.py)."""
+    key = "a\\nb" + "x" * 900
+    bad = tmp_path / "att.yaml"
+    bad.write_text(f'sckb-attestation: 1\nattestations:\n  - control: AT-2\n    "{key}": 1\n')
+    with Store.open(tmp_path / "ws") as store:
+        res = Ingester(store, Mapper(None), datetime(2026, 11, 30, tzinfo=UTC)).ingest_file(bad)
+    assert res.error is not None and "unknown field(s): a b" in res.error, res.error[:300]
+    assert "\n" not in res.error and len(res.error) <= len(str(bad)) + 10 + 200 + 2 + 500  # file:line#pointer: message
+
+
+def test_attachment_name_too_long_is_bad_input(tmp_path: Path) -> None:
+    """An attachment path the system cannot even look up (a name over its limit) is the file's error, not an
+    internal error (found by tests/test_fuzz.py)."""
+    bad = tmp_path / "att.yaml"
+    long_name = "a" * 5000
+    bad.write_text(
+        "sckb-attestation: 1\nattestations:\n  - control: AT-2\n    statement: ok\n    who: me\n    when: 2026-11-02\n"
+        f"    attachments: [{long_name}]\n"
+    )
+    with Store.open(tmp_path / "ws") as store:
+        res = Ingester(store, Mapper(None), datetime(2026, 11, 30, tzinfo=UTC)).ingest_file(bad)
+        assert res.error is not None and "cannot be used: File name too long" in res.error, res.error
+        assert store.files() == []

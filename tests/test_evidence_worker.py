@@ -92,3 +92,72 @@ def test_a_dead_helper_stores_nothing(tmp_path: Path) -> None:
             assert store.counts()["observations"] == 6
         finally:
             ing.close()
+
+
+KILLED = """
+import sys, threading, time
+from datetime import datetime, UTC
+from pathlib import Path
+from compliance.evidence.ingest import Ingester
+from compliance.evidence.mapping import Mapper
+from compliance.evidence.store import Store
+
+lock = threading.Lock()
+
+def busy():  # a thread that holds a lock most of the time, as a progress bar's refresh thread may
+    while True:
+        with lock:
+            time.sleep(0.001)
+
+threading.Thread(target=busy, daemon=True).start()
+with Store.open(Path(sys.argv[1])) as store:
+    ing = Ingester(store, Mapper(None), datetime(2026, 11, 30, tzinfo=UTC), worker_bytes=0)
+    def progress(n):
+        print("batch", ing._worker.pid if ing._worker else 0, flush=True)
+    ing.ingest_file(Path(sys.argv[2]), on_progress=progress)
+print("done", flush=True)
+"""
+
+
+def _gone(pid: int) -> bool:
+    """The process has ended (a zombie waiting for its new parent to reap it counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_killed_ingest_leaves_no_helper_alive(tmp_path: Path) -> None:
+    """SIGKILL the ingesting process (which runs a thread) mid-file, many times: its helper is gone within a
+    second every time, and it is a fresh interpreter, not a fork of a threaded process."""
+    import random
+    import subprocess
+    import sys
+    import time
+
+    from _evidence import checkov_report
+
+    big = tmp_path / "big.json"
+    checkov_report(big, 20_000)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    rng = random.Random(25)
+    survivors = 0
+    for trial in range(8):
+        child = subprocess.Popen(
+            [sys.executable, "-c", KILLED, str(tmp_path / f"ws{trial}"), str(big)], stdout=subprocess.PIPE, env=env, text=True
+        )
+        assert child.stdout is not None
+        helper = int(child.stdout.readline().split()[1])
+        cmdline = Path(f"/proc/{helper}/cmdline").read_bytes().split(b"\0")
+        assert b"compliance.evidence.worker" in cmdline, cmdline
+        time.sleep(rng.uniform(0, 0.1))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        child.stdout.close()
+        deadline = time.monotonic() + 1.0
+        while not _gone(helper) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        survivors += not _gone(helper)
+    assert survivors == 0

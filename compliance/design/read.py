@@ -23,6 +23,7 @@ from compliance.design.iam import Permissions
 from compliance.design.model import Classification, Design
 from compliance.design.sls import read_serverless
 from compliance.errors import InputError
+from compliance.kb.yamlio import yaml_error
 
 #: (document, text, shown path, design, roles, file) -> files the document included (read no more on their own)
 Reader = Callable[[Any, str, str, Design, dict[str, Permissions], Path], set[Path]]
@@ -47,6 +48,9 @@ READERS: dict[str, Reader] = {"cfn": _read_cfn, "arm": _read_arm, "sls": _read_s
 
 SKIP_DIRS = {".git", "node_modules", ".terraform", ".serverless", ".aws-sam", "__pycache__", ".venv", "cdk.out"}
 MAX_BYTES = 20_000_000
+#: What a reader raises on a shape it did not expect: bad input, reported as such (not an internal error).
+_SHAPE = (KeyError, TypeError, AttributeError, ValueError, IndexError, RecursionError)
+_KIND = {"cfn": "a CloudFormation/SAM template", "sls": "a Serverless Framework file", "arm": "an ARM template"}
 
 
 def kind_of(doc: Any) -> str | None:
@@ -98,10 +102,11 @@ def load_classification(root: Path, explicit: Path | None) -> Classification:
             if explicit is not None:
                 raise InputError("classification file not found", path=explicit)
             continue
+        text = c.read_text(encoding="utf-8")
         try:
-            raw = yaml.safe_load(c.read_text(encoding="utf-8")) or {}
+            raw = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
-            raise InputError(f"invalid YAML: {exc}", path=c) from None
+            raise yaml_error(exc, text, c) from None
         if not isinstance(raw, dict):
             raise InputError("sckb.yaml must be a mapping", path=c, line=1)
         cls = raw.get("classification", raw)
@@ -153,7 +158,12 @@ def read_design(path: Path, *, today: date, classification: Path | None = None) 
         if p.resolve() in included:
             continue
         try:
-            included |= READERS[kind](doc, text, shown, design, roles, p)
+            try:
+                included |= READERS[kind](doc, text, shown, design, roles, p)
+            except _SHAPE as exc:  # a shape the reader did not expect (a list where a mapping belongs, ...)
+                raise InputError(
+                    f"unexpected content for {_KIND[kind]}: {type(exc).__name__}: {' '.join(str(exc).split())}", path=shown
+                ) from None
             design.files.append(shown)
             found += 1
         except InputError as exc:
@@ -168,7 +178,12 @@ def read_design(path: Path, *, today: date, classification: Path | None = None) 
         for d in tf_dirs:
             shown = d.name if single else (str(d.relative_to(base)) if d != base else ".")
             try:
-                n = read_terraform_dir(d, [path] if single else None, shown, design, roles)
+                try:
+                    n = read_terraform_dir(d, [path] if single else None, shown, design, roles)
+                except _SHAPE as exc:
+                    raise InputError(
+                        f"unexpected content for Terraform: {type(exc).__name__}: {' '.join(str(exc).split())}", path=shown
+                    ) from None
                 if n:
                     found += 1
             except InputError as exc:

@@ -20,15 +20,30 @@ from compliance.errors import InputError
 
 _VAR = re.compile(r"\$\{([^{}]*)\}")
 MAX_PASSES = 10
+#: Bounds on ``${...}`` expansion: variables that refer to each other several times per level grow
+#: exponentially, so the lookups made for one file and the length of any string they build are capped.
+MAX_LOOKUPS = 100_000
+MAX_STRING = 1 << 20
 
 
 class SlsVars:
     """Resolves ``${...}`` variables from the file itself and from ``${file(...)}`` files beside it."""
 
-    def __init__(self, doc: Raw, base: Path | None = None) -> None:
+    def __init__(self, doc: Raw, base: Path | None = None, path: str = "serverless.yml") -> None:
         self.doc = doc
         self.base = base
+        self.path = path
         self._files: Raw = {}
+        self._lookups = 0
+
+    def _count(self, expr: str) -> None:
+        self._lookups += 1
+        if self._lookups > MAX_LOOKUPS:
+            raise InputError(
+                f"variables expand too much (over {MAX_LOOKUPS:,} lookups, last ${{{expr}}}): "
+                "variables that refer to each other several times per level?",
+                path=self.path,
+            )
 
     def _file(self, part: str, depth: int) -> Any:
         m = re.fullmatch(r"file\(\s*['\"]?([^)'\"]+)['\"]?\s*\)(?::(.+))?", part)
@@ -53,6 +68,7 @@ class SlsVars:
 
     def lookup(self, expr: str, depth: int) -> Any:
         expr = expr.strip()
+        self._count(expr)
         parts = [p.strip() for p in _split_top(expr)]
         first: Unknown | None = None
         for part in parts:
@@ -103,6 +119,8 @@ class SlsVars:
             val = self.lookup(m.group(1), depth)
             # an unresolved part stays as a ${...} placeholder (matched like a wildcard), not a guess
             text = "\x00{" + m.group(1) + "}" if isinstance(val, Unknown) else str(val)
+            if len(s) - (m.end() - m.start()) + len(text) > MAX_STRING:
+                raise InputError(f"variable ${{{m.group(1)}}} expands to a string over {MAX_STRING:,} characters", path=self.path)
             s = s[: m.start()] + text + s[m.end() :]
         return Unknown("variables nested too deeply")
 
@@ -212,7 +230,7 @@ def read_serverless(
     doc: Any, text: str, path: str, design: Design, roles: dict[str, Permissions], base: Path | None = None
 ) -> set[Path]:
     """Read one serverless.yml; returns the files it included with ``${file(...)}``."""
-    v = SlsVars(doc, base)
+    v = SlsVars(doc, base, path)
     provider = v.resolve(doc.get("provider") or {})
     if not isinstance(provider, dict):
         provider = {}

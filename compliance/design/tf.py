@@ -40,6 +40,8 @@ from compliance.errors import InputError
 
 _ADDR = re.compile(r"^(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z0-9_\-]+)(\[[^\]]*\])?(?:\.([A-Za-z0-9_]+))?")
 MAX_DEPTH = 40
+#: Largest ``.tf`` file read (python-hcl2 parses about a megabyte a second; real files are kilobytes).
+MAX_TF_BYTES = 4_000_000
 
 
 def _unq(s: str) -> str:
@@ -152,6 +154,11 @@ def read_terraform_dir(folder: Path, only: list[Path] | None, shown: str, design
     blocks: dict[str, list[Any]] = {}
     lines: dict[str, int] = {}
     for f in files:
+        if f.stat().st_size > MAX_TF_BYTES:
+            raise InputError(
+                f"Terraform file larger than {MAX_TF_BYTES // 1_000_000} MB (the HCL parser is slow on big files)",
+                path=f.name if only else f"{shown}/{f.name}",
+            )
         text = f.read_text(encoding="utf-8", errors="replace")
         try:
             parsed = hcl2.loads(text)

@@ -4,6 +4,7 @@ little-endian length, then the payload."""
 from __future__ import annotations
 
 import os
+import signal
 
 HEAD = 9  # one kind byte and an 8-byte length
 
@@ -40,3 +41,18 @@ def grow(fd: int) -> None:
         fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
     except (ImportError, OSError):
         pass  # the default pipe size only costs some overlap
+
+
+def die_with_parent(parent: int) -> None:
+    """Be killed when process ``parent`` (which started this one) dies: Linux's ``PR_SET_PDEATHSIG``, asked
+    through libc. (The signal follows the parent *thread* that started this process; the ingest starts its
+    helpers from the thread that runs it and stops them before that thread returns.) Exits at once if the
+    parent died before the request took effect. Elsewhere the end of the job pipe does the same, later."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(1)

@@ -6,7 +6,7 @@ committed together or not at all, so a crash or ``kill -9`` mid-file leaves the 
 The raw bytes are copied into the locker first (hashed while copied) and the copy is what gets parsed.
 
 Files are committed in the order they are named (folders walked in sorted order). The CPU work is shared
-without changing that order or any row: files of :data:`WORKER_BYTES` and more are prepared by a forked
+without changing that order or any row: files of :data:`WORKER_BYTES` and more are prepared by a
 helper process while this one writes (worker.py), and the smaller files of a large batch are shared with
 peer processes that prepare one file while another writes (peer.py). What a file's rows are is
 :mod:`compliance.evidence.prepare`; how they are numbered, digested and written is the store's.
@@ -18,7 +18,8 @@ import contextlib
 import gc
 import hashlib
 import os
-import shutil
+import stat
+import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from compliance.errors import InputError, StoreError
 from compliance.evidence import peer
 from compliance.evidence.formats import Format, by_name, detect, registry
 from compliance.evidence.mapping import Mapper
-from compliance.evidence.parsing import HEAD_BYTES, STREAM_THRESHOLD, ParseContext, loads_json, sniff
+from compliance.evidence.parsing import HEAD_BYTES, STREAM_THRESHOLD, ParseContext, loads_json, sniff, sniff_whole
 from compliance.evidence.prepare import BATCH, FileResult, Pending, Tally, identity_of, prepare, scope_prefix
 from compliance.evidence.store import Batch, EngineError, FileWrite, NewFile, Store
 from compliance.evidence.worker import ParseWorker
@@ -38,6 +39,7 @@ from compliance.evidence.worker import ParseWorker
 __all__ = [
     "ATTACHMENTS",
     "BATCH",
+    "LOCK_WAIT",
     "PEER_BYTES",
     "WORKER_BYTES",
     "FileResult",
@@ -45,11 +47,14 @@ __all__ = [
     "Pending",
     "Summary",
     "Tally",
+    "check_paths",
     "default_jobs",
     "expand",
     "identity_of",
     "ingest",
+    "open_regular",
     "prepare",
+    "workspace_lock",
 ]
 #: Files at least this big are parsed by a helper process while this one writes (see worker.py). Smaller
 #: files gain little: the helper parses a whole document before its first batch, and this process waits.
@@ -84,6 +89,92 @@ class Summary:
     @property
     def errors(self) -> int:
         return sum(1 for r in self.results if r.error is not None)
+
+
+def open_regular(path: Path, display: str) -> Any:
+    """``path`` opened for binary reading if it is a regular file; anything else (a FIFO, a device such as
+    ``/dev/zero``, a socket) is an :class:`InputError`. Opened without blocking and checked on the open
+    descriptor, so a FIFO never blocks the open and nothing can be swapped in between check and read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except IsADirectoryError:
+        raise InputError("is a directory", path=display) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=display) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError("is a directory", path=display)
+        if not stat.S_ISREG(mode):
+            raise InputError(f"not a regular file ({_kind(mode)}): only files and folders are read", path=display)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a file"
+
+
+#: How long an ingest waits, by default, for another one on the same workspace to finish.
+LOCK_WAIT = 60.0
+#: The lock file in the workspace folder that one ingest at a time holds.
+LOCK_NAME = "ingest.lock"
+
+
+@contextlib.contextmanager
+def workspace_lock(workspace: Path, *, wait: float = LOCK_WAIT, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the workspace's ingest lock (an advisory ``flock`` on ``ingest.lock``, released by the kernel when
+    the holder ends, however it ends). If another ingest holds it, ``on_wait`` is told once and this waits up
+    to ``wait`` seconds, then raises :class:`StoreError`. Where ``flock`` does not exist, no lock is taken."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    workspace.mkdir(parents=True, exist_ok=True)
+    fd = os.open(workspace / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"{workspace}: another ingest is still running on this workspace after {wait:g} s "
+                        "(try again later, or give it longer with --wait SECONDS)"
+                    ) from None
+                if not told and on_wait is not None:
+                    on_wait(f"{workspace}: another ingest is running on this workspace; waiting up to {wait:g} s")
+                told = True
+                time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def check_paths(paths: Iterable[Path]) -> None:
+    """Every path named on the command line exists (a file or a folder), else an :class:`InputError` for the
+    first that does not, before anything is ingested."""
+    for p in paths:
+        if not os.path.lexists(p):
+            raise InputError("no such file or folder", path=p)
+        if not p.exists():
+            raise InputError("a broken symbolic link", path=p)
 
 
 def expand(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
@@ -148,9 +239,16 @@ class Ingester:
         self.worker_bytes = worker_bytes
         self._worker: ParseWorker | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
-        if clean_tmp:  # copies left by an interrupted ingest (a second ingest process keeps the first one's)
-            shutil.rmtree(store.locker / "tmp", ignore_errors=True)
+        if clean_tmp:  # copies left by an interrupted run (those of a live process are its own to clean)
+            store.clean_stale_tmp()
         store.bulk_ingest()
+
+    def _known(self, target: str) -> bool:
+        """Whether the KB has this mitigation or control (every id passes when the ingest has no KB)."""
+        m = self.mapper
+        if not m.mitigation_ids and not m.control_ids:
+            return True
+        return target in m.mitigation_ids or target in m.control_ids
 
     def checkpoint(self) -> None:
         """Let the store tidy up after a batch (SQLite: fold the WAL back into the database)."""
@@ -163,13 +261,12 @@ class Ingester:
 
     def _helper(self, fmt: Format, ctx: ParseContext) -> ParseWorker | None:
         """The helper process that prepares big files of formats that can be parsed there (None: parse here)."""
-        if ctx.size < self.worker_bytes or getattr(fmt, "in_process", False) or not hasattr(os, "fork"):
+        if ctx.size < self.worker_bytes or getattr(fmt, "in_process", False):
             return None
+        if {f.name: f for f in registry()}.get(fmt.name) is not fmt:
+            return None  # the helper knows the registered formats only
         if self._worker is None or not self._worker.alive:
-            known = {f.name: f for f in [*registry(), *self.formats]}
-            if known.get(fmt.name) is not fmt:
-                return None
-            self._worker = ParseWorker(known, self.mapper, *self.undated)
+            self._worker = ParseWorker(self.mapper, *self.undated)
             self._finalizer = weakref.finalize(self, self._worker.close)
         return self._worker
 
@@ -180,14 +277,14 @@ class Ingester:
         h = hashlib.sha256()
         size = 0
         try:
-            with src.open("rb") as fin, tmp.open("wb") as fout:
+            with open_regular(src, display) as fin, tmp.open("wb") as fout:
                 while chunk := fin.read(1 << 20):
                     h.update(chunk)
                     fout.write(chunk)
                     size += len(chunk)
-        except IsADirectoryError:
+        except InputError:
             tmp.unlink(missing_ok=True)
-            raise InputError("is a directory", path=display) from None
+            raise
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise InputError(f"cannot read: {exc.strerror}", path=display) from None
@@ -232,6 +329,9 @@ class Ingester:
                     raise InputError(f"unknown format {fmt_name!r} (see 'sckb evidence formats')", path=shown)
             else:
                 fmt = detect(head, sn, self.formats)
+                if fmt is None and sn.kind == "json" and not sn.ndjson and size > len(head):
+                    sn = sniff_whole(tmp, sn)  # the telling key may come after the head
+                    fmt = detect(head, sn, self.formats)
                 if fmt is None:
                     if sn.kind == "json" and size <= self.stream_threshold and not sn.ndjson:
                         loads_json(tmp.read_bytes(), shown)  # a broken document: report where it breaks
@@ -242,7 +342,10 @@ class Ingester:
             def attach(rel: str, ptr: str) -> str:
                 return self._attach(root, path.parent, rel, ptr, shown, pending)
 
-            ctx = ParseContext(tmp, shown, size=size, sniff=sn, stream_threshold=self.stream_threshold, attach=attach)
+            ctx = ParseContext(
+                tmp, shown, size=size, sniff=sn, stream_threshold=self.stream_threshold, attach=attach,
+                now=self.now_iso, known=self._known,
+            )  # fmt: skip
             pending = Pending(res, tmp, fmt, ctx)
             tmp = None
             return pending
@@ -306,11 +409,18 @@ class Ingester:
     def _attach(self, root: Path, folder: Path, rel: str, pointer: str, shown: str, pending: Pending) -> str:
         if not rel or Path(rel).is_absolute() or rel.startswith(("/", "\\")) or ":" in rel.split("/")[0]:
             raise InputError(f"attachment path {rel!r} must be relative to the attestation's folder", path=shown, pointer=pointer)
-        target = (folder / rel).resolve()
-        if not target.is_relative_to(root):
-            raise InputError(f"attachment path {rel!r} escapes the evidence folder {root.name!r}", path=shown, pointer=pointer)
-        if not target.is_file():
-            raise InputError(f"attachment {rel!r} not found", path=shown, pointer=pointer)
+        try:
+            target = (folder / rel).resolve()
+            if not target.is_relative_to(root):
+                raise InputError(
+                    f"attachment path {rel!r} escapes the evidence folder {root.name!r}", path=shown, pointer=pointer
+                )
+            if not target.is_file():
+                raise InputError(f"attachment {rel!r} not found", path=shown, pointer=pointer)
+        except (OSError, ValueError) as exc:  # a name too long for the system, a NUL byte in it, ...
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            short = rel if len(rel) <= 80 else rel[:79] + "…"
+            raise InputError(f"attachment path cannot be used: {reason}: {short!r}", path=shown, pointer=pointer) from None
         tmp, sha, _size = self._copy(target, rel)
         named = tmp.with_name(f"{tmp.name}-{sha}")
         os.replace(tmp, named)
@@ -420,6 +530,8 @@ def ingest(
     peer_bytes: int = PEER_BYTES,
     worker_bytes: int = WORKER_BYTES,
     scan_time: datetime | None = None,
+    wait: float = LOCK_WAIT,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Summary:
     """Ingest every file below ``paths``, committed in that order. Bad files are reported per file; with
     ``strict`` the batch stops at the first bad file (files already ingested stay).
@@ -429,9 +541,39 @@ def ingest(
     Files of ``worker_bytes`` or more are streamed by this process, parsed by a helper process.
 
     ``scan_time`` (the user's ``--scan-time``) dates the findings of files that state no scan time of their own,
-    with ``scan_time_source`` "given"; without it they are dated ``now``, "ingest". A time the file states wins."""
+    with ``scan_time_source`` "given"; without it they are dated ``now``, "ingest". A time the file states wins.
+
+    One ingest at a time writes a workspace: a second one waits for the first (:func:`workspace_lock`, up to
+    ``wait`` seconds, ``on_wait`` told once)."""
     if jobs is not None and jobs < 1:
         raise ValueError(f"jobs must be 1 or more, not {jobs}")
+    paths = list(paths)
+    check_paths(paths)
+    with workspace_lock(store.workspace, wait=wait, on_wait=on_wait):
+        return _ingest_locked(
+            store, paths, mapper=mapper, now=now, fmt_name=fmt_name, strict=strict, on_file=on_file, on_start=on_start,
+            on_progress=on_progress, stream_threshold=stream_threshold, jobs=jobs, peer_bytes=peer_bytes,
+            worker_bytes=worker_bytes, scan_time=scan_time,
+        )  # fmt: skip
+
+
+def _ingest_locked(
+    store: Store,
+    paths: list[Path],
+    *,
+    mapper: Mapper,
+    now: datetime,
+    fmt_name: str | None,
+    strict: bool,
+    on_file: Callable[[FileResult], None] | None,
+    on_start: Callable[[str], None] | None,
+    on_progress: Callable[[int], None] | None,
+    stream_threshold: int,
+    jobs: int | None,
+    peer_bytes: int,
+    worker_bytes: int,
+    scan_time: datetime | None,
+) -> Summary:
     ing = Ingester(store, mapper, now, stream_threshold=stream_threshold, worker_bytes=worker_bytes, scan_time=scan_time)
     files = list(expand(paths))
     sizes = [_size(f) for f, _ in files]

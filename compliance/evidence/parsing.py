@@ -135,6 +135,28 @@ def _sniff_json(head: bytes, first_line: str, path: Path | str) -> Sniff:
     return s
 
 
+def sniff_whole(path: Path, s: Sniff) -> Sniff:
+    """``s`` with the keys and first values of the whole JSON file at ``path``, not only of its head: for a
+    document whose telling key comes after :data:`HEAD_BYTES` (a CycloneDX BOM whose ``bomFormat`` or
+    ``vulnerabilities`` follows a long ``components`` array). One streaming pass; paths deeper than the
+    head's sniff looks are skipped, and a document broken further on keeps what was seen before the break."""
+    import ijson
+
+    out = Sniff(kind=s.kind, top=s.top, keys=set(s.keys), values=dict(s.values), first_line=s.first_line, ndjson=s.ndjson)
+    try:
+        with path.open("rb") as f:
+            for prefix, event, value in ijson.parse(f, use_float=True):
+                if prefix.count(".") + 1 > 5 if prefix else False:
+                    continue
+                if event == "map_key":
+                    out.keys.add(f"{prefix}.{value}" if prefix else str(value))
+                elif event in ("string", "number", "boolean", "null") and prefix not in out.values:
+                    out.values[prefix] = value
+    except Exception:  # broken or too deep further on: the parse reports it with its position
+        pass
+    return out
+
+
 # --------------------------------------------------------------------------- depth guard
 
 _STRINGS = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.S)
@@ -496,8 +518,14 @@ class ParseContext:
         sniff: Sniff,
         stream_threshold: int = STREAM_THRESHOLD,
         attach: Callable[[str, str], str] | None = None,
+        now: str | None = None,
+        known: Callable[[str], bool] | None = None,
     ) -> None:
         self.path = path
+        #: the ingest's clock (``YYYY-MM-DDTHH:MM:SSZ``, from ``--now``): statements dated later are refused
+        self.now = now
+        #: whether a mitigation or control id exists in the KB (None: no KB to ask)
+        self.known = known
         self.display = display
         self.size = size
         self.sniff = sniff

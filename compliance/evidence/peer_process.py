@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from compliance.evidence.framing import recv, send
+from compliance.evidence.framing import die_with_parent, recv, send
 from compliance.evidence.ingest import Ingester
 from compliance.evidence.peer import Settings
 from compliance.evidence.prepare import FileResult, Pending
@@ -30,7 +30,7 @@ def serve() -> None:
     except EOFError:
         return
     settings: Settings = pickle.loads(data)
-    _die_with(settings.parent)
+    die_with_parent(settings.parent)
     prepared: dict[int, tuple[Pending | FileResult, list[Batch] | FileResult | None]] = {}
     try:
         with Store.open(Path(settings.workspace), create=False) as store:
@@ -73,18 +73,6 @@ def _messages(fd: int) -> Iterator[Any]:
         except EOFError:
             return
         yield pickle.loads(data)
-
-
-def _die_with(parent: int) -> None:
-    """Be killed when the coordinator dies (Linux), so that no peer writes on after an interrupted ingest."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # it died before the request took effect
-        os._exit(1)
 
 
 if __name__ == "__main__":

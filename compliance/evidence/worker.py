@@ -4,11 +4,16 @@ Preparing rows (orjson, the format's Python code, identities and mapping) and wr
 digests, SQLite) take about the same time; one helper process, forked once per
 :class:`~compliance.evidence.ingest.Ingester`, prepares a file's rows (:func:`~compliance.evidence.prepare.prepare`)
 and sends them in batches through a pipe while the ingesting process writes the previous batch. The helper
-never touches the store (it was forked with the KB mapper; it only reads the locker copy it is told to
-parse). What the parse learned about the file (tool version, scan time, covered locations, the tally) and any
-error it raised come back at the end of the file, so the ingest sees exactly what an in-process parse would
-have given it (errors included, re-raised in the ingesting process). If the ingesting process dies, the
-helper reads end-of-file on its job pipe and exits.
+never touches the store (it gets the KB mapper, pickled; it only reads the locker copy it is told to parse).
+What the parse learned about the file (tool version, scan time, covered locations, the tally) and any error
+it raised come back at the end of the file, so the ingest sees exactly what an in-process parse would have
+given it (errors included, re-raised in the ingesting process).
+
+The helper is a fresh interpreter (``python -m compliance.evidence.worker``), not a fork: the ingesting
+process may run threads (a progress bar's, a library user's), and a fork copies any lock another thread holds
+at that moment, held for ever, so a forked helper could block on it and outlive the ingest. The helper dies
+with the ingesting process: the kernel's parent-death signal (Linux), and end-of-file on its job pipe
+(anywhere).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import os
 import pickle
 import queue
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,8 +33,8 @@ from pathlib import Path
 import orjson
 
 from compliance.errors import StoreError
-from compliance.evidence.formats import Format
-from compliance.evidence.framing import grow, recv, send
+from compliance.evidence.formats import Format, registry
+from compliance.evidence.framing import die_with_parent, grow, recv, send
 from compliance.evidence.mapping import Mapper
 from compliance.evidence.parsing import ParseContext
 from compliance.evidence.prepare import Tally, prepare
@@ -37,24 +44,23 @@ from compliance.evidence.store import Batch
 class ParseWorker:
     """One forked helper process that parses the files it is sent, one at a time."""
 
-    def __init__(self, formats: dict[str, Format], mapper: Mapper, now: str, now_source: str = "ingest") -> None:
-        job_r, job_w = os.pipe()
-        out_r, out_w = os.pipe()
-        grow(out_w)
-        pid = os.fork()
-        if pid == 0:  # the helper: never returns
-            os.close(job_w)
-            os.close(out_r)
-            code = 0
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the ingesting process's to handle
-                _serve(job_r, out_w, formats, mapper, now, now_source)
-            except BaseException:
-                code = 1
-            os._exit(code)
-        os.close(job_r)
-        os.close(out_w)
-        self.pid, self._job, self._out = pid, job_w, out_r
+    def __init__(self, mapper: Mapper, now: str, now_source: str = "ingest") -> None:
+        package_root = str(Path(__file__).resolve().parents[2])
+        path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "compliance.evidence.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.pid, self._job, self._out = self.proc.pid, self.proc.stdin.fileno(), self.proc.stdout.fileno()
+        try:
+            send(self._job, b"S", pickle.dumps((mapper, now, now_source, os.getpid())))
+        except OSError:
+            self.close()
+            raise StoreError("the parsing helper process could not be started") from None
 
     def batches(self, fmt_name: str, ctx: ParseContext, tally: Tally) -> Iterator[Batch]:
         """The file's rows, prepared by the helper; sets ``ctx``'s parse results and ``tally``."""
@@ -87,14 +93,13 @@ class ParseWorker:
 
     def close(self) -> None:
         if self.pid:
-            for fd in (self._job, self._out):
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-            except (ChildProcessError, ProcessLookupError):
-                pass
+            for stream in (self.proc.stdin, self.proc.stdout):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+            self.proc.wait()
             self.pid = 0
 
     @property
@@ -155,3 +160,28 @@ def _serve(job_fd: int, out_fd: int, formats: dict[str, Format], mapper: Mapper,
             out.send(b"X", data)
         ctx.release()
         del ctx, tally
+
+
+def main() -> None:
+    """The helper process: ``python -m compliance.evidence.worker``. Jobs on stdin, rows on stdout."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the ingesting process's to handle
+    job_fd, out_fd = 0, os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # nothing printed may mix with the rows
+    grow(out_fd)
+    try:
+        _, data = recv(job_fd)
+    except EOFError:
+        return
+    mapper, now, now_source, parent = pickle.loads(data)
+    die_with_parent(parent)
+    code = 0
+    try:
+        _serve(job_fd, out_fd, {f.name: f for f in registry()}, mapper, now, now_source)
+    except BaseException:
+        code = 1
+    os._exit(code)  # the sender thread may be blocked on a pipe nobody reads any more
+
+
+if __name__ == "__main__":
+    main()

@@ -124,6 +124,9 @@ def load(
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
             pass
     kb = KB()
+    for d in overlays:
+        if not discover([d]):
+            kb.problems.append(Problem(str(d), None, "overlay holds no .yaml/.yml file: nothing loaded from it", "warning"))
     for path, overlay in files:
         _load_file(kb, path, str(path) if overlay else _display(path, root), overlay=overlay)
     _default_frameworks(kb)
@@ -165,7 +168,9 @@ def _load_file(kb: KB, path: Path, shown: str, *, overlay: bool) -> None:
     except InputError as exc:
         kb.problems.append(Problem(shown, exc.line, exc.message))
         return
-    if doc.data is None:
+    if doc.data is None or doc.data == {}:
+        if overlay:  # an overlay the user named: say it added nothing (a shipped file may be a placeholder)
+            kb.problems.append(Problem(shown, None, "empty file: nothing loaded from it", "warning"))
         return
     if not isinstance(doc.data, dict):
         kb.problems.append(Problem(shown, 1, "a KB file must be a mapping of sections (risks:, mitigations:, ...)"))

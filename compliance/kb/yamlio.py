@@ -155,6 +155,21 @@ class _Builder:
         return value, size
 
 
+def yaml_error(exc: yaml.YAMLError, text: str, path: Path | str) -> InputError:
+    """PyYAML's error as sckb's one-line :class:`InputError` with the line where known. (PyYAML's own text
+    spans several lines: a reader error, a control character for instance, adds the stream's name.)"""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        return InputError(f"invalid YAML: {' '.join(str(exc.problem or exc.context).split())}", path=path, line=line)
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text[: exc.position].count("\n") + 1 if isinstance(exc.position, int) else None
+        char = exc.character[0] if isinstance(exc.character, bytes) and exc.character else exc.character
+        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+        return InputError(f"invalid YAML: {exc.reason} (character {shown})", path=path, line=line)
+    return InputError(f"invalid YAML: {' '.join(str(exc).split())}", path=path)
+
+
 def load_yaml(path: Path) -> Document:
     """Read one YAML file safely; raise :class:`InputError` with file and line on any problem."""
     try:
@@ -180,12 +195,8 @@ def parse_yaml(text: str, path: Path) -> Document:
     """Parse YAML text (already decoded) into a :class:`Document`."""
     try:
         root = yaml.compose(text, Loader=_Loader)  # type: ignore[arg-type]
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise InputError(f"invalid YAML: {exc.problem or exc.context}", path=path, line=line) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML: {exc}", path=path) from None
+        raise yaml_error(exc, text, path) from None
     if root is None:
         return Document(path=path, data=None)
     builder = _Builder(path)

@@ -41,6 +41,20 @@ def registry() -> list[Format]:
     return sorted(found, key=lambda f: (f.priority, f.name))
 
 
+#: How sure an ingest is that a file of a format was whole (see :func:`completeness`).
+VERIFIED, WHOLE, UNVERIFIED = "verified", "whole-document", "unverified-complete"
+
+
+def completeness(name: str) -> str:
+    """How a file of format ``name`` is known to be complete, from the format's ``completeness`` attribute:
+    ``verified`` (it states its own totals, which were checked), ``whole-document`` (the default: a JSON, XML
+    or YAML document cut short does not parse) or ``unverified-complete`` (nothing tells a cut at a record
+    boundary from a shorter scan, e.g. CSV). A property of the format, so the store keeps nothing for it."""
+    fmt = by_name(name)
+    value = getattr(fmt, "completeness", WHOLE) if fmt is not None else WHOLE
+    return value if value in (VERIFIED, WHOLE, UNVERIFIED) else WHOLE
+
+
 def by_name(name: str) -> Format | None:
     return next((f for f in registry() if f.name == name), None)
 

@@ -13,6 +13,8 @@ A small YAML format of ours, parsed with the KB's safe YAML reader (alias bombs 
         result: pass                        # pass (default) or fail
         attachments: [attachments/roster-2026.pdf]   # relative to this file, inside the evidence folder
 
+An id the KB does not hold, and a ``when`` later than the ingest's clock (``--now``), are errors.
+
 Attachments are copied into the locker and their SHA-256 recorded; a path that leaves the evidence
 folder (``../../etc/passwd``) or does not exist is an error. Keep them in a folder named ``attachments``:
 folder walks skip it, so the attachments are not mistaken for scanner output.
@@ -86,6 +88,12 @@ class Attestation:
             targets = tuple(sorted(set(_ids(a, "mitigation", bad) + _ids(a, "control", bad))))
             if not targets:
                 raise bad("name the mitigation or control this attestation speaks for (mitigation: or control:)")
+            if ctx.known is not None:
+                for key in ("mitigation", "mitigations", "control", "controls"):
+                    v = a.get(key)
+                    for t in v if isinstance(v, list) else [v] if v is not None else []:
+                        if not ctx.known(t.strip()):
+                            raise bad(f"{key} {t.strip()!r} is not in the knowledge base (see 'sckb query')", key)
             statement = text(a.get("statement"))
             who = text(a.get("who"))
             if not statement:
@@ -95,6 +103,8 @@ class Attestation:
             when = iso_time(str(a.get("when") or ""))
             if when is None:
                 raise bad("'when' must be an ISO date or time", "when")
+            if ctx.now is not None and when > ctx.now:
+                raise bad(f"'when' ({when}) is later than the ingest's clock ({ctx.now}; set with --now)", "when")
             method = str(a.get("method") or "EXAMINE").upper()
             if method not in ("EXAMINE", "INTERVIEW"):
                 raise bad("'method' must be EXAMINE or INTERVIEW", "method")

@@ -34,6 +34,7 @@ class CheckovJson:
     title = "Checkov JSON (one framework, a list of frameworks, or the empty summary)"
     tool = "checkov"
     priority = 20
+    completeness = "verified"
 
     def detect(self, head: bytes, sniff: Sniff) -> bool:
         if sniff.kind != "json":
@@ -62,6 +63,7 @@ class CheckovJson:
             version = text((rep.get("summary") or {}).get("checkov_version"))
             ctx.tool_version = ctx.tool_version or version
             results = rep.get("results") or {}
+            _check_summary(rep, results, base, ctx)
             for key, result in _LISTS:
                 at = pointer(*base, "results", key)
                 for i, rec in enumerate(results.get(key) or []):
@@ -76,14 +78,43 @@ class CheckovJson:
         version = ctx.sniff.value(f"{top}summary.checkov_version") or (found.group(1).decode() if found else None)
         ctx.tool_version = version
         base = ("*",) if top else ()
+        listed: dict[str, int] = {}
         for key, result in _LISTS:
             if not ctx.only_empty(key):
                 at = pointer(*base, "results", key)
                 for i, rec in enumerate(ctx.stream(f"{top}results.{key}.item")):
+                    listed[key] = i + 1
                     yield _record(rec, result, version, f"{at}/{i}")
+        if not top:  # one report: its summary, when the head holds it, counts the lists streamed
+            for count, key in _TOTALS:
+                stated = ctx.sniff.value(f"summary.{count}")
+                if isinstance(stated, int) and not isinstance(stated, bool) and stated != listed.get(key, 0):
+                    raise ctx.error(
+                        f"incomplete report: summary.{count}={stated} but results.{key} holds {listed.get(key, 0)} (cut short?)",
+                        pointer=pointer("summary", count),
+                    )
         if not ctx.only_empty("parsing_errors"):
             for i, p in enumerate(ctx.stream(f"{top}results.parsing_errors.item")):
                 yield _parse_error(p, version, pointer(*base, "results", "parsing_errors", i))
+
+
+#: summary count -> the results list it counts
+_TOTALS = (("passed", "passed_checks"), ("failed", "failed_checks"), ("skipped", "skipped_checks"))
+
+
+def _check_summary(rep: dict[str, Any], results: Any, base: tuple[Any, ...], ctx: ParseContext) -> None:
+    """A report's ``summary`` states how many checks passed, failed and were skipped: the lists must hold that
+    many, else the file was cut short or edited and is refused (a partial report must not close findings)."""
+    summary = rep.get("summary")
+    if not isinstance(summary, dict) or not isinstance(results, dict):
+        return
+    for count, key in _TOTALS:
+        stated, listed = summary.get(count), results.get(key)
+        if isinstance(stated, int) and not isinstance(stated, bool) and isinstance(listed, list) and stated != len(listed):
+            raise ctx.error(
+                f"incomplete report: summary.{count}={stated} but results.{key} holds {len(listed)} (cut short?)",
+                pointer=pointer(*base, "summary", count),
+            )
 
 
 def _record(rec: dict[str, Any], result: str, version: str | None, ptr: str) -> Finding:

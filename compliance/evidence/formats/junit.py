@@ -10,6 +10,11 @@ pass. The tool and the rule id come from the document's conventions (first match
 - otherwise tool ``junit`` and rule ``classname.name``.
 
 Elements are cleared as soon as they are read, so large reports stream.
+
+Completeness: a ``<testsuite>`` or ``<testsuites>`` element that states ``tests=`` must hold that many
+testcases, and one that states ``failures=`` that many testcases with a ``<failure>`` (the count the
+junit-xml writer that checkov and cfn-lint use puts there); otherwise the file was cut short or edited, and
+it is refused, so that a partial report never closes findings.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ class JUnitXml:
     title = "JUnit XML (checkov, cfn-lint, cfn-guard, any test runner)"
     tool = "junit"
     priority = 50
+    completeness = "verified"
 
     def detect(self, head: bytes, sniff: Sniff) -> bool:
         return sniff.kind == "xml" and sniff.root_tag in ("testsuites", "testsuite")
@@ -62,6 +68,8 @@ class JUnitXml:
         suite_time: str | None = None
         counters: list[dict[str, int]] = [{}]
         path_stack: list[str] = []
+        #: per open testsuite(s) element: [testcases, testcases with a failure]
+        seen: list[list[int]] = []
         try:
             for event, el in iterparse(str(path), events=("start", "end"), forbid_dtd=True):
                 tag = _local(el.tag)
@@ -76,11 +84,18 @@ class JUnitXml:
                         suite_name = el.get("name") or ""
                         suite_time = iso_time(el.get("timestamp"))
                         ctx.scan_time = ctx.scan_time or suite_time
+                    if tag in ("testsuite", "testsuites"):
+                        seen.append([0, 0])
                     continue
                 if tag == "testcase":
+                    failed = any(_local(c.tag) == "failure" for c in el)
+                    for counts in seen:
+                        counts[0] += 1
+                        counts[1] += failed
                     yield from self._case(el, "/" + "/".join(path_stack), root_name, suite_name, suite_time)
                     el.clear()
-                elif tag == "testsuite":
+                elif tag in ("testsuite", "testsuites"):
+                    _check_totals(el, seen.pop(), "/" + "/".join(path_stack), ctx)
                     el.clear()
                 counters.pop()
                 path_stack.pop()
@@ -136,6 +151,15 @@ class JUnitXml:
             result = {"failure": "fail", "error": "error", "skipped": "info"}[kind]
             yield make(tool, rid, result, cptr, resource=res, function=function_of(res), file=file, line=line,
                        message=text(msg or body[:500]), **common)  # fmt: skip
+
+
+def _check_totals(el: Element, counts: list[int], ptr: str, ctx: ParseContext) -> None:
+    """The totals the element states agree with the testcases it holds (a stated total that is not a whole
+    number is not checked: some runners write other things there)."""
+    for attr, have in (("tests", counts[0]), ("failures", counts[1])):
+        stated = el.get(attr)
+        if stated is not None and stated.strip().isdigit() and int(stated) != have:
+            raise ctx.error(f"incomplete report: {attr}={stated} stated but {have} found (cut short?)", pointer=ptr)
 
 
 def _strip(p: str | None) -> str | None:

@@ -1,5 +1,8 @@
 """Prowler CSV: 4.x/5.x (semicolon-separated, ``CHECK_ID``/``STATUS``) and 2.x (comma-separated,
-``TITLE_ID``/``CHECK_RESULT``). Streamed row by row; the pointer is the line number."""
+``TITLE_ID``/``CHECK_RESULT``). Streamed row by row; the pointer is the line number.
+
+A CSV states no totals, so only its structure is checked: every row has as many fields as the header; a row
+cut short is refused. (A cut exactly at a row boundary cannot be told from a shorter scan.)"""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ class ProwlerCsv:
     title = "Prowler CSV (4.x/5.x semicolon, 2.x comma)"
     tool = "prowler"
     priority = 30
+    completeness = "unverified-complete"
 
     def detect(self, head: bytes, sniff: Sniff) -> bool:
         cols = {c.strip() for c in sniff.first_line.replace(";", ",").split(",")}
@@ -34,6 +38,10 @@ class ProwlerCsv:
                     line = reader.line_num
                     if not any(c.strip() for c in row):
                         continue
+                    if len(row) != len(header):
+                        raise ctx.error(
+                            f"incomplete row: {len(row)} fields where the header has {len(header)} (cut short?)", line=line
+                        )
                     r = dict(zip(header, row, strict=False))
                     resource = text(r.get("RESOURCE_UID") or r.get("RESOURCE_ARN") or r.get("RESOURCE_ID"))
                     yield make(

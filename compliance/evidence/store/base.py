@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -335,6 +336,23 @@ class SystemRow:
 
 
 # ---------------------------------------------------------------------- the store
+#: a temp copy's name: ``<pid>-...`` (ingest) or ``<word>-<pid>-...`` (e.g. ``triage-<pid>-<name>``)
+_TMP_OWNER = re.compile(r"^(?:[a-z]+-)?(\d+)-")
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (a reused pid counts as alive: its copies are then left, never lost)."""
+    if pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
 _default_engine: list[type[Store]] = []
 
 
@@ -404,6 +422,25 @@ class Store(ABC):
         d = self.locker / "tmp"
         d.mkdir(parents=True, exist_ok=True)
         return d
+
+    def clean_stale_tmp(self) -> list[Path]:
+        """Remove the copies in ``locker/tmp`` whose owner (the process id their name starts with) has ended:
+        what an interrupted run left. A live process's copies (another ingest, a triage import) are not
+        touched, nor names that say no owner. The paths removed."""
+        d = self.locker / "tmp"
+        removed: list[Path] = []
+        for p in sorted(d.iterdir()) if d.is_dir() else []:
+            m = _TMP_OWNER.match(p.name)
+            if m is None or _alive(int(m.group(1))):
+                continue
+            try:
+                p.unlink()
+            except FileNotFoundError:  # removed meanwhile by another run that found it stale too
+                continue
+            except IsADirectoryError:
+                continue
+            removed.append(p)
+        return removed
 
     def put_locker(self, tmp: Path, sha256: str) -> Path:
         """Move a fully written temp copy into its content address (atomic rename)."""
