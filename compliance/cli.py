@@ -22,6 +22,7 @@ import orjson
 
 from compliance import __version__
 from compliance.errors import EXIT_INTERNAL, CheckFailed, InputError, SckbError
+from compliance.vocab import TRIAGE_KINDS
 
 if TYPE_CHECKING:
     from compliance.evidence.store import Store
@@ -1190,20 +1191,10 @@ _ASSESS_STATUSES = ["satisfied", "not-satisfied", "partially-satisfied", "not-as
 # ---------------------------------------------------------------- systems (issue 21)
 
 
-_TRIAGE_KINDS = (
-    "false-positive",
-    "risk-adjustment",
-    "operational-requirement",
-    "risk-acceptance",
-    "vendor-dependency",
-    "remediation-plan",
-)
-
-
 @evidence_group.command("triage")
 @click.argument("finding", required=False, metavar="ID")
 @click.option("--rule", help="Decide about every finding of a rule (tool:rule_id) instead of one finding ID.")
-@click.option("--kind", type=click.Choice(_TRIAGE_KINDS), help="What is decided.")
+@click.option("--kind", type=click.Choice(TRIAGE_KINDS), help="What is decided.")
 @click.option("--rationale", help="Why.")
 @click.option("--by", "by", help="Who decided.")
 @click.option("--approved-by", help="Who approved it (the authorizing official or delegate); needed for it to count.")

@@ -42,3 +42,15 @@ def poam_id(rule: str) -> str:
     """The one POA&M item id of a rule (``tool:rule_id``): the same in every assessment and every output (the
     spreadsheet, the OSCAL POA&M, the PDF and the site), since sckb keeps one POA&M item per rule."""
     return POAM_ID_PREFIX + rule
+
+
+#: The kinds of triage decision about findings (see :mod:`compliance.evidence.triage`), in the order the FedRAMP
+#: POA&M template's columns name them. Here so that the command line can offer them without importing the store.
+TRIAGE_KINDS = (
+    "false-positive",
+    "risk-adjustment",
+    "operational-requirement",
+    "risk-acceptance",
+    "vendor-dependency",
+    "remediation-plan",
+)

@@ -115,6 +115,9 @@ def month2_checkov(tmp_path: Path, fixed: str = "CKV_AWS_173") -> Path:
         c["check_result"] = {"result": "PASSED"}
     res["failed_checks"] = [c for c in res["failed_checks"] if c["check_id"] != fixed]
     res["passed_checks"] += moved
+    summary = runs[0]["summary"]  # the totals checkov states (sckb checks them against the lists)
+    summary["passed"] += len(moved)
+    summary["failed"] -= len(moved)
     out = tmp_path / "month2" / "checkov.json"
     out.parent.mkdir()
     out.write_bytes(orjson.dumps(runs, option=orjson.OPT_INDENT_2))

@@ -181,28 +181,9 @@ def _record(
 
 def read_file(kb: KB, path: Path, *, now: datetime) -> list[DeterminationRecord]:
     """The determinations of a YAML file (format in the module docstring); errors name the file and line."""
-    from compliance.kb.yamlio import parse_yaml
+    from compliance.kb.yamlio import load_marked
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=path) from None
-    if len(raw) > MAX_BYTES:
-        raise InputError(f"determinations file larger than {MAX_BYTES} bytes", path=path)
-    try:
-        body = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"invalid UTF-8 at byte {exc.start}", path=path, line=raw[: exc.start].count(b"\n") + 1) from None
-    doc = parse_yaml(body, path)
-    data = doc.data
-    if not isinstance(data, dict) or data.get(MARK) != 1:
-        raise InputError(f"a determinations file starts with '{MARK}: 1'", path=path, line=1)
-    unknown_top = sorted(set(map(str, data)) - {MARK, "determinations"})
-    if unknown_top:
-        raise InputError(f"unknown field(s): {', '.join(unknown_top)}", path=path, line=doc.line_of((unknown_top[0],)) or 1)
-    items = data.get("determinations")
-    if not isinstance(items, list) or not items:
-        raise InputError("'determinations' must be a non-empty list", path=path, line=doc.line_of(("determinations",)) or 1)
+    doc, items = load_marked(path, MARK, "determinations", max_bytes=MAX_BYTES, what="determinations")
     out: list[DeterminationRecord] = []
     for i, item in enumerate(items):
         loc: tuple[str | int, ...] = ("determinations", i)

@@ -71,17 +71,10 @@ import orjson
 from compliance.errors import InputError, NotFoundError
 from compliance.evidence.parsing import iso_time
 from compliance.evidence.store import Store, TriageRecord
-from compliance.vocab import SEVERITIES, iso
+from compliance.vocab import SEVERITIES, TRIAGE_KINDS, iso
 
 #: The kinds of decision, in the order the POA&M template's columns name them.
-KINDS = (
-    "false-positive",
-    "risk-adjustment",
-    "operational-requirement",
-    "risk-acceptance",
-    "vendor-dependency",
-    "remediation-plan",
-)
+KINDS = TRIAGE_KINDS
 #: Kinds that ask for a deviation from the remediation schedule (FedRAMP: a deviation request to the AO).
 DEVIATIONS = ("false-positive", "risk-adjustment", "operational-requirement", "risk-acceptance")
 #: Kinds that must carry an expiry.
@@ -380,28 +373,9 @@ def check(store: Store, d: Draft, *, now: datetime, source: str, bad: Bad) -> tu
 def read_file(path: Path) -> list[tuple[Draft, Bad]]:
     """The decisions of a triage YAML file (format in the module docstring), each with its error maker (which
     names the file and the line of the field)."""
-    from compliance.kb.yamlio import parse_yaml
+    from compliance.kb.yamlio import load_marked
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=path) from None
-    if len(raw) > MAX_BYTES:
-        raise InputError(f"triage file larger than {MAX_BYTES} bytes", path=path)
-    try:
-        body = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"invalid UTF-8 at byte {exc.start}", path=path, line=raw[: exc.start].count(b"\n") + 1) from None
-    doc = parse_yaml(body, path)
-    data = doc.data
-    if not isinstance(data, dict) or data.get(MARK) != 1:
-        raise InputError(f"a triage file starts with '{MARK}: 1'", path=path, line=1)
-    unknown_top = sorted(set(map(str, data)) - {MARK, "decisions"})
-    if unknown_top:
-        raise InputError(f"unknown field(s): {', '.join(unknown_top)}", path=path, line=doc.line_of((unknown_top[0],)) or 1)
-    items = data.get("decisions")
-    if not isinstance(items, list) or not items:
-        raise InputError("'decisions' must be a non-empty list", path=path, line=doc.line_of(("decisions",)) or 1)
+    doc, items = load_marked(path, MARK, "decisions", max_bytes=MAX_BYTES, what="triage")
     out: list[tuple[Draft, Bad]] = []
     for i, item in enumerate(items):
         loc: tuple[str | int, ...] = ("decisions", i)

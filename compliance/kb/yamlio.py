@@ -191,6 +191,33 @@ def load_yaml(path: Path) -> Document:
     return parse_yaml(text, path)
 
 
+def load_marked(path: Path, mark: str, key: str, *, max_bytes: int, what: str) -> tuple[Document, list[Any]]:
+    """A user's YAML file of records (determinations, triage decisions): it starts with ``<mark>: 1`` and holds one
+    non-empty list under ``key``. Returns the document (for line numbers) and the list; every problem with the file
+    as a whole is an :class:`InputError` naming the file and line."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=path) from None
+    if len(raw) > max_bytes:
+        raise InputError(f"{what} file larger than {max_bytes} bytes", path=path)
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"invalid UTF-8 at byte {exc.start}", path=path, line=raw[: exc.start].count(b"\n") + 1) from None
+    doc = parse_yaml(body, path)
+    data = doc.data
+    if not isinstance(data, dict) or data.get(mark) != 1:
+        raise InputError(f"a {what} file starts with '{mark}: 1'", path=path, line=1)
+    unknown_top = sorted(set(map(str, data)) - {mark, key})
+    if unknown_top:
+        raise InputError(f"unknown field(s): {', '.join(unknown_top)}", path=path, line=doc.line_of((unknown_top[0],)) or 1)
+    items = data.get(key)
+    if not isinstance(items, list) or not items:
+        raise InputError(f"'{key}' must be a non-empty list", path=path, line=doc.line_of((key,)) or 1)
+    return doc, items
+
+
 def parse_yaml(text: str, path: Path) -> Document:
     """Parse YAML text (already decoded) into a :class:`Document`."""
     try:

@@ -660,24 +660,30 @@ class SQLiteStore(Store):
 
     # ------------------------------------------------------------------ assessors' determinations (issue 21)
     def add_determinations(self, records: Sequence[DeterminationRecord]) -> int:
+        rows = [(r.target, r.status, r.rationale, r.by, r.role, r.date, " ".join(r.methods), r.source) for r in records]
+        return self._append(_DETERMINATIONS_SCHEMA, "assess_determinations", _DETERMINATION_COLUMNS, rows, "determinations")
+
+    def _append(self, schema: str, table: str, columns: str, rows: Sequence[tuple[Any, ...]], what: str) -> int:
+        """Append ``rows`` to an append-only history table in one transaction, leaving out a row equal in every
+        column to a stored one (compared with IS, since UNIQUE lets rows with NULLs repeat); how many were new."""
         conn = self.conn
+        where = " AND ".join(f"{c.strip()} IS ?" for c in columns.split(","))
+        marks = ",".join("?" * len(columns.split(",")))
         try:
-            conn.executescript(_DETERMINATIONS_SCHEMA)
+            conn.executescript(schema)
             conn.execute("BEGIN IMMEDIATE")  # all of them or none
             try:
-                before: int = conn.execute("SELECT count(*) FROM assess_determinations").fetchone()[0]
-                conn.executemany(
-                    f"INSERT OR IGNORE INTO assess_determinations ({_DETERMINATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
-                    [(r.target, r.status, r.rationale, r.by, r.role, r.date, " ".join(r.methods), r.source) for r in records],
-                )
-                after: int = conn.execute("SELECT count(*) FROM assess_determinations").fetchone()[0]
+                before: int = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                fresh = [r for r in rows if conn.execute(f"SELECT 1 FROM {table} WHERE {where}", r).fetchone() is None]
+                conn.executemany(f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({marks})", fresh)
+                after: int = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot record the determinations: {exc}") from exc
+            raise StoreError(f"cannot record the {what}: {exc}") from exc
         return after - before
 
     def determinations(self) -> list[DeterminationRecord]:
@@ -694,33 +700,12 @@ class SQLiteStore(Store):
 
     # ------------------------------------------------------------------ triage decisions (issue 22)
     def add_triage(self, records: Sequence[TriageRecord]) -> int:
-        conn = self.conn
         rows = [
             (r.target, r.kind, int(r.withdrawn), r.rationale, r.by, r.date, r.expires, r.approved_by, r.details,
              orjson.dumps([list(d) for d in r.documents]).decode(), r.source)
             for r in records
         ]  # fmt: skip
-        try:
-            conn.executescript(_TRIAGE_SCHEMA)
-            conn.execute("BEGIN IMMEDIATE")  # all of them or none
-            try:
-                before: int = conn.execute("SELECT count(*) FROM triage").fetchone()[0]
-                # UNIQUE treats NULLs as distinct, so equal rows with a NULL expiry are filtered here
-                fresh = [r for r in rows if not self._has_triage(r)]
-                conn.executemany(f"INSERT OR IGNORE INTO triage ({_TRIAGE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", fresh)
-                after: int = conn.execute("SELECT count(*) FROM triage").fetchone()[0]
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot record the triage decisions: {exc}") from exc
-        return after - before
-
-    def _has_triage(self, row: tuple[Any, ...]) -> bool:
-        where = " AND ".join(f"{c.strip()} IS ?" for c in _TRIAGE_COLUMNS.split(","))
-        return self.conn.execute(f"SELECT 1 FROM triage WHERE {where}", row).fetchone() is not None
+        return self._append(_TRIAGE_SCHEMA, "triage", _TRIAGE_COLUMNS, rows, "triage decisions")
 
     def _triage_documents(self) -> list[tuple[int, list[tuple[str, str]]]]:
         try:
