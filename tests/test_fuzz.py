@@ -56,6 +56,44 @@ GITLEAKS_7 = [
 ]  # fmt: skip
 
 
+#: What `opa eval --format json 'data.sckb'` prints over the policies `sckb policy export --engine rego` writes, cut
+#: to two rules; and conftest's JSON for one of them.
+OPA_EVAL = {
+    "result": [
+        {
+            "expressions": [
+                {
+                    "value": {
+                        "function_timeouts": {
+                            "design_timeout_failing": ["F"],
+                            "design_timeout_passing": [],
+                            "violation": [
+                                {"controls": ["SC-5"], "mitigation": "function-timeouts", "msg": "[design-timeout] too long",
+                                 "predicate": "design-timeout", "resource": "F", "severity": "low"}
+                            ],
+                        },
+                        "distributed_tracing": {"design_tracing_failing": [], "design_tracing_passing": ["F"], "violation": []},
+                    },
+                    "text": "data.sckb",
+                    "location": {"row": 1, "col": 1},
+                }
+            ]
+        }
+    ]
+}  # fmt: skip
+CONFTEST = [
+    {
+        "filename": "template.json",
+        "namespace": "sckb.function_timeouts",
+        "successes": 1,
+        "failures": [
+            {"msg": "[design-timeout] too long", "metadata": {"query": "data.sckb.function_timeouts.violation", "resource": "F"}}
+        ],
+        "warnings": [],
+    }
+]  # fmt: skip
+
+
 def _evidence_seeds() -> dict[str, tuple[str, bytes]]:
     """name -> (file name, content): the example's files, generated ones for formats the corpus lacks, and the
     corpus's smallest non-empty report per folder (when ../shared is beside the checkout)."""
@@ -65,6 +103,8 @@ def _evidence_seeds() -> dict[str, tuple[str, bytes]]:
     seeds["guardduty"] = ("guardduty.json", orjson.dumps(GUARDDUTY))
     seeds["gcp-scc"] = ("scc.json", orjson.dumps(SCC))
     seeds["gitleaks-7"] = ("gitleaks.json", orjson.dumps(GITLEAKS_7))
+    seeds["opa-eval"] = ("opa.json", orjson.dumps(OPA_EVAL))
+    seeds["conftest"] = ("conftest.json", orjson.dumps(CONFTEST))
     seeds["empty"] = ("empty.json", b"[]\n")
     corpus = SHARED / "corpus"
     for d in sorted(corpus.iterdir()) if corpus.is_dir() else []:
