@@ -299,7 +299,7 @@ class PoamItem:
     kev: bool = False
     kev_cves: list[str] = field(default_factory=list)
     kev_due: str | None = None
-    #: triage, rating and design context (None: the assessment was made without any of them)
+    #: triage, rating and design context (set on every item; None only on items of assessments stored before it)
     triage: PoamTriage | None = None
 
 
@@ -307,9 +307,7 @@ class PoamItem:
 #: fields in declaration order, so they close their object): :func:`dump` leaves them out, so an assessment made
 #: without the new options serialises, and so is identified, exactly as before.
 _NEW_DEFAULTS: tuple[tuple[bytes, bytes], ...] = (
-    (b',"triage":null}', b"}"),
     (b',"profile":null}', b"}"),
-    (b',"due_basis":"","kev":false,"kev_cves":[],"kev_due":null}', b"}"),
     (b',"closed_poam":[],"conmon":null,"triage_notes":[]}', b"}"),
     (b',"remediation_policy":null}', b"}"),
 )

@@ -59,7 +59,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -131,11 +130,6 @@ class Decision:
     @property
     def approved(self) -> bool:
         return bool(self.approved_by)
-
-    @property
-    def rule(self) -> str | None:
-        """``tool:rule_id`` when the decision is about every finding of a rule."""
-        return self.target[len(RULE_PREFIX) :] if self.target.startswith(RULE_PREFIX) else None
 
     def as_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -461,16 +455,6 @@ def record(store: Store, checked: Sequence[tuple[TriageRecord, list[Path]]]) -> 
             )
         )
     return store.add_triage(out)
-
-
-def copy_document(store: Store, sha: str, dest: Path) -> Path:
-    """Copy a stored supporting document out of the locker (for a package of supporting documents)."""
-    src = store.locker_path(sha)
-    if not src.is_file():
-        raise NotFoundError(f"supporting document {sha[:12]} is not in the locker")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, dest)
-    return dest
 
 
 # ---------------------------------------------------------------------- reading back

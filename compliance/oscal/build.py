@@ -394,9 +394,8 @@ def assessment_plan(a: Assessment, ctx: Context | None = None) -> dict[str, Any]
                 "uuid": uid(f"task:{a.id}:{tool}"),
                 "type": "action",
                 "title": f"Assess evidence from {tool}",
-                # the evidence window: results older than the maximum age decide nothing (OSCAL dates start in
-                # 1900: a window reaching further back begins with the tool's oldest evidence instead)
-                "timing": {"within-date-range": {"start": _task_start(a, tool), "end": a.now}},
+                # the evidence window: results older than the maximum age decide nothing
+                "timing": {"within-date-range": {"start": _oscal_start(a.window_start), "end": a.now}},
                 "associated-activities": [
                     {"activity-uuid": act_uuid, "subjects": [{"type": "inventory-item", "include-all": {}}]}
                 ],
@@ -882,13 +881,6 @@ def _control_risk(a: Assessment, ctl: ControlResult, ids: _Uids, obs: set[str]) 
 def _oscal_start(t: str) -> str:
     """OSCAL date-times begin in 1900: an evidence window reaching further back (a huge --max-age) starts there."""
     return max(t, "1900-01-01T00:00:00Z")
-
-
-def _task_start(a: Assessment, tool: str) -> str:
-    if a.window_start >= "1900-01-01":
-        return a.window_start
-    times = [f.scan_time for f in a.files if f.tool == tool and f.scan_time >= "1900-01-01"]
-    return max(a.window_start, min(times)) if times else "1900-01-01T00:00:00Z"
 
 
 def _due_props(a: Assessment, p: PoamItem) -> list[dict[str, str]]:
