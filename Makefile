@@ -88,8 +88,11 @@ screenshots: $(STAMP)
 	@test -f $(OUT)/site/index.html || $(SCKB) site build --out $(OUT)/site
 	$(PY) -m compliance.site.screenshot $(OUT)/site $(OUT)/screenshots
 
+# test files spread over the cores (pytest-xdist; a file's tests stay in one worker so its module fixtures
+# are built once); TEST_JOBS=0 runs them in one process
+TEST_JOBS ?= auto
 test: system-test $(STAMP) $(T5_STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_JOBS) --maxprocesses=4 --dist loadfile
 
 # the property-based fuzz suite at length (random, 200 inputs per target; `make test` runs 6 each), printing
 # how many inputs each target tried

@@ -50,6 +50,9 @@ def _isolate_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("SCKB_WORKSPACE", raising=False)
     monkeypatch.delenv("SCKB_STORE", raising=False)  # a team store (issue 16): only the tests that ask for one
     monkeypatch.delenv("SCKB_LOCKER", raising=False)
+    # pytest-xdist workers run with COLUMNS=80 LINES=24 set: output is laid out as when piped, whatever the runner
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
     monkeypatch.setenv("SCKB_CACHE_DIR", str(tmp_path / "_sckb_cache"))
 
 
