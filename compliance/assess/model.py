@@ -333,9 +333,14 @@ def dump(a: Assessment) -> bytes:
     import orjson
 
     blob = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+    # the defaulted fields are the last of the top-level object (dataclass order), so they can only be at the end:
+    # trim there instead of scanning (and copying) a blob of hundreds of megabytes once per pattern
+    keep = max(0, len(blob) - 256)
+    tail = blob[keep:]
     for old, new in _NEW_DEFAULTS:
-        blob = blob.replace(old, new)
-    return blob
+        if tail.endswith(old):
+            tail = tail[: -len(old)] + new
+    return blob if len(tail) == len(blob) - keep else blob[:keep] + tail
 
 
 class SummaryWindow(TypedDict):

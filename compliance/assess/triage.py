@@ -86,7 +86,8 @@ def drop_false_positives(kept: dict[str, FindingRecord], effect: InEffect) -> di
 
 def rating(policy: RemediationPolicy, severities: Sequence[str | None], kb_severity: str | None) -> tuple[str, str]:
     """Rule 2: (rating, source) of an item from its findings' severities and the KB rule's severity."""
-    stated = [s for s in severities if s and policy.rating(s) is not None]
+    # distinct severities in order of first appearance (an item may hold thousands of findings of a few severities)
+    stated = [s for s in dict.fromkeys(severities) if s and policy.rating(s) is not None]
     if stated:
         return str(policy.rating(worst_severity(stated))), "tool"
     if kb_severity and policy.rating(kb_severity) is not None:
