@@ -205,7 +205,7 @@ def test_schema_version_is_checked(runner: CliRunner, tmp_path: Path, pg_url: st
     import psycopg
 
     r = runner.invoke(main, ["--store", pg_url, "store", "migrate"])
-    assert r.exit_code == 0 and "schema 2 (created)" in r.output and "sckb:" not in r.output.split("@")[0]
+    assert r.exit_code == 0 and "schema 3 (created)" in r.output and "sckb:" not in r.output.split("@")[0]
     assert "up to date" in runner.invoke(main, ["--store", pg_url, "store", "migrate"]).output
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")

@@ -41,6 +41,7 @@ from compliance.assess.triage import (
     rating,
 )
 from compliance.errors import InputError, StoreError
+from compliance.evidence.formats import completeness
 from compliance.evidence.mapping import Mapper
 from compliance.evidence.model import StoredFinding
 from compliance.evidence.parsing import severity as normalise_severity
@@ -95,6 +96,8 @@ class FileLike(Protocol):
     def tool(self) -> str: ...
     @property
     def scan_time(self) -> str: ...
+    @property
+    def completeness(self) -> str | None: ...
 
 
 def norm_time(value: str) -> str:
@@ -547,7 +550,15 @@ def finish(
     for t in tallies.values():
         used.update(t.files)
     file_refs = [
-        EvidenceFileRef(f.sha256, f.name, f.tool, f.format, norm_time(f.scan_time), file_fresh.get(f.sha256, False))
+        EvidenceFileRef(
+            f.sha256,
+            f.name,
+            f.tool,
+            f.format,
+            norm_time(f.scan_time),
+            file_fresh.get(f.sha256, False),
+            completeness(f.format, f.completeness),
+        )
         for f in files
         if f.sha256 in used
     ]

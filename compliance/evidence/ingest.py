@@ -29,7 +29,7 @@ from typing import Any
 
 from compliance.errors import InputError, StoreError
 from compliance.evidence import peer
-from compliance.evidence.formats import Format, by_name, detect, registry
+from compliance.evidence.formats import Format, by_name, completeness, detect, registry
 from compliance.evidence.mapping import Mapper
 from compliance.evidence.parsing import HEAD_BYTES, STREAM_THRESHOLD, ParseContext, loads_json, sniff, sniff_whole
 from compliance.evidence.prepare import BATCH, FileResult, Pending, Tally, identity_of, prepare, scope_prefix
@@ -482,6 +482,7 @@ class Ingester:
             passed=passed,
             other=other,
             mapped=tally.mapped,
+            completeness=completeness(fmt, ctx.completeness),
         )
         tx.finish(new, pending.attachments)
         res.tool, res.failed, res.passed, res.other, res.mapped = tool, failed, passed, other, tally.mapped

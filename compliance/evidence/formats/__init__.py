@@ -45,12 +45,19 @@ def registry() -> list[Format]:
 VERIFIED, WHOLE, UNVERIFIED = "verified", "whole-document", "unverified-complete"
 
 
-def completeness(name: str) -> str:
-    """How a file of format ``name`` is known to be complete, from the format's ``completeness`` attribute:
-    ``verified`` (it states its own totals, which were checked), ``whole-document`` (the default: a JSON, XML
-    or YAML document cut short does not parse) or ``unverified-complete`` (nothing tells a cut at a record
-    boundary from a shorter scan, e.g. CSV). A property of the format, so the store keeps nothing for it."""
-    fmt = by_name(name)
+def completeness(fmt: Format | str | None, found: str | None = None) -> str:
+    """How a file of format ``name`` is known to be complete: ``verified`` (it states its own totals, which
+    were checked), ``whole-document`` (a JSON, XML or YAML document cut short does not parse) or
+    ``unverified-complete`` (nothing tells a cut at a record boundary from a shorter scan, e.g. CSV).
+
+    ``fmt`` is the format (or its name); ``found`` what the parse of the file decided
+    (``ParseContext.completeness``: a JUnit report whose suites state no ``tests=`` is only whole-document).
+    Without it, the format's ``completeness`` attribute (the default ``whole-document``). The ingest stores
+    the answer per file; a file ingested before sckb stored it is shown with its format's."""
+    if found in (VERIFIED, WHOLE, UNVERIFIED):
+        return found
+    if isinstance(fmt, str):
+        fmt = by_name(fmt)
     value = getattr(fmt, "completeness", WHOLE) if fmt is not None else WHOLE
     return value if value in (VERIFIED, WHOLE, UNVERIFIED) else WHOLE
 

@@ -1,8 +1,10 @@
 """Prowler CSV: 4.x/5.x (semicolon-separated, ``CHECK_ID``/``STATUS``) and 2.x (comma-separated,
 ``TITLE_ID``/``CHECK_RESULT``). Streamed row by row; the pointer is the line number.
 
-A CSV states no totals, so only its structure is checked: every row has as many fields as the header; a row
-cut short is refused. (A cut exactly at a row boundary cannot be told from a shorter scan.)"""
+A CSV states no totals, so only its structure is checked: every row has as many fields as the header, and
+the file ends with a line end, as prowler writes every row (a cut inside the last field leaves the right
+number of fields but no line end); otherwise it is refused. A cut exactly at a row boundary cannot be told
+from a shorter scan, so a prowler CSV is ``unverified-complete``."""
 
 from __future__ import annotations
 
@@ -66,6 +68,10 @@ class ProwlerCsv:
                 raise ctx.error(f"invalid CSV: {exc}", line=reader.line_num) from None
             except StopIteration:
                 return
+        if not ctx.tail(1).endswith(b"\n"):
+            raise ctx.error(
+                "incomplete file: the last row has no line end, which prowler always writes (cut short?)", line=reader.line_num
+            )
 
 
 def _version(v: str | None) -> str | None:
