@@ -96,8 +96,6 @@ class FileLike(Protocol):
     def tool(self) -> str: ...
     @property
     def scan_time(self) -> str: ...
-    @property
-    def completeness(self) -> str | None: ...
 
 
 def norm_time(value: str) -> str:
@@ -557,7 +555,7 @@ def finish(
             f.format,
             norm_time(f.scan_time),
             file_fresh.get(f.sha256, False),
-            completeness(f.format, f.completeness),
+            completeness(f.format, getattr(f, "completeness", None)),  # optional: the format's when not recorded
         )
         for f in files
         if f.sha256 in used

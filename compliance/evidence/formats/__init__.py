@@ -62,6 +62,29 @@ def completeness(fmt: Format | str | None, found: str | None = None) -> str:
     return value if value in (VERIFIED, WHOLE, UNVERIFIED) else WHOLE
 
 
+#: Other tools' JSON that sckb does not read, known by keys only they write together (dotted paths as the sniff
+#: sees them), so that such a file is refused naming the tool and what to run instead: (tool, keys, advice).
+UNREAD: tuple[tuple[str, frozenset[str], str], ...] = (
+    ("npm audit JSON (npm 7 and later)", frozenset({"auditReportVersion", "vulnerabilities"}),
+     "scan the lockfile with osv-scanner or trivy instead"),
+    ("npm audit JSON (npm 6)", frozenset({"advisories", "actions"}), "scan the lockfile with osv-scanner or trivy instead"),
+    ("grype JSON", frozenset({"matches", "descriptor"}), "run grype with -o sarif or -o cyclonedx-json"),
+    ("syft JSON (an SBOM, no vulnerabilities)", frozenset({"artifacts", "artifactRelationships"}),
+     "scan the SBOM for vulnerabilities (grype -o sarif, trivy sbom -f json)"),
+    ("Snyk JSON", frozenset({"vulnerabilities", "ok", "dependencyCount"}), "run snyk test with --sarif"),
+    ("Snyk JSON (--all-projects)", frozenset({"item.vulnerabilities", "item.ok", "item.dependencyCount"}),
+     "run snyk test with --sarif"),
+)  # fmt: skip
+
+
+def unread(sniff: Sniff) -> str | None:
+    """Why a file no format recognised is not read, when it is another tool's JSON sckb knows of (else None)."""
+    for tool, keys, advice in UNREAD:
+        if keys <= sniff.keys:
+            return f"{tool} is not a format sckb reads: {advice} (or use --format)"
+    return None
+
+
 def by_name(name: str) -> Format | None:
     return next((f for f in registry() if f.name == name), None)
 
