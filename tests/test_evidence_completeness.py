@@ -185,3 +185,16 @@ def test_the_assessment_and_report_count_unverified_files(assessed: Path) -> Non
     assert "Unverified-complete evidence files (no totals to check a cut against): 1." in as_markdown(a)
     a.files = [f for f in a.files if f.completeness != "unverified-complete"]
     assert not any("unverified-complete" in x for x in limitations(kbmod.load(), a, catalog_imported=False))
+
+
+def test_a_schema_2_workspace_copies_into_a_new_one(tmp_path: Path, runner: CliRunner) -> None:
+    folder = _folder(tmp_path, ["prowler.csv"])
+    ws = tmp_path / "ws"
+    assert runner.invoke(main, ["--workspace", str(ws), *CLI_NOW, "evidence", "ingest", str(folder)]).exit_code == 0
+    _make_schema_2(ws)
+    r = runner.invoke(main, [*CLI_NOW, "store", "copy", str(ws), str(tmp_path / "copy")])
+    assert r.exit_code == 0, r.output
+    assert _schema(ws) == ("2", False)  # the source is only read
+    assert _files_json(runner, tmp_path / "copy") == {"prowler.csv": "unverified-complete"}
+    with Store.open(tmp_path / "copy", read_only=True) as store:
+        assert store.verify() == [] and [f.completeness for f in store.files()] == [None]

@@ -357,7 +357,7 @@ class SQLiteStore(Store):
         super().__init__(workspace)
         self.conn = conn
         #: the ``files.completeness`` column, or NULL in a schema 2 store opened read-only (not brought up to date)
-        self._completeness = "completeness" if _has_column(conn, "files", "completeness") else "NULL"
+        self.completeness_sql = "completeness" if _has_column(conn, "files", "completeness") else "NULL"
 
     # ------------------------------------------------------------------ open / close
     @classmethod
@@ -406,7 +406,7 @@ class SQLiteStore(Store):
     def files(self) -> list[EvidenceFile]:
         rows = self.conn.execute(
             "SELECT sha256, name, format, tool, tool_version, scan_time, scan_time_source, ingested_at, findings,"
-            f" failed, passed, other, mapped, bytes, {self._completeness} FROM files ORDER BY id"
+            f" failed, passed, other, mapped, bytes, {self.completeness_sql} FROM files ORDER BY id"
         ).fetchall()
         return [EvidenceFile(*r) for r in rows]
 
@@ -488,7 +488,7 @@ class SQLiteStore(Store):
                 acc[2].append(obs)
             acc[0].update(obs[-1].encode())
         cols = ", ".join(FILE_COLUMNS)
-        cur = self.conn.execute(f"SELECT id, chain, {self._completeness}, {cols} FROM files ORDER BY id")
+        cur = self.conn.execute(f"SELECT id, chain, {self.completeness_sql}, {cols} FROM files ORDER BY id")
         for row in cur.fetchall():
             fid, chain, complete, values = row[0], row[1], row[2], tuple(row[3:])
             sha, name, nbytes, rows_digest = values[0], values[1], values[8], values[14]

@@ -72,6 +72,8 @@ def _read(store: Store, table: str, order: str) -> Iterator[list[tuple[Any, ...]
     from compliance.evidence.store.sqlite import SQLiteStore
 
     sql = f"SELECT * FROM {table} ORDER BY {order}"
+    if isinstance(store, SQLiteStore) and table == "files" and store.completeness_sql == "NULL":
+        sql = f"SELECT *, NULL FROM {table} ORDER BY {order}"  # a schema 2 store read as it is: no completeness
     if isinstance(store, SQLiteStore):
         try:
             cur = store.conn.execute(sql)
