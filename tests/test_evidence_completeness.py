@@ -198,3 +198,16 @@ def test_a_schema_2_workspace_copies_into_a_new_one(tmp_path: Path, runner: CliR
     assert _files_json(runner, tmp_path / "copy") == {"prowler.csv": "unverified-complete"}
     with Store.open(tmp_path / "copy", read_only=True) as store:
         assert store.verify() == [] and [f.completeness for f in store.files()] == [None]
+
+
+def test_store_migrate_says_what_it_upgraded(tmp_path: Path, runner: CliRunner) -> None:
+    folder = _folder(tmp_path, ["prowler.csv"])
+    ws = tmp_path / "ws"
+    assert runner.invoke(main, ["--workspace", str(ws), *CLI_NOW, "evidence", "ingest", str(folder)]).exit_code == 0
+    _make_schema_2(ws)
+    r = runner.invoke(main, ["--workspace", str(ws), "store", "migrate", "--json"])
+    assert r.exit_code == 0 and orjson.loads(r.stdout) | {"store": None} == {"store": None, "schema_before": "2", "schema": "3"}
+    r = runner.invoke(main, ["--workspace", str(ws), "store", "migrate", "--json"])
+    assert orjson.loads(r.stdout)["schema_before"] == "3"
+    r = runner.invoke(main, ["--workspace", str(tmp_path / "new"), "store", "migrate", "--json"])
+    assert r.exit_code == 0 and orjson.loads(r.stdout)["schema_before"] is None

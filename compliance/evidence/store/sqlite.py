@@ -356,6 +356,8 @@ class SQLiteStore(Store):
     def __init__(self, workspace: Path, conn: sqlite3.Connection) -> None:
         super().__init__(workspace)
         self.conn = conn
+        #: the schema version the store had when this process opened it for writing (None: it was made now)
+        self.schema_before: str | None = str(SCHEMA_VERSION)
         #: the ``files.completeness`` column, or NULL in a schema 2 store opened read-only (not brought up to date)
         self.completeness_sql = "completeness" if _has_column(conn, "files", "completeness") else "NULL"
 
@@ -383,7 +385,8 @@ class SQLiteStore(Store):
             conn.execute("PRAGMA foreign_keys=OFF")
             conn.execute("PRAGMA cache_size=-65536")
             conn.execute("PRAGMA temp_store=MEMORY")
-            if _check_schema(conn, db) != str(SCHEMA_VERSION):  # before anything is written
+            before = _check_schema(conn, db)  # before anything is written
+            if before is not None and before != str(SCHEMA_VERSION):
                 _migrate(conn)
             conn.executescript(_SCHEMA)
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
@@ -391,7 +394,9 @@ class SQLiteStore(Store):
             raise StoreError(f"{db}: cannot open the evidence store: {exc}") from None
         except OSError as exc:
             raise StoreError(f"{workspace}: cannot create the workspace: {exc.strerror}") from None
-        return cls(workspace, conn)
+        store = cls(workspace, conn)
+        store.schema_before = before
+        return store
 
     def close(self) -> None:
         self.conn.close()
@@ -887,15 +892,15 @@ class SQLiteFileWrite(FileWrite):
         self.conn.executemany("INSERT INTO attachments VALUES (?, ?, ?, ?)", [(self.file_id, *a) for a in attachments])
 
 
-def _check_schema(conn: sqlite3.Connection, db: Path) -> str:
-    """The store's schema version (this sckb's for a new store). A schema from :data:`MIGRATES_FROM` on is
+def _check_schema(conn: sqlite3.Connection, db: Path) -> str | None:
+    """The store's schema version (None for a new store). A schema from :data:`MIGRATES_FROM` on is
     read, and brought up to date by a writer (:func:`_migrate`). Any other is refused (the connection is closed):
     its finding identities were made another way, and mixing them would count one finding twice. Nothing in it
     is changed."""
     has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
     row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone() if has_meta else None
     if row is None:
-        return str(SCHEMA_VERSION)
+        return None
     if row[0].isdigit() and MIGRATES_FROM <= int(row[0]) <= SCHEMA_VERSION:
         return str(row[0])
     conn.close()
