@@ -211,3 +211,13 @@ def test_store_migrate_says_what_it_upgraded(tmp_path: Path, runner: CliRunner) 
     assert orjson.loads(r.stdout)["schema_before"] == "3"
     r = runner.invoke(main, ["--workspace", str(tmp_path / "new"), "store", "migrate", "--json"])
     assert r.exit_code == 0 and orjson.loads(r.stdout)["schema_before"] is None
+
+
+@pytest.mark.parametrize("name", ["junit-no-totals.xml", "checkov-summary.json"])
+def test_the_parsing_helper_hands_back_the_completeness(name: str, tmp_path: Path) -> None:
+    """A file parsed by the helper process (big files) records what that parse decided, as in process."""
+    folder = _folder(tmp_path, [name])
+    with Store.open(tmp_path / "ws") as store:
+        res = Ingester(store, Mapper(None), NOW, worker_bytes=0).ingest_file(folder / name)
+        assert res.error is None, res.error
+        assert [f.completeness for f in store.files()] == [FILES[name][1]]
