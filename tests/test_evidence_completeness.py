@@ -221,3 +221,22 @@ def test_the_parsing_helper_hands_back_the_completeness(name: str, tmp_path: Pat
         res = Ingester(store, Mapper(None), NOW, worker_bytes=0).ingest_file(folder / name)
         assert res.error is None, res.error
         assert [f.completeness for f in store.files()] == [FILES[name][1]]
+
+
+def test_the_report_and_oscal_mark_unverified_files(assessed: Path) -> None:
+    from compliance import kb as kbmod
+    from compliance.assess import db
+    from compliance.oscal.build import assessment_results
+    from compliance.report.build import from_assessment
+
+    with Store.open(assessed, read_only=True) as store:
+        a = db.load(store)
+        files = store.files()
+    r = from_assessment(a, kbmod.load(), now=NOW, evidence_files=files)
+    assert {e.format: e.completeness for e in r.files} == {"prowler-csv": "unverified-complete", "checkov-json": "verified"}
+    resources = assessment_results(a)["assessment-results"]["back-matter"]["resources"]
+    props = {r["title"]: {p["name"]: p["value"] for p in r.get("props", [])} for r in resources}
+    assert {Path(t).name: p.get("completeness") for t, p in props.items() if "format" in p} == {
+        "prowler.csv": "unverified-complete",
+        "checkov.json": "verified",
+    }

@@ -518,6 +518,7 @@ def from_assessment(
                 scan_time=ref.scan_time,
                 fresh=ref.fresh,
                 findings=getattr(sf, "findings", None),
+                completeness=ref.completeness,
             )
         )
 
