@@ -1031,7 +1031,7 @@ def evidence_files(obj: Ctx, as_json: bool) -> None:
     with Store.open(obj.workspace, create=False) as store:
         files = store.files()
     if as_json:
-        return emit_json([{**f.as_dict(), "completeness": completeness(f.format)} for f in files])
+        return emit_json([{**f.as_dict(), "completeness": completeness(f.format, f.completeness)} for f in files])
     rows = [
         (
             f.sha256[:12],
@@ -1042,7 +1042,7 @@ def evidence_files(obj: Ctx, as_json: bool) -> None:
             f.scan_time,
             f.scan_time_source,
             f.findings,
-            completeness(f.format),
+            completeness(f.format, f.completeness),
         )
         for f in files
     ]

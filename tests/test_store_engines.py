@@ -205,7 +205,7 @@ def test_schema_version_is_checked(runner: CliRunner, tmp_path: Path, pg_url: st
     import psycopg
 
     r = runner.invoke(main, ["--store", pg_url, "store", "migrate"])
-    assert r.exit_code == 0 and "schema 2 (created)" in r.output and "sckb:" not in r.output.split("@")[0]
+    assert r.exit_code == 0 and "schema 3 (created)" in r.output and "sckb:" not in r.output.split("@")[0]
     assert "up to date" in runner.invoke(main, ["--store", pg_url, "store", "migrate"]).output
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
@@ -306,3 +306,36 @@ def _fields(record: Any) -> dict[str, Any]:
     from dataclasses import fields
 
     return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
+@pytest.mark.postgres
+def test_a_schema_2_team_store_is_migrated_in_place(runner: CliRunner, tmp_path: Path, pg_url: str) -> None:
+    """Schema 3 adds ``files.completeness``: ``store migrate`` adds it to a schema 2 store holding evidence, whose
+    rows and hash chain stay as they were; files ingested then record their completeness."""
+    import psycopg
+
+    from compliance.evidence.store import FILE_COLUMNS, GENESIS, chain_digest
+
+    env = ["--store", pg_url, "--locker", str(tmp_path / "locker"), "--now", NOW]
+    first = tmp_path / "a.csv"
+    first.write_text("CHECK_ID;STATUS;ACCOUNT_UID;REGION\ns3_bucket_public;FAIL;123456789012;eu-west-1\n")
+    assert runner.invoke(main, [*env, "evidence", "ingest", str(first)]).exit_code == 0
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # what a schema 2 sckb wrote
+        prev = GENESIS
+        for row in conn.execute("SELECT id, " + ", ".join(FILE_COLUMNS) + " FROM files ORDER BY id").fetchall():
+            prev = chain_digest(prev, tuple(row[1:]))
+            conn.execute("UPDATE files SET chain = %s WHERE id = %s", (prev, row[0]))
+        conn.execute("ALTER TABLE files DROP COLUMN completeness")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+    r = runner.invoke(main, [*env, "evidence", "files"])
+    assert r.exit_code == 5 and "store migrate" in r.output
+    r = runner.invoke(main, [*env, "store", "migrate"])
+    assert r.exit_code == 0, r.output
+    second = tmp_path / "b.xml"
+    second.write_text('<testsuites><testsuite name="x" tests="1"><testcase classname="c" name="t"/></testsuite></testsuites>')
+    assert runner.invoke(main, [*env, "evidence", "ingest", str(second)]).exit_code == 0
+    files = orjson.loads(runner.invoke(main, [*env, "evidence", "files", "--json"]).stdout)
+    assert [(Path(f["name"]).name, f["completeness"]) for f in files] == [("a.csv", "unverified-complete"), ("b.xml", "verified")]
+    assert orjson.loads(runner.invoke(main, [*env, "evidence", "verify", "--json"]).stdout)["ok"]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert conn.execute("SELECT completeness FROM files ORDER BY id").fetchall() == [(None,), ("verified",)]

@@ -209,6 +209,8 @@ class EvidenceFileRef:
     format: str
     scan_time: str
     fresh: bool
+    #: how the file is known to be complete (``verified``, ``whole-document``, ``unverified-complete``)
+    completeness: str = "whole-document"
 
 
 @dataclass(slots=True)
@@ -463,6 +465,11 @@ class Assessment:
     profile: ProfileInfo | None = None
 
     # ------------------------------------------------------------------ summaries
+
+    def unverified_files(self) -> int:
+        """Evidence files of this assessment that are ``unverified-complete``: nothing in them tells a report cut
+        at a record boundary from a shorter scan (a limitation the report states)."""
+        return sum(1 for f in self.files if f.completeness == "unverified-complete")
 
     def counts(self) -> dict[str, int]:
         """Controls per status (every status present, zero when none)."""

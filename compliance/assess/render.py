@@ -270,6 +270,9 @@ def as_markdown(a: Assessment, gate: list[str] | None = None, *, limit: int = 50
     stale = [f for f in a.files if not f.fresh]
     if stale:
         lines.append(f"Stale evidence files (older than {a.max_age_days} days): {len(stale)}.")
+    unverified = a.unverified_files()
+    if unverified:
+        lines.append(f"Unverified-complete evidence files (no totals to check a cut against): {unverified}.")
     if a.undated_findings:
         lines.append(f"Undated findings left out (no scan time stated; see --accept-ingest-time): {a.undated_findings}.")
     review = sum(1 for c in a.controls.values() if c.review)

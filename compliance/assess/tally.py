@@ -41,6 +41,7 @@ from compliance.assess.triage import (
     rating,
 )
 from compliance.errors import InputError, StoreError
+from compliance.evidence.formats import completeness
 from compliance.evidence.mapping import Mapper
 from compliance.evidence.model import StoredFinding
 from compliance.evidence.parsing import severity as normalise_severity
@@ -547,7 +548,15 @@ def finish(
     for t in tallies.values():
         used.update(t.files)
     file_refs = [
-        EvidenceFileRef(f.sha256, f.name, f.tool, f.format, norm_time(f.scan_time), file_fresh.get(f.sha256, False))
+        EvidenceFileRef(
+            f.sha256,
+            f.name,
+            f.tool,
+            f.format,
+            norm_time(f.scan_time),
+            file_fresh.get(f.sha256, False),
+            completeness(f.format, getattr(f, "completeness", None)),  # optional: the format's when not recorded
+        )
         for f in files
         if f.sha256 in used
     ]

@@ -29,7 +29,7 @@ from typing import Any
 
 from compliance.errors import InputError, StoreError
 from compliance.evidence import peer
-from compliance.evidence.formats import Format, by_name, detect, registry
+from compliance.evidence.formats import Format, by_name, completeness, detect, registry, unread
 from compliance.evidence.mapping import Mapper
 from compliance.evidence.parsing import HEAD_BYTES, STREAM_THRESHOLD, ParseContext, loads_json, sniff, sniff_whole
 from compliance.evidence.prepare import BATCH, FileResult, Pending, Tally, identity_of, prepare, scope_prefix
@@ -482,12 +482,15 @@ class Ingester:
             passed=passed,
             other=other,
             mapped=tally.mapped,
+            completeness=completeness(fmt, ctx.completeness),
         )
         tx.finish(new, pending.attachments)
         res.tool, res.failed, res.passed, res.other, res.mapped = tool, failed, passed, other, tally.mapped
 
 
 def _unknown(sn: Any) -> str:
+    if sn.kind == "json" and (why := unread(sn)) is not None:
+        return why
     if sn.kind == "json":
         keys = sorted(k for k in sn.keys if "." not in k)[:8]
         shape = f"a JSON {'object' if sn.top == 'map' else 'array'}"

@@ -125,6 +125,9 @@ class EvidenceFile:
     other: int
     mapped: int
     bytes: int
+    #: how the file is known to be complete (``verified``, ``whole-document``, ``unverified-complete``); None for
+    #: a file ingested before sckb recorded it (store schema 2)
+    completeness: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.__slots__}

@@ -535,6 +535,9 @@ class ParseContext:
         self.scan_time: str | None = None
         #: location keys the scan covered beyond its findings (e.g. files a SAST tool scanned cleanly)
         self.covered: set[str] = set()
+        #: how this file is known to be complete, when its parser decided it (``verified`` when totals the file
+        #: states were checked; see :func:`compliance.evidence.formats.completeness` for the default)
+        self.completeness: str | None = None
         self._attach = attach
         self._doc: Any = None
         self._loaded = False

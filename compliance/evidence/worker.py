@@ -77,7 +77,7 @@ class ParseWorker:
                     yield pickle.loads(data)
                 elif kind == b"E":
                     done = True
-                    ctx.tool_version, ctx.scan_time, ctx.covered, theirs = pickle.loads(data)
+                    ctx.tool_version, ctx.scan_time, ctx.covered, ctx.completeness, theirs = pickle.loads(data)
                     vars(tally).update(vars(theirs))
                     return
                 else:
@@ -148,7 +148,7 @@ def _serve(job_fd: int, out_fd: int, formats: dict[str, Format], mapper: Mapper,
                     out.send(b"F", orjson.dumps(batch))
                 except TypeError:  # a value JSON cannot carry as it is (e.g. a lone surrogate): send it pickled
                     out.send(b"P", pickle.dumps(batch))
-            out.send(b"E", pickle.dumps((ctx.tool_version, ctx.scan_time, ctx.covered, tally)))
+            out.send(b"E", pickle.dumps((ctx.tool_version, ctx.scan_time, ctx.covered, ctx.completeness, tally)))
         except BrokenPipeError:
             return
         except Exception as exc:  # the ingesting process handles it as if the parse had run there

@@ -461,6 +461,7 @@ def _evidence_resource(f: EvidenceFileRef) -> dict[str, Any]:
             prop("format", f.format),
             prop("scan-time", f.scan_time),
             prop("stale", str(not f.fresh).lower()),
+            prop("completeness", f.completeness),
         ],
         "rlinks": [
             {

@@ -518,6 +518,7 @@ def from_assessment(
                 scan_time=ref.scan_time,
                 fresh=ref.fresh,
                 findings=getattr(sf, "findings", None),
+                completeness=ref.completeness,
             )
         )
 
@@ -720,6 +721,12 @@ def limitations(kb: KB, a: Assessment, *, catalog_imported: bool) -> list[str]:
         )
     if a.unmapped:
         out.append(f"{len(a.unmapped)} failing findings reach no mitigation and change no status (policy: {a.unmapped_mode}).")
+    unverified = a.unverified_files()
+    if unverified:
+        out.append(
+            f"{unverified} evidence files are unverified-complete (a CSV states no totals): a report cut at a row"
+            " boundary cannot be told from a shorter scan, so a finding missing from one may have been closed wrongly."
+        )
     if not catalog_imported:
         out.append("Control statements are not quoted: no SP 800-53 catalog was imported (sckb catalog fetch).")
     out.append(

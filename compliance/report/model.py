@@ -313,6 +313,8 @@ class EvidenceRow:
     scan_time: str
     fresh: bool
     findings: int | None
+    #: how the file is known to be complete (``verified``, ``whole-document``, ``unverified-complete``)
+    completeness: str = "whole-document"
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,8 @@ from compliance.evidence.parsing import (
 )
 
 _LISTS = (("failed_checks", "fail"), ("passed_checks", "pass"), ("skipped_checks", "info"))
+#: the keys of the bare summary checkov writes when nothing matched
+_BARE = {"passed", "failed", "skipped", "parsing_errors"}
 _VERSION = re.compile(rb'"checkov_version"\s*:\s*"([^"]{1,64})"')
 
 
@@ -43,6 +45,7 @@ class CheckovJson:
             return (
                 sniff.has("check_type", "results")
                 or ("checkov_version" in sniff.keys and sniff.has("passed", "failed"))
+                or _BARE <= sniff.keys <= {*_BARE, "resource_count"}  # an older bare summary, without the version
                 or ("check_type" in sniff.keys and b'"failed_checks"' in head)
             )
         return sniff.top == "array" and "item.check_type" in sniff.keys
@@ -54,8 +57,10 @@ class CheckovJson:
         doc = ctx.load()
         if isinstance(doc, dict) and "check_type" not in doc and "results" not in doc:
             ctx.tool_version = text(doc.get("checkov_version"))  # nothing matched: a bare summary
+            ctx.completeness = "verified" if _counts(doc) else "whole-document"  # zero totals and nothing listed
             return
         reports = doc if isinstance(doc, list) else [doc]
+        checked = 0
         for n, rep in enumerate(reports):
             if not isinstance(rep, dict):
                 raise ctx.error("a checkov report must be an object", pointer=pointer(n))
@@ -63,13 +68,15 @@ class CheckovJson:
             version = text((rep.get("summary") or {}).get("checkov_version"))
             ctx.tool_version = ctx.tool_version or version
             results = rep.get("results") or {}
-            _check_summary(rep, results, base, ctx)
+            checked += _check_summary(rep, results, base, ctx)
             for key, result in _LISTS:
                 at = pointer(*base, "results", key)
                 for i, rec in enumerate(results.get(key) or []):
                     yield _record(rec, result, version, f"{at}/{i}")
             for i, p in enumerate(results.get("parsing_errors") or []):
                 yield _parse_error(p, version, pointer(*base, "results", "parsing_errors", i))
+        # verified when every report's summary was checked against its lists (an older checkov wrote none)
+        ctx.completeness = "verified" if reports and checked == len(reports) else "whole-document"
 
     def _stream(self, ctx: ParseContext) -> Iterator[Finding]:
         """One ijson pass per non-empty list; the version is read from the summary in the head or the tail."""
@@ -85,10 +92,18 @@ class CheckovJson:
                 for i, rec in enumerate(ctx.stream(f"{top}results.{key}.item")):
                     listed[key] = i + 1
                     yield _record(rec, result, version, f"{at}/{i}")
-        if not top:  # one report: its summary, when the head holds it, counts the lists streamed
+        ctx.completeness = "whole-document"
+        if not top and _counts({k: ctx.sniff.value(f"summary.{k}") for k, _ in _TOTALS}):
+            ctx.completeness = "verified"  # one report whose summary leads the file: it counts the lists streamed
+        if not top:
             for count, key in _TOTALS:
                 stated = ctx.sniff.value(f"summary.{count}")
-                if isinstance(stated, int) and not isinstance(stated, bool) and stated != listed.get(key, 0):
+                if (
+                    isinstance(stated, int)
+                    and not isinstance(stated, bool)
+                    and stated != listed.get(key, 0)
+                    and (key in listed or _occurs(ctx, key))  # --quiet leaves the passed and skipped lists out
+                ):
                     raise ctx.error(
                         f"incomplete report: summary.{count}={stated} but results.{key} holds {listed.get(key, 0)} (cut short?)",
                         pointer=pointer("summary", count),
@@ -98,16 +113,36 @@ class CheckovJson:
                 yield _parse_error(p, version, pointer(*base, "results", "parsing_errors", i))
 
 
+def _occurs(ctx: ParseContext, key: str) -> bool:
+    """Whether the JSON key ``key`` occurs anywhere in the file (a chunked byte scan)."""
+    needle = b'"' + key.encode() + b'"'
+    with ctx.path.open("rb") as f:
+        carry = b""
+        while chunk := f.read(1 << 22):
+            if needle in carry + chunk:
+                return True
+            carry = chunk[-len(needle) :]
+    return False
+
+
 #: summary count -> the results list it counts
 _TOTALS = (("passed", "passed_checks"), ("failed", "failed_checks"), ("skipped", "skipped_checks"))
 
 
-def _check_summary(rep: dict[str, Any], results: Any, base: tuple[Any, ...], ctx: ParseContext) -> None:
+def _counts(summary: Any) -> bool:
+    """Whether a summary states the three totals as whole numbers."""
+    return isinstance(summary, dict) and all(
+        isinstance(summary.get(k), int) and not isinstance(summary.get(k), bool) for k, _ in _TOTALS
+    )
+
+
+def _check_summary(rep: dict[str, Any], results: Any, base: tuple[Any, ...], ctx: ParseContext) -> bool:
     """A report's ``summary`` states how many checks passed, failed and were skipped: the lists must hold that
-    many, else the file was cut short or edited and is refused (a partial report must not close findings)."""
+    many, else the file was cut short or edited and is refused (a partial report must not close findings).
+    Whether all three totals were stated and checked."""
     summary = rep.get("summary")
     if not isinstance(summary, dict) or not isinstance(results, dict):
-        return
+        return False
     for count, key in _TOTALS:
         stated, listed = summary.get(count), results.get(key)
         if isinstance(stated, int) and not isinstance(stated, bool) and isinstance(listed, list) and stated != len(listed):
@@ -115,6 +150,7 @@ def _check_summary(rep: dict[str, Any], results: Any, base: tuple[Any, ...], ctx
                 f"incomplete report: summary.{count}={stated} but results.{key} holds {len(listed)} (cut short?)",
                 pointer=pointer(*base, "summary", count),
             )
+    return _counts(summary)
 
 
 def _record(rec: dict[str, Any], result: str, version: str | None, ptr: str) -> Finding:

@@ -23,7 +23,10 @@ class ConftestJson:
     priority = 45
 
     def detect(self, head: bytes, sniff: Sniff) -> bool:
-        return sniff.kind == "json" and sniff.top == "array" and "item.namespace" in sniff.keys and "item.filename" in sniff.keys
+        if sniff.kind != "json" or sniff.top != "array" or "item.filename" not in sniff.keys:
+            return False
+        # before namespaces, older conftest releases gave a result only the file and its lists
+        return "item.namespace" in sniff.keys or sniff.any("item.failures", "item.warnings")
 
     def parse(self, path: Path, ctx: ParseContext) -> Iterator[Finding]:
         for i, rep in ctx.items("item"):
@@ -33,7 +36,9 @@ class ConftestJson:
             ns = text(rep.get("namespace")) or "main"
             for key, result in (("failures", "fail"), ("warnings", "fail"), ("exceptions", "info")):
                 for j, item in enumerate(rep.get(key) or []):
-                    meta = (item or {}).get("metadata") or {}
+                    if not isinstance(item, dict):  # the oldest releases listed bare messages
+                        item = {"msg": item}
+                    meta = item.get("metadata") or {}
                     both = {**meta, "msg": (item or {}).get("msg")} if isinstance(meta, dict) else item
                     rule = rule_of(both, ns)
                     yield make("conftest", rule, result, pointer(i, key, j), title=rule, file=file,

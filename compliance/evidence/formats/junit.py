@@ -14,7 +14,9 @@ Elements are cleared as soon as they are read, so large reports stream.
 Completeness: a ``<testsuite>`` or ``<testsuites>`` element that states ``tests=`` must hold that many
 testcases, and one that states ``failures=`` that many testcases with a ``<failure>`` (the count the
 junit-xml writer that checkov and cfn-lint use puts there); otherwise the file was cut short or edited, and
-it is refused, so that a partial report never closes findings.
+it is refused, so that a partial report never closes findings. A file is ``verified`` when every testcase
+was inside an element that states its total (or the root states one); a runner that writes no ``tests=``
+gives a ``whole-document`` file (well-formed XML, but nothing to count against).
 """
 
 from __future__ import annotations
@@ -70,6 +72,9 @@ class JUnitXml:
         path_stack: list[str] = []
         #: per open testsuite(s) element: [testcases, testcases with a failure]
         seen: list[list[int]] = []
+        #: per open testsuite(s) element: whether it states a whole-number ``tests=`` (so counts what it holds)
+        stating: list[bool] = []
+        cases = counted = 0  # testcases, and those inside an element that states its total
         try:
             for event, el in iterparse(str(path), events=("start", "end"), forbid_dtd=True):
                 tag = _local(el.tag)
@@ -86,16 +91,22 @@ class JUnitXml:
                         ctx.scan_time = ctx.scan_time or suite_time
                     if tag in ("testsuite", "testsuites"):
                         seen.append([0, 0])
+                        stating.append((el.get("tests") or "").strip().isdigit())
                     continue
                 if tag == "testcase":
                     failed = any(_local(c.tag) == "failure" for c in el)
                     for counts in seen:
                         counts[0] += 1
                         counts[1] += failed
+                    cases += 1
+                    counted += any(stating)
                     yield from self._case(el, "/" + "/".join(path_stack), root_name, suite_name, suite_time)
                     el.clear()
                 elif tag in ("testsuite", "testsuites"):
                     _check_totals(el, seen.pop(), "/" + "/".join(path_stack), ctx)
+                    if len(stating) == 1:  # the root: verified when every testcase was counted by a stated total
+                        ctx.completeness = "verified" if stating[0] or (cases and counted == cases) else "whole-document"
+                    stating.pop()
                     el.clear()
                 counters.pop()
                 path_stack.pop()

@@ -34,7 +34,7 @@ class ProwlerJson:
     def detect(self, head: bytes, sniff: Sniff) -> bool:
         if sniff.kind != "json":
             return False
-        if sniff.ndjson:
+        if sniff.ndjson or sniff.top == "map":  # 2.x: one object per line (a run with one finding: one line)
             return sniff.has("Control ID") or sniff.has("Control", "Account Number")
         if sniff.top != "array":
             return False
@@ -43,7 +43,7 @@ class ProwlerJson:
         return ocsf or native
 
     def parse(self, path: Path, ctx: ParseContext) -> Iterator[Finding]:
-        if ctx.sniff.ndjson:
+        if ctx.sniff.ndjson or ctx.sniff.top == "map":
             yield from self._ndjson(ctx)
             return
         for i, r in ctx.items("item"):
@@ -72,6 +72,7 @@ class ProwlerJson:
                 time=iso_time(r.get("Timestamp")),
                 title=_CHECK.sub("", control).strip() or None,
                 severity=severity(r.get("Severity")),
+                resource=text(r.get("Resource ID")),
                 provider="aws",
                 account=text(r.get("Account Number")),
                 region=text(r.get("Region")),
@@ -117,8 +118,8 @@ def _native(r: dict[str, Any], ptr: str) -> Finding:
         resource=resource,
         function=function_of(resource),
         provider=provider(r.get("Provider")) or "aws",
-        account=text(r.get("AccountId")),
-        region=text(r.get("Region")),
+        account=text(r.get("AccountId") or r.get("Subscription") or r.get("ProjectId")),  # 3.x AWS, Azure, GCP
+        region=text(r.get("Region") or r.get("Location")),
         message=text(r.get("StatusExtended")),
     )
 

@@ -52,6 +52,7 @@ class Sarif:
         return ("sarif" in schema or version.startswith("2.1")) and ("runs" in sniff.keys or b'"runs"' in head)
 
     def parse(self, path: Path, ctx: ParseContext) -> Iterator[Finding]:
+        _check_version(ctx.first("version") if not ctx.streaming else ctx.sniff.value("version"), ctx)
         if not ctx.streaming:
             doc = ctx.load()
             if not isinstance(doc, dict) or not isinstance(doc.get("runs"), list):
@@ -337,6 +338,19 @@ def _location(res: dict[str, Any]) -> tuple[str | None, int | None, str | None]:
                 if logical:
                     break
     return uri, line, logical
+
+
+def _check_version(version: Any, ctx: ParseContext) -> None:
+    """Only SARIF 2.1.0 is read: SARIF 1.0.0 and the 2.0.0 drafts name result locations and rules differently
+    (``resultFile``, ``fileLocation``), so their findings would lose their files. A file that states no
+    version is read as 2.1.0."""
+    if version is None:
+        return
+    v = str(version).strip()
+    if not v.startswith("2.1"):
+        raise ctx.error(
+            f"SARIF version {v} is not read (only 2.1.0): convert it, e.g. with the SARIF Multitool", pointer="/version"
+        )
 
 
 FORMAT = Sarif()

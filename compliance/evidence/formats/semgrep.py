@@ -22,8 +22,14 @@ class SemgrepJson:
     def detect(self, head: bytes, sniff: Sniff) -> bool:
         if sniff.kind != "json" or sniff.top != "map":
             return False
-        return "results.item.check_id" in sniff.keys or (
-            sniff.has("results", "errors") and (sniff.any("paths", "skipped_rules", "engine_requested") or b'"check_id"' in head)
+        top = {k for k in sniff.keys if "." not in k}
+        return (
+            "results.item.check_id" in sniff.keys
+            or (
+                sniff.has("results", "errors")
+                and (sniff.any("paths", "skipped_rules", "engine_requested") or b'"check_id"' in head)
+            )
+            or top == {"results", "errors"}  # a clean run of semgrep 0.x, which wrote nothing else
         )
 
     def parse(self, path: Path, ctx: ParseContext) -> Iterator[Finding]:
@@ -56,7 +62,7 @@ class SemgrepJson:
                 "error",
                 pointer("errors", i),
                 version=version,
-                title=text(e.get("type")),
+                title=text(kind[0] if isinstance(kind := e.get("type"), list) and kind else kind),  # 1.x: ["Kind", detail]
                 file=relpath(e.get("path") or (spans[0] or {}).get("file")),
                 message=(text(e.get("message")) or "").split("\n")[0] or None,
             )

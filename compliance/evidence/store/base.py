@@ -30,8 +30,14 @@ from compliance.errors import NotFoundError, StoreError
 from compliance.evidence.model import OBSERVATION_FIELDS, EvidenceFile, StoredFinding
 
 #: The store's layout and meaning. 2: finding identities from the canonical subject (one identity per finding
-#: across the JSON, SARIF, JUnit and CycloneDX outputs of one scan) and ``scan_time_source`` "given".
-SCHEMA_VERSION = 2
+#: across the JSON, SARIF, JUnit and CycloneDX outputs of one scan) and ``scan_time_source`` "given". 3: the
+#: ``files`` row records how its file is known to be complete (``completeness``, after ``chain``); a schema 2
+#: store is brought up to 3 in place (the column is added, its old rows keep NULL: not recorded).
+SCHEMA_VERSION = 3
+#: The oldest schema an engine brings up to :data:`SCHEMA_VERSION` in place (older ones made identities another way).
+MIGRATES_FROM = 2
+#: The statement that adds schema 3's column to a schema 2 ``files`` table (both engines).
+ADD_COMPLETENESS = "ALTER TABLE files ADD COLUMN completeness TEXT"
 GENESIS = "0" * 64
 
 #: Observation columns, in table order (after ``id`` and ``file_id``), as digested.
@@ -61,8 +67,11 @@ def row_digest(obs_id: int, file_id: int, values: tuple[Any, ...]) -> str:
     return hashlib.sha256(orjson.dumps([obs_id, file_id, *values])).hexdigest()[:32]
 
 
-def chain_digest(prev: str, file_values: tuple[Any, ...]) -> str:
-    return hashlib.sha256(prev.encode() + orjson.dumps(list(file_values))).hexdigest()
+def chain_digest(prev: str, file_values: tuple[Any, ...], completeness: str | None = None) -> str:
+    """The chain digest of a file row: the previous row's and the row's :data:`FILE_COLUMNS` values, with its
+    ``completeness`` when recorded (rows of a schema 2 store have none and keep the digest they were given)."""
+    values = list(file_values) if completeness is None else [*file_values, completeness]
+    return hashlib.sha256(prev.encode() + orjson.dumps(values)).hexdigest()
 
 
 def hash_file(path: Path) -> tuple[str, int]:
@@ -128,6 +137,8 @@ class NewFile:
     passed: int
     other: int
     mapped: int
+    #: how the file is known to be complete: ``verified``, ``whole-document`` or ``unverified-complete``
+    completeness: str | None = None
 
 
 class FileWrite(ABC):

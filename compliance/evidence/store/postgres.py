@@ -38,6 +38,7 @@ from compliance.evidence.model import EvidenceFile, StoredFinding
 from compliance.evidence.store.base import (
     FILE_COLUMNS,
     GENESIS,
+    MIGRATES_FROM,
     OBS_COLUMNS,
     SCHEMA_VERSION,
     AssessmentBlob,
@@ -85,7 +86,7 @@ CREATE TABLE IF NOT EXISTS files (
     tool {_T} NOT NULL, tool_version {_T}, scan_time {_T} NOT NULL, scan_time_source {_T} NOT NULL,
     ingested_at {_T} NOT NULL, bytes BIGINT NOT NULL, findings BIGINT NOT NULL, failed BIGINT NOT NULL,
     passed BIGINT NOT NULL, other BIGINT NOT NULL, mapped BIGINT NOT NULL, rows_digest {_T} NOT NULL,
-    chain {_T} NOT NULL
+    chain {_T} NOT NULL, completeness {_T}
 );
 CREATE TABLE IF NOT EXISTS observations (
     id BIGINT PRIMARY KEY, file_id BIGINT NOT NULL, identity {_T} NOT NULL, tool {_T} NOT NULL,
@@ -345,7 +346,10 @@ class PostgresStore(Store):
                 before = self.schema_version()
                 if before is not None and before.isdigit() and int(before) > SCHEMA_VERSION:
                     self._check(before)
-                if before is not None and before != str(SCHEMA_VERSION) and self._count("files"):
+                old = before is not None and before != str(SCHEMA_VERSION)
+                if old and before == str(MIGRATES_FROM):  # schema 2 -> 3: files gain their completeness column
+                    self.conn.execute(f"ALTER TABLE files ADD COLUMN IF NOT EXISTS completeness {_T}")
+                elif old and self._count("files"):
                     # finding identities of schema 1 were made another way: they cannot be converted in place
                     raise StoreError(
                         f"{self.where}: store schema {before} holds evidence whose finding identities this sckb makes "
@@ -393,7 +397,7 @@ class PostgresStore(Store):
     def files(self) -> list[EvidenceFile]:
         rows = self._q(
             "SELECT sha256, name, format, tool, tool_version, scan_time, scan_time_source, ingested_at, findings,"
-            " failed, passed, other, mapped, bytes FROM files ORDER BY id"
+            " failed, passed, other, mapped, bytes, completeness FROM files ORDER BY id"
         )
         return [EvidenceFile(*r) for r in rows]
 
@@ -477,11 +481,11 @@ class PostgresStore(Store):
         except psycopg.Error as exc:
             raise StoreError(f"{self.where}: cannot read the evidence store: {_reason(exc)}") from None
         prev = GENESIS
-        for row in self._q("SELECT id, chain, " + ", ".join(FILE_COLUMNS) + " FROM files ORDER BY id"):
-            fid, chain, values = row[0], row[1], tuple(row[2:])
+        for row in self._q("SELECT id, chain, completeness, " + ", ".join(FILE_COLUMNS) + " FROM files ORDER BY id"):
+            fid, chain, complete, values = row[0], row[1], row[2], tuple(row[3:])
             sha, name, nbytes, rows_digest = values[0], values[1], values[8], values[14]
             where = f"file {name} ({sha[:12]})"
-            if chain_digest(prev, values) != chain:
+            if chain_digest(prev, values, complete) != chain:
                 problems.append(VerifyProblem("chain", where, "file record was changed (hash chain broken)"))
             prev = chain
             path = self.locker_path(sha)
@@ -879,14 +883,14 @@ class PostgresFileWrite(FileWrite):
             self.count, f.failed, f.passed, f.other, f.mapped, self._rows_hash.hexdigest(),
         )  # fmt: skip
         assert len(fvalues) == len(FILE_COLUMNS)
-        chain = chain_digest(self.store.last_chain(), fvalues)
+        chain = chain_digest(self.store.last_chain(), fvalues, f.completeness)
         self.conn.execute(
             "INSERT INTO files (id, "
             + ", ".join(FILE_COLUMNS)
-            + ", chain) VALUES ("
-            + ", ".join(["%s"] * (len(FILE_COLUMNS) + 2))
+            + ", chain, completeness) VALUES ("
+            + ", ".join(["%s"] * (len(FILE_COLUMNS) + 3))
             + ")",
-            (self.file_id, *fvalues, chain),
+            (self.file_id, *fvalues, chain, f.completeness),
         )
         with self.conn.cursor() as cur:
             cur.executemany("INSERT INTO attachments VALUES (%s, %s, %s, %s)", [(self.file_id, *a) for a in attachments])

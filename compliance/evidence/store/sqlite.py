@@ -51,8 +51,10 @@ import orjson
 from compliance.errors import InputError, NotFoundError, StoreError
 from compliance.evidence.model import EvidenceFile, StoredFinding
 from compliance.evidence.store.base import (
+    ADD_COMPLETENESS,
     FILE_COLUMNS,
     GENESIS,
+    MIGRATES_FROM,
     OBS_COLUMNS,
     SCHEMA_VERSION,
     AssessmentBlob,
@@ -98,7 +100,8 @@ CREATE TABLE IF NOT EXISTS files (
     other INTEGER NOT NULL,
     mapped INTEGER NOT NULL,
     rows_digest TEXT NOT NULL,
-    chain TEXT NOT NULL
+    chain TEXT NOT NULL,
+    completeness TEXT
 );
 CREATE TABLE IF NOT EXISTS observations (
     id INTEGER PRIMARY KEY,
@@ -353,6 +356,10 @@ class SQLiteStore(Store):
     def __init__(self, workspace: Path, conn: sqlite3.Connection) -> None:
         super().__init__(workspace)
         self.conn = conn
+        #: the schema version the store had when this process opened it for writing (None: it was made now)
+        self.schema_before: str | None = str(SCHEMA_VERSION)
+        #: the ``files.completeness`` column, or NULL in a schema 2 store opened read-only (not brought up to date)
+        self.completeness_sql = "completeness" if _has_column(conn, "files", "completeness") else "NULL"
 
     # ------------------------------------------------------------------ open / close
     @classmethod
@@ -364,7 +371,7 @@ class SQLiteStore(Store):
         if read_only:
             try:
                 conn = sqlite3.connect(f"file:{quote(str(db))}?mode=ro", uri=True, check_same_thread=False)
-                _check_schema(conn, db)
+                _check_schema(conn, db)  # a schema 2 store is read as it is (its files record no completeness)
                 return cls(workspace, conn)
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"{db}: cannot open the evidence store: {exc}") from None
@@ -378,14 +385,18 @@ class SQLiteStore(Store):
             conn.execute("PRAGMA foreign_keys=OFF")
             conn.execute("PRAGMA cache_size=-65536")
             conn.execute("PRAGMA temp_store=MEMORY")
-            _check_schema(conn, db)  # before anything is written: an older store is left exactly as it is
+            before = _check_schema(conn, db)  # before anything is written
+            if before is not None and before != str(SCHEMA_VERSION):
+                _migrate(conn)
             conn.executescript(_SCHEMA)
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{db}: cannot open the evidence store: {exc}") from None
         except OSError as exc:
             raise StoreError(f"{workspace}: cannot create the workspace: {exc.strerror}") from None
-        return cls(workspace, conn)
+        store = cls(workspace, conn)
+        store.schema_before = before
+        return store
 
     def close(self) -> None:
         self.conn.close()
@@ -400,7 +411,7 @@ class SQLiteStore(Store):
     def files(self) -> list[EvidenceFile]:
         rows = self.conn.execute(
             "SELECT sha256, name, format, tool, tool_version, scan_time, scan_time_source, ingested_at, findings,"
-            " failed, passed, other, mapped, bytes FROM files ORDER BY id"
+            f" failed, passed, other, mapped, bytes, {self.completeness_sql} FROM files ORDER BY id"
         ).fetchall()
         return [EvidenceFile(*r) for r in rows]
 
@@ -481,13 +492,14 @@ class SQLiteStore(Store):
             if row_digest(obs[0], obs[1], tuple(obs[2:-1])) != obs[-1]:
                 acc[2].append(obs)
             acc[0].update(obs[-1].encode())
-        cur = self.conn.execute("SELECT id, chain, " + ", ".join(FILE_COLUMNS) + " FROM files ORDER BY id")
+        cols = ", ".join(FILE_COLUMNS)
+        cur = self.conn.execute(f"SELECT id, chain, {self.completeness_sql}, {cols} FROM files ORDER BY id")
         for row in cur.fetchall():
-            fid, chain, values = row[0], row[1], tuple(row[2:])
+            fid, chain, complete, values = row[0], row[1], row[2], tuple(row[3:])
             sha, name, nbytes, rows_digest = values[0], values[1], values[8], values[14]
             known.add(sha)
             where = f"file {name} ({sha[:12]})"
-            expect = chain_digest(prev, values)
+            expect = chain_digest(prev, values, complete)
             if expect != chain:
                 problems.append(VerifyProblem("chain", where, "file record was changed (hash chain broken)"))
             prev = chain
@@ -868,25 +880,29 @@ class SQLiteFileWrite(FileWrite):
             self.count, f.failed, f.passed, f.other, f.mapped, self._rows_hash.hexdigest(),
         )  # fmt: skip
         assert len(fvalues) == len(FILE_COLUMNS)
-        chain = chain_digest(self.store.last_chain(), fvalues)
+        chain = chain_digest(self.store.last_chain(), fvalues, f.completeness)
         self.conn.execute(
             "INSERT INTO files (id, "
             + ", ".join(FILE_COLUMNS)
-            + ", chain) VALUES ("
-            + ", ".join("?" * (len(FILE_COLUMNS) + 2))
+            + ", chain, completeness) VALUES ("
+            + ", ".join("?" * (len(FILE_COLUMNS) + 3))
             + ")",
-            (self.file_id, *fvalues, chain),
+            (self.file_id, *fvalues, chain, f.completeness),
         )
         self.conn.executemany("INSERT INTO attachments VALUES (?, ?, ?, ?)", [(self.file_id, *a) for a in attachments])
 
 
-def _check_schema(conn: sqlite3.Connection, db: Path) -> None:
-    """Refuse a store of another schema version (the connection is closed): its finding identities were made
-    another way, and mixing them would count one finding twice. Nothing in it is changed."""
+def _check_schema(conn: sqlite3.Connection, db: Path) -> str | None:
+    """The store's schema version (None for a new store). A schema from :data:`MIGRATES_FROM` on is
+    read, and brought up to date by a writer (:func:`_migrate`). Any other is refused (the connection is closed):
+    its finding identities were made another way, and mixing them would count one finding twice. Nothing in it
+    is changed."""
     has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
     row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone() if has_meta else None
-    if row is None or row[0] == str(SCHEMA_VERSION):
-        return
+    if row is None:
+        return None
+    if row[0].isdigit() and MIGRATES_FROM <= int(row[0]) <= SCHEMA_VERSION:
+        return str(row[0])
     conn.close()
     if row[0].isdigit() and int(row[0]) < SCHEMA_VERSION:
         raise StoreError(
@@ -895,6 +911,25 @@ def _check_schema(conn: sqlite3.Connection, db: Path) -> None:
             "workspace (this store is left unchanged)"
         )
     raise StoreError(f"{db}: store schema {row[0]} is not supported (this sckb reads {SCHEMA_VERSION})")
+
+
+def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(r[1] == column for r in conn.execute(f"PRAGMA table_info({table})"))
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a schema 2 store up to :data:`SCHEMA_VERSION` in one transaction: ``files`` gains its
+    ``completeness`` column (NULL in the rows already there: not recorded, and not part of their chain digest).
+    Two processes may open the same old store at once: the second finds the work done."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not _has_column(conn, "files", "completeness"):
+            conn.execute(ADD_COMPLETENESS)
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _db_path(conn: sqlite3.Connection) -> str | None:

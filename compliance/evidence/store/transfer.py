@@ -53,11 +53,12 @@ def open_location(
 def migrate(store: Store) -> tuple[str | None, str]:
     """Create the store's tables or bring them up to date: (schema version before, after)."""
     from compliance.evidence.store.postgres import PostgresStore
+    from compliance.evidence.store.sqlite import SQLiteStore
 
     if isinstance(store, PostgresStore):
         return store.migrate()
-    # SQLite makes and checks its layout when it is opened (an older store is refused there, unchanged)
-    return str(SCHEMA_VERSION), str(SCHEMA_VERSION)
+    # SQLite makes, checks and upgrades its layout when it is opened for writing (a schema 1 store is refused)
+    return (store.schema_before if isinstance(store, SQLiteStore) else str(SCHEMA_VERSION)), str(SCHEMA_VERSION)
 
 
 def _sqlite_schema(conn: sqlite3.Connection) -> None:
@@ -72,6 +73,8 @@ def _read(store: Store, table: str, order: str) -> Iterator[list[tuple[Any, ...]
     from compliance.evidence.store.sqlite import SQLiteStore
 
     sql = f"SELECT * FROM {table} ORDER BY {order}"
+    if isinstance(store, SQLiteStore) and table == "files" and store.completeness_sql == "NULL":
+        sql = f"SELECT *, NULL FROM {table} ORDER BY {order}"  # a schema 2 store read as it is: no completeness
     if isinstance(store, SQLiteStore):
         try:
             cur = store.conn.execute(sql)
