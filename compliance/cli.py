@@ -2726,14 +2726,9 @@ def _build_site(obj: Ctx, out: Path, inputs: _SiteInputs) -> Any:
 
 def _site_statements(obj: Ctx) -> dict[str, str]:
     """The control statements of a catalog imported into the workspace (none when there is no workspace)."""
-    from compliance.errors import NotFoundError
-    from compliance.evidence.store import Store
+    from compliance.assess.catalog import statements
 
-    try:
-        with Store.open(obj.workspace, create=False, read_only=True) as store:
-            return store.statements()
-    except NotFoundError:
-        return {}
+    return statements(obj.workspace)
 
 
 @site_group.command("build")
