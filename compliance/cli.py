@@ -2787,7 +2787,7 @@ def site_serve(
     """Serve the guidance site over HTTP until interrupted (Ctrl-C). The --out folder is served as it is when
     it holds a build of the same KB, sckb version, assessment and statements; otherwise it is built first.
     One line says which. --dir serves any built folder as it is."""
-    from compliance.site.build import check_built
+    from compliance.site.build import check_built, check_out_dir
     from compliance.site.serve import serve_forever
     from compliance.site.stamp import stale_reason
 
@@ -2805,6 +2805,7 @@ def site_serve(
     if why is None:
         click.echo(f"{out} holds a current build ({inputs.key.describe()}): serving it as built")
     else:
+        check_out_dir(out)  # refuse a folder that is not an sckb site before saying it will be built
         click.echo(f"{out}: building the site first ({why})")
         _build_site(obj, out, inputs)
     serve_forever(out, host, port, announce=announce)

@@ -113,3 +113,13 @@ def test_an_overlay_makes_a_build_of_the_shipped_kb_stale(tmp_path: Path) -> Non
     assert "test-only-mitigation" in other.graph
     changed = build_key(other, version=__version__)
     assert stale_reason(out, changed) == "the KB changed"
+
+
+def test_serve_refuses_a_folder_that_is_no_site_before_building(tmp_path: Path, runner: CliRunner) -> None:
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / "todo.txt").write_text("mine", encoding="utf-8")
+    r = runner.invoke(main, ["--workspace", str(tmp_path / "ws"), "site", "serve", "--out", str(out), "--port", "0"])
+    assert r.exit_code == 3, r.output
+    assert r.output.count("\n") == 1 and r.output.startswith("sckb: error: ") and "refusing to overwrite it" in r.output
+    assert (out / "todo.txt").read_text(encoding="utf-8") == "mine"
