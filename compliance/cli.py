@@ -2797,6 +2797,8 @@ def site_serve(
     if site_dir is not None:
         if assessment is not None or boundary is not None:
             raise click.UsageError("--dir serves a built site as it is: build it with --assessment/--system instead")
+        if click.get_current_context().get_parameter_source("out") is not click.core.ParameterSource.DEFAULT:
+            raise click.UsageError("--dir serves a built site as it is; --out is the folder to check and build: give one")
         check_built(site_dir)
         serve_forever(site_dir, host, port, announce=announce)
         return

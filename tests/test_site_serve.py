@@ -123,3 +123,8 @@ def test_serve_refuses_a_folder_that_is_no_site_before_building(tmp_path: Path, 
     assert r.exit_code == 3, r.output
     assert r.output.count("\n") == 1 and r.output.startswith("sckb: error: ") and "refusing to overwrite it" in r.output
     assert (out / "todo.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_dir_and_out_together_are_a_usage_error(tmp_path: Path, runner: CliRunner) -> None:
+    r = runner.invoke(main, ["site", "serve", "--dir", str(tmp_path), "--out", str(tmp_path), "--port", "0"])
+    assert r.exit_code == 2 and "--out" in r.output
