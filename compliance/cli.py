@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from compliance.assess.model import Assessment as SiteAssessment
     from compliance.evidence.store import Store
     from compliance.kb.core import KB
-    from compliance.kb.profile import ResolvedProfile
+    from compliance.kb.profile import ProfileInfo, ResolvedProfile
     from compliance.site.guides import Edition
     from compliance.site.stamp import BuildKey
 
@@ -2683,7 +2683,7 @@ def _site_inputs(obj: Ctx, assessment: str | None, boundary: str | None = None, 
         from compliance.site.dashboard import load_assessment
 
         dashboard = load_assessment(obj.workspace, assessment, kb)
-    statements = _site_statements(obj)
+    statements = _site_statements(obj, dashboard.profile if dashboard is not None else None)
     key = build_key(
         kb,
         version=__version__,
@@ -2724,11 +2724,12 @@ def _build_site(obj: Ctx, out: Path, inputs: _SiteInputs) -> Any:
     return result
 
 
-def _site_statements(obj: Ctx) -> dict[str, str]:
-    """The control statements of a catalog imported into the workspace (none when there is no workspace)."""
-    from compliance.assess.catalog import statements
+def _site_statements(obj: Ctx, profile: ProfileInfo | None = None) -> dict[str, str]:
+    """The control statements of a catalog imported into the workspace (none when there is no workspace); with
+    the dashboards' assessment made with ``--profile``, the parameters that profile sets show its values."""
+    from compliance.assess.catalog import profile_values, statements
 
-    return statements(obj.workspace)
+    return statements(obj.workspace, profile_values(profile) if profile is not None and profile.parameters else None)
 
 
 @site_group.command("build")

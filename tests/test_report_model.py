@@ -459,6 +459,13 @@ def test_statements_show_the_parameter_values_of_the_assessments_own_profile(kb:
     assert html.escape("[Moderate for the records API: patient records in tables and buckets]", quote=False) in page
     assert "the assessment's tailored baseline Moderate for the records API (records-moderate.json) sets" in page
 
+    # the site's control pages, built with this assessment's dashboards, show the same statement
+    from compliance.cli import Ctx, _site_inputs
+
+    inputs = _site_inputs(Ctx([], False, ws, None), "latest")
+    assert inputs.statements["SC-28"] == text
+    assert "[Assignment: information at rest]" in _site_inputs(Ctx([], False, ws, None), None).statements["SC-28"]
+
 
 def test_render_fills_marked_parameters_innermost_first() -> None:
     from compliance.assess.catalog import ProfileValues, mark_param, param_ids, render
