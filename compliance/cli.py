@@ -13,6 +13,7 @@ import textwrap
 import traceback
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,9 +26,12 @@ from compliance.errors import EXIT_INTERNAL, CheckFailed, InputError, SckbError
 from compliance.vocab import TRIAGE_KINDS
 
 if TYPE_CHECKING:
+    from compliance.assess.model import Assessment as SiteAssessment
     from compliance.evidence.store import Store
     from compliance.kb.core import KB
-    from compliance.kb.profile import ResolvedProfile
+    from compliance.kb.profile import ProfileInfo, ResolvedProfile
+    from compliance.site.guides import Edition
+    from compliance.site.stamp import BuildKey
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -2647,10 +2651,22 @@ def _site_progress() -> Any:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
 
 
-def _build_site(obj: Ctx, out: Path, assessment: str | None, boundary: str | None = None, previous: Path | None = None) -> Any:
+@dataclass
+class _SiteInputs:
+    """What a site build reads, resolved before any build: a bad option fails at once, and ``site serve`` can
+    tell from the key whether the folder already holds this build."""
+
+    kb: KB
+    dashboard: SiteAssessment | None
+    statements: dict[str, str]
+    edition: Edition
+    key: BuildKey
+
+
+def _site_inputs(obj: Ctx, assessment: str | None, boundary: str | None = None, previous: Path | None = None) -> _SiteInputs:
     from compliance.errors import InputError
-    from compliance.site import build_site
     from compliance.site.guides import Edition
+    from compliance.site.stamp import build_key
 
     edition = Edition(version=__version__, built=obj.now().date().isoformat())
     if previous is not None:  # read before any build, so that a missing file fails in one line and at once
@@ -2667,6 +2683,24 @@ def _build_site(obj: Ctx, out: Path, assessment: str | None, boundary: str | Non
         from compliance.site.dashboard import load_assessment
 
         dashboard = load_assessment(obj.workspace, assessment, kb)
+    statements = _site_statements(obj, dashboard.profile if dashboard is not None else None)
+    key = build_key(
+        kb,
+        version=__version__,
+        assessment_id=dashboard.id if dashboard is not None else None,
+        statements=statements,
+        previous=edition.previous,
+    )
+    return _SiteInputs(kb, dashboard, statements, edition, key)
+
+
+def _build_site(obj: Ctx, out: Path, inputs: _SiteInputs) -> Any:
+    from compliance.site import build_site
+    from compliance.site.build import check_out_dir
+    from compliance.site.stamp import clear_stamp, write_stamp
+
+    check_out_dir(out)
+    clear_stamp(out)  # a build cut short must not pass for a current one
     with _site_progress() as bar:
         tasks: dict[str, Any] = {}
 
@@ -2676,28 +2710,26 @@ def _build_site(obj: Ctx, out: Path, assessment: str | None, boundary: str | Non
                 tasks[stage] = bar.add_task(label, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        return build_site(
-            kb,
+        result = build_site(
+            inputs.kb,
             out,
-            cli_help=command_help_texts(kb),
-            assessment=dashboard,
+            cli_help=command_help_texts(inputs.kb),
+            assessment=inputs.dashboard,
             progress=progress,
             now=obj.now(),
-            statements=_site_statements(obj),
-            edition=edition,
+            statements=inputs.statements,
+            edition=inputs.edition,
         )
+    write_stamp(out, inputs.key)
+    return result
 
 
-def _site_statements(obj: Ctx) -> dict[str, str]:
-    """The control statements of a catalog imported into the workspace (none when there is no workspace)."""
-    from compliance.errors import NotFoundError
-    from compliance.evidence.store import Store
+def _site_statements(obj: Ctx, profile: ProfileInfo | None = None) -> dict[str, str]:
+    """The control statements of a catalog imported into the workspace (none when there is no workspace); with
+    the dashboards' assessment made with ``--profile``, the parameters that profile sets show its values."""
+    from compliance.assess.catalog import profile_values, statements
 
-    try:
-        with Store.open(obj.workspace, create=False, read_only=True) as store:
-            return store.statements()
-    except NotFoundError:
-        return {}
+    return statements(obj.workspace, profile_values(profile) if profile is not None and profile.parameters else None)
 
 
 @site_group.command("build")
@@ -2721,7 +2753,7 @@ def _site_statements(obj: Ctx) -> dict[str, str]:
 @click.pass_obj
 def site_build(obj: Ctx, out: Path, assessment: str | None, boundary: str | None, previous: Path | None, as_json: bool) -> None:
     """Generate a page for every KB node, with its relations both ways, and build the static site."""
-    result = _build_site(obj, out, assessment, boundary, previous)
+    result = _build_site(obj, out, _site_inputs(obj, assessment, boundary, previous))
     summary = {"out": str(result.out), "pages": result.pages, "mermaid_local": result.mermaid_local}
     if as_json:
         return emit_json(summary)
@@ -2735,21 +2767,30 @@ def site_build(obj: Ctx, out: Path, assessment: str | None, boundary: str | None
 @click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on (0 picks a free one).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out/site"),
+    show_default=True,
+    help="Site folder: served at once when it holds a build of the same KB and options, else built there first.",
+)
+@click.option(
     "--dir",
     "site_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Serve this built site as it is, with no build (e.g. out/site after `sckb site build`).",
+    help="Serve this built site as it is, with no check and no build.",
 )
 @click.option("--assessment", "assessment", metavar="ID", help="Add dashboard pages for this assessment.")
 @_system_option("Dashboards of the latest assessment of this system (an --assessment of another system is refused).")
 @click.pass_obj
-def site_serve(obj: Ctx, port: int, host: str, site_dir: Path | None, assessment: str | None, boundary: str | None) -> None:
-    """Serve the guidance site over HTTP until interrupted (Ctrl-C): a built folder with --dir (instant),
-    else a fresh build in a temporary folder."""
-    import tempfile
-
-    from compliance.site.build import check_built
+def site_serve(
+    obj: Ctx, port: int, host: str, out: Path, site_dir: Path | None, assessment: str | None, boundary: str | None
+) -> None:
+    """Serve the guidance site over HTTP until interrupted (Ctrl-C). The --out folder is served as it is when
+    it holds a build of the same KB, sckb version, assessment and statements; otherwise it is built first.
+    One line says which. --dir serves any built folder as it is."""
+    from compliance.site.build import check_built, check_out_dir
     from compliance.site.serve import serve_forever
+    from compliance.site.stamp import stale_reason
 
     def announce(url: str) -> None:
         click.echo(f"serving the guidance site at {url} (Ctrl-C stops)")
@@ -2757,13 +2798,20 @@ def site_serve(obj: Ctx, port: int, host: str, site_dir: Path | None, assessment
     if site_dir is not None:
         if assessment is not None or boundary is not None:
             raise click.UsageError("--dir serves a built site as it is: build it with --assessment/--system instead")
+        if click.get_current_context().get_parameter_source("out") is not click.core.ParameterSource.DEFAULT:
+            raise click.UsageError("--dir serves a built site as it is; --out is the folder to check and build: give one")
         check_built(site_dir)
         serve_forever(site_dir, host, port, announce=announce)
         return
-    with tempfile.TemporaryDirectory(prefix="sckb-site-") as tmp:
-        out = Path(tmp) / "site"
-        _build_site(obj, out, assessment, boundary)
-        serve_forever(out, host, port, announce=announce)
+    inputs = _site_inputs(obj, assessment, boundary)
+    why = stale_reason(out, inputs.key)
+    if why is None:
+        click.echo(f"{out} holds a current build ({inputs.key.describe()}): serving it as built")
+    else:
+        check_out_dir(out)  # refuse a folder that is not an sckb site before saying it will be built
+        click.echo(f"{out}: building the site first ({why})")
+        _build_site(obj, out, inputs)
+    serve_forever(out, host, port, announce=announce)
 
 
 # ---------------------------------------------------------------- design check (issue 8)

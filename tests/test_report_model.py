@@ -385,3 +385,97 @@ def test_rule_text_is_escaped_before_its_marks_become_html() -> None:
 
     html = str(inline("a `tool:*` rule, *fresh* and **bold** <img src=x>\n• next"))
     assert html == ('a <span class="mono">tool:*</span> rule, <i>fresh</i> and <b>bold</b> &lt;img src=x&gt;<br>• next')
+
+
+TAILORED_PARAM = "sc-28_odp.02"  # SC-28's "[Assignment: information at rest]", which FedRAMP Moderate leaves open
+
+
+def _tailored_profile(path: Path) -> Path:
+    import orjson
+
+    moderate = "https://raw.githubusercontent.com/GSA/fedramp-automation/master/dist/content/rev5/baselines/json/FedRAMP_rev5_MODERATE-baseline_profile.json"
+    doc = {
+        "profile": {
+            "uuid": "6b1f9a0e-2c55-4f7e-8d0b-7d4c2f1a9e31",
+            "metadata": {
+                "title": "Moderate for the records API",
+                "last-modified": "2026-12-01T00:00:00Z",
+                "version": "1",
+                "oscal-version": "1.1.3",
+            },
+            "imports": [{"href": moderate, "include-all": {}}],
+            "modify": {"set-parameters": [{"param-id": TAILORED_PARAM, "values": ["patient records in tables and buckets"]}]},
+        }
+    }
+    path.write_bytes(orjson.dumps(doc))
+    return path
+
+
+def test_statements_show_the_parameter_values_of_the_assessments_own_profile(kb: Any, tmp_path: Path) -> None:
+    """Assessed with --profile, the report fills the parameters that profile sets and names it; the others keep the
+    imported catalog's values (here FedRAMP Moderate's)."""
+    import html
+
+    from click.testing import CliRunner
+
+    from compliance.cli import main
+    from compliance.evidence.store import Store
+    from compliance.paths import templates_dir
+    from compliance.report import build, family_titles
+    from compliance.report.render import render_html
+
+    fedramp = CATALOG.parents[1] / "fedramp" / "FedRAMP_rev5_MODERATE-baseline_profile.json"
+    if not CATALOG.is_file() or not fedramp.is_file():
+        pytest.skip("../shared catalog or FedRAMP profile missing")
+    ws, runner = tmp_path / "ws", CliRunner()
+    evidence = Path(__file__).resolve().parents[1] / "examples" / "phi-app" / "evidence"
+
+    def sckb(*args: str) -> None:
+        r = runner.invoke(main, ["--workspace", str(ws), "--now", "2026-12-01", *args])
+        assert r.exit_code == 0, r.output
+
+    sckb("evidence", "ingest", str(evidence), "--scan-time", "2026-11-30T09:30:00Z")
+    sckb("catalog", "import", str(CATALOG), "--profile", str(fedramp))
+    sckb("assess", "--scope", "fedramp-moderate")  # without the profile first: FedRAMP's values only
+    with Store.open(ws) as store:
+        _, plain = build(kb, store, now=NOW)
+    sc28 = next(c for c in plain.controls if c.id == "SC-28")
+    assert "[Assignment: information at rest]" in (sc28.statement or "") and sc28.statement_label is None
+    assert plain.meta.statement_profile is None
+
+    sckb("assess", "--profile", str(_tailored_profile(tmp_path / "records-moderate.json")))
+    with Store.open(ws) as store:
+        _, model = build(kb, store, now=NOW)
+    sc28 = next(c for c in model.controls if c.id == "SC-28")
+    text = sc28.statement or ""
+    assert "[Moderate for the records API: patient records in tables and buckets]" in text
+    assert "[FedRAMP Rev 5 Moderate Baseline: confidentiality AND integrity]" in text  # not tailored: FedRAMP's value
+    assert "[Assignment: information at rest]" not in text and "\x02" not in text and "\x03" not in text
+    assert model.meta.statement_profile == "Moderate for the records API (records-moderate.json)"
+    assert sc28.statement_label is not None and "Moderate for the records API" in sc28.statement_label
+    ac2 = next(c for c in model.controls if c.id == "AC-2")  # the profile sets none of AC-2's parameters
+    assert ac2.statement_label is None and ac2.statement == next(c for c in plain.controls if c.id == "AC-2").statement
+    page = render_html(model, templates=templates_dir(), family_titles=family_titles(kb))
+    assert html.escape("[Moderate for the records API: patient records in tables and buckets]", quote=False) in page
+    assert "the assessment's tailored baseline Moderate for the records API (records-moderate.json) sets" in page
+
+    # the site's control pages, built with this assessment's dashboards, show the same statement
+    from compliance.cli import Ctx, _site_inputs
+
+    inputs = _site_inputs(Ctx([], False, ws, None), "latest")
+    assert inputs.statements["SC-28"] == text
+    assert "[Assignment: information at rest]" in _site_inputs(Ctx([], False, ws, None), None).statements["SC-28"]
+
+
+def test_render_fills_marked_parameters_innermost_first() -> None:
+    from compliance.assess.catalog import ProfileValues, mark_param, param_ids, render
+
+    inner = mark_param("x-1_odp.02", "[Assignment: roles]")
+    text = "Notify " + mark_param("x-1_odp.01", f"[Selection: {inner}; everyone]") + " daily."
+    assert param_ids(text) == ["x-1_odp.01", "x-1_odp.02"]
+    assert render(text) == "Notify [Selection: [Assignment: roles]; everyone] daily."
+    assert render(text, ProfileValues("Ours", "ours.json", {"x-1_odp.02": "the on-call team"})) == (
+        "Notify [Selection: [Ours: the on-call team]; everyone] daily."
+    )
+    assert render(text, ProfileValues("Ours", "ours.json", {"x-1_odp.01": "everyone"})) == "Notify [Ours: everyone] daily."
+    assert render("Stored before parameters were marked.") == "Stored before parameters were marked."

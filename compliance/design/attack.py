@@ -65,7 +65,8 @@ def _step(el: Element, note: str | None = None) -> PathStep:
 
 def attack_paths(design: Design, kb: KB, in_scope: dict[str, list[str]]) -> list[AttackPath]:
     """Every attack path through the design; the controls at risk are those of ``in_scope`` (all when empty)."""
-    kinds = design_data().attack_paths
+    data = design_data()
+    kinds = data.attack_paths
     els = design.elements
     maps = _maps(kb)
     risk_cache: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
@@ -81,10 +82,11 @@ def attack_paths(design: Design, kb: KB, in_scope: dict[str, list[str]]) -> list
     def into_of(fid: str) -> list[Element]:
         return [els[u] for u, _v, k in g.in_edges(fid, data="kind") if k in ("invokes", "triggers")]
 
-    def add(kind: str, severity: str, chain: list[PathStep], function: Element) -> AttackPath:
-        """Record a path of ``kind``; the caller sets the kind's own keys on the row returned."""
+    def add(kind: str, severity: str, chain: list[PathStep], function: Element, entry: str | None = None) -> AttackPath:
+        """Record a path of ``kind`` (started by an entry of type ``entry``, when an entry starts it); the caller
+        sets the kind's own keys on the row returned."""
         spec = kinds[kind]
-        breaks = [m for m in spec.breaks_with if m in kb.nodes]
+        breaks = [m for m in spec.breaking(entry) if m in kb.nodes]
         key = tuple(breaks)
         if key not in risk_cache:
             risk_cache[key] = _at_risk(maps, breaks, in_scope)
@@ -100,22 +102,27 @@ def attack_paths(design: Design, kb: KB, in_scope: dict[str, list[str]]) -> list
             "controls_at_risk": controls,
             "safeguards_at_risk": safeguards,
         }
+        if entry is not None:
+            row["entry"] = entry
         out.append(row)
         return row
 
     for f in sorted(design.of_kind("function"), key=lambda e: e.id):
-        entries: list[tuple[PathStep, bool]] = []  # (step, unauthenticated)
+        entries: list[tuple[PathStep, bool, str | None]] = []  # (step, unauthenticated, entry type)
         for s in into_of(f.id):
             if s.props.get("public") is True:
                 auth = s.props.get("auth")
                 unauth = auth == "NONE"
                 label = s.name if s.kind == "route" else f"{s.props.get('type')} {s.props.get('resource') or s.name}"
-                entries.append(({"kind": s.kind, "name": label, "note": "unauthenticated" if unauth else f"auth {auth}"}, unauth))
+                step: PathStep = {"kind": s.kind, "name": label, "note": "unauthenticated" if unauth else f"auth {auth}"}
+                entries.append((step, unauth, data.entry_type(s.kind, s.props.get("type"))))
         url = f.props.get("url")
         if isinstance(url, dict) and url.get("auth") == "NONE":
-            entries.append(({"kind": "function-url", "name": f"{f.name} URL", "note": "AuthType NONE"}, True))
+            step = {"kind": "function-url", "name": f"{f.name} URL", "note": "AuthType NONE"}
+            entries.append((step, True, data.entry_type("function-url")))
         if f.props.get("public_invoke"):
-            entries.append(({"kind": "resource-policy", "name": f"{f.name} invoke permission", "note": "principal *"}, True))
+            step = {"kind": "resource-policy", "name": f"{f.name} invoke permission", "note": "principal *"}
+            entries.append((step, True, data.entry_type("resource-policy")))
         role = f.props.get("role") or {}
         rid = f.props.get("role_id")
         role_name = els[rid].name if rid in els else "execution role"
@@ -126,7 +133,7 @@ def attack_paths(design: Design, kb: KB, in_scope: dict[str, list[str]]) -> list
             level, names, actions, unclassified = summary_
             shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
             note = f"{level} access" + ("; unclassified stores treated as sensitive" if unclassified else "")
-            for entry, unauth in entries:
+            for entry, unauth, entry_type in entries:
                 severity = ("critical" if level == "admin" else "high") if unauth else "medium"
                 chain: list[PathStep] = [
                     entry,
@@ -134,7 +141,7 @@ def attack_paths(design: Design, kb: KB, in_scope: dict[str, list[str]]) -> list
                     {"kind": "role", "name": role_name, "note": ", ".join(actions[:6])},
                     {"kind": "datastore", "name": shown, "note": note},
                 ]
-                row = add("public-data-access", severity, chain, f)
+                row = add("public-data-access", severity, chain, f, entry_type)
                 row["access"] = level
                 row["datastores"] = names[:MAX_LISTED]
                 row["datastore_count"] = len(names)
@@ -165,7 +172,8 @@ def attack_paths(design: Design, kb: KB, in_scope: dict[str, list[str]]) -> list
                 f,
             )
         if entries and f.props.get("concurrency_limit") is None:
-            add("denial-of-wallet", "medium", [entries[0][0], _step(f, "no reserved concurrency")], f)
+            first, _unauth, first_type = entries[0]
+            add("denial-of-wallet", "medium", [first, _step(f, "no reserved concurrency")], f, first_type)
     out.sort(
         key=lambda p: (
             severity_order(p["severity"]),

@@ -100,6 +100,8 @@ class AttackPath(TypedDict):
     breaks_with: list[str]
     controls_at_risk: list[str]
     safeguards_at_risk: list[str]
+    #: the entry type (``design/data/entry-types.yaml``) of the chain's first step, for paths an entry starts
+    entry: NotRequired[str]
     # public-data-access
     access: NotRequired[str]
     datastores: NotRequired[list[str]]

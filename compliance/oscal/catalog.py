@@ -21,13 +21,15 @@ import hashlib
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from compliance.assess.catalog import ProfileValues, mark_param
+from compliance.assess.catalog import profile_values as values_of_profile
 from compliance.errors import InputError, NetworkError
 from compliance.evidence.store import Store
 from compliance.kb.core import KB
@@ -41,16 +43,13 @@ SOURCES_FILE = Path(__file__).parent / "data" / "catalog-sources.yaml"
 _INSERT = re.compile(r"\{\{\s*insert:\s*param,\s*([^\s}]+)\s*\}\}")
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileValues:
-    """The parameter values a profile sets (param id -> value text), and how statements name it."""
-
-    title: str
-    file: str
-    values: Mapping[str, str]
-
-
 def _param_text(p: dict[str, Any], params: dict[str, dict[str, Any]], fill: ProfileValues | None = None) -> str:
+    """The parameter as the statement shows it, marked with its id (:func:`compliance.assess.catalog.mark_param`)
+    so that a report can show a tailored baseline's value in its place."""
+    return mark_param(str(p.get("id", "?")), _shown_param(p, params, fill))
+
+
+def _shown_param(p: dict[str, Any], params: dict[str, dict[str, Any]], fill: ProfileValues | None = None) -> str:
     if fill is not None and p.get("id") in fill.values:
         return f"[{fill.title}: {fill.values[str(p['id'])]}]"
     sel = p.get("select")
@@ -139,13 +138,7 @@ def store_statements(store: Store, found: dict[str, tuple[str, str]], source: st
 def profile_values(kb: KB, path: Path) -> ProfileValues:
     """The parameter values the profile at ``path`` sets (resolved as ``assess --profile`` resolves it): its
     ``values``, else its ``constraints`` (FedRAMP states its values as constraints), joined with "; "."""
-    info = load_profile(kb, path).info
-    values: dict[str, str] = {}
-    for p in info.parameters:
-        text = "; ".join(p.values or p.constraints)
-        if text:
-            values[p.param_id] = " ".join(text.split())
-    return ProfileValues(title=info.title, file=info.file, values=values)
+    return values_of_profile(load_profile(kb, path).info)
 
 
 def import_catalog(store: Store, path: Path, *, fill: ProfileValues | None = None) -> int:

@@ -25,7 +25,8 @@ from datetime import datetime
 from pathlib import Path
 
 from compliance.assess import load_assessment
-from compliance.assess.catalog import statements
+from compliance.assess.catalog import param_ids, profile_values
+from compliance.assess.catalog import render as render_statement
 from compliance.assess.model import Assessment
 from compliance.errors import NotFoundError
 from compliance.evidence.store import Store
@@ -63,9 +64,27 @@ def build(
     """Load the assessment (latest when ``assessment`` is None) and fill the report model (with the summary of the
     system security plan ``ssp``, when given)."""
     a = load_assessment(store, assessment)
-    stmts = statements(store.workspace)
+    stored = store.statements()
+    stmts = {cid: render_statement(text) for cid, text in stored.items()}
+    label, profiled = None, set()
+    if a.profile is not None and a.profile.parameters:
+        # an assessment of a tailored baseline shows the values its profile sets; the others as imported
+        fill = profile_values(a.profile)
+        profiled = {cid for cid, text in stored.items() if any(p in fill.values for p in param_ids(text))}
+        stmts.update({cid: render_statement(stored[cid], fill) for cid in profiled})
+        label = f"{a.profile.title} ({a.profile.file})" if profiled else None
     system = _system(store, a.system)
-    model = from_assessment(a, kb, now=now, options=options, evidence_files=store.files(), statements=stmts, system=system)
+    model = from_assessment(
+        a,
+        kb,
+        now=now,
+        options=options,
+        evidence_files=store.files(),
+        statements=stmts,
+        system=system,
+        statement_profile=label,
+        profiled=profiled,
+    )
     if ssp is not None:
         model.ssp = ssp_summary(ssp)
     return a, model

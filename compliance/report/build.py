@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -368,12 +368,15 @@ def from_assessment(
     evidence_files: Iterable[Any] = (),
     statements: Mapping[str, str] | None = None,
     system: System | None = None,
+    statement_profile: str | None = None,
+    profiled: Collection[str] = (),
 ) -> Report:
     """Build the report model of assessment ``a``.
 
     ``evidence_files`` are the store's file records (``Store.files()``), used for tool versions and
     finding counts; ``statements`` maps control ids to catalog statement text (``sckb catalog import``);
-    ``system`` is the assessed system's record (the front section).
+    ``system`` is the assessed system's record (the front section); ``statement_profile`` names the tailored
+    baseline whose parameter values the statements of the controls in ``profiled`` show.
     """
     opt = options or Options()
     statements = statements or {}
@@ -457,6 +460,11 @@ def from_assessment(
                 scopes=tuple(c.scopes),
                 baselines=tuple(baselines_of.get(cid, ())),
                 statement=statements.get(cid),
+                statement_label=(
+                    f"Statement with the parameter values of the tailored baseline {statement_profile}"
+                    if statement_profile is not None and cid in profiled and cid in statements
+                    else None
+                ),
                 mitigations=tuple(mpaths),
                 attestations=tuple(_rule_path(r) for r in c.direct),
                 failing=n_fail,
@@ -551,6 +559,7 @@ def from_assessment(
         remediation_policy=a.remediation_policy,
         assessor=opt.assessor,
         scope_titles=titles,
+        statement_profile=statement_profile,
     )
     totals = {
         "controls": len(a.controls),
@@ -596,7 +605,7 @@ def from_assessment(
         limits={"top_findings": opt.top_findings, "top_rules": opt.top_rules, "top_subjects": opt.top_subjects},
         system=system_view(system) if system is not None else None,
         method=method_rules(),
-        limitations=limitations(kb, a, catalog_imported=bool(statements)),
+        limitations=limitations(kb, a, catalog_imported=bool(statements), profile_shown=statement_profile is not None),
         signoff=signoff(opt, system),
     )
 
@@ -682,7 +691,7 @@ def method_rules() -> list[MethodRule]:
     return out
 
 
-def limitations(kb: KB, a: Assessment, *, catalog_imported: bool) -> list[str]:
+def limitations(kb: KB, a: Assessment, *, catalog_imported: bool, profile_shown: bool = False) -> list[str]:
     """What this assessment could not see or decide, each in one sentence with its count."""
     out: list[str] = []
     counts = a.counts()
@@ -729,6 +738,11 @@ def limitations(kb: KB, a: Assessment, *, catalog_imported: bool) -> list[str]:
         )
     if not catalog_imported:
         out.append("Control statements are not quoted: no SP 800-53 catalog was imported (sckb catalog fetch).")
+    elif a.profile is not None and a.profile.parameters and not profile_shown:
+        out.append(
+            f"The tailored baseline {a.profile.title} sets {len(a.profile.parameters)} parameter values that the"
+            " statements do not show: the catalog was imported before sckb marked parameters (import it again)."
+        )
     out.append(
         "Scanner evidence shows what each scanner saw when it ran; it does not show the system between scans,"
         " nor anything the scanners do not check."

@@ -48,6 +48,8 @@ class Meta:
     assessor: str | None = None
     #: the scopes by their readable titles, in the order of :attr:`scopes`
     scope_titles: tuple[str, ...] = ()
+    #: the tailored baseline whose parameter values the statements show (``title (file)``), if any
+    statement_profile: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,8 @@ class ControlSection:
     review: tuple[str, ...] = ()
     #: an assessor's determination set ``status``; ``derived_status`` is what the evidence gave (issue 21)
     determination: DeterminationRow | None = None
+    #: says whose parameter values the statement shows, when a tailored baseline (``assess --profile``) set some
+    statement_label: str | None = None
 
     @property
     def derived_status(self) -> str | None:
