@@ -7,11 +7,17 @@ pass it on unchanged. The hook swaps each block for a one-word placeholder parag
 conversion and puts the block back in its place after it. Without the hooks (another builder reading
 the same ``mkdocs.yml``) the blocks are plain raw HTML in Markdown and render the same.
 
-``on_env`` gives the theme override (``overrides/main.html``) a cache of the primary navigation for
-pages outside the nav (most pages: rule, enhancement and CWE pages). Such a page has no active nav
-item, so its navigation differs from another's only in the relative URLs, which depend only on
-where the page sits: every leaf page in one folder gets the same HTML. The theme renders the nav
-once per folder and reuses it (pages with nav pages below their own URL are never cached).
+The search plugin reads each page's HTML with Python's HTML parser, which costs about as much per
+tag as the rest of the page's build. So ``on_page_content`` puts each block back as a short stand-in
+(:func:`search_stand_in`: its text as the search parser would collect it, few tags) and
+``on_page_context``, after the search plugin, swaps the stand-ins for the blocks. The index is the same.
+
+``on_env`` gives the theme override (``overrides/main.html``) a cache of the primary navigation, whose
+rendering is most of a page's template time. A page outside the nav (most pages: rule, enhancement and
+CWE pages) has no active nav item, so its navigation differs from another's only in the relative URLs,
+which depend only on where the page sits: every leaf page in one folder gets the same HTML, rendered
+once per folder (pages with nav pages below their own URL are never cached). Leaf pages in the nav
+that share a folder and a parent section differ only in their own two items (:class:`LeafNavCache`).
 
 ``on_post_page`` drops the indentation and blank lines the theme's templates leave in every page,
 outside ``<pre>`` and ``<textarea>`` (where whitespace is content). In HTML any run of whitespace
@@ -21,11 +27,15 @@ same and is about half the size.
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
+from dataclasses import dataclass
 from typing import Any
 
+from jinja2 import pass_context
 from markupsafe import Markup
+from mkdocs.plugins import event_priority
 
 _KEEP = re.compile(r"(<pre\b.*?</pre>|<textarea\b.*?</textarea>)", re.S | re.I)
 _WS_NEWLINE = re.compile(r"[ \t]*\n\s*")
@@ -71,8 +81,97 @@ def on_page_markdown(markdown: str, /, *, page: Any, **_: Any) -> str:
     return text
 
 
+#: tags whose start and end the search plugin's parser copies into the index text (its ``keep`` set)
+_SEARCH_KEPT = frozenset({"p", "code", "li", "ol", "ul", "sub", "sup"})
+#: tags it only steps over; a block holding any other tag (a heading, ``<pre>``) goes to the parser as it is
+_SEARCH_PASSED = frozenset({"table", "thead", "tbody", "tr", "th", "td", "a", "strong", "em", "br", "span"})
+_TAGS = re.compile(r"(<[^>]*>)")
+_TAG_NAME = re.compile(r"</?([a-z0-9]+)")
+#: a stand-in in the page content while the search plugin reads it (``<!---->`` only splits text nodes)
+_STAND_IN = re.compile(r"<!--sckb:(\d+)-->.*?<!--/sckb-->", re.S)
+#: the search plugin's instructions, which it strips from a page after reading it
+_SEARCH_ATTR = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
+
+
+def _blank(text: str) -> bool:
+    """What the search parser takes for white space: it sees text with its character references decoded."""
+    return text.isspace() or ("&" in text and html.unescape(text).isspace())
+
+
+def search_stand_in(block: str) -> str | None:
+    """What the search index gets from a generated HTML block, as a short text the search plugin reads
+    to the same entry at a fraction of the parsing (None: the block goes to the parser as it is).
+
+    The parser appends each text node between two tags (a white-space node as one space, and none
+    right after another), and the start and end of the few tags it keeps, and steps over every other
+    tag. So a run of text nodes between kept tags reads the same as one node that joins them, each
+    white-space node between them made one space, with a leading and a trailing white-space node kept
+    apart (comments split text nodes) since those depend on what comes before and after. A table kept
+    out of search reads as nothing."""
+    if block.startswith("<table data-search-exclude="):
+        return ""
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        words = [i for i, piece in enumerate(run) if not _blank(piece)]
+        if not words:
+            if run:
+                out.append(" ")
+        else:
+            first, last = words[0], words[-1]
+            if first > 0:
+                out.append(" <!---->")
+            gap = False
+            for piece in run[first : last + 1]:
+                if not _blank(piece):
+                    out.append(piece)
+                    gap = False
+                elif not gap:
+                    out.append(" ")
+                    gap = True
+            if last < len(run) - 1:
+                out.append("<!----> ")
+        run.clear()
+
+    for i, token in enumerate(_TAGS.split(block)):
+        if i % 2 == 0:
+            if token:
+                run.append(token)
+            continue
+        name = _TAG_NAME.match(token)
+        if name is None or "data-search-" in token:
+            return None
+        if name.group(1) in _SEARCH_KEPT:
+            flush()
+            out.append(token)
+        elif name.group(1) not in _SEARCH_PASSED:
+            return None
+    flush()
+    return "".join(out)
+
+
 def on_page_content(html: str, /, *, page: Any, **_: Any) -> str:
-    return restore_blocks(html, getattr(page, _ATTR, []))
+    """The blocks back in place of their placeholders, each as its search stand-in (:func:`search_stand_in`)
+    until the search plugin has read the page (:func:`on_page_context`)."""
+    blocks: list[str] = getattr(page, _ATTR, [])
+    if not blocks:
+        return html
+
+    def put(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        stand_in = search_stand_in(blocks[n])
+        return blocks[n] if stand_in is None else f"<!--sckb:{n}-->{stand_in}<!--/sckb-->"
+
+    return _PLACEHOLDER.sub(put, html)
+
+
+@event_priority(-50)  # after the search plugin has indexed the page
+def on_page_context(context: Any, /, *, page: Any, **_: Any) -> Any:
+    blocks: list[str] = getattr(page, _ATTR, [])
+    if blocks and page.content:
+        page.content = _STAND_IN.sub(lambda m: _SEARCH_ATTR.sub("", blocks[int(m.group(1))]), page.content)
+    return context
 
 
 class NavCache:
@@ -101,10 +200,91 @@ class NavCache:
         return markup
 
 
+class LeafNavCache:
+    """The rendered primary nav of leaf pages in the nav, by (folder of their URL, parent section).
+
+    Two such siblings get the same nav but for their own two items: each marks its own item active
+    (with its table of contents) and shows the other as a plain link. So the nav is rendered once per
+    group, for its first page; for every other page the theme's own item macro renders just the two
+    items that differ, which are swapped into the first page's nav. An item's HTML is its link to its
+    own page, so it occurs once in a nav; where it does not, the page's nav is rendered in full.
+    """
+
+    def __init__(self, item_template: Any) -> None:
+        #: the theme's nav item template (``partials/nav-item.html``), whose ``render`` macro draws one item
+        self._item_template = item_template
+        self._groups: dict[tuple[str, int], _LeafGroup | None] = {}
+
+    @staticmethod
+    def key(page: Any) -> tuple[str, int] | None:
+        file = getattr(page, "file", None)
+        if file is None or not file.inclusion.is_in_nav() or page.is_index or page.url is None:
+            return None
+        return posixpath.dirname(str(page.url).rstrip("/")), id(page.parent)
+
+    def _items(self, context: Any) -> Any:
+        """The item macros, seeing what the theme's nav sees (``import ... with context``)."""
+        return self._item_template.make_module(context.get_all(), True)
+
+    def get(self, context: Any, page: Any) -> Markup | None:
+        key = self.key(page)
+        group = self._groups.get(key) if key is not None else None
+        if group is None or group.first is page or id(page) not in group.plain:
+            return None
+        items = self._items(context)
+        if group.base is None:  # the first page's item, now shown as a plain link
+            group.base = group.html.replace(group.first_item, str(items.render(group.first, "", 1)))
+        plain = group.plain[id(page)]
+        if group.base.count(plain) != 1:
+            return None
+        return Markup(group.base.replace(plain, str(items.render(page, "", 1))))
+
+    def keep(self, context: Any, page: Any, html: str) -> None:
+        key = self.key(page)
+        if key is None or key in self._groups:
+            return
+        items = self._items(context)
+        first_item = str(items.render(page, "", 1))
+        if html.count(first_item) != 1:
+            self._groups[key] = None
+            return
+        siblings = page.parent.children if page.parent is not None else context["nav"].items
+        plain: dict[int, str] = {}
+        for other in siblings:
+            if other is not page and getattr(other, "is_page", False) and self.key(other) == key:
+                item = str(items.render(other, "", 1))
+                if html.count(item) == 1:
+                    plain[id(other)] = item
+        self._groups[key] = _LeafGroup(html, page, first_item, plain)
+
+
+@dataclass
+class _LeafGroup:
+    #: the nav rendered for ``first``, and its item there (marked active)
+    html: str
+    first: Any
+    first_item: str
+    #: the other pages' items as plain links in ``html``, by ``id`` of the page
+    plain: dict[int, str]
+    #: ``html`` with ``first``'s item as a plain link too (made when the second page needs it)
+    base: str | None = None
+
+
 def on_env(env: Any, /, *, files: Any, **_: Any) -> Any:
-    cache = NavCache([f.url for f in files.documentation_pages() if f.inclusion.is_in_nav()])
-    env.globals["sckb_nav_cached"] = cache.get
-    env.globals["sckb_nav_keep"] = cache.keep
+    folders = NavCache([f.url for f in files.documentation_pages() if f.inclusion.is_in_nav()])
+    leaves = LeafNavCache(env.get_template("partials/nav-item.html"))
+
+    @pass_context
+    def cached(context: Any, page: Any) -> Markup | None:
+        return folders.get(page) or leaves.get(context, page)
+
+    @pass_context
+    def keep(context: Any, page: Any, html: str) -> Markup:
+        leaves.keep(context, page, html)
+        return folders.keep(page, html)
+
+    env.globals["sckb_nav_cached"] = cached
+    env.globals["sckb_nav_keep"] = keep
     return env
 
 
