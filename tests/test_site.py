@@ -231,6 +231,33 @@ def test_html_blocks_skip_markdown_and_come_back_unchanged() -> None:
     assert converted.split() == direct.split()
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "one line",
+        "  lead and trail  ",
+        "a  \t\n\n   b\n",
+        "\n\n",
+        " \t\n  <p>x</p>  \n\t\xa0 y \xa0\n \u2003",
+        "a\r\n  b\f\n\vc",
+        "\xa0\n\xa0\n",
+    ],
+)
+def test_minify_squeezes_newline_runs_as_the_regex_would(text: str) -> None:
+    from compliance.site.hooks import minify, squeeze
+
+    assert squeeze(text) == re.sub(r"[ \t]*\n\s*", "\n", text)
+    page = f"<div>\n   {text}\n  <pre>  keep\n\n  this </pre>\n <textarea> and\n  this</textarea>  \n</div>"
+    assert minify(page) == (
+        squeeze(f"<div>\n   {text}\n  ")
+        + "<pre>  keep\n\n  this </pre>"
+        + squeeze("\n ")
+        + "<textarea> and\n  this</textarea>"
+        + squeeze("  \n</div>")
+    )
+
+
 def test_nav_cache_shares_the_nav_only_between_leaf_pages_outside_the_nav_in_one_folder() -> None:
     from types import SimpleNamespace
 
