@@ -991,7 +991,7 @@ def on_page_content(html, /, *, page, **_):
 
 def test_build_shortcuts_change_no_byte_of_the_site(tmp_path: Path) -> None:
     """The nav caches and the search stand-ins (compliance/site/hooks.py) only save time: a small site with
-    leaf pages in and outside the nav, nested sections and every kind of generated block builds to the same
+    leaf pages in and outside the nav, nested and sibling sections and every kind of generated block builds to the same
     files, search index included, as with the theme rendering each nav and the search plugin parsing each block."""
     import shutil
     from datetime import UTC, datetime
@@ -1007,7 +1007,7 @@ def test_build_shortcuts_change_no_byte_of_the_site(tmp_path: Path) -> None:
     for hand_written in (project / "docs").glob("*.md"):
         hand_written.unlink()
     in_nav = ["index.md", "g/index.md", "g/a.md", "g/b.md", "g/c.md", "g/sub/index.md", "g/sub/x.md", "g/sub/y.md"]
-    in_nav += ["other.md", "more.md"]
+    in_nav += ["other.md", "more.md", "g/sub2/index.md", "g/sub2/z.md", "g/sub3/index.md"]
     outside = ["r/one.md", "r/two.md", "r/three.md"]
     everything = in_nav + outside
     for n, path in enumerate(everything):
@@ -1033,7 +1033,9 @@ def test_build_shortcuts_change_no_byte_of_the_site(tmp_path: Path) -> None:
         target.write_text(page.text(), encoding="utf-8")
     nav = [
         {"Home": "index.md"},
-        {"Guide": ["g/index.md", {"A": "g/a.md"}, {"B": "g/b.md"}, {"C": "g/c.md"}, {"Sub": in_nav[5:8]}]},
+        # sibling sections whose index pages sit in sibling folders
+        {"Guide": ["g/index.md", {"A": "g/a.md"}, {"B": "g/b.md"}, {"Sub": in_nav[5:8]}, {"C": "g/c.md"}]},
+        {"Sections": [{"Sub2": in_nav[10:12]}, {"Sub3": in_nav[12:]}]},
         {"Other": "other.md"},
         "more.md",
     ]

@@ -17,7 +17,8 @@ rendering is most of a page's template time. A page outside the nav (most pages:
 CWE pages) has no active nav item, so its navigation differs from another's only in the relative URLs,
 which depend only on where the page sits: every leaf page in one folder gets the same HTML, rendered
 once per folder (pages with nav pages below their own URL are never cached). Leaf pages in the nav
-that share a folder and a parent section differ only in their own two items (:class:`LeafNavCache`).
+that share a folder and a parent section, and the index pages of sibling sections, differ only in their
+own two items (:class:`LeafNavCache`).
 
 ``on_post_page`` drops the indentation and blank lines the theme's templates leave in every page,
 outside ``<pre>`` and ``<textarea>`` (where whitespace is content). In HTML any run of whitespace
@@ -211,58 +212,99 @@ class NavCache:
 
 
 class LeafNavCache:
-    """The rendered primary nav of leaf pages in the nav, by (folder of their URL, parent section).
+    """The rendered primary nav of pages in the nav, by group: leaf pages by (folder of their URL, parent
+    section), and sections' index pages by (folder above their own folder, parent section).
 
-    Two such siblings get the same nav but for their own two items: each marks its own item active
-    (with its table of contents) and shows the other as a plain link. So the nav is rendered once per
-    group, for its first page; for every other page the theme's own item macro renders just the two
-    items that differ, which are swapped into the first page's nav. An item's HTML is its link to its
-    own page, so it occurs once in a nav; where it does not, the page's nav is rendered in full.
+    Two leaf siblings get the same nav but for their own two items: each marks its own item active (with
+    its table of contents) and shows the other as a plain link. Two sibling sections' index pages (a
+    control's page and its enhancements, beside another control's) likewise differ only in those two
+    sections, each expanded on its own page and folded to one link on the other's; their folders sit side
+    by side, so every other link in the nav leads out of both folders alike (which is checked). So the nav
+    is rendered once per group, for its first page; for every other page the theme's own item macro
+    renders just the two items that differ, which are swapped into the first page's nav. An item holds the
+    link to its own page, so it occurs once in a nav; where it does not, the page's nav is rendered in full.
     """
 
     def __init__(self, item_template: Any) -> None:
         #: the theme's nav item template (``partials/nav-item.html``), whose ``render`` macro draws one item
         self._item_template = item_template
-        self._groups: dict[tuple[str, int], _LeafGroup | None] = {}
+        self._groups: dict[tuple[str, str, int], _LeafGroup | None] = {}
 
     @staticmethod
-    def key(page: Any) -> tuple[str, int] | None:
+    def unit(page: Any) -> Any:
+        """The nav item that differs between a page's nav and its group's: the page itself, or for a
+        section's index page its section; None for a page outside the nav."""
         file = getattr(page, "file", None)
-        if file is None or not file.inclusion.is_in_nav() or page.is_index or page.url is None:
+        if file is None or not file.inclusion.is_in_nav() or page.url is None:
             return None
-        return posixpath.dirname(str(page.url).rstrip("/")), id(page.parent)
+        if not page.is_index:
+            return page
+        section = page.parent
+        if section is None or not section.children or section.children[0] is not page:
+            return None  # the home page, or an index the theme does not take as its section's page
+        return section
 
-    def _items(self, context: Any) -> Any:
-        """The item macros, seeing what the theme's nav sees (``import ... with context``)."""
-        return self._item_template.make_module(context.get_all(), True)
+    @classmethod
+    def key(cls, page: Any) -> tuple[str, str, int] | None:
+        unit = cls.unit(page)
+        if unit is None:
+            return None
+        folder = posixpath.dirname(str(page.url).rstrip("/"))
+        if unit is page:
+            return "page", folder, id(page.parent)
+        return "section", posixpath.dirname(folder), id(unit.parent)
+
+    @staticmethod
+    def _where(unit: Any, context: Any) -> tuple[str, int]:
+        """The ``path`` and ``level`` the theme's nav passes the item macro for ``unit`` (its position)."""
+        steps: list[int] = []
+        node = unit
+        while node is not None:
+            siblings = node.parent.children if node.parent is not None else context["nav"].items
+            steps.append(next(i for i, x in enumerate(siblings, 1) if x is node))
+            node = node.parent
+        return "__nav_" + "_".join(str(i) for i in reversed(steps)), len(steps)
+
+    def _render(self, context: Any, unit: Any) -> str:
+        """``unit``'s item as the theme's nav draws it for the page being built (``import ... with context``)."""
+        path, level = self._where(unit, context)
+        items = self._item_template.make_module(context.get_all(), True)
+        return str(items.render(unit, path, level, unit.parent))
 
     def get(self, context: Any, page: Any) -> Markup | None:
         key = self.key(page)
         group = self._groups.get(key) if key is not None else None
-        if group is None or group.first is page or id(page) not in group.plain:
+        if group is None or group.first is page:
             return None
-        items = self._items(context)
-        if group.base is None:  # the first page's item, now shown as a plain link
-            group.base = group.html.replace(group.first_item, str(items.render(group.first, "", 1)))
-        plain = group.plain[id(page)]
+        unit = self.unit(page)
+        plain = group.plain.get(id(unit))
+        if plain is None:
+            return None
+        if group.base is None:  # the first page's item, now as it shows on another page
+            group.base = group.html.replace(group.first_item, self._render(context, self.unit(group.first)))
         if group.base.count(plain) != 1:
             return None
-        return Markup(group.base.replace(plain, str(items.render(page, "", 1))))
+        if unit is not page:  # another folder: the rest of the nav must link out of both folders alike
+            own = f'href="../{posixpath.basename(posixpath.dirname(str(page.url)))}/'
+            if group.base.count('href="') != group.base.count('href="../') or group.base.count(own) != plain.count(own):
+                return None
+        return Markup(group.base.replace(plain, self._render(context, unit)))
 
     def keep(self, context: Any, page: Any, html: str) -> None:
         key = self.key(page)
         if key is None or key in self._groups:
             return
-        items = self._items(context)
-        first_item = str(items.render(page, "", 1))
+        unit = self.unit(page)
+        first_item = self._render(context, unit)
         if html.count(first_item) != 1:
             self._groups[key] = None
             return
-        siblings = page.parent.children if page.parent is not None else context["nav"].items
+        siblings = unit.parent.children if unit.parent is not None else context["nav"].items
         plain: dict[int, str] = {}
         for other in siblings:
-            if other is not page and getattr(other, "is_page", False) and self.key(other) == key:
-                item = str(items.render(other, "", 1))
+            page_of = other if getattr(other, "is_page", False) else (other.children or [None])[0]
+            if other is not unit and page_of is not None and self.unit(page_of) is other and self.key(page_of) == key:
+                item = self._render(context, other)
                 if html.count(item) == 1:
                     plain[id(other)] = item
         self._groups[key] = _LeafGroup(html, page, first_item, plain)
@@ -274,9 +316,9 @@ class _LeafGroup:
     html: str
     first: Any
     first_item: str
-    #: the other pages' items as plain links in ``html``, by ``id`` of the page
+    #: the other members' items as they show in ``html``, by ``id`` of the item (page or section)
     plain: dict[int, str]
-    #: ``html`` with ``first``'s item as a plain link too (made when the second page needs it)
+    #: ``html`` with ``first``'s item as it shows on another page (made when the second page needs it)
     base: str | None = None
 
 
