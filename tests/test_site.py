@@ -231,6 +231,33 @@ def test_html_blocks_skip_markdown_and_come_back_unchanged() -> None:
     assert converted.split() == direct.split()
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "one line",
+        "  lead and trail  ",
+        "a  \t\n\n   b\n",
+        "\n\n",
+        " \t\n  <p>x</p>  \n\t\xa0 y \xa0\n \u2003",
+        "a\r\n  b\f\n\vc",
+        "\xa0\n\xa0\n",
+    ],
+)
+def test_minify_squeezes_newline_runs_as_the_regex_would(text: str) -> None:
+    from compliance.site.hooks import minify, squeeze
+
+    assert squeeze(text) == re.sub(r"[ \t]*\n\s*", "\n", text)
+    page = f"<div>\n   {text}\n  <pre>  keep\n\n  this </pre>\n <textarea> and\n  this</textarea>  \n</div>"
+    assert minify(page) == (
+        squeeze(f"<div>\n   {text}\n  ")
+        + "<pre>  keep\n\n  this </pre>"
+        + squeeze("\n ")
+        + "<textarea> and\n  this</textarea>"
+        + squeeze("  \n</div>")
+    )
+
+
 def test_nav_cache_shares_the_nav_only_between_leaf_pages_outside_the_nav_in_one_folder() -> None:
     from types import SimpleNamespace
 
@@ -944,3 +971,90 @@ def test_site_build_previous_that_cannot_be_read_is_one_line_before_any_build(tm
     assert result.exit_code != 0
     assert result.output.startswith("sckb: error: ") and result.output.count("\n") == 1
     assert "missing.json" in result.output and not out.exists()
+
+
+# a later hook that switches off both of compliance/site/hooks.py's shortcuts: the theme renders every nav in
+# full (no sckb_nav_* globals) and the search plugin parses the real HTML blocks (no stand-ins)
+PLAIN_HOOK = """
+import re
+
+def on_env(env, /, **_):
+    env.globals.pop("sckb_nav_cached")
+    env.globals.pop("sckb_nav_keep")
+    return env
+
+def on_page_content(html, /, *, page, **_):
+    blocks = getattr(page, "sckb_html_blocks", [])
+    return re.sub(r"<!--sckb:(\\d+)-->.*?<!--/sckb-->", lambda m: blocks[int(m.group(1))], html, flags=re.S)
+"""
+
+
+def test_build_shortcuts_change_no_byte_of_the_site(tmp_path: Path) -> None:
+    """The nav caches and the search stand-ins (compliance/site/hooks.py) only save time: a small site with
+    leaf pages in and outside the nav, nested and sibling sections and every kind of generated block builds to the same
+    files, search index included, as with the theme rendering each nav and the search plugin parsing each block."""
+    import shutil
+    from datetime import UTC, datetime
+
+    import yaml
+
+    from compliance.site.build import GEN_CONFIG, run_mkdocs
+    from compliance.site.generate import Generator, Page, rel
+    from compliance.site.pages import site_source
+
+    project = tmp_path / "project"
+    shutil.copytree(site_source(), project)
+    for hand_written in (project / "docs").glob("*.md"):
+        hand_written.unlink()
+    in_nav = ["index.md", "g/index.md", "g/a.md", "g/b.md", "g/c.md", "g/sub/index.md", "g/sub/x.md", "g/sub/y.md"]
+    in_nav += ["other.md", "more.md", "g/sub2/index.md", "g/sub2/z.md", "g/sub3/index.md"]
+    outside = ["r/one.md", "r/two.md", "r/three.md"]
+    everything = in_nav + outside
+    for n, path in enumerate(everything):
+        page = Page(path, f"Page {n} & <{path}>", search_tables=n % 3 != 0)
+        others = [everything[(n + k) % len(everything)] for k in (1, 2, 5)]
+        page.add(f"# Page {n}", "", f"Some *text* about `{path}` & more.", "", "## Facts", "")
+        page.add(
+            *Generator.table(
+                page,
+                ["item", "value", "note"],
+                [
+                    [f"[AC-6({n})]({rel(path, others[0])})", md("x < y & z"), "`code` and **strong**"],
+                    ["", f"[{md('a_b')}]({rel(path, others[1])})", md("  spaced  ")],
+                    [md("164.312(a)(1)"), "``", "&amp; &#95; plain"],
+                ],
+            )
+        )
+        page.add("## Links", "", Generator.links_line(page, [f"[L{k}]({rel(path, o)})" for k, o in enumerate(others)]), "")
+        page.add(Generator.links_line(page, [f"[M]({rel(path, others[2])})"], lead="**Reached** (by `x`):", sep=", "), "")
+        page.add("### Last", "", "The end.", "")
+        target = project / "docs" / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(page.text(), encoding="utf-8")
+    nav = [
+        {"Home": "index.md"},
+        # sibling sections whose index pages sit in sibling folders
+        {"Guide": ["g/index.md", {"A": "g/a.md"}, {"B": "g/b.md"}, {"Sub": in_nav[5:8]}, {"C": "g/c.md"}]},
+        {"Sections": [{"Sub2": in_nav[10:12]}, {"Sub3": in_nav[12:]}]},
+        {"Other": "other.md"},
+        "more.md",
+    ]
+    (project / "plain_hook.py").write_text(PLAIN_HOOK, encoding="utf-8")
+    hooks = str(Path(__file__).resolve().parents[1] / "compliance" / "site" / "hooks.py")
+    outs = []
+    for extra in ([], ["plain_hook.py"]):
+        config = project / GEN_CONFIG
+        config.write_text(
+            "INHERIT: mkdocs.yml\n" + yaml.safe_dump({"hooks": [hooks, *extra], "not_in_nav": "/r/*.md", "nav": nav}),
+            encoding="utf-8",
+        )
+        out = tmp_path / f"out{len(outs)}"
+        run_mkdocs(config, out, now=datetime(2026, 12, 1, tzinfo=UTC))
+        outs.append(out)
+    fast, plain = ({p.relative_to(o).as_posix(): p.read_bytes() for p in sorted(o.rglob("*")) if p.is_file()} for o in outs)
+    assert fast.keys() == plain.keys() and len(fast) > len(everything)
+    for name in fast:
+        assert fast[name] == plain[name], name
+    index = json.loads(fast["search/search_index.json"])
+    texts = " ".join(d["text"] for d in index["docs"])
+    assert "x &lt; y &amp; z" in texts and "<code>code</code>" in texts  # table text reached the index

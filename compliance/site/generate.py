@@ -116,23 +116,51 @@ def nav_paths(nav: Sequence[NavItem]) -> set[str]:
 
 
 def not_in_nav_patterns(pages: dict[str, Page], nav: Sequence[NavItem]) -> list[str]:
-    """Patterns for the generated pages outside the nav: one per folder where no page but the index is in the nav,
-    else one per page (few), so that MkDocs matches them quickly."""
+    """Gitignore patterns for the generated pages outside the nav, few, since MkDocs matches every file against
+    every pattern. A folder whose only page in the nav is its index gets a glob and the index as an exception;
+    where every such folder at one depth below a common folder is one of those (the controls with enhancements),
+    one glob covers them all. Another folder gets a glob with its pages in the nav as exceptions, or its
+    pages outside the nav one by one, whichever is fewer."""
     in_nav = nav_paths(nav)
     by_folder: dict[str, list[str]] = defaultdict(list)
     for path in pages:
         by_folder[posixpath.dirname(path)].append(path)
+
+    def index_only(folder: str) -> bool:
+        """Pages outside the nav, and in it at most the folder's index (and that is in it if it exists)."""
+        paths = by_folder[folder]
+        index = f"{folder}/index.md"
+        return (
+            any(p not in in_nav for p in paths)
+            and all(p == index for p in paths if p in in_nav)
+            and (index not in paths or index in in_nav)
+        )
+
     out: list[str] = []
+    done: set[str] = set()
     for folder in sorted(by_folder):
-        outside = [p for p in by_folder[folder] if p not in in_nav]
-        if not outside:
+        if folder in done or not folder or not index_only(folder):
             continue
-        rest = [p for p in by_folder[folder] if p in in_nav]
-        if all(p.endswith("/index.md") for p in rest):
-            out.append(f"/{folder}/*.md")
+        parts = folder.split("/")
+        for depth in range(len(parts), 0, -1):  # the highest common folder whose folders at this depth all qualify
+            top = "/".join(parts[: len(parts) - depth])
+            prefix = f"{top}/" if top else ""
+            alike = [f for f in by_folder if f.startswith(prefix) and f.count("/") == folder.count("/")]
+            if all(index_only(f) for f in alike):
+                stars = "*/" * depth
+                out += [f"/{prefix}{stars}*.md", f"!/{prefix}{stars}index.md"]
+                done.update(alike)
+                break
+    for folder in sorted(by_folder):
+        outside = sorted(p for p in by_folder[folder] if p not in in_nav)
+        if folder in done or not outside:
+            continue
+        rest = sorted(p for p in by_folder[folder] if p in in_nav)
+        if len(rest) < len(outside):
+            out.append(f"/{folder}/*.md" if folder else "/*.md")
             out += [f"!/{p}" for p in rest]
         else:
-            out += [f"/{p}" for p in sorted(outside)]
+            out += [f"/{p}" for p in outside]
     return out
 
 
@@ -293,11 +321,12 @@ class Generator:
         return out
 
     @staticmethod
-    def links_line(page: Page, links: Sequence[str]) -> str:
-        """A long run of links as one finished HTML paragraph (one line), which the build hooks carry past
-        Markdown like a table: Python-Markdown's link pattern rescans the rest of a line for every bracket, so a
-        baseline's 400 links on one Markdown line cost it seconds."""
-        return '<p class="sckb-links">' + " · ".join(cell_html(page, x) for x in links) + "</p>"
+    def links_line(page: Page, links: Sequence[str], *, lead: str = "", sep: str = " · ") -> str:
+        """A long run of links (after ``lead``, inline Markdown too) as one finished HTML paragraph (one line),
+        which the build hooks carry past Markdown like a table: Python-Markdown's link pattern rescans the rest
+        of a line for every bracket, so a baseline's 400 links on one Markdown line cost it seconds."""
+        head = cell_html(page, lead) + " " if lead else ""
+        return '<p class="sckb-links">' + head + sep.join(cell_html(page, x) for x in links) + "</p>"
 
     def group_of_control(self, cid: str) -> str:
         rec = self.kb.record(cid)
@@ -554,8 +583,12 @@ class Generator:
             reached = query.of_framework(self.kb, r["safeguards"], fw.id)
             if reached:
                 page.add(
-                    f"**{md(fw.label)} {md(fw.items)} reached** (directly or by crosswalk): "
-                    + ", ".join(self.link(page, s) for s in reached),
+                    self.links_line(
+                        page,
+                        [self.link(page, s) for s in reached],
+                        lead=f"**{md(fw.label)} {md(fw.items)} reached** (directly or by crosswalk):",
+                        sep=", ",
+                    ),
                     "",
                 )
 
