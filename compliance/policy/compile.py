@@ -52,6 +52,8 @@ class SubjectMap(_Strict):
 
 class PropertyMap(_Strict):
     subjects: dict[str, SubjectMap]
+    rego_function_properties: tuple[str, ...] = ()
+    not_derived: dict[str, str] = {}
 
 
 @cache
@@ -145,3 +147,38 @@ def compile_predicate(pred: DesignPredicate, pmap: PropertyMap) -> Compiled:
         if any(not c for c in check[fmt] + applies[fmt]):
             raise Unsupported(f"a property has no {fmt} path")
     return Compiled(pred, subject, check, applies)
+
+
+def _properties(e: DesignExpr) -> list[str]:
+    if isinstance(e, PropertyCheck):
+        return [e.property]
+    if isinstance(e, AllOf):
+        return [p for x in e.all for p in _properties(x)]
+    if isinstance(e, AnyOf):
+        return [p for x in e.any for p in _properties(x)]
+    assert isinstance(e, NotOf)
+    return _properties(e.not_)
+
+
+def check_rego(pred: DesignPredicate, pmap: PropertyMap) -> DesignExpr:
+    """The expression a Rego rule evaluates on the library's function records, or :class:`Unsupported`."""
+    if pred.subject != "function":
+        raise Unsupported(
+            f"subject {pred.subject}: the library builds function records only ({pred.subject}s are assembled from "
+            "SAM events, OpenAPI bodies, API Gateway methods and store policies)"
+        )
+    override = pred.providers.get("aws")
+    if override == "unknown":
+        raise Unsupported("the KB marks it unknowable in AWS templates")
+    check = override if override is not None else pred.check
+    assert not isinstance(check, str)
+    exprs = [check] + ([pred.applies_if] if pred.applies_if is not None else [])
+    for prop in (p for e in exprs for p in _properties(e)):
+        root = prop.split(".")[0].removesuffix("[*]")
+        if root in pmap.not_derived:
+            raise Unsupported(f"property {root} {pmap.not_derived[root]}")
+        if root not in pmap.rego_function_properties:
+            raise Unsupported(f"property {root} is not derived by the policy library")
+        if prop.count("[*]") > 1:
+            raise Unsupported(f"property {prop} fans out twice")
+    return check

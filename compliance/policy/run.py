@@ -188,9 +188,13 @@ def run_guard(rules: str, doc: dict[str, Any], where: str) -> dict[str, str]:
     return out
 
 
-def rego_interpreter(policy: Policy) -> Any:
+def rego_interpreter(policy: Policy, today: date | None = None) -> Any:
+    """An interpreter with the policy's modules; ``today`` (the date deprecation checks compare with) as
+    ``data.sckb_clock.today``, else the policies use the evaluation day."""
     regopy = _engine("regopy", "rego")
     interp = regopy.Interpreter()
+    if today is not None:
+        interp.add_data_json(json.dumps({"sckb_clock": {"today": today.isoformat()}}))
     for name, text in sorted(policy.files.items()):
         try:
             interp.add_module(name, text)
@@ -215,7 +219,7 @@ def run_rego(interp: Any, doc: dict[str, Any], where: str, queries: list[tuple[s
 
     parts = ", ".join(f'"{pid}": [{ref}_passing, {ref}_failing]' for pid, ref in queries)
     try:
-        interp.set_input_term(json.dumps(doc))
+        interp.set_input(regopy.Input(doc))
         out = interp.query(f"x := {{{parts}}}")
     except regopy.RegoError as exc:
         raise EngineError(f"rego: {str(exc).splitlines()[0][:300]}", path=where) from None
@@ -275,7 +279,7 @@ def compare_policies(
         pred_ids = [r["predicate"] for r in policy.manifest["rules"]]
         preds = [kb.design_predicates[p][0] for p in pred_ids]
         verdicts = _design_verdicts(design, preds)
-        interp = rego_interpreter(policy) if engine == "rego" else None
+        interp = rego_interpreter(policy, today) if engine == "rego" else None
         rules = "\n\n".join(text for _n, text in sorted(policy.files.items())) if engine == "cfn-guard" else ""
         for src in srcs:
             if progress is not None:
