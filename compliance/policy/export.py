@@ -264,7 +264,7 @@ def _rego_rules(p: DesignPredicate, check: DesignExpr, mit: Mitigation | None, c
         "",
         f"{name}_passing contains name if {{",
         *head,
-        f"\t{ok}(fn.props)",
+        f"\tnot name in {name}_failing",
         "}",
         "",
         *meta,
@@ -304,10 +304,21 @@ def _rego_lib() -> str:
             if not any(fnmatch.fnmatchcase(a, ok) for ok in t.star_resource_ok)
         ]
         managed[mname] = {"admin": pol.admin, "actions": actions, "star_actions": star}
-    templates = {
-        n: [{"actions": list(st.actions), "resources": list(st.resources)} for st in sts]
-        for n, sts in sorted(t.sam_policy_templates.items())
-    }
+    def star(actions: tuple[str, ...] | list[str]) -> list[str]:
+        return [a for a in actions if not any(fnmatch.fnmatchcase(a, ok) for ok in t.star_resource_ok)]
+
+    templates: dict[str, object] = {}
+    for n, sts in sorted(t.sam_policy_templates.items()):
+        # granted on every resource as written, and when a parameter is "*" (DynamoDBCrudPolicy TableName "*")
+        literal = [a for st in sts if any(_STAR_RESOURCE.search(r) for r in st.resources) for a in star(st.actions)]
+        wild = [
+            a
+            for st in sts
+            if not any(_STAR_RESOURCE.search(r) for r in st.resources)
+            and any(_STAR_RESOURCE.search(re.sub(r"\{\w+\}", "*", r)) for r in st.resources)
+            for a in star(st.actions)
+        ]
+        templates[n] = {"actions": [a for st in sts for a in st.actions], "star_actions": literal, "star_if_wildcard": wild}
     runtimes = {r: d.isoformat() for r, d in sorted(runtime_table().get("aws", {}).items())}
     tables_ = [
         ("runtime_deprecation", runtimes),

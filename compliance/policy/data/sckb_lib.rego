@@ -1,8 +1,10 @@
 # sckb policy library: the Lambda functions of a CloudFormation/SAM template or of a Terraform plan, each with
 # the provider-neutral properties the KB's design predicates name (README, "Design check"), derived the way
 # `sckb design check` derives them: a SAM function under Globals.Function, its execution role's statements,
-# the log group, alarms, URL, permissions, versions and on-failure destinations that name it.
-# Every predicate package reads `functions`; each property is one partial object computed once per input.
+# and the log groups, alarms, URL, permissions, versions and on-failure destinations that name it.
+# Every predicate package reads `functions`. Each record is built in one pass over the resources; what other
+# resources add is grouped by function first (a lookup by a computed key scans its object in rego-cpp, so
+# lookups go to the small grouped tables, never to the whole template).
 package sckb.lib
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -18,34 +20,26 @@ nonempty(x) if {
 }
 
 as_list(x) := x if is_array(x)
-
-as_list(x) := [x] if {
-	not is_array(x)
-	x != null
-}
-
-as_list(null) := []
+else := [] if x == null
+else := [x]
 
 # a value as text, as the design reader prints it (Python spelling of booleans)
 text(x) := x if is_string(x)
-
-text(x) := format_int(x, 10) if {
+else := format_int(x, 10) if {
 	is_number(x)
 	x == floor(x)
 }
-
-text(x) := sprintf("%v", [x]) if {
-	is_number(x)
-	x != floor(x)
-}
-
-text(true) := "True"
-
-text(false) := "False"
+else := sprintf("%v", [x]) if is_number(x)
+else := "True" if x == true
+else := "False" if x == false
 
 num(x) := x if is_number(x)
 
 num(x) := to_number(x) if is_string(x)
+
+num_or_null(x) := y if {
+	y := num(x)
+} else := null
 
 # the date the checks compare deprecation dates with: data.sckb_clock.today ("YYYY-MM-DD") when given
 # (`sckb policy test` passes --now), else the evaluation day
@@ -67,35 +61,18 @@ cfn_params := p if {
 _ref_text := `^\$\{([A-Za-z0-9]+)(\.[A-Za-z.]+)?\}$`
 
 # the logical id a value refers to (Ref, GetAtt, a whole-string Sub or "${Id}" text)
-ref_target(v) := t if {
-	t := v.Ref
-	is_string(t)
-	has(cfn_resources, t)
+ref_target(v) := v.Ref if {
+	is_string(v.Ref)
+	not has(cfn_params, v.Ref)
 }
 
-ref_target(v) := t if {
-	is_array(v["Fn::GetAtt"])
-	t := v["Fn::GetAtt"][0]
-	has(cfn_resources, t)
-}
+ref_target(v) := v["Fn::GetAtt"][0] if is_array(v["Fn::GetAtt"])
 
-ref_target(v) := t if {
-	is_string(v["Fn::GetAtt"])
-	t := split(v["Fn::GetAtt"], ".")[0]
-	has(cfn_resources, t)
-}
+ref_target(v) := split(v["Fn::GetAtt"], ".")[0] if is_string(v["Fn::GetAtt"])
 
-ref_target(v) := t if {
-	s := sub_template(v)
-	t := regex.find_all_string_submatch_n(_ref_text, s, 1)[0][1]
-	has(cfn_resources, t)
-}
+ref_target(v) := regex.find_all_string_submatch_n(_ref_text, sub_template(v), 1)[0][1]
 
-ref_target(v) := t if {
-	is_string(v)
-	t := regex.find_all_string_submatch_n(_ref_text, v, 1)[0][1]
-	has(cfn_resources, t)
-}
+ref_target(v) := regex.find_all_string_submatch_n(_ref_text, v, 1)[0][1] if is_string(v)
 
 sub_template(v) := v["Fn::Sub"] if is_string(v["Fn::Sub"])
 
@@ -106,50 +83,44 @@ pseudo := {
 	"AWS::URLSuffix", "AWS::NotificationARNs",
 }
 
-# a value with the intrinsics a template decides statically evaluated; undefined when it stays open
+# a value with the intrinsics a template decides statically evaluated; undefined when it stays open (one
+# chain, first match wins: most values are plain and leave at the first test)
 val(v) := v if not is_object(v)
-
-val(v) := v if {
-	is_object(v)
-	not intrinsic(v)
-}
-
-val(v) := d if {
+else := v if not intrinsic(v)
+else := d if {
 	d := cfn_params[v.Ref].Default
 	not is_object(d)
 }
-
-val(v) := null if v.Ref == "AWS::NoValue"
-
-val(v) := sprintf("${%s}", [v.Ref]) if v.Ref in pseudo
-
-val(v) := sprintf("${%s}", [v.Ref]) if has(cfn_resources, v.Ref)
-
-val(v) := sprintf("${%s}", [concat(".", v["Fn::GetAtt"])]) if {
-	is_array(v["Fn::GetAtt"])
-	has(cfn_resources, v["Fn::GetAtt"][0])
+else := null if v.Ref == "AWS::NoValue"
+else := sprintf("${%s}", [v.Ref]) if {
+	is_string(v.Ref)
+	not has(cfn_params, v.Ref)
 }
+else := sprintf("${%s}", [concat(".", v["Fn::GetAtt"])]) if is_array(v["Fn::GetAtt"])
+else := sub_template(v) if sub_template(v)
+else := join_text(v["Fn::Join"])
 
-val(v) := sub_template(v) if is_string(sub_template(v))
-
-val(v) := concat(v["Fn::Join"][0], parts) if {
-	is_string(v["Fn::Join"][0])
-	is_array(v["Fn::Join"][1])
-	parts := [t | some x in v["Fn::Join"][1]; t := text(val(x))]
-	count(parts) == count(v["Fn::Join"][1])
+join_text(j) := concat(j[0], parts) if {
+	is_string(j[0])
+	is_array(j[1])
+	parts := [t | some x in j[1]; t := text(val(x))]
+	count(parts) == count(j[1])
 }
 
 intrinsic(v) if {
 	count(v) == 1
 	some k, _ in v
-	k == "Ref"
+	intrinsic_key(k)
 }
 
-intrinsic(v) if {
-	count(v) == 1
-	some k, _ in v
-	startswith(k, "Fn::")
-}
+intrinsic_key("Ref")
+
+intrinsic_key(k) if startswith(k, "Fn::")
+
+# the value at a path, evaluated; null when unset or open
+get(o, path) := x if {
+	x := val(object.get(o, path, null))
+} else := null
 
 # ------------------------------------------------------------------------------- the functions
 
@@ -162,24 +133,28 @@ _globals := g if {
 	is_object(g)
 } else := {}
 
-# logical id -> properties (a SAM function's: Globals.Function under its own; environment variables merge
-# name by name, as SAM merges them)
-cfn_fn[name] := object.get(r, "Properties", {}) if {
-	some name, r in cfn_resources
-	r.Type == "AWS::Lambda::Function"
-}
+# a function's properties; a SAM function's: Globals.Function under its own, environment variables merged
+# name by name (as SAM merges them)
+fn_raw(r) := object.get(r, "Properties", {}) if r.Type != sam_type
 
-cfn_fn[name] := object.union(own, {"Environment": env}) if {
-	some name, r in cfn_resources
+fn_raw(r) := object.union(own, {"Environment": env}) if {
 	r.Type == sam_type
 	props := object.get(r, "Properties", {})
 	env := object.union(object.get(_globals, "Environment", {}), object.get(props, "Environment", {}))
 	own := object.union(object.remove(_globals, object.keys(props)), props)
 }
 
-sam_fn contains name if {
-	some name, r in cfn_resources
-	r.Type == sam_type
+cfn_fn_ids contains n if {
+	some n, r in cfn_resources
+	r.Type in cfn_types
+}
+
+# physical names, for values that name a function by name or ARN
+cfn_fn_names := {n: fname |
+	some n, r in cfn_resources
+	r.Type in cfn_types
+	fname := r.Properties.FunctionName
+	is_string(fname)
 }
 
 # a Terraform plan's resources: the root module's and its child modules' (two levels, as module trees are
@@ -216,22 +191,18 @@ tf_target(addr, values, key) := t if {
 tf_target(addr, values, key) := t if {
 	not is_string(values[key])
 	refs := tf_config_refs[addr][key]
-	t := [x | some r in refs; parts := split(r, "."); count(parts) == 2; x := r][0]
+	t := [x | some r in refs; count(split(r, ".")) == 2; x := r][0]
 }
-
-fn_names := object.keys(cfn_fn) | object.keys(tf_fn)
 
 # the functions a CloudFormation value names: by reference, else by a physical name the value contains
 cfn_fn_refs(v) := {t} if {
 	t := ref_target(v)
-	has(cfn_fn, t)
+	t in cfn_fn_ids
 }
 
 cfn_fn_refs(v) := {n |
 	some n
-	rp := cfn_fn[n]
-	fname := rp.FunctionName
-	is_string(fname)
+	fname := cfn_fn_names[n]
 	contains(val(v), fname)
 } if not ref_target(v)
 
@@ -244,173 +215,34 @@ tf_fn_refs(addr, values, key) := {a | some a; tf_fn[a].function_name == values[k
 	not tf_target(addr, values, key)
 }
 
-# ------------------------------------------------------------------------- one-resource properties
-
-tracing[n] := val(rp.Tracing) if some n, rp in cfn_fn
-
-tracing[n] := val(rp.TracingConfig.Mode) if {
-	some n, rp in cfn_fn
-	not has(rp, "Tracing")
-}
-
-tracing[a] := v.tracing_config[0].mode if some a, v in tf_fn
-
-dlq[n] := val(rp.DeadLetterQueue.TargetArn) if some n, rp in cfn_fn
-
-dlq[n] := val(rp.DeadLetterConfig.TargetArn) if {
-	some n, rp in cfn_fn
-	not has(rp, "DeadLetterQueue")
-}
-
-dlq[a] := v.dead_letter_config[0].target_arn if some a, v in tf_fn
-
-concurrency_limit[n] := num(val(rp.ReservedConcurrentExecutions)) if some n, rp in cfn_fn
-
-concurrency_limit[a] := num(v.reserved_concurrent_executions) if {
-	some a, v in tf_fn
-	v.reserved_concurrent_executions != -1
-}
-
-timeout[n] := num(val(object.get(rp, "Timeout", 3))) if some n, rp in cfn_fn
-
-timeout[a] := num(object.get(v, "timeout", 3)) if some a, v in tf_fn
-
-env_vars[n] := rp.Environment.Variables if {
-	some n, rp in cfn_fn
-	is_object(rp.Environment.Variables)
-}
-
-env_vars[a] := v.environment[0].variables if {
-	some a, v in tf_fn
-	is_object(v.environment[0].variables)
-}
-
-env_kms_key[n] := val(rp.KmsKeyArn) if some n, rp in cfn_fn
-
-env_kms_key[a] := v.kms_key_arn if some a, v in tf_fn
-
-vpc[n] := true if {
-	some n, rp in cfn_fn
-	nonempty(val(rp.VpcConfig.SubnetIds))
-}
-
-vpc[a] := true if {
-	some a, v in tf_fn
-	nonempty(v.vpc_config[0].subnet_ids)
-}
-
-code_signing[n] := val(rp.CodeSigningConfigArn) if some n, rp in cfn_fn
-
-code_signing[a] := v.code_signing_config_arn if some a, v in tf_fn
-
-layers[n] := [t | some x in as_list(rp.Layers); t := val(x)] if some n, rp in cfn_fn
-
-layers[a] := as_list(v.layers) if some a, v in tf_fn
-
-runtime[n] := val(rp.Runtime) if {
-	some n, rp in cfn_fn
-	not image(rp)
-}
-
-runtime[a] := v.runtime if {
-	some a, v in tf_fn
-	object.get(v, "package_type", "Zip") != "Image"
-}
-
-image(rp) if rp.PackageType == "Image"
-
-image(rp) if nonempty(rp.ImageUri)
-
-# container images carry no managed runtime: never deprecated
-runtime_deprecated[n] := false if {
-	some n, rp in cfn_fn
-	image(rp)
-}
-
-runtime_deprecated[a] := false if {
-	some a, v in tf_fn
-	v.package_type == "Image"
-}
-
-runtime_deprecated[n] := object.get(runtime_deprecation, lower(trim_space(rt)), "9999-12-31") <= today if {
-	some n, rt in runtime
-	is_string(rt)
-}
-
-secret_env_names[n] := sort([k |
-	some k
-	raw := vars[k]
-	t := text(val(raw))
-	t != ""
-	not regex.match(secret_reference, t)
-	not contains(t, "${")
-	secret_like(k, t)
-]) if some n, vars in env_vars
-
-secret_like(_, t) if regex.match(secret_value, t)
-
-secret_like(k, t) if {
-	regex.match(secret_name, k)
-	not regex.match(secret_pointer_name, k)
-	count(t) >= 6
-	not startswith(lower(t), "arn:")
-	not startswith(lower(t), "http")
-}
-
 # -------------------------------------------------------------------- what other resources add
 
-# on-failure destinations: the function's own EventInvokeConfig (SAM), a stream event's, an
-# AWS::Lambda::EventInvokeConfig or an event source mapping that names the function
-on_failure contains n if {
-	some n, rp in cfn_fn
-	oc := rp.EventInvokeConfig.DestinationConfig.OnFailure
-	nonempty(object.get(oc, "Destination", object.get(oc, "Type", null)))
-}
-
-on_failure contains n if {
-	some n, rp in cfn_fn
-	some ev in object.get(rp, "Events", {})
-	ev.Type in {"DynamoDB", "Kinesis"}
-	nonempty(ev.Properties.DestinationConfig.OnFailure)
-}
-
-on_failure contains n if {
+# on-failure destinations: an AWS::Lambda::EventInvokeConfig or event source mapping that names the function
+on_failure_ext contains n if {
 	some r in cfn_resources
 	r.Type in {"AWS::Lambda::EventInvokeConfig", "AWS::Lambda::EventSourceMapping"}
 	is_object(r.Properties.DestinationConfig.OnFailure)
 	some n in cfn_fn_refs(r.Properties.FunctionName)
 }
 
-on_failure contains n if {
+on_failure_ext contains n if {
 	some t in ["aws_lambda_function_event_invoke_config", "aws_lambda_event_source_mapping"]
 	some addr, v in tf_of(t)
 	nonempty(v.destination_config[0].on_failure)
 	some n in tf_fn_refs(addr, v, "function_name")
 }
 
-published contains n if {
-	some n, rp in cfn_fn
-	n in sam_fn
-	nonempty(val(rp.AutoPublishAlias))
-}
-
-published contains n if {
+published_ext contains n if {
 	some r in cfn_resources
 	r.Type in {"AWS::Lambda::Version", "AWS::Lambda::Alias"}
 	some n in cfn_fn_refs(r.Properties.FunctionName)
 }
 
-published contains a if {
-	some a, v in tf_fn
-	v.publish == true
-}
-
-published contains n if {
+published_ext contains n if {
 	some addr, v in tf_of("aws_lambda_alias")
 	some n in tf_fn_refs(addr, v, "function_name")
 }
 
-# the alarms that watch each function
 alarm_ids[n] contains id if {
 	some id, r in cfn_resources
 	r.Type == "AWS::CloudWatch::Alarm"
@@ -424,25 +256,16 @@ alarm_ids[n] contains addr if {
 	some n in tf_fn_refs(addr, object.union(v, {"_fn": v.dimensions.FunctionName}), "_fn")
 }
 
-alarms[n] := count(ids) if some n, ids in alarm_ids
+alarms := {n: count(ids) | some n, ids in alarm_ids}
 
-url[n] := {"auth": object.get(u, "AuthType", "NONE"), "cors_origins": origins(object.get(u, "Cors", {}))} if {
-	some n, rp in cfn_fn
-	u := rp.FunctionUrlConfig
-	is_object(u)
-	not url_resource[n]
-}
-
-url[n] := u if some n, u in url_resource
-
-url_resource[n] := {"auth": object.get(p, "AuthType", "NONE"), "cors_origins": origins(object.get(p, "Cors", {}))} if {
+url_ext[n] := {"auth": object.get(p, "AuthType", "NONE"), "cors_origins": origins(object.get(p, "Cors", {}))} if {
 	some r in cfn_resources
 	r.Type == "AWS::Lambda::Url"
 	p := r.Properties
 	some n in cfn_fn_refs(p.TargetFunctionArn)
 }
 
-url_resource[n] := {"auth": v.authorization_type, "cors_origins": object.get(v, ["cors", 0, "allow_origins"], [])} if {
+url_ext[n] := {"auth": v.authorization_type, "cors_origins": object.get(v, ["cors", 0, "allow_origins"], [])} if {
 	some addr, v in tf_of("aws_lambda_function_url")
 	some n in tf_fn_refs(addr, v, "function_name")
 }
@@ -468,9 +291,8 @@ any_set(o, keys) := true if {
 	nonempty(o[k])
 } else := false
 
-invoke_permissions[n] := [{"conditioned": c} | some [_, c] in perms] if some n, perms in invoke_permission
+invoke_permissions := {n: [{"conditioned": c} | some [_, c] in perms] | some n, perms in invoke_permission}
 
-# log groups: /aws/lambda/<name> (or naming the function in a Sub), or the one LoggingConfig names
 cfn_log_groups[id] := {
 	"name": text(val(object.get(p, "LogGroupName", ""))),
 	"retention": val(object.get(p, "RetentionInDays", null)),
@@ -481,11 +303,8 @@ cfn_log_groups[id] := {
 	p := object.get(r, "Properties", {})
 }
 
-log_groups_of[n] contains g if {
-	some n, rp in cfn_fn
-	some gid, g in cfn_log_groups
-	own_log(n, rp, gid, g)
-}
+# log groups: /aws/lambda/<name> (or naming the function in a Sub), or the one LoggingConfig names
+cfn_log_of(n, rp) := [g | some gid; g := cfn_log_groups[gid]; own_log(n, rp, gid, g)]
 
 own_log(n, _, _, g) if endswith(g.name, concat("", ["/", n]))
 
@@ -500,50 +319,46 @@ own_log(_, rp, gid, _) if ref_target(rp.LoggingConfig.LogGroup) == gid
 
 own_log(_, rp, _, g) if g.name == rp.LoggingConfig.LogGroup
 
-log_groups_of[a] contains {"retention": object.get(g, "retention_in_days", null), "kms_key": object.get(g, "kms_key_id", null)} if {
-	some a, v in tf_fn
+tf_log_of(v) := [{"retention": object.get(g, "retention_in_days", null), "kms_key": object.get(g, "kms_key_id", null)} |
 	some g in tf_of("aws_cloudwatch_log_group")
 	tf_log_name(v, g.name)
-}
+]
 
 tf_log_name(v, name) if name == sprintf("/aws/lambda/%s", [v.function_name])
 
 tf_log_name(v, name) if name == v.logging_config[0].log_group
 
 # a property holds when any of the function's log groups sets it
-log[n] := {
+log(groups) := {
 	"retention": [r | some g in groups; r := g.retention; r != null],
 	"kms_key": [k | some g in groups; k := g.kms_key; nonempty(k)],
-} if some n, groups in log_groups_of
+} if count(groups) > 0
+else := null
 
 # ------------------------------------------------------------------------------------- execution roles
 
-# function -> its role: "generated" (SAM makes one from Policies), a logical id / address, or "external"
-role_of[n] := "generated" if {
-	some n, rp in cfn_fn
-	n in sam_fn
+# a function's role: "generated" (SAM makes one from Policies), the logical id it refers to, or "" (a role
+# outside the template)
+cfn_role(r, rp) := "generated" if {
+	r.Type == sam_type
 	not has(rp, "Role")
-}
-
-role_of[n] := t if {
-	some n, rp in cfn_fn
-	has(rp, "Role")
+} else := t if {
 	t := ref_target(rp.Role)
+} else := ""
+
+role_user_set[t] contains n if {
+	some n, r in cfn_resources
+	r.Type in cfn_types
+	t := cfn_role(r, fn_raw(r))
+	not t in {"generated", ""}
 }
 
-role_of[a] := t if {
+role_user_set[t] contains a if {
 	some a, v in tf_fn
 	t := tf_target(a, v, "role")
 }
 
-role_user_set[t] contains n if {
-	some n, t in role_of
-	t != "generated"
-}
-
-role_users[t] := count(users) if some t, users in role_user_set
-
-role_ids := {t | some t; role_user_set[t]}
+role_users := {t: count(users) | some t, users in role_user_set}
 
 # statements: [actions (NotAction: "*"), resources] of each Allow statement of a policy document
 statements(doc) := [[acts, res] |
@@ -564,11 +379,6 @@ document(doc) := json.unmarshal(doc) if {
 	json.is_valid(doc)
 }
 
-# a SAM policy template's parameters as {"{Name}": value} replacements
-sam_params(params) := {sprintf("{%s}", [k]): text(val(v)) | some k, v in params} if is_object(params)
-
-sam_params(params) := {} if not is_object(params)
-
 managed_name(x) := n if {
 	is_string(x)
 	startswith(x, "arn:")
@@ -581,40 +391,32 @@ managed_name(x) := x if {
 	not startswith(x, "arn:")
 }
 
-# role -> list of [actions, resources] statements, and its managed policy names
-role_statements[n] := array.concat(
-	[s | some item in as_list(object.get(rp, "Policies", [])); is_object(item); some s in statements(item)],
-	[[t.actions, [strings.replace_n(sam_params(item[tname]), r) | some r in t.resources]] |
-		some item in as_list(object.get(rp, "Policies", []))
-		is_object(item)
-		not has(item, "Statement")
-		some tname
-		_ = item[tname]
-		some t in sam_policy_templates[tname]
-	],
-) if {
-	some n, u in role_of
-	u == "generated"
-	rp := cfn_fn[n]
-}
+# the role SAM generates: AWSLambdaBasicExecutionRole and the function's Policies (managed policy names,
+# documents, policy templates). A template's actions, and those it grants on every resource (with a "*"
+# parameter for the ones that name it), come precomputed in the sam_policy_templates table.
+generated_statements(rp) := [s | some item in as_list(object.get(rp, "Policies", [])); is_object(item); some s in statements(item)]
 
-role_managed[n] := array.concat(["AWSLambdaBasicExecutionRole"], [m |
+generated_templates(rp) := [[t.actions, star] |
+	some item in as_list(object.get(rp, "Policies", []))
+	is_object(item)
+	not has(item, "Statement")
+	some tname
+	params := item[tname]
+	t := sam_policy_templates[tname]
+	star := array.concat(t.star_actions, wildcard_star(t, params))
+]
+
+wildcard_star(t, params) := t.star_if_wildcard if {
+	some v in params
+	val(v) == "*"
+} else := []
+
+generated_managed(rp) := array.concat(["AWSLambdaBasicExecutionRole"], [m |
 	some item in as_list(object.get(rp, "Policies", []))
 	m := managed_name(val(item))
-]) if {
-	some n, u in role_of
-	u == "generated"
-	rp := cfn_fn[n]
-}
+])
 
-role_statements[t] := array.concat(
-	[s | some pol in as_list(object.get(p, "Policies", [])); some s in statements(pol.PolicyDocument)],
-	[s | some s in object.get(attached_statements, t, [])],
-) if {
-	some t in role_ids
-	cfn_resources[t].Type == "AWS::IAM::Role"
-	p := object.get(cfn_resources[t], "Properties", {})
-}
+iam_roles := {id: object.get(r, "Properties", {}) | some id, r in cfn_resources; r.Type == "AWS::IAM::Role"}
 
 # AWS::IAM::Policy / ManagedPolicy statements, per role they name
 attached_statements[t] contains s if {
@@ -625,66 +427,57 @@ attached_statements[t] contains s if {
 	some s in statements(r.Properties.PolicyDocument)
 }
 
-role_managed[t] := [m | some x in as_list(object.get(p, "ManagedPolicyArns", [])); m := managed_name(val(x))] if {
-	some t in role_ids
-	cfn_resources[t].Type == "AWS::IAM::Role"
-	p := object.get(cfn_resources[t], "Properties", {})
-}
-
-role_statements[t] := array.concat(
-	[s | some ip in as_list(object.get(rv, "inline_policy", [])); some s in statements(ip.policy)],
-	array.concat(
-		[s |
-			policies := tf_of("aws_iam_role_policy")
-			some addr
-			v := policies[addr]
-			tf_target(addr, v, "role") == t
-			some s in statements(v.policy)
-		],
-		[s |
-			attachments := tf_of("aws_iam_role_policy_attachment")
-			some addr
-			v := attachments[addr]
-			tf_target(addr, v, "role") == t
-			pol := tf_of("aws_iam_policy")[tf_target(addr, v, "policy_arn")]
-			some s in statements(pol.policy)
-		],
+# role id -> {statements, managed, trust, boundary}
+roles[t] := {
+	"statements": array.concat(
+		[s | some pol in as_list(object.get(p, "Policies", [])); some s in statements(pol.PolicyDocument)],
+		[s | some s in object.get(attached_statements, t, [])],
 	),
-) if {
-	some t in role_ids
-	rv := tf_of("aws_iam_role")[t]
-}
+	"managed": [m | some x in as_list(object.get(p, "ManagedPolicyArns", [])); m := managed_name(val(x))],
+	"trust": [text(val(x)) |
+		some st in as_list(p.AssumeRolePolicyDocument.Statement)
+		some x in principals(st.Principal)
+	],
+	"boundary": get(p, ["PermissionsBoundary"]),
+} if some t, p in iam_roles
 
-role_managed[t] := array.concat([m | some x in as_list(object.get(rv, "managed_policy_arns", [])); m := managed_name(x)], [m |
-	attachments := tf_of("aws_iam_role_policy_attachment")
-	some addr
-	v := attachments[addr]
-	tf_target(addr, v, "role") == t
-	not tf_target(addr, v, "policy_arn")
-	m := managed_name(v.policy_arn)
-]) if {
-	some t in role_ids
-	rv := tf_of("aws_iam_role")[t]
-}
-
-role_trust[t] := [text(val(x)) |
-	some st in as_list(p.AssumeRolePolicyDocument.Statement)
-	some x in principals(st.Principal)
-] if {
-	some t in role_ids
-	cfn_resources[t].Type == "AWS::IAM::Role"
-	p := object.get(cfn_resources[t], "Properties", {})
-}
-
-# Terraform: the services, role ARNs and "*" its trust policy names (the design reader scans the JSON text)
-role_trust[t] := [x |
-	some st in as_list(document(rv.assume_role_policy).Statement)
-	some p in principals(st.Principal)
-	some x in trust_names(p)
-] if {
-	some t in role_ids
-	rv := tf_of("aws_iam_role")[t]
-}
+roles[t] := {
+	"statements": array.concat(
+		[s | some ip in as_list(object.get(rv, "inline_policy", [])); some s in statements(ip.policy)],
+		array.concat(
+			[s |
+				policies := tf_of("aws_iam_role_policy")
+				some addr
+				v := policies[addr]
+				tf_target(addr, v, "role") == t
+				some s in statements(v.policy)
+			],
+			[s |
+				attachments := tf_of("aws_iam_role_policy_attachment")
+				some addr
+				v := attachments[addr]
+				tf_target(addr, v, "role") == t
+				pol := tf_of("aws_iam_policy")[tf_target(addr, v, "policy_arn")]
+				some s in statements(pol.policy)
+			],
+		),
+	),
+	"managed": array.concat([m | some x in as_list(object.get(rv, "managed_policy_arns", [])); m := managed_name(x)], [m |
+		attachments := tf_of("aws_iam_role_policy_attachment")
+		some addr
+		v := attachments[addr]
+		tf_target(addr, v, "role") == t
+		not tf_target(addr, v, "policy_arn")
+		m := managed_name(v.policy_arn)
+	]),
+	# the services, role ARNs and "*" the trust policy names (the design reader scans its JSON text)
+	"trust": [x |
+		some st in as_list(document(rv.assume_role_policy).Statement)
+		some p in principals(st.Principal)
+		some x in trust_names(p)
+	],
+	"boundary": object.get(rv, "permissions_boundary", null),
+} if some t, rv in tf_of("aws_iam_role")
 
 principals(p) := [x | some v in p; some x in as_list(v)] if is_object(p)
 
@@ -697,75 +490,211 @@ trust_names(p) := regex.find_n(`[a-z0-9.-]+\.amazonaws\.com|arn:aws:iam::[^"']+`
 	p != "*"
 }
 
-role_boundary[t] := val(object.get(cfn_resources[t], ["Properties", "PermissionsBoundary"], null)) if {
-	some t in role_ids
-	cfn_resources[t].Type == "AWS::IAM::Role"
-}
-
-role_boundary[t] := object.get(tf_of("aws_iam_role")[t], "permissions_boundary", null) if some t in role_ids
-
-role[n] := {
-	"actions": array.concat([a | some [acts, _] in sts; some a in acts], [a | some m in managed; some a in object.get(managed_policies, [m, "actions"], [])]),
-	"star_resource_actions": array.concat([a |
-		some [acts, res] in sts
-		some r in res
-		regex.match(star_resource, r)
-		some a in acts
-		not star_ok(a)
-	], [a | some m in managed; some a in object.get(managed_policies, [m, "star_actions"], [])]),
+# the role summary the predicates read (role.actions, role.admin_managed ...), from statements, precomputed
+# [actions, actions on every resource] parts (policy templates) and managed policy names
+role_summary(sts, parts, managed, shared_by, boundary, trust) := {
+	"actions": array.concat(
+		[a | some [acts, _] in sts; some a in acts],
+		array.concat(
+			[a | some [acts, _] in parts; some a in acts],
+			[a | some m in managed; some a in object.get(managed_policies, [m, "actions"], [])],
+		),
+	),
+	"star_resource_actions": array.concat(
+		[a |
+			some [acts, res] in sts
+			some r in res
+			endswith(r, "*")
+			regex.match(star_resource, r)
+			some a in acts
+			not star_ok(a)
+		],
+		array.concat(
+			[a | some [_, star] in parts; some a in star],
+			[a | some m in managed; some a in object.get(managed_policies, [m, "star_actions"], [])],
+		),
+	),
 	"admin_managed": [m | some m in managed; object.get(managed_policies, [m, "admin"], false)],
-	"shared_by": object.get(role_users, t, 1),
+	"shared_by": shared_by,
 	"boundary": boundary,
 	"trust": trust,
-} if {
-	some n, t in role_of
-	key := role_key(n, t)
-	sts := object.get(role_statements, key, [])
-	managed := object.get(role_managed, key, [])
-	boundary := role_boundary_of(n, t)
-	trust := role_trust_of(t)
 }
-
-role_key(n, "generated") := n
-
-role_key(_, t) := t if t != "generated"
-
-role_boundary_of(n, "generated") := val(object.get(cfn_fn[n], "PermissionsBoundary", null))
-
-role_boundary_of(_, t) := object.get(role_boundary, t, null) if t != "generated"
-
-role_trust_of("generated") := ["lambda.amazonaws.com"]
-
-role_trust_of(t) := object.get(role_trust, t, []) if t != "generated"
 
 star_ok(a) if {
 	some p in star_resource_ok
 	regex.match(p, a)
 }
 
+# a role outside the template: nothing known but that it has no boundary or trust here
+unknown_role := {"shared_by": null, "boundary": null, "trust": []}
+
+cfn_role_props(_, rp, "generated") := role_summary(
+	generated_statements(rp), generated_templates(rp), generated_managed(rp), 1,
+	get(rp, ["PermissionsBoundary"]), ["lambda.amazonaws.com"],
+)
+
+cfn_role_props(_, _, t) := role_props(t) if not t in {"generated", ""}
+
+cfn_role_props(_, _, "") := unknown_role
+
+role_props(t) := role_summary(x.statements, [], x.managed, object.get(role_users, t, 1), x.boundary, x.trust) if {
+	x := roles[t]
+} else := object.union(unknown_role, {"shared_by": object.get(role_users, t, null)})
+
 # ------------------------------------------------------------------------------- the function records
 
-functions[n] := {"format": "cfn", "props": fn_props(n)} if some n, _ in cfn_fn
-
-functions[a] := {"format": "tf", "props": fn_props(a)} if some a, _ in tf_fn
-
-fn_props(n) := {
-	"tracing": object.get(tracing, n, null),
-	"dlq": object.get(dlq, n, null),
-	"on_failure": n in on_failure,
-	"concurrency_limit": object.get(concurrency_limit, n, null),
-	"timeout": object.get(timeout, n, null),
-	"has_environment": count(object.get(env_vars, n, {})) > 0,
-	"env_kms_key": object.get(env_kms_key, n, null),
-	"vpc": object.get(vpc, n, null),
-	"code_signing": object.get(code_signing, n, null),
-	"layers": object.get(layers, n, []),
-	"runtime_deprecated": object.get(runtime_deprecated, n, null),
-	"secret_env_names": object.get(secret_env_names, n, []),
-	"published": n in published,
-	"alarms": object.get(alarms, n, 0),
-	"url": object.get(url, n, null),
-	"invoke_permissions": object.get(invoke_permissions, n, []),
-	"log": object.get(log, n, null),
-	"role": object.get(role, n, {"shared_by": null, "boundary": null, "trust": []}),
+functions[n] := {"format": "cfn", "props": cfn_props(n, r, fn_raw(r))} if {
+	some n, r in cfn_resources
+	r.Type in cfn_types
 }
+
+functions[a] := {"format": "tf", "props": tf_props(a, v)} if some a, v in tf_fn
+
+cfn_props(n, r, rp) := object.union(
+	{
+		"tracing": cfn_tracing(rp),
+		"dlq": cfn_dlq(rp),
+		"on_failure": cfn_on_failure_of(n, rp),
+		"concurrency_limit": num_or_null(get(rp, ["ReservedConcurrentExecutions"])),
+		"timeout": cfn_timeout(rp),
+		"env_kms_key": get(rp, ["KmsKeyArn"]),
+		"vpc": filled(get(rp, ["VpcConfig", "SubnetIds"])),
+		"code_signing": get(rp, ["CodeSigningConfigArn"]),
+		"layers": [t | some x in as_list(object.get(rp, "Layers", null)); t := val(x)],
+		"runtime_deprecated": cfn_runtime_deprecated(rp),
+		"published": cfn_published_of(n, r, rp),
+		"url": cfn_url_of(n, rp),
+		"log": log(cfn_log_of(n, rp)),
+		"role": cfn_role_props(n, rp, cfn_role(r, rp)),
+	},
+	joined(n, env_of(object.get(rp, ["Environment", "Variables"], null))),
+)
+
+cfn_tracing(rp) := get(rp, ["Tracing"]) if has(rp, "Tracing")
+else := get(rp, ["TracingConfig", "Mode"])
+
+cfn_dlq(rp) := get(rp, ["DeadLetterQueue", "TargetArn"]) if has(rp, "DeadLetterQueue")
+else := get(rp, ["DeadLetterConfig", "TargetArn"])
+
+cfn_timeout(rp) := num_or_null(get(rp, ["Timeout"])) if has(rp, "Timeout")
+else := 3
+
+# the function's own EventInvokeConfig (SAM), a stream event's, or another resource's
+cfn_on_failure(n, _) if n in on_failure_ext
+
+cfn_on_failure(_, rp) if {
+	oc := rp.EventInvokeConfig.DestinationConfig.OnFailure
+	nonempty(object.get(oc, "Destination", object.get(oc, "Type", null)))
+}
+
+cfn_on_failure(_, rp) if {
+	some ev in object.get(rp, "Events", {})
+	ev.Type in {"DynamoDB", "Kinesis"}
+	nonempty(ev.Properties.DestinationConfig.OnFailure)
+}
+
+cfn_published(n, _, _) if n in published_ext
+
+cfn_published(_, r, rp) if {
+	r.Type == sam_type
+	nonempty(get(rp, ["AutoPublishAlias"]))
+}
+
+cfn_url(n, _) := url_ext[n]
+
+cfn_url(n, rp) := {"auth": object.get(u, "AuthType", "NONE"), "cors_origins": origins(object.get(u, "Cors", {}))} if {
+	not url_ext[n]
+	u := rp.FunctionUrlConfig
+	is_object(u)
+}
+
+image(rp) if rp.PackageType == "Image"
+
+image(rp) if nonempty(rp.ImageUri)
+
+# container images carry no managed runtime: never deprecated; an unset runtime stays open (null)
+cfn_runtime_deprecated(rp) := false if image(rp)
+else := deprecated(get(rp, ["Runtime"]))
+
+deprecated(rt) := object.get(runtime_deprecation, lower(trim_space(rt)), "9999-12-31") <= today if is_string(rt)
+else := null
+
+env_of(vars) := vars if is_object(vars)
+else := {}
+
+# the properties every format shares: environment, and what other resources add
+joined(n, env) := {
+	"has_environment": count(env) > 0,
+	"secret_env_names": secret_env_names(env),
+	"alarms": object.get(alarms, n, 0),
+	"invoke_permissions": object.get(invoke_permissions, n, []),
+}
+
+secret_env_names(vars) := sort([k |
+	some k
+	raw := vars[k]
+	t := text(val(raw))
+	t != ""
+	not contains(t, "${")
+	secret_like(k, t)
+	not regex.match(secret_reference, t)
+])
+
+secret_like(_, t) if regex.match(secret_value, t)
+
+secret_like(k, t) if {
+	regex.match(secret_name, k)
+	not regex.match(secret_pointer_name, k)
+	count(t) >= 6
+	not startswith(lower(t), "arn:")
+	not startswith(lower(t), "http")
+}
+
+tf_props(a, v) := object.union(
+	{
+		"tracing": object.get(v, ["tracing_config", 0, "mode"], null),
+		"dlq": object.get(v, ["dead_letter_config", 0, "target_arn"], null),
+		"on_failure": a in on_failure_ext,
+		"concurrency_limit": tf_concurrency(v),
+		"timeout": num_or_null(object.get(v, "timeout", 3)),
+		"env_kms_key": object.get(v, "kms_key_arn", null),
+		"vpc": filled(object.get(v, ["vpc_config", 0, "subnet_ids"], null)),
+		"code_signing": object.get(v, "code_signing_config_arn", null),
+		"layers": as_list(object.get(v, "layers", null)),
+		"runtime_deprecated": tf_runtime_deprecated(v),
+		"published": tf_published_of(a, v),
+		"url": object.get(url_ext, a, null),
+		"log": log(tf_log_of(v)),
+		"role": tf_role_props(a, v),
+	},
+	joined(a, env_of(object.get(v, ["environment", 0, "variables"], null))),
+)
+
+tf_concurrency(v) := null if v.reserved_concurrent_executions == -1
+else := num_or_null(object.get(v, "reserved_concurrent_executions", null))
+
+tf_runtime_deprecated(v) := false if v.package_type == "Image"
+else := deprecated(object.get(v, "runtime", null))
+
+tf_published(a, _) if a in published_ext
+
+tf_published(_, v) if v.publish == true
+
+tf_role_props(a, v) := role_props(t) if t := tf_target(a, v, "role")
+else := unknown_role
+
+# the outcomes of the tests above as values (a failed rule body is undefined, not false)
+filled(x) := true if nonempty(x)
+else := false
+
+cfn_on_failure_of(n, rp) := true if cfn_on_failure(n, rp)
+else := false
+
+cfn_published_of(n, r, rp) := true if cfn_published(n, r, rp)
+else := false
+
+cfn_url_of(n, rp) := u if u := cfn_url(n, rp)
+else := null
+
+tf_published_of(a, v) := true if tf_published(a, v)
+else := false
