@@ -198,10 +198,11 @@ class _RegoExpr:
 
     def _check(self, pc: PropertyCheck) -> list[str]:
         if "[*]" not in pc.property:
-            return _rego_test(pc, f"object.get(p, {_rego_path(pc.property)}, null)")
+            # the library sets every property (null when unset): a plain reference, undefined only under a null
+            return _rego_test(pc, "p." + pc.property)
         head, _, rest = pc.property.partition("[*]")
         items = f"lib.as_list(object.get(p, {_rego_path(head)}, null))"
-        item = f"object.get(x, {_rego_path(rest.lstrip('.'))}, null)" if rest.strip(".") else "x"
+        item = f"x.{rest.lstrip('.')}" if rest.strip(".") else "x"
         tests = _rego_test(pc, item)
         if pc.each == "any":
             return [f"some x in {items}", *tests]
@@ -262,10 +263,11 @@ def _rego_rules(p: DesignPredicate, check: DesignExpr, mit: Mitigation | None, c
         f"\tnot {ok}(fn.props)",
         "}",
         "",
-        f"{name}_passing contains name if {{",
-        *head,
-        f"\tnot name in {name}_failing",
-        "}",
+        *(
+            [f"{name}_judged contains name if {{", *head, "}", "", f"{name}_passing := {name}_judged - {name}_failing"]
+            if p.applies_if is not None
+            else [f"{name}_passing := lib.function_names - {name}_failing"]
+        ),
         "",
         *meta,
         "violation contains v if {",

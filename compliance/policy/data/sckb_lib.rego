@@ -550,6 +550,8 @@ functions[n] := {"format": "cfn", "props": cfn_props(n, r, fn_raw(r))} if {
 
 functions[a] := {"format": "tf", "props": tf_props(a, v)} if some a, v in tf_fn
 
+function_names contains n if some n, _ in functions
+
 cfn_props(n, r, rp) := object.union(
 	{
 		"tracing": cfn_tracing(rp),
