@@ -167,8 +167,11 @@ def test_policy_test_agrees_on_sam_and_terraform(runner: CliRunner, tmp_path: Pa
     assert res.disagreements() == []
     guard = [p for p in res.pairs if p.engine == "cfn-guard"]
     rego = [p for p in res.pairs if p.engine == "rego"]
-    # Guard reads the SAM template (3 functions x 7 rules); Rego also the Terraform folder (2 functions)
-    assert len(guard) == 21 and len(rego) == 35
+    # Guard reads the SAM template (3 functions x its rules); Rego also the Terraform folder (2 functions)
+    n_guard = len(export(kb, "cfn-guard", scope="fedramp-moderate").manifest["rules"])  # type: ignore[index]
+    n_rego = len(export(kb, "rego", scope="fedramp-moderate").manifest["rules"])  # type: ignore[index]
+    assert n_rego > n_guard
+    assert len(guard) == 3 * n_guard and len(rego) == 5 * n_rego
     results = {(p.engine, p.resource, p.predicate): p.engine_result for p in res.pairs}
     assert results[("cfn-guard", "Bad", "design-timeout")] == "fail"
     assert results[("cfn-guard", "Good", "design-timeout")] == "pass"
@@ -186,7 +189,8 @@ def test_policy_test_agrees_on_sam_and_terraform(runner: CliRunner, tmp_path: Pa
     cli = runner.invoke(main, ["--now", "2026-12-01", "policy", "test", str(tmp_path), "--json"])
     assert cli.exit_code == 0, cli.output
     out = json.loads(cli.output)
-    assert out["counts"]["rego"]["agree"] == 35 and out["disagreements"] == []
+    rego_counts = out["counts"]["rego"]
+    assert rego_counts["agree"] + rego_counts["design_unknown"] == 5 * n_rego and out["disagreements"] == []
 
 
 def test_policy_test_bad_path(runner: CliRunner, tmp_path: Path) -> None:
@@ -298,13 +302,130 @@ Resources:
 
 
 def test_policy_test_reports_a_disagreement(runner: CliRunner, tmp_path: Path) -> None:
-    """The known limit: an on-failure destination in a resource of its own is seen by the design check (which
-    joins resources) and not by the one-resource policies; `policy test` names the pair and exits 1."""
+    """Guard's limit: an on-failure destination in a resource of its own is seen by the design check and by the
+    Rego library (which join resources), not by a Guard rule on the function; `policy test` names the pair and
+    exits 1."""
     (tmp_path / "template.yaml").write_text(EIC)
     res = runner.invoke(main, ["policy", "test", str(tmp_path), "--json"])
     assert res.exit_code == 1
     out = json.loads(res.output[: res.output.rindex("}") + 1])
     assert {(d["engine"], d["resource"], d["predicate"], d["design"], d["engine_result"]) for d in out["disagreements"]} == {
         ("cfn-guard", "Fn", "design-dlq", "present", "fail"),
-        ("rego", "Fn", "design-dlq", "present", "fail"),
     }
+
+
+JOINS = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Stage: {Type: String, Default: prod}
+Resources:
+  SharedRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - {Effect: Allow, Principal: {AWS: "arn:aws:iam::444455556666:root"}, Action: sts:AssumeRole}
+      ManagedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]
+  Extra:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: extra
+      Roles: [!Ref SharedRole]
+      PolicyDocument:
+        Statement:
+          - {Effect: Allow, Action: "s3:*", Resource: "*"}
+  A:
+    Type: AWS::Lambda::Function
+    Properties:
+      FunctionName: fn-a
+      Runtime: python3.6
+      Handler: app.handler
+      Role: !GetAtt SharedRole.Arn
+      Code: {ZipFile: "x"}
+      Layers: [arn:aws:lambda:us-east-1:111122223333:layer:shared]
+  B:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      Role: !GetAtt SharedRole.Arn
+      Code: {ZipFile: "x"}
+      Environment:
+        Variables: {DB_PASSWORD: hunter2hunter2, TABLE: !Ref Stage}
+  C:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      AutoPublishAlias: live
+      PermissionsBoundary: arn:aws:iam::111122223333:policy/boundary
+      Policies:
+        - DynamoDBCrudPolicy: {TableName: "*"}
+      FunctionUrlConfig: {AuthType: NONE, Cors: {AllowOrigins: ["*"]}}
+  AVersion:
+    Type: AWS::Lambda::Version
+    Properties: {FunctionName: !Ref A}
+  AGroup:
+    Type: AWS::Logs::LogGroup
+    Properties: {LogGroupName: /aws/lambda/fn-a, RetentionInDays: 14}
+  AAlarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      Namespace: AWS/Lambda
+      MetricName: Errors
+      Dimensions: [{Name: FunctionName, Value: !Ref A}]
+  BUrl:
+    Type: AWS::Lambda::Url
+    Properties: {TargetFunctionArn: !GetAtt B.Arn, AuthType: AWS_IAM}
+  BInvoke:
+    Type: AWS::Lambda::Permission
+    Properties: {FunctionName: !Ref B, Action: lambda:InvokeFunction, Principal: s3.amazonaws.com}
+"""
+
+
+def test_rego_joins_resources_like_the_design_check(kb: KB, tmp_path: Path) -> None:
+    """Roles, policies, log groups, alarms, URLs, permissions and versions in resources of their own reach the
+    function they name, in the Rego library as in the design check; every pair agrees."""
+    (tmp_path / "template.yaml").write_text(JOINS)
+    res = compare_policies(kb, tmp_path, today=TODAY, engines=("rego",))
+    assert res.disagreements() == []
+    got = {(p.resource, p.predicate): p.engine_result for p in res.pairs}
+    expected = {
+        ("A", "design-least-privilege"): "fail",  # AdministratorAccess on the shared role
+        ("B", "design-no-wildcard-permissions"): "fail",  # s3:* from the AWS::IAM::Policy naming the role
+        ("A", "design-dedicated-role"): "fail",  # A and B share it
+        ("A", "design-trust-restriction"): "fail",  # a whole foreign account
+        ("A", "design-published-versions"): "pass",  # AWS::Lambda::Version
+        ("B", "design-published-versions"): "fail",
+        ("C", "design-published-versions"): "pass",  # AutoPublishAlias
+        ("A", "design-log-retention"): "pass",  # /aws/lambda/fn-a
+        ("B", "design-log-retention"): "fail",
+        ("A", "design-alarms"): "pass",
+        ("B", "design-function-url-auth"): "pass",  # AWS::Lambda::Url, AWS_IAM
+        ("C", "design-function-url-auth"): "fail",  # FunctionUrlConfig, NONE
+        ("C", "design-function-url-cors"): "fail",
+        ("B", "design-invoke-policy"): "fail",  # no SourceArn / SourceAccount
+        ("A", "design-supported-runtime"): "fail",  # python3.6
+        ("B", "design-supported-runtime"): "pass",
+        ("B", "design-no-plain-secrets"): "fail",  # DB_PASSWORD holds a literal
+        ("A", "design-no-plain-secrets"): "pass",
+        ("A", "design-pinned-layers"): "fail",  # no version on the layer ARN
+        ("C", "design-no-wildcard-permissions"): "fail",  # DynamoDBCrudPolicy on every table
+        ("C", "design-permission-boundary"): "pass",
+        ("C", "design-dedicated-role"): "pass",  # SAM's generated role
+    }
+    assert {k: got.get(k) for k in expected} == expected
+    # what no resource decides is not judged
+    assert ("A", "design-function-url-auth") not in got or got[("A", "design-function-url-auth")] == "skip"
+
+
+def test_rego_runtime_check_reads_the_clock_it_is_given(kb: KB) -> None:
+    """The deprecation dates ship in the library; the day compared is data.sckb_clock.today when given."""
+    policy = export(kb, "rego", scope="fedramp-moderate")
+    doc = {"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Runtime": "nodejs18.x"}}}}
+    before = run_rego(rego_interpreter(policy, date(2025, 1, 1)), doc, "t", rego_queries(policy))
+    after = run_rego(rego_interpreter(policy, date(2026, 1, 1)), doc, "t", rego_queries(policy))
+    assert before[("F", "design-supported-runtime")] == "pass"
+    assert after[("F", "design-supported-runtime")] == "fail"

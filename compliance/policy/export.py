@@ -286,6 +286,14 @@ def _glob_regex(pattern: str) -> str:
     return "^" + "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern) + "$"
 
 
+def _lowered(pattern: str) -> str:
+    """A case-insensitive ``(?i)`` pattern in lower case, for matching lower-cased text: rego-cpp's regular
+    expressions take no inline flags. Only patterns without letter escapes (``\\d``, ``\\S``) are lowered."""
+    body = pattern.removeprefix("(?i)")
+    assert body != pattern and not re.search(r"\\[A-Za-z]", body), pattern
+    return body.lower()
+
+
 def _rego_lib() -> str:
     """The library (``data/sckb_lib.rego``) and the tables it reads: the shipped IAM and runtime facts and the
     design reader's secret patterns, so the policies and ``sckb design check`` judge from the same data."""
@@ -328,10 +336,10 @@ def _rego_lib() -> str:
         ("sam_policy_templates", templates),
         ("star_resource", _STAR_RESOURCE.pattern),
         ("star_resource_ok", [_glob_regex(g) for g in t.star_resource_ok]),
-        ("secret_name", SECRET_NAME.pattern),
+        ("secret_name", _lowered(SECRET_NAME.pattern)),
         ("secret_value", SECRET_VALUE.pattern),
-        ("secret_pointer_name", SECRET_POINTER_NAME.pattern),
-        ("secret_reference", SECRET_REFERENCE.pattern),
+        ("secret_pointer_name", _lowered(SECRET_POINTER_NAME.pattern)),
+        ("secret_reference", _lowered(SECRET_REFERENCE.pattern)),
     ]
     lines = [
         "",

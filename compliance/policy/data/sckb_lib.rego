@@ -157,6 +157,9 @@ cfn_fn_names := {n: fname |
 	is_string(fname)
 }
 
+# secret_name, secret_pointer_name and secret_reference are matched against lower-cased text (the tables
+# below hold them lower-cased: rego-cpp's regular expressions take no (?i) flag)
+
 # a Terraform plan's resources: the root module's and its child modules' (two levels, as module trees are
 # shallow), planned values with the configuration's references
 plan_resources contains r if some r in object.get(input, ["planned_values", "root_module", "resources"], [])
@@ -638,8 +641,8 @@ secret_env_names(vars) := sort([k |
 	t := text(val(raw))
 	t != ""
 	not contains(t, "${")
-	secret_like(k, t)
-	not regex.match(secret_reference, t)
+	secret_like(lower(k), t)
+	not regex.match(secret_reference, lower(t))
 ])
 
 secret_like(_, t) if regex.match(secret_value, t)
