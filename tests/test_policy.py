@@ -429,3 +429,45 @@ def test_rego_runtime_check_reads_the_clock_it_is_given(kb: KB) -> None:
     after = run_rego(rego_interpreter(policy, date(2026, 1, 1)), doc, "t", rego_queries(policy))
     assert before[("F", "design-supported-runtime")] == "pass"
     assert after[("F", "design-supported-runtime")] == "fail"
+
+
+def test_rego_reads_references_from_a_terraform_plans_configuration(kb: KB) -> None:
+    """A `terraform show -json` plan leaves values known only after apply (a role's ARN) out of planned_values;
+    the library follows the configuration's references instead."""
+    plan = {
+        "format_version": "1.2",
+        "planned_values": {
+            "root_module": {
+                "resources": [
+                    {"address": "aws_lambda_function.f", "mode": "managed", "type": "aws_lambda_function", "name": "f",
+                     "values": {"function_name": "f", "runtime": "python3.12", "timeout": 30}},
+                    {"address": "aws_iam_role.r", "mode": "managed", "type": "aws_iam_role", "name": "r",
+                     "values": {"managed_policy_arns": ["arn:aws:iam::aws:policy/AdministratorAccess"],
+                                "assume_role_policy": json.dumps({"Statement": [
+                                    {"Effect": "Allow", "Action": "sts:AssumeRole",
+                                     "Principal": {"Service": "lambda.amazonaws.com"}}]})}},
+                    {"address": "aws_lambda_permission.p", "mode": "managed", "type": "aws_lambda_permission",
+                     "name": "p", "values": {"principal": "s3.amazonaws.com", "source_account": "111122223333"}},
+                ]
+            }
+        },
+        "configuration": {
+            "root_module": {
+                "resources": [
+                    {"address": "aws_lambda_function.f",
+                     "expressions": {"role": {"references": ["aws_iam_role.r.arn", "aws_iam_role.r"]}}},
+                    {"address": "aws_lambda_permission.p",
+                     "expressions": {"function_name": {"references": ["aws_lambda_function.f.function_name",
+                                                                      "aws_lambda_function.f"]}}},
+                ]
+            }
+        },
+    }  # fmt: skip
+    policy = export(kb, "rego", scope="fedramp-moderate")
+    got = run_rego(rego_interpreter(policy, TODAY), plan, "plan.json", rego_queries(policy))
+    f = "aws_lambda_function.f"
+    assert got[(f, "design-least-privilege")] == "fail"  # AdministratorAccess on the referenced role
+    assert got[(f, "design-trust-restriction")] == "pass"
+    assert got[(f, "design-dedicated-role")] == "pass"
+    assert got[(f, "design-invoke-policy")] == "pass"  # the permission names a source account
+    assert got[(f, "design-timeout")] == "pass"

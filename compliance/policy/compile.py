@@ -54,6 +54,8 @@ class PropertyMap(_Strict):
     subjects: dict[str, SubjectMap]
     rego_function_properties: tuple[str, ...] = ()
     not_derived: dict[str, str] = {}
+    guard_reasons: dict[str, str] = {}
+    rego_subjects: dict[str, str] = {}
 
 
 @cache
@@ -93,7 +95,10 @@ class Unsupported(Exception):
     """The predicate cannot be expressed; the message says why (it goes to the manifest)."""
 
 
-def _atoms(pc: PropertyCheck, props: dict[str, PropertyPaths], fmt: Fmt) -> tuple[Clause, ...]:
+def _atoms(pc: PropertyCheck, props: dict[str, PropertyPaths], fmt: Fmt, reasons: dict[str, str]) -> tuple[Clause, ...]:
+    root = pc.property.split(".")[0].removesuffix("[*]")
+    if root in reasons:
+        raise Unsupported(f"property {root}: {reasons[root]}")
     if "[*]" in pc.property:
         raise Unsupported(f"property {pc.property} fans out over a list the design reader builds")
     spec = props.get(pc.property)
@@ -118,32 +123,41 @@ def _atoms(pc: PropertyCheck, props: dict[str, PropertyPaths], fmt: Fmt) -> tupl
     raise Unsupported(f"operator {pc.op} on {pc.property}")
 
 
-def _clauses(e: DesignExpr, props: dict[str, PropertyPaths], fmt: Fmt) -> tuple[Clause, ...]:
+def _clauses(e: DesignExpr, props: dict[str, PropertyPaths], fmt: Fmt, reasons: dict[str, str]) -> tuple[Clause, ...]:
     if isinstance(e, PropertyCheck):
-        return _atoms(e, props, fmt)
+        return _atoms(e, props, fmt, reasons)
     if isinstance(e, AllOf):
-        return tuple(c for x in e.all for c in _clauses(x, props, fmt))
+        return tuple(c for x in e.all for c in _clauses(x, props, fmt, reasons))
     if isinstance(e, AnyOf):
-        parts = [_clauses(x, props, fmt) for x in e.any]
+        parts = [_clauses(x, props, fmt, reasons) for x in e.any]
         if any(len(p) != 1 for p in parts):
             raise Unsupported("an any-of over conjunctions (not a conjunction of disjunctions)")
         return (tuple(a for p in parts for a in p[0]),)
     assert isinstance(e, NotOf)
-    raise Unsupported("a negation (the engines' rule languages have no general not over a clause set)")
+    for p in _properties(e.not_):  # a property Guard cannot reach is the better reason
+        root = p.split(".")[0].removesuffix("[*]")
+        if root in reasons:
+            raise Unsupported(f"property {root}: {reasons[root]}")
+    raise Unsupported("a negation over a list property (not compiled for Guard)")
 
 
 def compile_predicate(pred: DesignPredicate, pmap: PropertyMap) -> Compiled:
     """The predicate in clause form, or :class:`Unsupported` with the reason."""
     subject = pmap.subjects.get(pred.subject)
     if subject is None:
-        raise Unsupported(f"subject {pred.subject} is assembled from several resources (routes, stores and roles)")
+        raise Unsupported(
+            f"subject {pred.subject}: assembled from several resources (SAM events, OpenAPI bodies, API Gateway "
+            "methods, store policies), which a Guard rule over one resource type cannot join"
+        )
     if pred.providers.get("aws") == "unknown":
         raise Unsupported("the KB marks it unknowable in AWS templates")
     check: dict[Fmt, tuple[Clause, ...]] = {}
     applies: dict[Fmt, tuple[Clause, ...]] = {}
     for fmt in FORMATS:
-        check[fmt] = _clauses(pred.check, subject.properties, fmt)
-        applies[fmt] = _clauses(pred.applies_if, subject.properties, fmt) if pred.applies_if is not None else ()
+        # the applicability test first: its property is the one a reader meets first in the manifest
+        reasons = pmap.guard_reasons
+        applies[fmt] = _clauses(pred.applies_if, subject.properties, fmt, reasons) if pred.applies_if is not None else ()
+        check[fmt] = _clauses(pred.check, subject.properties, fmt, reasons)
         if any(not c for c in check[fmt] + applies[fmt]):
             raise Unsupported(f"a property has no {fmt} path")
     return Compiled(pred, subject, check, applies)
@@ -163,10 +177,7 @@ def _properties(e: DesignExpr) -> list[str]:
 def check_rego(pred: DesignPredicate, pmap: PropertyMap) -> DesignExpr:
     """The expression a Rego rule evaluates on the library's function records, or :class:`Unsupported`."""
     if pred.subject != "function":
-        raise Unsupported(
-            f"subject {pred.subject}: the library builds function records only ({pred.subject}s are assembled from "
-            "SAM events, OpenAPI bodies, API Gateway methods and store policies)"
-        )
+        raise Unsupported(f"subject {pred.subject}: {pmap.rego_subjects.get(pred.subject, 'no records built')}")
     override = pred.providers.get("aws")
     if override == "unknown":
         raise Unsupported("the KB marks it unknowable in AWS templates")
