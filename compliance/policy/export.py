@@ -25,6 +25,8 @@ ENGINES: tuple[Engine, ...] = ("cfn-guard", "rego")
 SUFFIX: dict[Engine, str] = {"cfn-guard": ".guard", "rego": ".rego"}
 MANIFEST = "manifest.json"
 LIB_REGO = "sckb_lib.rego"
+#: the library's tables, a data document (``opa eval -d DIR`` and ``conftest --data`` read it)
+DATA_JSON = "data.json"
 
 
 class Skipped(TypedDict):
@@ -294,9 +296,9 @@ def _lowered(pattern: str) -> str:
     return body.lower()
 
 
-def _rego_lib() -> str:
-    """The library (``data/sckb_lib.rego``) and the tables it reads: the shipped IAM and runtime facts and the
-    design reader's secret patterns, so the policies and ``sckb design check`` judge from the same data."""
+def _rego_tables() -> str:
+    """``data.json``: the tables the library reads (``data.sckb_tables``): the shipped IAM and runtime facts and
+    the design reader's secret patterns, so the policies and ``sckb design check`` judge from the same data."""
     import fnmatch
 
     from compliance.design.build import SECRET_NAME, SECRET_POINTER_NAME, SECRET_REFERENCE, SECRET_VALUE, runtime_table
@@ -341,14 +343,8 @@ def _rego_lib() -> str:
         ("secret_pointer_name", _lowered(SECRET_POINTER_NAME.pattern)),
         ("secret_reference", _lowered(SECRET_REFERENCE.pattern)),
     ]
-    lines = [
-        "",
-        "# ------------------------------------------------------------------------------------------- tables",
-        "# generated from compliance/design/data (iam.yaml, runtimes.yaml) and the design reader's secret patterns",
-    ]
-    for name, value in tables_:
-        lines += ["", f"{name} := {json.dumps(value, sort_keys=True)}"]
-    return LIB_TEMPLATE.read_text(encoding="utf-8").rstrip("\n") + "\n" + "\n".join(lines) + "\n"
+    # data, not Rego literals: rego-cpp rebuilds a literal table on every reference, a data document it reads
+    return json.dumps({"sckb_tables": dict(tables_)}, indent=1, sort_keys=True) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------- export
@@ -404,7 +400,8 @@ def export(kb: KB, engine: Engine, *, scope: str | None, profile: ResolvedProfil
                 }
             )
     if engine == "rego":
-        out.files[LIB_REGO] = _rego_lib()
+        out.files[LIB_REGO] = LIB_TEMPLATE.read_text(encoding="utf-8")
+        out.files[DATA_JSON] = _rego_tables()
     out.manifest = {"engine": engine, "scope": scope_name, "rules": rules, "not_expressed": skipped}
     return out
 

@@ -197,7 +197,10 @@ def rego_interpreter(policy: Policy, today: date | None = None) -> Any:
         interp.add_data_json(json.dumps({"sckb_clock": {"today": today.isoformat()}}))
     for name, text in sorted(policy.files.items()):
         try:
-            interp.add_module(name, text)
+            if name.endswith(".json"):
+                interp.add_data_json(text)
+            else:
+                interp.add_module(name, text)
         except regopy.RegoError as exc:
             raise EngineError(f"rego: {str(exc).splitlines()[0][:300]}", path=name) from None
     return interp

@@ -157,7 +157,7 @@ cfn_fn_names := {n: fname |
 	is_string(fname)
 }
 
-# secret_name, secret_pointer_name and secret_reference are matched against lower-cased text (the tables
+# data.sckb_tables.secret_name, data.sckb_tables.secret_pointer_name and data.sckb_tables.secret_reference are matched against lower-cased text (the tables
 # below hold them lower-cased: rego-cpp's regular expressions take no (?i) flag)
 
 # a Terraform plan's resources: the root module's and its child modules' (two levels, as module trees are
@@ -396,7 +396,7 @@ managed_name(x) := x if {
 
 # the role SAM generates: AWSLambdaBasicExecutionRole and the function's Policies (managed policy names,
 # documents, policy templates). A template's actions, and those it grants on every resource (with a "*"
-# parameter for the ones that name it), come precomputed in the sam_policy_templates table.
+# parameter for the ones that name it), come precomputed in the data.sckb_tables.sam_policy_templates table.
 generated_statements(rp) := [s | some item in as_list(object.get(rp, "Policies", [])); is_object(item); some s in statements(item)]
 
 generated_templates(rp) := [[t.actions, star] |
@@ -405,7 +405,7 @@ generated_templates(rp) := [[t.actions, star] |
 	not has(item, "Statement")
 	some tname
 	params := item[tname]
-	t := sam_policy_templates[tname]
+	t := data.sckb_tables.sam_policy_templates[tname]
 	star := array.concat(t.star_actions, wildcard_star(t, params))
 ]
 
@@ -500,7 +500,7 @@ role_summary(sts, parts, managed, shared_by, boundary, trust) := {
 		[a | some [acts, _] in sts; some a in acts],
 		array.concat(
 			[a | some [acts, _] in parts; some a in acts],
-			[a | some m in managed; some a in object.get(managed_policies, [m, "actions"], [])],
+			[a | some m in managed; some a in object.get(data.sckb_tables.managed_policies, [m, "actions"], [])],
 		),
 	),
 	"star_resource_actions": array.concat(
@@ -508,23 +508,23 @@ role_summary(sts, parts, managed, shared_by, boundary, trust) := {
 			some [acts, res] in sts
 			some r in res
 			endswith(r, "*")
-			regex.match(star_resource, r)
+			regex.match(data.sckb_tables.star_resource, r)
 			some a in acts
 			not star_ok(a)
 		],
 		array.concat(
 			[a | some [_, star] in parts; some a in star],
-			[a | some m in managed; some a in object.get(managed_policies, [m, "star_actions"], [])],
+			[a | some m in managed; some a in object.get(data.sckb_tables.managed_policies, [m, "star_actions"], [])],
 		),
 	),
-	"admin_managed": [m | some m in managed; object.get(managed_policies, [m, "admin"], false)],
+	"admin_managed": [m | some m in managed; object.get(data.sckb_tables.managed_policies, [m, "admin"], false)],
 	"shared_by": shared_by,
 	"boundary": boundary,
 	"trust": trust,
 }
 
 star_ok(a) if {
-	some p in star_resource_ok
+	some p in data.sckb_tables.star_resource_ok
 	regex.match(p, a)
 }
 
@@ -621,7 +621,7 @@ image(rp) if nonempty(rp.ImageUri)
 cfn_runtime_deprecated(rp) := false if image(rp)
 else := deprecated(get(rp, ["Runtime"]))
 
-deprecated(rt) := object.get(runtime_deprecation, lower(trim_space(rt)), "9999-12-31") <= today if is_string(rt)
+deprecated(rt) := object.get(data.sckb_tables.runtime_deprecation, lower(trim_space(rt)), "9999-12-31") <= today if is_string(rt)
 else := null
 
 env_of(vars) := vars if is_object(vars)
@@ -642,14 +642,14 @@ secret_env_names(vars) := sort([k |
 	t != ""
 	not contains(t, "${")
 	secret_like(lower(k), t)
-	not regex.match(secret_reference, lower(t))
+	not regex.match(data.sckb_tables.secret_reference, lower(t))
 ])
 
-secret_like(_, t) if regex.match(secret_value, t)
+secret_like(_, t) if regex.match(data.sckb_tables.secret_value, t)
 
 secret_like(k, t) if {
-	regex.match(secret_name, k)
-	not regex.match(secret_pointer_name, k)
+	regex.match(data.sckb_tables.secret_name, k)
+	not regex.match(data.sckb_tables.secret_pointer_name, k)
 	count(t) >= 6
 	not startswith(lower(t), "arn:")
 	not startswith(lower(t), "http")
