@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypedDict
@@ -305,30 +304,27 @@ def _rego_tables() -> str:
     from compliance.design.iam import _STAR_RESOURCE, tables
 
     t = tables()
+
+    def not_ok(actions: tuple[str, ...] | list[str]) -> list[str]:
+        """The actions a role should not hold on every resource (star_resource_ok lists the harmless ones)."""
+        return [a for a in actions if not any(fnmatch.fnmatchcase(a, ok) for ok in t.star_resource_ok)]
+
     managed: dict[str, object] = {}
     for mname, pol in sorted(t.managed_policies.items()):
         actions = [a for st in pol.statements for a in st.actions]
-        star = [
-            a
-            for st in pol.statements
-            if any(_STAR_RESOURCE.search(r) for r in st.resources)
-            for a in st.actions
-            if not any(fnmatch.fnmatchcase(a, ok) for ok in t.star_resource_ok)
-        ]
+        star = [a for st in pol.statements if any(_STAR_RESOURCE.search(r) for r in st.resources) for a in not_ok(st.actions)]
         managed[mname] = {"admin": pol.admin, "actions": actions, "star_actions": star}
-    def star(actions: tuple[str, ...] | list[str]) -> list[str]:
-        return [a for a in actions if not any(fnmatch.fnmatchcase(a, ok) for ok in t.star_resource_ok)]
 
     templates: dict[str, object] = {}
     for n, sts in sorted(t.sam_policy_templates.items()):
         # granted on every resource as written, and when a parameter is "*" (DynamoDBCrudPolicy TableName "*")
-        literal = [a for st in sts if any(_STAR_RESOURCE.search(r) for r in st.resources) for a in star(st.actions)]
+        literal = [a for st in sts if any(_STAR_RESOURCE.search(r) for r in st.resources) for a in not_ok(st.actions)]
         wild = [
             a
             for st in sts
             if not any(_STAR_RESOURCE.search(r) for r in st.resources)
             and any(_STAR_RESOURCE.search(re.sub(r"\{\w+\}", "*", r)) for r in st.resources)
-            for a in star(st.actions)
+            for a in not_ok(st.actions)
         ]
         templates[n] = {"actions": [a for st in sts for a in st.actions], "star_actions": literal, "star_if_wildcard": wild}
     runtimes = {r: d.isoformat() for r, d in sorted(runtime_table().get("aws", {}).items())}
