@@ -169,7 +169,9 @@ def test_policy_test_agrees_on_sam_and_terraform(runner: CliRunner, tmp_path: Pa
     rego = [p for p in res.pairs if p.engine == "rego"]
     # Guard reads the SAM template (3 functions x its rules); Rego also the Terraform folder (2 functions)
     n_guard = len(export(kb, "cfn-guard", scope="fedramp-moderate").manifest["rules"])  # type: ignore[index]
-    n_rego = len(export(kb, "rego", scope="fedramp-moderate").manifest["rules"])  # type: ignore[index]
+    rego_rules = export(kb, "rego", scope="fedramp-moderate").manifest["rules"]  # type: ignore[index]
+    # the fixtures hold functions only: the store rules judge nothing here
+    n_rego = sum(1 for r in rego_rules if kb.design_predicates[r["predicate"]][0].subject == "function")
     assert n_rego > n_guard
     assert len(guard) == 3 * n_guard and len(rego) == 5 * n_rego
     results = {(p.engine, p.resource, p.predicate): p.engine_result for p in res.pairs}
@@ -471,3 +473,61 @@ def test_rego_reads_references_from_a_terraform_plans_configuration(kb: KB) -> N
     assert got[(f, "design-dedicated-role")] == "pass"
     assert got[(f, "design-invoke-policy")] == "pass"  # the permission names a source account
     assert got[(f, "design-timeout")] == "pass"
+
+
+STORES = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Orders:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      SSESpecification: {SSEEnabled: true, KMSMasterKeyId: alias/orders}
+      PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}
+      Tags: [{Key: phi, Value: "true"}]
+  Uploads:
+    Type: AWS::S3::Bucket
+  UploadsPolicy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Uploads
+      PolicyDocument:
+        Statement:
+          - {Effect: Allow, Principal: "*", Action: s3:PutObject, Resource: "*"}
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties: {KmsMasterKeyId: alias/jobs}
+  Key:
+    Type: AWS::SecretsManager::Secret
+  KeyRotation:
+    Type: AWS::SecretsManager::RotationSchedule
+    Properties: {SecretId: !Ref Key, RotationRules: {AutomaticallyAfterDays: 30}}
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      Events:
+        Upload: {Type: S3, Properties: {Bucket: !Ref Uploads, Events: s3:ObjectCreated:*}}
+"""
+
+
+def test_rego_judges_data_stores(kb: KB, tmp_path: Path) -> None:
+    """Store records: encryption, backup, resource policies (public write, TLS), rotation schedules, PHI tags and
+    the triggers that make a store emit events, joined as the design check joins them."""
+    (tmp_path / "template.yaml").write_text(STORES)
+    res = compare_policies(kb, tmp_path, today=TODAY, engines=("rego",))
+    assert res.disagreements() == []
+    got = {(p.resource, p.predicate): p.engine_result for p in res.pairs}
+    expected = {
+        ("Orders", "design-store-encryption"): "pass",  # PHI (tag) with a customer-managed key
+        ("Orders", "design-store-backup"): "pass",
+        ("Uploads", "design-store-backup"): "fail",
+        ("Uploads", "design-bucket-tls"): "fail",
+        ("Uploads", "design-event-source-auth"): "fail",  # anyone may write, and it triggers Worker
+        ("Jobs", "design-queue-protection"): "pass",
+        ("Jobs", "design-event-source-auth"): "skip",  # triggers nothing
+        ("Key", "design-secret-rotation"): "pass",
+    }
+    assert {k: got.get(k) for k in expected} == expected

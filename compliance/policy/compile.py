@@ -53,6 +53,7 @@ class SubjectMap(_Strict):
 class PropertyMap(_Strict):
     subjects: dict[str, SubjectMap]
     rego_function_properties: tuple[str, ...] = ()
+    rego_datastore_properties: tuple[str, ...] = ()
     not_derived: dict[str, str] = {}
     guard_reasons: dict[str, str] = {}
     rego_subjects: dict[str, str] = {}
@@ -176,7 +177,8 @@ def _properties(e: DesignExpr) -> list[str]:
 
 def check_rego(pred: DesignPredicate, pmap: PropertyMap) -> DesignExpr:
     """The expression a Rego rule evaluates on the library's function records, or :class:`Unsupported`."""
-    if pred.subject != "function":
+    derived = {"function": pmap.rego_function_properties, "datastore": pmap.rego_datastore_properties}.get(pred.subject)
+    if derived is None:
         raise Unsupported(f"subject {pred.subject}: {pmap.rego_subjects.get(pred.subject, 'no records built')}")
     override = pred.providers.get("aws")
     if override == "unknown":
@@ -188,7 +190,7 @@ def check_rego(pred: DesignPredicate, pmap: PropertyMap) -> DesignExpr:
         root = prop.split(".")[0].removesuffix("[*]")
         if root in pmap.not_derived:
             raise Unsupported(f"property {root} {pmap.not_derived[root]}")
-        if root not in pmap.rego_function_properties:
+        if root not in derived:
             raise Unsupported(f"property {root} is not derived by the policy library")
         if prop.count("[*]") > 1:
             raise Unsupported(f"property {prop} fans out twice")

@@ -243,7 +243,8 @@ def _rego_rules(p: DesignPredicate, check: DesignExpr, mit: Mitigation | None, c
     ]
     gen = _RegoExpr(name)
     ok = gen.helper(check)
-    head = ["\tsome name, fn in lib.functions"]
+    records, names = ("stores", "store_names") if p.subject == "datastore" else ("functions", "function_names")
+    head = [f"\tsome name, fn in lib.{records}"]
     if p.applies_if is not None:
         head.append(f"\t{gen.helper(p.applies_if)}(fn.props)")
     result = {
@@ -267,7 +268,7 @@ def _rego_rules(p: DesignPredicate, check: DesignExpr, mit: Mitigation | None, c
         *(
             [f"{name}_judged contains name if {{", *head, "}", "", f"{name}_passing := {name}_judged - {name}_failing"]
             if p.applies_if is not None
-            else [f"{name}_passing := lib.function_names - {name}_failing"]
+            else [f"{name}_passing := lib.{names} - {name}_failing"]
         ),
         "",
         *meta,

@@ -240,15 +240,35 @@ def run_rego(interp: Any, doc: dict[str, Any], where: str, queries: list[tuple[s
 
 
 def _design_verdicts(design: Design, preds: list[DesignPredicate]) -> dict[tuple[str, str, str], str]:
-    """(file, resource, predicate) -> present / absent / unknown for AWS functions."""
+    """(file, resource, predicate) -> present / absent / unknown for AWS functions and data stores."""
     out: dict[tuple[str, str, str], str] = {}
     for v in evaluate(design, preds):
-        if v.provider == "aws" and v.kind == "function":
+        if v.provider == "aws" and v.kind in SUBJECT_TYPES:
             out[(v.file, v.name, v.predicate)] = v.status
     return out
 
 
-def _functions(src: Source, types: tuple[str, ...], tf_types: tuple[str, ...]) -> list[str]:
+#: subject -> (CloudFormation types, Terraform types) of the resources the engines judge
+SUBJECT_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "function": (("AWS::Lambda::Function", "AWS::Serverless::Function"), ("aws_lambda_function",)),
+    "datastore": (
+        (
+            "AWS::DynamoDB::Table",
+            "AWS::Serverless::SimpleTable",
+            "AWS::S3::Bucket",
+            "AWS::SQS::Queue",
+            "AWS::SNS::Topic",
+            "AWS::SecretsManager::Secret",
+            "AWS::Kinesis::Stream",
+        ),
+        ("aws_dynamodb_table", "aws_s3_bucket", "aws_sqs_queue", "aws_sns_topic", "aws_secretsmanager_secret"),
+    ),
+}
+
+
+def _subjects(src: Source, subject: str) -> list[str]:
+    """The resources of a template or plan a predicate on ``subject`` judges."""
+    types, tf_types = SUBJECT_TYPES[subject]
     if src.fmt == "cfn":
         res = src.doc.get("Resources") or {}
         return sorted(n for n, r in res.items() if isinstance(r, dict) and r.get("Type") in types)
@@ -266,10 +286,7 @@ def compare_policies(
 ) -> Comparison:
     """Export the policies for each engine, run them on every template under ``path``, compare with the design
     check of the same path."""
-    from compliance.policy.compile import property_map
-
     design = read_design(path, today=today)
-    subject = property_map().subjects["function"]
     srcs, other = sources(path)
     result = Comparison(files=[s.shown for s in srcs])
     covered = {s.shown for s in srcs}
@@ -287,11 +304,13 @@ def compare_policies(
         for src in srcs:
             if progress is not None:
                 progress(f"{engine}: {src.shown}")
-            names = _functions(src, subject.cfn_types, subject.tf_types)
-            if not names:
+            judged = {s: _subjects(src, s) for s in SUBJECT_TYPES}
+            pairs = [(n, p.id) for p in preds for n in judged.get(p.subject, [])]
+            names = judged["function"]
+            if not pairs:
                 continue
             if engine == "cfn-guard":
-                if src.fmt != "cfn":
+                if src.fmt != "cfn" or not names:
                     continue
                 got: dict[tuple[str, str], str] = {}
                 for name in names:
@@ -303,7 +322,7 @@ def compare_policies(
                         got[(name, pid)] = per_rule.get(rule_name(pid), SKIP)
             else:
                 checked = run_rego(interp, src.doc, src.shown, rego_queries(policy))
-                got = {(n, pid): checked.get((n, pid), SKIP) for n in names for pid in pred_ids}
+                got = {(n, pid): checked.get((n, pid), SKIP) for n, pid in pairs}
             for (name, pid), res in sorted(got.items()):
                 d = verdicts.get((src.shown, name, pid), "n/a")
                 result.pairs.append(Pair(engine, src.shown, name, pid, d, res))

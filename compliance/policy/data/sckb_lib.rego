@@ -703,3 +703,336 @@ else := null
 
 tf_published_of(a, v) := true if tf_published(a, v)
 else := false
+
+# ----------------------------------------------------------------------------------- data store records
+
+# tables, buckets, queues, topics, secrets and streams with the properties the store predicates read
+# (design/cfn.py and design/tf.py): encryption (none | default | kms | cmk), explicit or not, backup, public
+# (false | "read" | "write", from resource policies), TLS enforced, rotation, PHI (from tags: sckb.yaml's
+# classification is not in a template) and whether a store triggers a function
+cfn_store_types := {
+	"AWS::DynamoDB::Table": "table", "AWS::Serverless::SimpleTable": "table", "AWS::S3::Bucket": "bucket",
+	"AWS::SQS::Queue": "queue", "AWS::SNS::Topic": "topic", "AWS::SecretsManager::Secret": "secret",
+	"AWS::Kinesis::Stream": "stream",
+}
+
+stores[id] := {"format": "cfn", "props": object.union(cfn_store(typ, id, p), {"phi": phi(object.get(p, "Tags", {})), "emits_events": id in emitting})} if {
+	some id, r in cfn_resources
+	typ := cfn_store_types[r.Type]
+	p := object.get(r, "Properties", {})
+}
+
+stores[a] := {"format": "tf", "props": object.union(tf_store(t, a, v), {"phi": phi(object.get(v, "tags", {})), "emits_events": a in emitting})} if {
+	some t in object.keys(tf_store_types)
+	some a, v in tf_of(t)
+}
+
+store_names contains n if some n, _ in stores
+
+is_true(x) := true if x == true
+else := false
+
+cfn_store("table", _, p) := {
+	"type": "table",
+	"encryption": table_encryption(sse),
+	"encryption_explicit": is_true(object.get(sse, "SSEEnabled", null)),
+	"backup": is_true(object.get(p, ["PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled"], null)),
+	"public": false,
+} if sse := object.get(p, "SSESpecification", {})
+
+table_encryption(sse) := "cmk" if {
+	sse.SSEEnabled == true
+	nonempty(get(sse, ["KMSMasterKeyId"]))
+}
+else := "kms" if sse.SSEEnabled == true
+else := "default"
+
+cfn_store("bucket", id, p) := {
+	"type": "bucket",
+	"encryption": bucket_encryption(p),
+	"encryption_explicit": is_object(object.get(p, "BucketEncryption", null)),
+	"backup": object.get(p, ["VersioningConfiguration", "Status"], null) == "Enabled",
+	"public": policy_public(docs),
+	"tls_enforced": policy_tls(docs),
+} if {
+	docs := array.concat(object.get(bucket_policies, sprintf("${%s}", [id]), []), object.get(bucket_policies, bucket_name(p, id), []))
+}
+
+# the bucket's physical name, its logical id when unnamed
+bucket_name(p, id) := t if t := text(get(p, ["BucketName"]))
+else := id
+
+bucket_encryption(p) := "cmk" if {
+	d := p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
+	contains(val(d.SSEAlgorithm), "kms")
+	nonempty(get(d, ["KMSMasterKeyID"]))
+}
+else := "kms" if contains(val(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm), "kms")
+else := "default"
+
+cfn_store("queue", id, p) := {
+	"type": "queue",
+	"encryption": queue_encryption(kms, object.get(p, "SqsManagedSseEnabled", null)),
+	"encryption_explicit": any_true([filled(kms), is_true(object.get(p, "SqsManagedSseEnabled", null))]),
+	"public": policy_public(object.get(queue_policies, sprintf("${%s}", [id]), [])),
+} if kms := get(p, ["KmsMasterKeyId"])
+
+any_true(xs) := true if true in xs
+else := false
+
+queue_encryption(kms, managed) := "kms" if contains(text(kms), "alias/aws/sqs")
+else := "cmk" if nonempty(kms)
+else := "none" if managed == false
+else := "default"
+
+cfn_store("topic", id, p) := {
+	"type": "topic",
+	"encryption": topic_encryption(kms),
+	"encryption_explicit": filled(kms),
+	"public": policy_public(object.get(topic_policies, sprintf("${%s}", [id]), [])),
+} if kms := get(p, ["KmsMasterKeyId"])
+
+topic_encryption(kms) := "kms" if contains(text(kms), "alias/aws/sns")
+else := "cmk" if nonempty(kms)
+else := "none"
+
+cfn_store("secret", id, p) := {
+	"type": "secret",
+	"encryption": key_or_kms(get(p, ["KmsKeyId"])),
+	"encryption_explicit": true,
+	"public": false,
+	"rotation": id in rotated_secrets,
+}
+
+key_or_kms(k) := "cmk" if nonempty(k)
+else := "kms"
+
+cfn_store("stream", _, p) := {
+	"type": "stream",
+	"encryption": stream_encryption(p),
+	"encryption_explicit": is_object(object.get(p, "StreamEncryption", null)),
+	"public": false,
+}
+
+stream_encryption(p) := "cmk" if is_object(p.StreamEncryption)
+else := "none"
+
+# resource policies, by the text of the store they name ("${LogicalId}" or a physical name)
+bucket_policies[k] := [d | some r in cfn_resources; r.Type == "AWS::S3::BucketPolicy"; text(val(r.Properties.Bucket)) == k; d := r.Properties.PolicyDocument] if {
+	some r in cfn_resources
+	r.Type == "AWS::S3::BucketPolicy"
+	k := text(val(r.Properties.Bucket))
+}
+
+queue_policies[k] := [r.Properties.PolicyDocument | some r in cfn_resources; r.Type == "AWS::SQS::QueuePolicy"; some q in r.Properties.Queues; text(val(q)) == k] if {
+	some r in cfn_resources
+	r.Type == "AWS::SQS::QueuePolicy"
+	some q in r.Properties.Queues
+	k := text(val(q))
+}
+
+topic_policies[k] := [r.Properties.PolicyDocument | some r in cfn_resources; r.Type == "AWS::SNS::TopicPolicy"; some t in r.Properties.Topics; text(val(t)) == k] if {
+	some r in cfn_resources
+	r.Type == "AWS::SNS::TopicPolicy"
+	some t in r.Properties.Topics
+	k := text(val(t))
+}
+
+rotated_secrets contains t if {
+	some r in cfn_resources
+	r.Type == "AWS::SecretsManager::RotationSchedule"
+	t := ref_target(r.Properties.SecretId)
+}
+
+rotated_secrets contains t if {
+	some addr, v in tf_of("aws_secretsmanager_secret_rotation")
+	t := tf_target(addr, v, "secret_id")
+}
+
+# public: "write" when an Allow statement for any principal without a condition writes, "read" when one only reads
+policy_public(docs) := "write" if {
+	some st in open_statements(docs)
+	some a in as_list(st.Action)
+	writes(a)
+}
+else := "read" if count(open_statements(docs)) > 0
+else := false
+
+open_statements(docs) := [st |
+	some d in docs
+	some st in as_list(d.Statement)
+	st.Effect == "Allow"
+	star_principal(st.Principal)
+	not nonempty(object.get(st, "Condition", null))
+]
+
+star_principal("*")
+
+star_principal(p) if p.AWS == "*"
+
+star_principal(p) if p.AWS == ["*"]
+
+writes(a) if endswith(a, "*")
+
+writes(a) if contains(a, ":Put")
+
+writes(a) if contains(a, ":Delete")
+
+writes(a) if contains(a, ":Send")
+
+writes(a) if contains(a, ":Publish")
+
+policy_tls(docs) := true if {
+	some d in docs
+	some st in as_list(d.Statement)
+	st.Effect == "Deny"
+	some _, c in st.Condition
+	some k, _ in c
+	k == "aws:SecureTransport"
+}
+else := false
+
+phi(tags) := true if {
+	some k, v in tag_map(tags)
+	lower(k) == "phi"
+	lower(text(v)) in {"true", "yes", "1"}
+}
+else := true if {
+	some k, v in tag_map(tags)
+	lower(k) in {"dataclassification", "data-classification", "data_classification", "classification"}
+	lower(text(v)) == "phi"
+}
+else := false
+
+tag_map(tags) := tags if is_object(tags)
+else := {t.Key: t.Value | some t in tags; is_string(t.Key)} if is_array(tags)
+else := {}
+
+# stores that trigger a function: SAM events, event source mappings, S3 notifications, SNS subscriptions
+emitting contains t if {
+	some r in cfn_resources
+	r.Type == sam_type
+	some ev in object.get(r.Properties, "Events", {})
+	key := {"S3": "Bucket", "SQS": "Queue", "SNS": "Topic", "DynamoDB": "Stream", "Kinesis": "Stream"}[ev.Type]
+	t := ref_target(ev.Properties[key])
+}
+
+emitting contains t if {
+	some r in cfn_resources
+	r.Type == "AWS::Lambda::EventSourceMapping"
+	count(cfn_fn_refs(r.Properties.FunctionName)) > 0
+	t := ref_target(r.Properties.EventSourceArn)
+}
+
+emitting contains t if {
+	some addr, v in tf_of("aws_lambda_event_source_mapping")
+	count(tf_fn_refs(addr, v, "function_name")) > 0
+	t := tf_target(addr, v, "event_source_arn")
+}
+
+emitting contains t if {
+	some addr, v in tf_of("aws_s3_bucket_notification")
+	some lf in object.get(v, "lambda_function", [])
+	count(tf_fn_refs(addr, object.union(v, {"_fn": lf.lambda_function_arn}), "_fn")) > 0
+	t := tf_target(addr, v, "bucket")
+}
+
+emitting contains t if {
+	some addr, v in tf_of("aws_sns_topic_subscription")
+	count(tf_fn_refs(addr, v, "endpoint")) > 0
+	t := tf_target(addr, v, "topic_arn")
+}
+
+tf_store_types := {
+	"aws_dynamodb_table": "table", "aws_s3_bucket": "bucket", "aws_sqs_queue": "queue", "aws_sns_topic": "topic",
+	"aws_secretsmanager_secret": "secret",
+}
+
+tf_store("aws_dynamodb_table", _, v) := {
+	"type": "table",
+	"encryption": tf_table_encryption(sse),
+	"encryption_explicit": is_true(object.get(sse, "enabled", null)),
+	"backup": is_true(object.get(v, ["point_in_time_recovery", 0, "enabled"], null)),
+	"public": false,
+} if sse := object.get(v, ["server_side_encryption", 0], {})
+
+tf_table_encryption(sse) := "cmk" if {
+	sse.enabled == true
+	nonempty(object.get(sse, "kms_key_arn", null))
+}
+else := "kms" if sse.enabled == true
+else := "default"
+
+tf_store("aws_s3_bucket", a, v) := {
+	"type": "bucket",
+	"encryption": tf_bucket_encryption(enc),
+	"encryption_explicit": any_true([enc != null, filled(object.get(v, "server_side_encryption_configuration", null))]),
+	"backup": object.get(tf_s3_versioning, a, null) == "Enabled",
+	"public": tf_bucket_public(object.get(tf_s3_policies, a, null)),
+	"tls_enforced": false,
+} if enc := object.get(tf_s3_encryption, a, null)
+
+tf_s3_encryption[t] := object.get(v, ["rule", 0, "apply_server_side_encryption_by_default", 0], {}) if {
+	some addr, v in tf_of("aws_s3_bucket_server_side_encryption_configuration")
+	t := tf_target(addr, v, "bucket")
+}
+
+tf_bucket_encryption(d) := "cmk" if {
+	contains(d.sse_algorithm, "kms")
+	nonempty(object.get(d, "kms_master_key_id", null))
+}
+else := "kms" if contains(d.sse_algorithm, "kms")
+else := "default"
+
+tf_s3_versioning[t] := object.get(v, ["versioning_configuration", 0, "status"], null) if {
+	some addr, v in tf_of("aws_s3_bucket_versioning")
+	t := tf_target(addr, v, "bucket")
+}
+
+tf_s3_policies[t] := v.policy if {
+	some addr, v in tf_of("aws_s3_bucket_policy")
+	t := tf_target(addr, v, "bucket")
+}
+
+# as the design reader reads a Terraform bucket policy: from its JSON text
+tf_bucket_public(pol) := "write" if {
+	is_string(pol)
+	contains(replace(pol, "'", `"`), `"Principal": "*"`)
+	some [acts, _] in statements(pol)
+	some a in acts
+	contains(a, ":Put")
+}
+else := "read" if {
+	is_string(pol)
+	contains(replace(pol, "'", `"`), `"Principal": "*"`)
+}
+else := false
+
+tf_store("aws_sqs_queue", _, v) := {
+	"type": "queue",
+	"encryption": tf_queue_encryption(kms, object.get(v, "sqs_managed_sse_enabled", null)),
+	"encryption_explicit": any_true([filled(kms), is_true(object.get(v, "sqs_managed_sse_enabled", null))]),
+	"public": false,
+} if kms := object.get(v, "kms_master_key_id", null)
+
+tf_queue_encryption(kms, managed) := "cmk" if nonempty(kms)
+else := "none" if managed == false
+else := "default"
+
+tf_store("aws_sns_topic", _, v) := {
+	"type": "topic",
+	"encryption": key_or_none(kms),
+	"encryption_explicit": filled(kms),
+	"public": false,
+} if kms := object.get(v, "kms_master_key_id", null)
+
+key_or_none(k) := "cmk" if nonempty(k)
+else := "none"
+
+tf_store("aws_secretsmanager_secret", a, v) := {
+	"type": "secret",
+	"encryption": key_or_kms(object.get(v, "kms_key_id", null)),
+	"encryption_explicit": true,
+	"public": false,
+	"rotation": a in rotated_secrets,
+}
