@@ -121,10 +121,14 @@ def test_export_is_deterministic_and_annotated(runner: CliRunner, tmp_path: Path
             assert f"rule {rule['rule']} {{" in text and "<<" in text
     tracing = next(r for r in manifest["rules"] if r["predicate"] == "design-tracing")
     assert "AU-12" in tracing["controls"]
-    # route and role predicates cannot be decided from one resource: listed with a reason
     skipped = {s["predicate"]: s["reason"] for s in manifest["not_expressed"]}
-    assert "design-api-auth" in skipped and "route" in skipped["design-api-auth"]
     assert "design-tracing" not in skipped
+    if engine == "cfn-guard":
+        # Guard cannot join resources: routes and roles are listed with the reason
+        assert "route" in skipped["design-api-auth"] and "role" in skipped["design-least-privilege"]
+    else:
+        # the Rego library joins them; only the Azure/Google-only property is left out, with why
+        assert set(skipped) == {"design-https-only"} and "Azure" in skipped["design-https-only"]
 
 
 def test_export_json_and_bad_out(runner: CliRunner, tmp_path: Path) -> None:
@@ -529,5 +533,48 @@ def test_rego_judges_data_stores(kb: KB, tmp_path: Path) -> None:
         ("Jobs", "design-queue-protection"): "pass",
         ("Jobs", "design-event-source-auth"): "skip",  # triggers nothing
         ("Key", "design-secret-rotation"): "pass",
+    }
+    assert {k: got.get(k) for k in expected} == expected
+
+
+ROUTES = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Api:
+    Cors: {AllowOrigin: "'*'"}
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      Auth: {DefaultAuthorizer: Jwt, Authorizers: {Jwt: {UserPoolArn: arn:aws:cognito-idp:us-east-1:111122223333:userpool/p}}}
+      MethodSettings: [{HttpMethod: "*", ResourcePath: "/*", ThrottlingRateLimit: 10}]
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      Events:
+        Get: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /items, Method: get}}
+        Open: {Type: Api, Properties: {Path: /open, Method: post, RequestModel: {Model: Item, Required: true}}}
+"""
+
+
+def test_rego_judges_api_routes(kb: KB, tmp_path: Path) -> None:
+    """Route records from SAM events with what their API gives them (default authorizer, throttling, CORS from
+    Globals.Api), named as the design check names them."""
+    (tmp_path / "template.yaml").write_text(ROUTES)
+    res = compare_policies(kb, tmp_path, today=TODAY, engines=("rego",))
+    assert res.disagreements() == []
+    got = {(p.resource, p.predicate): p.engine_result for p in res.pairs}
+    expected = {
+        ("Api GET /items", "design-api-auth"): "pass",  # the API's default authorizer
+        ("Api GET /items", "design-throttling"): "pass",
+        ("Api GET /items", "design-cors"): "fail",  # Globals.Api allows every origin
+        ("ServerlessRestApi POST /open", "design-api-auth"): "fail",
+        ("ServerlessRestApi POST /open", "design-request-validation"): "pass",
+        ("ServerlessRestApi POST /open", "design-waf"): "fail",
     }
     assert {k: got.get(k) for k in expected} == expected

@@ -54,6 +54,7 @@ class PropertyMap(_Strict):
     subjects: dict[str, SubjectMap]
     rego_function_properties: tuple[str, ...] = ()
     rego_datastore_properties: tuple[str, ...] = ()
+    rego_route_properties: tuple[str, ...] = ()
     not_derived: dict[str, str] = {}
     guard_reasons: dict[str, str] = {}
     rego_subjects: dict[str, str] = {}
@@ -177,7 +178,11 @@ def _properties(e: DesignExpr) -> list[str]:
 
 def check_rego(pred: DesignPredicate, pmap: PropertyMap) -> DesignExpr:
     """The expression a Rego rule evaluates on the library's function records, or :class:`Unsupported`."""
-    derived = {"function": pmap.rego_function_properties, "datastore": pmap.rego_datastore_properties}.get(pred.subject)
+    derived = {
+        "function": pmap.rego_function_properties,
+        "datastore": pmap.rego_datastore_properties,
+        "route": pmap.rego_route_properties,
+    }.get(pred.subject)
     if derived is None:
         raise Unsupported(f"subject {pred.subject}: {pmap.rego_subjects.get(pred.subject, 'no records built')}")
     override = pred.providers.get("aws")

@@ -243,7 +243,9 @@ def _rego_rules(p: DesignPredicate, check: DesignExpr, mit: Mitigation | None, c
     ]
     gen = _RegoExpr(name)
     ok = gen.helper(check)
-    records, names = ("stores", "store_names") if p.subject == "datastore" else ("functions", "function_names")
+    records, names = {"datastore": ("stores", "store_names"), "route": ("routes", "route_names")}.get(
+        p.subject, ("functions", "function_names")
+    )
     head = [f"\tsome name, fn in lib.{records}"]
     if p.applies_if is not None:
         head.append(f"\t{gen.helper(p.applies_if)}(fn.props)")

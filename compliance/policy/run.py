@@ -226,6 +226,8 @@ def run_rego(interp: Any, doc: dict[str, Any], where: str, queries: list[tuple[s
         out = interp.query(f"x := {{{parts}}}")
     except regopy.RegoError as exc:
         raise EngineError(f"rego: {str(exc).splitlines()[0][:300]}", path=where) from None
+    except ValueError:  # regopy 1.5.2 hands an evaluation error back as text it then fails to parse as JSON
+        raise EngineError("rego: the evaluation failed (an error inside the policies)", path=where) from None
     if not out.ok():
         raise EngineError(f"rego: {str(out)[:300]}", path=where)
     tree = json.loads(str(out))["bindings"]["x"]
@@ -243,7 +245,7 @@ def _design_verdicts(design: Design, preds: list[DesignPredicate]) -> dict[tuple
     """(file, resource, predicate) -> present / absent / unknown for AWS functions and data stores."""
     out: dict[tuple[str, str, str], str] = {}
     for v in evaluate(design, preds):
-        if v.provider == "aws" and v.kind in SUBJECT_TYPES:
+        if v.provider == "aws" and v.kind in (*SUBJECT_TYPES, "route"):
             out[(v.file, v.name, v.predicate)] = v.status
     return out
 
@@ -287,6 +289,10 @@ def compare_policies(
     """Export the policies for each engine, run them on every template under ``path``, compare with the design
     check of the same path."""
     design = read_design(path, today=today)
+    routes: dict[str, list[str]] = {}
+    for el in design.of_kind("route"):
+        if el.provider == "aws":
+            routes.setdefault(el.file, []).append(el.name)
     srcs, other = sources(path)
     result = Comparison(files=[s.shown for s in srcs])
     covered = {s.shown for s in srcs}
@@ -305,6 +311,9 @@ def compare_policies(
             if progress is not None:
                 progress(f"{engine}: {src.shown}")
             judged = {s: _subjects(src, s) for s in SUBJECT_TYPES}
+            # routes are named by API, method and path (CloudFormation) or address (Terraform), not by one resource:
+            # those the design check built, and below those the engine judged
+            judged["route"] = sorted(routes.get(src.shown, []))
             pairs = [(n, p.id) for p in preds for n in judged.get(p.subject, [])]
             names = judged["function"]
             if not pairs:
@@ -322,6 +331,9 @@ def compare_policies(
                         got[(name, pid)] = per_rule.get(rule_name(pid), SKIP)
             else:
                 checked = run_rego(interp, src.doc, src.shown, rego_queries(policy))
+                route_ids = {p.id for p in preds if p.subject == "route"}
+                extra = sorted({n for n, pid in checked if pid in route_ids} - set(judged["route"]))
+                pairs += [(n, pid) for pid in sorted(route_ids) for n in extra]
                 got = {(n, pid): checked.get((n, pid), SKIP) for n, pid in pairs}
             for (name, pid), res in sorted(got.items()):
                 d = verdicts.get((src.shown, name, pid), "n/a")

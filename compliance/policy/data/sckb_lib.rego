@@ -92,20 +92,30 @@ else := d if {
 	not is_object(d)
 }
 else := null if v.Ref == "AWS::NoValue"
-else := sprintf("${%s}", [v.Ref]) if {
+else := concat("", ["${", v.Ref, "}"]) if {
 	is_string(v.Ref)
 	not has(cfn_params, v.Ref)
 }
-else := sprintf("${%s}", [concat(".", v["Fn::GetAtt"])]) if is_array(v["Fn::GetAtt"])
+else := concat("", ["${", concat(".", v["Fn::GetAtt"]), "}"]) if is_array(v["Fn::GetAtt"])
 else := sub_template(v) if sub_template(v)
 else := join_text(v["Fn::Join"])
 
+# Rego has no recursion: the parts of a Join are evaluated one level deep (text, Ref, GetAtt, Sub)
 join_text(j) := concat(j[0], parts) if {
 	is_string(j[0])
 	is_array(j[1])
-	parts := [t | some x in j[1]; t := text(val(x))]
+	parts := [t | some x in j[1]; t := text(leaf(x))]
 	count(parts) == count(j[1])
 }
+
+leaf(v) := v if not is_object(v)
+else := d if {
+	d := cfn_params[v.Ref].Default
+	not is_object(d)
+}
+else := concat("", ["${", v.Ref, "}"]) if is_string(v.Ref)
+else := concat("", ["${", concat(".", v["Fn::GetAtt"]), "}"]) if is_array(v["Fn::GetAtt"])
+else := sub_template(v) if sub_template(v)
 
 intrinsic(v) if {
 	count(v) == 1
@@ -311,7 +321,7 @@ cfn_log_of(n, rp) := [g | some gid; g := cfn_log_groups[gid]; own_log(n, rp, gid
 
 own_log(n, _, _, g) if endswith(g.name, concat("", ["/", n]))
 
-own_log(n, _, _, g) if contains(g.name, sprintf("${%s}", [n]))
+own_log(n, _, _, g) if contains(g.name, concat("", ["${", n, "}"]))
 
 own_log(_, rp, _, g) if {
 	is_string(rp.FunctionName)
@@ -327,7 +337,7 @@ tf_log_of(v) := [{"retention": object.get(g, "retention_in_days", null), "kms_ke
 	tf_log_name(v, g.name)
 ]
 
-tf_log_name(v, name) if name == sprintf("/aws/lambda/%s", [v.function_name])
+tf_log_name(v, name) if name == concat("", ["/aws/lambda/", v.function_name])
 
 tf_log_name(v, name) if name == v.logging_config[0].log_group
 
@@ -755,7 +765,7 @@ cfn_store("bucket", id, p) := {
 	"public": policy_public(docs),
 	"tls_enforced": policy_tls(docs),
 } if {
-	docs := array.concat(object.get(bucket_policies, sprintf("${%s}", [id]), []), object.get(bucket_policies, bucket_name(p, id), []))
+	docs := array.concat(object.get(bucket_policies, concat("", ["${", id, "}"]), []), object.get(bucket_policies, bucket_name(p, id), []))
 }
 
 # the bucket's physical name, its logical id when unnamed
@@ -774,7 +784,7 @@ cfn_store("queue", id, p) := {
 	"type": "queue",
 	"encryption": queue_encryption(kms, object.get(p, "SqsManagedSseEnabled", null)),
 	"encryption_explicit": any_true([filled(kms), is_true(object.get(p, "SqsManagedSseEnabled", null))]),
-	"public": policy_public(object.get(queue_policies, sprintf("${%s}", [id]), [])),
+	"public": policy_public(object.get(queue_policies, concat("", ["${", id, "}"]), [])),
 } if kms := get(p, ["KmsMasterKeyId"])
 
 any_true(xs) := true if true in xs
@@ -789,7 +799,7 @@ cfn_store("topic", id, p) := {
 	"type": "topic",
 	"encryption": topic_encryption(kms),
 	"encryption_explicit": filled(kms),
-	"public": policy_public(object.get(topic_policies, sprintf("${%s}", [id]), [])),
+	"public": policy_public(object.get(topic_policies, concat("", ["${", id, "}"]), [])),
 } if kms := get(p, ["KmsMasterKeyId"])
 
 topic_encryption(kms) := "kms" if contains(text(kms), "alias/aws/sns")
@@ -1036,3 +1046,288 @@ tf_store("aws_secretsmanager_secret", a, v) := {
 	"public": false,
 	"rotation": a in rotated_secrets,
 }
+
+# ------------------------------------------------------------------------------------------ API routes
+
+# the routes that invoke a function, with what they inherit from their API (design/cfn.py: SAM Api/HttpApi
+# events first, then OpenAPI bodies, API Gateway methods and HTTP API routes; the first to name a route wins)
+api_kinds := {
+	"AWS::Serverless::Api": "rest", "AWS::Serverless::HttpApi": "http",
+	"AWS::ApiGateway::RestApi": "rest", "AWS::ApiGatewayV2::Api": "http",
+}
+
+api_globals := {"AWS::Serverless::Api": "Api", "AWS::Serverless::HttpApi": "HttpApi"}
+
+global_api(key) := g if {
+	g := input.Globals[key]
+	is_object(g)
+} else := {}
+
+apis[name] := api_settings(name, kind, merged, body) if {
+	some name, r in cfn_resources
+	kind := api_kinds[r.Type]
+	p := object.get(r, "Properties", {})
+	merged := object.union(global_api(object.get(api_globals, r.Type, "")), p)
+	body := api_body(r.Type, p, merged)
+}
+
+apis["ServerlessRestApi"] := api_settings("ServerlessRestApi", "rest", global_api("Api"), object.get(global_api("Api"), "DefinitionBody", null))
+
+apis["ServerlessHttpApi"] := api_settings("ServerlessHttpApi", "http", global_api("HttpApi"), object.get(global_api("HttpApi"), "DefinitionBody", null))
+
+api_body("AWS::ApiGateway::RestApi", p, _) := object.get(p, "Body", null)
+
+api_body(t, _, merged) := object.get(merged, "DefinitionBody", null) if t != "AWS::ApiGateway::RestApi"
+
+api_settings(name, kind, merged, body) := {
+	"kind": kind,
+	"default_auth": object.get(auth, "DefaultAuthorizer", null),
+	"api_key": object.get(auth, "ApiKeyRequired", null) == true,
+	"throttled": api_throttled(name, merged, auth),
+	"waf": api_waf(name),
+	"public": not_private(object.get(merged, "EndpointConfiguration", null)),
+	"cors_origins": cors_origins(object.get(merged, "Cors", object.get(merged, "CorsConfiguration", null))),
+	"body": body_routes(body),
+} if auth := object.get(merged, "Auth", {})
+
+api_throttled(name, merged, auth) := true if name in usage_plan_apis
+else := true if name in stage_throttled_apis
+else := true if is_object(auth.UsagePlan)
+else := true if {
+	some m in as_list(object.get(merged, "MethodSettings", []))
+	throttles(m)
+}
+else := true if throttles(merged.DefaultRouteSettings)
+else := false
+
+usage_plan_apis contains t if {
+	some r in cfn_resources
+	r.Type == "AWS::ApiGateway::UsagePlan"
+	any_set(r.Properties, ["Throttle", "Quota"])
+	some st in as_list(object.get(r.Properties, "ApiStages", []))
+	t := ref_target(st.ApiId)
+}
+
+stage_throttled_apis contains t if {
+	some r in cfn_resources
+	r.Type in {"AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage"}
+	stage_throttles(r.Properties)
+	t := ref_target(object.get(r.Properties, "RestApiId", object.get(r.Properties, "ApiId", null)))
+}
+
+stage_throttles(p) if {
+	some m in as_list(object.get(p, "MethodSettings", []))
+	throttles(m)
+}
+
+stage_throttles(p) if throttles(p.DefaultRouteSettings)
+
+throttles(s) if has(s, "ThrottlingRateLimit")
+
+throttles(s) if has(s, "ThrottlingBurstLimit")
+
+waf_arns := [val(r.Properties.ResourceArn) | some r in cfn_resources; r.Type == "AWS::WAFv2::WebACLAssociation"]
+
+api_waf(name) := true if {
+	some a in waf_arns
+	ref_target(a) == name
+}
+else := true if {
+	some a in waf_arns
+	contains(text(a), concat("", ["${", name]))
+}
+else := false
+
+not_private(e) := false if e.Type == "PRIVATE"
+else := false if e == "PRIVATE"
+else := true
+
+cors_origins(v) := [] if v == null
+else := [trim(v, "'\"")] if is_string(v)
+else := [trim(text(val(o)), "'\"") | some o in as_list(object.get(v, "AllowOrigin", object.get(v, "AllowOrigins", null)))] if is_object(v)
+else := []
+
+# an OpenAPI body's routes: path, method, the function its integration names, auth, validation, mock
+body_routes(body) := [{"path": path, "method": upper(method), "function": fn_in_uri(integ), "auth": op_auth(body, op), "validated": op_validated(body, op), "mock": object.get(integ, "type", "") == "mock"} |
+	some path
+	ops := body.paths[path]
+	some method
+	op := ops[method]
+	is_object(op)
+	lower(method) != "parameters"
+	integ := object.get(op, "x-amazon-apigateway-integration", {})
+] if is_object(body.paths)
+else := []
+
+fn_in_uri(integ) := f if f := regex.find_all_string_submatch_n(`functions/\$\{([A-Za-z0-9]+)(\.Arn)?\}`, text(val(integ.uri)), 1)[0][1]
+else := null
+
+op_auth(body, op) := "AUTHORIZER" if nonempty(object.get(op, "security", object.get(body, "security", null)))
+else := "NONE" if op.security == []
+else := null
+
+op_validated(body, op) := true if {
+	vname := object.get(op, "x-amazon-apigateway-request-validator", body["x-amazon-apigateway-request-validator"])
+	v := body["x-amazon-apigateway-request-validators"][vname]
+	any_set(v, ["validateRequestBody", "validateRequestParameters"])
+}
+else := false
+
+norm_auth(a) := upper(a) if {
+	is_string(a)
+	upper(a) in {"NONE", "AWS_IAM"}
+}
+else := "NONE" if a == ""
+else := "NONE" if a == null
+else := a
+
+route_props(api, auth, validated) := {
+	"api_kind": object.get(api, "kind", "rest"),
+	"auth": norm_auth(auth),
+	"validated": validated,
+	"throttled": object.get(api, "throttled", false),
+	"waf": object.get(api, "waf", false),
+	"cors_origins": object.get(api, "cors_origins", []),
+	"public": object.get(api, "public", true),
+}
+
+# candidates: route name -> [order, props]; the lowest order wins
+route_candidates[name] contains [1, fname, route_props(api, auth, validated)] if {
+	some fname, r in cfn_resources
+	r.Type == sam_type
+	some ev in object.get(object.get(r, "Properties", {}), "Events", {})
+	ev.Type in {"Api", "HttpApi"}
+	p := object.get(ev, "Properties", {})
+	default_api := {"Api": "ServerlessRestApi", "HttpApi": "ServerlessHttpApi"}[ev.Type]
+	api_name := event_api(p, default_api)
+	api := object.get(apis, api_name, apis[default_api])
+	path := text(val(object.get(p, "Path", "/")))
+	method := upper(text(val(object.get(p, "Method", "ANY"))))
+	name := concat(" ", [api_name, method, path])
+	hits := [b | some b in api.body; b.path == path; b.method == method]
+	auth := event_auth(object.get(p, "Auth", {}), hits, api)
+	validated := event_validated(p, hits)
+}
+
+event_api(p, default_api) := t if t := ref_target(object.get(p, "RestApiId", object.get(p, "ApiId", null)))
+else := default_api
+
+event_auth(a, hits, api) := a.Authorizer if has(a, "Authorizer")
+else := hits[0].auth if nonempty(hits[0].auth)
+else := api.default_auth if nonempty(api.default_auth)
+else := "API_KEY" if a.ApiKeyRequired == true
+else := "API_KEY" if api.api_key == true
+else := "NONE"
+
+event_validated(p, hits) := true if any_set(object.get(p, "RequestModel", {}), ["ValidateBody", "Required"])
+else := true if hits[0].validated == true
+else := true if {
+	some x in as_list(object.get(p, "RequestParameters", []))
+	some v in x
+	v.Required == true
+}
+else := false
+
+route_candidates[name] contains [2, b.function, route_props(api, auth, b.validated)] if {
+	some api_name, api in apis
+	some b in api.body
+	b.function in cfn_fn_ids
+	not b.mock
+	name := concat(" ", [api_name, b.method, b.path])
+	auth := first_set([b.auth, api.default_auth, "NONE"])
+}
+
+first_set(xs) := [x | some x in xs; nonempty(x)][0]
+
+route_candidates[name] contains [3, fname, route_props(object.get(apis, api_name, {}), object.get(p, "AuthorizationType", "NONE"), filled(object.get(p, "RequestValidatorId", null)))] if {
+	some r in cfn_resources
+	r.Type == "AWS::ApiGateway::Method"
+	p := object.get(r, "Properties", {})
+	fname := regex.find_all_string_submatch_n(`\$\{([A-Za-z0-9]+)(\.Arn)?\}`, text(val(p.Integration.Uri)), 1)[0][1]
+	fname in cfn_fn_ids
+	api_name := ref_or(p.RestApiId, "?")
+	part := [x | rid := ref_target(p.ResourceId); rr := cfn_resources[rid]; rr.Type == "AWS::ApiGateway::Resource"; x := text(val(object.get(rr.Properties, "PathPart", "")))]
+	path := concat("", ["/", concat("", part)])
+	name := concat(" ", [api_name, text(val(object.get(p, "HttpMethod", "ANY"))), path])
+}
+
+route_candidates[name] contains [4, fname, route_props(object.get(apis, api_name, {}), object.get(p, "AuthorizationType", "NONE"), false)] if {
+	some r in cfn_resources
+	r.Type == "AWS::ApiGatewayV2::Route"
+	p := object.get(r, "Properties", {})
+	integ := regex.find_all_string_submatch_n(`\$\{([A-Za-z0-9]+)\}`, text(val(p.Target)), 1)[0][1]
+	uri := text(val(cfn_resources[integ].Properties.IntegrationUri))
+	fname := regex.find_all_string_submatch_n(`\$\{([A-Za-z0-9]+)(\.Arn)?\}`, uri, 1)[0][1]
+	fname in cfn_fn_ids
+	api_name := ref_or(p.ApiId, "?")
+	rk := text(val(object.get(p, "RouteKey", "$default")))
+	name := route_key_name(api_name, rk)
+}
+
+route_key_name(api, rk) := concat(" ", [api, parts[0], parts[1]]) if {
+	parts := split(rk, " ")
+	count(parts) == 2
+}
+else := concat(" ", [api, "ANY", rk])
+
+ref_or(v, d) := t if t := ref_target(v)
+else := d
+
+routes[name] := {"format": "cfn", "props": first[2]} if {
+	some name, cands in route_candidates
+	best := min({c[0] | some c in cands})
+	first := [c | some c in cands; c[0] == best][0]
+}
+
+# Terraform: HTTP API routes and REST API methods whose integration invokes a function
+routes[addr] := {"format": "tf", "props": {
+	"api_kind": "http",
+	"auth": object.get(v, "authorization_type", "NONE"),
+	"validated": false,
+	"throttled": api in tf_throttled_http_apis,
+	"waf": contains(tf_waf_text, api),
+	"cors_origins": object.get(tf_of(split(api, ".")[0])[api], ["cors_configuration", 0, "allow_origins"], []),
+	"public": true,
+}} if {
+	some addr, v in tf_of("aws_apigatewayv2_route")
+	integ := regex.find_all_string_submatch_n(`\$\{?(aws_apigatewayv2_integration\.[A-Za-z0-9_-]+)`, text(v.target), 1)[0][1]
+	iv := tf_of("aws_apigatewayv2_integration")[integ]
+	count(tf_fn_refs(integ, iv, "integration_uri")) > 0
+	api := tf_target(addr, v, "api_id")
+}
+
+routes[addr] := {"format": "tf", "props": {
+	"api_kind": "rest",
+	"auth": object.get(v, "authorization", null),
+	"validated": any_true([filled(object.get(v, "request_validator_id", null)), count(tf_of("aws_api_gateway_request_validator")) > 0]) == true,
+	"throttled": contains(tf_usage_plans_text, api),
+	"waf": contains(tf_waf_text, api),
+	"cors_origins": [],
+	"public": true,
+}} if {
+	some addr, v in tf_of("aws_api_gateway_method")
+	api := tf_target(addr, v, "rest_api_id")
+	res := tf_target(addr, v, "resource_id")
+	some iaddr, iv in tf_of("aws_api_gateway_integration")
+	tf_target(iaddr, iv, "rest_api_id") == api
+	tf_target(iaddr, iv, "resource_id") == res
+	iv.http_method == v.http_method
+	count(tf_fn_refs(iaddr, iv, "uri")) > 0
+}
+
+tf_throttled_http_apis contains t if {
+	some addr, v in tf_of("aws_apigatewayv2_stage")
+	drs := object.get(v, ["default_route_settings", 0], {})
+	any_set(drs, ["throttling_rate_limit", "throttling_burst_limit"])
+	t := tf_target(addr, v, "api_id")
+}
+
+tf_waf_text := concat(" ", [text(v.resource_arn) | some v in tf_of("aws_wafv2_web_acl_association")])
+
+tf_usage_plans_text := concat(" ", [text(st.api_id) |
+	some v in tf_of("aws_api_gateway_usage_plan")
+	any_set(v, ["throttle_settings", "quota_settings"])
+	some st in as_list(object.get(v, "api_stages", []))
+])
+
+route_names contains n if some n, _ in routes
