@@ -154,6 +154,14 @@ def test_engines_judge_each_function(kb: KB) -> None:
     assert run_guard(rules, good, "t")["design_tracing"] == "pass"
     # no environment: the encryption rule does not apply
     assert run_guard(rules, good, "t")["design_env_encryption"] == "skip"
+    # the deprecated runtimes of the export day, in a list the rule file declares once
+    guard_then = export(kb, "cfn-guard", scope="fedramp-moderate", today=date(2025, 1, 1))
+    text = guard_then.files["supported-runtimes.guard"]
+    assert "let sckb_deprecated_runtimes = [" in text and "in %sckb_deprecated_runtimes" in text
+    old = {"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Runtime": "nodejs18.x"}}}}
+    assert run_guard("\n\n".join(guard_then.files.values()), old, "t")["design_supported_runtime"] == "pass"
+    guard_now = export(kb, "cfn-guard", scope="fedramp-moderate", today=date(2026, 1, 1))
+    assert run_guard("\n\n".join(guard_now.files.values()), old, "t")["design_supported_runtime"] == "fail"
     policy = export(kb, "rego", scope="fedramp-moderate")
     got = run_rego(
         rego_interpreter(policy), {"Resources": {**bad["Resources"], "G": good["Resources"]["F"]}}, "t", rego_queries(policy)

@@ -26,7 +26,7 @@ PROPERTIES_FILE = Path(__file__).resolve().parent / "data" / "properties.yaml"
 Fmt = Literal["cfn", "tf"]
 FORMATS: tuple[Fmt, ...] = ("cfn", "tf")
 
-Test = Literal["nonempty", "equals", "gte", "lte", "missing"]
+Test = Literal["nonempty", "equals", "gte", "lte", "missing", "in", "not_in"]
 
 
 class _Strict(BaseModel):
@@ -38,6 +38,9 @@ class PropertyPaths(_Strict):
     tf: tuple[str, ...] = ()
     default: Any = None
     nonempty: bool = False
+    #: the property is "the path's value is in this KB list" (deprecated_runtimes: the runtimes deprecated on the
+    #: export day, from compliance/design/data/runtimes.yaml)
+    in_list: Literal["deprecated_runtimes"] | None = None
 
     def paths(self, fmt: Fmt) -> tuple[str, ...]:
         return self.cfn if fmt == "cfn" else self.tf
@@ -107,6 +110,13 @@ def _atoms(pc: PropertyCheck, props: dict[str, PropertyPaths], fmt: Fmt, reasons
     if spec is None:
         raise Unsupported(f"property {pc.property} is derived across resources or from curated data, not one resource's field")
     paths = spec.paths(fmt)
+    if spec.in_list is not None:
+        if pc.op != "equals" or not isinstance(pc.value, bool):
+            raise Unsupported(f"test {pc.op} {pc.value!r} on list membership {pc.property}")
+        # unset: no managed runtime (a container image), which is never deprecated
+        # the atom names the list; the rule file declares it once (`let sckb_<list> = [...]`)
+        tests = tuple(Atom(p, "in" if pc.value else "not_in", spec.in_list) for p in paths)
+        return (tests if pc.value else tests + tuple(Atom(p, "missing") for p in paths),)
     if spec.nonempty:
         if (pc.op == "equals" and pc.value is True) or pc.op == "exists":
             return (tuple(Atom(p, "nonempty") for p in paths),)

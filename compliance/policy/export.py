@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypedDict
@@ -85,6 +86,13 @@ def _controls(kb: KB, scope: str | None, profile: ResolvedProfile | None) -> tup
     return " + ".join(sc.names), {m: sorted(v, key=_natural) for m, v in per_mit.items()}
 
 
+def _lists(today: date) -> dict[str, list[str]]:
+    """The KB lists a Guard clause may test membership in, as of ``today``."""
+    from compliance.design.build import runtime_table
+
+    return {"deprecated_runtimes": sorted(r for r, d in runtime_table().get("aws", {}).items() if d <= today)}
+
+
 def _natural(cid: str) -> tuple[object, ...]:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", cid))
 
@@ -102,6 +110,8 @@ def _guard_atom(a: Atom, root: str) -> str:
         return f"{ref} !empty"
     if a.test == "missing":
         return f"{ref} not exists"
+    if a.test in ("in", "not_in"):
+        return f"{ref} {'not ' if a.test == 'not_in' else ''}in %sckb_{a.value}"
     op = {"equals": "==", "gte": ">=", "lte": "<="}[a.test]
     return f"{ref} {op} {_guard_value(a.value)}"
 
@@ -349,8 +359,12 @@ def _rego_tables() -> str:
 # ---------------------------------------------------------------------------------------------- export
 
 
-def export(kb: KB, engine: Engine, *, scope: str | None, profile: ResolvedProfile | None = None) -> Policy:
-    """The policy files for ``engine`` (file name -> text) and the manifest; nothing is written."""
+def export(
+    kb: KB, engine: Engine, *, scope: str | None, profile: ResolvedProfile | None = None, today: date | None = None
+) -> Policy:
+    """The policy files for ``engine`` (file name -> text) and the manifest; nothing is written. ``today``: the day
+    a Guard rule's list of deprecated runtimes is taken on (default: the current day; Rego compares dates when it
+    runs)."""
     pmap = property_map()
     scope_name, controls = _controls(kb, scope, profile)
     preds = [p for p, _o in sorted(kb.design_predicates.values(), key=lambda x: x[0].id)]
@@ -382,6 +396,12 @@ def export(kb: KB, engine: Engine, *, scope: str | None, profile: ResolvedProfil
         ]
         if engine == "cfn-guard":
             parts = [*head, "", _guard_header(fn.cfn_types, fn.sam_type)]
+            used = sorted({str(a.value) for c in group for cl in c.check["cfn"] for a in cl if a.test in ("in", "not_in")})
+            day = today or date.today()
+            for name, values in sorted(_lists(day).items()):
+                if name in used:
+                    parts.append(f"# {name.replace('_', ' ')} on {day.isoformat()} (compliance/design/data/runtimes.yaml)")
+                    parts.append(f"let sckb_{name} = {_guard_value(values)}")
             parts += ["\n" + _guard_rule(c, mit, controls.get(mid, [])) for c in group]
         else:
             parts = [*head, f"package sckb.{mid.replace('-', '_')}", "", "import data.sckb.lib"]

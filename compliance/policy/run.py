@@ -300,7 +300,7 @@ def compare_policies(
         {el.file for el in design.of_kind("function") if el.file not in covered} | {o for o in other if o not in covered}
     )
     for engine in engines:
-        policy = export(kb, engine, scope="fedramp-moderate")
+        policy = export(kb, engine, scope="fedramp-moderate", today=today)
         assert policy.manifest is not None
         pred_ids = [r["predicate"] for r in policy.manifest["rules"]]
         preds = [kb.design_predicates[p][0] for p in pred_ids]
