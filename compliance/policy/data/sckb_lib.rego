@@ -419,9 +419,14 @@ generated_templates(rp) := [[t.actions, star] |
 	star := array.concat(t.star_actions, wildcard_star(t, params))
 ]
 
+# a parameter "*" (written, or a template parameter's default) names every resource
 wildcard_star(t, params) := t.star_if_wildcard if {
 	some v in params
-	val(v) == "*"
+	v == "*"
+} else := t.star_if_wildcard if {
+	some v in params
+	is_object(v)
+	cfn_params[v.Ref].Default == "*"
 } else := []
 
 generated_managed(rp) := array.concat(["AWSLambdaBasicExecutionRole"], [m |
