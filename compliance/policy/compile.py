@@ -1,10 +1,12 @@
-"""Compile design predicates into a clause form both engines can render.
+"""Decide which design predicates each engine can express, and compile them for Guard into a clause form.
 
-A compiled check is a conjunction of clauses; a clause is a disjunction of :class:`Atom` tests on one path of
-a template resource (``Properties.<path>`` in CloudFormation/SAM, ``values.<path>`` in a Terraform plan).
-Only predicates whose every property is listed in ``data/properties.yaml`` for their subject compile; the
-others get a reason (the manifest lists them). Engines are two-valued: a value the design check calls
-*unknown* (an unresolved parameter) is simply a failed test for them, which ``policy test`` reports apart.
+Guard: a compiled check is a conjunction of clauses; a clause is a disjunction of :class:`Atom` tests on one
+path of a template resource (``Properties.<path>`` in CloudFormation/SAM, ``values.<path>`` in a Terraform
+plan). Only predicates whose every property is listed in ``data/properties.yaml`` for their subject compile;
+the others get a reason (the manifest lists them). Rego (:func:`check_rego`): a predicate compiles when the
+policy library derives every property it names; the expression itself is rendered by the exporter.
+Engines are two-valued: a value the design check calls *unknown* (an unresolved parameter) is simply a
+failed test for them, which ``policy test`` reports apart.
 """
 
 from __future__ import annotations

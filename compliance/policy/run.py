@@ -4,7 +4,9 @@
   resource, each function is evaluated in a template of its own (its resource plus ``Globals``);
 - OPA Rego (``regopy``, rego-cpp) reads the same templates as JSON and, for Terraform, the plan-shaped JSON
   (``planned_values.root_module.resources[]``) of the HCL the design reader parses (a ``terraform show -json``
-  plan gives the same shape); each rule's ``<rule>_passing`` and ``<rule>_failing`` sets name the resources.
+  plan gives the same shape), all rules in one query per file; each rule's ``<rule>_passing`` and
+  ``<rule>_failing`` sets name the functions, data stores or routes it judged (routes by API, method and path,
+  as the design check names them).
 
 A pair (resource, predicate) agrees when the design check's present / absent / not applicable matches the
 engine's pass / fail / skip. The design check's *unknown* (a value the template leaves open) has no engine
