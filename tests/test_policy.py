@@ -162,6 +162,20 @@ def test_engines_judge_each_function(kb: KB) -> None:
     assert run_guard("\n\n".join(guard_then.files.values()), old, "t")["design_supported_runtime"] == "pass"
     guard_now = export(kb, "cfn-guard", scope="fedramp-moderate", today=date(2026, 1, 1))
     assert run_guard("\n\n".join(guard_now.files.values()), old, "t")["design_supported_runtime"] == "fail"
+    # layer ARNs item by item: a version number, or a Sub whose text ends in one, or a template layer (Ref)
+    layered = {
+        "Resources": {
+            "F": {"Type": "AWS::Lambda::Function", "Properties": {"Layers": ["arn:aws:lambda:us-east-1:111122223333:layer:a:3"]}},
+            "G": {"Type": "AWS::Lambda::Function", "Properties": {"Layers": [{"Ref": "L"}, "arn:aws:lambda:::layer:b"]}},
+            "H": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Layers": [{"Fn::Sub": "arn:${AWS::Partition}:lambda:::layer:c:7"}]},
+            },
+        }
+    }
+    verdicts = {n: run_guard(rules, {"Resources": {n: r}}, "t")["design_pinned_layers"] for n, r in layered["Resources"].items()}
+    assert verdicts == {"F": "pass", "G": "fail", "H": "pass"}
+    assert run_guard(rules, good, "t")["design_pinned_layers"] == "skip"
     policy = export(kb, "rego", scope="fedramp-moderate")
     got = run_rego(
         rego_interpreter(policy), {"Resources": {**bad["Resources"], "G": good["Resources"]["F"]}}, "t", rego_queries(policy)

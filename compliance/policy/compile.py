@@ -28,7 +28,7 @@ PROPERTIES_FILE = Path(__file__).resolve().parent / "data" / "properties.yaml"
 Fmt = Literal["cfn", "tf"]
 FORMATS: tuple[Fmt, ...] = ("cfn", "tf")
 
-Test = Literal["nonempty", "equals", "gte", "lte", "missing", "in", "not_in"]
+Test = Literal["nonempty", "equals", "gte", "lte", "missing", "in", "not_in", "each_matches"]
 
 
 class _Strict(BaseModel):
@@ -43,6 +43,8 @@ class PropertyPaths(_Strict):
     #: the property is "the path's value is in this KB list" (deprecated_runtimes: the runtimes deprecated on the
     #: export day, from compliance/design/data/runtimes.yaml)
     in_list: Literal["deprecated_runtimes"] | None = None
+    #: a list whose items a ``[*]`` check tests one by one (``layers[*]``)
+    items: bool = False
 
     def paths(self, fmt: Fmt) -> tuple[str, ...]:
         return self.cfn if fmt == "cfn" else self.tf
@@ -107,7 +109,15 @@ def _atoms(pc: PropertyCheck, props: dict[str, PropertyPaths], fmt: Fmt, reasons
     if root in reasons:
         raise Unsupported(f"property {root}: {reasons[root]}")
     if "[*]" in pc.property:
-        raise Unsupported(f"property {pc.property} fans out over a list the design reader builds")
+        base, _, rest = pc.property.partition("[*]")
+        spec = props.get(base)
+        if spec is None or not spec.items or rest:
+            raise Unsupported(f"property {pc.property} fans out over a list the design reader builds")
+        if pc.op == "exists" and pc.each == "any":
+            return (tuple(Atom(p, "nonempty") for p in spec.paths(fmt)),)
+        if pc.op == "matches" and pc.each == "all":
+            return (tuple(Atom(p, "each_matches", pc.value) for p in spec.paths(fmt)),)
+        raise Unsupported(f"test {pc.op} ({pc.each} items) on {pc.property}")
     spec = props.get(pc.property)
     if spec is None:
         raise Unsupported(f"property {pc.property} is derived across resources or from curated data, not one resource's field")

@@ -104,8 +104,23 @@ def _guard_value(v: object) -> str:
     return json.dumps(v)
 
 
-def _guard_atom(a: Atom, root: str) -> str:
+def _guard_atom(a: Atom, root: str, msg: str = "") -> str:
     ref = f"{root}.{a.path}"
+    if a.test == "each_matches":
+        # every item: text that matches, a Sub whose text matches, or a reference to a template resource; the
+        # message goes inside the block (Guard takes none after one)
+        rx = "/" + str(a.value).replace("/", "\\/") + "/"
+        return "\n".join(
+            [
+                f"{ref}[*] {{",
+                f"                this == {rx} or",
+                f"                'Fn::Sub' == {rx} or",
+                "                Ref exists or",
+                "                'Fn::GetAtt' exists",
+                f"                << {msg} >>",
+                "            }",
+            ]
+        )
     if a.test == "nonempty":
         return f"{ref} !empty"
     if a.test == "missing":
@@ -116,20 +131,20 @@ def _guard_atom(a: Atom, root: str) -> str:
     return f"{ref} {op} {_guard_value(a.value)}"
 
 
-def _guard_clauses(clauses: tuple[Clause, ...], sam: bool) -> list[list[str]]:
+def _guard_clauses(clauses: tuple[Clause, ...], sam: bool, msg: str = "") -> list[list[str]]:
     """Clauses as Guard text. In a SAM block a property comes from the function or, when the function does not
     set its top-level key, from ``Globals.Function`` (as SAM merges them): a clause C becomes
     ``C(fn) or key unset`` for each key, and ``C(fn) or C(Globals)``."""
     out: list[list[str]] = []
     for clause in clauses:
         if not sam:
-            out.append([_guard_atom(a, "Properties") for a in clause])
+            out.append([_guard_atom(a, "Properties", msg) for a in clause])
             continue
         tests = [a for a in clause if a.test != "missing"]
-        own = [_guard_atom(a, "Properties") for a in tests]
+        own = [_guard_atom(a, "Properties", msg) for a in tests]
         for key in sorted({a.path.split(".")[0] for a in tests}):
             out.append([*own, f"Properties.{key} not exists"])
-        out.append([*own, *(_guard_atom(a, "%sckb_globals") for a in clause)])
+        out.append([*own, *(_guard_atom(a, "%sckb_globals", msg) for a in clause)])
     return out
 
 
@@ -149,11 +164,11 @@ def _guard_rule(c: Compiled, mit: Mitigation | None, controls: list[str]) -> str
             sel = f"%{var}_{name}"
         lines.append(f"    when {sel} !empty {{")
         lines.append(f"        {sel} {{")
-        for cl in _guard_clauses(c.check["cfn"], sam):
+        blocks = any(a.test == "each_matches" for cl in c.check["cfn"] for a in cl)
+        for cl in _guard_clauses(c.check["cfn"], sam, msg if blocks else ""):
             lines.append("            " + " or\n            ".join(cl))
-        lines.append("            <<")
-        lines.append(f"                {msg}")
-        lines.append("            >>")
+        if not blocks:
+            lines += ["            <<", f"                {msg}", "            >>"]
         lines.append("        }")
         lines.append("    }")
     lines.append("}")
