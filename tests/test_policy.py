@@ -600,3 +600,17 @@ def test_rego_judges_api_routes(kb: KB, tmp_path: Path) -> None:
         ("ServerlessRestApi POST /open", "design-waf"): "fail",
     }
     assert {k: got.get(k) for k in expected} == expected
+
+
+def test_an_evaluation_error_is_one_engine_error() -> None:
+    """rego-cpp reports an error met while evaluating (here: recursion) as text regopy cannot parse; it surfaces
+    as one EngineError naming the input, not a traceback from the JSON decoder."""
+    from compliance.policy.export import Policy
+    from compliance.policy.run import EngineError
+
+    broken = (
+        "package sckb.x\n\nf(v) := g(v)\n\ng(v) := f(v)\n\nr_passing := {n | some n in input.names; f(n)}\n\nr_failing := set()\n"
+    )
+    interp = rego_interpreter(Policy("rego", files={"x.rego": broken}))
+    with pytest.raises(EngineError, match="t.json: rego: the evaluation failed"):
+        run_rego(interp, {"names": ["a"]}, "t.json", [("p", "data.sckb.x.r")])
