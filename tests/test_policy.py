@@ -612,5 +612,5 @@ def test_an_evaluation_error_is_one_engine_error() -> None:
         "package sckb.x\n\nf(v) := g(v)\n\ng(v) := f(v)\n\nr_passing := {n | some n in input.names; f(n)}\n\nr_failing := set()\n"
     )
     interp = rego_interpreter(Policy("rego", files={"x.rego": broken}))
-    with pytest.raises(EngineError, match="t.json: rego: the evaluation failed"):
+    with pytest.raises(EngineError, match=r"t\.json: rego: the evaluation failed"):
         run_rego(interp, {"names": ["a"]}, "t.json", [("p", "data.sckb.x.r")])
