@@ -2976,7 +2976,7 @@ def policy_export(obj: Ctx, engine: str, scope: str | None, profile_file: Path |
     profile = _load_profile(obj, profile_file)
     if scope is None and profile is None:
         scope = "fedramp-moderate"
-    policy = export(obj.kb(), "rego" if engine == "rego" else "cfn-guard", scope=scope, profile=profile)
+    policy = export(obj.kb(), "rego" if engine == "rego" else "cfn-guard", scope=scope, profile=profile, today=obj.now().date())
     try:
         written = write(policy, out_dir)
     except OSError as exc:

@@ -3,7 +3,7 @@
 The engines report the generated rules under their own ids: CloudFormation Guard by rule name
 (``cfn-guard:design_tracing``), OPA (``opa eval``) and conftest by the predicate id each violation carries
 (``opa:design-tracing``, ``conftest:design-tracing``). Each maps ``subset-of`` to the predicate's mitigation:
-a predicate checks only the part of its mitigation a template's own resource shows.
+a predicate checks only the part of its mitigation a template shows.
 ``mappings/rules/opa.yaml`` and ``conftest.yaml`` are wholly generated; in the curated ``cfn-guard.yaml`` the
 generated rules sit between ``BEGIN``/``END`` marker comments at the end.
 Run: ``python tools/gen_policy_rules.py`` (``--check``: exit 1 when a file is stale), then ``sckb kb validate``.
@@ -44,7 +44,7 @@ def entries(tool: str, compiled: list[tuple[str, str]], nature: dict[str, list[s
             f"      - to: {mit}",
             f"        relationship: {RELATIONSHIP}",
             f"        rationale: The generated policy evaluates design predicate {pid}, the part of this mitigation"
-            " one template resource declares.",
+            " a template declares.",
             f"        source: {SOURCE}",
             f"    source: {SOURCE}",
         ]
@@ -67,11 +67,12 @@ def render(tool: str, compiled: list[tuple[str, str]], nature: dict[str, list[st
 
 def main() -> int:
     kb = kbmod.load()
-    manifest = export(kb, "rego", scope="fedramp-moderate").manifest
-    assert manifest is not None
-    compiled = [(r["predicate"], r["mitigation"]) for r in manifest["rules"]]
     stale = 0
     for tool in ("cfn-guard", "conftest", "opa"):
+        # each tool runs its engine's policies: Guard's rules for cfn-guard, the Rego policies for OPA and conftest
+        manifest = export(kb, "cfn-guard" if tool == "cfn-guard" else "rego", scope="fedramp-moderate").manifest
+        assert manifest is not None
+        compiled = [(r["predicate"], r["mitigation"]) for r in manifest["rules"]]
         out = RULES / f"{tool}.yaml"
         current = out.read_text(encoding="utf-8") if out.is_file() else ""
         text = render(tool, compiled, natures(), current)

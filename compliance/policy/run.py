@@ -4,7 +4,9 @@
   resource, each function is evaluated in a template of its own (its resource plus ``Globals``);
 - OPA Rego (``regopy``, rego-cpp) reads the same templates as JSON and, for Terraform, the plan-shaped JSON
   (``planned_values.root_module.resources[]``) of the HCL the design reader parses (a ``terraform show -json``
-  plan gives the same shape); each rule's ``<rule>_passing`` and ``<rule>_failing`` sets name the resources.
+  plan gives the same shape), all rules in one query per file; each rule's ``<rule>_passing`` and
+  ``<rule>_failing`` sets name the functions, data stores or routes it judged (routes by API, method and path,
+  as the design check names them).
 
 A pair (resource, predicate) agrees when the design check's present / absent / not applicable matches the
 engine's pass / fail / skip. The design check's *unknown* (a value the template leaves open) has no engine
@@ -188,12 +190,19 @@ def run_guard(rules: str, doc: dict[str, Any], where: str) -> dict[str, str]:
     return out
 
 
-def rego_interpreter(policy: Policy) -> Any:
+def rego_interpreter(policy: Policy, today: date | None = None) -> Any:
+    """An interpreter with the policy's modules; ``today`` (the date deprecation checks compare with) as
+    ``data.sckb_clock.today``, else the policies use the evaluation day."""
     regopy = _engine("regopy", "rego")
     interp = regopy.Interpreter()
+    if today is not None:
+        interp.add_data_json(json.dumps({"sckb_clock": {"today": today.isoformat()}}))
     for name, text in sorted(policy.files.items()):
         try:
-            interp.add_module(name, text)
+            if name.endswith(".json"):
+                interp.add_data_json(text)
+            else:
+                interp.add_module(name, text)
         except regopy.RegoError as exc:
             raise EngineError(f"rego: {str(exc).splitlines()[0][:300]}", path=name) from None
     return interp
@@ -215,10 +224,12 @@ def run_rego(interp: Any, doc: dict[str, Any], where: str, queries: list[tuple[s
 
     parts = ", ".join(f'"{pid}": [{ref}_passing, {ref}_failing]' for pid, ref in queries)
     try:
-        interp.set_input_term(json.dumps(doc))
+        interp.set_input(regopy.Input(doc))
         out = interp.query(f"x := {{{parts}}}")
     except regopy.RegoError as exc:
         raise EngineError(f"rego: {str(exc).splitlines()[0][:300]}", path=where) from None
+    except ValueError:  # regopy 1.5.2 hands an evaluation error back as text it then fails to parse as JSON
+        raise EngineError("rego: the evaluation failed (an error inside the policies)", path=where) from None
     if not out.ok():
         raise EngineError(f"rego: {str(out)[:300]}", path=where)
     tree = json.loads(str(out))["bindings"]["x"]
@@ -233,15 +244,35 @@ def run_rego(interp: Any, doc: dict[str, Any], where: str, queries: list[tuple[s
 
 
 def _design_verdicts(design: Design, preds: list[DesignPredicate]) -> dict[tuple[str, str, str], str]:
-    """(file, resource, predicate) -> present / absent / unknown for AWS functions."""
+    """(file, resource, predicate) -> present / absent / unknown for AWS functions and data stores."""
     out: dict[tuple[str, str, str], str] = {}
     for v in evaluate(design, preds):
-        if v.provider == "aws" and v.kind == "function":
+        if v.provider == "aws" and v.kind in (*SUBJECT_TYPES, "route"):
             out[(v.file, v.name, v.predicate)] = v.status
     return out
 
 
-def _functions(src: Source, types: tuple[str, ...], tf_types: tuple[str, ...]) -> list[str]:
+#: subject -> (CloudFormation types, Terraform types) of the resources the engines judge
+SUBJECT_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "function": (("AWS::Lambda::Function", "AWS::Serverless::Function"), ("aws_lambda_function",)),
+    "datastore": (
+        (
+            "AWS::DynamoDB::Table",
+            "AWS::Serverless::SimpleTable",
+            "AWS::S3::Bucket",
+            "AWS::SQS::Queue",
+            "AWS::SNS::Topic",
+            "AWS::SecretsManager::Secret",
+            "AWS::Kinesis::Stream",
+        ),
+        ("aws_dynamodb_table", "aws_s3_bucket", "aws_sqs_queue", "aws_sns_topic", "aws_secretsmanager_secret"),
+    ),
+}
+
+
+def _subjects(src: Source, subject: str) -> list[str]:
+    """The resources of a template or plan a predicate on ``subject`` judges."""
+    types, tf_types = SUBJECT_TYPES[subject]
     if src.fmt == "cfn":
         res = src.doc.get("Resources") or {}
         return sorted(n for n, r in res.items() if isinstance(r, dict) and r.get("Type") in types)
@@ -259,10 +290,11 @@ def compare_policies(
 ) -> Comparison:
     """Export the policies for each engine, run them on every template under ``path``, compare with the design
     check of the same path."""
-    from compliance.policy.compile import property_map
-
     design = read_design(path, today=today)
-    subject = property_map().subjects["function"]
+    routes: dict[str, list[str]] = {}
+    for el in design.of_kind("route"):
+        if el.provider == "aws":
+            routes.setdefault(el.file, []).append(el.name)
     srcs, other = sources(path)
     result = Comparison(files=[s.shown for s in srcs])
     covered = {s.shown for s in srcs}
@@ -270,21 +302,26 @@ def compare_policies(
         {el.file for el in design.of_kind("function") if el.file not in covered} | {o for o in other if o not in covered}
     )
     for engine in engines:
-        policy = export(kb, engine, scope="fedramp-moderate")
+        policy = export(kb, engine, scope="fedramp-moderate", today=today)
         assert policy.manifest is not None
         pred_ids = [r["predicate"] for r in policy.manifest["rules"]]
         preds = [kb.design_predicates[p][0] for p in pred_ids]
         verdicts = _design_verdicts(design, preds)
-        interp = rego_interpreter(policy) if engine == "rego" else None
+        interp = rego_interpreter(policy, today) if engine == "rego" else None
         rules = "\n\n".join(text for _n, text in sorted(policy.files.items())) if engine == "cfn-guard" else ""
         for src in srcs:
             if progress is not None:
                 progress(f"{engine}: {src.shown}")
-            names = _functions(src, subject.cfn_types, subject.tf_types)
-            if not names:
+            judged = {s: _subjects(src, s) for s in SUBJECT_TYPES}
+            # routes are named by API, method and path (CloudFormation) or address (Terraform), not by one resource:
+            # those the design check built, and below those the engine judged
+            judged["route"] = sorted(routes.get(src.shown, []))
+            pairs = [(n, p.id) for p in preds for n in judged.get(p.subject, [])]
+            names = judged["function"]
+            if not pairs:
                 continue
             if engine == "cfn-guard":
-                if src.fmt != "cfn":
+                if src.fmt != "cfn" or not names:
                     continue
                 got: dict[tuple[str, str], str] = {}
                 for name in names:
@@ -296,7 +333,10 @@ def compare_policies(
                         got[(name, pid)] = per_rule.get(rule_name(pid), SKIP)
             else:
                 checked = run_rego(interp, src.doc, src.shown, rego_queries(policy))
-                got = {(n, pid): checked.get((n, pid), SKIP) for n in names for pid in pred_ids}
+                route_ids = {p.id for p in preds if p.subject == "route"}
+                extra = sorted({n for n, pid in checked if pid in route_ids} - set(judged["route"]))
+                pairs += [(n, pid) for pid in sorted(route_ids) for n in extra]
+                got = {(n, pid): checked.get((n, pid), SKIP) for n, pid in pairs}
             for (name, pid), res in sorted(got.items()):
                 d = verdicts.get((src.shown, name, pid), "n/a")
                 result.pairs.append(Pair(engine, src.shown, name, pid, d, res))
