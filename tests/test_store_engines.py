@@ -119,6 +119,47 @@ def test_parquet_export_schema(runner: CliRunner, tmp_path: Path, engine: str) -
     assert all(isinstance(f["cwes"], list) for f in findings)
 
 
+def _awkward_sarif(path: Path) -> Path:
+    """A real semgrep SARIF whose first messages hold what CSV and list columns must carry through: line breaks,
+    quotes, commas, tabs, backslashes, non-ASCII, text that looks like a null or an empty CSV field; an empty message
+    (stored as null)."""
+    doc = orjson.loads((CORPUS / "semgrep-sarif" / "tf-aws-lambda__semgrep.sarif").read_bytes())
+    texts = ['two\nlines, "quoted"\tand \\N back\\slash ünïcode ✓', "", "\\N", '""', " leading and trailing "]
+    for result, text in zip(doc["runs"][0]["results"], texts, strict=False):
+        result["message"]["text"] = text
+    path.write_bytes(orjson.dumps(doc))
+    return path
+
+
+def test_parquet_export_holds_what_the_store_says(runner: CliRunner, tmp_path: Path, engine: str) -> None:
+    import pyarrow.parquet as pq
+
+    from compliance.evidence.store import Store
+
+    folders = _corpus()
+    ws = tmp_path / "ws"
+    awkward = _awkward_sarif(tmp_path / "awkward.sarif")
+    assert sckb(runner, ws, "evidence", "ingest", str(folders[0]), str(awkward)).exit_code == 0
+    out = tmp_path / "pq"
+    assert sckb(runner, ws, "evidence", "export", "--format", "parquet", "--out", str(out)).exit_code == 0
+    got = {name: pq.read_table(out / f"{name}.parquet").to_pylist() for name in ("files", "observations", "findings")}
+
+    def plain(name: str, value: Any) -> Any:
+        if name in ("cwes", "targets", "mitigations", "controls"):
+            return list(value) if isinstance(value, tuple) else value.split()
+        return value
+
+    with Store.open(ws, read_only=True) as store:
+        files = [{"id": i, **f.as_dict()} for i, f in enumerate(store.files(), 1)]
+        names = list(got["observations"][0])
+        observations = [{n: plain(n, v) for n, v in zip(names, row, strict=True)} for row in store.observation_rows()]
+        findings = sorted(({n: plain(n, getattr(f, n)) for n in got["findings"][0]} for f in store.findings()),
+                          key=lambda f: f["identity"])  # fmt: skip
+    assert got["files"] == files and got["observations"] == observations and got["findings"] == findings
+    messages = {o["message"] for o in got["observations"]}
+    assert {"\\N", '""'} <= messages and None in messages and any("\n" in (m or "") for m in messages)
+
+
 @pytest.mark.postgres
 def test_copy_sqlite_to_postgres_and_back_is_lossless(runner: CliRunner, tmp_path: Path, pg_url: str) -> None:
     folders = _corpus()

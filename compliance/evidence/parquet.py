@@ -5,22 +5,27 @@ Three files, the same from either store engine (the schema is :data:`SCHEMAS`, d
 
 ``files.parquet``         one row per ingested evidence file, in ingest order
 ``observations.parquet``  one row per finding as a file stated it (``file_id`` is ``files.id``), in store order
-``findings.parquet``      one row per finding identity with its latest observation's fields and its status
+``findings.parquet``      one row per finding identity with its latest observation's fields and its status, in
+                          identity order
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
-from dataclasses import astuple, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from compliance.errors import StoreError
 from compliance.evidence.model import OBSERVATION_FIELDS, EvidenceFile, StoredFinding
 from compliance.evidence.store import Store
+from compliance.evidence.store.transfer import export_csv, export_rows, snapshot
 
 _S, _I = pa.string(), pa.int64()
 _LIST = pa.list_(pa.string())
@@ -40,33 +45,81 @@ SCHEMAS: dict[str, pa.Schema] = {
     "observations": pa.schema([_field("id"), _field("file_id"), *(_field(n) for n in OBSERVATION_FIELDS), _field("digest")]),
     "findings": pa.schema([_field(f.name) for f in fields(StoredFinding)]),
 }
-_BATCH = 65536
+#: Rows per Parquet row group (and per read from SQLite).
+_BATCH = 131072
+#: Bytes of CSV per block when the server sends the rows as CSV (PostgreSQL).
+_CSV_BLOCK = 16 << 20
 
 
-def _batches(schema: pa.Schema, rows: Iterator[tuple[Any, ...]]) -> Iterator[pa.RecordBatch]:
-    buf: list[tuple[Any, ...]] = []
-    names = schema.names
-
-    def flush() -> pa.RecordBatch:
-        cols = list(zip(*buf, strict=True)) if buf else [() for _ in names]
-        return pa.RecordBatch.from_arrays(
-            [pa.array(list(c), type=schema.field(i).type) for i, c in enumerate(cols)], schema=schema
-        )
-
-    for row in rows:
-        buf.append(row)
-        if len(buf) >= _BATCH:
-            yield flush()
-            buf.clear()
-    if buf:
-        yield flush()
+def _raw(schema: pa.Schema) -> pa.Schema:
+    """``schema`` as the store gives it: list columns are space-separated text."""
+    return pa.schema([pa.field(f.name, _S if f.name in _LISTS else f.type) for f in schema])
 
 
-def _write(path: Path, schema: pa.Schema, rows: Iterator[tuple[Any, ...]], progress: Callable[[int], None] | None) -> int:
+def _lists(text: pa.Array) -> pa.Array:
+    """Space-separated text as lists (``" a b "`` -> ``["a", "b"]``; empty or null -> ``[]``), column at a time."""
+    trimmed = pc.utf8_trim_whitespace(text)
+    split = pc.utf8_split_whitespace(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, _S), trimmed))
+    # a null splits into a null of no items: the same offsets without the nulls are the empty lists
+    return pa.ListArray.from_arrays(split.offsets, split.values)
+
+
+def _finish(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    cols = [_lists(batch.column(i)) if f.name in _LISTS else batch.column(i) for i, f in enumerate(schema)]
+    return pa.RecordBatch.from_arrays(cols, schema=schema)
+
+
+def _from_rows(chunks: Iterator[list[tuple[Any, ...]]], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """Row chunks (SQLite) as record batches: one column at a time, never a Python loop per row."""
+    raw = _raw(schema)
+    for chunk in chunks:
+        cols = zip(*chunk, strict=True)
+        batch = pa.RecordBatch.from_arrays([pa.array(c, type=f.type) for c, f in zip(cols, raw, strict=True)], schema=raw)
+        yield _finish(batch, schema)
+
+
+class _Chunks(io.RawIOBase):
+    """A byte-chunk iterator as a readable stream (for pyarrow's CSV reader)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks, self.rest = chunks, memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self.rest:
+            data = next(self.chunks, None)
+            if data is None:
+                return 0
+            self.rest = memoryview(data)
+        n = min(len(b), len(self.rest))
+        b[:n] = self.rest[:n]
+        self.rest = self.rest[n:]
+        return n
+
+
+def _from_csv(chunks: Iterator[bytes], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """The server's CSV (PostgreSQL ``COPY``) as record batches, parsed by pyarrow: a null is an empty field, an
+    empty text is ``""``."""
+    raw = _raw(schema)
+    reader = pcsv.open_csv(
+        io.BufferedReader(_Chunks(chunks), 1 << 20),
+        read_options=pcsv.ReadOptions(column_names=raw.names, block_size=_CSV_BLOCK),
+        parse_options=pcsv.ParseOptions(newlines_in_values=True),
+        convert_options=pcsv.ConvertOptions(
+            column_types=raw, null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=False
+        ),
+    )
+    for batch in reader:
+        yield _finish(batch, schema)
+
+
+def _write(path: Path, schema: pa.Schema, batches: Iterator[pa.RecordBatch], progress: Callable[[int], None] | None) -> int:
     n = 0
     tmp = path.with_name(path.name + ".part")
     with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-        for batch in _batches(schema, rows):
+        for batch in batches:
             writer.write_batch(batch)
             n += batch.num_rows
             if progress is not None:
@@ -75,36 +128,18 @@ def _write(path: Path, schema: pa.Schema, rows: Iterator[tuple[Any, ...]], progr
     return n
 
 
-def _split_lists(row: tuple[Any, ...], names: list[str]) -> tuple[Any, ...]:
-    return tuple(
-        (list(v) if isinstance(v, tuple) else (v.split() if v else [])) if n in _LISTS else v
-        for n, v in zip(names, row, strict=True)
-    )
-
-
 def export_parquet(store: Store, out: Path, progress: Callable[[int], None] | None = None) -> dict[str, int]:
-    """Write ``files``, ``observations`` and ``findings`` as Parquet into ``out``; rows per file."""
+    """Write ``files``, ``observations`` and ``findings`` as Parquet into ``out``; rows per file. The rows are read
+    in bulk (PostgreSQL sends CSV that pyarrow parses; SQLite's rows are turned into columns a chunk at a time) from
+    one snapshot of the store."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"{out}: cannot create the folder: {exc.strerror}") from None
     counts: dict[str, int] = {}
-    files = store.files()
-    counts["files"] = _write(
-        out / "files.parquet", SCHEMAS["files"], ((i, *astuple(f)) for i, f in enumerate(files, 1)), progress
-    )
-    obs_names = SCHEMAS["observations"].names
-    counts["observations"] = _write(
-        out / "observations.parquet",
-        SCHEMAS["observations"],
-        (_split_lists(tuple(r), obs_names) for r in store.observation_rows()),
-        progress,
-    )
-    find_names = SCHEMAS["findings"].names
-    counts["findings"] = _write(
-        out / "findings.parquet",
-        SCHEMAS["findings"],
-        (_split_lists(tuple(getattr(f, n) for n in find_names), find_names) for f in store.findings()),
-        progress,
-    )
+    with snapshot(store):
+        for name, schema in SCHEMAS.items():
+            csv = export_csv(store, name)
+            batches = _from_rows(export_rows(store, name, _BATCH), schema) if csv is None else _from_csv(csv, schema)
+            counts[name] = _write(out / f"{name}.parquet", schema, batches, progress)
     return counts
