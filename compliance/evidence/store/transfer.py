@@ -237,10 +237,10 @@ def export_rows(store: Store, name: str, size: int) -> Iterator[list[tuple[Any, 
         import psycopg
 
         try:
-            with store.conn.cursor(name=f"sckb_export_{name}", binary=True) as cur:
-                cur.itersize = size
-                cur.execute(EXPORT_SQL[name])
-                while pchunk := cur.fetchmany(size):
+            with store.conn.cursor(name=f"sckb_export_{name}", binary=True) as pcur:
+                pcur.itersize = size
+                pcur.execute(EXPORT_SQL[name])
+                while pchunk := pcur.fetchmany(size):
                     yield pchunk
         except psycopg.Error as exc:
             raise StoreError(f"{store.where}: cannot read the evidence store: {exc}") from None
