@@ -161,6 +161,42 @@ def test_parquet_export_holds_what_the_store_says(runner: CliRunner, tmp_path: P
 
 
 @pytest.mark.postgres
+def test_small_batches_streaming_and_repeated_findings_give_the_same_store(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_url: str
+) -> None:
+    """A file's rows in many batches, most of them written after the file took the ingest lock (its buffer
+    full), and one finding stated several times in a file, in different batches: the same answers as SQLite."""
+    from compliance.evidence import prepare
+    from compliance.evidence.store import postgres
+
+    doc = orjson.loads((CORPUS / "semgrep-sarif" / "tf-aws-lambda__semgrep.sarif").read_bytes())
+    results = doc["runs"][0]["results"]
+    again = [orjson.loads(orjson.dumps(results[0])) for _ in range(3)]
+    for k, r in enumerate(again):
+        r["message"]["text"] = f"stated again ({k})"
+    doc["runs"][0]["results"] = [*results[:5], again[0], *results[5:20], again[1], *results[20:], again[2]]
+    repeated = tmp_path / "in" / "repeated.sarif"
+    repeated.parent.mkdir()
+    repeated.write_bytes(orjson.dumps(doc))
+    inputs = [str(f) for f in _corpus()[:2]] + [str(repeated)]
+    monkeypatch.setattr(prepare, "BATCH", 4)
+    monkeypatch.setattr(postgres, "BUFFER_ROWS", 9)
+    answers = {}
+    for name in ("sqlite", "postgres"):
+        if name == "postgres":
+            monkeypatch.setenv("SCKB_STORE", pg_url)
+            monkeypatch.setenv("SCKB_LOCKER", str(tmp_path / "team-locker"))
+        ws = tmp_path / name
+        assert sckb(runner, ws, "evidence", "ingest", *inputs).exit_code == 0
+        answers[name] = _answers(runner, ws)
+        listed = answers[name]["list"]
+        ident = next(f["identity"] for f in listed if f["message"] == "stated again (2)")
+        answers[name]["again"] = orjson.loads(sckb(runner, ws, "evidence", "show", ident, "--json").stdout)
+    assert answers["postgres"]["verify"]["ok"] and answers["postgres"] == answers["sqlite"]
+    assert answers["postgres"]["again"]["observations"] == 4
+
+
+@pytest.mark.postgres
 def test_copy_sqlite_to_postgres_and_back_is_lossless(runner: CliRunner, tmp_path: Path, pg_url: str) -> None:
     folders = _corpus()
     ws = tmp_path / "ws"

@@ -158,16 +158,25 @@ ON CONFLICT (identity) DO UPDATE SET
   controls = CASE WHEN excluded.last_seen >= t.last_seen THEN excluded.controls ELSE t.controls END,
   last_seen = greatest(t.last_seen, excluded.last_seen)
 """
-#: Identity rows of a batch are copied into a staging table, then upserted in one statement (as _UPSERT does).
+#: A file's identity rows are copied into a staging table as they arrive (``latest`` counted from the file's first row,
+#: ``last_file`` unset), then upserted in one statement (as _UPSERT does) when the file holds the ingest lock.
 _ID_COLS = "identity, tool, rule_id, loc, first_seen, last_seen, status, latest, last_file, mapped_by, mitigations, controls"
 _STAGE = f"CREATE TEMP TABLE IF NOT EXISTS sckb_stage ON COMMIT DROP AS SELECT {_ID_COLS} FROM identities WITH NO DATA"
 _COPY_STAGE = f"COPY sckb_stage ({_ID_COLS}) FROM STDIN"
+_STAGED = "identity, tool, rule_id, loc, first_seen, last_seen, status, latest + %s, %s, mapped_by, mitigations, controls"
+#: each identity's first row of the file (one INSERT ... SELECT may not touch a row twice) ...
 _UPSERT_STAGED = (
-    f"INSERT INTO identities AS t ({_ID_COLS}, seen) SELECT {_ID_COLS}, 1 FROM sckb_stage ORDER BY identity\n"
-    + _UPSERT[_UPSERT.index("ON CONFLICT") :]
+    f"INSERT INTO identities AS t ({_ID_COLS}, seen) SELECT DISTINCT ON (identity) {_STAGED}, 1 FROM sckb_stage"
+    " ORDER BY identity, latest\n" + _UPSERT[_UPSERT.index("ON CONFLICT") :]
+)
+#: ... then its later rows, in file order, upserted one by one with _UPSERT
+_AGAIN_STAGED = (
+    f"SELECT {_STAGED} FROM (SELECT *, row_number() OVER (PARTITION BY identity ORDER BY latest) AS k FROM sckb_stage) s"
+    " WHERE k > 1 ORDER BY latest"
 )
 _COPY_OBS = "COPY observations (id, file_id, " + ", ".join(OBS_COLUMNS) + ", digest) FROM STDIN"
-_DIGEST = len(OBS_COLUMNS) + 2
+#: Characters of COPY text sent per write.
+_COPY_BLOCK = 1 << 20
 
 FINDING_SQL = (
     "SELECT i.identity, "
@@ -730,10 +739,25 @@ class PostgresStore(Store):
         self._write("remove the system", [("DELETE FROM systems WHERE name = %s", (name,))])
 
 
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_line(values: Sequence[Any]) -> str:
+    """``values`` as one line of ``COPY ... FROM STDIN`` text (tab-separated, ``\\N`` for null, no newline): the
+    common case (no backslash, tab or line break in any value) is one join."""
+    line = "\t".join(["\\N" if v is None else str(v) for v in values])
+    if "\\" in line or "\n" in line or "\r" in line or line.count("\t") != len(values) - 1:
+        line = "\t".join(["\\N" if v is None else str(v).translate(_ESCAPES) for v in values])
+    return line
+
+
 class PostgresFileWrite(FileWrite):
-    """One file's transaction. Its rows are held (up to :data:`BUFFER_ROWS`) until it takes :data:`INGEST_LOCK`, when
-    they are numbered, digested and written: so files are parsed in parallel by many ingesters and written in turn
-    (see the module's notes). A bigger file takes the lock when its buffer fills and streams the rest."""
+    """One file's transaction. What needs no lock is done as rows arrive, while other ingesters write: each row's
+    COPY text and the digest's bytes are made, and the identity rows are copied into a staging table (numbered
+    from the file's first row). Up to :data:`BUFFER_ROWS` rows are held until the file takes :data:`INGEST_LOCK`;
+    then they are numbered, digested and copied, and the staged identities upserted in one statement, so files are
+    parsed in parallel by many ingesters and written in turn (see the module's notes). A bigger file takes the
+    lock when its buffer fills and streams the rest."""
 
     def __init__(self, store: PostgresStore) -> None:
         self.store = store
@@ -743,10 +767,14 @@ class PostgresFileWrite(FileWrite):
         self.obs_id = 0
         self.first_obs = 0
         self._rows_hash = hashlib.sha256()
-        #: whether this transaction made its staging table for identity rows
+        #: whether this transaction made its staging table for identity rows, and upserted them
         self.staged = False
+        self.settled = False
         self.locked = False
-        self.held: list[Batch] = []
+        #: rows of the file so far (the staged identities' ``latest`` counts from the file's first row)
+        self.rows = 0
+        #: per held row: its COPY text (without id, file id and digest) and its digest's bytes after the ids
+        self.held: list[tuple[list[str], list[bytes]]] = []
         self.held_rows = 0
 
     def __enter__(self) -> PostgresFileWrite:
@@ -770,8 +798,8 @@ class PostgresFileWrite(FileWrite):
         self.first_obs = self.obs_id + 1
         self.locked = True
         held, self.held, self.held_rows = self.held, [], 0
-        for batch in held:
-            self._write(batch)
+        for lines, tails in held:
+            self._copy_obs(lines, tails)
 
     def _end(self, exc: BaseException | None) -> None:
         tx, self.tx = self.tx, None
@@ -799,55 +827,64 @@ class PostgresFileWrite(FileWrite):
         return self.obs_id - self.first_obs + 1 + self.held_rows if self.locked else self.held_rows
 
     def add(self, batch: Batch) -> int:
-        if not self.locked:
-            self.held.append(batch)
-            self.held_rows += len(batch[0])
-            if self.held_rows >= BUFFER_ROWS:
-                self._lock()
-            return len(batch[0])
-        return self._write(batch)
-
-    def _write(self, batch: Batch) -> int:
         obs_rows, id_rows = batch
-        obs_id, file_id = self.obs_id, self.file_id
-        base = obs_id + 1
-        sha256, dumps = hashlib.sha256, orjson.dumps
-        for row in obs_rows:
-            obs_id += 1
-            row[0] = obs_id
-            row[1] = file_id
-            row.append(sha256(dumps(row)).hexdigest()[:32])  # = row_digest(obs_id, file_id, values)
+        dumps = orjson.dumps
+        # the digest is row_digest(obs_id, file_id, values): the JSON of [obs_id, file_id, *values], whose bytes
+        # after the two ids are the values' JSON without its "[" (kept here; the ids are known under the lock)
+        tails = [dumps(row[2:])[1:] for row in obs_rows]
+        lines = [copy_line(row[2:]) for row in obs_rows]
+        offset = self.rows
         for r in id_rows:
-            r[7] += base
-            r[8] = file_id
-        self.obs_id = obs_id
-        self._rows_hash.update("".join([r[_DIGEST] for r in obs_rows]).encode())
-        # an identity twice in one batch is upserted row by row after the others (in order): one INSERT ... SELECT
-        # may not touch a row twice
-        seen: set[str] = set()
-        once: list[list[Any]] = []
-        again: list[list[Any]] = []
-        for r in id_rows:
-            (again if r[0] in seen else once).append(r)
-            seen.add(r[0])
+            r[7] += offset
         with self.conn.cursor() as cur:
-            with cur.copy(_COPY_OBS) as copy:
-                for row in obs_rows:
-                    copy.write_row(row)
             if not self.staged:
                 cur.execute(_STAGE)
                 self.staged = True
             with cur.copy(_COPY_STAGE) as copy:
-                for r in once:
-                    copy.write_row(r)
-            cur.execute(_UPSERT_STAGED)
-            cur.execute("TRUNCATE sckb_stage")
-            if again:
-                cur.executemany(_UPSERT, again)
+                copy.write("".join([copy_line(r) + "\n" for r in id_rows]))
+        self.rows += len(obs_rows)
+        if self.locked:
+            self._copy_obs(lines, tails)
+        else:
+            self.held.append((lines, tails))
+            self.held_rows += len(obs_rows)
+            if self.held_rows >= BUFFER_ROWS:
+                self._lock()
         return len(obs_rows)
 
-    def cover(self, main_tool: str, tools: list[str], locs: list[str], prefix: Callable[[str, str], str], scan_time: str) -> None:
+    def _copy_obs(self, lines: list[str], tails: list[bytes]) -> None:
+        """Number, digest and copy rows (under the lock)."""
+        file_id, sha256 = self.file_id, hashlib.sha256
+        first = self.obs_id + 1
+        digests = [sha256(b"[%d,%d,%b" % (obs_id, file_id, tail)).hexdigest()[:32] for obs_id, tail in enumerate(tails, first)]
+        self.obs_id += len(lines)
+        self._rows_hash.update("".join(digests).encode())
+        text = "".join(
+            [
+                f"{obs_id}\t{file_id}\t{line}\t{d}\n"
+                for obs_id, line, d in zip(range(first, self.obs_id + 1), lines, digests, strict=True)
+            ]
+        )
+        with self.conn.cursor() as cur, cur.copy(_COPY_OBS) as copy:
+            for i in range(0, len(text), _COPY_BLOCK):
+                copy.write(text[i : i + _COPY_BLOCK])
+
+    def _settle(self) -> None:
+        """Upsert the staged identity rows (under the lock, after every row is copied): each identity's first row
+        of the file in one statement, then any later row of the same identity in file order (as a row-by-row
+        upsert of the file would)."""
         self._lock()
+        if self.settled or not self.staged:
+            return
+        self.settled = True
+        with self.conn.cursor() as cur:
+            cur.execute(_UPSERT_STAGED, (self.first_obs, self.file_id))
+            again = cur.execute(_AGAIN_STAGED, (self.first_obs, self.file_id)).fetchall()
+            if again:
+                cur.executemany(_UPSERT, again)
+
+    def cover(self, main_tool: str, tools: list[str], locs: list[str], prefix: Callable[[str, str], str], scan_time: str) -> None:
+        self._settle()
         conn, file_id = self.conn, self.file_id
         row = conn.execute("SELECT max(scan_time) FROM coverage WHERE tool = %s", (main_tool,)).fetchone()
         newest = row[0] if row else None
@@ -872,7 +909,7 @@ class PostgresFileWrite(FileWrite):
                 )
 
     def finish(self, file: NewFile, attachments: list[tuple[str, str, str]]) -> None:
-        self._lock()
+        self._settle()
         f = file
         fvalues = (
             f.sha256, f.name, f.format, f.tool, f.tool_version, f.scan_time, f.scan_time_source, f.ingested_at, f.bytes,
