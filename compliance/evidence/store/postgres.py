@@ -175,8 +175,6 @@ _AGAIN_STAGED = (
     " WHERE k > 1 ORDER BY latest"
 )
 _COPY_OBS = "COPY observations (id, file_id, " + ", ".join(OBS_COLUMNS) + ", digest) FROM STDIN"
-#: Characters of COPY text sent per write.
-_COPY_BLOCK = 1 << 20
 
 FINDING_SQL = (
     "SELECT i.identity, "
@@ -739,22 +737,10 @@ class PostgresStore(Store):
         self._write("remove the system", [("DELETE FROM systems WHERE name = %s", (name,))])
 
 
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def copy_line(values: Sequence[Any]) -> str:
-    """``values`` as one line of ``COPY ... FROM STDIN`` text (tab-separated, ``\\N`` for null, no newline): the
-    common case (no backslash, tab or line break in any value) is one join."""
-    line = "\t".join(["\\N" if v is None else str(v) for v in values])
-    if "\\" in line or "\n" in line or "\r" in line or line.count("\t") != len(values) - 1:
-        line = "\t".join(["\\N" if v is None else str(v).translate(_ESCAPES) for v in values])
-    return line
-
-
 class PostgresFileWrite(FileWrite):
     """One file's transaction. What needs no lock is done as rows arrive, while other ingesters write: each row's
-    COPY text and the digest's bytes are made, and the identity rows are copied into a staging table (numbered
-    from the file's first row). Up to :data:`BUFFER_ROWS` rows are held until the file takes :data:`INGEST_LOCK`;
+    digest bytes are made, and the identity rows are copied into a staging table (numbered from the file's first
+    row). Up to :data:`BUFFER_ROWS` rows are held until the file takes :data:`INGEST_LOCK`;
     then they are numbered, digested and copied, and the staged identities upserted in one statement, so files are
     parsed in parallel by many ingesters and written in turn (see the module's notes). A bigger file takes the
     lock when its buffer fills and streams the rest."""
@@ -773,14 +759,16 @@ class PostgresFileWrite(FileWrite):
         self.locked = False
         #: rows of the file so far (the staged identities' ``latest`` counts from the file's first row)
         self.rows = 0
-        #: per held row: its COPY text (without id, file id and digest) and its digest's bytes after the ids
-        self.held: list[tuple[list[str], list[bytes]]] = []
+        #: held rows, with each one's digest bytes after the ids
+        self.held: list[tuple[list[list[Any]], list[bytes]]] = []
         self.held_rows = 0
 
     def __enter__(self) -> PostgresFileWrite:
         try:
             self.tx = self.conn.transaction()
             self.tx.__enter__()
+            # a file's statements are small and many: compiling them costs more than it saves
+            self.conn.execute("SET LOCAL jit = off")
         except psycopg.Error as exc:
             self._end(exc)
             raise EngineError(f"{self.store.where}: {_reason(exc)}") from None
@@ -798,8 +786,8 @@ class PostgresFileWrite(FileWrite):
         self.first_obs = self.obs_id + 1
         self.locked = True
         held, self.held, self.held_rows = self.held, [], 0
-        for lines, tails in held:
-            self._copy_obs(lines, tails)
+        for rows, tails in held:
+            self._copy_obs(rows, tails)
 
     def _end(self, exc: BaseException | None) -> None:
         tx, self.tx = self.tx, None
@@ -830,9 +818,8 @@ class PostgresFileWrite(FileWrite):
         obs_rows, id_rows = batch
         dumps = orjson.dumps
         # the digest is row_digest(obs_id, file_id, values): the JSON of [obs_id, file_id, *values], whose bytes
-        # after the two ids are the values' JSON without its "[" (kept here; the ids are known under the lock)
+        # after the two ids are the values' JSON without its "[" (made here; the ids are known under the lock)
         tails = [dumps(row[2:])[1:] for row in obs_rows]
-        lines = [copy_line(row[2:]) for row in obs_rows]
         offset = self.rows
         for r in id_rows:
             r[7] += offset
@@ -841,33 +828,35 @@ class PostgresFileWrite(FileWrite):
                 cur.execute(_STAGE)
                 self.staged = True
             with cur.copy(_COPY_STAGE) as copy:
-                copy.write("".join([copy_line(r) + "\n" for r in id_rows]))
+                for r in id_rows:
+                    copy.write_row(r)
         self.rows += len(obs_rows)
         if self.locked:
-            self._copy_obs(lines, tails)
+            self._copy_obs(obs_rows, tails)
         else:
-            self.held.append((lines, tails))
+            self.held.append((obs_rows, tails))
             self.held_rows += len(obs_rows)
             if self.held_rows >= BUFFER_ROWS:
                 self._lock()
         return len(obs_rows)
 
-    def _copy_obs(self, lines: list[str], tails: list[bytes]) -> None:
+    def _copy_obs(self, obs_rows: list[list[Any]], tails: list[bytes]) -> None:
         """Number, digest and copy rows (under the lock)."""
         file_id, sha256 = self.file_id, hashlib.sha256
-        first = self.obs_id + 1
-        digests = [sha256(b"[%d,%d,%b" % (obs_id, file_id, tail)).hexdigest()[:32] for obs_id, tail in enumerate(tails, first)]
-        self.obs_id += len(lines)
+        obs_id = self.obs_id
+        digests = []
+        for row, tail in zip(obs_rows, tails, strict=True):
+            obs_id += 1
+            row[0] = obs_id
+            row[1] = file_id
+            d = sha256(b"[%d,%d,%b" % (obs_id, file_id, tail)).hexdigest()[:32]
+            row.append(d)
+            digests.append(d)
+        self.obs_id = obs_id
         self._rows_hash.update("".join(digests).encode())
-        text = "".join(
-            [
-                f"{obs_id}\t{file_id}\t{line}\t{d}\n"
-                for obs_id, line, d in zip(range(first, self.obs_id + 1), lines, digests, strict=True)
-            ]
-        )
         with self.conn.cursor() as cur, cur.copy(_COPY_OBS) as copy:
-            for i in range(0, len(text), _COPY_BLOCK):
-                copy.write(text[i : i + _COPY_BLOCK])
+            for row in obs_rows:
+                copy.write_row(row)
 
     def _settle(self) -> None:
         """Upsert the staged identity rows (under the lock, after every row is copied): each identity's first row
