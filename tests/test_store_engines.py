@@ -161,11 +161,13 @@ def test_parquet_export_holds_what_the_store_says(runner: CliRunner, tmp_path: P
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("buffer_rows", [9, 100_000])
 def test_small_batches_streaming_and_repeated_findings_give_the_same_store(
-    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_url: str
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_url: str, buffer_rows: int
 ) -> None:
-    """A file's rows in many batches, most of them written after the file took the ingest lock (its buffer
-    full), and one finding stated several times in a file, in different batches: the same answers as SQLite."""
+    """A file's rows in many batches, held until the file is parsed or (a small buffer) most of them written after
+    the file took the ingest lock, and one finding stated several times in a file, in different batches: the same
+    answers as SQLite."""
     from compliance.evidence import prepare
     from compliance.evidence.store import postgres
 
@@ -180,7 +182,7 @@ def test_small_batches_streaming_and_repeated_findings_give_the_same_store(
     repeated.write_bytes(orjson.dumps(doc))
     inputs = [str(f) for f in _corpus()[:2]] + [str(repeated)]
     monkeypatch.setattr(prepare, "BATCH", 4)
-    monkeypatch.setattr(postgres, "BUFFER_ROWS", 9)
+    monkeypatch.setattr(postgres, "BUFFER_ROWS", buffer_rows)
     answers = {}
     for name in ("sqlite", "postgres"):
         if name == "postgres":

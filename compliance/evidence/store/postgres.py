@@ -169,6 +169,11 @@ _UPSERT_STAGED = (
     f"INSERT INTO identities AS t ({_ID_COLS}, seen) SELECT DISTINCT ON (identity) {_STAGED}, 1 FROM sckb_stage"
     " ORDER BY identity, latest\n" + _UPSERT[_UPSERT.index("ON CONFLICT") :]
 )
+#: (when every identity comes once in the file, simply)
+_INSERT_STAGED = (
+    f"INSERT INTO identities AS t ({_ID_COLS}, seen) SELECT {_STAGED}, 1 FROM sckb_stage ORDER BY identity\n"
+    + _UPSERT[_UPSERT.index("ON CONFLICT") :]
+)
 #: ... then its later rows, in file order, upserted one by one with _UPSERT
 _AGAIN_STAGED = (
     f"SELECT {_STAGED} FROM (SELECT *, row_number() OVER (PARTITION BY identity ORDER BY latest) AS k FROM sckb_stage) s"
@@ -762,6 +767,9 @@ class PostgresFileWrite(FileWrite):
         #: held rows, with each one's digest bytes after the ids
         self.held: list[tuple[list[list[Any]], list[bytes]]] = []
         self.held_rows = 0
+        #: the file's identities so far (None once the file streams: then the server finds the repeats)
+        self.seen: set[str] | None = set()
+        self.repeats = False
 
     def __enter__(self) -> PostgresFileWrite:
         try:
@@ -821,8 +829,13 @@ class PostgresFileWrite(FileWrite):
         # after the two ids are the values' JSON without its "[" (made here; the ids are known under the lock)
         tails = [dumps(row[2:])[1:] for row in obs_rows]
         offset = self.rows
+        seen = self.seen
         for r in id_rows:
             r[7] += offset
+        if seen is not None:  # whether an identity comes twice in the file (followed while its rows are held)
+            before = len(seen)
+            seen.update([r[0] for r in id_rows])
+            self.repeats = self.repeats or len(seen) - before != len(id_rows)
         with self.conn.cursor() as cur:
             if not self.staged:
                 cur.execute(_STAGE)
@@ -837,6 +850,7 @@ class PostgresFileWrite(FileWrite):
             self.held.append((obs_rows, tails))
             self.held_rows += len(obs_rows)
             if self.held_rows >= BUFFER_ROWS:
+                self.seen = None
                 self._lock()
         return len(obs_rows)
 
@@ -867,6 +881,9 @@ class PostgresFileWrite(FileWrite):
             return
         self.settled = True
         with self.conn.cursor() as cur:
+            if self.seen is not None and not self.repeats:  # (the common case: each identity once in the file)
+                cur.execute(_INSERT_STAGED, (self.first_obs, self.file_id))
+                return
             cur.execute(_UPSERT_STAGED, (self.first_obs, self.file_id))
             again = cur.execute(_AGAIN_STAGED, (self.first_obs, self.file_id)).fetchall()
             if again:
