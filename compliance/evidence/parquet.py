@@ -12,6 +12,7 @@ Three files, the same from either store engine (the schema is :data:`SCHEMAS`, d
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import fields
 from pathlib import Path
@@ -47,8 +48,9 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 #: Rows per Parquet row group (and per read from SQLite).
 _BATCH = 131072
-#: Bytes of CSV per block when the server sends the rows as CSV (PostgreSQL).
+#: Bytes of CSV parsed at once when the server sends the rows as CSV (PostgreSQL), in blocks of _CSV_PART per thread.
 _CSV_BLOCK = 16 << 20
+_CSV_PART = 2 << 20
 
 
 def _raw(schema: pa.Schema) -> pa.Schema:
@@ -78,41 +80,25 @@ def _from_rows(chunks: Iterator[list[tuple[Any, ...]]], schema: pa.Schema) -> It
         yield _finish(batch, schema)
 
 
-class _Chunks(io.RawIOBase):
-    """A byte-chunk iterator as a readable stream (for pyarrow's CSV reader)."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self.chunks, self.rest = chunks, memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        while not self.rest:
-            data = next(self.chunks, None)
-            if data is None:
-                return 0
-            self.rest = memoryview(data)
-        n = min(len(b), len(self.rest))
-        b[:n] = self.rest[:n]
-        self.rest = self.rest[n:]
-        return n
-
-
 def _from_csv(chunks: Iterator[bytes], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """The server's CSV (PostgreSQL ``COPY``) as record batches, parsed by pyarrow: a null is an empty field, an
-    empty text is ``""``."""
+    """The server's CSV (PostgreSQL ``COPY``) as record batches, parsed by pyarrow on every core: a null is an empty
+    field, an empty text ``""``. The server sends one row per chunk (its COPY protocol does), so a block of whole
+    chunks is a block of whole rows."""
     raw = _raw(schema)
-    reader = pcsv.open_csv(
-        io.BufferedReader(_Chunks(chunks), 1 << 20),
-        read_options=pcsv.ReadOptions(column_names=raw.names, block_size=_CSV_BLOCK),
-        parse_options=pcsv.ParseOptions(newlines_in_values=True),
-        convert_options=pcsv.ConvertOptions(
-            column_types=raw, null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=False
-        ),
-    )
-    for batch in reader:
-        yield _finish(batch, schema)
+    read = pcsv.ReadOptions(column_names=raw.names, block_size=_CSV_PART)
+    parse = pcsv.ParseOptions(newlines_in_values=True)
+    convert = pcsv.ConvertOptions(column_types=raw, null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=False)
+    block: list[bytes] = []
+    size = 0
+    for chunk in itertools.chain(chunks, [b""]):
+        if chunk:
+            block.append(chunk)
+            size += len(chunk)
+        if size >= _CSV_BLOCK or (not chunk and block):
+            table = pcsv.read_csv(io.BytesIO(b"".join(block)), read_options=read, parse_options=parse, convert_options=convert)
+            block, size = [], 0
+            for batch in table.combine_chunks().to_batches():
+                yield _finish(batch, schema)
 
 
 def _write(path: Path, schema: pa.Schema, batches: Iterator[pa.RecordBatch], progress: Callable[[int], None] | None) -> int:
