@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -194,8 +195,10 @@ EXPORT_SQL: dict[str, str] = {
 
 
 @contextlib.contextmanager
-def snapshot(store: Store) -> Iterator[None]:
-    """One read transaction around the export's queries, so its files agree with each other while ingests go on."""
+def snapshot(store: Store, readers: int = 1) -> Iterator[list[Store]]:
+    """One read transaction around the export's queries, so its files agree with each other while ingests go on:
+    up to ``readers`` stores to read it from (PostgreSQL: more connections, each importing the first one's snapshot,
+    so files can be read at once; SQLite: the one store)."""
     from compliance.evidence.store.postgres import PostgresStore
     from compliance.evidence.store.sqlite import SQLiteStore
 
@@ -203,22 +206,41 @@ def snapshot(store: Store) -> Iterator[None]:
         import psycopg
 
         try:
-            with store.conn.transaction():
-                store.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                # compiling the queries costs more than it saves on one pass; the findings' join sorts in memory
-                store.conn.execute("SET LOCAL jit = off")
-                store.conn.execute("SET LOCAL work_mem = '128MB'")
-                yield
+            with store.conn.transaction(), contextlib.ExitStack() as more:
+                _read_only(store.conn)
+                extra: list[Store] = []
+                if readers > 1:
+                    row = store.conn.execute("SELECT pg_export_snapshot()").fetchone()
+                    snap = str(row[0]) if row else ""
+                    if not re.fullmatch(r"[0-9A-F-]+", snap):
+                        raise StoreError(f"{store.where}: unexpected snapshot name {snap!r}")
+                    for _ in range(readers - 1):
+                        other = more.enter_context(
+                            PostgresStore.open_url(store.url, store.workspace, locker=store.locker, read_only=True)
+                        )
+                        more.enter_context(other.conn.transaction())
+                        _read_only(other.conn)
+                        other.conn.execute(f"SET TRANSACTION SNAPSHOT '{snap}'")
+                        extra.append(other)
+                yield [store, *extra]
         except psycopg.Error as exc:
             raise StoreError(f"{store.where}: cannot read the evidence store: {exc}") from None
     elif isinstance(store, SQLiteStore) and not store.conn.in_transaction:
         store.conn.execute("BEGIN")
         try:
-            yield
+            yield [store]
         finally:
             store.conn.execute("COMMIT")  # nothing was written: this only ends the read
     else:
-        yield
+        yield [store]
+
+
+def _read_only(conn: Any) -> None:
+    """The start of a transaction that reads a whole table or two at once."""
+    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    # compiling the queries costs more than it saves on one pass; the findings' join sorts in memory
+    conn.execute("SET LOCAL jit = off")
+    conn.execute("SET LOCAL work_mem = '128MB'")
 
 
 def export_rows(store: Store, name: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
