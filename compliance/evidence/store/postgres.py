@@ -24,6 +24,7 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -206,6 +207,8 @@ _FAILING_SQL = (
     + f", {_SUBJECT} FROM identities i JOIN observations o ON o.id = i.latest WHERE i.status = 'open' AND o.result = 'fail'"
     " AND i.last_seen >= %s AND i.last_seen <= %s"
 )
+#: every identity with its latest observation
+_LATEST = " FROM identities i JOIN observations o ON o.id = i.latest"
 _DET_COLS = "target, status, rationale, by_whom, role, date, methods, source"
 _TRIAGE_COLS = "target, kind, withdrawn, rationale, by_whom, date, expires, approved_by, details, documents, source"
 
@@ -941,26 +944,39 @@ class PostgresFileWrite(FileWrite):
 
 
 class PostgresGroupScan(GroupScan):
-    """The group rows, grouped by the server (with a system's boundary, the rows are filtered and grouped here:
-    the boundary is Python code)."""
+    """The group rows, grouped by the server on a second connection, started at once: the server groups while the
+    assessment reads the open failures on the first. (With a system's boundary, the rows are filtered and grouped
+    here, when asked for: the boundary is Python code.)"""
 
     def __init__(self, store: PostgresStore, row_sql: str, inside: SubjectFilter | None) -> None:
         self.store, self.row_sql, self.inside = store, row_sql, inside
+        self.pool: ThreadPoolExecutor | None = None
+        self.grouped: Future[list[tuple[Any, ...]]] | None = None
+        if inside is None:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sckb-groups")
+            self.grouped = self.pool.submit(self._group)
+
+    def _group(self) -> list[tuple[Any, ...]]:
+        sql = (
+            "SELECT tool, rule_id, fid, slot, method, mits, targets, mapped_by, count(*), max(last),"
+            " json_agg(DISTINCT subject)::text"
+            f" FROM ({self.row_sql}{_LATEST}) r GROUP BY fid, rule_id, slot, tool, method, mapped_by, targets, mits"
+        )
+        with connect(self.store.url, read_only=True) as conn:
+            try:
+                return conn.execute(sql).fetchall()
+            except psycopg.Error as exc:
+                raise StoreError(f"{self.store.where}: cannot read the evidence store: {_reason(exc)}") from None
 
     def batches(self) -> Iterator[list[GroupRow]]:
-        base = " FROM identities i JOIN observations o ON o.id = i.latest"
-        if self.inside is None:
-            sql = (
-                "SELECT tool, rule_id, fid, slot, method, mits, targets, mapped_by, count(*), max(last),"
-                " json_agg(DISTINCT subject)::text"
-                f" FROM ({self.row_sql}{base}) r GROUP BY fid, rule_id, slot, tool, method, mapped_by, targets, mits"
-            )
-            rows = self.store._q(sql)
-            yield [GroupRow._make((*r[:8], int(r[8]), r[9], r[10])) for r in rows]
+        if self.grouped is not None:
+            yield [GroupRow._make((*r[:8], int(r[8]), r[9], r[10])) for r in self.grouped.result()]
             return
+        inside = self.inside
+        assert inside is not None  # (without a boundary, the rows were grouped by the server)
         groups: dict[tuple[Any, ...], list[Any]] = {}
-        for r in self.store._q(f"{self.row_sql}, {_SUBJECT}{base}"):
-            if not self.inside(*r[10:]):
+        for r in self.store._q(f"{self.row_sql}, {_SUBJECT}{_LATEST}"):
+            if not inside(*r[10:]):
                 continue
             g = groups.get(r[:8])
             if g is None:
@@ -975,7 +991,8 @@ class PostgresGroupScan(GroupScan):
         ]
 
     def wait(self) -> None:
-        """Nothing runs in the background."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
 
 
 def _stored(r: tuple[Any, ...]) -> StoredFinding:
