@@ -47,10 +47,10 @@ SCHEMAS: dict[str, pa.Schema] = {
     "observations": pa.schema([_field("id"), _field("file_id"), *(_field(n) for n in OBSERVATION_FIELDS), _field("digest")]),
     "findings": pa.schema([_field(f.name) for f in fields(StoredFinding)]),
 }
-#: Rows per Parquet row group (and per read from SQLite).
-_BATCH = 131072
+#: Rows per read from SQLite (and so per Parquet row group).
+_BATCH = 65536
 #: Bytes of CSV parsed at once when the server sends the rows as CSV (PostgreSQL), in blocks of _CSV_PART per thread.
-_CSV_BLOCK = 16 << 20
+_CSV_BLOCK = 32 << 20
 _CSV_PART = 2 << 20
 
 
@@ -59,32 +59,33 @@ def _raw(schema: pa.Schema) -> pa.Schema:
     return pa.schema([pa.field(f.name, _S if f.name in _LISTS else f.type) for f in schema])
 
 
-def _lists(text: pa.Array) -> pa.Array:
+def _lists(text: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Space-separated text as lists (``" a b "`` -> ``["a", "b"]``; empty or null -> ``[]``), column at a time."""
+    if isinstance(text, pa.ChunkedArray):
+        return pa.chunked_array([_lists(c) for c in text.chunks], type=_LIST)
     trimmed = pc.utf8_trim_whitespace(text)
     split = pc.utf8_split_whitespace(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, _S), trimmed))
     # a null splits into a null of no items: the same offsets without the nulls are the empty lists
     return pa.ListArray.from_arrays(split.offsets, split.values)
 
 
-def _finish(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    cols = [_lists(batch.column(i)) if f.name in _LISTS else batch.column(i) for i, f in enumerate(schema)]
-    return pa.RecordBatch.from_arrays(cols, schema=schema)
+def _finish(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    cols = [_lists(table.column(i)) if f.name in _LISTS else table.column(i) for i, f in enumerate(schema)]
+    return pa.Table.from_arrays(cols, schema=schema)
 
 
-def _from_rows(chunks: Iterator[list[tuple[Any, ...]]], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """Row chunks (SQLite) as record batches: one column at a time, never a Python loop per row."""
+def _from_rows(chunks: Iterator[list[tuple[Any, ...]]], schema: pa.Schema) -> Iterator[pa.Table]:
+    """Row chunks (SQLite) as tables: one column at a time, never a Python loop per row."""
     raw = _raw(schema)
     for chunk in chunks:
-        cols = zip(*chunk, strict=True)
-        batch = pa.RecordBatch.from_arrays([pa.array(c, type=f.type) for c, f in zip(cols, raw, strict=True)], schema=raw)
-        yield _finish(batch, schema)
+        cols = [pa.array(c, type=f.type) for c, f in zip(zip(*chunk, strict=True), raw, strict=True)]
+        yield _finish(pa.Table.from_arrays(cols, schema=raw), schema)
 
 
-def _from_csv(chunks: Iterator[bytes], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """The server's CSV (PostgreSQL ``COPY``) as record batches, parsed by pyarrow on every core: a null is an empty
-    field, an empty text ``""``. The server sends one row per chunk (its COPY protocol does), so a block of whole
-    chunks is a block of whole rows."""
+def _from_csv(chunks: Iterator[bytes], schema: pa.Schema) -> Iterator[pa.Table]:
+    """The server's CSV (PostgreSQL ``COPY``) as tables, parsed by pyarrow on every core: a null is an empty field, an
+    empty text ``""``. The server sends one row per chunk (its COPY protocol does), so a block of whole chunks is a
+    block of whole rows."""
     raw = _raw(schema)
     read = pcsv.ReadOptions(column_names=raw.names, block_size=_CSV_PART)
     parse = pcsv.ParseOptions(newlines_in_values=True)
@@ -98,19 +99,19 @@ def _from_csv(chunks: Iterator[bytes], schema: pa.Schema) -> Iterator[pa.RecordB
         if size >= _CSV_BLOCK or (not chunk and block):
             table = pcsv.read_csv(io.BytesIO(b"".join(block)), read_options=read, parse_options=parse, convert_options=convert)
             block, size = [], 0
-            for batch in table.combine_chunks().to_batches():
-                yield _finish(batch, schema)
+            yield _finish(table, schema)
 
 
-def _write(path: Path, schema: pa.Schema, batches: Iterator[pa.RecordBatch], progress: Callable[[int], None] | None) -> int:
+def _write(path: Path, schema: pa.Schema, tables: Iterator[pa.Table], progress: Callable[[int], None] | None) -> int:
+    """Write the tables as one Parquet file (a row group each, as big as the tables come), atomically."""
     n = 0
     tmp = path.with_name(path.name + ".part")
     with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-        for batch in batches:
-            writer.write_batch(batch)
-            n += batch.num_rows
+        for table in tables:
+            writer.write_table(table, row_group_size=max(1, table.num_rows))
+            n += table.num_rows
             if progress is not None:
-                progress(batch.num_rows)
+                progress(table.num_rows)
     tmp.replace(path)  # a reader never sees half a file
     return n
 

@@ -244,30 +244,18 @@ def _read_only(conn: Any) -> None:
 
 
 def export_rows(store: Store, name: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
-    """The rows of export file ``name`` (:data:`EXPORT_SQL`), ``size`` at a time."""
-    from compliance.evidence.store.postgres import PostgresStore
+    """The rows of export file ``name`` (:data:`EXPORT_SQL`), ``size`` at a time, from a store that cannot send them
+    as CSV (:func:`export_csv`): SQLite."""
     from compliance.evidence.store.sqlite import SQLiteStore
 
-    if isinstance(store, SQLiteStore):
-        try:
-            cur = store.conn.execute(EXPORT_SQL[name])
-            while chunk := cur.fetchmany(size):
-                yield chunk
-        except sqlite3.Error as exc:
-            raise StoreError(f"{store.workspace}: cannot read the evidence store: {exc}") from None
-    elif isinstance(store, PostgresStore):
-        import psycopg
-
-        try:
-            with store.conn.cursor(name=f"sckb_export_{name}", binary=True) as pcur:
-                pcur.itersize = size
-                pcur.execute(EXPORT_SQL[name])
-                while pchunk := pcur.fetchmany(size):
-                    yield pchunk
-        except psycopg.Error as exc:
-            raise StoreError(f"{store.where}: cannot read the evidence store: {exc}") from None
-    else:
+    if not isinstance(store, SQLiteStore):
         raise StoreError(f"{type(store).__name__}: this kind of store cannot be exported")
+    try:
+        cur = store.conn.execute(EXPORT_SQL[name])
+        while chunk := cur.fetchmany(size):
+            yield chunk
+    except sqlite3.Error as exc:
+        raise StoreError(f"{store.workspace}: cannot read the evidence store: {exc}") from None
 
 
 def export_csv(store: Store, name: str) -> Iterator[bytes] | None:
