@@ -916,10 +916,10 @@ class PostgresFileWrite(FileWrite):
                         " AND c.scan_time > identities.last_seen)",
                         (scope_tool, self.first_obs),
                     )
-                cur.executemany(
-                    "INSERT INTO coverage AS c VALUES (%s, %s, %s)"
+                cur.execute(  # one statement for every location (they are distinct)
+                    "INSERT INTO coverage AS c SELECT %s, unnest(%s::text[]), %s"
                     " ON CONFLICT (tool, loc) DO UPDATE SET scan_time = greatest(c.scan_time, excluded.scan_time)",
-                    [(scope_tool, loc, scan_time) for loc in locs],
+                    (scope_tool, locs, scan_time),
                 )
 
     def finish(self, file: NewFile, attachments: list[tuple[str, str, str]]) -> None:
