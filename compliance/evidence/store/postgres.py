@@ -10,11 +10,15 @@ collation (byte order, as SQLite compares), so listings come out in the same ord
 Concurrency: one file is one transaction, as in SQLite. Its rows are numbered, digested, written and chained
 while the transaction holds a transaction-level advisory lock (:data:`INGEST_LOCK`), so files from any number of
 processes get consecutive ids, a consistent hash chain and a clear order. The lock is taken late: the expensive
-work (copying, hashing, parsing, mapping) runs in parallel, the rows held until the file is parsed (up to
-:data:`BUFFER_ROWS`; a bigger file streams the rest under the lock). Writers of the same bytes take turns through
-an advisory lock per file, taken when the transaction checks for the file, so the second one sees the first one's
-file and skips it as a duplicate. Observations and identity rows go in with ``COPY``. A connection lost mid-file
-rolls that file back (the server does it).
+work (copying, hashing, parsing, mapping, and copying the identity rows into a staging table) runs in parallel,
+the rows held until the file is parsed (up to :data:`BUFFER_ROWS`; a bigger file streams the rest under the lock).
+Under the lock: numbering, one SHA-256 per row, the observations' ``COPY``, one upsert of the staged identities,
+coverage and the file row. Writers of the same bytes take turns through an advisory lock per file, taken when the
+transaction checks for the file, so the second one sees the first one's file and skips it as a duplicate. A
+connection lost mid-file rolls that file back (the server does it).
+
+The lock makes the writing serial: with two or more ingesters the throughput is the time under the lock per row
+(most of it the server's: the observations' ``COPY`` with their two indexes, the identities' upsert).
 """
 
 from __future__ import annotations
