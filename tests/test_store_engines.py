@@ -131,10 +131,19 @@ def _awkward_sarif(path: Path) -> Path:
     return path
 
 
-def test_parquet_export_holds_what_the_store_says(runner: CliRunner, tmp_path: Path, engine: str) -> None:
+@pytest.mark.parametrize("csv_block", [1, None])
+def test_parquet_export_holds_what_the_store_says(
+    runner: CliRunner, tmp_path: Path, engine: str, monkeypatch: pytest.MonkeyPatch, csv_block: int | None
+) -> None:
+    """(With a block of one row, PostgreSQL's rows are parsed a row at a time: those without a line break in a value
+    by the faster parser.)"""
     import pyarrow.parquet as pq
 
+    from compliance.evidence import parquet
     from compliance.evidence.store import Store
+
+    if csv_block is not None:
+        monkeypatch.setattr(parquet, "_CSV_BLOCK", csv_block)
 
     folders = _corpus()
     ws = tmp_path / "ws"

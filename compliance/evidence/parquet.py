@@ -88,7 +88,8 @@ def _from_csv(chunks: Iterator[bytes], schema: pa.Schema) -> Iterator[pa.Table]:
     block of whole rows."""
     raw = _raw(schema)
     read = pcsv.ReadOptions(column_names=raw.names, block_size=_CSV_PART)
-    parse = pcsv.ParseOptions(newlines_in_values=True)
+    # a value with a line break in it (quoted) makes the parser slower: asked for only by a block that has one
+    lines, broken = pcsv.ParseOptions(newlines_in_values=False), pcsv.ParseOptions(newlines_in_values=True)
     convert = pcsv.ConvertOptions(column_types=raw, null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=False)
     block: list[bytes] = []
     size = 0
@@ -97,7 +98,9 @@ def _from_csv(chunks: Iterator[bytes], schema: pa.Schema) -> Iterator[pa.Table]:
             block.append(chunk)
             size += len(chunk)
         if size >= _CSV_BLOCK or (not chunk and block):
-            table = pcsv.read_csv(io.BytesIO(b"".join(block)), read_options=read, parse_options=parse, convert_options=convert)
+            data = b"".join(block)
+            parse = lines if data.count(b"\n") == len(block) and b"\r" not in data else broken
+            table = pcsv.read_csv(io.BytesIO(data), read_options=read, parse_options=parse, convert_options=convert)
             block, size = [], 0
             yield _finish(table, schema)
 
