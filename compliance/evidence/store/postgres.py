@@ -755,12 +755,11 @@ class PostgresStore(Store):
 
 
 class PostgresFileWrite(FileWrite):
-    """One file's transaction. What needs no lock is done as rows arrive, while other ingesters write: each row's
-    digest bytes are made, and the identity rows are copied into a staging table (numbered from the file's first
-    row). Up to :data:`BUFFER_ROWS` rows are held until the file takes :data:`INGEST_LOCK`;
-    then they are numbered, digested and copied, and the staged identities upserted in one statement, so files are
-    parsed in parallel by many ingesters and written in turn (see the module's notes). A bigger file takes the
-    lock when its buffer fills and streams the rest."""
+    """One file's transaction. What needs no lock is done as rows arrive, while other ingesters write: the identity
+    rows are copied into a staging table (numbered from the file's first row). Up to :data:`BUFFER_ROWS` rows are
+    held until the file takes :data:`INGEST_LOCK`; then they are numbered, digested and copied, and the staged
+    identities upserted in one statement, so files are parsed in parallel by many ingesters and written in turn (see
+    the module's notes). A bigger file takes the lock when its buffer fills and streams the rest."""
 
     def __init__(self, store: PostgresStore) -> None:
         self.store = store
@@ -776,8 +775,8 @@ class PostgresFileWrite(FileWrite):
         self.locked = False
         #: rows of the file so far (the staged identities' ``latest`` counts from the file's first row)
         self.rows = 0
-        #: held rows, with each one's digest bytes after the ids
-        self.held: list[tuple[list[list[Any]], list[bytes]]] = []
+        #: the batches of rows held until the lock is taken
+        self.held: list[list[list[Any]]] = []
         self.held_rows = 0
         #: the file's identities so far (None once the file streams: then the server finds the repeats)
         self.seen: set[str] | None = set()
@@ -806,8 +805,8 @@ class PostgresFileWrite(FileWrite):
         self.first_obs = self.obs_id + 1
         self.locked = True
         held, self.held, self.held_rows = self.held, [], 0
-        for rows, tails in held:
-            self._copy_obs(rows, tails)
+        for rows in held:
+            self._copy_obs(rows)
 
     def _end(self, exc: BaseException | None) -> None:
         tx, self.tx = self.tx, None
@@ -836,10 +835,6 @@ class PostgresFileWrite(FileWrite):
 
     def add(self, batch: Batch) -> int:
         obs_rows, id_rows = batch
-        dumps = orjson.dumps
-        # the digest is row_digest(obs_id, file_id, values): the JSON of [obs_id, file_id, *values], whose bytes
-        # after the two ids are the values' JSON without its "[" (made here; the ids are known under the lock)
-        tails = [dumps(row[2:])[1:] for row in obs_rows]
         offset = self.rows
         seen = self.seen
         for r in id_rows:
@@ -857,25 +852,25 @@ class PostgresFileWrite(FileWrite):
                     copy.write_row(r)
         self.rows += len(obs_rows)
         if self.locked:
-            self._copy_obs(obs_rows, tails)
+            self._copy_obs(obs_rows)
         else:
-            self.held.append((obs_rows, tails))
+            self.held.append(obs_rows)
             self.held_rows += len(obs_rows)
             if self.held_rows >= BUFFER_ROWS:
                 self.seen = None
                 self._lock()
         return len(obs_rows)
 
-    def _copy_obs(self, obs_rows: list[list[Any]], tails: list[bytes]) -> None:
+    def _copy_obs(self, obs_rows: list[list[Any]]) -> None:
         """Number, digest and copy rows (under the lock)."""
-        file_id, sha256 = self.file_id, hashlib.sha256
+        file_id, sha256, dumps = self.file_id, hashlib.sha256, orjson.dumps
         obs_id = self.obs_id
         digests = []
-        for row, tail in zip(obs_rows, tails, strict=True):
+        for row in obs_rows:
             obs_id += 1
             row[0] = obs_id
             row[1] = file_id
-            d = sha256(b"[%d,%d,%b" % (obs_id, file_id, tail)).hexdigest()[:32]
+            d = sha256(dumps(row)).hexdigest()[:32]  # = row_digest(obs_id, file_id, values)
             row.append(d)
             digests.append(d)
         self.obs_id = obs_id
