@@ -1,7 +1,8 @@
 """Run every ``benchmarks/bench_*.py`` in its own process and print its figures.
 
 Each benchmark prints lines of the form ``name: value unit (ratio Nx baseline-name; goal ...)``.
-Run one with ``python benchmarks/run.py NAME`` (a substring of the file name).
+Run one with ``python benchmarks/run.py NAME`` (a substring of the file name; ``-`` stands for ``_``, as in
+``team-store``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(argv: list[str]) -> int:
-    pick = argv[1:] or [""]
+    pick = [s.replace("-", "_") for s in argv[1:]] or [""]
     files = sorted(p for p in HERE.glob("bench_*.py") if any(s in p.stem for s in pick))
     failed = 0
     for f in files:

@@ -119,6 +119,94 @@ def test_parquet_export_schema(runner: CliRunner, tmp_path: Path, engine: str) -
     assert all(isinstance(f["cwes"], list) for f in findings)
 
 
+def _awkward_sarif(path: Path) -> Path:
+    """A real semgrep SARIF whose first messages hold what CSV and list columns must carry through: line breaks,
+    quotes, commas, tabs, backslashes, non-ASCII, text that looks like a null or an empty CSV field; an empty message
+    (stored as null)."""
+    doc = orjson.loads((CORPUS / "semgrep-sarif" / "tf-aws-lambda__semgrep.sarif").read_bytes())
+    texts = ['two\nlines, "quoted"\tand \\N back\\slash ünïcode ✓', "", "\\N", '""', " leading and trailing "]
+    for result, text in zip(doc["runs"][0]["results"], texts, strict=False):
+        result["message"]["text"] = text
+    path.write_bytes(orjson.dumps(doc))
+    return path
+
+
+@pytest.mark.parametrize("csv_block", [1, None])
+def test_parquet_export_holds_what_the_store_says(
+    runner: CliRunner, tmp_path: Path, engine: str, monkeypatch: pytest.MonkeyPatch, csv_block: int | None
+) -> None:
+    """(With a block of one row, PostgreSQL's rows are parsed a row at a time: those without a line break in a value
+    by the faster parser.)"""
+    import pyarrow.parquet as pq
+
+    from compliance.evidence import parquet
+    from compliance.evidence.store import Store
+
+    if csv_block is not None:
+        monkeypatch.setattr(parquet, "_CSV_BLOCK", csv_block)
+
+    folders = _corpus()
+    ws = tmp_path / "ws"
+    awkward = _awkward_sarif(tmp_path / "awkward.sarif")
+    assert sckb(runner, ws, "evidence", "ingest", str(folders[0]), str(awkward)).exit_code == 0
+    out = tmp_path / "pq"
+    assert sckb(runner, ws, "evidence", "export", "--format", "parquet", "--out", str(out)).exit_code == 0
+    got = {name: pq.read_table(out / f"{name}.parquet").to_pylist() for name in ("files", "observations", "findings")}
+
+    def plain(name: str, value: Any) -> Any:
+        if name in ("cwes", "targets", "mitigations", "controls"):
+            return list(value) if isinstance(value, tuple) else value.split()
+        return value
+
+    with Store.open(ws, read_only=True) as store:
+        files = [{"id": i, **f.as_dict()} for i, f in enumerate(store.files(), 1)]
+        names = list(got["observations"][0])
+        observations = [{n: plain(n, v) for n, v in zip(names, row, strict=True)} for row in store.observation_rows()]
+        findings = sorted(({n: plain(n, getattr(f, n)) for n in got["findings"][0]} for f in store.findings()),
+                          key=lambda f: f["identity"])  # fmt: skip
+    assert got["files"] == files and got["observations"] == observations and got["findings"] == findings
+    messages = {o["message"] for o in got["observations"]}
+    assert {"\\N", '""'} <= messages and None in messages and any("\n" in (m or "") for m in messages)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("buffer_rows", [9, 100_000])
+def test_small_batches_streaming_and_repeated_findings_give_the_same_store(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_url: str, buffer_rows: int
+) -> None:
+    """A file's rows in many batches, held until the file is parsed or (a small buffer) most of them written after
+    the file took the ingest lock, and one finding stated several times in a file, in different batches: the same
+    answers as SQLite."""
+    from compliance.evidence import prepare
+    from compliance.evidence.store import postgres
+
+    doc = orjson.loads((CORPUS / "semgrep-sarif" / "tf-aws-lambda__semgrep.sarif").read_bytes())
+    results = doc["runs"][0]["results"]
+    again = [orjson.loads(orjson.dumps(results[0])) for _ in range(3)]
+    for k, r in enumerate(again):
+        r["message"]["text"] = f"stated again ({k})"
+    doc["runs"][0]["results"] = [*results[:5], again[0], *results[5:20], again[1], *results[20:], again[2]]
+    repeated = tmp_path / "in" / "repeated.sarif"
+    repeated.parent.mkdir()
+    repeated.write_bytes(orjson.dumps(doc))
+    inputs = [str(f) for f in _corpus()[:2]] + [str(repeated)]
+    monkeypatch.setattr(prepare, "BATCH", 4)
+    monkeypatch.setattr(postgres, "BUFFER_ROWS", buffer_rows)
+    answers = {}
+    for name in ("sqlite", "postgres"):
+        if name == "postgres":
+            monkeypatch.setenv("SCKB_STORE", pg_url)
+            monkeypatch.setenv("SCKB_LOCKER", str(tmp_path / "team-locker"))
+        ws = tmp_path / name
+        assert sckb(runner, ws, "evidence", "ingest", *inputs).exit_code == 0
+        answers[name] = _answers(runner, ws)
+        listed = answers[name]["list"]
+        ident = next(f["identity"] for f in listed if f["message"] == "stated again (2)")
+        answers[name]["again"] = orjson.loads(sckb(runner, ws, "evidence", "show", ident, "--json").stdout)
+    assert answers["postgres"]["verify"]["ok"] and answers["postgres"] == answers["sqlite"]
+    assert answers["postgres"]["again"]["observations"] == 4
+
+
 @pytest.mark.postgres
 def test_copy_sqlite_to_postgres_and_back_is_lossless(runner: CliRunner, tmp_path: Path, pg_url: str) -> None:
     folders = _corpus()

@@ -10,11 +10,15 @@ collation (byte order, as SQLite compares), so listings come out in the same ord
 Concurrency: one file is one transaction, as in SQLite. Its rows are numbered, digested, written and chained
 while the transaction holds a transaction-level advisory lock (:data:`INGEST_LOCK`), so files from any number of
 processes get consecutive ids, a consistent hash chain and a clear order. The lock is taken late: the expensive
-work (copying, hashing, parsing, mapping) runs in parallel, the rows held until the file is parsed (up to
-:data:`BUFFER_ROWS`; a bigger file streams the rest under the lock). Writers of the same bytes take turns through
-an advisory lock per file, taken when the transaction checks for the file, so the second one sees the first one's
-file and skips it as a duplicate. Observations and identity rows go in with ``COPY``. A connection lost mid-file
-rolls that file back (the server does it).
+work (copying, hashing, parsing, mapping, and copying the identity rows into a staging table) runs in parallel,
+the rows held until the file is parsed (up to :data:`BUFFER_ROWS`; a bigger file streams the rest under the lock).
+Under the lock: numbering, one SHA-256 per row, the observations' ``COPY``, one upsert of the staged identities,
+coverage and the file row. Writers of the same bytes take turns through an advisory lock per file, taken when the
+transaction checks for the file, so the second one sees the first one's file and skips it as a duplicate. A
+connection lost mid-file rolls that file back (the server does it).
+
+The lock makes the writing serial: with two or more ingesters the throughput is the time under the lock per row
+(most of it the server's: the observations' ``COPY`` with their two indexes, the identities' upsert).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -159,16 +164,28 @@ ON CONFLICT (identity) DO UPDATE SET
   controls = CASE WHEN excluded.last_seen >= t.last_seen THEN excluded.controls ELSE t.controls END,
   last_seen = greatest(t.last_seen, excluded.last_seen)
 """
-#: Identity rows of a batch are copied into a staging table, then upserted in one statement (as _UPSERT does).
+#: A file's identity rows are copied into a staging table as they arrive (``latest`` counted from the file's first row,
+#: ``last_file`` unset), then upserted in one statement (as _UPSERT does) when the file holds the ingest lock.
 _ID_COLS = "identity, tool, rule_id, loc, first_seen, last_seen, status, latest, last_file, mapped_by, mitigations, controls"
 _STAGE = f"CREATE TEMP TABLE IF NOT EXISTS sckb_stage ON COMMIT DROP AS SELECT {_ID_COLS} FROM identities WITH NO DATA"
 _COPY_STAGE = f"COPY sckb_stage ({_ID_COLS}) FROM STDIN"
+_STAGED = "identity, tool, rule_id, loc, first_seen, last_seen, status, latest + %s, %s, mapped_by, mitigations, controls"
+#: each identity's first row of the file (one INSERT ... SELECT may not touch a row twice) ...
 _UPSERT_STAGED = (
-    f"INSERT INTO identities AS t ({_ID_COLS}, seen) SELECT {_ID_COLS}, 1 FROM sckb_stage ORDER BY identity\n"
+    f"INSERT INTO identities AS t ({_ID_COLS}, seen) SELECT DISTINCT ON (identity) {_STAGED}, 1 FROM sckb_stage"
+    " ORDER BY identity, latest\n" + _UPSERT[_UPSERT.index("ON CONFLICT") :]
+)
+#: (when every identity comes once in the file, simply)
+_INSERT_STAGED = (
+    f"INSERT INTO identities AS t ({_ID_COLS}, seen) SELECT {_STAGED}, 1 FROM sckb_stage ORDER BY identity\n"
     + _UPSERT[_UPSERT.index("ON CONFLICT") :]
 )
+#: ... then its later rows, in file order, upserted one by one with _UPSERT
+_AGAIN_STAGED = (
+    f"SELECT {_STAGED} FROM (SELECT *, row_number() OVER (PARTITION BY identity ORDER BY latest) AS k FROM sckb_stage) s"
+    " WHERE k > 1 ORDER BY latest"
+)
 _COPY_OBS = "COPY observations (id, file_id, " + ", ".join(OBS_COLUMNS) + ", digest) FROM STDIN"
-_DIGEST = len(OBS_COLUMNS) + 2
 
 FINDING_SQL = (
     "SELECT i.identity, "
@@ -195,6 +212,8 @@ _FAILING_SQL = (
     + f", {_SUBJECT} FROM identities i JOIN observations o ON o.id = i.latest WHERE i.status = 'open' AND o.result = 'fail'"
     " AND i.last_seen >= %s AND i.last_seen <= %s"
 )
+#: every identity with its latest observation
+_LATEST = " FROM identities i JOIN observations o ON o.id = i.latest"
 _DET_COLS = "target, status, rationale, by_whom, role, date, methods, source"
 _TRIAGE_COLS = "target, kind, withdrawn, rationale, by_whom, date, expires, approved_by, details, documents, source"
 
@@ -356,6 +375,11 @@ class PostgresStore(Store):
                         "another way: ingest it again into a new database (this one is left unchanged)"
                     )
                 self.conn.execute(_SCHEMA)
+                try:  # a stored assessment is tens of MB of JSON: lz4 stores it several times faster than the default
+                    with self.conn.transaction():
+                        self.conn.execute("ALTER TABLE assess_runs ALTER COLUMN data SET COMPRESSION lz4")
+                except psycopg.errors.FeatureNotSupported:
+                    pass  # a server built without lz4 keeps its default
                 self.conn.execute(
                     "INSERT INTO meta VALUES ('schema', %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (str(SCHEMA_VERSION),),
@@ -735,9 +759,11 @@ class PostgresStore(Store):
 
 
 class PostgresFileWrite(FileWrite):
-    """One file's transaction. Its rows are held (up to :data:`BUFFER_ROWS`) until it takes :data:`INGEST_LOCK`, when
-    they are numbered, digested and written: so files are parsed in parallel by many ingesters and written in turn
-    (see the module's notes). A bigger file takes the lock when its buffer fills and streams the rest."""
+    """One file's transaction. What needs no lock is done as rows arrive, while other ingesters write: the identity
+    rows are copied into a staging table (numbered from the file's first row). Up to :data:`BUFFER_ROWS` rows are
+    held until the file takes :data:`INGEST_LOCK`; then they are numbered, digested and copied, and the staged
+    identities upserted in one statement, so files are parsed in parallel by many ingesters and written in turn (see
+    the module's notes). A bigger file takes the lock when its buffer fills and streams the rest."""
 
     def __init__(self, store: PostgresStore) -> None:
         self.store = store
@@ -747,16 +773,25 @@ class PostgresFileWrite(FileWrite):
         self.obs_id = 0
         self.first_obs = 0
         self._rows_hash = hashlib.sha256()
-        #: whether this transaction made its staging table for identity rows
+        #: whether this transaction made its staging table for identity rows, and upserted them
         self.staged = False
+        self.settled = False
         self.locked = False
-        self.held: list[Batch] = []
+        #: rows of the file so far (the staged identities' ``latest`` counts from the file's first row)
+        self.rows = 0
+        #: the batches of rows held until the lock is taken
+        self.held: list[list[list[Any]]] = []
         self.held_rows = 0
+        #: the file's identities so far (None once the file streams: then the server finds the repeats)
+        self.seen: set[str] | None = set()
+        self.repeats = False
 
     def __enter__(self) -> PostgresFileWrite:
         try:
             self.tx = self.conn.transaction()
             self.tx.__enter__()
+            # a file's statements are small and many: compiling them costs more than it saves
+            self.conn.execute("SET LOCAL jit = off")
         except psycopg.Error as exc:
             self._end(exc)
             raise EngineError(f"{self.store.where}: {_reason(exc)}") from None
@@ -774,8 +809,8 @@ class PostgresFileWrite(FileWrite):
         self.first_obs = self.obs_id + 1
         self.locked = True
         held, self.held, self.held_rows = self.held, [], 0
-        for batch in held:
-            self._write(batch)
+        for rows in held:
+            self._copy_obs(rows)
 
     def _end(self, exc: BaseException | None) -> None:
         tx, self.tx = self.tx, None
@@ -803,55 +838,70 @@ class PostgresFileWrite(FileWrite):
         return self.obs_id - self.first_obs + 1 + self.held_rows if self.locked else self.held_rows
 
     def add(self, batch: Batch) -> int:
-        if not self.locked:
-            self.held.append(batch)
-            self.held_rows += len(batch[0])
-            if self.held_rows >= BUFFER_ROWS:
-                self._lock()
-            return len(batch[0])
-        return self._write(batch)
-
-    def _write(self, batch: Batch) -> int:
         obs_rows, id_rows = batch
-        obs_id, file_id = self.obs_id, self.file_id
-        base = obs_id + 1
-        sha256, dumps = hashlib.sha256, orjson.dumps
-        for row in obs_rows:
-            obs_id += 1
-            row[0] = obs_id
-            row[1] = file_id
-            row.append(sha256(dumps(row)).hexdigest()[:32])  # = row_digest(obs_id, file_id, values)
+        offset = self.rows
+        seen = self.seen
         for r in id_rows:
-            r[7] += base
-            r[8] = file_id
-        self.obs_id = obs_id
-        self._rows_hash.update("".join([r[_DIGEST] for r in obs_rows]).encode())
-        # an identity twice in one batch is upserted row by row after the others (in order): one INSERT ... SELECT
-        # may not touch a row twice
-        seen: set[str] = set()
-        once: list[list[Any]] = []
-        again: list[list[Any]] = []
-        for r in id_rows:
-            (again if r[0] in seen else once).append(r)
-            seen.add(r[0])
+            r[7] += offset
+        if seen is not None:  # whether an identity comes twice in the file (followed while its rows are held)
+            before = len(seen)
+            seen.update([r[0] for r in id_rows])
+            self.repeats = self.repeats or len(seen) - before != len(id_rows)
         with self.conn.cursor() as cur:
-            with cur.copy(_COPY_OBS) as copy:
-                for row in obs_rows:
-                    copy.write_row(row)
             if not self.staged:
                 cur.execute(_STAGE)
                 self.staged = True
             with cur.copy(_COPY_STAGE) as copy:
-                for r in once:
+                for r in id_rows:
                     copy.write_row(r)
-            cur.execute(_UPSERT_STAGED)
-            cur.execute("TRUNCATE sckb_stage")
-            if again:
-                cur.executemany(_UPSERT, again)
+        self.rows += len(obs_rows)
+        if self.locked:
+            self._copy_obs(obs_rows)
+        else:
+            self.held.append(obs_rows)
+            self.held_rows += len(obs_rows)
+            if self.held_rows >= BUFFER_ROWS:
+                self.seen = None
+                self._lock()
         return len(obs_rows)
 
-    def cover(self, main_tool: str, tools: list[str], locs: list[str], prefix: Callable[[str, str], str], scan_time: str) -> None:
+    def _copy_obs(self, obs_rows: list[list[Any]]) -> None:
+        """Number, digest and copy rows (under the lock)."""
+        file_id, sha256, dumps = self.file_id, hashlib.sha256, orjson.dumps
+        obs_id = self.obs_id
+        digests = []
+        for row in obs_rows:
+            obs_id += 1
+            row[0] = obs_id
+            row[1] = file_id
+            d = sha256(dumps(row)).hexdigest()[:32]  # = row_digest(obs_id, file_id, values)
+            row.append(d)
+            digests.append(d)
+        self.obs_id = obs_id
+        self._rows_hash.update("".join(digests).encode())
+        with self.conn.cursor() as cur, cur.copy(_COPY_OBS) as copy:
+            for row in obs_rows:
+                copy.write_row(row)
+
+    def _settle(self) -> None:
+        """Upsert the staged identity rows (under the lock, after every row is copied): each identity's first row
+        of the file in one statement, then any later row of the same identity in file order (as a row-by-row
+        upsert of the file would)."""
         self._lock()
+        if self.settled or not self.staged:
+            return
+        self.settled = True
+        with self.conn.cursor() as cur:
+            if self.seen is not None and not self.repeats:  # (the common case: each identity once in the file)
+                cur.execute(_INSERT_STAGED, (self.first_obs, self.file_id))
+                return
+            cur.execute(_UPSERT_STAGED, (self.first_obs, self.file_id))
+            again = cur.execute(_AGAIN_STAGED, (self.first_obs, self.file_id)).fetchall()
+            if again:
+                cur.executemany(_UPSERT, again)
+
+    def cover(self, main_tool: str, tools: list[str], locs: list[str], prefix: Callable[[str, str], str], scan_time: str) -> None:
+        self._settle()
         conn, file_id = self.conn, self.file_id
         row = conn.execute("SELECT max(scan_time) FROM coverage WHERE tool = %s", (main_tool,)).fetchone()
         newest = row[0] if row else None
@@ -869,14 +919,14 @@ class PostgresFileWrite(FileWrite):
                         " AND c.scan_time > identities.last_seen)",
                         (scope_tool, self.first_obs),
                     )
-                cur.executemany(
-                    "INSERT INTO coverage AS c VALUES (%s, %s, %s)"
+                cur.execute(  # one statement for every location (they are distinct)
+                    "INSERT INTO coverage AS c SELECT %s, unnest(%s::text[]), %s"
                     " ON CONFLICT (tool, loc) DO UPDATE SET scan_time = greatest(c.scan_time, excluded.scan_time)",
-                    [(scope_tool, loc, scan_time) for loc in locs],
+                    (scope_tool, locs, scan_time),
                 )
 
     def finish(self, file: NewFile, attachments: list[tuple[str, str, str]]) -> None:
-        self._lock()
+        self._settle()
         f = file
         fvalues = (
             f.sha256, f.name, f.format, f.tool, f.tool_version, f.scan_time, f.scan_time_source, f.ingested_at, f.bytes,
@@ -897,26 +947,39 @@ class PostgresFileWrite(FileWrite):
 
 
 class PostgresGroupScan(GroupScan):
-    """The group rows, grouped by the server (with a system's boundary, the rows are filtered and grouped here:
-    the boundary is Python code)."""
+    """The group rows, grouped by the server on a second connection, started at once: the server groups while the
+    assessment reads the open failures on the first. (With a system's boundary, the rows are filtered and grouped
+    here, when asked for: the boundary is Python code.)"""
 
     def __init__(self, store: PostgresStore, row_sql: str, inside: SubjectFilter | None) -> None:
         self.store, self.row_sql, self.inside = store, row_sql, inside
+        self.pool: ThreadPoolExecutor | None = None
+        self.grouped: Future[list[tuple[Any, ...]]] | None = None
+        if inside is None:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sckb-groups")
+            self.grouped = self.pool.submit(self._group)
+
+    def _group(self) -> list[tuple[Any, ...]]:
+        sql = (
+            "SELECT tool, rule_id, fid, slot, method, mits, targets, mapped_by, count(*), max(last),"
+            " json_agg(DISTINCT subject)::text"
+            f" FROM ({self.row_sql}{_LATEST}) r GROUP BY fid, rule_id, slot, tool, method, mapped_by, targets, mits"
+        )
+        with connect(self.store.url, read_only=True) as conn:
+            try:
+                return conn.execute(sql).fetchall()
+            except psycopg.Error as exc:
+                raise StoreError(f"{self.store.where}: cannot read the evidence store: {_reason(exc)}") from None
 
     def batches(self) -> Iterator[list[GroupRow]]:
-        base = " FROM identities i JOIN observations o ON o.id = i.latest"
-        if self.inside is None:
-            sql = (
-                "SELECT tool, rule_id, fid, slot, method, mits, targets, mapped_by, count(*), max(last),"
-                " json_agg(DISTINCT subject)::text"
-                f" FROM ({self.row_sql}{base}) r GROUP BY fid, rule_id, slot, tool, method, mapped_by, targets, mits"
-            )
-            rows = self.store._q(sql)
-            yield [GroupRow._make((*r[:8], int(r[8]), r[9], r[10])) for r in rows]
+        if self.grouped is not None:
+            yield [GroupRow._make((*r[:8], int(r[8]), r[9], r[10])) for r in self.grouped.result()]
             return
+        inside = self.inside
+        assert inside is not None  # (without a boundary, the rows were grouped by the server)
         groups: dict[tuple[Any, ...], list[Any]] = {}
-        for r in self.store._q(f"{self.row_sql}, {_SUBJECT}{base}"):
-            if not self.inside(*r[10:]):
+        for r in self.store._q(f"{self.row_sql}, {_SUBJECT}{_LATEST}"):
+            if not inside(*r[10:]):
                 continue
             g = groups.get(r[:8])
             if g is None:
@@ -931,7 +994,8 @@ class PostgresGroupScan(GroupScan):
         ]
 
     def wait(self) -> None:
-        """Nothing runs in the background."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
 
 
 def _stored(r: tuple[Any, ...]) -> StoredFinding:

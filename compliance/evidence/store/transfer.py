@@ -1,4 +1,5 @@
-"""Moving a whole store between engines (``sckb store copy``) and creating or upgrading one (``sckb store migrate``).
+"""Moving a whole store between engines (``sckb store copy``), creating or upgrading one (``sckb store migrate``), and
+reading its rows in bulk for the Parquet export (:mod:`compliance.evidence.parquet`).
 
 Both engines keep the same tables with the same columns (:data:`compliance.evidence.store.postgres.TABLES`), so a
 copy moves every row unchanged (ids, digests and the hash chain included): ``verify`` passes on the copy and an
@@ -8,15 +9,19 @@ is another folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from compliance.errors import StoreError
-from compliance.evidence.store.base import SCHEMA_VERSION, Store
+from compliance.evidence.model import EvidenceFile
+from compliance.evidence.store.base import OBS_COLUMNS, SCHEMA_VERSION, Store
 
 #: Rows moved per round trip.
 _CHUNK = 5000
@@ -173,3 +178,106 @@ def _copy_locker(src: Store, dst: Store) -> int:
         os.replace(tmp, target)
         n += 1
     return n
+
+
+# ---------------------------------------------------------------------------------------------------- export reading
+_FINDING_SQL = (
+    "SELECT i.identity, "
+    + ", ".join("o." + c for c in OBS_COLUMNS[1:])
+    + ", i.first_seen, i.last_seen, i.status, f.sha256, i.mitigations, i.controls, i.mapped_by, i.seen"
+    " FROM identities i JOIN observations o ON o.id = i.latest JOIN files f ON f.id = o.file_id"
+)
+#: The rows of each file of the Parquet export, as one query over the tables: the same on both engines, in the same
+#: order (findings by identity: the primary key's order, so neither engine sorts a million rows). List columns come
+#: out as the stored space-separated text.
+EXPORT_SQL: dict[str, str] = {
+    "files": "SELECT id, " + ", ".join(f.name for f in fields(EvidenceFile)) + " FROM files ORDER BY id",
+    "observations": "SELECT id, file_id, " + ", ".join(OBS_COLUMNS) + ", digest FROM observations ORDER BY id",
+    "findings": _FINDING_SQL + " ORDER BY i.identity",
+}
+
+
+@contextlib.contextmanager
+def snapshot(store: Store, readers: int = 1) -> Iterator[list[Store]]:
+    """One read transaction around the export's queries, so its files agree with each other while ingests go on:
+    up to ``readers`` stores to read it from (PostgreSQL: more connections, each importing the first one's snapshot,
+    so files can be read at once; SQLite: the one store)."""
+    from compliance.evidence.store.postgres import PostgresStore
+    from compliance.evidence.store.sqlite import SQLiteStore
+
+    if isinstance(store, PostgresStore):
+        import psycopg
+
+        try:
+            with store.conn.transaction(), contextlib.ExitStack() as more:
+                _read_only(store.conn)
+                extra: list[Store] = []
+                if readers > 1:
+                    row = store.conn.execute("SELECT pg_export_snapshot()").fetchone()
+                    snap = str(row[0]) if row else ""
+                    if not re.fullmatch(r"[0-9A-F-]+", snap):
+                        raise StoreError(f"{store.where}: unexpected snapshot name {snap!r}")
+                    for _ in range(readers - 1):
+                        other = more.enter_context(
+                            PostgresStore.open_url(store.url, store.workspace, locker=store.locker, read_only=True)
+                        )
+                        more.enter_context(other.conn.transaction())
+                        _read_only(other.conn)
+                        other.conn.execute(f"SET TRANSACTION SNAPSHOT '{snap}'")
+                        extra.append(other)
+                yield [store, *extra]
+        except psycopg.Error as exc:
+            raise StoreError(f"{store.where}: cannot read the evidence store: {exc}") from None
+    elif isinstance(store, SQLiteStore) and not store.conn.in_transaction:
+        store.conn.execute("BEGIN")
+        try:
+            yield [store]
+        finally:
+            store.conn.execute("COMMIT")  # nothing was written: this only ends the read
+    else:
+        yield [store]
+
+
+def _read_only(conn: Any) -> None:
+    """The start of a transaction that reads a whole table or two at once."""
+    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    # compiling the queries costs more than it saves on one pass; the findings' join sorts in memory
+    conn.execute("SET LOCAL jit = off")
+    conn.execute("SET LOCAL work_mem = '128MB'")
+
+
+def export_rows(store: Store, name: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of export file ``name`` (:data:`EXPORT_SQL`), ``size`` at a time, from a store that cannot send them
+    as CSV (:func:`export_csv`): SQLite."""
+    from compliance.evidence.store.sqlite import SQLiteStore
+
+    if not isinstance(store, SQLiteStore):
+        raise StoreError(f"{type(store).__name__}: this kind of store cannot be exported")
+    try:
+        cur = store.conn.execute(EXPORT_SQL[name])
+        while chunk := cur.fetchmany(size):
+            yield chunk
+    except sqlite3.Error as exc:
+        raise StoreError(f"{store.workspace}: cannot read the evidence store: {exc}") from None
+
+
+def export_csv(store: Store, name: str) -> Iterator[bytes] | None:
+    """The rows of export file ``name`` as CSV straight from the server (``COPY ... TO STDOUT``: no row passes
+    through Python; a null is an empty field, an empty text ``""``), or None when the engine cannot: then
+    :func:`export_rows`."""
+    from compliance.evidence.store.postgres import PostgresStore
+
+    if not isinstance(store, PostgresStore):
+        return None
+    return _pg_csv(store, name)
+
+
+def _pg_csv(store: Any, name: str) -> Iterator[bytes]:
+    import psycopg
+
+    try:
+        with store.conn.cursor().copy(f"COPY ({EXPORT_SQL[name]}) TO STDOUT (FORMAT csv)") as copy:
+            for data in copy:
+                yield bytes(data)
+    except psycopg.Error as exc:
+        raise StoreError(f"{store.where}: cannot read the evidence store: {exc}") from None
