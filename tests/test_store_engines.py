@@ -119,6 +119,33 @@ def test_parquet_export_schema(runner: CliRunner, tmp_path: Path, engine: str) -
     assert all(isinstance(f["cwes"], list) for f in findings)
 
 
+
+def test_the_readmes_duckdb_query_counts_what_the_store_counts(runner: CliRunner, tmp_path: Path, engine: str) -> None:
+    """The DuckDB query the README shows (open failures per control) runs over the export as written there and gives
+    the counts the store's own findings give."""
+    import re
+    from collections import Counter
+
+    import duckdb
+
+    folders = _corpus()
+    ws = tmp_path / "ws"
+    assert sckb(runner, ws, "evidence", "ingest", *map(str, folders)).exit_code == 0
+    assert sckb(runner, ws, "evidence", "export", "--format", "parquet", "--out", str(tmp_path / "evidence-pq")).exit_code == 0
+    readme = (HERE.parent / "README.md").read_text(encoding="utf-8")
+    query = re.search(r"```sql\n(-- duckdb: open failures per control.*?)```", readme, re.S)
+    assert query is not None, "the README's DuckDB query"
+    old = os.getcwd()
+    os.chdir(tmp_path)  # the query names the folder relative to where it runs, as a reader would run it
+    try:
+        got = duckdb.sql(query.group(1).replace("LIMIT 10", "")).fetchall()
+    finally:
+        os.chdir(old)
+    listed = orjson.loads(sckb(runner, ws, "evidence", "list", "--json").stdout)
+    want = Counter(c for f in listed if f["status"] == "open" and f["result"] == "fail" for c in f["controls"])
+    assert got and dict(got) == dict(want)
+    assert [n for _, n in got] == sorted((n for _, n in got), reverse=True)
+
 def _awkward_sarif(path: Path) -> Path:
     """A real semgrep SARIF whose first messages hold what CSV and list columns must carry through: line breaks,
     quotes, commas, tabs, backslashes, non-ASCII, text that looks like a null or an empty CSV field; an empty message
