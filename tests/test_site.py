@@ -1058,3 +1058,31 @@ def test_build_shortcuts_change_no_byte_of_the_site(tmp_path: Path) -> None:
     index = json.loads(fast["search/search_index.json"])
     texts = " ".join(d["text"] for d in index["docs"])
     assert "x &lt; y &amp; z" in texts and "<code>code</code>" in texts  # table text reached the index
+
+
+def test_cli_reference_has_a_page_per_command_and_every_help_text(built: Built) -> None:
+    """The CLI reference is an index and one page per top-level command (one page for all grew past the page-size
+    budget); every command's help is on exactly one page, and the index links to each page."""
+    from compliance.cli import command_help_texts
+
+    index = (built.out / "reference" / "cli.html").read_text(encoding="utf-8")
+    pages = {p.stem: p.read_text(encoding="utf-8") for p in (built.out / "reference" / "cli").glob("*.html")}
+    groups = {name.split()[1] for name, _ in command_help_texts() if len(name.split()) > 1}
+    assert set(pages) == groups and {"evidence", "assess", "site"} <= groups
+    for group in groups:
+        assert f'href="cli/{group}.html"' in index, group
+    for name, _ in command_help_texts():
+        heading = f">{html.escape(name)}</h2>"
+        holders = [g for g, text in pages.items() if heading in text] + (["index"] if heading in index else [])
+        assert len(holders) == 1, (name, holders)
+    assert max(len(t.encode()) for t in pages.values()) < 60_000
+
+
+def test_link_fields_render_as_links_with_their_relationship_never_as_data(built: Built) -> None:
+    page = (built.out / html_path(built.node_paths["SAS-3"])).read_text(encoding="utf-8")
+    row = re.search(r"<td>Corresponds to</td>\s*<td>(.*?)</td>", page, re.S)
+    assert row is not None
+    assert re.search(r'<a href="owasp-a\d+\.html">OWASP-A\d+</a> \(intersects-with\)', row.group(1))
+    assert "{" not in row.group(1) and "&#123;" not in row.group(1)
+    for p in built.out.rglob("*.html"):
+        assert "&#123;'to'" not in p.read_text(encoding="utf-8"), p

@@ -23,7 +23,7 @@ Page layout (paths inside ``docs/``)::
                                                                   standards hold their specifications)
     frameworks/<publication>/<strategy>.md                        SP 800-204 series
     scanners/<tool>/index.md, scanners/<tool>/<rule>.md
-    responsibility.md  downloads.md (files in downloads/)  reference/cli.md  assessment/...
+    responsibility.md  downloads.md (files in downloads/)  reference/cli.md, reference/cli/<command>.md  assessment/...
 """
 
 from __future__ import annotations
@@ -453,7 +453,7 @@ class Generator:
             if isinstance(value, dict):
                 sections.append((label, value))
             elif isinstance(value, list):
-                facts.append((label, ", ".join(self.link(page, str(v)) if str(v) in self.kb.nodes else md(v) for v in value)))
+                facts.append((label, ", ".join(self._list_item(page, v) for v in value)))
             elif isinstance(value, str) and len(value) > 140:
                 paragraphs.append((label, value))
             elif isinstance(value, str) and value in self.kb.nodes and value != node_id:
@@ -808,7 +808,7 @@ class Generator:
     def reference_pages(self) -> list[NavItem]:
         downloads = self.downloads_page().path  # first: the edition page reads the JSON export it makes
         edition = edition_page(self, self.files["downloads/sckb-graph.json"], self.edition).path
-        return [{"Downloads": downloads}, {"Edition and changes": edition}, {"CLI reference": self.cli_page().path}]
+        return [{"Downloads": downloads}, {"Edition and changes": edition}, {"CLI reference": self.cli_pages()}]
 
     def nav_label(self, node_id: str) -> str:
         if self.kind(node_id) in TITLE_FIRST_KINDS:
@@ -1154,23 +1154,59 @@ class Generator:
     def _size(self, name: str) -> str:
         return f"{len(self.files[name]) / 1024:.0f} KB"
 
-    def cli_page(self) -> Page:
-        page = self.new_page("reference/cli.md", "CLI reference")
-        page.add(
+    def _list_item(self, page: Page, value: Any) -> str:
+        """One item of a record's list field: a node id as its link; a link record (``to``, ``relationship``, ...)
+        as the link and its relationship (its rationale and source are in the page's relationship sections)."""
+        if isinstance(value, dict) and isinstance(value.get("to"), str):
+            target = value["to"]
+            shown = self.link(page, target) if target in self.kb.nodes else md(target)
+            rel = value.get("relationship")
+            return f"{shown} ({md(rel)})" if isinstance(rel, str) else shown
+        if isinstance(value, dict):
+            return md("; ".join(f"{k}: {v}" for k, v in value.items()))
+        return self.link(page, str(value)) if str(value) in self.kb.nodes else md(value)
+
+    def cli_pages(self) -> list[NavItem]:
+        """The CLI reference: an index with the top-level help and one page per top-level command with every
+        subcommand's ``--help`` (one page for them all grew past the page-size budget)."""
+        index = self.new_page("reference/cli.md", "CLI reference")
+        index.add(
             "# CLI reference", "", "Every `sckb` command with its `--help` text, generated from the command line itself.", ""
         )
         if not self.cli_help:
-            page.add("(No command help was given to the generator.)", "")
+            index.add("(No command help was given to the generator.)", "")
+            return [{"Overview": index.path}]
+        groups: dict[str, list[tuple[str, str]]] = {}
         for name, text in self.cli_help:
-            page.add(
-                f"## {md(name)}",
-                "",
-                "~~~~text",
-                *(line.replace("~~~~", "~ ~ ~ ~") for line in text.rstrip().splitlines()),
-                "~~~~",
-                "",
-            )
-        return page
+            parts = name.split()
+            if len(parts) < 2:
+                self._help_block(index, name, text)
+            else:
+                groups.setdefault(parts[1], []).append((name, text))
+        nav: list[NavItem] = [{"Overview": index.path}]
+        rows = []
+        for group, entries in groups.items():
+            page = self.new_page(f"reference/cli/{slug(group)}.md", f"sckb {group}")
+            page.add(f"# sckb {md(group)}", "", "[All commands](../cli.md)", "")
+            for name, text in entries:
+                self._help_block(page, name, text)
+            nav.append({f"sckb {group}": page.path})
+            first = next((ln.strip() for ln in entries[0][1].splitlines()[1:] if ln.strip()), "")
+            rows.append([f"[sckb {md(group)}](cli/{slug(group)}.md)", md(first), str(len(entries))])
+        index.add("## Commands", "")
+        index.add(*self.table(index, ["command", "what it does", "commands on its page"], rows))
+        return nav
+
+    @staticmethod
+    def _help_block(page: Page, name: str, text: str) -> None:
+        page.add(
+            f"## {md(name)}",
+            "",
+            "~~~~text",
+            *(line.replace("~~~~", "~ ~ ~ ~") for line in text.rstrip().splitlines()),
+            "~~~~",
+            "",
+        )
 
     # ------------------------------------------------------------------ everything
 
