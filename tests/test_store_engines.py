@@ -207,6 +207,7 @@ def test_small_batches_streaming_and_repeated_findings_give_the_same_store(
     from compliance.evidence import prepare
     from compliance.evidence.store import postgres
 
+    corpus = _corpus()  # skips without ../shared
     doc = orjson.loads((CORPUS / "semgrep-sarif" / "tf-aws-lambda__semgrep.sarif").read_bytes())
     results = doc["runs"][0]["results"]
     again = [orjson.loads(orjson.dumps(results[0])) for _ in range(3)]
@@ -216,7 +217,7 @@ def test_small_batches_streaming_and_repeated_findings_give_the_same_store(
     repeated = tmp_path / "in" / "repeated.sarif"
     repeated.parent.mkdir()
     repeated.write_bytes(orjson.dumps(doc))
-    inputs = [str(f) for f in _corpus()[:2]] + [str(repeated)]
+    inputs = [str(f) for f in corpus[:2]] + [str(repeated)]
     monkeypatch.setattr(prepare, "BATCH", 4)
     monkeypatch.setattr(postgres, "BUFFER_ROWS", buffer_rows)
     answers = {}
