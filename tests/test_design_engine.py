@@ -338,3 +338,28 @@ def test_openapi_security_and_default_authorizer(kb: kbmod.KB, tmp_path: Path) -
     assert v[("Api GET /public", "design-api-auth")] == ABSENT  # Authorizer: NONE on the event
     assert v[("Api GET /open", "design-api-auth")] == ABSENT  # security: [] in the definition
     assert v[("Api GET /closed", "design-throttling")] == PRESENT  # stage method settings
+
+
+def test_terraform_trust_reads_principals_not_the_default_resource(kb: kbmod.KB, tmp_path: Path) -> None:
+    """A data.aws_iam_policy_document's statements get ``Resource: "*"`` by default: in a trust policy that is no
+    principal. Only a ``"*"`` under principals, or an account root, fails the trust restriction."""
+    doc = (
+        'data "aws_iam_policy_document" "{name}" {{\n  statement {{\n    actions = ["sts:AssumeRole"]\n'
+        '    principals {{\n      type = "{kind}"\n      identifiers = ["{who}"]\n    }}\n'
+        '    condition {{\n      test = "StringEquals"\n      variable = "aws:SourceAccount"\n'
+        '      values = ["events.amazonaws.com", "*"]\n    }}\n  }}\n}}\n'
+        'resource "aws_iam_role" "{name}" {{\n  assume_role_policy = data.aws_iam_policy_document.{name}.json\n}}\n'
+        'resource "aws_lambda_function" "{name}" {{\n  runtime = "python3.12"\n  role = aws_iam_role.{name}.arn\n}}\n'
+    )
+    (tmp_path / "main.tf").write_text(
+        doc.format(name="service", kind="Service", who="lambda.amazonaws.com")
+        + doc.format(name="anyone", kind="AWS", who="*")
+        + doc.format(name="root", kind="AWS", who="arn:aws:iam::111122223333:root")
+    )
+    res = run_check(kb, tmp_path, "serverless", today=TODAY)
+    v = {(x.name, x.predicate): x.status for x in res.verdicts}
+    assert v[("aws_lambda_function.service", "design-trust-restriction")] == PRESENT
+    assert v[("aws_lambda_function.anyone", "design-trust-restriction")] == ABSENT
+    assert v[("aws_lambda_function.root", "design-trust-restriction")] == ABSENT
+    roles = {r.name: r.props["trust"] for r in res.design.of_kind("role")}
+    assert roles["aws_iam_role.service"] == ["lambda.amazonaws.com"]  # the condition's service names no principal

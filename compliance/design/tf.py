@@ -510,6 +510,35 @@ def _secret(ctx: TfBuild, r: TfResource) -> None:
 # ---- IAM roles and their policies
 
 
+_PRINCIPAL = re.compile(r"[a-z0-9.-]+\.amazonaws\.com|arn:aws:iam::[^\"']+|\"\*\"")
+
+
+def trust_principals(doc: Any) -> list[str]:
+    """The principals a trust policy names: services, account or role ARNs, and ``"*"``, read only under
+    ``Principal``/``NotPrincipal``. A statement's ``Resource: "*"`` (which ``aws_iam_policy_document`` writes by
+    default) or a service named in a condition is no principal. A policy given as JSON text is parsed first; text
+    that is not JSON is scanned whole, as before."""
+    if isinstance(doc, str):
+        try:
+            doc = json.loads(doc)
+        except ValueError:
+            return _PRINCIPAL.findall(json.dumps(doc))
+    found: list[str] = []
+
+    def walk(value: Any, under: bool) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, under or key in ("Principal", "NotPrincipal"))
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, under)
+        elif under and value is not None:
+            found.extend(_PRINCIPAL.findall(json.dumps(value, default=str)))
+
+    walk(doc, False)
+    return found
+
+
 def _iam_role(ctx: TfBuild, r: TfResource) -> None:
     V, b, addr = ctx.V, r.body, r.addr
     perms = Permissions()
@@ -520,11 +549,7 @@ def _iam_role(ctx: TfBuild, r: TfResource) -> None:
     for arn in V(b.get("managed_policy_arns")) or []:
         add_managed(arn, perms)
     trust_doc = ctx.doc_of(b.get("assume_role_policy"))
-    trust = (
-        re.findall(r"[a-z0-9.-]+\.amazonaws\.com|arn:aws:iam::[^\"']+|\"\*\"", json.dumps(trust_doc, default=str))
-        if not isinstance(trust_doc, Unknown)
-        else [trust_doc]
-    )
+    trust = trust_principals(trust_doc) if not isinstance(trust_doc, Unknown) else [trust_doc]
     ctx.roles[ctx.eid("role", addr)] = perms
     props: RoleProps = {"trust": trust, "boundary": V(b.get("permissions_boundary")), "generated": False}
     ctx.design.add(role_element(ctx.eid("role", addr), addr, "aws", ctx.path, ctx.mod.lines.get(addr), props))
