@@ -39,7 +39,6 @@ from compliance.kb.model import (
     Rule,
     Safeguard,
 )
-from compliance.kb.validate import check_references
 from compliance.kb.yamlio import Document, load_yaml
 from compliance.paths import shipped_data_dirs
 
@@ -130,6 +129,9 @@ def load(
     for path, overlay in files:
         _load_file(kb, path, str(path) if overlay else _display(path, root), overlay=overlay)
     _default_frameworks(kb)
+    # imported here: the checks (and the design data's models) cost a cached load's start-up otherwise
+    from compliance.kb.validate import check_references
+
     check_references(kb)
     if cached is not None:
         _ = kb.graph
