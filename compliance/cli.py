@@ -345,6 +345,7 @@ def main(
       3  bad input file (unreadable, unparsable or invalid data)
       4  not found (unknown id, assessment or file)
       5  workspace or store error
+      6  network: a download could not be made (catalog fetch offline)
       70 internal error (a bug; rerun with -v and report it)
     """
     ctx.obj = Ctx(kb_dirs, verbose, workspace, now.replace(tzinfo=UTC) if now else None)

@@ -84,3 +84,15 @@ def test_shell_completion_as_the_readme_says(tmp_path: Path) -> None:
     env = {"_SCKB_COMPLETE": "bash_complete", "COMP_WORDS": "sckb evid", "COMP_CWORD": "1", "PATH": env["PATH"]}
     words = subprocess.run(["sckb"], env=env, capture_output=True, text=True, cwd=tmp_path, check=False).stdout
     assert "plain,evidence" in words
+
+
+def test_top_level_help_lists_every_exit_code(runner: CliRunner) -> None:
+    """`sckb --help` states every exit code the error hierarchy can give (the README's table says the same)."""
+    import re
+
+    from compliance import errors
+
+    codes = {v for k, v in vars(errors).items() if k.startswith("EXIT_") and isinstance(v, int)}
+    res = runner.invoke(main, ["--help"])
+    listed = {int(m) for m in re.findall(r"^\s+(\d+)\s{1,2}\S", res.output.split("Exit codes:")[1].split("Options:")[0], re.M)}
+    assert codes | {0, 2} == listed
