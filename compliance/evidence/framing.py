@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+from pathlib import Path
 
 HEAD = 9  # one kind byte and an 8-byte length
 
@@ -56,3 +59,17 @@ def die_with_parent(parent: int) -> None:
         pass
     if os.getppid() != parent:
         os._exit(1)
+
+
+def start_helper(module: str) -> subprocess.Popen[bytes]:
+    """A fresh interpreter running ``python -m module`` with pipes on stdin and stdout (never a fork of a process that
+    may run threads); the package is put on its PYTHONPATH so an uninstalled checkout works too."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
+    return subprocess.Popen(
+        [sys.executable, "-m", module],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": path},
+    )

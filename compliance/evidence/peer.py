@@ -21,19 +21,16 @@ it had not committed is rolled back, as for any interrupted ingest.
 from __future__ import annotations
 
 import contextlib
-import os
 import pickle
 import subprocess
-import sys
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from compliance.errors import StoreError
-from compliance.evidence.framing import recv, send
+from compliance.evidence.framing import recv, send, start_helper
 from compliance.evidence.mapping import Mapper
 from compliance.evidence.prepare import FileResult
 
@@ -59,15 +56,7 @@ class Peer:
     """One peer process, seen from the coordinator."""
 
     def __init__(self, settings: Settings) -> None:
-        package_root = str(Path(__file__).resolve().parents[2])
-        path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "compliance.evidence.peer_process"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": path},
-        )
+        self.proc = start_helper("compliance.evidence.peer_process")
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in, self._out = self.proc.stdin.fileno(), self.proc.stdout.fileno()
         self.sent: deque[int] = deque()  # files it was given and has not written yet

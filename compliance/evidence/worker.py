@@ -24,8 +24,6 @@ import os
 import pickle
 import queue
 import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +32,7 @@ import orjson
 
 from compliance.errors import StoreError
 from compliance.evidence.formats import Format, registry
-from compliance.evidence.framing import die_with_parent, grow, recv, send
+from compliance.evidence.framing import die_with_parent, grow, recv, send, start_helper
 from compliance.evidence.mapping import Mapper
 from compliance.evidence.parsing import ParseContext
 from compliance.evidence.prepare import Tally, prepare
@@ -45,15 +43,7 @@ class ParseWorker:
     """One forked helper process that parses the files it is sent, one at a time."""
 
     def __init__(self, mapper: Mapper, now: str, now_source: str = "ingest") -> None:
-        package_root = str(Path(__file__).resolve().parents[2])
-        path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "compliance.evidence.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": path},
-        )
+        self.proc = start_helper("compliance.evidence.worker")
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.pid, self._job, self._out = self.proc.pid, self.proc.stdin.fileno(), self.proc.stdout.fileno()
         try:

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-import orjson
 import yaml
 
 from compliance.errors import InputError
+from compliance.oscal.validate import read_json
 
 Severity = Literal["error", "warning"]
 Kind = Literal["allowed-values", "expect", "has-cardinality", "matches", "index-has-key"]
@@ -94,12 +94,7 @@ def root_key(doc: Json, *, name: str) -> str:
 
 def load_file(path: Path) -> dict[str, Json]:
     """Read one OSCAL JSON file; InputError (exit 3) when it cannot be read, is not JSON or not OSCAL."""
-    try:
-        doc = orjson.loads(path.read_bytes())
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=path) from exc
-    except orjson.JSONDecodeError as exc:
-        raise InputError(f"not JSON: {exc}", path=path) from exc
+    doc = read_json(path)
     root_key(doc, name=str(path))
     return cast(dict[str, Json], doc)
 

@@ -84,11 +84,15 @@ def validate(doc: dict[str, Any], schema_dir: Path | Validators, *, name: str = 
         raise CheckFailed(f"{name}#{found[0]}{more}")
 
 
-def validate_file(path: Path, schema_dir: Path | Validators) -> None:
+def read_json(path: Path) -> Any:
+    """One JSON file; InputError (exit 3) when it cannot be read or is not JSON."""
     try:
-        doc = orjson.loads(path.read_bytes())
+        return orjson.loads(path.read_bytes())
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path=path) from exc
     except orjson.JSONDecodeError as exc:
         raise InputError(f"not JSON: {exc}", path=path) from exc
-    validate(doc, schema_dir, name=str(path))
+
+
+def validate_file(path: Path, schema_dir: Path | Validators) -> None:
+    validate(read_json(path), schema_dir, name=str(path))
